@@ -1,0 +1,3 @@
+from nbtrack.cli import main
+
+main()

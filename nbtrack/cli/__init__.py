@@ -1,0 +1,92 @@
+"""The ``nbtrack`` command: one group, one module per command family.
+
+Subcommands are imported only when invoked (``nbtrack --help`` must answer in
+well under 0.2 s), so the registry below carries each command's one-line help.
+Every ``NbtrackError`` a command raises becomes ``Error: <sentence>`` on stderr
+and its exit code (2 for usage or unreadable input); nothing else is caught.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from nbtrack._version import __version__
+
+__all__ = ["cli", "main"]
+
+#: name -> (module:attribute, one-line help), in the order ``--help`` lists them
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("nbtrack.cli.run:run", "Execute a notebook in a kernel with parameters and track it."),
+    "runs": ("nbtrack.cli.runs:runs", "List runs, newest first, with filters and sorting."),
+    "show": ("nbtrack.cli.runs:show", "Show one run: params, metrics, data, artifacts, git, env."),
+    "smoke": ("nbtrack.cli.smoke:smoke", "Run notebooks as clean scripts and explain failures."),
+    "lint": ("nbtrack.cli.smoke:lint", "Static hidden-state checks on notebooks, no execution."),
+    "init": ("nbtrack.cli.vcs:init", "Set up jupytext pairing, nbdime git drivers and hooks."),
+    "sync": ("nbtrack.cli.vcs:sync", "Bring paired .ipynb and text files in step."),
+    "diff": ("nbtrack.cli.diff:diff", "Cell-aware diff of notebooks, files or git revisions."),
+    "db": ("nbtrack.cli.db:db", "Inspect and upgrade the run store's schema."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name, (target, _) in COMMANDS.items() if _module_exists(target)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        target, _ = COMMANDS[cmd_name]
+        module_name, attr = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                return None
+            raise
+        command = getattr(module, attr)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from nbtrack.errors import NbtrackError
+
+        try:
+            return super().invoke(ctx)
+        except NbtrackError as exc:
+            error = click.ClickException(str(exc))
+            error.exit_code = exc.exit_code
+            raise error from exc
+
+
+def _module_exists(target: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(target.split(":")[0]) is not None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="nbtrack")
+def cli() -> None:
+    """nbtrack: trustworthy notebook experiments.
+
+    Track runs from notebooks, smoke-test notebooks in CI, diff them as text,
+    and compare results. The run store is .nbtrack/runs.db at the project root
+    unless NBTRACK_STORE or [tool.nbtrack] store says otherwise.
+    """
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="nbtrack")

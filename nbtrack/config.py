@@ -1,0 +1,176 @@
+"""Settings: ``[tool.nbtrack]`` in pyproject.toml, then ``NBTRACK_*`` variables.
+
+Found, not passed: the project root is the nearest ancestor of the working
+directory (or of a given start path) holding ``pyproject.toml`` or ``.git``,
+else the start directory itself. Settings are read once into a frozen
+:class:`Settings`, validated, and every error names the key and the file.
+
+This module knows nothing about stores beyond turning a setting into a URL.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nbtrack.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_HEARTBEAT_TIMEOUT",
+    "Settings",
+    "find_project_root",
+    "load_settings",
+    "store_url_from_setting",
+]
+
+DEFAULT_HEARTBEAT_TIMEOUT = 60.0
+STORE_DIRNAME = ".nbtrack"
+STORE_FILENAME = "runs.db"
+
+_KNOWN_KEYS = {"store", "heartbeat_timeout", "redact_secrets", "smoke"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """nbtrack's settings for one project, already validated."""
+
+    root: Path
+    store_url: str
+    heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT
+    redact_secrets: bool = True
+    #: the raw ``[tool.nbtrack.smoke]`` table; the smoke package validates it
+    smoke: dict[str, Any] = field(default_factory=dict)
+    #: where pyproject.toml was read from, when it was
+    pyproject: Path | None = None
+
+    @property
+    def artifact_root(self) -> Path:
+        """Directory for content-addressed artifact files of a local store."""
+        if self.store_url.startswith("sqlite:///"):
+            db = Path(self.store_url.removeprefix("sqlite:///"))
+            return db.parent / "artifacts"
+        return self.root / STORE_DIRNAME / "artifacts"
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """Nearest ancestor of *start* (default: cwd) with pyproject.toml or .git."""
+    here = (start or Path.cwd()).resolve()
+    if here.is_file():
+        here = here.parent
+    for candidate in (here, *here.parents):
+        if (candidate / "pyproject.toml").is_file() or (candidate / ".git").exists():
+            return candidate
+    return here
+
+
+def store_url_from_setting(value: str, base: Path) -> str:
+    """A store setting as a SQLAlchemy URL; a plain path means a SQLite file.
+
+    >>> store_url_from_setting("runs.db", Path("/proj"))
+    'sqlite:////proj/runs.db'
+    """
+    value = value.strip()
+    if not value:
+        raise ConfigError("The store setting is empty; give a URL or a file path.", key="store")
+    if "://" in value:
+        if value.startswith("postgres://"):
+            # the scheme Heroku and friends hand out; SQLAlchemy wants postgresql
+            value = "postgresql://" + value.removeprefix("postgres://")
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        path = base / path
+    return f"sqlite:///{path}"
+
+
+def _read_pyproject(root: Path) -> tuple[dict[str, Any], Path | None]:
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        return {}, None
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path} cannot be read as TOML: {exc}.", path=path) from exc
+    table = data.get("tool", {}).get("nbtrack", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.nbtrack] must be a table.", path=path)
+    return table, path
+
+
+def _as_float(value: object, key: str, where: str) -> float:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{where}: {key} must be a number of seconds, not {value!r}.", key=key
+        ) from None
+    if not number > 0:
+        raise ConfigError(f"{where}: {key} must be greater than 0, not {value!r}.", key=key)
+    return number
+
+
+def _as_bool(value: object, key: str, where: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{where}: {key} must be true or false, not {value!r}.", key=key)
+
+
+def load_settings(start: Path | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Read ``[tool.nbtrack]`` from the project root, then ``NBTRACK_*`` overrides."""
+    env = dict(os.environ) if env is None else env
+    root = find_project_root(start)
+    table, pyproject = _read_pyproject(root)
+    where = f"{pyproject} [tool.nbtrack]" if pyproject else "[tool.nbtrack]"
+    unknown = sorted(set(table) - _KNOWN_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_KNOWN_KEYS))}).",
+            key=unknown[0],
+            path=pyproject,
+        )
+
+    store_url = f"sqlite:///{root / STORE_DIRNAME / STORE_FILENAME}"
+    if "store" in table:
+        if not isinstance(table["store"], str):
+            raise ConfigError(f"{where}: store must be a string URL or path.", key="store")
+        store_url = store_url_from_setting(table["store"], root)
+    if env.get("NBTRACK_STORE"):
+        store_url = store_url_from_setting(env["NBTRACK_STORE"], Path.cwd())
+
+    heartbeat = DEFAULT_HEARTBEAT_TIMEOUT
+    if "heartbeat_timeout" in table:
+        heartbeat = _as_float(table["heartbeat_timeout"], "heartbeat_timeout", where)
+    if env.get("NBTRACK_HEARTBEAT_TIMEOUT"):
+        heartbeat = _as_float(
+            env["NBTRACK_HEARTBEAT_TIMEOUT"], "NBTRACK_HEARTBEAT_TIMEOUT", "environment"
+        )
+
+    redact = True
+    if "redact_secrets" in table:
+        redact = _as_bool(table["redact_secrets"], "redact_secrets", where)
+    if env.get("NBTRACK_REDACT_SECRETS"):
+        redact = _as_bool(env["NBTRACK_REDACT_SECRETS"], "NBTRACK_REDACT_SECRETS", "environment")
+
+    smoke = table.get("smoke", {})
+    if not isinstance(smoke, dict):
+        raise ConfigError(f"{where}: smoke must be a table ([tool.nbtrack.smoke]).", key="smoke")
+
+    return Settings(
+        root=root,
+        store_url=store_url,
+        heartbeat_timeout=heartbeat,
+        redact_secrets=redact,
+        smoke=smoke,
+        pyproject=pyproject,
+    )

@@ -1,0 +1,200 @@
+"""Plain values that move between nbtrack's layers.
+
+Frozen dataclasses and one enum: no I/O, no SQL, no imports heavier than the
+standard library. The store returns these; the doors render them.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "JSONValue",
+    "Artifact",
+    "DataRef",
+    "Environment",
+    "GitState",
+    "Metric",
+    "MetricSummary",
+    "Param",
+    "ParamSource",
+    "Run",
+    "RunEvent",
+    "RunStatus",
+    "RunSummary",
+    "Source",
+]
+
+#: what a param value may be once normalised: JSON-representable data
+JSONValue = Any
+
+
+class RunStatus(str, enum.Enum):
+    """Life-cycle state of a run.
+
+    ``CRASHED`` is never written by a live process: a run stored as RUNNING
+    whose heartbeat is older than the limit *reads* as CRASHED.
+    """
+
+    RUNNING = "RUNNING"
+    FINISHED = "FINISHED"
+    FAILED = "FAILED"
+    KILLED = "KILLED"
+    CRASHED = "CRASHED"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self is not RunStatus.RUNNING
+
+
+class ParamSource(str, enum.Enum):
+    """Where a param's value came from."""
+
+    CODE = "code"  # nbtrack.log_param(s) from Python
+    NOTEBOOK = "notebook"  # the parameters cell / %track_params of variables
+    FILE = "file"  # a YAML/TOML/JSON config file
+    CLI = "cli"  # injected with -p by nbtrack run / smoke / papermill
+
+
+@dataclass(frozen=True)
+class Param:
+    key: str
+    value: JSONValue
+    source: ParamSource = ParamSource.CODE
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    value: float  # NaN and +-inf round-trip
+    step: int | None
+    timestamp: float  # seconds since the epoch
+
+
+@dataclass(frozen=True)
+class MetricSummary:
+    key: str
+    last: float
+    min: float
+    max: float
+    count: int
+    last_step: int | None
+
+
+@dataclass(frozen=True)
+class DataRef:
+    """A version of a data file or directory a run used."""
+
+    path: str  # as given, relative to the project root when inside it
+    kind: str  # "file", "directory", "git-lfs", "dvc", "config"
+    digest: str  # "sha256:<hex>", or the version the external tool holds
+    size: int | None  # bytes
+    detail: dict[str, JSONValue] = field(default_factory=dict)
+    logged_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A file stored content-addressed under the store's artifact root."""
+
+    name: str
+    digest: str  # "sha256:<hex>"
+    size: int
+    media_type: str
+    uri: str  # where the bytes are: a path under the artifact root
+    logged_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class GitState:
+    commit: str | None = None
+    branch: str | None = None
+    dirty: bool | None = None
+    diff: str | None = None  # tracked changes, size-capped
+    diff_truncated: bool = False
+    remote: str | None = None
+    root: str | None = None
+
+
+@dataclass(frozen=True)
+class Environment:
+    python: str = ""
+    platform: str = ""
+    host: str = ""
+    user: str = ""
+    cwd: str = ""
+    argv: tuple[str, ...] = ()
+    packages: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Source:
+    """The code a run came from: notebook (or script) path and text snapshot."""
+
+    path: str | None = None
+    snapshot: str | None = None  # jupytext py:percent text of the saved file
+    snapshot_hash: str | None = None
+    #: the file on disk was older than the last executed cell (unsaved edits)
+    stale: bool | None = None
+
+
+@dataclass(frozen=True)
+class RunEvent:
+    """Something that happened to a run: a cell error, a rename, a note."""
+
+    kind: str
+    timestamp: float
+    detail: dict[str, JSONValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One row of ``nbtrack runs``: enough to list and filter, no histories."""
+
+    id: str
+    name: str | None
+    status: RunStatus
+    notebook: str | None
+    started_at: float
+    ended_at: float | None
+    heartbeat_at: float | None
+    params: dict[str, JSONValue] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)  # last value per key
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def duration(self) -> float | None:
+        end = self.ended_at if self.ended_at is not None else self.heartbeat_at
+        return None if end is None else max(0.0, end - self.started_at)
+
+
+@dataclass(frozen=True)
+class Run:
+    """Everything stored about one run (metric histories excepted)."""
+
+    id: str
+    name: str | None
+    status: RunStatus
+    started_at: float
+    ended_at: float | None
+    heartbeat_at: float | None
+    params: tuple[Param, ...] = ()
+    metrics: tuple[MetricSummary, ...] = ()
+    tags: dict[str, str] = field(default_factory=dict)
+    data: tuple[DataRef, ...] = ()
+    artifacts: tuple[Artifact, ...] = ()
+    events: tuple[RunEvent, ...] = ()
+    git: GitState = field(default_factory=GitState)
+    environment: Environment = field(default_factory=Environment)
+    source: Source = field(default_factory=Source)
+
+    @property
+    def notebook(self) -> str | None:
+        return self.source.path
+
+    @property
+    def duration(self) -> float | None:
+        end = self.ended_at if self.ended_at is not None else self.heartbeat_at
+        return None if end is None else max(0.0, end - self.started_at)

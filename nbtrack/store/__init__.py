@@ -1,0 +1,36 @@
+"""Run stores: the only place that speaks SQL.
+
+``open_store()`` picks the URL from settings (``NBTRACK_STORE``,
+``[tool.nbtrack] store``, else ``.nbtrack/runs.db`` at the project root) and
+returns a :class:`~nbtrack.store.base.Store`. SQLAlchemy is imported only
+here, on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from nbtrack.store.base import MetricRow, Store
+
+if TYPE_CHECKING:
+    from nbtrack.config import Settings
+
+__all__ = ["MetricRow", "Store", "open_store"]
+
+
+def open_store(
+    url: str | None = None,
+    *,
+    settings: Settings | None = None,
+    create: bool = True,
+) -> Store:
+    """Open (and, for a new SQLite file, create) the run store.
+
+    With *create* False a store that does not exist yet is a ``StoreError``
+    instead of being created (read-only commands use that).
+    """
+    from nbtrack.config import load_settings
+    from nbtrack.store.sql import SqlStore
+
+    settings = settings or load_settings()
+    return SqlStore(url or settings.store_url, settings=settings, create=create)

@@ -1,0 +1,158 @@
+"""The Store interface: everything that reads or writes runs goes through it.
+
+One implementation (``nbtrack.store.sql.SqlStore``) serves SQLite and
+PostgreSQL. This module is import-light (no SQLAlchemy) so the tracking layer
+can name the type without paying for the driver.
+
+Contract notes, for implementers and callers:
+
+* Run ids are 32-char lowercase hex (uuid4); any unique prefix resolves.
+* ``log_metrics`` takes already-validated rows ``(key, value, step, ts)`` and
+  writes them in one transaction; NaN and +-inf round-trip.
+* A run stored as RUNNING whose heartbeat is older than ``heartbeat_timeout``
+  seconds reads as ``RunStatus.CRASHED`` from every read method.
+* Errors are ``StoreError`` (unreachable, read-only, locked for too long),
+  ``SchemaError`` (store needs ``nbtrack db upgrade`` or is newer than this
+  nbtrack) or ``RunNotFoundError`` (unknown/ambiguous id).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from nbtrack.model import (
+    Artifact,
+    DataRef,
+    Environment,
+    GitState,
+    Metric,
+    Param,
+    Run,
+    RunEvent,
+    RunStatus,
+    RunSummary,
+    Source,
+)
+
+__all__ = ["MetricRow", "Store"]
+
+#: one buffered metric point: key, value, step (or None), unix timestamp
+MetricRow = tuple[str, float, int | None, float]
+
+
+class Store(abc.ABC):
+    """A run store. Thread-safe: the tracking flusher and the caller share one."""
+
+    url: str
+    heartbeat_timeout: float
+
+    # -- writing ---------------------------------------------------------------
+    @abc.abstractmethod
+    def create_run(
+        self,
+        *,
+        run_id: str,
+        name: str | None,
+        started_at: float,
+        tags: dict[str, str] | None = None,
+        git: GitState | None = None,
+        environment: Environment | None = None,
+        source: Source | None = None,
+    ) -> None:
+        """Insert a RUNNING run whose heartbeat is *started_at*."""
+
+    @abc.abstractmethod
+    def log_params(self, run_id: str, params: Sequence[Param]) -> None:
+        """Insert params; a key already present for the run is replaced."""
+
+    @abc.abstractmethod
+    def log_metrics(self, run_id: str, rows: Sequence[MetricRow]) -> None:
+        """Append metric points in one transaction."""
+
+    @abc.abstractmethod
+    def heartbeat(self, run_id: str, at: float, rows: Sequence[MetricRow] = ()) -> None:
+        """Beat the heartbeat, appending *rows* in the same transaction."""
+
+    @abc.abstractmethod
+    def set_tags(self, run_id: str, tags: dict[str, str]) -> None:
+        """Insert or replace tags."""
+
+    @abc.abstractmethod
+    def set_name(self, run_id: str, name: str | None) -> None: ...
+
+    @abc.abstractmethod
+    def set_source(self, run_id: str, source: Source) -> None:
+        """Record (or replace) the notebook path and text snapshot."""
+
+    @abc.abstractmethod
+    def add_data_ref(self, run_id: str, ref: DataRef) -> None: ...
+
+    @abc.abstractmethod
+    def put_artifact(self, path: Path) -> tuple[str, int, str]:
+        """Copy a file into the artifact root; return (digest, size, uri)."""
+
+    @abc.abstractmethod
+    def put_artifact_bytes(self, data: bytes) -> tuple[str, int, str]:
+        """Store bytes in the artifact root; return (digest, size, uri)."""
+
+    @abc.abstractmethod
+    def add_artifact(self, run_id: str, artifact: Artifact) -> None: ...
+
+    @abc.abstractmethod
+    def add_event(self, run_id: str, event: RunEvent) -> None: ...
+
+    @abc.abstractmethod
+    def end_run(self, run_id: str, status: RunStatus, ended_at: float) -> None:
+        """Set a terminal status, the end time and a last heartbeat."""
+
+    # -- reading ---------------------------------------------------------------
+    @abc.abstractmethod
+    def resolve_run_id(self, id_or_prefix: str) -> str:
+        """The full id of the one run matching; ``RunNotFoundError`` otherwise."""
+
+    @abc.abstractmethod
+    def get_run(self, id_or_prefix: str) -> Run: ...
+
+    @abc.abstractmethod
+    def list_runs(
+        self,
+        *,
+        where: str | None = None,
+        sort: Sequence[str] = (),
+        limit: int | None = None,
+    ) -> list[RunSummary]:
+        """Runs newest first (or by *sort*, e.g. ``-metrics.val_acc``), filtered.
+
+        *where* is the ``--where`` language: comparisons on ``params.X``,
+        ``metrics.X`` (last value), ``tags.X``, ``status``, ``name``,
+        ``notebook``, ``id``, ``started``, joined with ``and``/``or``/``not``
+        and parentheses. Malformed input raises ``QueryError``.
+        """
+
+    @abc.abstractmethod
+    def metric_history(self, run_id: str, key: str) -> list[Metric]: ...
+
+    @abc.abstractmethod
+    def artifact_path(self, artifact: Artifact) -> Path:
+        """Where the bytes of a stored artifact are on this machine."""
+
+    # -- lifetime --------------------------------------------------------------
+    @abc.abstractmethod
+    def schema_status(self) -> dict[str, Any]:
+        """``{"current": rev|None, "head": rev, "url": ...}`` for ``nbtrack db``."""
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def iter_params(self, run_id: str) -> Iterable[Param]:
+        """Params of a run (convenience over ``get_run``)."""
+        return self.get_run(run_id).params
