@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
-    "JSONValue",
     "Artifact",
     "DataRef",
     "Environment",
     "GitState",
+    "JSONValue",
     "Metric",
     "MetricSummary",
     "Param",
@@ -31,7 +31,7 @@ __all__ = [
 JSONValue = Any
 
 
-class RunStatus(str, enum.Enum):
+class RunStatus(enum.StrEnum):
     """Life-cycle state of a run.
 
     ``CRASHED`` is never written by a live process: a run stored as RUNNING
@@ -49,7 +49,7 @@ class RunStatus(str, enum.Enum):
         return self is not RunStatus.RUNNING
 
 
-class ParamSource(str, enum.Enum):
+class ParamSource(enum.StrEnum):
     """Where a param's value came from."""
 
     CODE = "code"  # nbtrack.log_param(s) from Python

@@ -32,6 +32,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class CommandError(click.ClickException):
+    """An ``NbtrackError`` as click shows it: ``Error: <sentence>``, exit code 2."""
+
+    exit_code = 2
+
+
 class LazyGroup(click.Group):
     """A group whose commands are imported on first use."""
 
@@ -65,9 +71,7 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except NbtrackError as exc:
-            error = click.ClickException(str(exc))
-            error.exit_code = exc.exit_code
-            raise error from exc
+            raise CommandError(str(exc)) from exc
 
 
 def _module_exists(target: str) -> bool:
