@@ -1,0 +1,66 @@
+"""Notebooks as data, written once and shared by smoke, run, diff and tracking.
+
+Fast reading with plain :mod:`json` (never ``nbformat`` on this path), the
+parameters cell and parameter injection (papermill's conventions), literal
+assignments of a cell, and conversion to a script with a line -> cell map.
+Nothing here runs a notebook; :mod:`nbtrack.smoke` and ``nbtrack run`` do.
+"""
+
+from __future__ import annotations
+
+from nbtrack.notebook.model import (
+    Cell,
+    Notebook,
+    kernel_language,
+    notebook_from_dict,
+    notebook_to_dict,
+    read_notebook,
+    write_notebook,
+)
+from nbtrack.notebook.params import (
+    INJECTED_MARKER,
+    INJECTED_TAG,
+    PARAMETERS_TAG,
+    find_parameters_cell,
+    flatten_params,
+    inject_parameters,
+    load_param_file,
+    parameter_names,
+    parse_param_assignments,
+)
+from nbtrack.notebook.script import SKIP_TAGS, Script, is_skipped, to_script
+from nbtrack.notebook.source import (
+    assigned_names,
+    cell_magic_name,
+    literal_assignments,
+    neutralise_ipython,
+    parse_cell,
+)
+
+__all__ = [
+    "INJECTED_MARKER",
+    "INJECTED_TAG",
+    "PARAMETERS_TAG",
+    "SKIP_TAGS",
+    "Cell",
+    "Notebook",
+    "Script",
+    "assigned_names",
+    "cell_magic_name",
+    "find_parameters_cell",
+    "flatten_params",
+    "inject_parameters",
+    "is_skipped",
+    "kernel_language",
+    "literal_assignments",
+    "load_param_file",
+    "neutralise_ipython",
+    "notebook_from_dict",
+    "notebook_to_dict",
+    "parameter_names",
+    "parse_cell",
+    "parse_param_assignments",
+    "read_notebook",
+    "to_script",
+    "write_notebook",
+]

@@ -1,0 +1,70 @@
+"""Notebook -> script with a line map back to the cells."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nbtrack.notebook import notebook_from_dict, to_script
+from nbtrack.notebook.model import Notebook
+
+
+def _nb(*cells: tuple[str, str, list[str]]) -> Notebook:
+    return notebook_from_dict(
+        {
+            "nbformat": 4,
+            "cells": [
+                {"cell_type": kind, "source": src, "metadata": {"tags": tags}}
+                for kind, src, tags in cells
+            ],
+        },
+        Path("nb.ipynb"),
+    )
+
+
+def _line_of(script_text: str, needle: str) -> int:
+    return next(n for n, line in enumerate(script_text.splitlines(), 1) if needle in line)
+
+
+def test_every_code_line_maps_back_to_its_cell_and_line() -> None:
+    nb = _nb(
+        ("markdown", "# Title", []),
+        ("code", "a = 1\nb = 2", []),
+        ("code", "c = a + b\nd = c * 2\ne = d", []),
+    )
+    script = to_script(nb)
+    assert script.cell_of(_line_of(script.text, "d = c * 2")) == (2, 2)
+    assert script.cell_of(_line_of(script.text, "a = 1")) == (1, 1)
+    assert "# %% cell 3" in script.text
+    assert "Title" not in script.text
+    assert script.cell_of(_line_of(script.text, "# %% cell 2")) is None
+
+
+def test_skipped_cells_are_marked_but_not_included() -> None:
+    nb = _nb(("code", "boom()", ["skip-execution"]), ("code", "other()", ["nbtrack:skip"]))
+    script = to_script(nb)
+    assert "boom()" not in script.text
+    assert "other()" not in script.text
+    assert "not run: tagged skip-execution" in script.text
+
+
+def test_ipython_syntax_is_translated_and_line_numbers_kept() -> None:
+    nb = _nb(("code", "%matplotlib inline\nfiles = !ls\nx = 1", []))
+    script = to_script(nb)
+    assert "get_ipython().run_line_magic('matplotlib', 'inline')" in script.text
+    assert "files = get_ipython().getoutput('ls')" in script.text
+    assert script.cell_of(_line_of(script.text, "x = 1")) == (0, 3)
+    assert "ipython this_file.py" in script.text
+
+
+def test_a_cell_magic_maps_to_the_first_line_of_its_cell() -> None:
+    nb = _nb(("code", "%%capture out\nprint(1)\nprint(2)", []))
+    script = to_script(nb)
+    line = _line_of(script.text, "run_cell_magic('capture'")
+    assert script.cell_of(line) == (0, 1)
+
+
+def test_the_script_compiles() -> None:
+    nb = _nb(
+        ("code", "import os\n%time x = 1\n!echo hi", []), ("code", "def f():\n    return 1", [])
+    )
+    compile(to_script(nb).text, "script.py", "exec")
