@@ -1,0 +1,246 @@
+"""Connecting to a store: engines, SQLite pragmas, error translation, schema checks.
+
+For: turning a store URL into a configured SQLAlchemy engine, turning driver
+exceptions into one-sentence ``StoreError``s (password masked), and checking
+or creating the schema on open.
+Not for: reading or writing runs (``sql.py``, ``sql_read.py``).
+
+SQLite is opened in WAL mode with ``synchronous=NORMAL``, foreign keys on and
+a 30 s busy timeout. Python's sqlite3 transaction handling is switched off and
+nbtrack emits ``BEGIN`` itself: ``BEGIN IMMEDIATE`` for writes, so a writer
+waits for the lock through the busy timeout up front instead of failing with
+"database is locked" when a read transaction tries to become a write one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+from sqlalchemy.engine import URL, Connection, Engine
+
+from nbtrack.errors import SchemaError, StoreError
+from nbtrack.store import schema
+
+__all__ = [
+    "BUSY_TIMEOUT",
+    "check_schema",
+    "current_revision",
+    "ensure_schema",
+    "guard",
+    "make_engine",
+    "mask_url",
+    "sqlite_path",
+    "write_engine",
+]
+
+BUSY_TIMEOUT = 30.0  # seconds a SQLite writer waits for the lock
+_WRITE_OPTION = "nbtrack_write"
+_PG_LOCK_KEY = 0x6E62747261636B  # "nbtrack": advisory lock serialising schema changes
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by ``***``."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except exc.ArgumentError:
+        return url
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a ``sqlite:///`` URL; None for other dialects or in-memory."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    if parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def _where(url: URL) -> str:
+    if url.get_backend_name() == "sqlite":
+        return str(url.database)
+    return f"{url.host or 'localhost'}:{url.port or 5432}"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for *url*; SQLite connections get nbtrack's pragmas."""
+    try:
+        parsed = sa.make_url(url)
+    except exc.ArgumentError:
+        raise StoreError(f"The store URL {url!r} is not a valid URL.", uri=url) from None
+    backend = parsed.get_backend_name()
+    try:
+        if backend == "sqlite":
+            engine = sa.create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT})
+            _configure_sqlite(engine)
+            return engine
+        if backend == "postgresql":
+            if parsed.get_driver_name() != "psycopg":
+                parsed = parsed.set(drivername="postgresql+psycopg")
+            return sa.create_engine(
+                parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10}
+            )
+    except ModuleNotFoundError as error:
+        raise StoreError(
+            f"The store {mask_url(url)} needs the Python package {error.name!r}; "
+            "install it with `pip install 'nbtrack[postgres]'`.",
+            uri=mask_url(url),
+        ) from None
+    raise StoreError(
+        f"The store URL {mask_url(url)} uses {backend!r}; nbtrack supports sqlite and postgresql.",
+        uri=mask_url(url),
+    )
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # nbtrack emits BEGIN itself
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            # persistent once set; a no-op read when the file is already in WAL
+            with contextlib.suppress(sqlite3.DatabaseError):
+                cursor.execute("PRAGMA journal_mode = WAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        if connection.get_execution_options().get(_WRITE_OPTION):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+
+def write_engine(engine: Engine) -> Engine:
+    """The same engine (same pool) whose transactions start as writers."""
+    return engine.execution_options(**{_WRITE_OPTION: True})
+
+
+def translate(error: BaseException, url: str) -> StoreError:
+    """One sentence for a driver error, naming the store (password masked)."""
+    masked = mask_url(url)
+    parsed = sa.make_url(url)
+    where = _where(parsed)
+    original = getattr(error, "orig", None) or error
+    text = " ".join(str(original).split())
+    low = text.lower()
+    if parsed.get_backend_name() == "sqlite":
+        if "locked" in low or "busy" in low:
+            return StoreError(
+                f"The SQLite store {where} stayed locked by another process for more than "
+                f"{BUSY_TIMEOUT:.0f} s.",
+                uri=masked,
+            )
+        if "readonly" in low or "read-only" in low or "read only" in low:
+            return StoreError(
+                f"The SQLite store {where} cannot be written (read-only file or directory).",
+                uri=masked,
+            )
+        if "unable to open" in low:
+            return StoreError(
+                f"The SQLite store {where} cannot be opened (missing directory or no permission).",
+                uri=masked,
+            )
+        if "not a database" in low or "malformed" in low:
+            return StoreError(f"{where} is not a readable SQLite run store ({text}).", uri=masked)
+        return StoreError(f"The SQLite store {where} failed: {text}.", uri=masked)
+    if isinstance(error, exc.OperationalError | exc.InterfaceError) and (
+        "connect" in low or "timeout" in low or "refused" in low or "resolve" in low
+    ):
+        reason = "connection refused" if "refused" in low else text.split(":")[-1].strip()
+        if "password authentication failed" in low:
+            reason = "password authentication failed"
+        elif "does not exist" in low:
+            reason = text.split("FATAL:")[-1].strip() if "FATAL:" in text else text
+        return StoreError(
+            f"Cannot reach the PostgreSQL store at {where} ({masked}): {reason}.", uri=masked
+        )
+    return StoreError(f"The PostgreSQL store {masked} failed: {text}.", uri=masked)
+
+
+@contextlib.contextmanager
+def guard(url: str) -> Iterator[None]:
+    """Turn driver errors raised inside the block into ``StoreError``."""
+    try:
+        yield
+    except exc.DBAPIError as error:
+        raise translate(error, url) from None
+    except exc.SQLAlchemyError as error:  # pragma: no cover - defensive
+        raise translate(error, url) from None
+
+
+# -- schema --------------------------------------------------------------------
+
+
+def _table_names(connection: Connection) -> set[str]:
+    if connection.dialect.name == "sqlite":
+        sql = "SELECT name FROM sqlite_master WHERE type = 'table'"
+    else:
+        sql = (
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        )
+    return {row[0] for row in connection.exec_driver_sql(sql)}
+
+
+def current_revision(connection: Connection) -> tuple[str | None, bool]:
+    """(the store's schema revision or None, whether any nbtrack table exists)."""
+    names = _table_names(connection)
+    revision = None
+    if "alembic_version" in names:
+        row = connection.exec_driver_sql("SELECT version_num FROM alembic_version").first()
+        revision = row[0] if row else None
+    return revision, bool(names & {"runs", "alembic_version"})
+
+
+def check_schema(revision: str | None, has_tables: bool, url: str) -> None:
+    """Raise ``SchemaError`` unless *revision* is the one this nbtrack speaks."""
+    if revision == schema.HEAD:
+        return
+    where = mask_url(url)
+    if revision is None and not has_tables:
+        raise StoreError(f"There is no run store at {where} yet.", uri=where)
+    if revision is None or revision in schema.REVISIONS:
+        raise SchemaError(
+            f"The run store {where} was made by an older nbtrack (schema {revision or 'none'}); "
+            "run `nbtrack db upgrade`.",
+            uri=where,
+        )
+    raise SchemaError(
+        f"The run store {where} was made by a newer nbtrack (schema {revision}); upgrade nbtrack.",
+        uri=where,
+    )
+
+
+def ensure_schema(engine: Engine, url: str, *, upgrade: bool) -> tuple[str | None, str | None]:
+    """Create the tables of an empty store, or (with *upgrade*) migrate an old one.
+
+    Runs under the store's write lock (``BEGIN IMMEDIATE`` on SQLite, an
+    advisory lock on PostgreSQL) and re-reads the revision inside it, so
+    several processes opening a new store at once create it exactly once.
+    Returns (revision before, revision after).
+    """
+    with guard(url), write_engine(engine).begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK_KEY})")
+        before, has_tables = current_revision(connection)
+        if before == schema.HEAD:
+            return before, before
+        if before is not None and before not in schema.REVISIONS:
+            check_schema(before, has_tables, url)  # raises: newer than this nbtrack
+        if has_tables and not upgrade:
+            check_schema(before, has_tables, url)  # raises: older, needs upgrade
+        from nbtrack.store import migrations
+
+        migrations.upgrade(connection)
+        after, _ = current_revision(connection)
+        return before, after

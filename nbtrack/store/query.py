@@ -1,0 +1,297 @@
+"""The ``--where`` and ``--sort`` languages of ``nbtrack runs``: parsing only.
+
+For: turning ``params.lr < 0.1 and (metrics.val_acc >= 0.9 or tags.team = vision)``
+into a small AST, and ``-metrics.val_acc`` into a sort key, with a
+``QueryError`` naming the expression and the position at fault.
+Not for: SQL. ``sql_read.py`` compiles the AST into SQLAlchemy expressions.
+
+Grammar::
+
+    expr    := or
+    or      := and ("or" and)*
+    and     := not ("and" not)*
+    not     := "not" not | "(" expr ")" | compare
+    compare := field op value
+    field   := status | name | notebook | id | started | ended | user | host
+             | branch | commit | params.KEY | metrics.KEY | tags.KEY
+    op      := = | == | != | < | <= | > | >= | contains | like
+    value   := number | 'string' | "string" | bareword
+
+KEY may contain dots, slashes and dashes (``params.optimizer.lr``,
+``metrics.train/loss``); quote it with backticks for anything else
+(``params.`batch size```). ``metrics.X`` means the run's last value of X (by
+step, then time). A comparison on a key the run does not have is false.
+``like`` takes SQL wildcards (``%``, ``_``); ``contains`` a plain substring.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from nbtrack.errors import QueryError
+
+__all__ = [
+    "ATTRIBUTES",
+    "And",
+    "Compare",
+    "Expr",
+    "Field",
+    "Not",
+    "Or",
+    "SortKey",
+    "parse_sort",
+    "parse_where",
+]
+
+#: plain run attributes a query may name (the CLI's names)
+ATTRIBUTES = (
+    "id",
+    "name",
+    "status",
+    "notebook",
+    "started",
+    "ended",
+    "user",
+    "host",
+    "branch",
+    "commit",
+)
+_NAMESPACES = ("params", "metrics", "tags")
+OPERATORS = ("=", "==", "!=", "<", "<=", ">", ">=", "contains", "like")
+
+
+@dataclass(frozen=True)
+class Field:
+    """``namespace`` is params/metrics/tags, or "" for a run attribute (``key``)."""
+
+    namespace: str
+    key: str
+
+    def __str__(self) -> str:
+        return f"{self.namespace}.{self.key}" if self.namespace else self.key
+
+
+@dataclass(frozen=True)
+class Compare:
+    field: Field
+    op: str  # one of OPERATORS, with == folded into =
+    value: str | float
+    #: the literal as typed (numbers compared with tags keep their spelling)
+    text: str
+
+
+@dataclass(frozen=True)
+class And:
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class Or:
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class Not:
+    inner: Expr
+
+
+Expr = Compare | And | Or | Not
+
+
+@dataclass(frozen=True)
+class SortKey:
+    field: Field
+    descending: bool
+
+
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<op>==|!=|<=|>=|=|<|>)
+  | (?P<paren>[()])
+  | (?P<string>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
+  | (?P<number>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w.\-/:]))
+  | (?P<word>(?:[A-Za-z_\d][\w.\-/:]*|`[^`]*`)(?:\.(?:[\w\-/:]+|`[^`]*`))*)
+    """,
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # op, paren, string, number, word, end
+    text: str
+    pos: int
+
+
+def _fail(expression: str, message: str, pos: int | None = None) -> QueryError:
+    where = f" at position {pos + 1}" if pos is not None else ""
+    return QueryError(
+        f"Cannot read --where {expression!r}{where}: {message}.", expression=expression
+    )
+
+
+def _tokenize(expression: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    pos = 0
+    while pos < len(expression):
+        match = _TOKEN.match(expression, pos)
+        if match is None:
+            bad = expression[pos]
+            hint = "an unclosed quote" if bad in "'\"`" else f"unexpected character {bad!r}"
+            raise _fail(expression, hint, pos)
+        kind = match.lastgroup or ""
+        if kind != "space":
+            tokens.append(_Token(kind, match.group(), pos))
+        pos = match.end()
+    tokens.append(_Token("end", "", len(expression)))
+    return tokens
+
+
+def _unquote(text: str) -> str:
+    body = text[1:-1]
+    return re.sub(r"\\(.)", r"\1", body)
+
+
+def _field(expression: str, token: _Token) -> Field:
+    text = token.text
+    head, dot, rest = text.partition(".")
+    if head.lower() in _NAMESPACES:
+        if not dot or not rest:
+            raise _fail(expression, f"{head}. needs a key, as in {head}.lr", token.pos)
+        key = rest.replace("`", "")
+        return Field(head.lower(), key)
+    if not dot and text.lower() in ATTRIBUTES:
+        return Field("", text.lower())
+    known = ", ".join((*ATTRIBUTES, "params.KEY", "metrics.KEY", "tags.KEY"))
+    raise _fail(expression, f"unknown field {text!r} (known: {known})", token.pos)
+
+
+class _Parser:
+    def __init__(self, expression: str) -> None:
+        self.expression = expression
+        self.tokens = _tokenize(expression)
+        self.index = 0
+
+    @property
+    def token(self) -> _Token:
+        return self.tokens[self.index]
+
+    def keyword(self, word: str) -> bool:
+        token = self.token
+        if token.kind == "word" and token.text.lower() == word:
+            self.index += 1
+            return True
+        return False
+
+    def fail(self, message: str) -> QueryError:
+        token = self.token
+        found = "the end" if token.kind == "end" else repr(token.text)
+        return _fail(self.expression, f"{message}, found {found}", token.pos)
+
+    def parse(self) -> Expr:
+        if self.token.kind == "end":
+            raise _fail(self.expression, "the expression is empty")
+        expr = self.parse_or()
+        if self.token.kind != "end":
+            raise self.fail("expected 'and', 'or' or the end")
+        return expr
+
+    def parse_or(self) -> Expr:
+        left = self.parse_and()
+        while self.keyword("or"):
+            left = Or(left, self.parse_and())
+        return left
+
+    def parse_and(self) -> Expr:
+        left = self.parse_not()
+        while self.keyword("and"):
+            left = And(left, self.parse_not())
+        return left
+
+    def parse_not(self) -> Expr:
+        if self.keyword("not"):
+            return Not(self.parse_not())
+        if self.token.kind == "paren" and self.token.text == "(":
+            self.index += 1
+            inner = self.parse_or()
+            if not (self.token.kind == "paren" and self.token.text == ")"):
+                raise self.fail("expected ')'")
+            self.index += 1
+            return inner
+        return self.parse_compare()
+
+    def parse_compare(self) -> Expr:
+        token = self.token
+        if token.kind != "word":
+            raise self.fail("expected a field such as params.lr, metrics.acc or status")
+        field = _field(self.expression, token)
+        self.index += 1
+        op_token = self.token
+        if op_token.kind == "op":
+            op = "=" if op_token.text == "==" else op_token.text
+        elif op_token.kind == "word" and op_token.text.lower() in ("contains", "like"):
+            op = op_token.text.lower()
+        else:
+            raise self.fail(
+                f"expected a comparison (=, !=, <, <=, >, >=, contains, like) after {field}"
+            )
+        self.index += 1
+        value_token = self.token
+        value: str | float
+        if value_token.kind == "number":
+            value = float(value_token.text)
+        elif value_token.kind == "string":
+            value = _unquote(value_token.text)
+        elif value_token.kind == "word" and value_token.text.lower() not in ("and", "or", "not"):
+            value = value_token.text
+        else:
+            raise self.fail(f"expected a value after {field} {op_token.text}")
+        self.index += 1
+        text = value if isinstance(value, str) else value_token.text
+        return Compare(field, op, value, text)
+
+
+def parse_where(expression: str) -> Expr:
+    """Parse a ``--where`` expression.
+
+    >>> parse_where("params.lr < 0.1")
+    Compare(field=Field(namespace='params', key='lr'), op='<', value=0.1, text='0.1')
+    """
+    return _Parser(expression).parse()
+
+
+_SORT_ALIASES = {"started_at": "started", "ended_at": "ended", "start": "started"}
+
+
+def parse_sort(spec: str) -> SortKey:
+    """Parse one ``--sort`` key: ``[-|+]field``; ``-`` means descending.
+
+    >>> parse_sort("-metrics.val_acc")
+    SortKey(field=Field(namespace='metrics', key='val_acc'), descending=True)
+    """
+    text = spec.strip()
+    descending = text.startswith("-")
+    body = text[1:] if text[:1] in "-+" else text
+    body = _SORT_ALIASES.get(body.lower(), body)
+    if not body:
+        raise QueryError(f"Cannot read --sort {spec!r}: it names no field.", expression=spec)
+    try:
+        tokens = _tokenize(body)
+    except QueryError:
+        tokens = []
+    if len(tokens) != 2 or tokens[0].kind != "word":
+        raise QueryError(
+            f"Cannot read --sort {spec!r}: expected a field such as started, "
+            "-metrics.val_acc or params.lr.",
+            expression=spec,
+        )
+    try:
+        field = _field(body, tokens[0])
+    except QueryError as error:
+        message = str(error).replace("--where", "--sort", 1)
+        raise QueryError(message, expression=spec) from None
+    return SortKey(field, descending)

@@ -1,0 +1,166 @@
+"""The run store's tables, as SQLAlchemy Core metadata, and the schema revision.
+
+For: the single description of what the store holds, used by ``sql.py`` to
+build statements and by tests to compare against what migrations create.
+Not for: creating or changing a database. Tables are created and changed only
+by the Alembic migrations in ``nbtrack/store/migrations/versions``; the first
+revision is a frozen copy of these tables, and every later change is a new
+revision plus an edit here plus a new entry in :data:`REVISIONS`.
+
+Encodings shared by both dialects:
+
+* times are unix seconds as floats (``started_at``, ``timestamp``, ...);
+* ``metrics.value`` NULL means NaN (SQLite cannot store NaN; PostgreSQL could,
+  but one encoding keeps the two stores identical); ±inf are stored as is;
+* ``params.value`` is JSON text; ``params.num`` holds the value when it is an
+  int or float (for ``params.lr < 0.1``) and ``params.text`` its plain string
+  form (the string itself, or the JSON text otherwise) for ``=`` and sorting;
+* ``metric_latest`` keeps last/min/max/count per (run, key), maintained by
+  ``log_metrics`` so listing and filtering never scan metric histories.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+__all__ = [
+    "HEAD",
+    "REVISIONS",
+    "artifacts",
+    "data_refs",
+    "events",
+    "metadata",
+    "metric_latest",
+    "metrics",
+    "params",
+    "run_details",
+    "runs",
+    "tags",
+]
+
+#: every schema revision this nbtrack knows, oldest first (Alembic revision ids)
+REVISIONS: tuple[str, ...] = ("0001_initial",)
+#: the revision this nbtrack reads and writes
+HEAD = REVISIONS[-1]
+
+metadata = sa.MetaData()
+
+
+def _run_fk() -> sa.ForeignKey:
+    return sa.ForeignKey("runs.id", ondelete="CASCADE")
+
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.Text, nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("ended_at", sa.Float, nullable=True),
+    sa.Column("heartbeat_at", sa.Float, nullable=True),
+    sa.Column("notebook", sa.Text, nullable=True),
+    sa.Column("git_commit", sa.String(64), nullable=True),
+    sa.Column("git_branch", sa.Text, nullable=True),
+    sa.Column("git_dirty", sa.Boolean, nullable=True),
+    sa.Column("username", sa.Text, nullable=True),
+    sa.Column("hostname", sa.Text, nullable=True),
+    sa.Index("ix_runs_started_at", "started_at"),
+)
+
+run_details = sa.Table(
+    "run_details",
+    metadata,
+    sa.Column("run_id", sa.String(32), _run_fk(), primary_key=True),
+    sa.Column("git_diff", sa.Text, nullable=True),
+    sa.Column("git_diff_truncated", sa.Boolean, nullable=False, default=False),
+    sa.Column("git_remote", sa.Text, nullable=True),
+    sa.Column("git_root", sa.Text, nullable=True),
+    sa.Column("environment", sa.Text, nullable=True),  # JSON of model.Environment
+    sa.Column("source_snapshot", sa.Text, nullable=True),
+    sa.Column("source_hash", sa.String(80), nullable=True),
+    sa.Column("source_stale", sa.Boolean, nullable=True),
+)
+
+params = sa.Table(
+    "params",
+    metadata,
+    sa.Column("run_id", sa.String(32), _run_fk(), primary_key=True),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),  # JSON
+    sa.Column("num", sa.Float, nullable=True),
+    sa.Column("text", sa.Text, nullable=True),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Index("ix_params_key_num", "key", "num"),
+)
+
+metrics = sa.Table(
+    "metrics",
+    metadata,
+    # no foreign key here: checking it per row costs ~15% of the hot path; the
+    # metric_latest upsert in the same transaction is checked, once per key
+    sa.Column("run_id", sa.String(32), nullable=False),
+    sa.Column("key", sa.String(250), nullable=False),
+    sa.Column("value", sa.Float, nullable=True),  # NULL = NaN
+    sa.Column("step", sa.BigInteger, nullable=True),
+    sa.Column("timestamp", sa.Float, nullable=False),
+    sa.Index("ix_metrics_run_key_step", "run_id", "key", "step"),
+)
+
+metric_latest = sa.Table(
+    "metric_latest",
+    metadata,
+    sa.Column("run_id", sa.String(32), _run_fk(), primary_key=True),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("last_value", sa.Float, nullable=True),  # NULL = NaN
+    sa.Column("last_step", sa.BigInteger, nullable=True),
+    sa.Column("last_timestamp", sa.Float, nullable=False),
+    sa.Column("min_value", sa.Float, nullable=True),  # NULL = every point NaN
+    sa.Column("max_value", sa.Float, nullable=True),
+    sa.Column("count", sa.BigInteger, nullable=False),
+    sa.Index("ix_metric_latest_key_last", "key", "last_value"),
+)
+
+tags = sa.Table(
+    "tags",
+    metadata,
+    sa.Column("run_id", sa.String(32), _run_fk(), primary_key=True),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+data_refs = sa.Table(
+    "data_refs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(32), _run_fk(), nullable=False, index=True),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("digest", sa.Text, nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=True),
+    sa.Column("detail", sa.Text, nullable=True),  # JSON
+    sa.Column("logged_at", sa.Float, nullable=False),
+)
+
+artifacts = sa.Table(
+    "artifacts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(32), _run_fk(), nullable=False, index=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("digest", sa.String(80), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("media_type", sa.Text, nullable=False),
+    sa.Column("uri", sa.Text, nullable=False),
+    sa.Column("logged_at", sa.Float, nullable=False),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(32), _run_fk(), nullable=False, index=True),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("timestamp", sa.Float, nullable=False),
+    sa.Column("detail", sa.Text, nullable=True),  # JSON
+)

@@ -1,0 +1,504 @@
+"""SqlStore: the one Store implementation, for SQLite and PostgreSQL alike.
+
+For: writing runs (this module) and delegating reads to ``sql_read.py``; the
+hot path ``log_metrics``/``heartbeat`` goes straight to ``cursor.executemany``
+with SQL text built once per dialect.
+Not for: connecting and schema checks (``_engine.py``), the ``--where``
+language (``query.py``), or deciding what to log (``nbtrack.tracking``).
+
+Encoding (see also ``schema.py``): a metric value NaN is stored as NULL on
+both dialects and read back as ``float("nan")``; ±inf are stored as
+themselves. Param values are JSON text. Artifacts are files named by their
+sha256 under ``settings.artifact_root`` (``sha256/ab/abcdef...``), written to
+a temporary file and renamed into place, so a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from nbtrack.errors import RunNotFoundError, StoreError
+from nbtrack.model import (
+    Artifact,
+    DataRef,
+    Environment,
+    GitState,
+    Metric,
+    Param,
+    Run,
+    RunEvent,
+    RunStatus,
+    RunSummary,
+    Source,
+)
+from nbtrack.store import _engine, schema, sql_read
+from nbtrack.store.base import MetricRow, Store
+
+if TYPE_CHECKING:
+    from nbtrack.config import Settings
+
+__all__ = ["SqlStore"]
+
+_NO_STEP = -(2**63 - 1)  # orders a point without a step before every stepped one
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=repr)
+
+
+def _param_columns(param: Param) -> dict[str, Any]:
+    value = param.value
+    num = None
+    if isinstance(value, int | float) and not isinstance(value, bool) and value == value:
+        num = float(value)
+    return {
+        "key": param.key,
+        "value": _json(value),
+        "num": num,
+        "text": value if isinstance(value, str) else _json(value),
+        "source": getattr(param.source, "value", str(param.source)),
+    }
+
+
+class SqlStore(Store):
+    """A run store over SQLAlchemy Core. Thread-safe; one per process is enough.
+
+    >>> store = SqlStore("sqlite:////tmp/x/runs.db", settings=settings)  # doctest: +SKIP
+    """
+
+    def __init__(self, url: str, *, settings: Settings, create: bool = True) -> None:
+        self.url = url
+        self.settings = settings
+        self.heartbeat_timeout = settings.heartbeat_timeout
+        self.artifact_root = settings.artifact_root
+        #: no store exists and create=False: reads see an empty store, writes fail
+        self.missing = False
+        self._lock = threading.Lock()
+        path = _engine.sqlite_path(url)
+        if path is not None and not path.exists():
+            if not create:
+                self.missing = True
+            else:
+                _make_parent(path)
+        self.engine = _engine.make_engine(url)
+        self._writer = _engine.write_engine(self.engine)
+        self.dialect = self.engine.dialect.name
+        self._sql = _HotSql(self.engine)
+        if not self.missing:
+            self._open(create)
+
+    def _open(self, create: bool) -> None:
+        with _engine.guard(self.url), self.engine.connect() as connection:
+            revision, has_tables = _engine.current_revision(connection)
+            connection.rollback()
+        if revision == schema.HEAD:
+            return
+        if revision is None and not has_tables:
+            if not create:
+                self.missing = True
+                return
+            _engine.ensure_schema(self.engine, self.url, upgrade=False)
+            return
+        _engine.check_schema(revision, has_tables, self.url)
+
+    # -- plumbing --------------------------------------------------------------
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        if self.missing:
+            raise StoreError(
+                f"There is no run store at {_engine.mask_url(self.url)} yet.",
+                uri=_engine.mask_url(self.url),
+            )
+        with _engine.guard(self.url), self._writer.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with _engine.guard(self.url), self.engine.connect() as connection:
+            yield connection
+
+    def _upsert(self, connection: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        keys = [c.name for c in table.primary_key.columns]
+        stmt: sqlite.Insert | postgresql.Insert
+        stmt = sqlite.insert(table) if self.dialect == "sqlite" else postgresql.insert(table)
+        update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+        connection.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update), rows)
+
+    def _require_run(self, connection: Connection, run_id: str) -> None:
+        found = connection.execute(
+            sa.select(schema.runs.c.id).where(schema.runs.c.id == run_id)
+        ).first()
+        if found is None:
+            raise RunNotFoundError(f"No run with id {run_id!r} in the store.", run_id=run_id)
+
+    # -- writing ---------------------------------------------------------------
+    def create_run(
+        self,
+        *,
+        run_id: str,
+        name: str | None,
+        started_at: float,
+        tags: dict[str, str] | None = None,
+        git: GitState | None = None,
+        environment: Environment | None = None,
+        source: Source | None = None,
+    ) -> None:
+        git = git or GitState()
+        environment = environment or Environment()
+        source = source or Source()
+        with self._write() as connection:
+            connection.execute(
+                schema.runs.insert().values(
+                    id=run_id,
+                    name=name,
+                    status=RunStatus.RUNNING.value,
+                    started_at=started_at,
+                    heartbeat_at=started_at,
+                    notebook=source.path,
+                    git_commit=git.commit,
+                    git_branch=git.branch,
+                    git_dirty=git.dirty,
+                    username=environment.user or None,
+                    hostname=environment.host or None,
+                )
+            )
+            connection.execute(
+                schema.run_details.insert().values(
+                    run_id=run_id,
+                    git_diff=git.diff,
+                    git_diff_truncated=git.diff_truncated,
+                    git_remote=git.remote,
+                    git_root=git.root,
+                    environment=_json(dataclasses.asdict(environment)),
+                    source_snapshot=source.snapshot,
+                    source_hash=source.snapshot_hash,
+                    source_stale=source.stale,
+                )
+            )
+            if tags:
+                connection.execute(
+                    schema.tags.insert(),
+                    [{"run_id": run_id, "key": k, "value": str(v)} for k, v in tags.items()],
+                )
+
+    def log_params(self, run_id: str, params: Sequence[Param]) -> None:
+        if not params:
+            return
+        rows = [{"run_id": run_id, **_param_columns(p)} for p in params]
+        with self._write() as connection:
+            self._require_run(connection, run_id)
+            self._upsert(connection, schema.params, rows)
+
+    def log_metrics(self, run_id: str, rows: Sequence[MetricRow]) -> None:
+        if not rows:
+            return
+        with self._write() as connection:
+            self._sql.append(connection, run_id, rows)
+
+    def heartbeat(self, run_id: str, at: float, rows: Sequence[MetricRow] = ()) -> None:
+        with self._write() as connection:
+            if rows:
+                self._sql.append(connection, run_id, rows)
+            connection.exec_driver_sql(self._sql.beat, (at, run_id))
+
+    def set_tags(self, run_id: str, tags: dict[str, str]) -> None:
+        if not tags:
+            return
+        rows = [{"run_id": run_id, "key": k, "value": str(v)} for k, v in tags.items()]
+        with self._write() as connection:
+            self._require_run(connection, run_id)
+            self._upsert(connection, schema.tags, rows)
+
+    def set_name(self, run_id: str, name: str | None) -> None:
+        with self._write() as connection:
+            self._require_run(connection, run_id)
+            connection.execute(
+                schema.runs.update().where(schema.runs.c.id == run_id).values(name=name)
+            )
+
+    def set_source(self, run_id: str, source: Source) -> None:
+        with self._write() as connection:
+            self._require_run(connection, run_id)
+            connection.execute(
+                schema.runs.update().where(schema.runs.c.id == run_id).values(notebook=source.path)
+            )
+            connection.execute(
+                schema.run_details.update()
+                .where(schema.run_details.c.run_id == run_id)
+                .values(
+                    source_snapshot=source.snapshot,
+                    source_hash=source.snapshot_hash,
+                    source_stale=source.stale,
+                )
+            )
+
+    def add_data_ref(self, run_id: str, ref: DataRef) -> None:
+        with self._write() as connection:
+            self._require_run(connection, run_id)
+            connection.execute(
+                schema.data_refs.insert().values(
+                    run_id=run_id,
+                    path=ref.path,
+                    kind=ref.kind,
+                    digest=ref.digest,
+                    size=ref.size,
+                    detail=_json(ref.detail),
+                    logged_at=ref.logged_at,
+                )
+            )
+
+    def add_artifact(self, run_id: str, artifact: Artifact) -> None:
+        with self._write() as connection:
+            self._require_run(connection, run_id)
+            connection.execute(
+                schema.artifacts.insert().values(
+                    run_id=run_id,
+                    name=artifact.name,
+                    digest=artifact.digest,
+                    size=artifact.size,
+                    media_type=artifact.media_type,
+                    uri=artifact.uri,
+                    logged_at=artifact.logged_at,
+                )
+            )
+
+    def add_event(self, run_id: str, event: RunEvent) -> None:
+        with self._write() as connection:
+            self._require_run(connection, run_id)
+            connection.execute(
+                schema.events.insert().values(
+                    run_id=run_id,
+                    kind=event.kind,
+                    timestamp=event.timestamp,
+                    detail=_json(event.detail),
+                )
+            )
+
+    def end_run(self, run_id: str, status: RunStatus, ended_at: float) -> None:
+        with self._write() as connection:
+            self._require_run(connection, run_id)
+            connection.execute(
+                schema.runs.update()
+                .where(schema.runs.c.id == run_id)
+                .values(status=status.value, ended_at=ended_at, heartbeat_at=ended_at)
+            )
+
+    # -- artifacts -------------------------------------------------------------
+    def put_artifact(self, path: Path) -> tuple[str, int, str]:
+        try:
+            with open(path, "rb") as source:
+                return self._put_stream(source)
+        except FileNotFoundError:
+            raise StoreError(f"The artifact file {path} does not exist.", uri=str(path)) from None
+        except IsADirectoryError:
+            raise StoreError(f"The artifact {path} is a directory, not a file.") from None
+
+    def put_artifact_bytes(self, data: bytes) -> tuple[str, int, str]:
+        import io
+
+        return self._put_stream(io.BytesIO(data))
+
+    def _put_stream(self, source: Any) -> tuple[str, int, str]:
+        root = self.artifact_root
+        try:
+            tmp_dir = root / "tmp"
+            tmp_dir.mkdir(parents=True, exist_ok=True)
+            digest = hashlib.sha256()
+            size = 0
+            fd, tmp_name = tempfile.mkstemp(dir=tmp_dir, prefix="upload-")
+            try:
+                with os.fdopen(fd, "wb") as target:
+                    while chunk := source.read(1 << 20):
+                        digest.update(chunk)
+                        target.write(chunk)
+                        size += len(chunk)
+                hexdigest = digest.hexdigest()
+                uri = f"sha256/{hexdigest[:2]}/{hexdigest}"
+                final = root / uri
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tmp_name, final)
+            except BaseException:
+                with suppress(OSError):
+                    os.unlink(tmp_name)
+                raise
+        except OSError as error:
+            raise StoreError(
+                f"Cannot write the artifact under {root}: {error.strerror or error}.",
+                uri=str(root),
+            ) from None
+        return f"sha256:{hexdigest}", size, uri
+
+    def artifact_path(self, artifact: Artifact) -> Path:
+        return self.artifact_root / artifact.uri
+
+    # -- reading ---------------------------------------------------------------
+    def _cutoff(self) -> float:
+        import time
+
+        return time.time() - self.heartbeat_timeout
+
+    def resolve_run_id(self, id_or_prefix: str) -> str:
+        if self.missing:
+            raise sql_read.not_found(id_or_prefix, [])
+        with self._read() as connection:
+            return sql_read.resolve_run_id(connection, id_or_prefix)
+
+    def get_run(self, id_or_prefix: str) -> Run:
+        if self.missing:
+            raise sql_read.not_found(id_or_prefix, [])
+        with self._read() as connection:
+            run_id = sql_read.resolve_run_id(connection, id_or_prefix)
+            return sql_read.get_run(connection, run_id, self._cutoff())
+
+    def list_runs(
+        self,
+        *,
+        where: str | None = None,
+        sort: Sequence[str] = (),
+        limit: int | None = None,
+    ) -> list[RunSummary]:
+        query = sql_read.RunQuery.parse(where, sort)
+        if self.missing:
+            return []
+        with self._read() as connection:
+            return sql_read.list_runs(connection, query, limit, self._cutoff())
+
+    def count_runs(self, *, where: str | None = None) -> int:
+        """How many runs match *where* (for "N more" lines)."""
+        query = sql_read.RunQuery.parse(where, ())
+        if self.missing:
+            return 0
+        with self._read() as connection:
+            return sql_read.count_runs(connection, query, self._cutoff())
+
+    def metric_history(self, run_id: str, key: str) -> list[Metric]:
+        if self.missing:
+            return []
+        with self._read() as connection:
+            return sql_read.metric_history(connection, run_id, key)
+
+    # -- lifetime --------------------------------------------------------------
+    def schema_status(self) -> dict[str, Any]:
+        current = None
+        if not self.missing:
+            with self._read() as connection:
+                current, _ = _engine.current_revision(connection)
+        return {"current": current, "head": schema.HEAD, "url": _engine.mask_url(self.url)}
+
+    def upgrade(self) -> tuple[str | None, str | None]:
+        """Apply migrations; (revision before, after). Creates a missing store."""
+        if self.missing:
+            path = _engine.sqlite_path(self.url)
+            if path is not None:
+                _make_parent(path)
+            self.missing = False
+        return _engine.ensure_schema(self.engine, self.url, upgrade=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+class _HotSql:
+    """The metric hot path: SQL text built once per dialect, rows via executemany."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        dialect = engine.dialect
+        quote = dialect.identifier_preparer.quote
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+
+        def marks(n: int) -> str:
+            return ", ".join([mark] * n)
+
+        m, lt = quote("metrics"), quote("metric_latest")
+        self.insert = (
+            f"INSERT INTO {m} (run_id, {quote('key')}, {quote('value')}, step, "
+            f"{quote('timestamp')}) VALUES ({marks(5)})"
+        )
+        newer = (
+            f"(COALESCE(excluded.last_step, {_NO_STEP}) > COALESCE({lt}.last_step, {_NO_STEP}) "
+            f"OR (COALESCE(excluded.last_step, {_NO_STEP}) = COALESCE({lt}.last_step, {_NO_STEP}) "
+            f"AND excluded.last_timestamp >= {lt}.last_timestamp))"
+        )
+
+        def pick(col: str) -> str:
+            return f"{col} = CASE WHEN {newer} THEN excluded.{col} ELSE {lt}.{col} END"
+
+        def extreme(col: str, op: str) -> str:
+            return (
+                f"{col} = CASE WHEN {lt}.{col} IS NULL THEN excluded.{col} "
+                f"WHEN excluded.{col} IS NULL THEN {lt}.{col} "
+                f"WHEN excluded.{col} {op} {lt}.{col} THEN excluded.{col} ELSE {lt}.{col} END"
+            )
+
+        count = quote("count")
+        self.latest = (
+            f"INSERT INTO {lt} (run_id, {quote('key')}, last_value, last_step, last_timestamp, "
+            f"min_value, max_value, {count}) VALUES ({marks(8)}) "
+            f"ON CONFLICT (run_id, {quote('key')}) DO UPDATE SET "
+            f"{pick('last_value')}, {pick('last_step')}, {pick('last_timestamp')}, "
+            f"{extreme('min_value', '<')}, {extreme('max_value', '>')}, "
+            f"{count} = {lt}.{count} + excluded.{count}"
+        )
+        self.beat = f"UPDATE {quote('runs')} SET heartbeat_at = {mark} WHERE id = {mark}"
+
+    def append(self, connection: Connection, run_id: str, rows: Sequence[MetricRow]) -> None:
+        # one pass: the insert tuples (NaN -> NULL) and per-key last/min/max/count
+        out: list[tuple[str, str, float | None, int | None, float]] = []
+        add = out.append
+        latest: dict[str, list[Any]] = {}
+        value: float | None
+        for key, value, step, ts in rows:
+            if value != value:
+                value = None  # NaN
+            add((run_id, key, value, step, ts))
+            agg = latest.get(key)
+            order = _NO_STEP if step is None else step
+            if agg is None:
+                latest[key] = [value, step, ts, value, value, 1, order]
+                continue
+            agg[5] += 1
+            if order > agg[6] or (order == agg[6] and ts >= agg[2]):
+                agg[0], agg[1], agg[2], agg[6] = value, step, ts, order
+            if value is not None:
+                if agg[3] is None or value < agg[3]:
+                    agg[3] = value
+                if agg[4] is None or value > agg[4]:
+                    agg[4] = value
+        connection.exec_driver_sql(self.insert, out)
+        connection.exec_driver_sql(
+            self.latest,
+            [(run_id, key, *agg[:6]) for key, agg in latest.items()],
+        )
+
+
+def _make_parent(path: Path) -> None:
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreError(
+            f"Cannot create the run store {path}: its directory {parent} cannot be made "
+            f"({error.strerror or error}).",
+            uri=str(path),
+        ) from None
+    if not os.access(parent, os.W_OK):
+        raise StoreError(
+            f"Cannot create the run store {path}: the directory {parent} is read-only.",
+            uri=str(path),
+        )

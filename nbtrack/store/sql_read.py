@@ -1,0 +1,439 @@
+"""Reading runs back: ids, one run in full, filtered and sorted listings.
+
+For: the read half of ``SqlStore`` — resolving id prefixes, assembling
+``Run`` and ``RunSummary`` values, and compiling the ``--where``/``--sort``
+AST of ``query.py`` into SQLAlchemy Core (EXISTS subqueries per param, metric
+and tag, so a run lacking a key simply does not match).
+Not for: writing, connecting, or parsing the query text.
+
+CRASHED is computed, never stored: every read uses :func:`status_expr` (SQL)
+or :func:`effective_status` (Python), which turn a RUNNING run whose
+heartbeat is older than the cutoff into CRASHED, so ``status = CRASHED`` in a
+``--where`` and the status column of ``nbtrack runs`` always agree.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from nbtrack.errors import QueryError, RunNotFoundError
+from nbtrack.model import (
+    Artifact,
+    DataRef,
+    Environment,
+    GitState,
+    Metric,
+    MetricSummary,
+    Param,
+    ParamSource,
+    Run,
+    RunEvent,
+    RunStatus,
+    RunSummary,
+    Source,
+)
+from nbtrack.store import query, schema
+
+__all__ = [
+    "RunQuery",
+    "count_runs",
+    "effective_status",
+    "get_run",
+    "list_runs",
+    "metric_history",
+    "not_found",
+    "resolve_run_id",
+    "status_expr",
+]
+
+_NO_STEP = -(2**63 - 1)
+_CHUNK = 500  # ids per IN (...) when fetching params/metrics/tags of a page
+_HEX = re.compile(r"^[0-9a-f]{1,32}$")
+runs = schema.runs
+
+
+def _nan(value: float | None) -> float:
+    return math.nan if value is None else float(value)
+
+
+def effective_status(status: str, heartbeat_at: float | None, cutoff: float) -> RunStatus:
+    """The status a reader sees: RUNNING with a stale heartbeat reads CRASHED."""
+    value = RunStatus(status)
+    if value is RunStatus.RUNNING and (heartbeat_at is None or heartbeat_at < cutoff):
+        return RunStatus.CRASHED
+    return value
+
+
+def status_expr(cutoff: float) -> ColumnElement[Any]:
+    """SQL for :func:`effective_status` over the ``runs`` table."""
+    stale = sa.and_(
+        runs.c.status == RunStatus.RUNNING.value,
+        sa.or_(runs.c.heartbeat_at.is_(None), runs.c.heartbeat_at < cutoff),
+    )
+    return sa.case((stale, sa.literal(RunStatus.CRASHED.value)), else_=runs.c.status)
+
+
+# -- ids -----------------------------------------------------------------------
+
+
+def not_found(prefix: str, candidates: Sequence[str], total: int = 0) -> RunNotFoundError:
+    if not candidates:
+        return RunNotFoundError(
+            f"No run matches the id {prefix!r}; `nbtrack runs` lists run ids.", run_id=prefix
+        )
+    shown = ", ".join(c[:12] for c in candidates[:3])
+    more = ", ..." if total > 3 else ""
+    return RunNotFoundError(
+        f"The id prefix {prefix!r} is ambiguous: it matches {total} runs ({shown}{more}); "
+        "give more characters.",
+        run_id=prefix,
+    )
+
+
+def resolve_run_id(connection: Connection, id_or_prefix: str) -> str:
+    prefix = id_or_prefix.strip().lower()
+    if not _HEX.match(prefix):
+        raise not_found(id_or_prefix, [])
+    rows = connection.execute(
+        sa.select(runs.c.id).where(runs.c.id.like(prefix + "%")).order_by(runs.c.id).limit(4)
+    ).all()
+    if len(rows) == 1:
+        return str(rows[0][0])
+    if not rows:
+        raise not_found(id_or_prefix, [])
+    total = connection.execute(
+        sa.select(sa.func.count()).select_from(runs).where(runs.c.id.like(prefix + "%"))
+    ).scalar_one()
+    raise not_found(id_or_prefix, [r[0] for r in rows], int(total))
+
+
+# -- one run -------------------------------------------------------------------
+
+
+def _param(row: Any) -> Param:
+    try:
+        source = ParamSource(row.source)
+    except ValueError:
+        source = ParamSource.CODE
+    return Param(row.key, json.loads(row.value), source)
+
+
+def _summary(row: Any) -> MetricSummary:
+    last_step = None if row.last_step is None else int(row.last_step)
+    return MetricSummary(
+        row.key,
+        _nan(row.last_value),
+        _nan(row.min_value),
+        _nan(row.max_value),
+        int(row.count),
+        last_step,
+    )
+
+
+def get_run(connection: Connection, run_id: str, cutoff: float) -> Run:
+    row = connection.execute(sa.select(runs).where(runs.c.id == run_id)).one()
+    details = connection.execute(
+        sa.select(schema.run_details).where(schema.run_details.c.run_id == run_id)
+    ).first()
+
+    def rows(table: sa.Table, *order: Any) -> list[Any]:
+        stmt = sa.select(table).where(table.c.run_id == run_id)
+        return list(connection.execute(stmt.order_by(*order)).all())
+
+    p, lt, tg = schema.params, schema.metric_latest, schema.tags
+    environment = Environment()
+    if details is not None and details.environment:
+        env = json.loads(details.environment)
+        env["argv"] = tuple(env.get("argv") or ())
+        known = set(Environment.__dataclass_fields__)
+        environment = Environment(**{k: v for k, v in env.items() if k in known})
+    git = GitState(
+        commit=row.git_commit,
+        branch=row.git_branch,
+        dirty=row.git_dirty,
+        diff=details.git_diff if details is not None else None,
+        diff_truncated=bool(details.git_diff_truncated) if details is not None else False,
+        remote=details.git_remote if details is not None else None,
+        root=details.git_root if details is not None else None,
+    )
+    source = Source(
+        path=row.notebook,
+        snapshot=details.source_snapshot if details is not None else None,
+        snapshot_hash=details.source_hash if details is not None else None,
+        stale=details.source_stale if details is not None else None,
+    )
+    return Run(
+        id=row.id,
+        name=row.name,
+        status=effective_status(row.status, row.heartbeat_at, cutoff),
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        heartbeat_at=row.heartbeat_at,
+        params=tuple(_param(r) for r in rows(p, p.c.key)),
+        metrics=tuple(_summary(r) for r in rows(lt, lt.c.key)),
+        tags={r.key: r.value for r in rows(tg, tg.c.key)},
+        data=tuple(
+            DataRef(r.path, r.kind, r.digest, r.size, json.loads(r.detail or "{}"), r.logged_at)
+            for r in rows(schema.data_refs, schema.data_refs.c.id)
+        ),
+        artifacts=tuple(
+            Artifact(r.name, r.digest, r.size, r.media_type, r.uri, r.logged_at)
+            for r in rows(schema.artifacts, schema.artifacts.c.id)
+        ),
+        events=tuple(
+            RunEvent(r.kind, r.timestamp, json.loads(r.detail or "{}"))
+            for r in rows(schema.events, schema.events.c.id)
+        ),
+        git=git,
+        environment=environment,
+        source=source,
+    )
+
+
+def metric_history(connection: Connection, run_id: str, key: str) -> list[Metric]:
+    m = schema.metrics
+    stmt = (
+        sa.select(m.c.key, m.c.value, m.c.step, m.c.timestamp)
+        .where(m.c.run_id == run_id, m.c.key == key)
+        .order_by(sa.func.coalesce(m.c.step, _NO_STEP), m.c.timestamp)
+    )
+    return [
+        Metric(r.key, _nan(r.value), None if r.step is None else int(r.step), r.timestamp)
+        for r in connection.execute(stmt)
+    ]
+
+
+# -- listing -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunQuery:
+    """A parsed ``--where`` and ``--sort``, ready to compile."""
+
+    where: query.Expr | None
+    sort: tuple[query.SortKey, ...]
+
+    @classmethod
+    def parse(cls, where: str | None, sort: Sequence[str]) -> RunQuery:
+        expr = query.parse_where(where) if where and where.strip() else None
+        return cls(expr, tuple(query.parse_sort(s) for s in sort))
+
+
+_OPS: dict[str, Any] = {
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "contains": lambda a, b: a.contains(b, autoescape=True),
+    "like": lambda a, b: a.like(b),
+}
+_TEXT_ATTRS = {
+    "name": runs.c.name,
+    "notebook": runs.c.notebook,
+    "user": runs.c.username,
+    "host": runs.c.hostname,
+    "branch": runs.c.git_branch,
+    "commit": runs.c.git_commit,
+}
+
+
+def _time_value(cmp: query.Compare) -> float:
+    if isinstance(cmp.value, float):
+        return cmp.value
+    try:
+        return datetime.fromisoformat(cmp.value).timestamp()
+    except ValueError:
+        raise QueryError(
+            f"Cannot read --where: {cmp.field} {cmp.op} {cmp.text!r} needs a time such as "
+            "2024-05-01 or 2024-05-01T12:30 (or unix seconds).",
+            expression=cmp.text,
+        ) from None
+
+
+def _compare(cmp: query.Compare, cutoff: float) -> ColumnElement[bool]:
+    op = _OPS[cmp.op]
+    field = cmp.field
+    text_ops = cmp.op in ("contains", "like")
+    if field.namespace == "params":
+        p = schema.params
+        if isinstance(cmp.value, float) and not text_ops:
+            cond = op(p.c.num, cmp.value)
+        else:
+            cond = op(p.c.text, cmp.text)
+        return sa.exists().where(p.c.run_id == runs.c.id, p.c.key == field.key, cond)
+    if field.namespace == "metrics":
+        lt = schema.metric_latest
+        value = cmp.value
+        if isinstance(value, str) or text_ops:
+            number: float | None
+            try:
+                number = float(cmp.text)
+            except ValueError:
+                number = None
+            if number is None or text_ops:
+                raise QueryError(
+                    f"Cannot read --where: {field} compares with numbers, not {cmp.text!r}.",
+                    expression=cmp.text,
+                )
+            value = number
+        if value != value:  # NaN is stored as NULL
+            if cmp.op not in ("=", "!="):
+                raise QueryError(
+                    f"Cannot read --where: {field} {cmp.op} nan is never true; use = or !=.",
+                    expression=cmp.text,
+                )
+            cond = lt.c.last_value.is_(None) if cmp.op == "=" else lt.c.last_value.is_not(None)
+        else:
+            cond = op(lt.c.last_value, value)
+        return sa.exists().where(lt.c.run_id == runs.c.id, lt.c.key == field.key, cond)
+    if field.namespace == "tags":
+        t = schema.tags
+        cond = op(t.c.value, cmp.text)
+        return sa.exists().where(t.c.run_id == runs.c.id, t.c.key == field.key, cond)
+    name = field.key
+    if name == "status":
+        wanted = cmp.text.upper()
+        if not text_ops and wanted not in RunStatus.__members__:
+            choices = ", ".join(RunStatus.__members__)
+            raise QueryError(
+                f"Cannot read --where: status {cmp.op} {cmp.text!r} is not a status "
+                f"(one of {choices}).",
+                expression=cmp.text,
+            )
+        result: ColumnElement[bool] = op(status_expr(cutoff), wanted)
+        return result
+    if name == "id":
+        if cmp.op == "=":
+            return runs.c.id.like(cmp.text.lower().replace("%", "") + "%")
+        return op(runs.c.id, cmp.text.lower())  # type: ignore[no-any-return]
+    if name in ("started", "ended"):
+        column = runs.c.started_at if name == "started" else runs.c.ended_at
+        return op(column, _time_value(cmp))  # type: ignore[no-any-return]
+    return op(_TEXT_ATTRS[name], cmp.text)  # type: ignore[no-any-return]
+
+
+def compile_where(expr: query.Expr, cutoff: float) -> ColumnElement[bool]:
+    if isinstance(expr, query.And):
+        return sa.and_(compile_where(expr.left, cutoff), compile_where(expr.right, cutoff))
+    if isinstance(expr, query.Or):
+        return sa.or_(compile_where(expr.left, cutoff), compile_where(expr.right, cutoff))
+    if isinstance(expr, query.Not):
+        return sa.not_(compile_where(expr.inner, cutoff))
+    return _compare(expr, cutoff)
+
+
+def _sort_columns(key: query.SortKey, cutoff: float) -> list[ColumnElement[Any]]:
+    field = key.field
+    columns: list[Any]
+    if field.namespace == "params":
+        p = schema.params
+        match = sa.and_(p.c.run_id == runs.c.id, p.c.key == field.key)
+        columns = [
+            sa.select(p.c.num).where(match).scalar_subquery(),
+            sa.select(p.c.text).where(match).scalar_subquery(),
+        ]
+    elif field.namespace == "metrics":
+        lt = schema.metric_latest
+        columns = [
+            sa.select(lt.c.last_value)
+            .where(lt.c.run_id == runs.c.id, lt.c.key == field.key)
+            .scalar_subquery()
+        ]
+    elif field.namespace == "tags":
+        t = schema.tags
+        columns = [
+            sa.select(t.c.value)
+            .where(t.c.run_id == runs.c.id, t.c.key == field.key)
+            .scalar_subquery()
+        ]
+    elif field.key == "status":
+        columns = [status_expr(cutoff)]
+    elif field.key == "id":
+        columns = [runs.c.id]
+    elif field.key in ("started", "ended"):
+        columns = [runs.c.started_at if field.key == "started" else runs.c.ended_at]
+    else:
+        columns = [_TEXT_ATTRS[field.key]]
+    return [(c.desc() if key.descending else c.asc()).nulls_last() for c in columns]
+
+
+def _filtered(q: RunQuery, cutoff: float) -> sa.Select[Any]:
+    stmt = sa.select(
+        runs.c.id,
+        runs.c.name,
+        runs.c.status,
+        runs.c.notebook,
+        runs.c.started_at,
+        runs.c.ended_at,
+        runs.c.heartbeat_at,
+    )
+    if q.where is not None:
+        stmt = stmt.where(compile_where(q.where, cutoff))
+    return stmt
+
+
+def count_runs(connection: Connection, q: RunQuery, cutoff: float) -> int:
+    inner = _filtered(q, cutoff).subquery()
+    return int(connection.execute(sa.select(sa.func.count()).select_from(inner)).scalar_one())
+
+
+def list_runs(
+    connection: Connection, q: RunQuery, limit: int | None, cutoff: float
+) -> list[RunSummary]:
+    stmt = _filtered(q, cutoff)
+    order: list[Any] = []
+    for key in q.sort:
+        order.extend(_sort_columns(key, cutoff))
+    order.extend([runs.c.started_at.desc(), runs.c.id.desc()])
+    stmt = stmt.order_by(*order)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    rows = connection.execute(stmt).all()
+    if not rows:
+        return []
+    params: dict[str, dict[str, Any]] = {r.id: {} for r in rows}
+    metrics: dict[str, dict[str, float]] = {r.id: {} for r in rows}
+    tags: dict[str, dict[str, str]] = {r.id: {} for r in rows}
+    ids = list(params)
+    p, lt, t = schema.params, schema.metric_latest, schema.tags
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        for row in connection.execute(
+            sa.select(p.c.run_id, p.c.key, p.c.value).where(p.c.run_id.in_(chunk))
+        ):
+            params[row.run_id][row.key] = json.loads(row.value)
+        for row in connection.execute(
+            sa.select(lt.c.run_id, lt.c.key, lt.c.last_value).where(lt.c.run_id.in_(chunk))
+        ):
+            metrics[row.run_id][row.key] = _nan(row.last_value)
+        for row in connection.execute(
+            sa.select(t.c.run_id, t.c.key, t.c.value).where(t.c.run_id.in_(chunk))
+        ):
+            tags[row.run_id][row.key] = row.value
+    return [
+        RunSummary(
+            id=r.id,
+            name=r.name,
+            status=effective_status(r.status, r.heartbeat_at, cutoff),
+            notebook=r.notebook,
+            started_at=r.started_at,
+            ended_at=r.ended_at,
+            heartbeat_at=r.heartbeat_at,
+            params=dict(sorted(params[r.id].items())),
+            metrics=dict(sorted(metrics[r.id].items())),
+            tags=dict(sorted(tags[r.id].items())),
+        )
+        for r in rows
+    ]
