@@ -132,6 +132,10 @@ class Store(abc.ABC):
         and parentheses. Malformed input raises ``QueryError``.
         """
 
+    def count_runs(self, *, where: str | None = None) -> int:
+        """How many runs match *where* (for the "N more" line of ``nbtrack runs``)."""
+        return len(self.list_runs(where=where))
+
     @abc.abstractmethod
     def metric_history(self, run_id: str, key: str) -> list[Metric]: ...
 

@@ -78,7 +78,14 @@ class SqlStore(Store):
     >>> store = SqlStore("sqlite:////tmp/x/runs.db", settings=settings)  # doctest: +SKIP
     """
 
-    def __init__(self, url: str, *, settings: Settings, create: bool = True) -> None:
+    def __init__(
+        self, url: str, *, settings: Settings, create: bool = True, check: bool = True
+    ) -> None:
+        """Open the store at *url*, creating an empty one if *create*.
+
+        *check* False skips the schema comparison (``nbtrack db`` inspects and
+        upgrades stores of other schemas); everything else needs it.
+        """
         self.url = url
         self.settings = settings
         self.heartbeat_timeout = settings.heartbeat_timeout
@@ -97,9 +104,9 @@ class SqlStore(Store):
         self.dialect = self.engine.dialect.name
         self._sql = _HotSql(self.engine)
         if not self.missing:
-            self._open(create)
+            self._open(create, check)
 
-    def _open(self, create: bool) -> None:
+    def _open(self, create: bool, check: bool) -> None:
         with _engine.guard(self.url), self.engine.connect() as connection:
             revision, has_tables = _engine.current_revision(connection)
             connection.rollback()
@@ -111,18 +118,27 @@ class SqlStore(Store):
                 return
             _engine.ensure_schema(self.engine, self.url, upgrade=False)
             return
-        _engine.check_schema(revision, has_tables, self.url)
+        if check:
+            _engine.check_schema(revision, has_tables, self.url)
 
     # -- plumbing --------------------------------------------------------------
     @contextmanager
-    def _write(self) -> Iterator[Connection]:
+    def _write(self, run_id: str | None = None) -> Iterator[Connection]:
         if self.missing:
             raise StoreError(
                 f"There is no run store at {_engine.mask_url(self.url)} yet.",
                 uri=_engine.mask_url(self.url),
             )
-        with _engine.guard(self.url), self._writer.begin() as connection:
-            yield connection
+        try:
+            with _engine.guard(self.url), self._writer.begin() as connection:
+                yield connection
+        except StoreError as error:
+            # metrics rows are checked through metric_latest's foreign key
+            if run_id is not None and "foreign key" in str(error).lower():
+                raise RunNotFoundError(
+                    f"No run with id {run_id!r} in the store.", run_id=run_id
+                ) from None
+            raise
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -208,11 +224,11 @@ class SqlStore(Store):
     def log_metrics(self, run_id: str, rows: Sequence[MetricRow]) -> None:
         if not rows:
             return
-        with self._write() as connection:
+        with self._write(run_id) as connection:
             self._sql.append(connection, run_id, rows)
 
     def heartbeat(self, run_id: str, at: float, rows: Sequence[MetricRow] = ()) -> None:
-        with self._write() as connection:
+        with self._write(run_id) as connection:
             if rows:
                 self._sql.append(connection, run_id, rows)
             connection.exec_driver_sql(self._sql.beat, (at, run_id))

@@ -1,0 +1,371 @@
+"""``nbtrack runs`` and ``nbtrack show``: read the run store and render it.
+
+For: parsing the options, asking the store (which does the filtering, sorting
+and limiting in SQL), choosing the few param/metric columns worth a glance,
+and rendering a table, JSON or CSV. Not for: any query logic of its own.
+
+Output conventions: the table shows 20 runs unless ``--limit`` says otherwise
+(``--limit 0`` = all) and ends with a line saying how many more there are;
+``--format json``/``csv`` print every matching run unless ``--limit`` is given.
+In JSON, NaN and ±inf metric values are the strings ``"NaN"``, ``"Infinity"``
+and ``"-Infinity"`` (JSON has no such numbers); times are ISO 8601 in UTC.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from nbtrack.cli._output import print_table
+
+if TYPE_CHECKING:
+    from nbtrack.model import Run, RunSummary
+    from nbtrack.store.base import Store
+
+__all__ = ["runs", "show"]
+
+TABLE_LIMIT = 20
+MAX_PARAM_COLUMNS = 3
+MAX_METRIC_COLUMNS = 3
+NO_RUNS_HINT = (
+    "No runs yet in {url}. Start one from a notebook or script with "
+    "`import nbtrack; nbtrack.start_run()`."
+)
+
+
+# -- formatting helpers --------------------------------------------------------
+
+
+def fmt_time(ts: float | None) -> str:
+    if ts is None:
+        return ""
+    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+
+
+def iso(ts: float | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat()
+
+
+def fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+def fmt_value(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return f"{value:.4g}"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def jsonable(value: Any) -> Any:
+    """*value* with non-finite floats as strings, ready for strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def _open_store() -> Store:
+    from nbtrack.store import open_store
+
+    return open_store(create=False)
+
+
+# -- nbtrack runs --------------------------------------------------------------
+
+
+def _mentioned(where: str | None, sort: Sequence[str], namespace: str) -> list[str]:
+    """Keys of *namespace* the user filtered or sorted on, in order of mention."""
+    import re
+
+    text = " ".join([where or "", *sort])
+    found = re.findall(rf"\b{namespace}\.((?:[\w\-/:.]|`[^`]*`)+)", text)
+    return list(dict.fromkeys(k.replace("`", "").rstrip(".") for k in found))
+
+
+def key_columns(
+    listed: Sequence[RunSummary], where: str | None, sort: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """The params and metrics worth a column: the ones mentioned, then the ones that vary.
+
+    Params that have the same value in every listed run say nothing about the
+    difference between runs, so they are left out; metrics are ranked by how
+    many runs have them.
+    """
+    params = _mentioned(where, sort, "params")
+    values: dict[str, set[str]] = {}
+    for run in listed:
+        for key, value in run.params.items():
+            values.setdefault(key, set()).add(json.dumps(value, sort_keys=True, default=str))
+    present = Counter(k for run in listed for k in run.params)
+    varying = sorted(
+        (
+            k
+            for k, v in values.items()
+            if len(v) > 1 or present[k] < len(listed) or len(listed) == 1
+        ),
+        key=lambda k: (-present[k], k),
+    )
+    params += [k for k in varying if k not in params]
+    metrics = _mentioned(where, sort, "metrics")
+    counts = Counter(k for run in listed for k in run.metrics)
+    metrics += [
+        k for k, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if k not in metrics
+    ]
+    return params[:MAX_PARAM_COLUMNS], metrics[:MAX_METRIC_COLUMNS]
+
+
+def summary_dict(run: RunSummary) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "name": run.name,
+        "status": run.status.value,
+        "notebook": run.notebook,
+        "started_at": iso(run.started_at),
+        "ended_at": iso(run.ended_at),
+        "duration": run.duration,
+        "params": jsonable(run.params),
+        "metrics": jsonable(run.metrics),
+        "tags": run.tags,
+    }
+
+
+def _print_csv(listed: Sequence[RunSummary]) -> None:
+    param_keys = sorted({k for r in listed for k in r.params})
+    metric_keys = sorted({k for r in listed for k in r.metrics})
+    tag_keys = sorted({k for r in listed for k in r.tags})
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(
+        ["id", "name", "status", "notebook", "started_at", "ended_at", "duration"]
+        + [f"params.{k}" for k in param_keys]
+        + [f"metrics.{k}" for k in metric_keys]
+        + [f"tags.{k}" for k in tag_keys]
+    )
+    for r in listed:
+        writer.writerow(
+            [r.id, r.name or "", r.status.value, r.notebook or "", iso(r.started_at)]
+            + [iso(r.ended_at) or "", "" if r.duration is None else f"{r.duration:.3f}"]
+            + [fmt_value(r.params[k]) if k in r.params else "" for k in param_keys]
+            + [repr(r.metrics[k]) if k in r.metrics else "" for k in metric_keys]
+            + [r.tags.get(k, "") for k in tag_keys]
+        )
+
+
+def _print_table(
+    listed: Sequence[RunSummary], where: str | None, sort: Sequence[str], more: int
+) -> None:
+    params, metrics = key_columns(listed, where, sort)
+    columns = ["id", "name", "status", "notebook", "started", "duration"]
+    columns += [f"params.{k}" for k in params] + [f"metrics.{k}" for k in metrics]
+    rows = [
+        [
+            r.id[:8],
+            r.name or "",
+            r.status.value,
+            r.notebook or "",
+            fmt_time(r.started_at),
+            fmt_duration(r.duration),
+            *[fmt_value(r.params[k]) if k in r.params else "" for k in params],
+            *[fmt_value(r.metrics[k]) if k in r.metrics else "" for k in metrics],
+        ]
+        for r in listed
+    ]
+    print_table(columns, rows)
+    if more > 0:
+        print(f"... and {more} more run{'s' if more != 1 else ''} (--limit 0 lists all).")
+
+
+@click.command()
+@click.option(
+    "--where",
+    "-w",
+    metavar="EXPR",
+    help='Filter, e.g. "params.lr < 0.1 and metrics.val_acc > 0.9 and status = FINISHED". '
+    "Fields: params.KEY, metrics.KEY (last value), tags.KEY, status, name, notebook, id, "
+    "started, ended, user, host, branch, commit; and/or/not, parentheses.",
+)
+@click.option(
+    "--sort",
+    "-s",
+    metavar="KEY",
+    multiple=True,
+    help="Sort key, repeatable; '-' for descending: -metrics.val_acc, params.lr, started. "
+    "Default: newest first.",
+)
+@click.option(
+    "--limit",
+    "-n",
+    type=click.IntRange(min=0),
+    default=None,
+    help=f"At most N runs (0 = all). Default: {TABLE_LIMIT} for the table, all for json/csv.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+def runs(where: str | None, sort: tuple[str, ...], limit: int | None, fmt: str) -> None:
+    """List runs, newest first, with filters and sorting."""
+    if limit is None:
+        limit = TABLE_LIMIT if fmt == "table" else 0
+    with _open_store() as store:
+        listed = store.list_runs(where=where, sort=sort, limit=limit or None)
+        more = 0
+        if fmt == "table" and limit and len(listed) == limit:
+            more = store.count_runs(where=where) - len(listed)
+        empty = not listed and fmt == "table" and (where or store.count_runs() == 0)
+        url = store.schema_status()["url"] if empty else ""
+    if fmt == "json":
+        json.dump([summary_dict(r) for r in listed], sys.stdout, indent=2, allow_nan=False)
+        print()
+    elif fmt == "csv":
+        _print_csv(listed)
+    elif not listed:
+        if where:
+            print(f"No runs match --where {where!r}.")
+        else:
+            print(NO_RUNS_HINT.format(url=url))
+    else:
+        _print_table(listed, where, sort, more)
+
+
+# -- nbtrack show --------------------------------------------------------------
+
+
+def run_dict(run: Run) -> dict[str, Any]:
+    import dataclasses
+
+    data = dataclasses.asdict(run)
+    data["status"] = run.status.value
+    data["notebook"] = run.notebook
+    data["duration"] = run.duration
+    for key in ("started_at", "ended_at", "heartbeat_at"):
+        data[key] = iso(data[key])
+    data["params"] = [
+        {"key": p.key, "value": jsonable(p.value), "source": p.source.value} for p in run.params
+    ]
+    return dict(jsonable(data))
+
+
+def _section(title: str) -> None:
+    print()
+    print(title)
+
+
+def _print_run(run: Run) -> None:
+    header = [
+        ("id", run.id),
+        ("name", run.name or ""),
+        ("status", run.status.value),
+        ("notebook", run.notebook or ""),
+        ("started", fmt_time(run.started_at)),
+        ("ended", fmt_time(run.ended_at)),
+        ("duration", fmt_duration(run.duration)),
+    ]
+    for label, value in header:
+        print(f"{label + ':':<10}{value}")
+    if run.tags:
+        print(f"{'tags:':<10}" + ", ".join(f"{k}={v}" for k, v in run.tags.items()))
+    if run.params:
+        _section(f"Params ({len(run.params)})")
+        print_table(
+            ["key", "value", "source"],
+            [[p.key, fmt_value(p.value), p.source.value] for p in run.params],
+        )
+    if run.metrics:
+        _section(f"Metrics ({len(run.metrics)})")
+        print_table(
+            ["key", "last", "min", "max", "count", "last step"],
+            [
+                [
+                    m.key,
+                    fmt_value(m.last),
+                    fmt_value(m.min),
+                    fmt_value(m.max),
+                    str(m.count),
+                    "" if m.last_step is None else str(m.last_step),
+                ]
+                for m in run.metrics
+            ],
+        )
+    if run.data:
+        _section(f"Data ({len(run.data)})")
+        print_table(
+            ["path", "kind", "digest", "size"],
+            [
+                [d.path, d.kind, d.digest[:19], "" if d.size is None else str(d.size)]
+                for d in run.data
+            ],
+        )
+    if run.artifacts:
+        _section(f"Artifacts ({len(run.artifacts)})")
+        print_table(
+            ["name", "type", "size", "digest"],
+            [[a.name, a.media_type, str(a.size), a.digest[:19]] for a in run.artifacts],
+        )
+    if run.events:
+        _section(f"Events ({len(run.events)})")
+        for e in run.events:
+            detail = json.dumps(jsonable(e.detail), ensure_ascii=False) if e.detail else ""
+            print(f"  {fmt_time(e.timestamp)}  {e.kind}  {detail}".rstrip())
+    git = run.git
+    if git.commit or git.branch:
+        _section("Git")
+        dirty = {True: "dirty", False: "clean", None: "unknown"}[git.dirty]
+        print(f"  commit {git.commit or '?'} on {git.branch or '(detached)'}, {dirty}")
+        if git.diff:
+            lines = len(git.diff.splitlines())
+            cut = " (truncated)" if git.diff_truncated else ""
+            print(f"  diff of tracked changes: {lines} lines, {len(git.diff)} bytes{cut}")
+    env = run.environment
+    if env.python or env.platform:
+        _section("Environment")
+        print(f"  python {env.python} on {env.platform}")
+        print(f"  {env.user or '?'}@{env.host or '?'} in {env.cwd or '?'}")
+        print(f"  {len(env.packages)} packages installed")
+        if env.argv:
+            print(f"  command: {' '.join(env.argv)}")
+
+
+@click.command()
+@click.argument("run_id", metavar="RUN")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def show(run_id: str, fmt: str) -> None:
+    """Show one run: params, metrics, data, artifacts, git, env. RUN may be an id prefix."""
+    with _open_store() as store:
+        run = store.get_run(run_id)
+    if fmt == "json":
+        json.dump(run_dict(run), sys.stdout, indent=2, allow_nan=False)
+        print()
+    else:
+        _print_run(run)
