@@ -1,0 +1,265 @@
+"""Execute a notebook in a fresh kernel with parameters, as one tracked run.
+
+What ``nbtrack run`` does, as a function returning a value
+(:func:`run_notebook` -> :class:`BatchResult`):
+
+1. read the notebook, inject ``-p``/``-f`` values after its parameters cell
+   (:func:`nbtrack.notebook.params.inject_parameters`, so an unknown name is
+   a ``ParamError`` before any kernel starts);
+2. start the environment's ``python3`` kernel through papermill with the
+   nbtrack extension loaded (``--ext=nbtrack``) and the run described in its
+   environment (:data:`KERNEL_ENV` names): the kernel's session starts the run
+   under the id chosen here at the first cell, whether or not the notebook
+   itself calls nbtrack, and logs the injected values with their source;
+3. afterwards, store the executed notebook as an artifact and the parameter
+   file's hash as a ``config`` data ref, and settle the run's status
+   (FAILED, with the failing cell named, when a cell raised).
+
+Not for: parsing command-line options or printing (``nbtrack.cli.run``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from nbtrack.errors import NotebookError
+from nbtrack.model import Artifact, RunEvent, RunStatus
+from nbtrack.tracking.notebook import (
+    NAME_ENV,
+    NOTEBOOK_ENV,
+    PARAM_SOURCES_ENV,
+    RUN_ID_ENV,
+    TAGS_ENV,
+)
+
+__all__ = ["BatchResult", "CellFailure", "run_notebook"]
+
+NOTEBOOK_MEDIA_TYPE = "application/x-ipynb+json"
+
+
+@dataclass(frozen=True)
+class CellFailure:
+    """The cell that stopped a notebook, numbered as in the file the user wrote."""
+
+    index: int  # 0-based, in the user's notebook (injected cell not counted)
+    execution_count: int | None
+    ename: str
+    evalue: str
+    first_line: str
+
+    @property
+    def label(self) -> str:
+        count = "" if self.execution_count is None else f" (In [{self.execution_count}])"
+        return f"cell {self.index + 1}{count}"
+
+    def describe(self) -> str:
+        error = f"{self.ename}: {self.evalue}" if self.evalue else self.ename
+        where = f" `{self.first_line}`" if self.first_line else ""
+        return f"{self.label}{where} raised {error}"
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    run_id: str
+    notebook: Path
+    status: RunStatus
+    seconds: float
+    output: Path | None  # the executed notebook, when the user asked to keep it
+    failure: CellFailure | None = None
+    error: str | None = None  # a failure that is not a cell's (kernel died, ...)
+
+
+@contextlib.contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Set variables for the kernel we are about to start; restore them after."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def _failure(exc: Any, params_index: int | None, injected: bool) -> CellFailure:
+    index = int(exc.cell_index)
+    if injected and params_index is not None and index > params_index + 1:
+        index -= 1  # the injected cell is not in the user's notebook
+    lines = [line.strip() for line in str(exc.source or "").splitlines() if line.strip()]
+    first = lines[0] if lines else ""
+    return CellFailure(
+        index=index,
+        execution_count=exc.exec_count,
+        ename=str(exc.ename),
+        evalue=str(exc.evalue),
+        first_line=first if len(first) <= 60 else first[:57] + "...",
+    )
+
+
+def run_notebook(
+    notebook: str | os.PathLike[str],
+    *,
+    params: Mapping[str, object] | None = None,
+    param_file: str | os.PathLike[str] | None = None,
+    name: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    output: str | os.PathLike[str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    store_url: str | None = None,
+    timeout: float | None = None,
+) -> BatchResult:
+    """Execute *notebook* in a kernel as one tracked run; see the module docstring.
+
+    Bad input (missing or malformed notebook, unknown parameter, unreadable
+    parameter file) raises before a kernel starts: ``NotebookError`` or
+    ``ParamError``. A notebook that fails is a result with ``failure`` set.
+    """
+    from nbtrack.config import load_settings
+    from nbtrack.notebook.model import notebook_to_dict, read_notebook
+    from nbtrack.notebook.params import find_parameters_cell, inject_parameters, load_param_file
+
+    path = Path(notebook)
+    if not path.is_file():
+        raise NotebookError(f"Notebook {path} does not exist.", path=path)
+    nb = read_notebook(path)
+    values: dict[str, object] = {}
+    sources: dict[str, str] = {}
+    if param_file is not None:
+        for key, value in load_param_file(param_file).items():
+            values[key], sources[key] = value, "file"
+    for key, value in (params or {}).items():
+        values[key], sources[key] = value, "cli"
+    injected_nb = inject_parameters(nb, values, source="cli") if values else nb
+    params_index = find_parameters_cell(nb)
+
+    settings = load_settings()
+    url = store_url or settings.store_url
+    run_id = uuid.uuid4().hex
+    workdir = Path(cwd) if cwd is not None else path.resolve().parent
+    if not workdir.is_dir():
+        raise NotebookError(f"Working directory {workdir} does not exist.", path=workdir)
+    env = {
+        RUN_ID_ENV: run_id,
+        NOTEBOOK_ENV: str(path.resolve()),
+        "NBTRACK_STORE": url,
+        NAME_ENV: name or "",
+        TAGS_ENV: json.dumps(dict(tags or {})),
+        PARAM_SOURCES_ENV: json.dumps(sources),
+    }
+
+    started = time.time()
+    failure: CellFailure | None = None
+    error: str | None = None
+    with tempfile.TemporaryDirectory(prefix="nbtrack-run-") as tmp:
+        source_path = Path(tmp) / path.name
+        source_path.write_text(json.dumps(notebook_to_dict(injected_nb)), encoding="utf-8")
+        executed = Path(output) if output is not None else Path(tmp) / f"executed-{path.name}"
+        try:
+            failure, error = _execute(source_path, executed, workdir, env, timeout)
+            if failure is not None:
+                failure = _failure(failure, params_index, bool(values))
+        finally:
+            status = RunStatus.FAILED if (failure or error) else RunStatus.FINISHED
+            _settle(url, settings, run_id, path, name, tags, executed, param_file, status, error)
+    return BatchResult(
+        run_id=run_id,
+        notebook=path,
+        status=status,
+        seconds=time.time() - started,
+        output=Path(output) if output is not None else None,
+        failure=failure,
+        error=error,
+    )
+
+
+def _execute(
+    source: Path, executed: Path, workdir: Path, env: Mapping[str, str], timeout: float | None
+) -> tuple[Any, str | None]:
+    """Run papermill; (PapermillExecutionError or None, other error or None)."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    with _environment(env):
+        try:
+            papermill.execute_notebook(
+                str(source),
+                str(executed),
+                kernel_name="python3",
+                cwd=str(workdir),
+                progress_bar=False,
+                log_output=False,
+                execution_timeout=timeout,
+                # load the extension in the kernel so the run is tracked from cell 1
+                extra_arguments=["--ext=nbtrack"],
+            )
+        except PapermillExecutionError as exc:
+            return exc, None
+        except Exception as exc:  # kernel died, timed out, would not start...
+            message = str(exc).strip().splitlines()
+            return None, f"{type(exc).__name__}: {message[-1] if message else ''}".rstrip(": ")
+    return None, None
+
+
+def _settle(
+    url: str,
+    settings: Any,
+    run_id: str,
+    notebook: Path,
+    name: str | None,
+    tags: Mapping[str, str] | None,
+    executed: Path,
+    param_file: str | os.PathLike[str] | None,
+    status: RunStatus,
+    error: str | None,
+) -> None:
+    """Make the stored run complete, whatever the kernel managed to write."""
+    from nbtrack.model import Source
+    from nbtrack.store import open_store
+    from nbtrack.tracking.capture import hash_data
+
+    now = time.time()
+    with open_store(url, settings=settings) as store:
+        try:
+            run = store.get_run(run_id)
+        except Exception:
+            # the kernel never got to start the run (it did not start, or died at once)
+            store.create_run(
+                run_id=run_id,
+                name=name,
+                started_at=now,
+                tags=dict(tags or {}),
+                source=Source(path=str(notebook.resolve())),
+            )
+            run = store.get_run(run_id)
+        if error is not None:
+            store.add_event(run_id, RunEvent(kind="error", timestamp=now, detail={"error": error}))
+        if param_file is not None:
+            ref = hash_data(param_file, root=settings.root)
+            store.add_data_ref(run_id, replace(ref, kind="config", logged_at=now))
+        if executed.is_file():
+            digest, size, uri = store.put_artifact(executed)
+            store.add_artifact(
+                run_id,
+                Artifact(
+                    name=f"executed/{notebook.name}",
+                    digest=digest,
+                    size=size,
+                    media_type=NOTEBOOK_MEDIA_TYPE,
+                    uri=uri,
+                    logged_at=now,
+                ),
+            )
+        if status is RunStatus.FAILED or run.status in (RunStatus.RUNNING, RunStatus.CRASHED):
+            store.end_run(run_id, status, run.ended_at or now)

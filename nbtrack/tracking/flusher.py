@@ -1,0 +1,263 @@
+"""The background writer of one run: batches to the store, heartbeat, outages.
+
+For: :class:`Flusher`, a daemon thread that every ``interval`` seconds takes
+the run's metric buffer (a swap, not a copy), applies queued writes (params,
+tags, data refs...) and hands all new points to ``Store.heartbeat`` in one
+transaction, which also beats the run's heartbeat. When the store cannot be
+written it keeps everything, warns once, retries with a short backoff and,
+past ``max_pending`` points or when the run ends without the store coming
+back, spills to a JSON-lines file it names in a :class:`StoreOutageWarning`
+(replay with ``nbtrack.replay_spill(path)``).
+
+Not for: validating values (``run.py`` does that before anything is queued)
+or talking SQL (the ``Store`` does).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from nbtrack.model import RunStatus
+from nbtrack.store.base import MetricRow, Store
+from nbtrack.tracking.spill import Op, apply_op, write_spill
+
+__all__ = ["DEFAULT_INTERVAL", "DEFAULT_MAX_PENDING", "Flusher", "StoreOutageWarning"]
+
+#: seconds between flushes; the issue asks for at least one a second
+DEFAULT_INTERVAL = 0.5
+#: points held in memory during an outage before they are spilled to a file
+DEFAULT_MAX_PENDING = 2_000_000
+#: longest pause between retries while the store is unreachable
+MAX_BACKOFF = 2.0
+
+
+class StoreOutageWarning(RuntimeWarning):
+    """The run store could not be written; data is kept, retried or spilled."""
+
+
+def _notify(message: str) -> None:
+    # Runs in the background thread: a warnings filter set to "error" must not
+    # kill the writer, so a raised warning is swallowed (the state is kept).
+    with contextlib.suppress(Exception):
+        warnings.warn(message, StoreOutageWarning, stacklevel=2)
+
+
+class Flusher:
+    """Moves one run's buffered writes to the store from a daemon thread."""
+
+    def __init__(
+        self,
+        store: Store,
+        run_id: str,
+        take_rows: Callable[[], list[MetricRow]],
+        *,
+        spill_folder: Callable[[], Path],
+        interval: float = DEFAULT_INTERVAL,
+        max_pending: int = DEFAULT_MAX_PENDING,
+    ) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.interval = interval
+        self.max_pending = max_pending
+        self._take_rows = take_rows
+        self._spill_folder = spill_folder
+        self._lock = threading.Lock()
+        self._done = threading.Condition(self._lock)
+        self._wake = threading.Event()
+        self._ops: list[Op] = []
+        self._chunks: list[list[MetricRow]] = []
+        self._pending = 0
+        self._end: Op | None = None
+        self._closing = False
+        self._abandoned = False
+        self._requested = 0  # flush requests made
+        self._served = 0  # flush requests a finished tick has covered
+        self._last_ok = True
+        self._outage_since: float | None = None
+        self.spilled: list[Path] = []
+        self.points_written = 0
+        self._thread = threading.Thread(
+            target=self._main, name=f"nbtrack-flush-{run_id[:8]}", daemon=True
+        )
+
+    # -- called from user threads -------------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, op: Op) -> None:
+        """Queue a write; it reaches the store with the next flush."""
+        with self._lock:
+            self._ops.append(op)
+
+    def add_rows(self, rows: list[MetricRow]) -> None:
+        """Hand over points taken from the run's buffer outside a tick."""
+        if rows:
+            with self._lock:
+                self._chunks.append(rows)
+                self._pending += len(rows)
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Ask for a flush now and wait for it; True when the store took everything."""
+        if not self._thread.is_alive():
+            return self._last_ok and not self._ops and not self._pending
+        with self._lock:
+            self._requested += 1
+            ticket = self._requested
+        self._wake.set()
+        deadline = time.monotonic() + timeout
+        with self._done:
+            while self._served < ticket and self._thread.is_alive():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._done.wait(min(left, 0.1))
+            return self._last_ok
+
+    def close(self, status: RunStatus, ended_at: float, timeout: float) -> Path | None:
+        """Write everything left and end the run; spill if the store stays away.
+
+        Waits at most about *timeout* seconds for a store that fails (plus
+        the time one successful write of a large buffer takes). Returns the
+        spill file, if one had to be written at the end.
+        """
+        with self._lock:
+            self._end = Op("end_run", {"status": status.value, "ended_at": ended_at})
+            self._closing = True
+            self._final_deadline = time.monotonic() + timeout
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout + 30.0)
+        else:  # never started, or forked away from: do the final flush here
+            self._final()
+        if self._thread.is_alive():
+            # a store call hangs: whatever it holds may or may not land
+            with self._lock:
+                self._abandoned = True
+                ops = [*self._ops, self._end]
+                rows = [row for chunk in self._chunks for row in chunk]
+                self._ops, self._chunks, self._pending = [], [], 0
+            path = self._spill(ops, rows, "the store did not answer in time")
+            return path
+        return self._final_spill
+
+    # -- the writer thread ----------------------------------------------------------
+    _final_deadline = 0.0
+    _final_spill: Path | None = None
+
+    def _main(self) -> None:
+        delay = self.interval
+        while True:
+            self._wake.wait(delay)
+            self._wake.clear()
+            if self._closing:
+                break
+            ok = self._tick()
+            delay = self.interval if ok else min(MAX_BACKOFF, max(delay * 2, self.interval))
+        self._final()
+
+    def _final(self) -> None:
+        while not self._tick(final=True):
+            left = self._final_deadline - time.monotonic()
+            if left <= 0:
+                with self._lock:
+                    ops = [*self._ops, *([self._end] if self._end else [])]
+                    rows = [row for chunk in self._chunks for row in chunk]
+                    self._ops, self._chunks, self._pending, self._end = [], [], 0, None
+                self._final_spill = self._spill(ops, rows, "the run ended while it was away")
+                return
+            time.sleep(min(0.5, left))
+
+    def _tick(self, final: bool = False) -> bool:
+        """One flush: queued ops, then new points with a heartbeat; True on success."""
+        with self._lock:
+            ticket = self._requested
+        self.add_rows(self._take_rows())
+        ok = True
+        try:
+            self._write(final)
+        except Exception as exc:  # any failure means "keep and retry"
+            ok = False
+            self._failed(exc)
+        else:
+            if self._outage_since is not None:
+                _notify(
+                    f"nbtrack: run {self.run_id[:8]} reaches its store again;"
+                    " everything held back has been written."
+                )
+                self._outage_since = None
+        with self._done:
+            self._last_ok = ok
+            self._served = max(self._served, ticket)
+            self._done.notify_all()
+        return ok
+
+    def _write(self, final: bool) -> None:
+        while True:
+            with self._lock:
+                if self._abandoned or not self._ops:
+                    break
+                op = self._ops[0]
+            apply_op(self.store, self.run_id, op)
+            with self._lock:
+                if self._ops and self._ops[0] is op:
+                    self._ops.pop(0)
+        with self._lock:
+            chunks = list(self._chunks)
+        rows: Sequence[MetricRow] = (
+            chunks[0] if len(chunks) == 1 else [row for chunk in chunks for row in chunk]
+        )
+        if self._abandoned:
+            return
+        self.store.heartbeat(self.run_id, time.time(), rows)
+        with self._lock:
+            del self._chunks[: len(chunks)]
+            self._pending -= len(rows)
+            self.points_written += len(rows)
+            end = self._end if final else None
+        if end is not None and not self._abandoned:
+            apply_op(self.store, self.run_id, end)
+            with self._lock:
+                self._end = None
+
+    def _failed(self, exc: Exception) -> None:
+        first = self._outage_since is None
+        if first:
+            self._outage_since = time.monotonic()
+            _notify(
+                f"nbtrack: cannot write run {self.run_id[:8]} to its store ({_one_line(exc)});"
+                f" keeping {self._pending} points in memory and retrying."
+            )
+        if self._pending > self.max_pending:
+            with self._lock:
+                rows = [row for chunk in self._chunks for row in chunk]
+                self._chunks, self._pending = [], 0
+            self._spill([], rows, f"more than {self.max_pending} points were waiting")
+
+    def _spill(self, ops: list[Op], rows: list[MetricRow], why: str) -> Path | None:
+        if not ops and not rows:
+            return None
+        try:
+            path = write_spill(self._spill_folder(), self.run_id, self.store.url, ops, rows)
+        except OSError as exc:
+            _notify(
+                f"nbtrack: run {self.run_id[:8]}: {why} and the spill file could not be"
+                f" written ({exc}); {len(rows)} points are lost."
+            )
+            return None
+        self.spilled.append(path)
+        _notify(
+            f"nbtrack: run {self.run_id[:8]} could not reach its store ({why}); wrote"
+            f" {len(rows)} points and {len(ops)} other records to {path}."
+            f" Replay them once the store is back: nbtrack.replay_spill({str(path)!r})"
+        )
+        return path
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__

@@ -1,0 +1,229 @@
+"""Params before they reach the store: normalisation, secret redaction, conflicts.
+
+For: turning whatever a user passes to ``log_param`` into JSON data
+(:func:`normalise`), deciding whether a name looks like a secret
+(:func:`looks_secret`), and keeping a run's params from silently changing
+(:class:`ParamLedger`, which raises ``ParamError`` naming both values).
+
+Not for: writing to the store (``ActiveRun`` does that) or parsing parameter
+cells and config files (the magics and ``notebook/`` do that).
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import math
+import os
+import re
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from nbtrack.errors import ParamError
+from nbtrack.model import JSONValue, Param, ParamSource
+
+__all__ = [
+    "REDACTED",
+    "ParamLedger",
+    "ParamWarning",
+    "looks_secret",
+    "normalise",
+    "same_value",
+]
+
+#: what a redacted param is stored as
+REDACTED = "***"
+
+# Word-part matching for "token" keeps max_tokens / tokenizer out; the others
+# are rare enough as substrings of innocent names to match anywhere.
+_SECRET_ANYWHERE = re.compile(r"password|passwd|secret|api[_\-.]?key")
+_SECRET_WORD = re.compile(r"(?:^|[^a-z0-9])token(?:$|[^a-z0-9])")
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+class ParamWarning(UserWarning):
+    """A param value was stored in a lossy form (its repr)."""
+
+
+def looks_secret(key: str) -> bool:
+    """Whether a param name looks like it holds a credential.
+
+    >>> [looks_secret(k) for k in ("db.password", "HF_TOKEN", "authToken", "max_tokens")]
+    [True, True, True, False]
+    """
+    lowered = _CAMEL_BOUNDARY.sub("_", key).lower()
+    return bool(_SECRET_ANYWHERE.search(lowered) or _SECRET_WORD.search(lowered))
+
+
+def normalise(key: str, value: Any) -> JSONValue:
+    """*value* as JSON data: scalars, str, None, and lists/dicts of those.
+
+    Tuples become lists, numpy scalars and enums their Python value, paths
+    their string. Anything else is stored as its ``repr`` with a
+    :class:`ParamWarning` naming *key*.
+    """
+    converted, lossy = _normalise(value)
+    if lossy:
+        warnings.warn(
+            f"param {key!r}: {type(value).__name__} is not a number, string, list or dict;"
+            f" storing its repr {_short(converted)}",
+            ParamWarning,
+            stacklevel=3,
+        )
+    return converted
+
+
+def _normalise(value: Any) -> tuple[JSONValue, bool]:
+    kind = type(value)
+    if value is None or kind is bool or kind is int or kind is str:
+        return value, False
+    if kind is float:
+        return value, False
+    if isinstance(value, enum.Enum):
+        return _normalise(value.value)
+    if isinstance(value, bool):
+        return bool(value), False
+    if isinstance(value, int):
+        return int(value), False
+    if isinstance(value, float):
+        return float(value), False
+    if isinstance(value, str):
+        return str(value), False
+    if isinstance(value, os.PathLike):
+        return os.fspath(value), False
+    if kind.__module__ == "numpy" and getattr(value, "shape", None) == ():
+        # numpy scalars (and 0-d arrays) know their Python equivalent
+        return _normalise(value.item())
+    if isinstance(value, list | tuple):
+        items = [_normalise(v) for v in value]
+        return [v for v, _ in items], any(lossy for _, lossy in items)
+    if isinstance(value, Mapping):
+        out: dict[str, JSONValue] = {}
+        lossy = False
+        for k, v in value.items():
+            if not isinstance(k, str | int | float | bool) and k is not None:
+                return repr(value), True
+            out[k if isinstance(k, str) else json.dumps(k)], item_lossy = _normalise(v)
+            lossy = lossy or item_lossy
+        return out, lossy
+    return repr(value), True
+
+
+def _canonical(value: JSONValue) -> Any:
+    """A form where equal params compare equal: 1 == 1.0, True != 1, NaN == NaN."""
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, int | float):
+        number = float(value)
+        return ("num", "nan" if math.isnan(number) else number)
+    if isinstance(value, list):
+        return ("list", tuple(_canonical(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted((k, _canonical(v)) for k, v in value.items())))
+    return ("other", value)
+
+
+def same_value(a: JSONValue, b: JSONValue) -> bool:
+    """Whether two normalised param values are the same value."""
+    return bool(_canonical(a) == _canonical(b))
+
+
+def _digest(value: JSONValue) -> str:
+    text = json.dumps(_canonical(value), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _short(value: JSONValue, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclass(frozen=True)
+class _Entry:
+    param: Param  # as stored (maybe redacted)
+    digest: str  # of the real value, so a redacted param can still conflict
+
+
+class ParamLedger:
+    """The params a run has logged, in memory, so changes are caught at once.
+
+    ``prepare`` validates and normalises a batch and raises ``ParamError`` for
+    the first key whose value differs from what was logged; nothing of the
+    batch is recorded then. ``commit`` records a prepared batch.
+    """
+
+    def __init__(self, run_id: str, *, redact_secrets: bool = True) -> None:
+        self.run_id = run_id
+        self.redact_secrets = redact_secrets
+        self._entries: dict[str, _Entry] = {}
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
+    def get(self, key: str) -> Param | None:
+        """The param logged under *key* (its value is ``"***"`` if redacted)."""
+        entry = self._entries.get(key)
+        return None if entry is None else entry.param
+
+    def as_dict(self) -> dict[str, Param]:
+        return {k: e.param for k, e in self._entries.items()}
+
+    def differs(self, key: str, value: Any) -> bool:
+        """True when *key* is logged with a value other than *value*."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return False
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ParamWarning)
+            return entry.digest != _digest(_normalise(value)[0])
+
+    def prepare(
+        self,
+        params: Mapping[str, Any],
+        *,
+        source: ParamSource = ParamSource.CODE,
+        redact: bool | None = None,
+    ) -> list[tuple[Param, str]]:
+        """Validate *params*; return the new ones (as stored) with their digests."""
+        redacting = self.redact_secrets if redact is None else redact
+        new: list[tuple[Param, str]] = []
+        seen: dict[str, str] = {}
+        for key, raw in params.items():
+            if not isinstance(key, str) or not key.strip():
+                raise ParamError(
+                    f"param names must be non-empty strings, not {key!r}.", key=str(key)
+                )
+            value = normalise(key, raw)
+            digest = _digest(value)
+            secret = redacting and looks_secret(key)
+            entry = self._entries.get(key)
+            if entry is not None:
+                if entry.digest == digest:
+                    continue  # the same value again is a no-op
+                raise ParamError(self._conflict_message(key, entry, value, secret), key=key)
+            if key in seen and seen[key] != digest:
+                raise ParamError(f"param {key!r} is given twice with different values.", key=key)
+            seen[key] = digest
+            stored = REDACTED if secret else value
+            new.append((Param(key=key, value=stored, source=source), digest))
+        return new
+
+    def commit(self, prepared: list[tuple[Param, str]]) -> list[Param]:
+        for param, digest in prepared:
+            self._entries[param.key] = _Entry(param, digest)
+        return [param for param, _ in prepared]
+
+    def _conflict_message(self, key: str, entry: _Entry, value: JSONValue, secret: bool) -> str:
+        run = self.run_id[:8]
+        if secret or (entry.param.value == REDACTED and looks_secret(key)):
+            return (
+                f"param {key!r} was already logged (redacted) for run {run};"
+                " refusing to change it to a different value"
+            )
+        return (
+            f"param {key!r} was already logged as {_short(entry.param.value)} for run {run};"
+            f" refusing to change it to {_short(value)}"
+        )

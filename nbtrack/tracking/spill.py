@@ -1,0 +1,211 @@
+"""Writes a run could not hand to its store: as values, as a spill file, replayed.
+
+For: the small set of deferred store writes (:class:`Op`) the background
+flusher applies, their JSON-lines form when the store stays unreachable
+(:func:`write_spill`) and :func:`replay_spill`, which applies a spill file to
+a store once it is back::
+
+    python -c "import nbtrack; nbtrack.replay_spill('.nbtrack/spill/<file>.jsonl')"
+
+A spill file is one JSON object a line: a header naming the run, then ops
+(``log_params``, ``set_tags``, ..., ``metrics`` with rows
+``[key, value, step, timestamp]``, ``end_run``). NaN and infinities are
+written as the JSON extensions ``NaN``/``Infinity``, which Python reads back.
+A replayed file is renamed ``*.replayed`` so it is not applied twice.
+
+Not for: deciding when to spill (``flusher.py``) or talking SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nbtrack.errors import UsageError
+from nbtrack.model import Artifact, DataRef, Param, ParamSource, RunEvent, RunStatus, Source
+from nbtrack.store.base import MetricRow, Store
+
+if TYPE_CHECKING:
+    from nbtrack.config import Settings
+
+__all__ = ["Op", "apply_op", "replay_spill", "spill_dir", "write_spill"]
+
+SPILL_FORMAT = "nbtrack-spill"
+SPILL_VERSION = 1
+_ROWS_PER_LINE = 10_000
+
+
+@dataclass(frozen=True)
+class Op:
+    """One deferred store write for a run (everything but metric points)."""
+
+    kind: str  # log_params, set_tags, set_name, set_source, add_data_ref, ...
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def apply_op(store: Store, run_id: str, op: Op) -> None:
+    """Perform *op* against *store*."""
+    p = op.payload
+    if op.kind == "log_params":
+        store.log_params(run_id, p["params"])
+    elif op.kind == "set_tags":
+        store.set_tags(run_id, p["tags"])
+    elif op.kind == "set_name":
+        store.set_name(run_id, p["name"])
+    elif op.kind == "set_source":
+        store.set_source(run_id, p["source"])
+    elif op.kind == "add_data_ref":
+        store.add_data_ref(run_id, p["ref"])
+    elif op.kind == "add_artifact":
+        store.add_artifact(run_id, p["artifact"])
+    elif op.kind == "add_event":
+        store.add_event(run_id, p["event"])
+    elif op.kind == "end_run":
+        store.end_run(run_id, RunStatus(p["status"]), p["ended_at"])
+    else:  # pragma: no cover - a programming error, not a user's
+        raise ValueError(f"unknown op {op.kind!r}")
+
+
+# -- JSON form -------------------------------------------------------------------
+
+
+def _encode(op: Op) -> dict[str, Any]:
+    p = op.payload
+    if op.kind == "log_params":
+        body: Any = [
+            {"key": x.key, "value": x.value, "source": x.source.value} for x in p["params"]
+        ]
+        return {"op": op.kind, "params": body}
+    if op.kind in {"set_source", "add_data_ref", "add_artifact", "add_event"}:
+        (name,) = p
+        return {"op": op.kind, name: asdict(p[name])}
+    return {"op": op.kind, **p}
+
+
+def _decode(line: dict[str, Any]) -> Op:
+    kind = line.pop("op")
+    if kind == "log_params":
+        params = [Param(x["key"], x["value"], ParamSource(x["source"])) for x in line["params"]]
+        return Op(kind, {"params": params})
+    types: dict[str, tuple[str, type[Any]]] = {
+        "set_source": ("source", Source),
+        "add_data_ref": ("ref", DataRef),
+        "add_artifact": ("artifact", Artifact),
+        "add_event": ("event", RunEvent),
+    }
+    if kind in types:
+        name, cls = types[kind]
+        return Op(kind, {name: cls(**line[name])})
+    return Op(kind, line)
+
+
+def spill_dir(settings: Settings | None) -> Path:
+    """Where spill files go: ``.nbtrack/spill`` at the project root, else a temp dir."""
+    if settings is not None:
+        candidate = settings.root / ".nbtrack" / "spill"
+        try:
+            candidate.mkdir(parents=True, exist_ok=True)
+            if os.access(candidate, os.W_OK):
+                return candidate
+        except OSError:
+            pass
+    fallback = Path(tempfile.gettempdir()) / "nbtrack-spill"
+    fallback.mkdir(parents=True, exist_ok=True)
+    return fallback
+
+
+def write_spill(
+    folder: Path,
+    run_id: str,
+    store_url: str,
+    ops: Iterable[Op],
+    rows: Sequence[MetricRow],
+) -> Path:
+    """Append *ops* then *rows* to a new spill file for *run_id*; return its path."""
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    path = folder / f"{run_id[:8]}-{stamp}-{time.time_ns() % 10**9:09d}.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        header = {
+            "format": SPILL_FORMAT,
+            "version": SPILL_VERSION,
+            "run_id": run_id,
+            "store": _safe_url(store_url),
+            "written_at": time.time(),
+        }
+        fh.write(json.dumps(header) + "\n")
+        metrics_written = False
+        for op in ops:
+            if op.kind == "end_run" and not metrics_written:
+                _write_rows(fh, rows)
+                metrics_written = True
+            fh.write(json.dumps(_encode(op)) + "\n")
+        if not metrics_written:
+            _write_rows(fh, rows)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return path
+
+
+def _write_rows(fh: Any, rows: Sequence[MetricRow]) -> None:
+    for start in range(0, len(rows), _ROWS_PER_LINE):
+        chunk = [list(r) for r in rows[start : start + _ROWS_PER_LINE]]
+        fh.write(json.dumps({"op": "metrics", "rows": chunk}) + "\n")
+
+
+def _safe_url(url: str) -> str:
+    """A store URL without its password, for a file that may be shared."""
+    scheme, sep, rest = url.partition("://")
+    if sep and "@" in rest.split("/", 1)[0]:
+        creds, host = rest.split("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}@{host}"
+    return url
+
+
+def replay_spill(path: str | os.PathLike[str], store: Store | None = None) -> int:
+    """Apply a spill file to *store* (default: the project's store); return points written.
+
+    The run must exist in the store (runs are created before anything can be
+    spilled). The file is renamed ``<name>.replayed`` afterwards.
+    """
+    spill = Path(path)
+    try:
+        lines = spill.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UsageError(f"cannot read spill file {spill}: {exc.strerror or exc}.") from None
+    try:
+        header = json.loads(lines[0]) if lines else {}
+    except json.JSONDecodeError:
+        header = {}
+    if header.get("format") != SPILL_FORMAT:
+        raise UsageError(f"{spill} is not an nbtrack spill file.")
+    run_id = str(header["run_id"])
+    owned = store is None
+    if store is None:
+        from nbtrack.store import open_store
+
+        store = open_store()
+    points = 0
+    try:
+        for number, text in enumerate(lines[1:], start=2):
+            try:
+                line = json.loads(text)
+            except json.JSONDecodeError:
+                raise UsageError(f"{spill}, line {number}: not JSON.") from None
+            if line.get("op") == "metrics":
+                rows = [(k, float(v), s, float(t)) for k, v, s, t in line["rows"]]
+                store.log_metrics(run_id, rows)
+                points += len(rows)
+            else:
+                apply_op(store, run_id, _decode(line))
+    finally:
+        if owned:
+            store.close()
+    spill.rename(spill.with_name(spill.name + ".replayed"))
+    return points

@@ -1,0 +1,18 @@
+"""Tracking tests run in an empty tmp project and never leave a run active."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from nbtrack.tracking.api import get_tracker
+
+
+@pytest.fixture(autouse=True)
+def _in_project(project_root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Work inside a fresh project (not a git repo) and end any run a test left."""
+    monkeypatch.chdir(project_root)
+    yield project_root
+    get_tracker().end_run()
