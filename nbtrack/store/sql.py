@@ -104,7 +104,11 @@ class SqlStore(Store):
         self.dialect = self.engine.dialect.name
         self._sql = _HotSql(self.engine)
         if not self.missing:
-            self._open(create, check)
+            try:
+                self._open(create, check)
+            except BaseException:
+                self.engine.dispose()
+                raise
 
     def _open(self, create: bool, check: bool) -> None:
         with _engine.guard(self.url), self.engine.connect() as connection:

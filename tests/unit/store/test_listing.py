@@ -1,0 +1,185 @@
+"""Listing, filtering, sorting and id prefixes, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+
+import pytest
+
+from nbtrack.errors import QueryError, RunNotFoundError
+from nbtrack.model import Param, RunStatus
+from nbtrack.store.base import Store
+
+T0 = 1_700_000_000.0
+
+
+def add_run(
+    store: Store,
+    run_id: str,
+    name: str,
+    *,
+    started: float,
+    params: dict[str, object] | None = None,
+    metrics: Sequence[tuple[str, float, int | None]] = (),
+    tags: dict[str, str] | None = None,
+    status: RunStatus | None = RunStatus.FINISHED,
+    notebook: str | None = None,
+) -> None:
+    from nbtrack.model import Source
+
+    store.create_run(
+        run_id=run_id,
+        name=name,
+        started_at=started,
+        tags=tags,
+        source=Source(path=notebook) if notebook else None,
+    )
+    store.log_params(run_id, [Param(k, v) for k, v in (params or {}).items()])
+    if metrics:
+        store.log_metrics(run_id, [(k, v, s, started + 1) for k, v, s in metrics])
+    if status is not None:
+        store.end_run(run_id, status, started + 10)
+
+
+@pytest.fixture
+def populated(store: Store) -> Store:
+    add_run(
+        store, "a" * 32, "adam-small", started=T0 + 1,
+        params={"lr": 0.01, "optimizer": "adam", "opt.beta": 0.9},
+        metrics=[("val_acc", 0.80, 0), ("val_acc", 0.91, 1), ("loss", 0.3, 1)],
+        tags={"team": "vision"}, notebook="train.ipynb",
+    )  # fmt: skip
+    add_run(
+        store, "ab" + "0" * 30, "sgd-big", started=T0 + 2,
+        params={"lr": 0.5, "optimizer": "sgd"},
+        metrics=[("val_acc", 0.95, 0), ("val_acc", 0.70, 1)],
+        tags={"team": "nlp"}, status=RunStatus.FAILED, notebook="train.ipynb",
+    )  # fmt: skip
+    add_run(
+        store, "b" * 32, "adam-nan", started=T0 + 3,
+        params={"lr": 0.001, "optimizer": "adam"},
+        metrics=[("val_acc", math.nan, 0), ("loss", math.inf, 0)],
+        notebook="eval.ipynb",
+    )  # fmt: skip
+    add_run(store, "c" * 32, "empty", started=T0 + 4, status=None)
+    store.heartbeat("c" * 32, time.time())
+    return store
+
+
+def names(store: Store, where: str | None = None, sort: Sequence[str] = ()) -> list[str | None]:
+    return [r.name for r in store.list_runs(where=where, sort=sort)]
+
+
+def test_empty_store_lists_nothing(store: Store) -> None:
+    assert store.list_runs() == []
+    assert store.list_runs(where="params.lr < 1", sort=["-metrics.acc"]) == []
+    assert store.count_runs() == 0
+
+
+def test_newest_first_with_last_values_and_limit(populated: Store) -> None:
+    listed = populated.list_runs()
+    assert [r.name for r in listed] == ["empty", "adam-nan", "sgd-big", "adam-small"]
+    small = listed[-1]
+    assert small.params == {"lr": 0.01, "opt.beta": 0.9, "optimizer": "adam"}
+    assert small.metrics == {"loss": 0.3, "val_acc": 0.91}  # last by step, not max
+    assert small.tags == {"team": "vision"}
+    assert small.notebook == "train.ipynb"
+    assert [r.name for r in populated.list_runs(limit=2)] == ["empty", "adam-nan"]
+    assert populated.count_runs(where="params.optimizer = adam") == 2
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        ("params.lr < 0.1", ["adam-nan", "adam-small"]),
+        ("params.lr >= 0.01 and params.lr <= 0.5", ["sgd-big", "adam-small"]),
+        ("params.optimizer = adam", ["adam-nan", "adam-small"]),
+        ("params.optimizer != adam", ["sgd-big"]),  # a run without the param does not match
+        ("params.opt.beta = 0.9", ["adam-small"]),
+        ("metrics.val_acc > 0.9", ["adam-small"]),  # last value 0.91; sgd-big's last is 0.70
+        ("metrics.val_acc = nan", ["adam-nan"]),
+        ("metrics.loss > 1000", ["adam-nan"]),  # +inf
+        ("tags.team = vision or tags.team = nlp", ["sgd-big", "adam-small"]),
+        ("not tags.team = vision", ["empty", "adam-nan", "sgd-big"]),
+        ("status = failed", ["sgd-big"]),
+        ("status = RUNNING", ["empty"]),
+        ("status != FINISHED", ["empty", "sgd-big"]),
+        ("name contains adam", ["adam-nan", "adam-small"]),
+        ("name like 'adam-%'", ["adam-nan", "adam-small"]),
+        ("notebook = eval.ipynb", ["adam-nan"]),
+        ("id = ab", ["sgd-big"]),
+        (f"started > {T0 + 2.5}", ["empty", "adam-nan"]),
+        ("(params.lr < 0.1 or status = FAILED) and not name = adam-nan", ["sgd-big", "adam-small"]),
+    ],
+)
+def test_where_filters(populated: Store, where: str, expected: list[str]) -> None:
+    assert names(populated, where) == expected
+
+
+def test_where_on_time_takes_iso_dates(populated: Store) -> None:
+    assert names(populated, "started > 2000-01-01 and started < '2999-01-01T00:00'") == [
+        "empty", "adam-nan", "sgd-big", "adam-small",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("where", "fault"),
+    [
+        ("status = DONE", "'DONE' is not a status (one of RUNNING, FINISHED"),
+        ("metrics.val_acc > high", "metrics.val_acc compares with numbers, not 'high'"),
+        ("started > yesterday", "needs a time such as 2024-05-01"),
+        ("params.lr <", "expected a value after params.lr <"),
+    ],
+)
+def test_bad_where_is_a_query_error(populated: Store, where: str, fault: str) -> None:
+    with pytest.raises(QueryError, match="Cannot read --where") as caught:
+        populated.list_runs(where=where)
+    assert fault in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        # NaN and missing sort last, ties newest first
+        (["-metrics.val_acc"], ["adam-small", "sgd-big", "empty", "adam-nan"]),
+        (["metrics.val_acc"], ["sgd-big", "adam-small", "empty", "adam-nan"]),
+        (["params.lr"], ["adam-nan", "adam-small", "sgd-big", "empty"]),
+        (["-params.optimizer", "params.lr"], ["sgd-big", "adam-nan", "adam-small", "empty"]),
+        (["name"], ["adam-nan", "adam-small", "empty", "sgd-big"]),
+        (["started"], ["adam-small", "sgd-big", "adam-nan", "empty"]),
+        (["status", "-started"], ["sgd-big", "adam-nan", "adam-small", "empty"]),
+        (["tags.team"], ["sgd-big", "adam-small", "empty", "adam-nan"]),
+    ],
+)
+def test_sorting(populated: Store, sort: list[str], expected: list[str]) -> None:
+    assert names(populated, sort=sort) == expected
+
+
+def test_sort_and_where_and_limit_combine(populated: Store) -> None:
+    listed = populated.list_runs(where="params.lr < 1", sort=["-metrics.val_acc"], limit=1)
+    assert [r.name for r in listed] == ["adam-small"]
+
+
+def test_unique_prefix_resolves(populated: Store) -> None:
+    assert populated.resolve_run_id("aaaa") == "a" * 32
+    assert populated.resolve_run_id("B" * 32) == "b" * 32
+    assert populated.get_run("abc"[:2] + "0").name == "sgd-big"
+
+
+def test_unknown_id_names_it(populated: Store) -> None:
+    with pytest.raises(RunNotFoundError, match=r"No run matches the id 'dead'") as caught:
+        populated.get_run("dead")
+    assert caught.value.exit_code == 2
+    with pytest.raises(RunNotFoundError, match=r"No run matches the id 'not-hex!'"):
+        populated.resolve_run_id("not-hex!")
+
+
+def test_ambiguous_prefix_names_the_count_and_candidates(populated: Store) -> None:
+    with pytest.raises(RunNotFoundError) as caught:
+        populated.resolve_run_id("a")
+    message = str(caught.value)
+    assert "The id prefix 'a' is ambiguous: it matches 2 runs" in message
+    assert "aaaaaaaaaaaa" in message
+    assert "ab0000000000" in message

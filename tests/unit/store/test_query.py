@@ -1,0 +1,100 @@
+"""The --where / --sort languages parse what users type and name what they got wrong."""
+
+from __future__ import annotations
+
+import pytest
+
+from nbtrack.errors import QueryError
+from nbtrack.store.query import And, Compare, Field, Not, Or, SortKey, parse_sort, parse_where
+
+
+def test_comparison_on_a_param_parses_to_field_op_number() -> None:
+    assert parse_where("params.lr < 0.1") == Compare(Field("params", "lr"), "<", 0.1, "0.1")
+
+
+def test_dotted_and_slashed_keys_keep_everything_after_the_namespace() -> None:
+    expr = parse_where("params.optimizer.lr >= 1e-3 and metrics.train/loss != 2")
+    assert expr == And(
+        Compare(Field("params", "optimizer.lr"), ">=", 0.001, "1e-3"),
+        Compare(Field("metrics", "train/loss"), "!=", 2.0, "2"),
+    )
+
+
+def test_backquoted_key_may_hold_spaces() -> None:
+    assert parse_where("params.`batch size` = 32").field == Field("params", "batch size")  # type: ignore[union-attr]
+
+
+def test_and_binds_tighter_than_or_and_parentheses_override() -> None:
+    a = Compare(Field("", "status"), "=", "FINISHED", "FINISHED")
+    b = Compare(Field("tags", "team"), "=", "vision", "vision")
+    c = Compare(Field("", "name"), "contains", "base", "base")
+    assert parse_where("status = FINISHED or tags.team == 'vision' and name contains base") == Or(
+        a, And(b, c)
+    )
+    assert parse_where('(status = FINISHED or tags.team = "vision") and name contains base') == And(
+        Or(a, b), c
+    )
+
+
+def test_not_and_keywords_are_case_insensitive() -> None:
+    expr = parse_where("NOT status = failed AND id = 3f9c")
+    assert expr == And(
+        Not(Compare(Field("", "status"), "=", "failed", "failed")),
+        Compare(Field("", "id"), "=", "3f9c", "3f9c"),
+    )
+
+
+def test_quoted_strings_keep_spaces_and_escaped_quotes() -> None:
+    expr = parse_where(r"name = 'it\'s a run'")
+    assert isinstance(expr, Compare)
+    assert expr.value == "it's a run"
+
+
+def test_dates_are_bare_words_for_started() -> None:
+    expr = parse_where("started > 2024-05-01")
+    assert expr == Compare(Field("", "started"), ">", "2024-05-01", "2024-05-01")
+
+
+@pytest.mark.parametrize(
+    ("expression", "fault"),
+    [
+        ("params.lr <", "at position 12: expected a value after params.lr <, found the end"),
+        ("params.lr 0.1", "at position 11: expected a comparison"),
+        ("lr < 0.1", "at position 1: unknown field 'lr'"),
+        ("params. < 1", "params. needs a key"),
+        ("(status = FINISHED", "expected ')', found the end"),
+        ("status = FINISHED)", "expected 'and', 'or' or the end, found ')'"),
+        ("status = FINISHED and", "expected a field such as params.lr"),
+        ("name = 'unclosed", "at position 8: an unclosed quote"),
+        ("metrics.acc > 0.9 $", "unexpected character '$'"),
+        ("   ", "the expression is empty"),
+    ],
+)
+def test_malformed_where_names_the_expression_and_the_place(expression: str, fault: str) -> None:
+    with pytest.raises(QueryError) as caught:
+        parse_where(expression)
+    message = str(caught.value)
+    assert message.startswith(f"Cannot read --where {expression!r}")
+    assert fault in message
+    assert message.endswith(".")
+    assert caught.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("-metrics.val_acc", SortKey(Field("metrics", "val_acc"), True)),
+        ("params.lr", SortKey(Field("params", "lr"), False)),
+        ("+name", SortKey(Field("", "name"), False)),
+        ("started", SortKey(Field("", "started"), False)),
+        ("-started_at", SortKey(Field("", "started"), True)),
+    ],
+)
+def test_sort_keys(spec: str, expected: SortKey) -> None:
+    assert parse_sort(spec) == expected
+
+
+@pytest.mark.parametrize("spec", ["-", "metrics.acc desc", "bogus", "params."])
+def test_malformed_sort_names_the_key(spec: str) -> None:
+    with pytest.raises(QueryError, match=r"Cannot read --sort"):
+        parse_sort(spec)
