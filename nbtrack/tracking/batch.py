@@ -37,7 +37,7 @@ from nbtrack.tracking.notebook import (
     NAME_ENV,
     NOTEBOOK_ENV,
     PARAM_SOURCES_ENV,
-    RUN_ID_ENV,
+    RUN_ID_FILE_ENV,
     TAGS_ENV,
 )
 
@@ -137,7 +137,7 @@ def run_notebook(
     values: dict[str, object] = {}
     sources: dict[str, str] = {}
     if param_file is not None:
-        for key, value in load_param_file(param_file).items():
+        for key, value in load_param_file(Path(param_file)).items():
             values[key], sources[key] = value, "file"
     for key, value in (params or {}).items():
         values[key], sources[key] = value, "cli"
@@ -146,32 +146,35 @@ def run_notebook(
 
     settings = load_settings()
     url = store_url or settings.store_url
-    run_id = uuid.uuid4().hex
     workdir = Path(cwd) if cwd is not None else path.resolve().parent
     if not workdir.is_dir():
         raise NotebookError(f"Working directory {workdir} does not exist.", path=workdir)
-    env = {
-        RUN_ID_ENV: run_id,
-        NOTEBOOK_ENV: str(path.resolve()),
-        "NBTRACK_STORE": url,
-        NAME_ENV: name or "",
-        TAGS_ENV: json.dumps(dict(tags or {})),
-        PARAM_SOURCES_ENV: json.dumps(sources),
-    }
 
     started = time.time()
     failure: CellFailure | None = None
     error: str | None = None
     with tempfile.TemporaryDirectory(prefix="nbtrack-run-") as tmp:
+        id_file = Path(tmp) / "run-id"
+        env = {
+            RUN_ID_FILE_ENV: str(id_file),
+            NOTEBOOK_ENV: str(path.resolve()),
+            "NBTRACK_STORE": url,
+            NAME_ENV: name or "",
+            TAGS_ENV: json.dumps(dict(tags or {})),
+            PARAM_SOURCES_ENV: json.dumps(sources),
+        }
         source_path = Path(tmp) / path.name
         source_path.write_text(json.dumps(notebook_to_dict(injected_nb)), encoding="utf-8")
         executed = Path(output) if output is not None else Path(tmp) / f"executed-{path.name}"
+        run_id = ""
         try:
-            failure, error = _execute(source_path, executed, workdir, env, timeout)
-            if failure is not None:
-                failure = _failure(failure, params_index, bool(values))
+            raw, error = _execute(source_path, executed, workdir, env, timeout)
+            if raw is not None:
+                failure = _failure(raw, params_index, bool(values))
         finally:
             status = RunStatus.FAILED if (failure or error) else RunStatus.FINISHED
+            ids = id_file.read_text(encoding="utf-8").split() if id_file.is_file() else []
+            run_id = ids[0] if ids else uuid.uuid4().hex
             _settle(url, settings, run_id, path, name, tags, executed, param_file, status, error)
     return BatchResult(
         run_id=run_id,

@@ -1,0 +1,362 @@
+"""IPython magics: ``%load_ext nbtrack`` and the ``%track_*`` family.
+
+A door, not a room: each magic parses its line with ``@magic_arguments`` (so
+``%track_params?`` shows real help), looks variables up in the user
+namespace, and hands plain values to the kernel's
+:class:`~nbtrack.tracking.notebook_session.NotebookSession`, which owns the
+run. A user's mistake becomes IPython's ``UsageError`` with one sentence; a
+store that cannot be reached prints a warning and the data stays buffered.
+Nothing here kills or wedges the kernel.
+
+Loading the extension must stay cheap (no store, SQLAlchemy, nbformat or
+jupytext import): the session module is imported on the first tracking call.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING, Any, cast
+
+from IPython.core import magic_arguments as _margs
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
+
+from nbtrack.errors import NbtrackError, StoreError
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import ExecutionInfo, ExecutionResult, InteractiveShell
+
+    from nbtrack.tracking.notebook_session import NotebookSession
+
+__all__ = ["TrackMagics", "load_ipython_extension", "unload_ipython_extension"]
+
+#: set in the kernel's environment by ``nbtrack run``: track from the first cell on
+#: (the same name as ``nbtrack.tracking.notebook.RUN_ID_FILE_ENV``, which is not
+#: imported here to keep ``%load_ext`` light)
+BATCH_ENV = "NBTRACK_RUN_ID_FILE"
+
+_Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+# IPython's magic_arguments module is untyped; typed views of its three helpers
+_new_magic_arguments: Callable[[], Any] = _margs.magic_arguments
+_new_argument: Callable[..., Any] = _margs.argument
+_parse_argstring: Callable[[Any, str], Any] = _margs.parse_argstring
+
+
+def magic_arguments() -> _Decorator:
+    return cast(_Decorator, _new_magic_arguments())
+
+
+def argument(*args: Any, **kwargs: Any) -> _Decorator:
+    return cast(_Decorator, _new_argument(*args, **kwargs))
+
+
+def parse_argstring(magic: Callable[..., Any], line: str) -> Any:
+    """The parsed line; a bad option is IPython's ``UsageError`` with argparse's words."""
+    return _parse_argstring(magic, line)
+
+
+def load_ipython_extension(ip: InteractiveShell) -> None:
+    """``%load_ext nbtrack``: register the tracking magics (and their cell hooks)."""
+    ip.register_magics(TrackMagics)
+
+
+def unload_ipython_extension(ip: InteractiveShell) -> None:
+    """``%unload_ext nbtrack``: stop listening to cell events (the run stays open)."""
+    magics = ip.magics_manager.registry.get("TrackMagics")
+    if isinstance(magics, TrackMagics):
+        magics.disconnect()
+
+
+@contextmanager
+def _door() -> Iterator[None]:
+    """nbtrack errors as IPython's way of saying them.
+
+    Store trouble is a warning (the tracker keeps the data and retries); every
+    other ``NbtrackError`` is the user's to fix, so a ``UsageError`` sentence.
+    """
+    try:
+        yield
+    except StoreError as exc:
+        print(f"nbtrack warning: {exc} Logged data is kept and retried.", file=sys.stderr)
+    except NbtrackError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _number(name: str, value: object) -> float:
+    """A metric value as float; a ``UsageError`` naming *name* otherwise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        item = getattr(value, "item", None)  # numpy 0-d arrays, torch scalars
+        if callable(item) and getattr(value, "shape", None) in ((), (1,), [1]):
+            value = item()
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            shown = repr(value)
+            shown = shown if len(shown) <= 40 else shown[:37] + "..."
+            raise UsageError(f"metric {name!r} is {shown} ({type(value).__name__}), not a number.")
+    return float(value)
+
+
+@magics_class
+class TrackMagics(Magics):
+    """The ``%track_*`` magics of one shell and the cell hooks they need."""
+
+    def __init__(self, shell: InteractiveShell) -> None:
+        super().__init__(shell)
+        self._shell: InteractiveShell = shell
+        self._session: NotebookSession | None = None
+        shell.events.register("pre_run_cell", self._pre_run_cell)
+        shell.events.register("post_run_cell", self._post_run_cell)
+
+    # -- plumbing ---------------------------------------------------------------
+    def disconnect(self) -> None:
+        """Unregister the cell hooks (``%unload_ext``)."""
+        for event, hook in (
+            ("pre_run_cell", self._pre_run_cell),
+            ("post_run_cell", self._post_run_cell),
+        ):
+            with suppress(ValueError):
+                self._shell.events.unregister(event, hook)
+
+    @property
+    def session(self) -> NotebookSession:
+        """The kernel's tracking session, created on first use."""
+        if self._session is None:
+            from nbtrack.tracking.notebook_session import NotebookSession
+
+            self._session = NotebookSession(self._shell.user_ns)
+        return self._session
+
+    def _pre_run_cell(self, info: ExecutionInfo) -> None:
+        if self._session is None and not os.environ.get(BATCH_ENV):
+            return  # nothing tracked yet: cost of the hook is this check
+        try:
+            self.session.cell_started(info.raw_cell or "")
+        except Exception as exc:  # a hook must never break the user's cell
+            print(f"nbtrack warning: {exc}", file=sys.stderr)
+
+    def _post_run_cell(self, result: ExecutionResult) -> None:
+        if self._session is None:
+            return
+        info = result.info
+        try:
+            self._session.cell_finished(
+                error=result.error_in_exec,
+                execution_count=result.execution_count,
+                cell_id=getattr(info, "cell_id", None) if info is not None else None,
+            )
+        except Exception as exc:
+            print(f"nbtrack warning: {exc}", file=sys.stderr)
+
+    def _lookup(self, name: str) -> Any:
+        """The value of a variable (or expression) in the user namespace."""
+        ns = self._shell.user_ns
+        if name in ns:
+            return ns[name]
+        if name.isidentifier():
+            raise UsageError(f"variable {name!r} is not defined in this notebook.")
+        try:
+            return eval(name, self._shell.user_global_ns, ns)  # the user's own expression
+        except NameError as exc:
+            raise UsageError(f"{exc} (in {name!r}).") from None
+        except Exception as exc:
+            raise UsageError(
+                f"{name!r} cannot be evaluated: {type(exc).__name__}: {exc}."
+            ) from None
+
+    def _step(self, text: str | None) -> int | None:
+        """``--step`` as an int: a number, a variable, ``{expr}`` or an expression."""
+        if text is None:
+            return None
+        text = text.strip()
+        if text.startswith("{") and text.endswith("}"):
+            # IPython expands {expr} before we see it; still braced means it failed
+            text = text[1:-1].strip()
+        try:
+            return int(text)
+        except ValueError:
+            pass
+        value = self._lookup(text)
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            return int(value)
+        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+            return int(value)
+        raise UsageError(f"--step {text} is {value!r}, not a whole number.")
+
+    # -- magics -------------------------------------------------------------------
+    @magic_arguments()
+    @argument("names", nargs="*", help="variables whose current values are logged as params")
+    @argument(
+        "-f",
+        "--file",
+        metavar="FILE",
+        help="YAML, TOML or JSON file: its top-level keys become variables, its (nested)"
+        " keys are logged as params (optimizer.lr) and its content hash as a data ref",
+    )
+    @line_cell_magic
+    def track_params(self, line: str, cell: str | None = None) -> None:
+        """Log parameters of the current run.
+
+        As a cell magic (``%%track_params`` first in the cell) the cell is the
+        notebook's parameters cell: it runs as usual, then every top-level
+        assignment of a literal (numbers, strings, bools, None, lists, dicts,
+        tuples) is logged with source "notebook". Values injected after it by
+        ``nbtrack run -p`` or papermill are logged instead, with source "cli".
+
+        As a line magic it logs the named variables' current values, and/or
+        loads a config file (``-f params.yaml``) into the namespace.
+        """
+        args = parse_argstring(self.track_params, line)
+        if cell is not None:
+            if args.names or args.file:
+                raise UsageError(
+                    "%%track_params takes no arguments; use the line magic"
+                    " (%track_params NAMES or %track_params -f FILE) in another cell."
+                )
+            self._run_parameters_cell(cell)
+            return
+        if not args.names and not args.file:
+            raise UsageError("%track_params needs variable names or -f FILE (see %track_params?).")
+        with _door():
+            if args.file:
+                loaded = self.session.log_param_file(args.file)
+                self._shell.user_ns.update(loaded)
+            if args.names:
+                values = {name: self._lookup(name) for name in args.names}
+                self.session.log_notebook_params(values)
+
+    def _run_parameters_cell(self, cell: str) -> None:
+        from nbtrack.notebook.source import literal_assignments
+
+        shell = self._shell
+        transform: Callable[[str], str] = shell.transform_cell
+        code = transform(cell)
+        filename = shell.compile.cache(code, shell.execution_count, raw_code=cell)
+        compiled = shell.compile(code, filename, "exec")
+        # errors propagate: the cell fails the way a plain cell would
+        exec(compiled, shell.user_global_ns, shell.user_ns)
+        names = [name for name in literal_assignments(cell) if name in shell.user_ns]
+        with _door():
+            self.session.defer_params(names)
+
+    @magic_arguments()
+    @argument("names", nargs="+", help="variables to log (NAME, or KEY=EXPRESSION to rename)")
+    @argument(
+        "--step",
+        metavar="STEP",
+        help="step of these points: a number, a variable, or {expression}",
+    )
+    @line_magic
+    def track_metrics(self, line: str) -> None:
+        """Log variables of the notebook as metrics of the current run.
+
+        ``%track_metrics val_acc val_loss --step {epoch}`` logs both variables'
+        current values at the step ``epoch`` holds. Values must be real numbers
+        (numpy scalars are fine); NaN and infinities are kept as such.
+        """
+        args = parse_argstring(self.track_metrics, line)
+        values: dict[str, float] = {}
+        for item in args.names:
+            key, sep, expr = item.partition("=")
+            key = key.strip()
+            values[key] = _number(key, self._lookup(expr.strip() if sep else key))
+        step = self._step(args.step)
+        with _door():
+            self.session.log_metrics(values, step)
+
+    @magic_arguments()
+    @argument("key", help="metric name")
+    @argument("value", help="a number, or a variable holding one")
+    @argument("--step", metavar="STEP", help="step of this point: a number or a variable")
+    @line_magic
+    def track_metric(self, line: str) -> None:
+        """Log one metric point: ``%track_metric loss 0.31 --step 7``."""
+        args = parse_argstring(self.track_metric, line)
+        try:
+            value: object = float(args.value)
+        except ValueError:
+            value = self._lookup(args.value)
+        number = _number(args.key, value)
+        step = self._step(args.step)
+        with _door():
+            self.session.log_metrics({args.key: number}, step)
+
+    @magic_arguments()
+    @argument("paths", nargs="+", help="data files or directories the run uses")
+    @line_magic
+    def track_data(self, line: str) -> None:
+        """Record the version (size and sha256, or the Git LFS / DVC version) of data.
+
+        ``%track_data data/train.csv data/labels/`` records one data ref per
+        path; a directory's hash is stable over file order.
+        """
+        args = parse_argstring(self.track_data, line)
+        with _door():
+            for path in args.paths:
+                self.session.track_data(path)
+
+    @magic_arguments()
+    @argument("paths", nargs="+", help="files to store with the run")
+    @line_magic
+    def track_artifact(self, line: str) -> None:
+        """Store files with the current run (content-addressed under the store)."""
+        args = parse_argstring(self.track_artifact, line)
+        with _door():
+            for path in args.paths:
+                self.session.log_artifact(path)
+
+    @magic_arguments()
+    @argument("--name", help="name of the run")
+    @argument(
+        "--tag",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="tag the run (repeatable)",
+    )
+    @argument("--new", action="store_true", help="end the current run and start another")
+    @argument("--end", action="store_true", help="end the current run (FINISHED)")
+    @argument("--notebook", metavar="PATH", help="this notebook's path, when nbtrack cannot tell")
+    @line_magic
+    def track_run(self, line: str) -> None:
+        """Start, name, tag or end this notebook's run.
+
+        Without options it starts the run (if none is active) and prints its
+        id. ``--new`` ends the current run and starts another; ``--end`` ends
+        it; ``--name``/``--tag`` label the current (or new) run.
+        """
+        args = parse_argstring(self.track_run, line)
+        if args.end and (args.new or args.name or args.tag):
+            raise UsageError("%track_run --end cannot be combined with --new, --name or --tag.")
+        tags: dict[str, str] = {}
+        for item in args.tag:
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                raise UsageError(f"--tag {item!r} must look like KEY=VALUE.")
+            tags[key.strip()] = value.strip()
+        with _door():
+            session = self.session
+            if args.notebook:
+                session.set_notebook(args.notebook)
+            if args.end:
+                session.end_run()
+                return
+            if args.new:
+                session.new_run(name=args.name, tags=tags)
+                return
+            session.annotate(name=args.name, tags=tags)
+
+    @line_magic
+    def track_status(self, line: str) -> None:
+        """Show the current run: id, store, notebook, and what has been logged so far."""
+        if line.strip():
+            raise UsageError("%track_status takes no arguments.")
+        if self._session is None and not os.environ.get(BATCH_ENV):
+            print("nbtrack: no run yet; the first %track_* magic or nbtrack.log_* call starts one.")
+            return
+        with _door():
+            print(self.session.status_text())

@@ -1,0 +1,455 @@
+"""One run per notebook session: what the magics and the cell hooks drive.
+
+For: :class:`NotebookSession`, the kernel-side policy on top of the
+process's :class:`~nbtrack.tracking.api.Tracker`:
+
+* the first tracking call starts a run; later cells add to it. The run's
+  :class:`~nbtrack.model.Source` (notebook path, ``py:percent`` snapshot,
+  staleness) is captured at every run start, refreshed when the file is
+  saved, and settled at kernel exit, before the tracker ends the run.
+* the parameters cell (``%%track_params``) is logged *lazily*: its names are
+  remembered and their values read when the next cell starts, or, when that
+  cell is an injected-parameters cell (nbtrack's :data:`INJECTED_MARKER` or
+  papermill's ``# Parameters``), after it ran; so the values logged are the
+  ones the code used, with source ``cli``/``file`` for injected ones.
+* in an interactive session a param re-logged with a new value ends the run
+  and starts another (saying so in one line); under ``nbtrack run`` it is the
+  tracker's ``ParamError``.
+* an exception in a cell does not end the run; it is recorded as a
+  ``cell_error`` event (execution count, cell number, exception type).
+
+Not for: parsing magic lines (``nbtrack.magics``) or finding the notebook
+(``nbtrack.tracking.notebook``). Nothing here imports IPython.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Mapping, MutableMapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TextIO
+
+from nbtrack.model import ParamSource, RunStatus, Source
+from nbtrack.tracking.api import Tracker, get_tracker
+from nbtrack.tracking.notebook import (
+    NAME_ENV,
+    NOT_FOUND_MESSAGE,
+    PARAM_SOURCES_ENV,
+    RUN_ID_FILE_ENV,
+    TAGS_ENV,
+    NotebookLocation,
+    capture_source,
+    find_notebook,
+)
+from nbtrack.tracking.params import looks_secret
+from nbtrack.tracking.run import ActiveRun
+
+__all__ = ["NotebookSession", "is_injected_cell", "mask_url"]
+
+_PAPERMILL_HEADER = "# Parameters"
+
+
+def is_injected_cell(source: str) -> bool:
+    """True for a cell ``nbtrack run`` or papermill injected after the parameters cell."""
+    from nbtrack.notebook.params import INJECTED_MARKER
+
+    first = source.lstrip().split("\n", 1)[0].rstrip()
+    return first.startswith(INJECTED_MARKER) or first == _PAPERMILL_HEADER
+
+
+def mask_url(url: str) -> str:
+    """A store URL fit to print: the password replaced by ``***``.
+
+    >>> mask_url("postgresql+psycopg://ana:s3cret@db/runs")
+    'postgresql+psycopg://ana:***@db/runs'
+    """
+    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
+
+
+def _short(value: object, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class NotebookSession:
+    """The tracking state of one kernel (one per ``TrackMagics``)."""
+
+    def __init__(
+        self,
+        namespace: MutableMapping[str, Any],
+        *,
+        env: Mapping[str, str] | None = None,
+        tracker: Tracker | None = None,
+        out: TextIO | None = None,
+    ) -> None:
+        self.ns = namespace
+        self.env = os.environ if env is None else env
+        self.tracker = tracker or get_tracker()
+        self.tracker.source_provider = self._source_for_new_run
+        self._out = out
+        self.batch_id_file = self.env.get(RUN_ID_FILE_ENV) or None
+        #: executed by ``nbtrack run``: files do not change under us, conflicts are errors
+        self.batch = self.batch_id_file is not None
+        self._batch_started = False
+        self._notebook_override: str | None = None
+        self._location: NotebookLocation | None = None
+        self._warned_no_notebook = False
+        self._snapshot_mtime: float | None = None
+        self._pending: list[str] | None = None
+        self._injected_source: str | None = None
+        self._last_cell_at: float | None = None
+        self._tags: dict[str, str] = {}
+        self._exit_registered = False
+
+    # -- printing ------------------------------------------------------------------
+    def say(self, message: str) -> None:
+        print(message, file=self._out or sys.stdout)
+
+    def _warn(self, message: str) -> None:
+        print(message, file=self._out or sys.stderr)
+
+    # -- the notebook and its source -------------------------------------------------
+    def location(self) -> NotebookLocation:
+        """Where this session's code lives (found once, then remembered)."""
+        if self._location is None or not self._location.found:
+            self._location = find_notebook(self.ns, override=self._notebook_override, env=self.env)
+        return self._location
+
+    def _capture(self) -> Source | None:
+        location = self.location()
+        if not location.found:
+            if not self._warned_no_notebook:
+                self._warned_no_notebook = True
+                self._warn(NOT_FOUND_MESSAGE)
+            return None
+        assert location.path is not None
+        source = capture_source(location.path, last_cell_at=self._last_cell_at, batch=self.batch)
+        self._snapshot_mtime = _mtime(location.path)
+        return source
+
+    def _source_for_new_run(self) -> Source | None:
+        # called by the tracker at every run start, also for nbtrack.log_metric(...)
+        try:
+            return self._capture()
+        except Exception as exc:  # a snapshot is never worth failing a run start
+            self._warn(f"nbtrack warning: no code snapshot: {exc}")
+            return None
+
+    def set_notebook(self, path: str) -> None:
+        """``%track_run --notebook PATH``: use this path, now and for later runs."""
+        from nbtrack.errors import NotebookError
+
+        if not Path(path).expanduser().is_file():
+            raise NotebookError(f"Notebook {path} does not exist.", path=Path(path))
+        self._notebook_override = path
+        self._location = None
+        run = self._running()
+        if run is not None:
+            source = self._capture()
+            if source is not None:
+                run.set_source(source)
+
+    def _refresh_source(self, force: bool = False) -> None:
+        """Re-snapshot the run's source when the file was saved since the last one."""
+        run = self._running()
+        location = self._location
+        if run is None or location is None or location.path is None or self.batch:
+            return
+        mtime = _mtime(location.path)
+        if force or (mtime is not None and mtime != self._snapshot_mtime):
+            source = self._capture()
+            if source is not None:
+                run.set_source(source)
+
+    # -- the run -----------------------------------------------------------------------
+    def _running(self) -> ActiveRun | None:
+        run = self.tracker.run
+        return run if run is not None and run.status is RunStatus.RUNNING else None
+
+    def ensure_run(self) -> ActiveRun:
+        """The current run, started if there is none."""
+        run = self._running()
+        if run is None:
+            name: str | None = None
+            if self.batch and not self._batch_started:
+                name = self.env.get(NAME_ENV) or None
+                self._tags.update(json.loads(self.env.get(TAGS_ENV) or "{}"))
+            run = self._start(name)
+        return run
+
+    def _start(self, name: str | None) -> ActiveRun:
+        run = self.tracker.start_run(name, dict(self._tags))
+        if self.batch and self.batch_id_file:
+            with open(self.batch_id_file, "a", encoding="utf-8") as fh:
+                fh.write(run.id + "\n")
+        self._batch_started = True
+        if not self._exit_registered:
+            # registered after the tracker's own exit hook, so it runs before it
+            atexit.register(self._at_exit)
+            self._exit_registered = True
+        return run
+
+    def new_run(self, name: str | None = None, tags: Mapping[str, str] | None = None) -> None:
+        """``%track_run --new``: end the current run (if any) and start another."""
+        self.settle_params()
+        old = self._running()
+        if old is not None:
+            old.end(RunStatus.FINISHED)
+        self._tags = dict(tags or {})
+        run = self._start(name)
+        ended = f"ended run {old.id[:8]}, " if old is not None else ""
+        self.say(f"nbtrack: {ended}started run {run.id}.")
+
+    def end_run(self) -> None:
+        """``%track_run --end``: end the current run FINISHED."""
+        self.settle_params()
+        run = self._running()
+        if run is None:
+            self.say("nbtrack: no active run to end.")
+            return
+        self._refresh_source(force=True)
+        run.end(RunStatus.FINISHED)
+        self.say(f"nbtrack: run {run.id} ended (FINISHED).")
+
+    def annotate(self, name: str | None = None, tags: Mapping[str, str] | None = None) -> None:
+        """``%track_run [--name N] [--tag k=v]``: label the current run (starting it)."""
+        run = self.ensure_run()
+        if name is not None:
+            run.set_name(name)
+        if tags:
+            run.set_tags(tags)
+            self._tags.update(tags)
+        if name is None and not tags:
+            self.say(f"nbtrack: run {run.id} ({run.status.value}).")
+
+    # -- params --------------------------------------------------------------------------
+    def defer_params(self, names: list[str]) -> None:
+        """``%%track_params`` ran: log these names once their final values are known."""
+        self.settle_params()
+        self.ensure_run()
+        self._pending = list(names)
+
+    def settle_params(self, injected: str | None = None) -> None:
+        """Log the parameters cell's names (and an injected cell's) with their values now."""
+        names, self._pending = self._pending or [], None
+        sources: dict[str, ParamSource] = {name: ParamSource.NOTEBOOK for name in names}
+        if injected is not None:
+            from nbtrack.notebook.source import assigned_names
+
+            origin = json.loads(self.env.get(PARAM_SOURCES_ENV) or "{}")
+            for name in assigned_names(injected):
+                file = origin.get(name) == "file"
+                sources[name] = ParamSource.FILE if file else ParamSource.CLI
+        groups: dict[ParamSource, dict[str, Any]] = {}
+        for name, source in sources.items():
+            if name not in self.ns:
+                continue
+            value = self.ns[name]
+            group = groups.setdefault(source, {})
+            if source is ParamSource.FILE and isinstance(value, Mapping) and value:
+                from nbtrack.notebook.params import flatten_params
+
+                group.update(flatten_params(value, prefix=f"{name}."))
+            else:
+                group[name] = value
+        if groups:
+            self._log_params(groups)
+
+    def log_notebook_params(self, values: Mapping[str, Any]) -> None:
+        """``%track_params NAMES``: log these values now, source notebook."""
+        self.settle_params()
+        self._log_params({ParamSource.NOTEBOOK: dict(values)})
+
+    def log_param_file(self, path: str) -> dict[str, object]:
+        """``%track_params -f FILE``: log the file's (dotted) keys and its hash.
+
+        Returns the file's top-level mapping, for the caller to put into the
+        user namespace.
+        """
+        from nbtrack.notebook.params import flatten_params, load_param_file
+        from nbtrack.tracking.capture import hash_data
+
+        data = load_param_file(path)
+        self.settle_params()
+        run = self._log_params({ParamSource.FILE: flatten_params(data)})
+        ref = hash_data(path, root=run.settings.root)
+        run.add_data_ref(replace(ref, kind="config", logged_at=time.time()))
+        return data
+
+    def _log_params(self, groups: Mapping[ParamSource, Mapping[str, Any]]) -> ActiveRun:
+        run = self.ensure_run()
+        changed = [
+            (key, value)
+            for values in groups.values()
+            for key, value in values.items()
+            if run.param_differs(key, value)
+        ]
+        if changed and not self.batch:
+            run = self._restart(run, changed, groups)
+        for source, values in groups.items():
+            if values:
+                run.log_params(values, source=source)
+        return run
+
+    def _restart(
+        self,
+        old: ActiveRun,
+        changed: list[tuple[str, Any]],
+        groups: Mapping[ParamSource, Mapping[str, Any]],
+    ) -> ActiveRun:
+        """A param got a new value in an interactive session: a new run carries on."""
+        relogged = {key for values in groups.values() for key in values}
+        carried: dict[ParamSource, dict[str, Any]] = {}
+        for key, param in old.params.items():
+            if key not in relogged:
+                carried.setdefault(param.source, {})[key] = param.value
+        shown = []
+        for key, value in changed[:3]:
+            before = old.param(key)
+            if looks_secret(key):
+                shown.append(f"{key} changed")
+            else:
+                was = _short(before.value) if before is not None else "?"
+                shown.append(f"{key} {was} -> {_short(value)}")
+        more = f" (and {len(changed) - 3} more)" if len(changed) > 3 else ""
+        old.end(RunStatus.FINISHED)
+        run = self._start(None)
+        for source, values in carried.items():
+            run.log_params(values, source=source)
+        self.say(
+            f"nbtrack: {', '.join(shown)}{more}: ended run {old.id[:8]} and started"
+            f" run {run.id[:8]} for the new values."
+        )
+        return run
+
+    # -- metrics, data, artifacts -------------------------------------------------------------
+    def log_metrics(self, values: Mapping[str, float], step: int | None) -> None:
+        self.settle_params()
+        self.ensure_run().log_metrics(values, step)
+
+    def track_data(self, path: str) -> None:
+        self.settle_params()
+        self.ensure_run().track_data(path)
+
+    def log_artifact(self, path: str) -> None:
+        self.settle_params()
+        self.ensure_run().log_artifact(path)
+
+    # -- cell events -------------------------------------------------------------------------
+    def cell_started(self, raw_cell: str) -> None:
+        """Before each cell: start the batch run, settle deferred params."""
+        self._last_cell_at = time.time()
+        if self.batch and not self._batch_started:
+            self.ensure_run()
+        if is_injected_cell(raw_cell) and (self._pending is not None or self.batch):
+            self._injected_source = raw_cell  # settle after it ran, with its values
+        elif self._pending is not None:
+            self.settle_params()
+
+    def cell_finished(
+        self, *, error: BaseException | None, execution_count: int | None, cell_id: str | None
+    ) -> None:
+        """After each cell: settle injected params, record an error, re-snapshot."""
+        if self._injected_source is not None:
+            injected, self._injected_source = self._injected_source, None
+            self.settle_params(injected)
+        run = self._running()
+        if run is None:
+            return
+        if error is not None:
+            detail: dict[str, Any] = {
+                "execution_count": execution_count,
+                "exception": type(error).__name__,
+                "message": str(error)[:500],
+            }
+            if cell_id:
+                detail["cell_id"] = cell_id
+                number = self._cell_number(cell_id)
+                if number is not None:
+                    detail["cell"] = number
+            run.add_event("cell_error", **detail)
+        self._refresh_source()
+
+    def _cell_number(self, cell_id: str) -> int | None:
+        """1-based position of the cell with *cell_id* in the saved notebook."""
+        path = self.location().path
+        if path is None or path.suffix != ".ipynb":
+            return None
+        try:
+            from nbtrack.notebook.model import read_notebook
+
+            cells = read_notebook(path).cells
+        except Exception:
+            return None
+        return next((cell.number for cell in cells if cell.id == cell_id), None)
+
+    def _at_exit(self) -> None:
+        try:
+            if self._running() is None:
+                return
+            self.settle_params()
+            self._refresh_source(force=True)
+        except Exception as exc:
+            self._warn(f"nbtrack warning: at exit: {exc}")
+
+    # -- %track_status ---------------------------------------------------------------------
+    def status_text(self) -> str:
+        """What ``%track_status`` prints: the run, the store, what was logged."""
+        self.settle_params()
+        run = self._running()
+        if run is None:
+            return (
+                "nbtrack: no active run; the next %track_* magic or nbtrack.log_* call starts one."
+            )
+        lines = [
+            f"run       {run.id}" + (f"  {run.name!r}" if run.name else "") + "  RUNNING",
+            f"store     {mask_url(run.store.url)}",
+        ]
+        location = self.location()
+        lines.append(
+            f"notebook  {location.path} (found via {location.how})"
+            if location.found
+            else "notebook  unknown (set NBTRACK_NOTEBOOK or %track_run --notebook PATH)"
+        )
+        params = run.params
+        if params:
+            shown = ", ".join(
+                f"{k}={_short(p.value, 30)} ({p.source.value})" for k, p in params.items()
+            )
+            lines.append(f"params    {shown}")
+        try:
+            run.flush(timeout=5.0)
+            stored = run.store.get_run(run.id)
+        except Exception as exc:
+            lines.append(f"(the store cannot be read right now: {exc})")
+            return "\n".join(lines)
+        for metric in stored.metrics:
+            step = "" if metric.last_step is None else f" at step {metric.last_step}"
+            lines.append(
+                f"metric    {metric.key}: last {metric.last:.6g}{step}"
+                f" (min {metric.min:.6g}, max {metric.max:.6g}, {metric.count} point{"" if metric.count == 1 else "s"})"
+            )
+        for ref in stored.data:
+            lines.append(f"data      {ref.path} [{ref.kind}] {ref.digest[:19]}")
+        for artifact in stored.artifacts:
+            lines.append(f"artifact  {artifact.name} ({artifact.size} bytes)")
+        for event in stored.events:
+            if event.kind == "cell_error":
+                lines.append(
+                    f"error     In [{event.detail.get('execution_count')}]"
+                    f" {event.detail.get('exception')}"
+                )
+        return "\n".join(lines)
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
