@@ -1,0 +1,118 @@
+"""``nbtrack diff``: the CLI door to the cell-aware notebook diff.
+
+Parses arguments (splitting paths off at ``--`` like git), calls
+``nbtrack.vcs.revisions.diff_arguments`` and hands the result to the chosen
+renderer. No diff logic lives here.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = ["diff"]
+
+_PATHS_KEY = "nbtrack_diff_paths"
+
+
+class _DiffCommand(click.Command):
+    """Keeps what follows ``--`` apart: those are paths, the rest files or revisions."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" in args:
+            split = args.index("--")
+            ctx.meta[_PATHS_KEY] = args[split + 1 :]
+            args = args[:split]
+        return super().parse_args(ctx, args)
+
+
+@click.command(cls=_DiffCommand)
+@click.argument("args", nargs=-1)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["terminal", "markdown", "html", "json"]),
+    default="terminal",
+    show_default=True,
+    help="terminal (colour on a tty), markdown (PR comment), html (side by side), json.",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to FILE instead of stdout.")  # fmt: skip
+@click.option("--outputs", "show_outputs", is_flag=True,
+              help="Show text-output diffs and execution counts, not only summaries.")  # fmt: skip
+@click.option("--metadata", "show_metadata", is_flag=True,
+              help="Show volatile metadata too (timings, collapsed, ...).")  # fmt: skip
+@click.option("--exit-code", is_flag=True, help="Exit 1 when there are differences (like git).")
+@click.option("-U", "--unified", "context", type=click.IntRange(0, 1000), default=3,
+              show_default=True, help="Lines of context around source changes.")  # fmt: skip
+@click.option("--max-chars", type=click.IntRange(5_000, None), default=None,
+              help="Markdown: cap the text at this many characters (default 60000).")  # fmt: skip
+@click.pass_context
+def diff(
+    ctx: click.Context,
+    args: tuple[str, ...],
+    fmt: str,
+    output: Path | None,
+    show_outputs: bool,
+    show_metadata: bool,
+    exit_code: bool,
+    context: int,
+    max_chars: int | None,
+) -> None:
+    """Cell-aware diff of notebooks: two files, or git revisions.
+
+    \b
+      nbtrack diff a.ipynb b.ipynb       two files
+      nbtrack diff                       working tree vs HEAD, every changed notebook
+      nbtrack diff main                  main vs the working tree
+      nbtrack diff main HEAD             two revisions (also main..HEAD)
+      nbtrack diff origin/main...HEAD    from the merge base, as a pull request shows it
+      nbtrack diff main HEAD -- notebooks/train.ipynb --format html -o diff.html
+
+    Exits 0 whether or not notebooks differ, unless --exit-code is given.
+    """
+    from nbtrack.vcs.diffmodel import DiffOptions
+    from nbtrack.vcs.revisions import diff_arguments
+
+    paths: list[str] = ctx.meta.get(_PATHS_KEY, [])
+    options = DiffOptions(outputs=show_outputs, metadata=show_metadata, context=context)
+    result = diff_arguments(args, paths, options=options)
+    _emit(result, fmt, output, max_chars)
+    if exit_code and result.has_changes:
+        ctx.exit(1)
+
+
+def _emit(result: Any, fmt: str, output: Path | None, max_chars: int | None) -> None:
+    if fmt == "markdown":
+        from nbtrack.vcs.render_markdown import MARKDOWN_CAP, render_markdown
+
+        text = render_markdown(result, cap=max_chars or MARKDOWN_CAP)
+    elif fmt == "html":
+        from nbtrack.vcs.render_html import render_html
+
+        text = render_html(result)
+    elif fmt == "json":
+        from nbtrack.vcs.render_json import render_json
+
+        text = render_json(result)
+    else:
+        from nbtrack.vcs.render_terminal import print_terminal, render_plain
+
+        if output is None:
+            from nbtrack.cli._output import is_tty
+
+            print_terminal(result, color=is_tty())
+            return
+        text = render_plain(result)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        from nbtrack.errors import UsageError
+
+        raise UsageError(f"cannot write {output}: {exc.strerror}") from None

@@ -1,0 +1,155 @@
+"""What ``nbtrack diff``'s arguments mean, and loading both sides of each notebook.
+
+Arguments follow ``git diff``: two files; or revisions ``A B``, ``A..B``,
+``A...B`` (from the merge base), a single ``A`` (against the working tree),
+nothing (working tree against HEAD); optional paths after ``--``. This module
+turns them into notebook pairs and runs the engine on each. It does not
+render, and it does not know about the CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from nbtrack.errors import VcsError
+from nbtrack.notebook.model import Notebook
+from nbtrack.vcs import _git
+from nbtrack.vcs._nbjson import parse_notebook_bytes, read_notebook_file
+from nbtrack.vcs.diffmodel import DiffOptions, DiffResult, NotebookDiff
+from nbtrack.vcs.engine import diff_notebooks
+
+__all__ = ["WORKTREE", "diff_arguments", "diff_files"]
+
+WORKTREE = "working tree"
+
+
+def diff_files(old: Path, new: Path, options: DiffOptions | None = None) -> DiffResult:
+    """Diff two notebook files (no git involved)."""
+    opts = options or DiffOptions()
+    a, b = read_notebook_file(old), read_notebook_file(new)
+    nb = diff_notebooks(a, b, path=str(new), old_label=str(old), new_label=str(new), options=opts)
+    return DiffResult(str(old), str(new), (nb,), opts)
+
+
+def diff_arguments(
+    args: Sequence[str],
+    paths: Sequence[str] = (),
+    *,
+    cwd: Path | None = None,
+    options: DiffOptions | None = None,
+) -> DiffResult:
+    """Resolve ``nbtrack diff`` arguments the way ``git diff`` does, and diff.
+
+    Raises ``VcsError`` / ``NotebookError`` (one sentence each) for a revision
+    that does not exist, a path outside the repository, unreadable notebooks.
+    """
+    here = (cwd or Path.cwd()).resolve()
+    opts = options or DiffOptions()
+    args = list(args)
+    if len(args) > 2:
+        raise VcsError(
+            f"nbtrack diff takes two files or at most two revisions, got {len(args)} arguments "
+            "(put paths after '--')"
+        )
+    if len(args) == 2 and not paths and any((here / arg).is_file() for arg in args):
+        return diff_files(here / args[0], here / args[1], opts)
+    root = _git.repo_root(here)
+    single_file = len(args) == 1 and not paths and (here / args[0]).is_file()
+    if single_file and (root is None or not _is_revision(root, args[0])):
+        if root is None:
+            raise VcsError(
+                f"{args[0]} is a single file outside a git repository; "
+                "give two notebook files to compare"
+            )
+        args, paths = [], [args[0]]
+    if root is None:
+        named = f"'{args[0]}' is not a file, and " if args else ""
+        raise VcsError(
+            f"{named}{here} is not inside a git repository; "
+            "to compare two notebooks, give both file paths"
+        )
+    old, new, old_label, new_label = _resolve(root, args)
+    specs = [_repo_relative(root, here, p) for p in paths]
+    for spec, raw in zip(specs, paths, strict=True):
+        if not _exists_somewhere(root, spec, old, new):
+            where = f"{old_label}" + (f" or {new_label}" if new else " or the working tree")
+            raise VcsError(f"path '{raw}' is in neither {where}")
+    pathspecs = [f":(literal){spec}" if spec else "." for spec in specs] or ["*.ipynb"]
+    notebooks: list[NotebookDiff] = []
+    for _status, old_path, new_path in _git.list_changes(root, old, new, pathspecs):
+        if not any(p and p.endswith(".ipynb") for p in (old_path, new_path)):
+            continue
+        a = _load(root, old, old_path, old_label) if old_path else None
+        b = _load(root, new, new_path, new_label) if new_path else None
+        shown = new_path or old_path or ""
+        notebooks.append(
+            diff_notebooks(
+                a,
+                b,
+                path=shown,
+                old_label=f"{old_label}:{old_path or shown}",
+                new_label=f"{new_label}:{new_path}" if new and new_path else new_label,
+                options=opts,
+                old_path=old_path,
+            )
+        )
+    return DiffResult(old_label, new_label, tuple(notebooks), opts)
+
+
+def _is_revision(root: Path, text: str) -> bool:
+    try:
+        _git.verify_revision(root, text)
+    except VcsError:
+        return False
+    return True
+
+
+def _resolve(root: Path, args: list[str]) -> tuple[str, str | None, str, str]:
+    """(old commit, new commit or None for the work tree, old label, new label)."""
+    if not args:
+        if not _is_revision(root, "HEAD"):
+            raise VcsError(f"the repository at {root} has no commits yet, so nothing to diff")
+        return _git.verify_revision(root, "HEAD"), None, "HEAD", WORKTREE
+    if len(args) == 2:
+        a, b = args
+        return _git.verify_revision(root, a), _git.verify_revision(root, b), a, b
+    (spec,) = args
+    if "..." in spec:
+        a, b = spec.split("...", 1)
+        a, b = a or "HEAD", b or "HEAD"
+        sha_a, sha_b = _git.verify_revision(root, a), _git.verify_revision(root, b)
+        base = _git.merge_base(root, sha_a, sha_b)
+        return base, sha_b, f"merge-base({a}, {b}) {base[:7]}", b
+    if ".." in spec:
+        a, b = spec.split("..", 1)
+        a, b = a or "HEAD", b or "HEAD"
+        return _git.verify_revision(root, a), _git.verify_revision(root, b), a, b
+    return _git.verify_revision(root, spec), None, spec, WORKTREE
+
+
+def _repo_relative(root: Path, here: Path, raw: str) -> str:
+    full = (here / raw).resolve() if not Path(raw).is_absolute() else Path(raw).resolve()
+    try:
+        relative = full.relative_to(root.resolve())
+    except ValueError:
+        raise VcsError(f"path '{raw}' is outside the repository at {root}") from None
+    text = relative.as_posix()
+    return "" if text == "." else text
+
+
+def _exists_somewhere(root: Path, spec: str, old: str, new: str | None) -> bool:
+    if not spec:
+        return True
+    if new is None and (root / spec).exists():
+        return True
+    return _git.tree_has(root, old, spec) or (new is not None and _git.tree_has(root, new, spec))
+
+
+def _load(root: Path, revision: str | None, path: str, label: str) -> Notebook:
+    if revision is None:
+        return read_notebook_file(root / path, path)
+    data = _git.read_blob(root, revision, path)
+    if data is None:
+        raise VcsError(f"{path} cannot be read from revision {label}")
+    return parse_notebook_bytes(data, f"{path} at {label}")

@@ -1,0 +1,276 @@
+"""``nbtrack sync``: keep paired ``.ipynb`` and jupytext text files in step.
+
+Pairing comes from jupytext (``jupytext.toml`` / ``[tool.jupytext]`` or the
+notebook's own ``jupytext.formats`` metadata) and all reading, writing and
+merging goes through jupytext's Python API. Being "in step" is decided by
+content (the cells' types and sources, as the text format sees them), never
+by timestamps, which lie after a checkout or a stash. When a pair differs,
+the newer file (or ``prefer``) is the source; the ``.ipynb`` keeps its
+outputs, cell ids and metadata for every cell whose text did not change, and
+a file already in step is never rewritten.
+
+Not here: pairing configuration (``init``) and diffs (``engine``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from nbtrack.errors import NotebookError, UsageError, VcsError
+
+__all__ = ["PairState", "SyncReport", "find_notebooks", "sync_paths"]
+
+_SKIP_DIRS = {
+    ".git", ".venv", "venv", "node_modules", ".ipynb_checkpoints", "__pycache__",
+    ".nbtrack", ".tox", ".mypy_cache", ".ruff_cache", ".pytest_cache", "build", "dist",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PairState:
+    """One paired notebook: its files and whether (and how) they were out of step."""
+
+    notebook: Path
+    texts: tuple[Path, ...]
+    in_step: bool
+    #: why not, e.g. ``train.py is missing`` or ``cell 3 differs``
+    reason: str = ""
+    #: files written by a sync
+    written: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    pairs: tuple[PairState, ...]
+    skipped: tuple[str, ...]
+
+    @property
+    def out_of_step(self) -> tuple[PairState, ...]:
+        return tuple(pair for pair in self.pairs if not pair.in_step)
+
+
+def find_notebooks(root: Path) -> list[Path]:
+    """Every ``.ipynb`` below ``root``, skipping virtualenvs, caches and checkpoints."""
+    found: list[Path] = []
+    for directory, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
+        found.extend(Path(directory) / f for f in sorted(files) if f.endswith(".ipynb"))
+    return found
+
+
+def sync_paths(
+    paths: Sequence[Path],
+    *,
+    check: bool = False,
+    prefer: Literal["ipynb", "text"] | None = None,
+) -> SyncReport:
+    """Check (``check=True``) or sync each paired notebook among ``paths``.
+
+    Directories are searched for notebooks; a text file stands for its pair.
+    Files that are not paired are skipped (named in ``SyncReport.skipped``).
+    """
+    pairs: list[PairState] = []
+    skipped: list[str] = []
+    seen: set[Path] = set()
+    for path in _expand(paths):
+        group = _pair_of(path)
+        if group is None:
+            skipped.append(f"{path}: not paired with a text file (no jupytext formats)")
+            continue
+        key = group[0][0].resolve()
+        if key in seen:
+            continue
+        seen.add(key)
+        pairs.append(_check_or_sync(group, check=check, prefer=prefer))
+    return SyncReport(tuple(pairs), tuple(skipped))
+
+
+def _expand(paths: Iterable[Path]) -> list[Path]:
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out.extend(find_notebooks(path))
+        elif path.exists():
+            out.append(path)
+        else:
+            raise UsageError(f"{path} does not exist")
+    return out
+
+
+_Group = list[tuple[Path, dict[str, str]]]
+
+
+def _pair_of(path: Path) -> _Group | None:
+    """[(ipynb path, fmt), (text path, fmt), ...] for a paired file, else None."""
+    from jupytext.config import JupytextConfigurationError, load_jupytext_config, notebook_formats
+    from jupytext.paired_paths import InconsistentPath, paired_paths
+
+    path = path.absolute()
+    try:
+        config = load_jupytext_config(str(path.parent))
+    except JupytextConfigurationError as exc:
+        raise UsageError(str(exc).splitlines()[0]) from None
+    # a plain .py is not a notebook unless its ipynb twin exists or its header says so
+    if (
+        path.suffix != ".ipynb"
+        and not _has_jupytext_header(path)
+        and not any(p.suffix == ".ipynb" and p.exists() for p in _candidates(path, config))
+    ):
+        return None
+    nb = _read(path)
+    formats = notebook_formats(nb, config, str(path), fallback_on_current_fmt=False)
+    if not formats or len(formats) < 2:
+        return None
+    fmt = next((f for f in formats if f.get("extension") == path.suffix), None)
+    if fmt is None:
+        return None
+    try:
+        group = paired_paths(str(path), fmt, formats)
+    except InconsistentPath:
+        return None
+    ordered = sorted(group, key=lambda item: item[1].get("extension") != ".ipynb")
+    if ordered[0][1].get("extension") != ".ipynb":
+        return None
+    return [(Path(p), dict(f)) for p, f in ordered]
+
+
+def _candidates(path: Path, config: Any) -> list[Path]:
+    from jupytext.formats import long_form_multiple_formats
+    from jupytext.paired_paths import InconsistentPath, paired_paths
+
+    if config is None:
+        return []
+    try:
+        formats = long_form_multiple_formats(config.default_formats(str(path)))
+        fmt = next((f for f in formats if f.get("extension") == path.suffix), None)
+        if fmt is None:
+            return []
+        return [Path(p) for p, _ in paired_paths(str(path), fmt, formats)]
+    except (InconsistentPath, ValueError):
+        return []
+
+
+def _has_jupytext_header(path: Path) -> bool:
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            head = handle.read(2000)
+    except OSError:
+        return False
+    return "jupytext:" in head
+
+
+def _read(path: Path, fmt: dict[str, str] | None = None) -> Any:
+    import jupytext
+
+    try:
+        return jupytext.read(str(path), fmt=fmt)
+    except Exception as exc:  # jupytext/nbformat raise many types; name the file instead
+        raise NotebookError(
+            f"{path} cannot be read as a notebook: {_first_line(exc)}",
+            path=path,
+        ) from None
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _cells(nb: Any, fmt: dict[str, str]) -> list[tuple[str, str]]:
+    """The cells as the text format sees them (normalised by one writes/reads trip)."""
+    import jupytext
+
+    text = jupytext.writes(nb, fmt=fmt)
+    return [(c.cell_type, c.source) for c in jupytext.reads(text, fmt=fmt).cells]
+
+
+def _difference(ipynb_nb: Any, text_nb: Any, fmt: dict[str, str]) -> str | None:
+    a, b = _cells(ipynb_nb, fmt), _cells(text_nb, fmt)
+    for index, (left, right) in enumerate(zip(a, b, strict=False)):
+        if left != right:
+            return f"cell {index + 1} differs"
+    if len(a) != len(b):
+        return f"{len(a)} cells in the notebook, {len(b)} in the text file"
+    return None
+
+
+def _check_or_sync(
+    group: _Group, *, check: bool, prefer: Literal["ipynb", "text"] | None
+) -> PairState:
+    (nb_path, _), texts = group[0], group[1:]
+    text_paths = tuple(p for p, _ in texts)
+    missing = [p for p, _ in group if not p.exists()]
+    reasons: list[str] = [f"{p.name} is missing" for p in missing]
+    ipynb_nb = _read(nb_path) if nb_path.exists() else None
+    text_nbs = {p: _read(p, f) for p, f in texts if p.exists()}
+    if ipynb_nb is not None:
+        for p, f in texts:
+            if p in text_nbs:
+                why = _difference(ipynb_nb, text_nbs[p], f)
+                if why:
+                    reasons.append(f"{p.name}: {why}")
+    elif len(text_nbs) > 1:
+        first_path = next(p for p, _ in texts if p in text_nbs)
+        for p, f in texts:
+            if p in text_nbs and p != first_path:
+                why = _difference(text_nbs[first_path], text_nbs[p], f)
+                if why:
+                    reasons.append(f"{p.name}: {why}")
+    if not reasons:
+        return PairState(nb_path, text_paths, True)
+    reason = "; ".join(reasons)
+    if check:
+        return PairState(nb_path, text_paths, False, reason)
+    written = _sync(group, ipynb_nb, text_nbs, prefer)
+    return PairState(nb_path, text_paths, False, reason, written)
+
+
+def _sync(
+    group: _Group,
+    ipynb_nb: Any,
+    text_nbs: dict[Path, Any],
+    prefer: Literal["ipynb", "text"] | None,
+) -> tuple[Path, ...]:
+    import jupytext
+    from jupytext.combine import combine_inputs_with_outputs
+
+    (nb_path, _), texts = group[0], group[1:]
+    existing = [p for p, _ in group if p.exists()]
+    if not existing:
+        raise VcsError(f"none of the paired files of {nb_path} exist", path=nb_path)
+    if prefer == "ipynb" and ipynb_nb is not None:
+        source = nb_path
+    elif prefer == "text" and text_nbs:
+        source = max(text_nbs, key=lambda p: p.stat().st_mtime)
+    else:
+        source = max(existing, key=lambda p: p.stat().st_mtime)
+    fmts = dict(group)
+    if source == nb_path:
+        merged = ipynb_nb
+    else:
+        merged = text_nbs[source]
+        if ipynb_nb is not None:
+            merged = combine_inputs_with_outputs(merged, ipynb_nb, fmt=fmts[source])
+            # the text header adds keys of its own (jupytext.main_language, ...): the
+            # notebook's metadata stays the .ipynb's, which the user did not touch
+            merged.metadata = ipynb_nb.metadata
+    written: list[Path] = []
+    if source != nb_path and (ipynb_nb is None or _cells_plain(ipynb_nb) != _cells_plain(merged)):
+        jupytext.write(merged, str(nb_path), fmt="ipynb")
+        written.append(nb_path)
+    for path, fmt in texts:
+        if path == source:
+            continue
+        current = text_nbs.get(path)
+        if current is None or _difference(merged, current, fmt):
+            jupytext.write(merged, str(path), fmt=fmt)
+            written.append(path)
+    return tuple(written)
+
+
+def _cells_plain(nb: Any) -> list[tuple[str, str]]:
+    return [(c.cell_type, c.source) for c in nb.cells]
