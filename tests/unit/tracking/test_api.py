@@ -29,9 +29,12 @@ def test_a_with_block_that_ends_normally_finishes_the_run() -> None:
 
 
 def test_an_exception_escaping_the_block_fails_the_run_and_is_not_swallowed() -> None:
-    with pytest.raises(ZeroDivisionError), nbtrack.start_run() as run:
+    def train() -> None:
         nbtrack.log_metric("loss", 0.5)
         _ = 1 / 0
+
+    with pytest.raises(ZeroDivisionError), nbtrack.start_run() as run:
+        train()
     stored = nbtrack.get_run(run.id)
     assert stored.status is RunStatus.FAILED
     assert [m.key for m in stored.metrics] == ["loss"]  # flushed on the way out
@@ -163,7 +166,7 @@ def test_log_artifact_copies_the_file_content_addressed(project_root: Path) -> N
 
 
 def test_log_artifact_of_a_missing_file_names_it(project_root: Path) -> None:
-    with nbtrack.start_run(), pytest.raises(nbtrack.UsageError, match="'nope.pkl'"):
+    with nbtrack.start_run(), pytest.raises(nbtrack.UsageError, match=r"'nope\.pkl'"):
         nbtrack.log_artifact("nope.pkl")
 
 
