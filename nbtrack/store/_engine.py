@@ -15,6 +15,7 @@ waits for the lock through the busy timeout up front instead of failing with
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -141,15 +142,9 @@ def translate(error: BaseException, url: str) -> StoreError:
                 f"{BUSY_TIMEOUT:.0f} s.",
                 uri=masked,
             )
-        if "readonly" in low or "read-only" in low or "read only" in low:
+        if "readonly" in low or "read-only" in low or "read only" in low or "unable to open" in low:
             return StoreError(
-                f"The SQLite store {where} cannot be written (read-only file or directory).",
-                uri=masked,
-            )
-        if "unable to open" in low:
-            return StoreError(
-                f"The SQLite store {where} cannot be opened (missing directory or no permission).",
-                uri=masked,
+                f"The SQLite store {where} {_sqlite_access(Path(where))}.", uri=masked
             )
         if "not a database" in low or "malformed" in low:
             return StoreError(f"{where} is not a readable SQLite run store ({text}).", uri=masked)
@@ -166,6 +161,21 @@ def translate(error: BaseException, url: str) -> StoreError:
             f"Cannot reach the PostgreSQL store at {where} ({masked}): {reason}.", uri=masked
         )
     return StoreError(f"The PostgreSQL store {masked} failed: {text}.", uri=masked)
+
+
+def _sqlite_access(path: Path) -> str:
+    """Why a SQLite file cannot be opened or written, as the end of a sentence."""
+    parent = path.parent
+    if not parent.is_dir():
+        return f"cannot be opened: its directory {parent} does not exist"
+    if not os.access(parent, os.W_OK):
+        return (
+            f"cannot be opened for writing: its directory {parent} is read-only "
+            "(SQLite keeps -wal and -shm files beside the store)"
+        )
+    if path.exists() and not os.access(path, os.W_OK):
+        return "cannot be written: the file is read-only"
+    return "cannot be opened or written (check the file's permissions)"
 
 
 @contextlib.contextmanager

@@ -1,0 +1,211 @@
+"""`nbtrack runs`, `show` and `db` as a user runs them, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from nbtrack.cli import cli
+from nbtrack.model import (
+    Artifact,
+    DataRef,
+    Environment,
+    GitState,
+    Param,
+    RunEvent,
+    RunStatus,
+    Source,
+)
+from nbtrack.store.base import Store
+
+
+@pytest.fixture
+def invoke(store_url: str, project_root: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(project_root)
+
+    def run(*args: str) -> Result:
+        return CliRunner().invoke(cli, list(args), env={"NBTRACK_STORE": store_url})
+
+    return run
+
+
+def make_runs(store: Store, count: int) -> list[str]:
+    ids = []
+    t0 = time.time() - 1000
+    for i in range(count):
+        run_id = f"{i:02x}" + "5" * 30
+        store.create_run(
+            run_id=run_id,
+            name=f"run-{i}",
+            started_at=t0 + i,
+            source=Source(path="train.ipynb"),
+            git=GitState(commit="c" * 40, branch="main", dirty=False),
+            environment=Environment(
+                python="3.11.7",
+                platform="Linux-x86_64",
+                host="box",
+                user="ana",
+                packages={"numpy": "1"},
+            ),
+        )
+        store.log_params(
+            run_id, [Param("lr", 10.0 ** -(i % 4)), Param("epochs", 5), Param("seed", i)]
+        )
+        store.log_metrics(
+            run_id, [("val_acc", 0.5 + i / 100, 0, t0 + i), ("loss", 1.0 / (i + 1), 0, t0 + i)]
+        )
+        store.end_run(run_id, RunStatus.FINISHED, t0 + i + 65)
+        ids.append(run_id)
+    return ids
+
+
+def test_runs_on_an_empty_store_says_how_to_start(invoke) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("runs")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("No runs yet in ")
+    assert "nbtrack.start_run()" in result.stdout
+    assert json.loads(invoke("runs", "--format", "json").stdout) == []
+
+
+def test_runs_table_lists_newest_first_with_varying_columns_and_more_line(
+    invoke, store: Store
+) -> None:  # type: ignore[no-untyped-def]
+    make_runs(store, 25)
+
+    result = invoke("runs")
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    header = lines[0].split()
+    assert header[:6] == ["id", "name", "status", "notebook", "started", "duration"]
+    assert "params.lr" in header
+    assert "params.seed" in header
+    assert "params.epochs" not in header  # the same in every run: no column
+    assert "metrics.val_acc" in header
+    assert lines[1].split()[:3] == ["18555555", "run-24", "FINISHED"]
+    assert "1m 05s" in lines[1]
+    assert len(lines) == 1 + 20 + 1
+    assert lines[-1] == "... and 5 more runs (--limit 0 lists all)."
+
+
+def test_runs_json_filters_sorts_and_round_trips(invoke, store: Store) -> None:  # type: ignore[no-untyped-def]
+    make_runs(store, 12)
+    store.log_metrics("00" + "5" * 30, [("val_acc", math.nan, 5, time.time())])
+
+    result = invoke(
+        "runs",
+        "--where",
+        "params.lr < 0.05 and metrics.val_acc > 0.52",
+        "--sort",
+        "-metrics.val_acc",
+        "--format",
+        "json",
+    )
+
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [r["name"] for r in rows] == ["run-11", "run-10", "run-7", "run-6", "run-3"]
+    assert rows[0]["params"] == {"epochs": 5, "lr": 0.001, "seed": 11}
+    assert rows[0]["metrics"]["val_acc"] == pytest.approx(0.61)
+    assert rows[0]["status"] == "FINISHED"
+    assert rows[0]["duration"] == pytest.approx(65)
+    nan_run = json.loads(invoke("runs", "--where", "id = 00", "--format", "json").stdout)
+    assert nan_run[0]["metrics"]["val_acc"] == "NaN"  # strict JSON, no bare NaN
+
+
+def test_runs_csv_has_a_column_per_key(invoke, store: Store) -> None:  # type: ignore[no-untyped-def]
+    make_runs(store, 3)
+    result = invoke("runs", "--format", "csv", "--limit", "2")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [r["name"] for r in rows] == ["run-2", "run-1"]
+    assert rows[0]["params.lr"] == "0.01"
+    assert float(rows[0]["metrics.loss"]) == pytest.approx(1 / 3)
+
+
+def test_malformed_where_is_one_sentence_exit_2(invoke, store: Store) -> None:  # type: ignore[no-untyped-def]
+    make_runs(store, 1)
+    result = invoke("runs", "--where", "params.lr << 1")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "Error: Cannot read --where 'params.lr << 1' at position 12: "
+        "expected a value after params.lr <, found '<'."
+    )
+
+
+def test_show_by_prefix_renders_every_section(invoke, store: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (run_id,) = make_runs(store, 1)
+    store.set_tags(run_id, {"team": "vision"})
+    store.add_data_ref(run_id, DataRef("data/train.csv", "file", "sha256:" + "1" * 64, 2048))
+    digest, size, uri = store.put_artifact_bytes(b"model")
+    store.add_artifact(
+        run_id, Artifact("model.pkl", digest, size, "application/octet-stream", uri, 1.0)
+    )
+    store.add_event(run_id, RunEvent("cell_error", time.time(), {"cell": 4}))
+
+    result = invoke("show", run_id[:6])
+
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert f"id:       {run_id}" in out
+    assert "status:   FINISHED" in out
+    assert "duration: 1m 05s" in out
+    assert "tags:     team=vision" in out
+    for section in (
+        "Params (3)",
+        "Metrics (2)",
+        "Data (1)",
+        "Artifacts (1)",
+        "Events (1)",
+        "Git",
+        "Environment",
+    ):
+        assert section in out
+    assert ["lr", "1", "code"] in [line.split() for line in out.splitlines()]
+    assert "data/train.csv" in out
+    assert "model.pkl" in out
+    assert f"commit {'c' * 40} on main, clean" in out
+    assert "python 3.11.7 on Linux-x86_64" in out
+    assert "1 packages installed" in out
+
+
+def test_show_json_parses_back(invoke, store: Store) -> None:  # type: ignore[no-untyped-def]
+    (run_id,) = make_runs(store, 1)
+    data = json.loads(invoke("show", run_id, "--format", "json").stdout)
+    assert data["id"] == run_id
+    assert data["status"] == "FINISHED"
+    assert {p["key"]: p["value"] for p in data["params"]} == {"lr": 1.0, "epochs": 5, "seed": 0}
+    assert {m["key"]: m["count"] for m in data["metrics"]} == {"loss": 1, "val_acc": 1}
+    assert data["environment"]["packages"] == {"numpy": "1"}
+
+
+def test_show_unknown_and_ambiguous_ids_exit_2(invoke, store: Store) -> None:  # type: ignore[no-untyped-def]
+    make_runs(store, 2)
+    unknown = invoke("show", "ffff")
+    ambiguous = invoke("show", "0")
+    assert unknown.exit_code == 2
+    assert (
+        unknown.stderr.strip()
+        == "Error: No run matches the id 'ffff'; `nbtrack runs` lists run ids."
+    )
+    assert ambiguous.exit_code == 2
+    assert "The id prefix '0' is ambiguous: it matches 2 runs" in ambiguous.stderr
+
+
+def test_show_reports_crashed_for_a_stale_heartbeat(invoke, store: Store) -> None:  # type: ignore[no-untyped-def]
+    store.create_run(run_id="e" * 32, name="killed", started_at=time.time() - 3600)
+    assert "status:   CRASHED" in invoke("show", "eee").stdout
+    assert "CRASHED" in invoke("runs", "--where", "status = crashed").stdout
+
+
+def test_db_status_masks_the_password(invoke, store_url: str) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("db", "status")
+    assert result.exit_code == 0
+    assert "nbtrack: 0001_initial" in result.stdout
+    assert "Traceback" not in result.output

@@ -1,0 +1,135 @@
+"""Stores that cannot be used: one sentence naming the place, exit code 2, no traceback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from nbtrack.config import load_settings
+from nbtrack.errors import StoreError
+from nbtrack.store import open_store
+
+
+def nbtrack(*args: str, store: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NBTRACK_STORE": store}
+    return subprocess.run(
+        [sys.executable, "-m", "nbtrack", *args], capture_output=True, text=True, env=env, cwd=cwd
+    )
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])  # closed again when the block ends
+
+
+def assert_one_sentence(proc: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("Error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_unreachable_postgresql_names_host_port_and_hides_password(tmp_path: Path) -> None:
+    port = closed_port()
+    url = f"postgresql://ana:hunter2@127.0.0.1:{port}/runs"
+
+    proc = nbtrack("runs", store=url, cwd=tmp_path)
+
+    assert_one_sentence(proc, f"Cannot reach the PostgreSQL store at 127.0.0.1:{port}", "ana:***@")
+    assert "hunter2" not in proc.stderr
+    assert "connection refused" in proc.stderr
+
+
+@pytest.mark.postgres
+def test_missing_postgresql_database_is_named(pg_url: str, tmp_path: Path) -> None:
+    url = pg_url.rsplit("/", 1)[0] + "/no_such_db"
+    proc = nbtrack("runs", store=url, cwd=tmp_path)
+    assert_one_sentence(proc, "no_such_db", "does not exist")
+
+
+def test_store_whose_parent_is_a_regular_file_cannot_be_created(tmp_path: Path) -> None:
+    # fails for root too: no directory can be made under a regular file
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a directory")
+    store = blocker / "nbtrack" / "runs.db"
+
+    proc = nbtrack("db", "upgrade", store=str(store), cwd=tmp_path)
+
+    assert_one_sentence(proc, f"Cannot create the run store {store}", "cannot be made")
+    with pytest.raises(StoreError, match=str(store)):
+        open_store(settings=load_settings(tmp_path, env={"NBTRACK_STORE": str(store)}))
+
+
+@pytest.fixture
+def read_only_dir(tmp_path: Path) -> Iterator[Path]:
+    """A directory nobody, root included, can write: chmod for users, chattr +i for root."""
+    directory = tmp_path / "ro"
+    directory.mkdir()
+    if os.geteuid() != 0:
+        directory.chmod(0o555)
+        yield directory
+        directory.chmod(0o755)
+        return
+    if shutil.which("chattr") is None:
+        pytest.skip("running as root without chattr: cannot make a directory read-only for root")
+    made = subprocess.run(["chattr", "+i", str(directory)], capture_output=True, check=False)
+    probe = directory / "probe"
+    try:
+        probe.touch()
+    except OSError:
+        pass
+    else:
+        probe.unlink()
+        subprocess.run(["chattr", "-i", str(directory)], check=False)
+        pytest.skip(f"chattr +i had no effect here ({made.stderr!r})")
+    try:
+        yield directory
+    finally:
+        subprocess.run(["chattr", "-i", str(directory)], check=True)
+
+
+def test_new_store_in_a_read_only_directory_names_it(read_only_dir: Path, tmp_path: Path) -> None:
+    store = read_only_dir / "runs.db"
+    proc = nbtrack("db", "upgrade", store=str(store), cwd=tmp_path)
+    assert_one_sentence(proc, str(store), f"the directory {read_only_dir} is read-only")
+
+
+def test_existing_store_in_a_directory_made_read_only_names_it(tmp_path: Path) -> None:
+    directory = tmp_path / "ro"
+    directory.mkdir()
+    store = directory / "runs.db"
+    assert nbtrack("db", "upgrade", store=str(store), cwd=tmp_path).returncode == 0
+    for extra in directory.glob("runs.db-*"):
+        extra.unlink()
+    if os.geteuid() == 0:
+        if shutil.which("chattr") is None:
+            pytest.skip("running as root without chattr")
+        subprocess.run(["chattr", "+i", str(directory)], check=True)
+    else:
+        directory.chmod(0o555)
+    try:
+        proc = nbtrack("runs", store=str(store), cwd=tmp_path)
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", str(directory)], check=True)
+        else:
+            directory.chmod(0o755)
+    assert_one_sentence(
+        proc, f"The SQLite store {store}", f"its directory {directory} is read-only"
+    )
+
+
+def test_unsupported_url_scheme_is_named(tmp_path: Path) -> None:
+    proc = nbtrack("runs", store="mysql://u:pw@localhost/db", cwd=tmp_path)
+    assert_one_sentence(proc, "uses 'mysql'", "supports sqlite and postgresql", "u:***@")
