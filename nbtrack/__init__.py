@@ -12,6 +12,8 @@ the run store is opened by the first tracking call.
 
 from __future__ import annotations
 
+from typing import Any
+
 from nbtrack._version import __version__
 from nbtrack.errors import (
     MetricError,
@@ -43,8 +45,23 @@ from nbtrack.tracking.params import ParamWarning
 from nbtrack.tracking.run import ActiveRun
 from nbtrack.tracking.spill import replay_spill
 
-# IPython extension: `load_ipython_extension` (from nbtrack.magics) is added
-# here, and to __all__, by the magics work. Keep it a thin import.
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext nbtrack``: register the ``%track_*`` magics (docs/magics.md).
+
+    A forwarder, so ``import nbtrack`` never imports IPython.
+    """
+    from nbtrack.magics import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext nbtrack``: stop the magics' cell hooks (the run stays open)."""
+    from nbtrack.magics import unload_ipython_extension as unload
+
+    unload(ipython)
+
 
 __all__ = [
     "ActiveRun",
@@ -63,6 +80,7 @@ __all__ = [
     "end_run",
     "get_run",
     "list_runs",
+    "load_ipython_extension",
     "log_artifact",
     "log_figure",
     "log_metric",
@@ -74,4 +92,5 @@ __all__ = [
     "set_tags",
     "start_run",
     "track_data",
+    "unload_ipython_extension",
 ]

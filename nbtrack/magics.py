@@ -18,6 +18,7 @@ import math
 import numbers
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, cast
@@ -88,6 +89,14 @@ def _door() -> Iterator[None]:
         raise UsageError(str(exc)) from None
 
 
+def _unquote(text: str) -> str:
+    """IPython's argument splitter keeps quotes: ``--name "wider net"`` -> ``wider net``."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        return text[1:-1]
+    return text
+
+
 def _number(name: str, value: object) -> float:
     """A metric value as float; a ``UsageError`` naming *name* otherwise."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -109,6 +118,7 @@ class TrackMagics(Magics):
         super().__init__(shell)
         self._shell: InteractiveShell = shell
         self._session: NotebookSession | None = None
+        self._cell_started_at: float | None = None
         shell.events.register("pre_run_cell", self._pre_run_cell)
         shell.events.register("post_run_cell", self._post_run_cell)
 
@@ -128,12 +138,13 @@ class TrackMagics(Magics):
         if self._session is None:
             from nbtrack.tracking.notebook_session import NotebookSession
 
-            self._session = NotebookSession(self._shell.user_ns)
+            self._session = NotebookSession(self._shell.user_ns, last_cell_at=self._cell_started_at)
         return self._session
 
     def _pre_run_cell(self, info: ExecutionInfo) -> None:
+        self._cell_started_at = time.time()
         if self._session is None and not os.environ.get(BATCH_ENV):
-            return  # nothing tracked yet: cost of the hook is this check
+            return  # nothing tracked yet: this is all the hook costs
         try:
             self.session.cell_started(info.raw_cell or "")
         except Exception as exc:  # a hook must never break the user's cell
@@ -172,7 +183,7 @@ class TrackMagics(Magics):
         """``--step`` as an int: a number, a variable, ``{expr}`` or an expression."""
         if text is None:
             return None
-        text = text.strip()
+        text = _unquote(text)
         if text.startswith("{") and text.endswith("}"):
             # IPython expands {expr} before we see it; still braced means it failed
             text = text[1:-1].strip()
@@ -223,7 +234,7 @@ class TrackMagics(Magics):
             raise UsageError("%track_params needs variable names or -f FILE (see %track_params?).")
         with _door():
             if args.file:
-                loaded = self.session.log_param_file(args.file)
+                loaded = self.session.log_param_file(_unquote(args.file))
                 self._shell.user_ns.update(loaded)
             if args.names:
                 values = {name: self._lookup(name) for name in args.names}
@@ -276,10 +287,15 @@ class TrackMagics(Magics):
     def track_metric(self, line: str) -> None:
         """Log one metric point: ``%track_metric loss 0.31 --step 7``."""
         args = parse_argstring(self.track_metric, line)
+        text = _unquote(args.value)
         try:
-            value: object = float(args.value)
+            value: object = float(text)
         except ValueError:
-            value = self._lookup(args.value)
+            if text.isidentifier() and text not in self._shell.user_ns:
+                raise UsageError(
+                    f"metric {args.key!r}: {text!r} is neither a number nor a variable."
+                ) from None
+            value = self._lookup(text)
         number = _number(args.key, value)
         step = self._step(args.step)
         with _door():
@@ -297,7 +313,7 @@ class TrackMagics(Magics):
         args = parse_argstring(self.track_data, line)
         with _door():
             for path in args.paths:
-                self.session.track_data(path)
+                self.session.track_data(_unquote(path))
 
     @magic_arguments()
     @argument("paths", nargs="+", help="files to store with the run")
@@ -307,7 +323,7 @@ class TrackMagics(Magics):
         args = parse_argstring(self.track_artifact, line)
         with _door():
             for path in args.paths:
-                self.session.log_artifact(path)
+                self.session.log_artifact(_unquote(path))
 
     @magic_arguments()
     @argument("--name", help="name of the run")
@@ -332,23 +348,24 @@ class TrackMagics(Magics):
         args = parse_argstring(self.track_run, line)
         if args.end and (args.new or args.name or args.tag):
             raise UsageError("%track_run --end cannot be combined with --new, --name or --tag.")
+        name = None if args.name is None else _unquote(args.name)
         tags: dict[str, str] = {}
-        for item in args.tag:
+        for item in map(_unquote, args.tag):
             key, sep, value = item.partition("=")
             if not sep or not key.strip():
                 raise UsageError(f"--tag {item!r} must look like KEY=VALUE.")
-            tags[key.strip()] = value.strip()
+            tags[key.strip()] = _unquote(value)
         with _door():
             session = self.session
             if args.notebook:
-                session.set_notebook(args.notebook)
+                session.set_notebook(_unquote(args.notebook))
             if args.end:
                 session.end_run()
                 return
             if args.new:
-                session.new_run(name=args.name, tags=tags)
+                session.new_run(name=name, tags=tags)
                 return
-            session.annotate(name=args.name, tags=tags)
+            session.annotate(name=name, tags=tags)
 
     @line_magic
     def track_status(self, line: str) -> None:

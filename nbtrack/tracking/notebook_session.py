@@ -87,6 +87,7 @@ class NotebookSession:
         env: Mapping[str, str] | None = None,
         tracker: Tracker | None = None,
         out: TextIO | None = None,
+        last_cell_at: float | None = None,
     ) -> None:
         self.ns = namespace
         self.env = os.environ if env is None else env
@@ -103,7 +104,8 @@ class NotebookSession:
         self._snapshot_mtime: float | None = None
         self._pending: list[str] | None = None
         self._injected_source: str | None = None
-        self._last_cell_at: float | None = None
+        #: when the session's last executed cell started
+        self._last_cell_at = last_cell_at
         self._tags: dict[str, str] = {}
         self._exit_registered = False
 
@@ -433,7 +435,7 @@ class NotebookSession:
             step = "" if metric.last_step is None else f" at step {metric.last_step}"
             lines.append(
                 f"metric    {metric.key}: last {metric.last:.6g}{step}"
-                f" (min {metric.min:.6g}, max {metric.max:.6g}, {metric.count} point{"" if metric.count == 1 else "s"})"
+                f" (min {metric.min:.6g}, max {metric.max:.6g}, {_points(metric.count)})"
             )
         for ref in stored.data:
             lines.append(f"data      {ref.path} [{ref.kind}] {ref.digest[:19]}")
@@ -446,6 +448,10 @@ class NotebookSession:
                     f" {event.detail.get('exception')}"
                 )
         return "\n".join(lines)
+
+
+def _points(count: int) -> str:
+    return "1 point" if count == 1 else f"{count} points"
 
 
 def _mtime(path: Path) -> float | None:

@@ -306,6 +306,13 @@ class ActiveRun:
             self._flusher.submit(Op("add_artifact", {"artifact": artifact}))
         return artifact
 
+    def add_data_ref(self, ref: DataRef) -> DataRef:
+        """Record a data ref made elsewhere (the magics' ``config`` refs of param files)."""
+        with self._lock:
+            self._check_running()
+            self._flusher.submit(Op("add_data_ref", {"ref": ref}))
+        return ref
+
     # -- life ---------------------------------------------------------------------------
     def flush(self, timeout: float = 30.0) -> bool:
         """Write everything buffered now; True when the store took it all."""

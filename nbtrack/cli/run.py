@@ -1,0 +1,109 @@
+"""``nbtrack run NOTEBOOK -p k=v -f params.yaml``: execute a notebook as a tracked run.
+
+A door: options are parsed here and handed to
+:func:`nbtrack.tracking.batch.run_notebook`, whose result is rendered. The run
+id goes to stdout (so ``RUN=$(nbtrack run ...)`` works); the one-line summary
+to stderr. Exit codes: 0 the notebook ran, 1 a cell failed (named), 2 bad
+input (missing or malformed notebook, unknown ``-p`` name, bad file).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from nbtrack.cli._output import echo_err
+
+__all__ = ["run"]
+
+
+def _pairs(option: str, items: tuple[str, ...]) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} must look like KEY=VALUE.", param_hint=option)
+        pairs[key.strip()] = value
+    return pairs
+
+
+@click.command("run")
+@click.argument("notebook", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Set a parameter (repeatable); VALUE is read as a Python literal when it is one."
+    " NAME must be defined in the parameters cell.",
+)
+@click.option(
+    "-f",
+    "--param-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="YAML, TOML or JSON file of parameters (-p wins over it); its hash is recorded.",
+)
+@click.option("--name", help="Name of the run.")
+@click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="Tag the run (repeatable).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write the executed notebook here (it is always stored with the run).",
+)
+@click.option(
+    "--cwd",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Working directory of the kernel (default: the notebook's directory).",
+)
+@click.option("--timeout", type=float, help="Seconds any one cell may run (default: no limit).")
+def run(
+    notebook: Path,
+    params: tuple[str, ...],
+    param_file: Path | None,
+    name: str | None,
+    tags: tuple[str, ...],
+    output: Path | None,
+    cwd: Path | None,
+    timeout: float | None,
+) -> None:
+    """Execute NOTEBOOK in a fresh kernel, with parameters, as one tracked run.
+
+    Values given with -p/-f are injected after the notebook's parameters cell
+    (tagged `parameters`, or the cell holding %%track_params), as papermill
+    does, and logged with their source. The run is recorded even when the
+    notebook never calls nbtrack: params, git, environment, a snapshot of the
+    notebook, and the executed notebook as an artifact.
+
+    \b
+      nbtrack run notebooks/train.ipynb -p learning_rate=0.05 -p epochs=3 --name sweep-1
+    """
+    from nbtrack.notebook.params import parse_param_assignments
+    from nbtrack.tracking.batch import run_notebook
+
+    values = parse_param_assignments(params)
+    result = run_notebook(
+        notebook,
+        params=values,
+        param_file=param_file,
+        name=name,
+        tags=_pairs("--tag", tags),
+        output=output,
+        cwd=cwd,
+        timeout=timeout,
+    )
+    click.echo(result.run_id)
+    run_label = f"run {result.run_id[:8]} is FAILED"
+    if result.failure is not None:
+        echo_err(f"Error: {notebook} failed: {result.failure.describe()}; {run_label}.")
+        raise SystemExit(1)
+    if result.error is not None:
+        echo_err(f"Error: {notebook} did not finish: {result.error}; {run_label}.")
+        raise SystemExit(1)
+    kept = f", executed notebook in {result.output}" if result.output else ""
+    echo_err(
+        f"nbtrack: run {result.run_id[:8]} {result.status.value} in {result.seconds:.1f} s"
+        f" ({notebook}{kept})."
+    )

@@ -1,0 +1,354 @@
+"""The %track_* magics through a real IPython shell, asserting on the store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from IPython.core.error import UsageError
+
+from nbtrack.model import RunStatus
+from nbtrack.tracking.api import get_tracker
+from tests.unit.magics.conftest import current_run_id, params_of, stored
+
+PARAMS_CELL = """%%track_params
+lr = 0.01          # a comment
+epochs = 3
+layers = [64, 32]
+optimizer = "adam"
+n_layers = len(layers)
+"""
+
+
+def run(ip: Any, source: str) -> Any:
+    """Execute a cell the way a notebook does (events fire, errors are returned)."""
+    return ip.run_cell(source, store_history=True)
+
+
+def error_of(result: Any) -> str:
+    assert isinstance(result.error_in_exec, UsageError), result.error_in_exec
+    return str(result.error_in_exec)
+
+
+# -- help and loading -----------------------------------------------------------------
+
+
+def test_load_ext_nbtrack_registers_every_magic_with_argument_help(ip: Any) -> None:
+    for name in ("track_params", "track_metrics", "track_metric", "track_data"):
+        assert ip.find_line_magic(name) is not None, name
+    assert ip.find_cell_magic("track_params") is not None
+    doc = ip.find_line_magic("track_params").__doc__
+    assert "-f FILE" in doc
+    assert "parameters cell" in doc
+    assert "--step STEP" in ip.find_line_magic("track_metrics").__doc__
+    run_doc = ip.find_line_magic("track_run").__doc__
+    assert all(option in run_doc for option in ("--new", "--end", "--notebook", "--tag"))
+
+
+def test_the_extension_entry_point_is_the_package(ip: Any) -> None:
+    import nbtrack
+
+    assert callable(nbtrack.load_ipython_extension)
+    assert run(ip, "%load_ext nbtrack").error_in_exec is None
+
+
+# -- the parameters cell ----------------------------------------------------------------
+
+
+def test_parameters_cell_logs_its_literal_assignments_with_source_notebook(ip: Any) -> None:
+    assert run(ip, PARAMS_CELL).error_in_exec is None
+    assert ip.user_ns["n_layers"] == 2  # the cell ran as usual
+    run(ip, "x = 1")  # the next cell settles the parameters cell
+    assert params_of(stored()) == {
+        "lr": (0.01, "notebook"),
+        "epochs": (3, "notebook"),
+        "layers": ([64, 32], "notebook"),
+        "optimizer": ("adam", "notebook"),
+    }
+
+
+@pytest.mark.parametrize(
+    "header", ["# Parameters injected by nbtrack", "# Parameters"], ids=["nbtrack", "papermill"]
+)
+def test_value_injected_after_the_parameters_cell_is_logged_with_source_cli(
+    ip: Any, header: str
+) -> None:
+    run(ip, PARAMS_CELL)
+    run(ip, f"{header}\nlr = 0.5\n")
+    run_ = stored()
+    assert params_of(run_)["lr"] == (0.5, "cli")
+    assert params_of(run_)["epochs"] == (3, "notebook")
+    assert len(get_tracker().store().list_runs()) == 1  # no conflict, no second run
+
+
+def test_parameters_cell_run_last_is_logged_when_the_session_asks_for_status(
+    ip: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(ip, PARAMS_CELL)
+    run(ip, "%track_status")
+    assert "lr=0.01 (notebook)" in capsys.readouterr().out
+
+
+def test_parameters_cell_that_raises_fails_like_a_plain_cell_and_logs_nothing(ip: Any) -> None:
+    result = run(ip, "%%track_params\nlr = 0.1\nraise ValueError('bad default')\n")
+    assert isinstance(result.error_in_exec, ValueError)
+    run(ip, "pass")
+    assert get_tracker().run is None  # nothing was tracked, so no run started
+
+
+def test_rerunning_the_parameters_cell_with_the_same_values_keeps_the_run(ip: Any) -> None:
+    run(ip, PARAMS_CELL)
+    first = current_run_id()
+    run(ip, PARAMS_CELL)
+    run(ip, "pass")
+    assert current_run_id() == first
+
+
+def test_a_param_changed_interactively_ends_the_run_and_starts_a_new_one_saying_so(
+    ip: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(ip, PARAMS_CELL)
+    run(ip, "seed = 7\n%track_params seed")
+    first = current_run_id()
+    run(ip, PARAMS_CELL.replace("lr = 0.01", "lr = 0.1"))
+    run(ip, "pass")
+    second = current_run_id()
+    assert second != first
+    out = capsys.readouterr().out
+    assert f"lr 0.01 -> 0.1: ended run {first[:8]} and started run {second[:8]}" in out
+    assert stored(first).status is RunStatus.FINISHED
+    assert params_of(stored(first))["lr"] == (0.01, "notebook")
+    new = params_of(stored(second))
+    assert new["lr"] == (0.1, "notebook")
+    assert new["seed"] == (7, "notebook")  # still in effect, so carried over
+
+
+def test_parameters_cell_with_arguments_is_a_usage_error(ip: Any) -> None:
+    assert "takes no arguments" in error_of(run(ip, "%%track_params lr\nlr = 1\n"))
+
+
+# -- line forms and config files --------------------------------------------------------------
+
+
+def test_track_params_names_logs_the_current_values(ip: Any) -> None:
+    run(ip, "batch_size = 32\nseed = 1")
+    run(ip, "%track_params batch_size seed")
+    assert params_of(stored()) == {"batch_size": (32, "notebook"), "seed": (1, "notebook")}
+
+
+def test_track_params_of_a_missing_variable_names_it(ip: Any) -> None:
+    message = error_of(run(ip, "%track_params batch_size"))
+    assert message == "variable 'batch_size' is not defined in this notebook."
+
+
+def test_param_file_loads_top_level_keys_logs_dotted_names_and_records_its_hash(
+    ip: Any, project_root: Path
+) -> None:
+    (project_root / "params.yaml").write_text("epochs: 5\noptimizer:\n  name: sgd\n  lr: 0.2\n")
+    assert run(ip, "%track_params -f params.yaml").error_in_exec is None
+    assert ip.user_ns["optimizer"] == {"name": "sgd", "lr": 0.2}
+    assert ip.user_ns["epochs"] == 5
+    run_ = stored()
+    assert params_of(run_) == {
+        "epochs": (5, "file"),
+        "optimizer.name": ("sgd", "file"),
+        "optimizer.lr": (0.2, "file"),
+    }
+    (ref,) = run_.data
+    assert ref.kind == "config"
+    assert ref.path.endswith("params.yaml")
+    assert ref.digest.startswith("sha256:")
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [("params.yaml", "- 1\n- 2\n"), ("params.json", "[1, 2]"), ("params.toml", "= broken")],
+)
+def test_param_file_that_is_not_a_mapping_is_one_sentence(
+    ip: Any, project_root: Path, name: str, text: str
+) -> None:
+    (project_root / name).write_text(text)
+    message = error_of(run(ip, f"%track_params -f {name}"))
+    assert name in message
+    assert "\n" not in message
+
+
+def test_missing_param_file_is_a_usage_error(ip: Any) -> None:
+    assert "does not exist" in error_of(run(ip, "%track_params -f nowhere.yaml"))
+
+
+def test_track_params_without_anything_says_what_it_needs(ip: Any) -> None:
+    assert "needs variable names or -f FILE" in error_of(run(ip, "%track_params"))
+
+
+# -- metrics ------------------------------------------------------------------------------------
+
+
+def test_track_metrics_logs_variables_at_the_step_a_braced_expression_gives(ip: Any) -> None:
+    cell = (
+        "for epoch in range(3):\n"
+        "    val_acc = 0.5 + epoch / 10\n"
+        "    val_loss = 1.0 / (epoch + 1)\n"
+        "    %track_metrics val_acc val_loss --step {epoch}\n"
+    )
+    assert run(ip, cell).error_in_exec is None
+    run_ = stored()
+    by_key = {m.key: m for m in run_.metrics}
+    assert by_key["val_acc"].count == 3
+    assert by_key["val_acc"].last_step == 2
+    steps = [m.step for m in get_tracker().store().metric_history(run_.id, "val_loss")]
+    assert steps == [0, 1, 2]
+
+
+def test_track_metrics_accepts_numpy_scalars_a_variable_step_and_a_rename(ip: Any) -> None:
+    np = pytest.importorskip("numpy")
+    ip.user_ns.update(acc=np.float32(0.75), step=np.int64(4))
+    assert run(ip, "%track_metrics accuracy=acc --step step").error_in_exec is None
+    (point,) = get_tracker().store().metric_history(stored().id, "accuracy")
+    assert (point.value, point.step) == (0.75, 4)
+
+
+def test_non_numeric_metric_is_a_usage_error_naming_it(ip: Any) -> None:
+    run(ip, "val_acc = 'high'")
+    assert error_of(run(ip, "%track_metrics val_acc")) == (
+        "metric 'val_acc' is 'high' (str), not a number."
+    )
+
+
+def test_step_from_a_missing_variable_is_a_usage_error(ip: Any) -> None:
+    run(ip, "loss = 0.1")
+    assert "'epoch' is not defined" in error_of(run(ip, "%track_metrics loss --step {epoch}"))
+
+
+def test_track_metric_logs_one_point(ip: Any) -> None:
+    assert run(ip, "%track_metric loss 0.31 --step 7").error_in_exec is None
+    (point,) = get_tracker().store().metric_history(stored().id, "loss")
+    assert (point.value, point.step) == (0.31, 7)
+    assert error_of(run(ip, "%track_metric loss lots")) == (
+        "metric 'loss': 'lots' is neither a number nor a variable."
+    )
+
+
+# -- data, artifacts, runs, status --------------------------------------------------------------
+
+
+def test_track_data_and_track_artifact_record_files(ip: Any, project_root: Path) -> None:
+    (project_root / "train.csv").write_text("a,b\n1,2\n")
+    (project_root / "model.pkl").write_bytes(b"\x80\x04model!")
+    assert run(ip, "%track_data train.csv").error_in_exec is None
+    assert run(ip, "%track_artifact model.pkl").error_in_exec is None
+    run_ = stored()
+    assert [(d.path, d.size) for d in run_.data] == [("train.csv", 8)]
+    assert [(a.name, a.size) for a in run_.artifacts] == [("model.pkl", 8)]
+    assert "missing" in error_of(run(ip, "%track_artifact nothing.pkl"))
+
+
+def test_track_run_names_tags_starts_anew_and_ends(
+    ip: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(ip, '%track_run --name "wider net" --tag owner=ana --tag team=vision')
+    first = current_run_id()
+    run(ip, "%track_run --new --name second")
+    second = current_run_id()
+    run(ip, "%track_run --end")
+    assert get_tracker().run is None or get_tracker().run.status is not RunStatus.RUNNING
+    store = get_tracker().store()
+    old, new = store.get_run(first), store.get_run(second)
+    assert (old.name, old.tags, old.status) == (
+        "wider net",
+        {"owner": "ana", "team": "vision"},
+        RunStatus.FINISHED,
+    )
+    assert (new.name, new.status) == ("second", RunStatus.FINISHED)
+    assert f"ended run {first[:8]}, started run {second}" in capsys.readouterr().out
+    assert "KEY=VALUE" in error_of(run(ip, "%track_run --tag owner"))
+    assert "cannot be combined" in error_of(run(ip, "%track_run --end --new"))
+
+
+def test_track_status_shows_run_store_and_what_was_logged(
+    ip: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(ip, "%track_status")
+    assert "no run yet" in capsys.readouterr().out
+    run(ip, "lr = 0.1\n%track_params lr")
+    run(ip, "%track_metric loss 0.5 --step 1")
+    run(ip, "%track_status")
+    out = capsys.readouterr().out
+    assert current_run_id() in out
+    assert "lr=0.1 (notebook)" in out
+    assert "loss: last 0.5 at step 1" in out
+    assert "store     sqlite:///" in out
+
+
+def test_an_exception_in_a_cell_is_recorded_and_the_run_goes_on(ip: Any) -> None:
+    run(ip, "%track_metric loss 1 --step 0")
+    run_id = current_run_id()
+    result = run(ip, "raise KeyError('missing column')")
+    assert isinstance(result.error_in_exec, KeyError)
+    run(ip, "%track_metric loss 0.5 --step 1")
+    assert current_run_id() == run_id
+    (event,) = [e for e in stored().events if e.kind == "cell_error"]
+    assert event.detail["exception"] == "KeyError"
+    assert event.detail["execution_count"] == result.execution_count
+
+
+def test_the_notebook_named_by_nbtrack_notebook_is_snapshotted_as_percent_text(
+    ip: Any, project_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notebook = project_root / "train.ipynb"
+    notebook.write_text(json.dumps(_notebook(["lr = 0.1", "print(lr)"])))
+    monkeypatch.setenv("NBTRACK_NOTEBOOK", str(notebook))
+    run(ip, "%track_metric loss 1")
+    source = stored().source
+    assert source.path == str(notebook)
+    assert source.snapshot is not None
+    assert "# %%\nlr = 0.1" in source.snapshot
+    assert source.snapshot_hash is not None
+    assert source.snapshot_hash.startswith("sha256:")
+    assert source.stale is True  # saved before the cell that started the run
+
+
+def test_track_run_notebook_sets_the_path_of_the_running_run(
+    ip: Any, project_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(ip, "%track_metric loss 1")
+    assert "could not tell which notebook" in capsys.readouterr().err
+    notebook = project_root / "nb.ipynb"
+    notebook.write_text(json.dumps(_notebook(["x = 1"])))
+    assert run(ip, f"%track_run --notebook {notebook}").error_in_exec is None
+    assert stored().source.path == str(notebook)
+    assert "does not exist" in error_of(run(ip, "%track_run --notebook missing.ipynb"))
+
+
+def test_store_that_cannot_be_opened_is_a_warning_not_an_error(
+    ip: Any, project_root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = project_root / "not-a-dir"
+    blocker.write_text("")
+    monkeypatch.setenv("NBTRACK_STORE", str(blocker / "runs.db"))
+    result = run(ip, "%track_metric loss 1")
+    assert result.error_in_exec is None
+    assert "nbtrack warning:" in capsys.readouterr().err
+    assert run(ip, "x = 1 + 1").error_in_exec is None
+    assert ip.user_ns["x"] == 2
+
+
+def _notebook(sources: list[str]) -> dict[str, Any]:
+    return {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {},
+        "cells": [
+            {
+                "cell_type": "code",
+                "id": f"c{i}",
+                "metadata": {},
+                "source": src,
+                "execution_count": None,
+                "outputs": [],
+            }
+            for i, src in enumerate(sources)
+        ],
+    }
