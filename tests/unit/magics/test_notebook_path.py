@@ -1,0 +1,154 @@
+"""Finding the notebook from inside a kernel, and its text snapshot."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from nbtrack.errors import NotebookError
+from nbtrack.magics import BATCH_ENV
+from nbtrack.tracking.notebook import (
+    RUN_ID_FILE_ENV,
+    capture_source,
+    content_hash,
+    find_notebook,
+    resolve_session_path,
+    snapshot_text,
+)
+from nbtrack.tracking.notebook_session import is_injected_cell, mask_url
+
+
+def _notebook(path: Path, *sources: str) -> Path:
+    cells = [
+        {"cell_type": "code", "metadata": {}, "source": s, "execution_count": None, "outputs": []}
+        for s in sources
+    ]
+    nb = {"nbformat": 4, "nbformat_minor": 4, "metadata": {"kernelspec": {"name": "x"}}}
+    path.write_text(json.dumps({**nb, "cells": cells}))
+    return path
+
+
+def test_an_explicit_override_wins_over_every_other_clue(tmp_path: Path) -> None:
+    ns = {"__vsc_ipynb_file__": "/elsewhere/vscode.ipynb"}
+    env = {"NBTRACK_NOTEBOOK": "env.ipynb", "JPY_SESSION_NAME": "/x/server.ipynb"}
+    found = find_notebook(ns, override="mine.ipynb", env=env, cwd=tmp_path)
+    assert (found.path, found.how) == (tmp_path / "mine.ipynb", "override")
+    found = find_notebook(ns, env=env, cwd=tmp_path)
+    assert (found.path, found.how) == (tmp_path / "env.ipynb", "env")
+
+
+def test_papermill_injected_input_path_comes_before_vscode(tmp_path: Path) -> None:
+    ns = {"PAPERMILL_INPUT_PATH": "in.ipynb", "__vsc_ipynb_file__": "/v/code.ipynb"}
+    found = find_notebook(ns, env={}, cwd=tmp_path)
+    assert (found.path, found.how) == (tmp_path / "in.ipynb", "papermill")
+
+
+def test_vscode_names_its_notebook_in_the_namespace(tmp_path: Path) -> None:
+    found = find_notebook({"__vsc_ipynb_file__": "/work/a b/nb.ipynb"}, env={}, cwd=tmp_path)
+    assert (found.path, found.how) == (Path("/work/a b/nb.ipynb"), "vscode")
+
+
+def test_jupyter_server_session_path_relative_to_the_server_root(tmp_path: Path) -> None:
+    (tmp_path / "analysis").mkdir()
+    notebook = _notebook(tmp_path / "analysis" / "nb.ipynb")
+    kernel_cwd = tmp_path / "analysis"  # the kernel runs in the notebook's directory
+    found = find_notebook({}, env={"JPY_SESSION_NAME": "analysis/nb.ipynb"}, cwd=kernel_cwd)
+    assert (found.path, found.how) == (notebook.resolve(), "jupyter-server")
+
+
+def test_jupyter_server_session_from_the_namespace_when_absolute(tmp_path: Path) -> None:
+    notebook = _notebook(tmp_path / "nb.ipynb")
+    found = find_notebook({"__session__": str(notebook)}, env={}, cwd=Path("/"))
+    assert (found.path, found.how) == (notebook, "jupyter-server")
+
+
+def test_session_path_that_names_no_file_is_not_used(tmp_path: Path) -> None:
+    assert resolve_session_path("gone/nb.ipynb", tmp_path) is None
+    assert resolve_session_path(str(tmp_path / "gone.ipynb"), tmp_path) is None
+
+
+def test_a_script_run_with_ipython_file_py_is_its_own_source(tmp_path: Path) -> None:
+    script = tmp_path / "train.py"
+    script.write_text("x = 1\n")
+    found = find_notebook({"__file__": str(script)}, env={}, cwd=tmp_path, argv=["ipython"])
+    assert (found.path, found.how) == (script, "script")
+    found = find_notebook({}, env={}, cwd=tmp_path, argv=["train.py"])
+    assert (found.path, found.how) == (script, "script")
+
+
+def test_a_kernel_launcher_is_never_taken_for_the_notebook(tmp_path: Path) -> None:
+    import ipykernel_launcher
+
+    launcher = ipykernel_launcher.__file__
+    found = find_notebook({}, env={}, cwd=tmp_path, argv=[launcher, "-f", "k.json"])
+    assert (found.path, found.how) == (None, "none")
+    assert not found.found
+
+
+def test_snapshot_is_percent_text_without_notebook_metadata(tmp_path: Path) -> None:
+    path = _notebook(tmp_path / "nb.ipynb", "lr = 0.1", "print(lr)")
+    text = snapshot_text(path)
+    assert text == "# %%\nlr = 0.1\n\n# %%\nprint(lr)\n"
+    source = capture_source(path, last_cell_at=None)
+    assert source.snapshot_hash == content_hash(text)
+    assert source.stale is None
+
+
+def test_snapshot_is_stale_when_the_file_is_older_than_the_last_cell(tmp_path: Path) -> None:
+    path = _notebook(tmp_path / "nb.ipynb", "x = 1")
+    saved = path.stat().st_mtime
+    assert capture_source(path, last_cell_at=saved + 5).stale is True
+    assert capture_source(path, last_cell_at=saved - 5).stale is False
+    assert capture_source(path, last_cell_at=saved + 5, batch=True).stale is False
+
+
+def test_a_broken_notebook_is_one_sentence_and_leaves_only_the_path(tmp_path: Path) -> None:
+    path = tmp_path / "broken.ipynb"
+    path.write_text("{ not json")
+    with pytest.raises(NotebookError, match=r"broken\.ipynb is not a readable notebook"):
+        snapshot_text(path)
+    source = capture_source(path, last_cell_at=time.time())
+    assert (source.path, source.snapshot, source.snapshot_hash) == (str(path), None, None)
+
+
+def test_injected_cells_are_recognised_by_their_header() -> None:
+    assert is_injected_cell("# Parameters injected by nbtrack\nlr = 0.1\n")
+    assert is_injected_cell("# Parameters\nlr = 0.1\n")
+    assert not is_injected_cell("# Parameters of the model, by hand\nlr = 0.1")
+    assert not is_injected_cell("lr = 0.1  # Parameters")
+
+
+def test_store_urls_are_printed_without_their_password() -> None:
+    assert mask_url("postgresql+psycopg://ana:s3cr3t@db:5432/runs") == (
+        "postgresql+psycopg://ana:***@db:5432/runs"
+    )
+    assert mask_url("sqlite:////tmp/runs.db") == "sqlite:////tmp/runs.db"
+
+
+def test_the_batch_variable_is_the_one_nbtrack_run_sets() -> None:
+    assert BATCH_ENV == RUN_ID_FILE_ENV
+
+
+def test_load_ext_nbtrack_imports_no_store_sqlalchemy_pandas_or_nbformat() -> None:
+    code = (
+        "import json, sys\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "ip = InteractiveShell.instance()\n"
+        "ip.run_line_magic('load_ext', 'nbtrack')\n"
+        "ip.run_cell('x = 1')\n"
+        "heavy = ['sqlalchemy', 'pandas', 'nbformat', 'jupytext', 'papermill',"
+        " 'nbtrack.store.sql']\n"
+        "print(json.dumps([m for m in heavy if m in sys.modules]))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != BATCH_ENV}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
