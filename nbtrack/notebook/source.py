@@ -71,6 +71,10 @@ def neutralise_ipython(source: str) -> str:
     for line in lines:
         stripped = line.lstrip()
         indent = line[: len(line) - len(stripped)]
+        if stripped.startswith("%time ") and not stripped.startswith("%timeit"):
+            # `%time y = f()` runs the statement in the user namespace: keep it
+            out.append(indent + stripped[len("%time ") :].lstrip())
+            continue
         if stripped.startswith(("%", "!")):
             out.append(indent + "pass")
             continue

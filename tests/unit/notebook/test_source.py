@@ -55,6 +55,11 @@ def test_a_percent_line_inside_a_string_is_left_alone() -> None:
 
 
 def test_neutralising_keeps_line_numbers_and_indentation() -> None:
-    source = "for i in range(3):\n    %time f(i)\n    out = !ls\ny = 1"
+    source = "for i in range(3):\n    %timeit f(i)\n    out = !ls\n%time y = 1"
     result = neutralise_ipython(source)
-    assert result.split("\n") == ["for i in range(3):", "    pass", "    out = (...)()", "y = 1"]
+    assert result.split("\n") == [
+        "for i in range(3):",
+        "    pass",
+        "    out = (...)()",
+        "y = 1",
+    ]

@@ -1,0 +1,215 @@
+"""``nbtrack smoke`` and ``nbtrack lint``: thin doors into :mod:`nbtrack.smoke`.
+
+They parse options, plan every notebook first (so bad input is exit code 2
+before anything runs), run, and hand the results to the renderers. Exit
+codes: 0 all passed (skipped counts as passed), 1 a notebook failed or timed
+out (or, for lint and ``--strict``, a hidden-state warning), 2 usage error or
+an unreadable notebook.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+__all__ = ["lint", "smoke"]
+
+_POSITIVE = click.FloatRange(min=0, min_open=True)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Inject a parameter (value read as a Python literal, else a string).",
+)
+@click.option(
+    "-f",
+    "--param-file",
+    "param_files",
+    multiple=True,
+    metavar="FILE",
+    type=click.Path(path_type=Path),
+    help="Inject parameters from YAML/TOML/JSON.",
+)
+@click.option(
+    "--timeout",
+    type=_POSITIVE,
+    metavar="SECONDS",
+    help="Kill a notebook that runs longer than this.",
+)
+@click.option(
+    "--cell-timeout",
+    type=_POSITIVE,
+    metavar="SECONDS",
+    help="Kill a notebook when one cell runs longer than this.",
+)
+@click.option("--strict", is_flag=True, help="Static hidden-state warnings fail the notebook.")
+@click.option(
+    "--isolate", is_flag=True, help="Run in a temporary copy of the repository's git-tracked files."
+)
+@click.option(
+    "--keep-script",
+    type=click.Path(path_type=Path, file_okay=False),
+    metavar="DIR",
+    help="Write each converted script (with cell markers) below DIR.",
+)
+@click.option(
+    "--track", is_flag=True, help="Record tracked runs in the real store, not a throwaway one."
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["script", "kernel"]),
+    default="script",
+    show_default=True,
+    help="script: fresh IPython process; kernel: nbclient + kernelspec.",
+)
+@click.option(
+    "--output-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    metavar="DIR",
+    help="With --engine kernel: write executed notebooks below DIR.",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Run this many notebooks in parallel.",
+)
+@click.option(
+    "--junit-xml",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="Write a JUnit XML report.",
+)
+@click.option(
+    "--json", "json_out", metavar="FILE", help="Write results as JSON to FILE ('-' for stdout)."
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print only failures and the summary.")
+@click.pass_context
+def smoke(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    params: tuple[str, ...],
+    param_files: tuple[Path, ...],
+    timeout: float | None,
+    cell_timeout: float | None,
+    strict: bool,
+    isolate: bool,
+    keep_script: Path | None,
+    track: bool,
+    engine: str,
+    output_dir: Path | None,
+    jobs: int,
+    junit_xml: Path | None,
+    json_out: str | None,
+    quiet: bool,
+) -> None:
+    """Run notebooks as clean scripts in fresh processes and explain failures.
+
+    PATHS are notebooks or folders (searched for *.ipynb, checkpoints
+    skipped). Each runs with its folder as working directory, MPLBACKEND=Agg
+    and a throwaway run store.
+    """
+    from nbtrack.errors import UsageError
+    from nbtrack.notebook import parse_param_assignments
+    from nbtrack.smoke import report
+    from nbtrack.smoke.options import SmokeOptions, project_smoke_config
+    from nbtrack.smoke.runner import collect_notebooks, plan_notebook, run_notebooks
+
+    if output_dir is not None and engine != "kernel":
+        raise UsageError("--output-dir writes executed notebooks, so it needs --engine kernel.")
+    config = project_smoke_config()
+    options = SmokeOptions(
+        params=parse_param_assignments(params),
+        param_files=param_files,
+        timeout=timeout,
+        cell_timeout=cell_timeout,
+        strict=strict or config.strict,
+        isolate=isolate,
+        keep_script=keep_script,
+        track=track,
+        engine="kernel" if engine == "kernel" else "script",
+        output_dir=output_dir,
+    )
+    plans = [plan_notebook(path, options, config) for path in collect_notebooks(paths, config)]
+    stream = sys.stderr if json_out == "-" else sys.stdout
+    reporter = report.ConsoleReporter(len(plans), stream=stream, quiet=quiet)
+    started = time.monotonic()
+    results = run_notebooks(
+        plans,
+        options,
+        config,
+        jobs=jobs,
+        on_start=lambda plan: reporter.started(plan.path),
+        on_result=reporter.result,
+    )
+    seconds = time.monotonic() - started
+    reporter.close(results, seconds)
+    if junit_xml is not None:
+        report.write_junit(results, junit_xml, seconds)
+    if json_out == "-":
+        click.echo(report.to_json(results, seconds))
+    elif json_out:
+        Path(json_out).write_text(report.to_json(results, seconds) + "\n", encoding="utf-8")
+    if report.in_github_actions():
+        for line in report.github_annotations(results):
+            click.echo(line)
+    ctx.exit(0 if all(r.ok for r in results) else 1)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--notes/--no-notes",
+    default=True,
+    show_default=True,
+    help="Also print notes (e.g. stripped execution counts); they never fail.",
+)
+@click.pass_context
+def lint(ctx: click.Context, paths: tuple[Path, ...], notes: bool) -> None:
+    """Static hidden-state checks on saved notebooks; nothing is executed.
+
+    Finds execution counts out of order, cells never run, names used before
+    (or without) a defining cell, and absolute paths into a home folder.
+    Exit code 1 when a warning is found, so it works as a pre-commit hook.
+    """
+    from nbtrack.notebook import read_notebook
+    from nbtrack.smoke import report
+    from nbtrack.smoke.lint import lint_notebook
+    from nbtrack.smoke.options import project_smoke_config
+    from nbtrack.smoke.result import SmokeResult
+    from nbtrack.smoke.runner import collect_notebooks
+
+    config = project_smoke_config()
+    notebooks = collect_notebooks(paths, config)
+    found = [(path, lint_notebook(read_notebook(path))) for path in notebooks]
+    warned = 0
+    for path, warnings in found:
+        shown = report.display_path(path)
+        serious = [w for w in warnings if w.severity == "warning"]
+        warned += bool(serious)
+        for warning in warnings:
+            if warning.severity == "note" and not notes:
+                continue
+            click.echo(f"{shown}: {report.render_warning(warning)}")
+    total = sum(len([w for w in ws if w.severity == "warning"]) for _, ws in found)
+    click.echo(
+        f"{total} warning{'s' if total != 1 else ''} in {warned} of {len(found)} "
+        f"notebook{'s' if len(found) != 1 else ''}",
+        err=True,
+    )
+    if report.in_github_actions():
+        results = [SmokeResult(path, "passed", warnings=ws) for path, ws in found]
+        for line in report.github_annotations(results):
+            click.echo(line)
+    ctx.exit(1 if total else 0)

@@ -1,0 +1,128 @@
+"""The child process of ``nbtrack smoke``: run cells one by one in a fresh IPython.
+
+Started by :mod:`nbtrack.smoke.runner` as ``python _child.py PLAN EVENTS_FD``
+in its own process group, in the notebook's folder. It imports only the
+standard library and IPython (never nbtrack: a notebook's ``%load_ext
+nbtrack`` does that itself), so it starts in about 0.1 s.
+
+Each cell goes through ``InteractiveShell.run_cell``, so magics, ``!cmd``,
+``%%capture`` and the display hook behave as in a notebook. The parent learns
+what happens through JSON lines on the events pipe: ``start`` (cell k, with
+the execution count IPython gives it), ``end``, ``error`` (structured: name,
+value, cell line, traceback, plus the missing name / module / file), ``exit``
+(the notebook called ``sys.exit(0)``) and ``done``. On SIGUSR1 the stacks of
+all threads are dumped to the plan's stack file, so a timeout can name the
+line a cell was stuck on before the parent kills the process group.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import json
+import os
+import re
+import signal
+import sys
+import traceback
+from typing import Any
+
+_CELL_FILE = re.compile(r"<ipython-input-(\d+)-[0-9a-f]+>")
+
+
+def _format(err: BaseException, labels: dict[int, str]) -> str:
+    """The traceback from the cell down, cells named ``<cell 7>``, no IPython frames."""
+    frames = traceback.extract_tb(err.__traceback__)
+    start = next((i for i, f in enumerate(frames) if _CELL_FILE.match(f.filename)), 0)
+    exc = traceback.TracebackException(type(err), err, err.__traceback__)
+    exc.stack = traceback.StackSummary.from_list(list(exc.stack)[start:])
+
+    def relabel(match: re.Match[str]) -> str:
+        return f"<{labels.get(int(match.group(1)), 'cell')}>"
+
+    return _CELL_FILE.sub(relabel, "".join(exc.format()))
+
+
+def _describe(err: BaseException, count: int, labels: dict[int, str]) -> dict[str, Any]:
+    prefix = f"<ipython-input-{count}-"
+    line = None
+    if isinstance(err, SyntaxError) and (err.filename or "").startswith(prefix):
+        line = err.lineno
+    for frame in traceback.extract_tb(err.__traceback__):
+        if frame.filename.startswith(prefix):
+            line = frame.lineno
+    info: dict[str, Any] = {
+        "ename": type(err).__name__,
+        "evalue": str(err),
+        "line": line,
+        "traceback": _format(err, labels).splitlines(),
+    }
+    if isinstance(err, NameError):
+        info["name"] = getattr(err, "name", None)
+    if isinstance(err, ModuleNotFoundError):
+        info["module"] = err.name
+    if isinstance(err, OSError) and err.filename is not None:
+        info["filename"] = os.fsdecode(err.filename) if not isinstance(err.filename, int) else None
+    return info
+
+
+def main(argv: list[str]) -> int:
+    plan_path, events_fd = argv[1], int(argv[2])
+    with open(plan_path, encoding="utf-8") as fh:
+        plan = json.load(fh)
+    events = os.fdopen(events_fd, "w", buffering=1, encoding="utf-8")
+
+    def emit(**fields: Any) -> None:
+        events.write(json.dumps(fields) + "\n")
+        events.flush()
+
+    # like a kernel: the working directory (the notebook's folder) is importable,
+    # nbtrack's own folder is not, and argv holds nothing argparse would choke on
+    sys.path[0] = ""
+    sys.argv = ["nbtrack-smoke"]
+    stack_file = open(plan["stack_file"], "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    faulthandler.register(signal.SIGUSR1, file=stack_file, all_threads=True)
+
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    config.InteractiveShell.colors = "nocolor"
+    shell = InteractiveShell.instance(config=config)
+
+    labels: dict[int, str] = {}
+
+    def print_plain(
+        shell: Any, etype: type[BaseException], value: BaseException, tb: Any, tb_offset: Any = None
+    ) -> None:
+        # IPython's rich traceback formatting is slow and coloured; this is plain and short
+        sys.stderr.write(_format(value, labels))
+
+    shell.set_custom_exc((BaseException,), print_plain)  # type: ignore[no-untyped-call]
+    code = 0
+    for k, cell in enumerate(plan["cells"]):
+        count = shell.execution_count
+        labels[count] = cell["label"]
+        emit(e="start", k=k, count=count)
+        result = shell.run_cell(cell["source"], store_history=True)  # type: ignore[no-untyped-call]
+        err = result.error_before_exec or result.error_in_exec
+        sys.stdout.flush()
+        sys.stderr.flush()
+        if err is None:
+            emit(e="end", k=k)
+            continue
+        if isinstance(err, SystemExit) and err.code in (0, None):
+            emit(e="exit", k=k)
+            break
+        emit(e="error", k=k, allowed=bool(cell["allow_error"]), **_describe(err, count, labels))
+        if not cell["allow_error"]:
+            code = 1
+            break
+    else:
+        emit(e="done")
+    events.close()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,198 @@
+"""After a failure: name the classic hidden-state cause, when it is one.
+
+A fresh process fails where the author's kernel did not for a handful of
+reasons, and each leaves a fingerprint in the error and the saved notebook:
+
+- ``NameError`` for a name no cell defines any more (deleted or edited
+  cell), or one only a later or skipped cell defines (run out of order);
+- ``FileNotFoundError`` for a file that git does not track (made by hand),
+  or an absolute path into someone's home folder;
+- ``ModuleNotFoundError``: installed in the author's environment, not here.
+
+Each hint is one or two sentences ending in what to do. git is asked
+(``git ls-files``) only when a file is missing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from nbtrack.notebook import Notebook
+from nbtrack.smoke.lint import HOME_PATH, NotebookNames
+
+__all__ = ["FailureContext", "hint_for", "pip_name"]
+
+#: import name -> pip distribution, where they differ in a way people trip on
+_PIP_NAMES = {
+    "sklearn": "scikit-learn",
+    "skimage": "scikit-image",
+    "cv2": "opencv-python",
+    "PIL": "pillow",
+    "yaml": "pyyaml",
+    "bs4": "beautifulsoup4",
+    "dateutil": "python-dateutil",
+    "dotenv": "python-dotenv",
+    "Crypto": "pycryptodome",
+    "attr": "attrs",
+    "google.protobuf": "protobuf",
+    "jwt": "pyjwt",
+    "magic": "python-magic",
+    "docx": "python-docx",
+    "serial": "pyserial",
+    "usb": "pyusb",
+    "OpenSSL": "pyopenssl",
+    "Levenshtein": "python-Levenshtein",
+    "lightgbm": "lightgbm",
+    "xgboost": "xgboost",
+    "torch": "torch",
+}
+
+
+@dataclass(frozen=True)
+class FailureContext:
+    """What a hint may look at besides the error itself."""
+
+    nb: Notebook
+    names: NotebookNames
+    cell: int | None
+    #: the folder the notebook ran in, and the original folder (differs under --isolate)
+    run_dir: Path
+    source_dir: Path
+    #: under --isolate: the copy's root and the repository root it was copied from
+    run_root: Path | None = None
+    source_root: Path | None = None
+
+
+def pip_name(module: str) -> str:
+    """The pip package that usually provides *module* (its top-level name otherwise)."""
+    if module in _PIP_NAMES:
+        return _PIP_NAMES[module]
+    top = module.split(".")[0]
+    return _PIP_NAMES.get(top, top)
+
+
+def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str] | None:
+    try:
+        return subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _in_git_repo(path: Path) -> bool:
+    done = _git(["rev-parse", "--is-inside-work-tree"], path)
+    return done is not None and done.returncode == 0 and done.stdout.strip() == "true"
+
+
+def _tracked(path: Path) -> bool:
+    done = _git(["ls-files", "--error-unmatch", "--", path.name], path.parent)
+    return done is not None and done.returncode == 0
+
+
+def _ignored(path: Path) -> bool:
+    done = _git(["check-ignore", "-q", "--", path.name], path.parent)
+    return done is not None and done.returncode == 0
+
+
+def _name_hint(name: str, ctx: FailureContext) -> str | None:
+    here = f"cell {ctx.cell + 1}" if ctx.cell is not None else "this cell"
+    later = [i for i in ctx.names.definers(name) if ctx.cell is None or i > ctx.cell]
+    if later:
+        where = ctx.nb.cells[later[0]].label
+        return (
+            f"{name!r} is defined only further down, in {where}; the notebook was run out of "
+            f"order. Move that definition above {here}."
+        )
+    earlier = [i for i in ctx.names.definers(name) if ctx.cell is not None and i < ctx.cell]
+    if earlier:
+        return None  # defined above, yet missing: conditional or deleted at run time
+    skipped = ctx.names.skipped_definers(name)
+    if skipped:
+        return (
+            f"{name!r} is defined only in {ctx.nb.cells[skipped[0]].label}, which is tagged to "
+            f"be skipped. Define it in a cell that runs, before {here}."
+        )
+    counts = sorted(
+        c.execution_count
+        for i in ctx.names.users(name)
+        if (c := ctx.nb.cells[i]).execution_count is not None
+        and not any(o.get("output_type") == "error" for o in c.outputs)
+    )
+    evidence = f" (the saved outputs show it was used at In [{counts[0]}])" if counts else ""
+    return (
+        f"no cell of this notebook defines {name!r} any more; it lived in the kernel from a "
+        f"cell that was deleted or changed{evidence}. Define it in a cell before {here}."
+    )
+
+
+def _module_hint(module: str, ctx: FailureContext) -> str:
+    top = module.split(".")[0]
+    local = [ctx.source_dir / f"{top}.py", ctx.source_dir / top]
+    for candidate in local:
+        if candidate.exists() and not _tracked(candidate):
+            return (
+                f"{candidate.name} sits next to the notebook but git does not track it, so a "
+                f"clean copy lacks the module {top!r}. Commit it."
+            )
+    return (
+        f"the module {module!r} is not installed in this environment ({sys.executable}); "
+        f"install it (pip install {pip_name(module)}) and list it in the project's dependencies."
+    )
+
+
+def _file_hint(filename: str, ctx: FailureContext, source: str) -> str | None:
+    home = HOME_PATH.search(filename) or HOME_PATH.search(source)
+    if home:
+        return (
+            f"{home.group(1)!r} is an absolute path into someone's home folder; it exists on one "
+            f"machine only. Use a path relative to the notebook and commit the file, or fetch "
+            f"it in the notebook."
+        )
+    path = Path(filename)
+    if not path.is_absolute():
+        path = ctx.run_dir / path
+    if ctx.run_root is not None and ctx.source_root is not None:
+        with contextlib.suppress(ValueError):
+            path = ctx.source_root / path.resolve().relative_to(ctx.run_root.resolve())
+    shown = filename
+    if not _in_git_repo(ctx.source_dir):
+        return None
+    if path.exists() and not _tracked(path):
+        ignored = " (it is ignored by .gitignore)" if _ignored(path) else ""
+        return (
+            f"{shown} exists in your checkout but git does not track it{ignored}, so a clean "
+            f"copy lacks it: it was made by hand or by code no longer in the notebook. Commit "
+            f"it, create it in the notebook, or list it in [tool.nbtrack.smoke] include."
+        )
+    if not path.exists() and path.parent.exists():
+        return (
+            f"no cell creates {shown} and git does not track it; create it in the notebook or "
+            f"commit it."
+        )
+    return None
+
+
+def hint_for(
+    ename: str,
+    *,
+    ctx: FailureContext,
+    name: str | None = None,
+    module: str | None = None,
+    filename: str | None = None,
+    source: str = "",
+) -> str | None:
+    """A hint for one failure, or None when nothing classic explains it."""
+    if ename in ("NameError", "UnboundLocalError") and name:
+        return _name_hint(name, ctx)
+    if ename == "ModuleNotFoundError" and module:
+        return _module_hint(module, ctx)
+    if filename is not None and ename in ("FileNotFoundError", "NotADirectoryError", "OSError"):
+        return _file_hint(filename, ctx, source)
+    if HOME_PATH.search(source) and ename in ("FileNotFoundError", "OSError", "IOError"):
+        return _file_hint("", ctx, source)
+    return None

@@ -1,0 +1,256 @@
+"""Renderers for smoke results: console text, JUnit XML, JSON, GitHub annotations.
+
+They only read :class:`~nbtrack.smoke.result.SmokeResult` values. The failure
+text is the one shape everything shows (console, JUnit, pytest)::
+
+    FAILED train.ipynb  cell 7 (In [12]), line 3: NameError: name 'scaler' is not defined
+       2 | # scale like the training data
+    >  3 | X_test = scaler.transform(X_test)
+    hint: no cell of this notebook defines 'scaler' any more; ...
+
+rich is imported only for the progress display on a terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+from xml.etree import ElementTree as ET
+
+from nbtrack.smoke.result import LintWarning, SmokeResult
+
+__all__ = [
+    "ConsoleReporter",
+    "display_path",
+    "github_annotations",
+    "render_failure",
+    "render_warning",
+    "summary_line",
+    "to_json",
+    "write_junit",
+]
+
+_WORD = {"passed": "PASSED", "failed": "FAILED", "skipped": "SKIPPED", "timeout": "TIMEOUT"}
+_STYLE = {"passed": "green", "failed": "bold red", "skipped": "yellow", "timeout": "bold red"}
+
+
+def display_path(path: Path) -> str:
+    """*path* relative to the working directory when it is below it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError):
+        return str(path)
+
+
+def _wrap(label: str, text: str, width: int = 88) -> list[str]:
+    return textwrap.wrap(
+        text, width=width, initial_indent=f"{label}: ", subsequent_indent=" " * (len(label) + 2)
+    ) or [f"{label}:"]
+
+
+def render_warning(warning: LintWarning) -> str:
+    return f"{warning.severity}: {warning.message}"
+
+
+def render_failure(result: SmokeResult, *, with_warnings: bool = True) -> str:
+    """The result as text: a status line, then source excerpt, hint, warnings."""
+    head = f"{_WORD[result.status]} {display_path(result.notebook)}"
+    lines: list[str] = []
+    failure = result.failure
+    if failure is not None:
+        lines.append(f"{head}  {failure.headline}")
+        width = len(str(failure.excerpt[-1][0])) if failure.excerpt else 1
+        for number, text in failure.excerpt:
+            marker = ">" if number == failure.line else " "
+            lines.append(f"{marker} {number:>{width + 1}} | {text}".rstrip())
+        if failure.hint:
+            lines.extend(_wrap("hint", failure.hint))
+    elif result.reason:
+        lines.append(f"{head}  {result.reason}")
+    else:
+        lines.append(f"{head}  ({result.seconds:.2f} s)")
+    if with_warnings:
+        lines.extend("  " + render_warning(w) for w in result.warnings)
+    return "\n".join(lines)
+
+
+def summary_line(results: Sequence[SmokeResult], seconds: float) -> str:
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result.status] = counts.get(result.status, 0) + 1
+    parts = [
+        f"{counts[s]} {s}" for s in ("passed", "failed", "timeout", "skipped") if counts.get(s)
+    ]
+    return f"{', '.join(parts) or 'nothing run'} in {seconds:.2f} s"
+
+
+class ConsoleReporter:
+    """Prints each result as it arrives; a rich progress bar on a terminal for many notebooks."""
+
+    def __init__(self, total: int, *, stream: TextIO | None = None, quiet: bool = False) -> None:
+        self._stream = stream or sys.stdout
+        self._quiet = quiet
+        self._progress: Any = None
+        self._task: Any = None
+        from nbtrack.cli._output import is_tty
+
+        self._rich = is_tty() and self._stream is sys.stdout
+        if self._rich and total > 1:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self._progress = Progress(
+                TextColumn("smoke"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.description}"),
+                transient=True,
+            )
+            self._task = self._progress.add_task("", total=total)
+            self._progress.start()
+
+    def started(self, notebook: Path) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, description=display_path(notebook))
+
+    def result(self, result: SmokeResult) -> None:
+        if self._progress is not None:
+            self._progress.advance(self._task)
+        if self._quiet and result.ok and not result.warnings:
+            return
+        text = render_failure(result)
+        if self._rich:
+            from rich.console import Console
+            from rich.text import Text
+
+            console = self._progress.console if self._progress is not None else Console()
+            styled = Text(text)
+            styled.stylize(_STYLE[result.status], 0, len(_WORD[result.status]))
+            console.print(styled, highlight=False)
+        else:
+            print(text, file=self._stream, flush=True)
+
+    def close(self, results: Sequence[SmokeResult], seconds: float) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+        print(summary_line(results, seconds), file=self._stream, flush=True)
+
+
+def to_json(results: Sequence[SmokeResult], seconds: float) -> str:
+    """Every result as JSON, plus a summary."""
+    data = {
+        "summary": {s: sum(r.status == s for r in results) for s in _WORD} | {"seconds": seconds},
+        "results": [r.to_dict() | {"notebook": display_path(r.notebook)} for r in results],
+    }
+    return json.dumps(data, indent=2)
+
+
+def write_junit(results: Sequence[SmokeResult], path: Path, seconds: float) -> Path:
+    """A JUnit XML report (one testcase per notebook) that CI systems display."""
+    failures = sum(r.status in ("failed", "timeout") for r in results)
+    skipped = sum(r.status == "skipped" for r in results)
+    suites = ET.Element("testsuites")
+    suite = ET.SubElement(
+        suites,
+        "testsuite",
+        name="nbtrack smoke",
+        tests=str(len(results)),
+        failures=str(failures),
+        errors="0",
+        skipped=str(skipped),
+        time=f"{seconds:.3f}",
+    )
+    for result in results:
+        shown = display_path(result.notebook)
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname="nbtrack.smoke." + Path(shown).parent.as_posix().replace("/", ".").strip("."),
+            name=shown,
+            file=shown,
+            time=f"{result.seconds:.3f}",
+        )
+        if result.status in ("failed", "timeout"):
+            failure = result.failure
+            message = failure.headline if failure else (result.reason or "failed")
+            element = ET.SubElement(
+                case, "failure", message=message, type=failure.ename if failure else "StrictLint"
+            )
+            body = render_failure(result)
+            if failure and failure.traceback:
+                body += "\n\n" + "\n".join(failure.traceback)
+            element.text = body
+        elif result.status == "skipped":
+            ET.SubElement(case, "skipped", message=result.reason or "skipped")
+        if result.output:
+            ET.SubElement(case, "system-out").text = result.output
+    ET.indent(suites)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
+    return path
+
+
+def _escape(text: str, *, prop: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if prop:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+def _json_line(path: Path, cell: int | None, line: int | None) -> int:
+    """Line of the .ipynb file where the cell (and its line) sits, best effort."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return 1
+    starts = [m.start() for m in re.finditer(r'"cell_type"\s*:', text)]
+    if cell is None or cell >= len(starts):
+        return 1
+    begin = starts[cell]
+    end = starts[cell + 1] if cell + 1 < len(starts) else len(text)
+    position = begin
+    if line is not None:
+        try:
+            cells = json.loads(text)["cells"]
+            source = cells[cell]["source"]
+            wanted = (source if isinstance(source, list) else source.splitlines(True))[line - 1]
+            found = text.find(json.dumps(wanted, ensure_ascii=False), begin, end)
+            position = found if found >= 0 else begin
+        except (ValueError, KeyError, IndexError, TypeError):
+            position = begin
+    return text.count("\n", 0, position) + 1
+
+
+def github_annotations(results: Sequence[SmokeResult]) -> list[str]:
+    """``::error file=...,line=...::`` workflow commands for failures and warnings."""
+    lines = []
+    for result in results:
+        shown = display_path(result.notebook)
+        if result.status in ("failed", "timeout"):
+            failure = result.failure
+            cell = failure.cell if failure else None
+            row = _json_line(result.notebook, cell, failure.line if failure else None)
+            message = render_failure(result, with_warnings=False).split("  ", 1)[-1]
+            title = f"nbtrack smoke: {failure.ename}" if failure else "nbtrack smoke"
+            lines.append(
+                f"::error file={_escape(shown, prop=True)},line={row},"
+                f"title={_escape(title, prop=True)}::{_escape(message)}"
+            )
+        for warning in result.warnings:
+            if warning.severity != "warning":
+                continue
+            row = _json_line(result.notebook, warning.cell, None)
+            lines.append(
+                f"::warning file={_escape(shown, prop=True)},line={row},"
+                f"title=nbtrack lint%3A {warning.code}::{_escape(warning.message)}"
+            )
+    return lines
+
+
+def in_github_actions() -> bool:
+    return os.environ.get("GITHUB_ACTIONS") == "true"

@@ -1,0 +1,316 @@
+"""Smoke-run notebooks: plan (read, lint, inject), run in a fresh process, explain.
+
+:func:`plan_notebook` does everything that can fail on bad input -- reading
+the notebook, resolving parameters from config, ``-f`` and ``-p`` -- before
+anything runs, so a usage error is exit code 2 and one sentence, never a
+half-finished run. :func:`run_plan` then runs the cells in a child process
+(:mod:`nbtrack.smoke._child`: one fresh ``InteractiveShell``, cell by cell;
+or ``_kernel_child`` for ``--engine kernel``) with the notebook's folder as
+working directory, ``MPLBACKEND=Agg`` and a throwaway run store, and turns
+what happened into a :class:`~nbtrack.smoke.result.SmokeResult`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nbtrack.errors import NbtrackError, UsageError
+from nbtrack.notebook import (
+    INJECTED_TAG,
+    Notebook,
+    inject_parameters,
+    is_skipped,
+    kernel_language,
+    load_param_file,
+    parameter_names,
+    read_notebook,
+    to_script,
+    write_notebook,
+)
+from nbtrack.smoke.lint import lint_notebook
+from nbtrack.smoke.options import SmokeConfig, SmokeOptions
+from nbtrack.smoke.process import run_child
+from nbtrack.smoke.result import LintWarning, SmokeResult
+from nbtrack.smoke.verdict import Isolation, verdict
+
+__all__ = [
+    "Plan",
+    "PlannedCell",
+    "collect_notebooks",
+    "plan_notebook",
+    "run_notebook",
+    "run_notebooks",
+    "run_plan",
+]
+
+_HERE = Path(__file__).resolve().parent
+_PRUNED = {"__pycache__", "node_modules", "site-packages"}
+
+
+@dataclass(frozen=True)
+class PlannedCell:
+    """A code cell the child runs; ``origin`` is its index in the user's notebook."""
+
+    run_index: int
+    origin: int | None
+    source: str
+    allow_error: bool
+    label: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One notebook, ready to run: parameters injected, lint done, limits resolved."""
+
+    path: Path
+    nb: Notebook
+    run_nb: Notebook
+    #: for each cell of ``run_nb``, its index in ``nb`` (None: the injected cell)
+    origin: tuple[int | None, ...]
+    cells: tuple[PlannedCell, ...]
+    params: dict[str, object] = field(default_factory=dict)
+    timeout: float | None = None
+    cell_timeout: float | None = None
+    warnings: tuple[LintWarning, ...] = ()
+    skip_reason: str | None = None
+    relative: str = ""
+
+
+def collect_notebooks(paths: Sequence[Path], config: SmokeConfig) -> list[Path]:
+    """Notebook files named by *paths*; folders are searched, hidden ones skipped."""
+    if not paths:
+        raise UsageError("Give at least one notebook or folder of notebooks.")
+    found: dict[Path, None] = {}
+    for path in paths:
+        if not path.exists():
+            raise UsageError(f"{path} does not exist.")
+        if not path.is_dir():
+            found.setdefault(path, None)
+            continue
+        inside = [
+            nb
+            for nb in sorted(path.rglob("*.ipynb"))
+            if not any(
+                part.startswith(".") or part in _PRUNED for part in nb.relative_to(path).parts
+            )
+            and not config.excluded(nb)
+        ]
+        if not inside:
+            raise UsageError(
+                f"{path} holds no notebooks (*.ipynb; checkpoints and hidden folders are skipped)."
+            )
+        for nb in inside:
+            found.setdefault(nb, None)
+    return list(found)
+
+
+def _resolve_params(
+    nb: Notebook, options: SmokeOptions, config_params: dict[str, object]
+) -> dict[str, object]:
+    defined = set(parameter_names(nb))
+    params = {k: v for k, v in config_params.items() if k in defined}
+    for file in options.param_files:
+        from_file = load_param_file(file)
+        inject_parameters(nb, from_file, source="file")  # checks every name, strictly
+        params.update(from_file)
+    if options.params:
+        inject_parameters(nb, options.params, source="cli")
+        params.update(options.params)
+    return params
+
+
+def plan_notebook(path: Path, options: SmokeOptions, config: SmokeConfig) -> Plan:
+    """Read, lint and parameterise one notebook; raises NbtrackError on bad input."""
+    nb = read_notebook(path)
+    warnings = lint_notebook(nb)
+    config_params, timeout, cell_timeout = config.defaults_for(path)
+    params = _resolve_params(nb, options, config_params)
+    run_nb = inject_parameters(nb, params, source="cli" if options.params else "config")
+    origin: list[int | None] = []
+    remaining = iter(c.index for c in nb.cells if not (params and INJECTED_TAG in c.tags))
+    for cell in run_nb.cells:
+        origin.append(None if params and INJECTED_TAG in cell.tags else next(remaining))
+    cells = []
+    for cell in run_nb.cells:
+        if not cell.is_code or is_skipped(cell) or not cell.source.strip():
+            continue
+        where = origin[cell.index]
+        label = "injected parameters" if where is None else f"cell {where + 1}"
+        allow = "raises-exception" in cell.tags
+        cells.append(PlannedCell(cell.index, where, cell.source, allow, label))
+    language = kernel_language(nb)
+    skip = None
+    if language != "python" and options.engine == "script":
+        skip = (
+            f"its kernel language is {language}, not Python; nbtrack smoke runs Python "
+            f"notebooks as scripts (use --engine kernel to run it in its own kernel)"
+        )
+    return Plan(
+        path=path,
+        nb=nb,
+        run_nb=run_nb,
+        origin=tuple(origin),
+        cells=tuple(cells),
+        params=params,
+        timeout=options.timeout if options.timeout is not None else timeout,
+        cell_timeout=options.cell_timeout if options.cell_timeout is not None else cell_timeout,
+        warnings=warnings,
+        skip_reason=skip,
+        relative=config.relative(path),
+    )
+
+
+def _child_env(plan: Plan, options: SmokeOptions, tmp: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["MPLBACKEND"] = "Agg"
+    env["PYTHONUNBUFFERED"] = "1"
+    env["IPYTHONDIR"] = str(tmp / "ipython")
+    env["NBTRACK_SMOKE"] = "1"
+    env["NBTRACK_NOTEBOOK"] = str(plan.path.resolve())
+    if options.track:
+        from nbtrack.config import load_settings
+
+        env["NBTRACK_STORE"] = load_settings(plan.path.parent).store_url
+    else:
+        env["NBTRACK_STORE"] = str(tmp / "throwaway-runs.db")
+    return env
+
+
+def _keep(options: SmokeOptions, plan: Plan) -> list[Path]:
+    if options.keep_script is None:
+        return []
+    target = options.keep_script / Path(plan.relative).with_suffix(".py")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(to_script(plan.run_nb).text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--keep-script cannot write {target}: {exc.strerror}.") from None
+    return [target]
+
+
+def _kernel_plan(plan: Plan, options: SmokeOptions, tmp: Path) -> dict[str, Any]:
+    from dataclasses import replace
+
+    cells = []
+    tags: dict[int, list[str]] = {}
+    for cell in plan.run_nb.cells:
+        if "nbtrack:skip" in cell.tags and "skip-execution" not in cell.tags:
+            tags[cell.index] = list(cell.tags)
+            cell = replace(cell, tags=(*cell.tags, "skip-execution"))
+        cells.append(cell)
+    notebook = write_notebook(plan.run_nb.with_cells(cells), tmp / "input.ipynb")
+    output = None
+    if options.output_dir is not None:
+        output = options.output_dir / Path(plan.relative).with_suffix(".ipynb")
+    spec = plan.nb.metadata.get("kernelspec")
+    kernel_name = spec.get("name") if isinstance(spec, dict) else None
+    return {
+        "notebook": str(notebook),
+        "output": str(output) if output else None,
+        "kernel_name": kernel_name,
+        "restore_tags": {str(k): v for k, v in tags.items()},
+    }
+
+
+def run_plan(plan: Plan, options: SmokeOptions, isolation: Isolation | None = None) -> SmokeResult:
+    """Run one planned notebook in a fresh process and return its result."""
+    if plan.skip_reason:
+        return SmokeResult(plan.path, "skipped", warnings=plan.warnings, reason=plan.skip_reason)
+    artifacts = _keep(options, plan)
+    with tempfile.TemporaryDirectory(prefix="nbtrack-smoke-") as name:
+        tmp = Path(name)
+        run_dir = plan.path.resolve().parent
+        if isolation is not None:
+            run_dir = isolation.run_dir_for(plan.path)
+        stack_file = tmp / "stack.txt"
+        if options.engine == "kernel":
+            child_plan = _kernel_plan(plan, options, tmp)
+            child_plan["cwd"] = str(run_dir)
+            script, stack = _HERE / "_kernel_child.py", None
+            if child_plan["output"]:
+                artifacts.append(Path(child_plan["output"]))
+        else:
+            child_plan = {
+                "stack_file": str(stack_file),
+                "cells": [
+                    {"source": c.source, "allow_error": c.allow_error, "label": c.label}
+                    for c in plan.cells
+                ],
+            }
+            script, stack = _HERE / "_child.py", stack_file
+        plan_file = tmp / "plan.json"
+        plan_file.write_text(json.dumps(child_plan), encoding="utf-8")
+        outcome = run_child(
+            [sys.executable, str(script), str(plan_file)],
+            cwd=run_dir,
+            env=_child_env(plan, options, tmp),
+            log_path=tmp / "output.log",
+            timeout=plan.timeout,
+            cell_timeout=plan.cell_timeout,
+            stack_file=stack,
+        )
+    strict = options.strict
+    return verdict(plan, outcome, options.engine, run_dir, isolation, strict, tuple(artifacts))
+
+
+def run_notebook(
+    path: Path, options: SmokeOptions | None = None, config: SmokeConfig | None = None
+) -> SmokeResult:
+    """Plan and run one notebook (the pytest plugin's entry point)."""
+    from nbtrack.smoke.options import project_smoke_config
+
+    options = options or SmokeOptions()
+    config = config or project_smoke_config()
+    plan = plan_notebook(path, options, config)
+    isolation = Isolation(config) if options.isolate else None
+    try:
+        return run_plan(plan, options, isolation)
+    finally:
+        if isolation is not None:
+            isolation.close()
+
+
+def run_notebooks(
+    plans: Iterable[Plan],
+    options: SmokeOptions,
+    config: SmokeConfig,
+    *,
+    jobs: int = 1,
+    on_start: Callable[[Plan], None] | None = None,
+    on_result: Callable[[SmokeResult], None] | None = None,
+) -> list[SmokeResult]:
+    """Run planned notebooks, *jobs* at a time; results come back in input order."""
+    plans = list(plans)
+    isolation = Isolation(config) if options.isolate else None
+    lock = threading.Lock()
+
+    def one(plan: Plan) -> SmokeResult:
+        if on_start is not None:
+            with lock:
+                on_start(plan)
+        try:
+            result = run_plan(plan, options, isolation)
+        except NbtrackError as exc:
+            result = SmokeResult(plan.path, "failed", warnings=plan.warnings, reason=str(exc))
+        if on_result is not None:
+            with lock:
+                on_result(result)
+        return result
+
+    try:
+        if jobs <= 1 or len(plans) <= 1:
+            return [one(plan) for plan in plans]
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="nbtrack-smoke") as pool:
+            return list(pool.map(one, plans))
+    finally:
+        if isolation is not None:
+            isolation.close()

@@ -1,0 +1,225 @@
+"""From a child's events to a :class:`SmokeResult`: which cell, which line, why.
+
+Kept apart from the runner so the one place that decides passed / failed /
+timeout, builds the source excerpt and asks :mod:`nbtrack.smoke.hints` for a
+diagnosis is small enough to read in one go. Also home of
+:class:`Isolation`, the shared ``--isolate`` copies of a run.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import signal
+import tempfile
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nbtrack.errors import UsageError
+from nbtrack.smoke.hints import FailureContext, hint_for
+from nbtrack.smoke.isolate import copy_tracked_files, git_root
+from nbtrack.smoke.lint import analyse_notebook
+from nbtrack.smoke.options import SmokeConfig
+from nbtrack.smoke.process import ChildOutcome
+from nbtrack.smoke.result import CellFailure, SmokeResult
+
+if TYPE_CHECKING:
+    from nbtrack.smoke.runner import Plan
+
+__all__ = ["Isolation", "excerpt", "verdict"]
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+class Isolation:
+    """Clean copies of git repositories, made once per run and shared by its notebooks."""
+
+    def __init__(self, config: SmokeConfig) -> None:
+        self._config = config
+        self._lock = threading.Lock()
+        self._copies: dict[Path, Path] = {}
+        self._tmp = Path(tempfile.mkdtemp(prefix="nbtrack-isolate-"))
+
+    def roots_for(self, notebook: Path) -> tuple[Path, Path]:
+        """(copy root, repository root) for *notebook*, copying the repository once."""
+        root = git_root(notebook.resolve())
+        if root is None:
+            raise UsageError(f"--isolate needs a git repository, and {notebook} is not in one.")
+        with self._lock:
+            if root not in self._copies:
+                dest = self._tmp / f"{len(self._copies)}-{root.name}"
+                self._copies[root] = copy_tracked_files(
+                    root, dest, include=self._config.include, include_base=self._config.root
+                )
+            copy = self._copies[root]
+            # a notebook git does not track yet is still the one being tested
+            target = copy / notebook.resolve().relative_to(root)
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(notebook, target)
+        return copy, root
+
+    def run_dir_for(self, notebook: Path) -> Path:
+        copy, root = self.roots_for(notebook)
+        return copy / notebook.resolve().parent.relative_to(root)
+
+    def close(self) -> None:
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+def excerpt(source: str, line: int | None, before: int = 2) -> tuple[tuple[int, str], ...]:
+    """Numbered lines of *source* ending at *line* (the first three when unknown)."""
+    lines = source.splitlines() or [""]
+    if line is None or not 1 <= line <= len(lines):
+        return tuple((n, text) for n, text in enumerate(lines[:3], start=1))
+    start = max(1, line - before)
+    return tuple((n, lines[n - 1]) for n in range(start, line + 1))
+
+
+def _kernel_line(traceback: list[str], count: int | None) -> int | None:
+    text = _ANSI.sub("", "\n".join(traceback))
+    if count is not None:
+        match = re.search(rf"Cell In\[{count}\], line (\d+)", text)
+        if match:
+            return int(match.group(1))
+    match = re.search(r"Cell In\[\d+\], line (\d+)", text)
+    return int(match.group(1)) if match else None
+
+
+def _cell_of(plan: Plan, engine: str, k: int) -> tuple[int | None, str]:
+    """(origin index, source) of the k in a child's event."""
+    if engine == "kernel":
+        return plan.origin[k], plan.run_nb.cells[k].source
+    cell = plan.cells[k]
+    return cell.origin, cell.source
+
+
+def _context(
+    plan: Plan, origin: int | None, run_dir: Path, isolation: Isolation | None
+) -> FailureContext:
+    run_root = source_root = None
+    if isolation is not None:
+        run_root, source_root = isolation.roots_for(plan.path)
+    return FailureContext(
+        nb=plan.nb,
+        names=analyse_notebook(plan.nb),
+        cell=origin,
+        run_dir=run_dir,
+        source_dir=plan.path.resolve().parent,
+        run_root=run_root,
+        source_root=source_root,
+    )
+
+
+def _failure(
+    plan: Plan, engine: str, event: dict[str, Any], run_dir: Path, isolation: Isolation | None
+) -> CellFailure:
+    origin, source = _cell_of(plan, engine, int(event["k"]))
+    saved = plan.nb.cells[origin].execution_count if origin is not None else None
+    traceback = [_ANSI.sub("", t) for t in event.get("traceback", [])]
+    line = event.get("line")
+    if engine == "kernel" and line is None:
+        line = _kernel_line(traceback, event.get("count"))
+    hint = hint_for(
+        str(event.get("ename", "Error")),
+        ctx=_context(plan, origin, run_dir, isolation),
+        name=event.get("name"),
+        module=event.get("module"),
+        filename=event.get("filename"),
+        source=source,
+    )
+    return CellFailure(
+        cell=origin,
+        execution_count=saved,
+        line=line,
+        excerpt=excerpt(source, line),
+        ename=str(event.get("ename", "Error")),
+        evalue=_ANSI.sub("", str(event.get("evalue", ""))),
+        traceback=tuple("\n".join(traceback).splitlines()),
+        hint=hint,
+    )
+
+
+def _stopped(plan: Plan, outcome: ChildOutcome, engine: str) -> CellFailure:
+    running = outcome.running
+    origin: int | None = None
+    source = ""
+    if running is not None:
+        origin, source = _cell_of(plan, engine, int(running["k"]))
+    label = (
+        "the injected parameters cell"
+        if origin is None and running
+        else (plan.nb.cells[origin].label if origin is not None else "no cell")
+    )
+    line = outcome.stuck_line()
+    if outcome.timed_out == "cell":
+        ename = "CellTimeout"
+        evalue = f"{label} was still running after {plan.cell_timeout:g} s (cell timeout)"
+    elif outcome.timed_out == "notebook":
+        ename = "NotebookTimeout"
+        evalue = f"the notebook ran longer than {plan.timeout:g} s (timeout); {label} was running"
+    else:
+        code = outcome.returncode or 0
+        how = (
+            f"was killed by {signal.Signals(-code).name}"
+            if code < 0
+            else f"exited with code {code}"
+        )
+        ename = "ProcessDied"
+        evalue = f"the Python process {how} while {label} was running"
+        if running is None:
+            evalue = f"the Python process {how} before running any cell"
+    hint = None
+    if ename == "ProcessDied" and outcome.returncode == -signal.SIGKILL:
+        hint = (
+            "a process killed by SIGKILL usually ran out of memory; run it with smaller data (-p)."
+        )
+    return CellFailure(
+        cell=origin,
+        execution_count=plan.nb.cells[origin].execution_count if origin is not None else None,
+        line=line,
+        excerpt=excerpt(source, line) if running is not None else (),
+        ename=ename,
+        evalue=evalue,
+        traceback=tuple(outcome.stack.splitlines()) if outcome.timed_out else (),
+        hint=hint,
+    )
+
+
+def verdict(
+    plan: Plan,
+    outcome: ChildOutcome,
+    engine: str,
+    run_dir: Path,
+    isolation: Isolation | None,
+    strict: bool,
+    artifacts: tuple[Path, ...],
+) -> SmokeResult:
+    """The result of one child run."""
+    events = outcome.events
+    common: dict[str, Any] = {
+        "seconds": outcome.seconds,
+        "warnings": plan.warnings,
+        "output": outcome.output,
+        "artifacts": artifacts,
+    }
+    skipped = next((e for e in events if e.get("e") == "skipped"), None)
+    if skipped is not None:
+        return SmokeResult(plan.path, "skipped", reason=str(skipped.get("reason")), **common)
+    if outcome.timed_out:
+        return SmokeResult(plan.path, "timeout", failure=_stopped(plan, outcome, engine), **common)
+    error = next((e for e in events if e.get("e") == "error" and not e.get("allowed")), None)
+    if error is not None:
+        failure = _failure(plan, engine, error, run_dir, isolation)
+        return SmokeResult(plan.path, "failed", failure=failure, **common)
+    if not any(e.get("e") in ("done", "exit") for e in events):
+        return SmokeResult(plan.path, "failed", failure=_stopped(plan, outcome, engine), **common)
+    serious = [w for w in plan.warnings if w.severity == "warning"]
+    if strict and serious:
+        reason = (
+            f"--strict: the static check found {len(serious)} hidden-state "
+            f"warning{'s' if len(serious) != 1 else ''}"
+        )
+        return SmokeResult(plan.path, "failed", reason=reason, **common)
+    return SmokeResult(plan.path, "passed", **common)
