@@ -104,20 +104,28 @@ def test_points_logged_during_an_outage_arrive_once_the_store_is_back(
         nbtrack.log_metric("m", float(step), step=step)
     assert run.flush()
 
-    with pytest.warns(StoreOutageWarning, match="cannot write run .* retrying"):
+    def log_while_cut() -> bool:
         proxy.cut()
-        started = time.monotonic()
         for step in range(1000, 2000):
             nbtrack.log_metric("m", float(step), step=step)
         nbtrack.log_param("lr", 0.01)
-        assert not run.flush(timeout=5)
-    assert time.monotonic() - started < 6  # logging never waited for the store
+        return run.flush(timeout=5)
 
-    with pytest.warns(StoreOutageWarning, match="reaches its store again"):
+    def restore_and_wait() -> bool:
         proxy.restore()
         deadline = time.monotonic() + 30
-        while not run.flush(timeout=5) and time.monotonic() < deadline:
+        while not run.flush(timeout=5):
+            if time.monotonic() > deadline:
+                return False
             time.sleep(0.2)
+        return True
+
+    started = time.monotonic()
+    with pytest.warns(StoreOutageWarning, match="cannot write run .* retrying"):
+        assert not log_while_cut()
+    assert time.monotonic() - started < 6  # logging never waited for the store
+    with pytest.warns(StoreOutageWarning, match="reaches its store again"):
+        assert restore_and_wait()
     nbtrack.end_run()
     assert _steps(pg_url, run.id, project_root) == list(range(2000))
     with open_store(pg_url) as store:
@@ -135,14 +143,14 @@ def test_a_run_ending_during_an_outage_spills_to_a_file_that_replays(
     nbtrack.log_metric("m", 0.0, step=0)
     assert run.flush()
 
+    proxy.cut()
+    nbtrack.log_params({"lr": 0.01, "layers": [64, 32]})
+    for step in range(1, 500):
+        nbtrack.log_metric("m", float(step), step=step)
+    started = time.monotonic()
     with pytest.warns(StoreOutageWarning) as caught:
-        proxy.cut()
-        nbtrack.log_params({"lr": 0.01, "layers": [64, 32]})
-        for step in range(1, 500):
-            nbtrack.log_metric("m", float(step), step=step)
-        started = time.monotonic()
         nbtrack.end_run(timeout=2.0)
-        waited = time.monotonic() - started
+    waited = time.monotonic() - started
     assert waited < 15  # bounded: a notebook is never wedged by the store
     assert nbtrack.active_run() is None
     (spill,) = run.spilled
