@@ -31,6 +31,8 @@ _SEQUENCE_MATCHER_LIMIT = 40_000
 _PAIR_WINDOW = 16
 #: two cells whose sources are at least this similar are "the same cell, modified"
 _SIMILAR = 0.5
+#: sources shorter than this (both together) are also compared character by character
+_CHAR_COMPARE_LIMIT = 2_000
 
 
 @dataclass(frozen=True)
@@ -74,20 +76,22 @@ def align_cells(old: Sequence[CellKey], new: Sequence[CellKey]) -> Alignment:
 
 
 def similarity(a: str, b: str) -> float:
-    """Line-based similarity of two sources in [0, 1], cheap bounds first."""
+    """Similarity of two sources in [0, 1]: by lines, and by characters for short cells."""
     if a == b:
         return 1.0
+    if not a or not b:
+        return 0.0
+    score = 0.0
     lines_a, lines_b = a.splitlines(), b.splitlines()
-    if not lines_a or not lines_b:
-        return 0.0
     matcher = SequenceMatcher(None, lines_a, lines_b, autojunk=False)
-    if matcher.real_quick_ratio() < _SIMILAR or matcher.quick_ratio() < _SIMILAR:
-        return 0.0
-    ratio = matcher.ratio()
-    if ratio == 0.0 and len(lines_a) == len(lines_b) == 1:
-        # one-line cells: fall back to characters, so "x = 1" ~ "x = 2"
-        return SequenceMatcher(None, a, b, autojunk=False).ratio()
-    return ratio
+    if matcher.real_quick_ratio() >= _SIMILAR and matcher.quick_ratio() >= _SIMILAR:
+        score = matcher.ratio()
+    if score < _SIMILAR and len(a) + len(b) <= _CHAR_COMPARE_LIMIT:
+        # short cells: "x = 1" and "x = 2" share no line but are the same cell edited
+        chars = SequenceMatcher(None, a, b, autojunk=False)
+        if chars.real_quick_ratio() >= _SIMILAR and chars.quick_ratio() >= _SIMILAR:
+            score = max(score, chars.ratio())
+    return score
 
 
 def _ids_usable(cells: Sequence[CellKey]) -> bool:
@@ -166,42 +170,43 @@ def _longest_increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
 def _pair_gaps(
     old: Sequence[CellKey], new: Sequence[CellKey], matches: list[tuple[int, int]]
 ) -> list[tuple[int, int]]:
-    """Pair unmatched cells inside each gap by similarity, then identical cells as moves."""
-    result: list[tuple[int, int]] = []
-    left_old: list[int] = []
-    left_new: list[int] = []
-    bounds = [*matches, (len(old), len(new))]
+    """Pair the cells anchoring left over: identical ones anywhere (moves) first, then
+    similar ones inside the same gap (edits), comparing each with a bounded window."""
+    matched_old = {i for i, _ in matches}
+    matched_new = {j for _, j in matches}
+    waiting: dict[Key, list[int]] = {}
+    for j in range(len(new)):
+        if j not in matched_new:
+            waiting.setdefault((new[j].cell_type, new[j].source), []).append(j)
+    exact: list[tuple[int, int]] = []
+    for i in range(len(old)):
+        if i in matched_old:
+            continue
+        stack = waiting.get((old[i].cell_type, old[i].source))
+        if stack:
+            exact.append((i, stack.pop(0)))
+    taken_old = matched_old | {i for i, _ in exact}
+    taken_new = matched_new | {j for _, j in exact}
+    result: list[tuple[int, int]] = [*matches, *exact]
     i0 = j0 = 0
-    for i1, j1 in bounds:
-        gap_new = list(range(j0, j1))
+    for i1, j1 in [*matches, (len(old), len(new))]:
+        gap_new = [j for j in range(j0, j1) if j not in taken_new]
         start = 0
         for i in range(i0, i1):
-            best, best_score = -1, _SIMILAR
+            if i in taken_old:
+                continue
+            best, best_score = -1, 0.0
             for pos in range(start, min(start + _PAIR_WINDOW, len(gap_new))):
                 j = gap_new[pos]
                 if new[j].cell_type != old[i].cell_type:
                     continue
                 score = similarity(old[i].source, new[j].source)
-                if score >= best_score and (best == -1 or score > best_score):
+                if score >= _SIMILAR and score > best_score:
                     best, best_score = pos, score
-            if best == -1:
-                left_old.append(i)
-                continue
-            left_new.extend(gap_new[start:best])
-            result.append((i, gap_new[best]))
-            start = best + 1
-        left_new.extend(gap_new[start:])
-        if i1 < len(old):
-            result.append((i1, j1))
+            if best != -1:
+                result.append((i, gap_new[best]))
+                start = best + 1
         i0, j0 = i1 + 1, j1 + 1
-    # identical content deleted in one place and added in another: a move
-    waiting: dict[Key, list[int]] = {}
-    for j in left_new:
-        waiting.setdefault((new[j].cell_type, new[j].source), []).append(j)
-    for i in left_old:
-        stack = waiting.get((old[i].cell_type, old[i].source))
-        if stack:
-            result.append((i, stack.pop(0)))
     return result
 
 

@@ -1,0 +1,68 @@
+"""``nbtrack diff a.ipynb b.ipynb``: files only, no git."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from nbtrack.cli import cli
+
+from .nbfactory import code, load, notebook, write
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> tuple[Path, Path]:
+    old = notebook(code("x = 1"), code("y = 2"))
+    new = load(old).to_dict()
+    new["cells"][0]["source"] = "x = 10"
+    return write(tmp_path / "old.ipynb", old), write(tmp_path / "new.ipynb", new)
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["diff", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_differences_exit_0_unless_exit_code_is_asked(pair: tuple[Path, Path]) -> None:
+    old, new = map(str, pair)
+    assert run(old, new)[0] == 0
+    assert run(old, new, "--exit-code")[0] == 1
+    assert run(old, old, "--exit-code")[0] == 0
+
+
+def test_output_file_gets_the_rendered_diff(pair: tuple[Path, Path], tmp_path: Path) -> None:
+    target = tmp_path / "diff.md"
+    code_, out, _ = run(*map(str, pair), "--format", "markdown", "-o", str(target))
+    assert code_ == 0 and out == ""
+    assert "-x = 1\n+x = 10" in target.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"{not json", "is not valid JSON"),
+        (b"version https://git-lfs.github.com/spec/v1\noid sha256:0\nsize 1\n", "Git LFS pointer"),
+        (b'{"metadata": {}, "nbformat": 3, "worksheets": []}', "nbformat 3"),
+    ],
+)
+def test_bad_notebook_file_exits_2_with_one_sentence(
+    pair: tuple[Path, Path], tmp_path: Path, content: bytes, message: str
+) -> None:
+    bad = tmp_path / "bad.ipynb"
+    bad.write_bytes(content)
+    code_, _, err = run(str(pair[0]), str(bad))
+    assert code_ == 2
+    assert err.startswith("Error: ") and message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_missing_second_file_exits_2(pair: tuple[Path, Path], tmp_path: Path) -> None:
+    code_, _, err = run(str(pair[0]), str(tmp_path / "nope.ipynb"))
+    assert code_ == 2 and "nope.ipynb does not exist" in err
+
+
+def test_too_many_arguments_exit_2(pair: tuple[Path, Path]) -> None:
+    code_, _, err = run(str(pair[0]), str(pair[1]), "third")
+    assert code_ == 2 and "put paths after '--'" in err

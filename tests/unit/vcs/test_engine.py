@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from nbtrack.vcs.diffmodel import DiffOptions
+from nbtrack.vcs.engine import diff_notebooks, format_size
+
+from nbformat.v4 import new_output
+
+from .nbfactory import code, load, markdown, notebook, png_output, png_payload, sha7, stream
+
+
+def diff(old: dict, new: dict, **options: bool):  # type: ignore[no-untyped-def]
+    return diff_notebooks(
+        load(old), load(new), path="nb.ipynb", old_label="old", new_label="new",
+        options=DiffOptions(**options),
+    )  # fmt: skip
+
+
+def test_changed_image_output_is_summarised_with_sizes_and_hashes() -> None:
+    old = notebook(code("plot()", [png_output(12 * 1024, 1)]))
+    new = load(old).to_dict()
+    payload, raw = png_payload(14 * 1024, 2)
+    new["cells"][0]["outputs"][0]["data"]["image/png"] = payload
+    _, old_raw = png_payload(12 * 1024, 1)
+    (cell,) = diff(old, new).cells
+    (change,) = cell.outputs
+    assert change.summary == (
+        f"image/png changed, 12 KB -> 14 KB ({sha7(old_raw)} -> {sha7(raw)})"
+    )
+    assert cell.source_diff == ()
+
+
+def test_text_output_change_is_a_short_diff() -> None:
+    old = notebook(code("print(x)", [stream("".join(f"line {i}\n" for i in range(100)))]))
+    new = load(old).to_dict()
+    new["cells"][0]["outputs"][0]["text"] = "".join(f"LINE {i}\n" for i in range(100))
+    (change,) = diff(old, new).cells[0].outputs
+    assert change.summary == "stdout changed (+100 -100 lines)"
+    assert len(change.text_diff) <= 13
+    assert change.text_diff[-1].startswith("... ")
+
+
+def test_execution_counts_are_hidden_by_default_and_shown_with_outputs() -> None:
+    old = notebook(code("x = 1", execution_count=1))
+    new = notebook(code("x = 1", execution_count=7))
+    new["cells"][0]["id"] = old["cells"][0]["id"]
+    assert not diff(old, new).has_changes
+    (cell,) = diff(old, new, outputs=True).cells
+    assert cell.execution_count == (1, 7)
+
+
+def test_volatile_metadata_is_hidden_unless_asked_but_tags_always_show() -> None:
+    old = notebook(code("x = 1", metadata={"collapsed": False}))
+    new = load(old).to_dict()
+    new["cells"][0]["metadata"] = {"collapsed": True, "tags": ["parameters"]}
+    (cell,) = diff(old, new).cells
+    assert [m.key for m in cell.metadata] == ["tags"]
+    (cell,) = diff(old, new, metadata=True).cells
+    assert [m.key for m in cell.metadata] == ["collapsed", "tags"]
+
+
+def test_execute_result_count_inside_output_does_not_count_as_output_change() -> None:
+    result = new_output("execute_result", data={"text/plain": "2"}, execution_count=1)
+    old = notebook(code("1 + 1", [result]))
+    new = load(old).to_dict()
+    new["cells"][0]["outputs"][0]["execution_count"] = 9
+    assert diff(old, new).cells == ()
+
+
+def test_added_and_deleted_notebooks_list_every_cell() -> None:
+    nb = load(notebook(markdown("# T"), code("x = 1")))
+    added = diff_notebooks(None, nb, path="n.ipynb", old_label="a", new_label="b")
+    deleted = diff_notebooks(nb, None, path="n.ipynb", old_label="a", new_label="b")
+    assert added.status == "added" and [c.status for c in added.cells] == ["added"] * 2
+    assert deleted.status == "deleted" and [c.status for c in deleted.cells] == ["deleted"] * 2
+
+
+def test_identical_notebooks_have_no_changes() -> None:
+    nb = notebook(markdown("# T"), code("x = 1", [stream("1\n")]))
+    result = diff(nb, nb)
+    assert result.status == "unchanged"
+    assert not result.has_changes
+
+
+def test_sizes_read_like_a_file_manager() -> None:
+    assert format_size(812) == "812 B"
+    assert format_size(1536) == "1.5 KB"
+    assert format_size(12 * 1024) == "12 KB"
+    assert format_size(3 * 1024 * 1024) == "3.0 MB"

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import json
+import re
+
+from nbtrack.vcs.diffmodel import DiffOptions, DiffResult
+from nbtrack.vcs.engine import diff_notebooks
+from nbtrack.vcs.render_html import render_html
+from nbtrack.vcs.render_json import render_json
+from nbtrack.vcs.render_terminal import render_plain
+
+from .nbfactory import code, load, markdown, notebook, png_output, png_payload
+
+
+def result_of(old: dict, new: dict, **options: bool) -> DiffResult:
+    nb = diff_notebooks(
+        load(old), load(new), path="a<b>.ipynb", old_label="main", new_label="HEAD",
+        options=DiffOptions(**options),
+    )  # fmt: skip
+    return DiffResult("main", "HEAD", (nb,), DiffOptions(**options))
+
+
+def test_html_escapes_every_user_string() -> None:
+    old = notebook(markdown("<script>alert(1)</script>"), code("x = '<b>'"))
+    new = notebook(markdown("<script>alert(2)</script>"), code("x = '<i>'"))
+    page = render_html(result_of(old, new))
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in page
+    assert "a&lt;b&gt;.ipynb" in page
+
+
+def test_html_is_self_contained_and_side_by_side_with_images_inline() -> None:
+    old = notebook(code("plot()", [png_output(2048, 1)]))
+    new = load(old).to_dict()
+    new["cells"][0]["source"] = "plot(color='red')"
+    payload, _ = png_payload(3000, 2)
+    new["cells"][0]["outputs"][0]["data"]["image/png"] = payload
+    page = render_html(result_of(old, new))
+    assert page.startswith("<!DOCTYPE html>")
+    assert f'src="data:image/png;base64,{payload}"' in page
+    assert not re.search(r"(src|href)=\"https?:", page)
+    assert '<td class="del">plot()</td>' in page
+    assert "<td class=\"add\">plot(color=&#x27;red&#x27;)</td>" in page
+
+
+def test_json_is_a_stable_document() -> None:
+    old = notebook(code("x = 1"))
+    new = load(old).to_dict()
+    new["cells"][0]["source"] = "x = 2"
+    data = json.loads(render_json(result_of(old, new)))
+    assert data["format"] == "nbtrack-diff" and data["version"] == 1
+    (nb,) = data["notebooks"]
+    assert nb["counts"] == {"added": 0, "deleted": 0, "modified": 1, "moved": 0}
+    assert nb["cells"][0]["source_diff"] == ["@@ -1 +1 @@", "-x = 1", "+x = 2"]
+
+
+def test_plain_terminal_text_has_no_escape_codes() -> None:
+    old = notebook(code("x = 1"))
+    new = load(old).to_dict()
+    new["cells"][0]["source"] = "x = 2"
+    text = render_plain(result_of(old, new))
+    assert "\x1b[" not in text
+    assert "    -x = 1\n    +x = 2\n" in text
