@@ -30,6 +30,12 @@ if TYPE_CHECKING:
 __all__ = ["Isolation", "excerpt", "verdict"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+#: what a kernel's error text gives away when there is no exception object to ask
+_FROM_TEXT = {
+    "name": re.compile(r"name '(\w+)' is not defined"),
+    "module": re.compile(r"No module named '([\w.]+)'"),
+    "filename": re.compile(r"No such file or directory: '([^']+)'"),
+}
 
 
 class Isolation:
@@ -121,12 +127,17 @@ def _failure(
     line = event.get("line")
     if engine == "kernel" and line is None:
         line = _kernel_line(traceback, event.get("count"))
+    found = {key: event.get(key) for key in _FROM_TEXT}
+    for key, pattern in _FROM_TEXT.items():
+        match = pattern.search(str(event.get("evalue", "")))
+        if found[key] is None and match:
+            found[key] = match.group(1)
     hint = hint_for(
         str(event.get("ename", "Error")),
         ctx=_context(plan, origin, run_dir, isolation),
-        name=event.get("name"),
-        module=event.get("module"),
-        filename=event.get("filename"),
+        name=found["name"],
+        module=found["module"],
+        filename=found["filename"],
         source=source,
     )
     return CellFailure(

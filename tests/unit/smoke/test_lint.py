@@ -1,0 +1,114 @@
+"""The static hidden-state check: what a saved notebook gives away."""
+
+from __future__ import annotations
+
+from nbtrack.smoke.lint import lint_notebook
+from nbtrack.smoke.result import LintWarning
+
+from .helpers import model
+
+
+def _codes(warnings: tuple[LintWarning, ...]) -> list[str]:
+    return [w.code for w in warnings]
+
+
+def test_a_clean_top_to_bottom_notebook_has_no_findings() -> None:
+    nb = model([("import math", 1), ("x = math.pi", 2), ("print(x)", 3)])
+    assert lint_notebook(nb) == ()
+
+
+def test_counts_out_of_order_name_both_cells() -> None:
+    nb = model([("a = 1", 1), ("b = a", 5), ("c = b", 3)])
+    (warning,) = lint_notebook(nb)
+    assert warning.code == "out-of-order"
+    assert "cell 3 (In [3]) ran before cell 2 (In [5])" in warning.message
+    assert warning.cell == 2
+
+
+def test_never_executed_cells_are_named_when_others_ran() -> None:
+    nb = model([("a = 1", 1), ("b = a", None), ("c = a", 2)])
+    (warning,) = lint_notebook(nb)
+    assert warning.code == "never-executed"
+    assert warning.message.startswith("cell 2 was never executed")
+
+
+def test_stripped_counts_are_a_note_that_the_order_check_had_nothing_to_go_on() -> None:
+    nb = model(["a = 1", "b = a"])
+    (note,) = lint_notebook(nb)
+    assert (note.code, note.severity) == ("stripped-counts", "note")
+    assert "order check had nothing to go on" in note.message
+
+
+def test_a_name_no_cell_defines_is_reported_with_cell_and_line() -> None:
+    nb = model([("import numpy as np", 1), ("X = np.ones(3)\nY = scaler.transform(X)", 2)])
+    (warning,) = lint_notebook(nb)
+    assert warning.code == "undefined-name"
+    assert "cell 2 (In [2]), line 2 uses 'scaler', which no cell of the notebook defines" in (
+        warning.message
+    )
+
+
+def test_a_name_defined_only_further_down_is_used_before_defined() -> None:
+    nb = model([("y = model(1)", 2), ("def model(x):\n    return x", 1)])
+    codes = _codes(lint_notebook(nb))
+    assert "used-before-defined" in codes
+    (warning,) = [w for w in lint_notebook(nb) if w.code == "used-before-defined"]
+    assert "(cell 2 (In [1]) does, further down)" in warning.message
+
+
+def test_a_name_only_a_skipped_cell_defines() -> None:
+    nb = model([("secret = 1", 1, ["skip-execution"]), ("print(secret)", 2)])
+    assert "defined-in-skipped-cell" in _codes(lint_notebook(nb))
+
+
+def test_builtins_ipython_names_functions_comprehensions_and_magics_are_not_flagged() -> None:
+    nb = model(
+        [
+            ("%matplotlib inline\nimport os as system", 1),
+            ("files = !ls\nprint(len(files), In, Out, _, display)", 2),
+            ("def f(a, *args, k=1, **kw):\n    local = a + k\n    return local, sum(args)", 3),
+            ("squares = [i * i for i in range(3)]\ntotal = sum(v for v in squares)", 4),
+            ("%%capture captured\nprint(1)", 5),
+            ("print(captured.stdout)\n%time late = 1\nprint(late)", 6),
+            ("with open(__name__ and 'x', 'w') as fh:\n    fh.write('1')", 7),
+            ("try:\n    import yaml\nexcept ImportError as err:\n    yaml = None\nprint(err)", 8),
+            ("class A:\n    k = 1\n    j = k + 1\nif (n := 3) > 2:\n    print(n)", 9),
+            ("for idx, val in enumerate([1]):\n    print(idx, val)", 10),
+        ]
+    )
+    assert lint_notebook(nb) == ()
+
+
+def test_a_function_body_using_a_name_nobody_defines_is_flagged() -> None:
+    nb = model([("def f():\n    return helper(1)", 1)])
+    (warning,) = lint_notebook(nb)
+    assert warning.code == "undefined-name"
+    assert "a function uses 'helper'" in warning.message
+
+
+def test_star_imports_and_run_magic_turn_the_name_check_into_a_note() -> None:
+    nb = model([("from math import *", 1), ("print(pi, mystery)", 2)])
+    assert [(w.code, w.severity) for w in lint_notebook(nb)] == [("names-unchecked", "note")]
+    nb = model([("%run helpers.py", 1), ("print(mystery)", 2)])
+    assert _codes(lint_notebook(nb)) == ["names-unchecked"]
+
+
+def test_an_absolute_path_into_a_home_folder_is_flagged() -> None:
+    nb = model([("import pandas as pd\ndf = pd.read_csv('/home/alice/data/train.csv')", 1)])
+    (warning,) = lint_notebook(nb)
+    assert warning.code == "home-path"
+    assert "'/home/alice/data/train.csv'" in warning.message
+    assert "line 2" in warning.message
+
+
+def test_a_cell_with_a_syntax_error_is_flagged() -> None:
+    nb = model([("def f(:\n    pass", 1)])
+    (warning,) = lint_notebook(nb)
+    assert warning.code == "syntax-error"
+    assert "cell 1 (In [1]) is not valid Python (line 1" in warning.message
+
+
+def test_markdown_cells_count_in_cell_numbers() -> None:
+    nb = model(["# MD # Title", ("print(missing)", 1)])
+    (warning,) = lint_notebook(nb)
+    assert warning.message.startswith("cell 2 (In [1]), line 1 uses 'missing'")

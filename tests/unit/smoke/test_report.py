@@ -1,0 +1,104 @@
+"""Renderers: the failure text, JUnit XML a JUnit parser reads, JSON, GitHub annotations."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import junitparser
+import pytest
+
+from nbtrack.smoke.report import github_annotations, render_failure, to_json, write_junit
+from nbtrack.smoke.result import CellFailure, LintWarning, SmokeResult
+
+from .helpers import write
+
+
+def _failure() -> CellFailure:
+    return CellFailure(
+        cell=6,
+        execution_count=12,
+        line=3,
+        excerpt=(
+            (1, "X_test = df_test[features]"),
+            (2, "# scale like the training data"),
+            (3, "X_test = scaler.transform(X_test)"),
+        ),
+        ename="NameError",
+        evalue="name 'scaler' is not defined",
+        traceback=("Traceback (most recent call last):", "NameError: boom"),
+        hint="no cell of this notebook defines 'scaler' any more.",
+    )
+
+
+def test_failure_text_has_the_shape_of_the_issue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = SmokeResult(tmp_path / "train.ipynb", "failed", failure=_failure())
+    assert render_failure(result).splitlines() == [
+        "FAILED train.ipynb  cell 7 (In [12]), line 3: NameError: name 'scaler' is not defined",
+        "   1 | X_test = df_test[features]",
+        "   2 | # scale like the training data",
+        ">  3 | X_test = scaler.transform(X_test)",
+        "hint: no cell of this notebook defines 'scaler' any more.",
+    ]
+
+
+def test_junit_xml_is_read_back_by_junitparser(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    results = [
+        SmokeResult(tmp_path / "ok.ipynb", "passed", seconds=0.5, output="hello\n"),
+        SmokeResult(tmp_path / "nb" / "train.ipynb", "failed", failure=_failure(), seconds=1.0),
+        SmokeResult(tmp_path / "r.ipynb", "skipped", reason="its kernel language is r"),
+    ]
+    path = write_junit(results, tmp_path / "out" / "smoke.xml", 1.5)
+
+    xml = junitparser.JUnitXml.fromfile(str(path))
+    suites = list(xml) if isinstance(xml, junitparser.JUnitXml) else [xml]
+    cases = {case.name: case for suite in suites for case in suite}
+    assert set(cases) == {"ok.ipynb", "nb/train.ipynb", "r.ipynb"}
+    assert cases["ok.ipynb"].is_passed
+    (failure,) = cases["nb/train.ipynb"].result
+    assert isinstance(failure, junitparser.Failure)
+    assert failure.type == "NameError"
+    assert "cell 7 (In [12]), line 3" in failure.message
+    assert "hint:" in (failure.text or "")
+    (skipped,) = cases["r.ipynb"].result
+    assert isinstance(skipped, junitparser.Skipped)
+    assert suites[0].failures == 1 and suites[0].skipped == 1
+
+
+def test_json_report_carries_structured_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    warning = LintWarning("out-of-order", "counts out of order", cell=2)
+    result = SmokeResult(tmp_path / "a.ipynb", "failed", failure=_failure(), warnings=(warning,))
+    data = json.loads(to_json([result], 2.0))
+    assert data["summary"]["failed"] == 1
+    (entry,) = data["results"]
+    assert entry["notebook"] == "a.ipynb"
+    assert entry["failure"]["cell_number"] == 7
+    assert entry["failure"]["line"] == 3
+    assert entry["warnings"][0]["code"] == "out-of-order"
+
+
+def test_github_annotation_points_at_the_cell_line_inside_the_ipynb(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = write(tmp_path / "a.ipynb", ["x = 1", "y = 2\nz = boom()"])
+    failure = CellFailure(
+        1, None, 2, ((2, "z = boom()"),), "NameError", "name 'boom' is not defined"
+    )
+    (line,) = github_annotations([SmokeResult(path, "failed", failure=failure)])
+    assert line.startswith("::error file=a.ipynb,line=")
+    row = int(line.split("line=")[1].split(",")[0])
+    assert "z = boom()" in path.read_text().splitlines()[row - 1]
+    assert "title=nbtrack smoke%3A NameError::cell 2, line 2%3A" not in line  # message is data
+    assert line.endswith(
+        "::cell 2, line 2: NameError: name 'boom' is not defined%0A>  2 | z = boom()"
+    )
