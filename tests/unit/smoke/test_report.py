@@ -68,7 +68,8 @@ def test_junit_xml_is_read_back_by_junitparser(
     assert "hint:" in (failure.text or "")
     (skipped,) = cases["r.ipynb"].result
     assert isinstance(skipped, junitparser.Skipped)
-    assert suites[0].failures == 1 and suites[0].skipped == 1
+    assert suites[0].failures == 1
+    assert suites[0].skipped == 1
 
 
 def test_json_report_carries_structured_failure(
@@ -98,7 +99,6 @@ def test_github_annotation_points_at_the_cell_line_inside_the_ipynb(
     assert line.startswith("::error file=a.ipynb,line=")
     row = int(line.split("line=")[1].split(",")[0])
     assert "z = boom()" in path.read_text().splitlines()[row - 1]
-    assert "title=nbtrack smoke%3A NameError::cell 2, line 2%3A" not in line  # message is data
     assert line.endswith(
         "::cell 2, line 2: NameError: name 'boom' is not defined%0A>  2 | z = boom()"
     )
