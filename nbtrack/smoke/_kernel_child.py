@@ -40,7 +40,7 @@ def main(argv: list[str]) -> int:
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    nb = nbformat.read(plan["notebook"], as_version=4)
+    nb = nbformat.read(plan["notebook"], as_version=4)  # type: ignore[no-untyped-call]
     kwargs: dict[str, Any] = {}
     if plan.get("kernel_name"):
         kwargs["kernel_name"] = plan["kernel_name"]
@@ -86,7 +86,7 @@ def main(argv: list[str]) -> int:
             nb.cells[int(index)].metadata["tags"] = tags
         if plan.get("output"):
             os.makedirs(os.path.dirname(plan["output"]) or ".", exist_ok=True)
-            nbformat.write(nb, plan["output"])
+            nbformat.write(nb, plan["output"])  # type: ignore[no-untyped-call]
         events.close()
     return code
 
