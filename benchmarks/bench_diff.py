@@ -175,7 +175,9 @@ def main() -> None:
                 rows.append(("nbdiff, no ids (1 run)", nb_bare, None))
     print(f"\n{'command':28} {'median s':>9} {'x anchor':>9}  target")
     for name, seconds, target in rows:
-        verdict = "" if target is None else ("ok" if seconds <= target else "OVER") + f" <= {target}"
+        verdict = (
+            "" if target is None else ("ok" if seconds <= target else "OVER") + f" <= {target}"
+        )
         print(f"{name:28} {seconds:9.3f} {seconds / anchor:9.1f}  {verdict}")
     if nbdiff:
         print(f"\nnbdiff / nbtrack (ids): {nb_ids / with_ids:.1f}x")

@@ -62,9 +62,16 @@ def sync(ctx: click.Context, paths: tuple[Path, ...], check: bool, prefer: str |
     current directory). In step means same cells, compared by content, not
     by file times. Outputs, cell ids and metadata in the .ipynb are kept.
     """
+    from nbtrack.cli._output import echo_err
     from nbtrack.vcs.sync import sync_paths
 
     report = sync_paths(list(paths) or [Path.cwd()], check=check, prefer=prefer)  # type: ignore[arg-type]
+    for pair in report.pairs:
+        if pair.lossy:
+            echo_err(
+                f"warning: {pair.notebook}: {pair.lossy} (the text format reads it differently; "
+                "edit that cell or pair with another format)"
+            )
     out_of_step = report.out_of_step
     if check:
         for pair in out_of_step:

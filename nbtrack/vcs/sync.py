@@ -41,6 +41,8 @@ class PairState:
     reason: str = ""
     #: files written by a sync
     written: tuple[Path, ...] = ()
+    #: cells the text format cannot carry exactly (e.g. a code line starting ``# %%``)
+    lossy: str = ""
 
 
 @dataclass(frozen=True)
@@ -220,13 +222,28 @@ def _check_or_sync(
                 why = _difference(text_nbs[first_path], text_nbs[p], f)
                 if why:
                     reasons.append(f"{p.name}: {why}")
+    lossy = _lossy(ipynb_nb, texts) if ipynb_nb is not None else ""
     if not reasons:
-        return PairState(nb_path, text_paths, True)
+        return PairState(nb_path, text_paths, True, lossy=lossy)
     reason = "; ".join(reasons)
     if check:
-        return PairState(nb_path, text_paths, False, reason)
+        return PairState(nb_path, text_paths, False, reason, lossy=lossy)
     written = _sync(group, ipynb_nb, text_nbs, prefer)
-    return PairState(nb_path, text_paths, False, reason, written)
+    return PairState(nb_path, text_paths, False, reason, written, lossy)
+
+
+def _lossy(ipynb_nb: Any, texts: _Group) -> str:
+    """Which cell, if any, would come back different from a trip through the text file."""
+    plain = _cells_plain(ipynb_nb)
+    for path, fmt in texts:
+        through = _cells(ipynb_nb, fmt)
+        if through == plain:
+            continue
+        for index, (a, b) in enumerate(zip(plain, through, strict=False)):
+            if a != b:
+                return f"cell {index + 1} does not survive the trip through {path.name}"
+        return f"the cell count changes on the trip through {path.name}"
+    return ""
 
 
 def _sync(

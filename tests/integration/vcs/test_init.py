@@ -21,16 +21,17 @@ def nbtrack(*args: str) -> tuple[int, str, str]:
 
 def snapshot(root: Path) -> dict[str, bytes]:
     files = [p for p in root.rglob("*") if p.is_file() and "objects" not in p.parts]
-    return {str(p.relative_to(root)): p.read_bytes() for p in files if "index" != p.name}
+    return {str(p.relative_to(root)): p.read_bytes() for p in files if p.name != "index"}
 
 
 def test_init_sets_everything_up_and_a_second_run_changes_nothing(repo: Path, git: Git) -> None:
     code_, out, _ = nbtrack("init")
     assert code_ == 0
     assert (repo / "jupytext.toml").read_text().endswith('formats = "ipynb,py:percent"\n')
-    assert "*.ipynb diff=jupyternotebook merge=jupyternotebook" in (
-        repo / ".gitattributes"
-    ).read_text()
+    assert (
+        "*.ipynb diff=jupyternotebook merge=jupyternotebook"
+        in (repo / ".gitattributes").read_text()
+    )
     assert ".nbtrack/" in (repo / ".gitignore").read_text().splitlines()
     assert "id: nbtrack-sync" in (repo / ".pre-commit-config.yaml").read_text()
     assert git("config", "--local", "diff.jupyternotebook.command").strip() == (
@@ -72,7 +73,8 @@ def test_pyproject_gets_a_tool_jupytext_table_and_other_formats_are_honoured(rep
 
 def test_bad_formats_exit_2(repo: Path) -> None:
     code_, _, err = nbtrack("init", "--formats", "ipynb,py:nonsense")
-    assert code_ == 2 and "--formats 'ipynb,py:nonsense'" in err
+    assert code_ == 2
+    assert "--formats 'ipynb,py:nonsense'" in err
 
 
 def test_existing_files_are_merged_never_clobbered(repo: Path) -> None:
@@ -102,18 +104,23 @@ def test_nbstripout_attributes_entry_is_warned_about(repo: Path, git: Git) -> No
     info.write_text("*.ipynb filter=nbstripout\n*.zpln filter=nbstripout\n*.ipynb diff=ipynb\n")
     code_, _, err = nbtrack("init")
     assert code_ == 0
-    assert "warning:" in err and "'diff=ipynb'" in err and "nbstripout" in err
+    assert "warning:" in err
+    assert "'diff=ipynb'" in err
+    assert "nbstripout" in err
     assert "overrides the nbdime diff driver" in err
 
 
-def test_outside_a_git_repository_init_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_outside_a_git_repository_init_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     lonely = tmp_path / "lonely"
     lonely.mkdir()
     monkeypatch.chdir(lonely)
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
     code_, _, err = nbtrack("init")
     assert code_ == 2
-    assert "is not inside a git repository" in err and len(err.strip().splitlines()) == 1
+    assert "is not inside a git repository" in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_git_diff_of_a_notebook_goes_through_nbdime_after_init(repo: Path, git: Git) -> None:

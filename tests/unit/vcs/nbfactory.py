@@ -66,7 +66,9 @@ def png_output(size: int, seed: int) -> Any:
 
 def notebook(*cells: Any, ids: bool = True) -> dict[str, Any]:
     """A notebook as JSON data; ``ids=False`` gives an nbformat 4.4 notebook without ids."""
-    nb = new_notebook(cells=list(cells), metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}})
+    nb = new_notebook(
+        cells=list(cells), metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}}
+    )
     data: dict[str, Any] = json.loads(nbformat.writes(nb))
     if not ids:
         data["nbformat_minor"] = 4

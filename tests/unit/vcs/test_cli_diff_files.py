@@ -35,7 +35,8 @@ def test_differences_exit_0_unless_exit_code_is_asked(pair: tuple[Path, Path]) -
 def test_output_file_gets_the_rendered_diff(pair: tuple[Path, Path], tmp_path: Path) -> None:
     target = tmp_path / "diff.md"
     code_, out, _ = run(*map(str, pair), "--format", "markdown", "-o", str(target))
-    assert code_ == 0 and out == ""
+    assert code_ == 0
+    assert out == ""
     assert "-x = 1\n+x = 10" in target.read_text(encoding="utf-8")
 
 
@@ -54,15 +55,18 @@ def test_bad_notebook_file_exits_2_with_one_sentence(
     bad.write_bytes(content)
     code_, _, err = run(str(pair[0]), str(bad))
     assert code_ == 2
-    assert err.startswith("Error: ") and message in err
+    assert err.startswith("Error: ")
+    assert message in err
     assert len(err.strip().splitlines()) == 1
 
 
 def test_missing_second_file_exits_2(pair: tuple[Path, Path], tmp_path: Path) -> None:
     code_, _, err = run(str(pair[0]), str(tmp_path / "nope.ipynb"))
-    assert code_ == 2 and "nope.ipynb does not exist" in err
+    assert code_ == 2
+    assert "nope.ipynb does not exist" in err
 
 
 def test_too_many_arguments_exit_2(pair: tuple[Path, Path]) -> None:
     code_, _, err = run(str(pair[0]), str(pair[1]), "third")
-    assert code_ == 2 and "put paths after '--'" in err
+    assert code_ == 2
+    assert "put paths after '--'" in err

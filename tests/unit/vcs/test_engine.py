@@ -1,9 +1,9 @@
 from __future__ import annotations
 
+from nbformat.v4 import new_output
+
 from nbtrack.vcs.diffmodel import DiffOptions
 from nbtrack.vcs.engine import diff_notebooks, format_size
-
-from nbformat.v4 import new_output
 
 from .nbfactory import code, load, markdown, notebook, png_output, png_payload, sha7, stream
 
@@ -23,9 +23,7 @@ def test_changed_image_output_is_summarised_with_sizes_and_hashes() -> None:
     _, old_raw = png_payload(12 * 1024, 1)
     (cell,) = diff(old, new).cells
     (change,) = cell.outputs
-    assert change.summary == (
-        f"image/png changed, 12 KB -> 14 KB ({sha7(old_raw)} -> {sha7(raw)})"
-    )
+    assert change.summary == (f"image/png changed, 12 KB -> 14 KB ({sha7(old_raw)} -> {sha7(raw)})")
     assert cell.source_diff == ()
 
 
@@ -70,8 +68,10 @@ def test_added_and_deleted_notebooks_list_every_cell() -> None:
     nb = load(notebook(markdown("# T"), code("x = 1")))
     added = diff_notebooks(None, nb, path="n.ipynb", old_label="a", new_label="b")
     deleted = diff_notebooks(nb, None, path="n.ipynb", old_label="a", new_label="b")
-    assert added.status == "added" and [c.status for c in added.cells] == ["added"] * 2
-    assert deleted.status == "deleted" and [c.status for c in deleted.cells] == ["deleted"] * 2
+    assert added.status == "added"
+    assert [c.status for c in added.cells] == ["added"] * 2
+    assert deleted.status == "deleted"
+    assert [c.status for c in deleted.cells] == ["deleted"] * 2
 
 
 def test_identical_notebooks_have_no_changes() -> None:

@@ -40,7 +40,7 @@ def test_html_is_self_contained_and_side_by_side_with_images_inline() -> None:
     assert f'src="data:image/png;base64,{payload}"' in page
     assert not re.search(r"(src|href)=\"https?:", page)
     assert '<td class="del">plot()</td>' in page
-    assert "<td class=\"add\">plot(color=&#x27;red&#x27;)</td>" in page
+    assert '<td class="add">plot(color=&#x27;red&#x27;)</td>' in page
 
 
 def test_json_is_a_stable_document() -> None:
@@ -48,7 +48,8 @@ def test_json_is_a_stable_document() -> None:
     new = load(old).to_dict()
     new["cells"][0]["source"] = "x = 2"
     data = json.loads(render_json(result_of(old, new)))
-    assert data["format"] == "nbtrack-diff" and data["version"] == 1
+    assert data["format"] == "nbtrack-diff"
+    assert data["version"] == 1
     (nb,) = data["notebooks"]
     assert nb["counts"] == {"added": 0, "deleted": 0, "modified": 1, "moved": 0}
     assert nb["cells"][0]["source_diff"] == ["@@ -1 +1 @@", "-x = 1", "+x = 2"]

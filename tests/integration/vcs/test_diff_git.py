@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from nbtrack.cli import cli
+from tests.unit.vcs.nbfactory import code, load, markdown, notebook, write
+
+from .conftest import Git
+
+pytestmark = pytest.mark.git
+
+
+def nbtrack(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def diff_json(*args: str) -> dict[str, Any]:
+    code_, out, err = nbtrack("diff", "--format", "json", *args)
+    assert code_ == 0, err
+    data: dict[str, Any] = json.loads(out)
+    return data
+
+
+def statuses(data: dict[str, Any]) -> dict[str, str]:
+    return {nb["path"]: nb["status"] for nb in data["notebooks"]}
+
+
+def edit_cell(path: Path, index: int, source: str) -> None:
+    nb = load(json.loads(path.read_text())).to_dict()
+    nb["cells"][index]["source"] = source
+    write(path, nb)
+
+
+@pytest.fixture
+def history(repo: Path, git: Git) -> Path:
+    """main: a, b, d committed; feature (from there): a edited, b deleted, c added;
+    then main moves on: d edited."""
+    write(repo / "a.ipynb", notebook(markdown("# A"), code("x = 1"), code("print(x)")))
+    write(repo / "b.ipynb", notebook(markdown("# Bee"), code("import bees"), code("b = 1")))
+    write(repo / "d.ipynb", notebook(code("d = 1")))
+    git("add", ".")
+    git("commit", "-q", "-m", "start")
+    git("checkout", "-q", "-b", "feature")
+    edit_cell(repo / "a.ipynb", 1, "x = 2")
+    git("rm", "-q", "b.ipynb")
+    write(repo / "c.ipynb", notebook(code("c = 1"), markdown("A rather different notebook")))
+    git("add", ".")
+    git("commit", "-q", "-m", "feature work")
+    git("checkout", "-q", "main")
+    edit_cell(repo / "d.ipynb", 0, "d = 2")
+    git("commit", "-q", "-am", "main moves on")
+    git("checkout", "-q", "feature")
+    return repo
+
+
+def test_two_revisions_show_added_deleted_and_modified_notebooks(history: Path) -> None:
+    data = diff_json("main", "feature")
+    assert statuses(data) == {
+        "a.ipynb": "modified", "b.ipynb": "deleted", "c.ipynb": "added", "d.ipynb": "modified",
+    }  # fmt: skip
+    a = next(nb for nb in data["notebooks"] if nb["path"] == "a.ipynb")
+    assert a["cells"][0]["source_diff"] == ["@@ -1 +1 @@", "-x = 1", "+x = 2"]
+    assert a["old"] == "main:a.ipynb"
+    assert a["new"] == "feature:a.ipynb"
+
+
+def test_three_dots_diff_from_the_merge_base_like_a_pull_request(history: Path) -> None:
+    data = diff_json("main...feature")
+    assert statuses(data) == {"a.ipynb": "modified", "b.ipynb": "deleted", "c.ipynb": "added"}
+    assert data["old"].startswith("merge-base(main, feature) ")
+
+
+def test_single_revision_is_compared_with_the_working_tree(history: Path) -> None:
+    edit_cell(history / "c.ipynb", 0, "c = 42")
+    data = diff_json("HEAD")
+    assert statuses(data) == {"c.ipynb": "modified"}
+    assert data["new"] == "working tree"
+
+
+def test_no_arguments_means_working_tree_against_head(history: Path) -> None:
+    assert diff_json()["notebooks"] == []
+    edit_cell(history / "a.ipynb", 0, "# A, renamed")
+    (history / "notes.txt").write_text("not a notebook")
+    data = diff_json()
+    assert statuses(data) == {"a.ipynb": "modified"}
+    assert nbtrack("diff", "--exit-code")[0] == 1
+
+
+def test_paths_after_double_dash_limit_the_diff(history: Path) -> None:
+    data = diff_json("main", "feature", "--", "c.ipynb")
+    assert statuses(data) == {"c.ipynb": "added"}
+
+
+def test_markdown_between_revisions_has_one_section_per_notebook(history: Path) -> None:
+    code_, out, _ = nbtrack("diff", "main...feature", "--format", "markdown")
+    assert code_ == 0
+    assert out.count("\n## ") == 3
+    assert "## `c.ipynb` (added)" in out
+    assert "## `b.ipynb` (deleted)" in out
+    assert "deleted notebook, had 3 cells" in out
+
+
+def test_nonexistent_revision_exits_2_naming_it(history: Path) -> None:
+    code_, _, err = nbtrack("diff", "main", "no-such-branch")
+    assert code_ == 2
+    assert "revision 'no-such-branch' does not exist" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_path_outside_the_repository_exits_2(history: Path, tmp_path: Path) -> None:
+    code_, _, err = nbtrack("diff", "main", "HEAD", "--", str(tmp_path / "elsewhere.ipynb"))
+    assert code_ == 2
+    assert "is outside the repository" in err
+
+
+def test_path_in_no_revision_exits_2(history: Path) -> None:
+    code_, _, err = nbtrack("diff", "main", "feature", "--", "ghost.ipynb")
+    assert code_ == 2
+    assert "path 'ghost.ipynb' is in neither main or feature" in err
+
+
+def test_lfs_pointer_in_a_revision_exits_2_naming_file_and_revision(
+    history: Path, git: Git
+) -> None:
+    (history / "a.ipynb").write_text(
+        "version https://git-lfs.github.com/spec/v1\noid sha256:abcd\nsize 42\n"
+    )
+    git("commit", "-q", "-am", "lfs")
+    code_, _, err = nbtrack("diff", "main", "feature")
+    assert code_ == 2
+    assert "a.ipynb at feature is a Git LFS pointer" in err
+
+
+def test_malformed_notebook_in_the_working_tree_exits_2(history: Path) -> None:
+    (history / "a.ipynb").write_text('{"cells": [')
+    code_, _, err = nbtrack("diff")
+    assert code_ == 2
+    assert "a.ipynb is not valid JSON" in err
+
+
+def test_outside_a_repository_revisions_make_no_sense(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lonely = tmp_path / "lonely"
+    lonely.mkdir()
+    monkeypatch.chdir(lonely)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    code_, _, err = nbtrack("diff", "main")
+    assert code_ == 2
+    assert "is not inside a git repository" in err
+
+
+def test_renamed_notebook_is_diffed_against_its_old_name(history: Path, git: Git) -> None:
+    git("mv", "a.ipynb", "alpha.ipynb")
+    git("commit", "-q", "-m", "rename")
+    data = diff_json("HEAD~1", "HEAD")
+    (nb,) = data["notebooks"]
+    assert (nb["path"], nb["old_path"], nb["status"]) == ("alpha.ipynb", "a.ipynb", "renamed")

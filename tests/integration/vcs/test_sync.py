@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from nbtrack.cli import cli
+from tests.unit.vcs.nbfactory import code, markdown, notebook, raw, stream, write
+
+pytestmark = pytest.mark.git
+
+
+def nbtrack(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def paired(repo: Path) -> Path:
+    (repo / "jupytext.toml").write_text('formats = "ipynb,py:percent"\n')
+    nb = notebook(
+        markdown("# Train"),
+        code("x = 1", [stream("1\n")], execution_count=3, metadata={"tags": ["parameters"]}),
+        code("print(x)", [stream("1\n")], execution_count=4),
+    )
+    nb["metadata"]["custom"] = {"owner": "ada"}
+    return write(repo / "train.ipynb", nb)
+
+
+def test_sync_writes_the_text_twin_then_check_passes(paired: Path) -> None:
+    assert nbtrack("sync", "--check")[0] == 1
+    code_, out, _ = nbtrack("sync")
+    assert code_ == 0
+    assert "train.py" in out
+    assert '# %% tags=["parameters"]\nx = 1\n' in (paired.parent / "train.py").read_text()
+    assert nbtrack("sync", "--check") == (0, "1 paired notebook(s) in step\n", "")
+
+
+def test_check_names_the_pair_out_of_step_and_writes_nothing(paired: Path) -> None:
+    nbtrack("sync")
+    text = paired.parent / "train.py"
+    text.write_text(text.read_text().replace("x = 1", "x = 2"))
+    before = paired.read_bytes()
+    code_, out, _ = nbtrack("sync", "--check")
+    assert code_ == 1
+    assert f"out of step: {paired} <-> train.py (train.py: cell 2 differs)" in out
+    assert paired.read_bytes() == before
+
+
+def test_check_compares_content_not_timestamps(paired: Path) -> None:
+    nbtrack("sync")
+    text = paired.parent / "train.py"
+    os.utime(text, (1_000_000, 1_000_000))  # text much older, as after a checkout
+    assert nbtrack("sync", "--check")[0] == 0
+    text.write_text(text.read_text().replace("print(x)", "print(x * 2)"))
+    os.utime(text, (1_000_000, 1_000_000))  # edited but looks older
+    assert nbtrack("sync", "--check")[0] == 1
+
+
+def test_sync_from_text_keeps_ids_outputs_and_metadata_of_untouched_cells(paired: Path) -> None:
+    nbtrack("sync")
+    before = json.loads(paired.read_text())
+    text = paired.parent / "train.py"
+    text.write_text(text.read_text().replace("print(x)", "print(x + 1)"))
+    os.utime(paired, (1_000_000, 1_000_000))  # the text is the newer side
+    code_, out, _ = nbtrack("sync")
+    assert code_ == 0
+    assert f"wrote {paired}" in out
+    after = json.loads(paired.read_text())
+    assert [c["id"] for c in after["cells"]] == [c["id"] for c in before["cells"]]
+    assert after["metadata"] == before["metadata"]
+    assert after["cells"][1] == before["cells"][1]  # untouched: outputs, count, tags
+    assert "".join(after["cells"][2]["source"]) == "print(x + 1)"
+    assert after["cells"][2]["outputs"] == before["cells"][2]["outputs"]
+    assert nbtrack("sync", "--check")[0] == 0
+
+
+def test_sync_leaves_files_already_in_step_untouched(paired: Path) -> None:
+    nbtrack("sync")
+    text = paired.parent / "train.py"
+    stamps = (paired.stat().st_mtime_ns, text.stat().st_mtime_ns)
+    code_, out, _ = nbtrack("sync")
+    assert code_ == 0
+    assert out == "1 paired notebook(s) already in step\n"
+    assert (paired.stat().st_mtime_ns, text.stat().st_mtime_ns) == stamps
+
+
+def test_plain_python_files_are_not_treated_as_notebooks(paired: Path) -> None:
+    (paired.parent / "helpers.py").write_text("def f():\n    return 1\n")
+    nbtrack("sync", "helpers.py")
+    assert not (paired.parent / "helpers.ipynb").exists()
+
+
+def test_missing_path_exits_2(paired: Path) -> None:
+    code_, _, err = nbtrack("sync", "nope.ipynb")
+    assert code_ == 2
+    assert "nope.ipynb does not exist" in err
+
+
+VARIED = {
+    "magics": [code("%matplotlib inline\nimport numpy as np"), code("%%time\nx = np.ones(3)"),
+               code("!pip list | head -3"), code("x?")],
+    "fences": [markdown("Run this:\n\n```python\nprint('hi')\n```\n\nand ```inline```"),
+               code("s = '''\n```\n'''")],
+    "raw": [raw("\\begin{equation}x^2\\end{equation}"), raw(""), code("y = 2")],
+    "unicode": [markdown("# Données — ☃ 日本語"), code("π = 3.14159\nprint('naïve café', π)")],
+    "empty": [code(""), markdown(""), code("z = 0"), code("")],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(VARIED))
+def test_round_trip_ipynb_to_text_to_ipynb_keeps_every_cell(repo: Path, name: str) -> None:
+    (repo / "jupytext.toml").write_text('formats = "ipynb,py:percent"\n')
+    original = write(repo / f"{name}.ipynb", notebook(*VARIED[name]))
+    cells = json.loads(original.read_text())["cells"]
+    expected = [(c["cell_type"], "".join(c["source"])) for c in cells]
+    assert nbtrack("sync", str(original))[0] == 0
+    original.unlink()
+    assert nbtrack("sync", f"{name}.py")[0] == 0
+    rebuilt = json.loads(original.read_text())
+    assert [(c["cell_type"], "".join(c["source"])) for c in rebuilt["cells"]] == expected
+
+
+def test_a_cell_the_text_format_cannot_carry_is_warned_about(repo: Path) -> None:
+    (repo / "jupytext.toml").write_text('formats = "ipynb,py:percent"\n')
+    write(repo / "odd.ipynb", notebook(code("x = 0"), code("# %% looks like a marker\nq = 1")))
+    code_, _, err = nbtrack("sync", "odd.ipynb")
+    assert code_ == 0
+    assert "warning:" in err
+    assert "cell 2 does not survive the trip through odd.py" in err
