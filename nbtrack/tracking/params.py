@@ -26,6 +26,7 @@ from nbtrack.errors import ParamError
 from nbtrack.model import JSONValue, Param, ParamSource
 
 __all__ = [
+    "MAX_KEY_LENGTH",
     "REDACTED",
     "ParamLedger",
     "ParamWarning",
@@ -36,6 +37,8 @@ __all__ = [
 
 #: what a redacted param is stored as
 REDACTED = "***"
+#: longest param, metric or tag name the store keeps
+MAX_KEY_LENGTH = 250
 
 # Word-part matching for "token" keeps max_tokens / tokenizer out; the others
 # are rare enough as substrings of innocent names to match anywhere.
@@ -195,6 +198,12 @@ class ParamLedger:
             if not isinstance(key, str) or not key.strip():
                 raise ParamError(
                     f"param names must be non-empty strings, not {key!r}.", key=str(key)
+                )
+            if len(key) > MAX_KEY_LENGTH:
+                raise ParamError(
+                    f"param name {key[:40]!r}... is {len(key)} characters long;"
+                    f" the limit is {MAX_KEY_LENGTH}.",
+                    key=key,
                 )
             value = normalise(key, raw)
             digest = _digest(value)

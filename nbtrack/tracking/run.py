@@ -31,7 +31,7 @@ from nbtrack.model import Artifact, DataRef, Param, ParamSource, RunEvent, RunSt
 from nbtrack.store.base import MetricRow, Store
 from nbtrack.tracking.capture import hash_data
 from nbtrack.tracking.flusher import DEFAULT_INTERVAL, DEFAULT_MAX_PENDING, Flusher
-from nbtrack.tracking.params import ParamLedger
+from nbtrack.tracking.params import MAX_KEY_LENGTH, ParamLedger
 from nbtrack.tracking.spill import Op, spill_dir
 
 if TYPE_CHECKING:
@@ -81,6 +81,12 @@ def _metric_value(key: Any, value: Any) -> float:
 
 
 def _metric_key(key: Any) -> NoReturn:
+    if isinstance(key, str) and len(key) > MAX_KEY_LENGTH:
+        raise MetricError(
+            f"metric name {key[:40]!r}... is {len(key)} characters long;"
+            f" the limit is {MAX_KEY_LENGTH}.",
+            key=key,
+        )
     raise MetricError(f"metric names must be non-empty strings, not {key!r}.", key=str(key))
 
 
@@ -145,7 +151,7 @@ class ActiveRun:
         """
         if type(value) is not float:
             value = _metric_value(key, value)
-        if type(key) is not str or not key:
+        if type(key) is not str or not 0 < len(key) <= MAX_KEY_LENGTH:
             _metric_key(key)
         if step is not None and type(step) is not int:
             step = _metric_step(key, step)
@@ -164,7 +170,7 @@ class ActiveRun:
         rows: list[MetricRow] = []
         now = _time()
         for key, value in metrics.items():
-            if type(key) is not str or not key:
+            if type(key) is not str or not 0 < len(key) <= MAX_KEY_LENGTH:
                 _metric_key(key)
             number = value if type(value) is float else _metric_value(key, value)
             rows.append((key, number, step, now))
@@ -400,5 +406,10 @@ def normalise_tags(tags: Mapping[str, Any] | None) -> dict[str, str]:
     for key, value in tags.items():
         if not isinstance(key, str) or not key.strip():
             raise UsageError(f"tag names must be non-empty strings, not {key!r}.")
+        if len(key) > MAX_KEY_LENGTH:
+            raise UsageError(
+                f"tag name {key[:40]!r}... is {len(key)} characters long;"
+                f" the limit is {MAX_KEY_LENGTH}."
+            )
         out[key] = value if isinstance(value, str) else str(value)
     return out

@@ -232,3 +232,8 @@ def test_a_script_dying_of_an_exception_leaves_a_failed_run(project_root: Path) 
     stored = nbtrack.get_run(done.stdout.strip())
     assert stored.status is RunStatus.FAILED
     assert stored.metrics[0].count == 1
+
+
+def test_a_tag_name_longer_than_the_store_keeps_is_refused() -> None:
+    with pytest.raises(nbtrack.UsageError, match="the limit is 250"):
+        nbtrack.start_run(tags={"t" * 251: "x"})

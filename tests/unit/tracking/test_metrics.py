@@ -110,3 +110,8 @@ def test_metrics_logged_from_several_threads_all_arrive() -> None:
             thread.join()
     for i in range(4):
         assert [v for v, _ in _history(run.id, f"t{i}")] == [float(s) for s in range(5000)]
+
+
+def test_a_metric_name_longer_than_the_store_keeps_is_refused() -> None:
+    with nbtrack.start_run(), pytest.raises(nbtrack.MetricError, match="300 characters long"):
+        nbtrack.log_metric("k" * 300, 1.0)

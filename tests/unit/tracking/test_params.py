@@ -167,3 +167,9 @@ def test_the_magics_can_ask_what_is_logged_and_whether_a_value_differs() -> None
         assert run.param_differs("lr", 0.1)
         assert not run.param_differs("epochs", 3)  # not logged: nothing to differ from
         assert set(run.params) == {"lr"}
+
+
+def test_a_param_name_longer_than_the_store_keeps_is_refused() -> None:
+    ledger = ParamLedger("a" * 32)
+    with pytest.raises(nbtrack.ParamError, match="251 characters long; the limit is 250"):
+        ledger.prepare({"p" * 251: 1})
