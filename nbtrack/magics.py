@@ -159,6 +159,7 @@ class TrackMagics(Magics):
                 error=result.error_in_exec,
                 execution_count=result.execution_count,
                 cell_id=getattr(info, "cell_id", None) if info is not None else None,
+                raw_cell=(info.raw_cell or "") if info is not None else "",
             )
         except Exception as exc:
             print(f"nbtrack warning: {exc}", file=sys.stderr)

@@ -53,6 +53,8 @@ from nbtrack.tracking.run import ActiveRun
 __all__ = ["NotebookSession", "is_injected_cell", "mask_url"]
 
 _PAPERMILL_HEADER = "# Parameters"
+#: what ``papermill --inject-paths`` adds to the injected cell: not parameters
+_PAPERMILL_PATHS = frozenset({"PAPERMILL_INPUT_PATH", "PAPERMILL_OUTPUT_PATH"})
 
 
 def is_injected_cell(source: str) -> bool:
@@ -125,12 +127,8 @@ class NotebookSession:
 
     def _capture(self) -> Source | None:
         location = self.location()
-        if not location.found:
-            if not self._warned_no_notebook:
-                self._warned_no_notebook = True
-                self._warn(NOT_FOUND_MESSAGE)
-            return None
-        assert location.path is not None
+        if location.path is None:
+            return None  # said once, after the cell (papermill's path may come later)
         source = capture_source(location.path, last_cell_at=self._last_cell_at, batch=self.batch)
         self._snapshot_mtime = _mtime(location.path)
         return source
@@ -246,6 +244,8 @@ class NotebookSession:
 
             origin = json.loads(self.env.get(PARAM_SOURCES_ENV) or "{}")
             for name in assigned_names(injected):
+                if name in _PAPERMILL_PATHS:
+                    continue
                 file = origin.get(name) == "file"
                 sources[name] = ParamSource.FILE if file else ParamSource.CLI
         groups: dict[ParamSource, dict[str, Any]] = {}
@@ -355,7 +355,12 @@ class NotebookSession:
             self.settle_params()
 
     def cell_finished(
-        self, *, error: BaseException | None, execution_count: int | None, cell_id: str | None
+        self,
+        *,
+        error: BaseException | None,
+        execution_count: int | None,
+        cell_id: str | None = None,
+        raw_cell: str = "",
     ) -> None:
         """After each cell: settle injected params, record an error, re-snapshot."""
         if self._injected_source is not None:
@@ -364,6 +369,8 @@ class NotebookSession:
         run = self._running()
         if run is None:
             return
+        if self._location is None or not self._location.found:
+            self._locate_late(run)
         if error is not None:
             detail: dict[str, Any] = {
                 "execution_count": execution_count,
@@ -372,14 +379,28 @@ class NotebookSession:
             }
             if cell_id:
                 detail["cell_id"] = cell_id
-                number = self._cell_number(cell_id)
-                if number is not None:
-                    detail["cell"] = number
+            number = self._cell_number(cell_id, raw_cell)
+            if number is not None:
+                detail["cell"] = number
             run.add_event("cell_error", **detail)
         self._refresh_source()
 
-    def _cell_number(self, cell_id: str) -> int | None:
-        """1-based position of the cell with *cell_id* in the saved notebook."""
+    def _locate_late(self, run: ActiveRun) -> None:
+        """A path that shows up after the run started (papermill's injected one)."""
+        source = self._capture()
+        if source is not None:
+            run.set_source(source)
+        elif not self._warned_no_notebook:
+            self._warned_no_notebook = True
+            self._warn(NOT_FOUND_MESSAGE)
+
+    def _cell_number(self, cell_id: str | None, raw_cell: str) -> int | None:
+        """1-based position of the cell in the saved notebook: by id, else by its code.
+
+        JupyterLab sends cell ids; nbclient and papermill do not, so a cell is
+        also found by its source (the injected cell is not in the file, so the
+        number is the one the user sees).
+        """
         path = self.location().path
         if path is None or path.suffix != ".ipynb":
             return None
@@ -389,7 +410,13 @@ class NotebookSession:
             cells = read_notebook(path).cells
         except Exception:
             return None
-        return next((cell.number for cell in cells if cell.id == cell_id), None)
+        if cell_id:
+            found = next((cell.number for cell in cells if cell.id == cell_id), None)
+            if found is not None:
+                return found
+        code = raw_cell.strip()
+        same = [cell.number for cell in cells if cell.is_code and cell.source.strip() == code]
+        return same[0] if len(same) == 1 else None
 
     def _at_exit(self) -> None:
         try:

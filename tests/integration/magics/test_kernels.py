@@ -1,0 +1,114 @@
+"""The magics in real kernels driven by papermill, nbclient and jupyter_client."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nbtrack.model import RunStatus
+from tests.integration.magics.conftest import params_of, write_notebook
+
+pytestmark = [pytest.mark.kernel, pytest.mark.slow]
+
+
+def test_papermill_parameters_are_logged_as_the_values_the_code_used(
+    tmp_path: Path, store_file: Path, read_store: Any
+) -> None:
+    import papermill
+
+    notebook = write_notebook(
+        tmp_path / "pm.ipynb",
+        "%load_ext nbtrack",
+        ("%%track_params\nlr = 0.1\nepochs = 3", ["parameters"]),
+        "%track_metric final_lr {lr}",
+    )
+    papermill.execute_notebook(
+        str(notebook),
+        str(tmp_path / "pm-out.ipynb"),
+        # what `papermill --inject-paths` adds to the parameters
+        parameters={"lr": 0.02, "PAPERMILL_INPUT_PATH": str(notebook)},
+        kernel_name="python3",
+        cwd=str(tmp_path),
+        progress_bar=False,
+    )
+    run = read_store()
+    assert params_of(run) == {"lr": (0.02, "cli"), "epochs": (3, "notebook")}
+    assert run.metrics[0].last == 0.02
+    assert run.source.path == str(notebook)  # found through PAPERMILL_INPUT_PATH
+    assert run.status is RunStatus.FINISHED  # the kernel's exit ended it
+
+
+def test_kernel_exit_settles_a_last_parameters_cell_and_finishes_the_run(
+    tmp_path: Path, store_file: Path, read_store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = write_notebook(
+        tmp_path / "last.ipynb",
+        "%load_ext nbtrack",
+        "%track_metric warmup 1",
+        "1 / 0",
+        "%%track_params\nbatch_size = 64",
+    )
+    monkeypatch.setenv("NBTRACK_NOTEBOOK", str(notebook))
+    nb = nbformat.read(str(notebook), as_version=4)
+    client = NotebookClient(
+        nb, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": tmp_path}}
+    )
+    client.execute()
+    run = read_store()
+    assert run.status is RunStatus.FINISHED
+    assert params_of(run) == {"batch_size": (64, "notebook")}
+    (event,) = [e for e in run.events if e.kind == "cell_error"]
+    assert (event.detail["exception"], event.detail["execution_count"]) == (
+        "ZeroDivisionError",
+        3,
+    )
+    assert event.detail["cell"] == 3  # found by cell id in the saved notebook
+    assert run.source.snapshot is not None
+    assert "%%track_params" in run.source.snapshot
+
+
+def test_a_kernel_killed_mid_loop_reads_crashed_and_keeps_earlier_metrics(
+    tmp_path: Path, store_file: Path, read_store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jupyter_client.manager import start_new_kernel
+
+    monkeypatch.setenv("NBTRACK_HEARTBEAT_TIMEOUT", "1")
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path), env={**os.environ})
+    try:
+        kc.execute_interactive("%load_ext nbtrack", timeout=60)
+        kc.execute(
+            "import time\n"
+            "for step in range(100_000):\n"
+            "    loss = 1 / (step + 1)\n"
+            "    %track_metrics loss --step {step}\n"
+            "    time.sleep(0.01)\n"
+        )
+        deadline = time.monotonic() + 60
+        logged = 0
+        while logged < 20 and time.monotonic() < deadline:
+            time.sleep(0.3)
+            if store_file.exists():
+                try:
+                    logged = sum(m.count for m in read_store().metrics)
+                except ValueError:  # the run is not in the store yet
+                    logged = 0
+        assert logged >= 20, "the loop never reached the store"
+        km.signal_kernel(signal.SIGKILL)  # no atexit, no last flush
+        while km.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    time.sleep(2.5)  # the heartbeat limit (1 s) passes
+    run = read_store()
+    assert run.status is RunStatus.CRASHED
+    (loss,) = run.metrics
+    assert loss.count >= logged

@@ -1,0 +1,137 @@
+"""``nbtrack run`` end to end: a real kernel, a real git repo, the real store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nbtrack.model import RunStatus
+from tests.integration.magics.conftest import git, nbtrack, params_of, write_notebook
+
+pytestmark = [pytest.mark.kernel, pytest.mark.slow]
+
+PARAMS = "%%track_params\nlr = 0.1\nepochs = 3\nseed = 0"
+LOOP = (
+    "for epoch in range(epochs):\n"
+    "    loss = lr / (epoch + 1)\n"
+    "    %track_metrics loss --step {epoch}"
+)
+
+
+@pytest.mark.git
+def test_run_records_params_with_sources_metrics_notebook_snapshot_and_git(
+    repo: Path, store_file: Path, read_store: Any
+) -> None:
+    notebook = write_notebook(repo / "train.ipynb", "%load_ext nbtrack", PARAMS, LOOP)
+    (repo / "params.yaml").write_text("epochs: 2\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "train notebook")
+    head = git(repo, "rev-parse", "HEAD")
+
+    done = nbtrack(
+        "run", "train.ipynb", "-p", "lr=0.5", "-f", "params.yaml",
+        "--name", "sweep-1", "--tag", "owner=ana", "-o", "out.ipynb",
+        cwd=repo,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    run = read_store()
+    assert done.stdout.strip() == run.id
+    assert (run.status, run.name, run.tags) == (RunStatus.FINISHED, "sweep-1", {"owner": "ana"})
+    assert params_of(run) == {
+        "lr": (0.5, "cli"),
+        "epochs": (2, "file"),
+        "seed": (0, "notebook"),
+    }
+    (loss,) = run.metrics
+    assert (loss.key, loss.count, loss.last_step, loss.last) == ("loss", 2, 1, 0.25)
+    assert run.source.path == str(notebook)
+    assert run.source.snapshot is not None
+    # jupytext comments magics out in py:percent text
+    assert "# %%\n# %%track_params\nlr = 0.1" in run.source.snapshot
+    assert run.source.stale is False
+    assert (run.git.commit, run.git.branch) == (head, "main")
+    assert [(d.kind, Path(d.path).name) for d in run.data] == [("config", "params.yaml")]
+    assert [a.name for a in run.artifacts] == ["executed/train.ipynb"]
+    executed = json.loads((repo / "out.ipynb").read_text())
+    injected = executed["cells"][2]
+    assert "injected-parameters" in injected["metadata"]["tags"]
+
+
+def test_a_notebook_that_never_calls_nbtrack_is_still_recorded(
+    tmp_path: Path, store_file: Path, read_store: Any
+) -> None:
+    write_notebook(tmp_path / "plain.ipynb", ("x = 1", ["parameters"]), "y = x * 2")
+    done = nbtrack("run", "plain.ipynb", "-p", "x=21", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    run = read_store(done.stdout.strip())
+    assert run.status is RunStatus.FINISHED
+    assert params_of(run) == {"x": (21, "cli")}
+    assert run.source.path == str(tmp_path / "plain.ipynb")
+    assert [a.name for a in run.artifacts] == ["executed/plain.ipynb"]
+
+
+def test_a_failing_cell_exits_1_naming_it_and_the_run_is_failed(
+    tmp_path: Path, store_file: Path, read_store: Any
+) -> None:
+    write_notebook(
+        tmp_path / "fails.ipynb",
+        "%load_ext nbtrack",
+        PARAMS,
+        "%track_metric loss 1 --step 0",
+        "raise ValueError('labels and images differ in length')",
+        "print('never')",
+    )
+    done = nbtrack("run", "fails.ipynb", "-p", "lr=0.2", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "cell 4 (In [5])" in done.stderr  # the injected cell ran as In [3]
+    assert "ValueError: labels and images differ in length" in done.stderr
+    run = read_store(done.stdout.strip())
+    assert run.status is RunStatus.FAILED
+    assert [m.key for m in run.metrics] == ["loss"]  # what ran before the error is kept
+    (event,) = [e for e in run.events if e.kind == "cell_error"]
+    assert event.detail["exception"] == "ValueError"
+    assert event.detail["execution_count"] == 5
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-p", "nope=1"], "does not define 'nope', so -p nope cannot be injected"),
+        (["-p", "lr"], "has no '='"),
+        (["-f", "list.yaml"], "must hold a mapping"),
+        (["-f", "missing.yaml"], "does not exist"),
+    ],
+)
+def test_bad_parameters_exit_2_with_one_sentence_before_any_kernel_starts(
+    tmp_path: Path, store_file: Path, args: list[str], message: str
+) -> None:
+    write_notebook(tmp_path / "nb.ipynb", PARAMS)
+    (tmp_path / "list.yaml").write_text("- 1\n- 2\n")
+    done = nbtrack("run", "nb.ipynb", *args, cwd=tmp_path)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert done.stderr.startswith("Error: ")
+    assert "Traceback" not in done.stderr
+    assert not store_file.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("missing.ipynb", None, "does not exist"),
+        ("broken.ipynb", "{ this is not json", "broken.ipynb"),
+    ],
+)
+def test_a_missing_or_malformed_notebook_exits_2(
+    tmp_path: Path, store_file: Path, name: str, content: str | None, message: str
+) -> None:
+    if content is not None:
+        (tmp_path / name).write_text(content)
+    done = nbtrack("run", name, cwd=tmp_path)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
