@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from nbtrack.errors import NbtrackError, RunError, StoreError
 from nbtrack.model import Artifact, DataRef, Param, Run, RunStatus, RunSummary, Source
+from nbtrack.tracking.flusher import DEFAULT_INTERVAL, DEFAULT_MAX_PENDING
 from nbtrack.tracking.run import (
     DEFAULT_END_TIMEOUT,
     ActiveRun,
@@ -76,6 +77,10 @@ class Tracker:
     def __init__(self) -> None:
         self.run: ActiveRun | None = None
         self.source_provider: Callable[[], Source | None] | None = None
+        #: seconds between background flushes of a run started from now on
+        self.flush_interval = DEFAULT_INTERVAL
+        #: points held in memory during a store outage before they are spilled
+        self.max_pending = DEFAULT_MAX_PENDING
         self._store: Store | None = None
         self._lock = threading.RLock()
         self._atexit = False
@@ -137,6 +142,8 @@ class Tracker:
                 settings=settings,
                 started_at=started,
                 on_end=self._run_ended,
+                interval=self.flush_interval,
+                max_pending=self.max_pending,
             )
             self.run = run
             if not self._atexit:

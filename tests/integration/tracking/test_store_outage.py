@@ -20,6 +20,7 @@ import nbtrack
 from nbtrack.model import RunStatus
 from nbtrack.store import open_store
 from nbtrack.tracking import StoreOutageWarning, replay_spill
+from nbtrack.tracking.api import get_tracker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -168,3 +169,31 @@ def test_a_run_ending_during_an_outage_spills_to_a_file_that_replays(
     assert _steps(pg_url, run.id, project_root) == list(range(500))
     assert not spill.exists()
     assert spill.with_name(spill.name + ".replayed").is_file()
+
+
+def test_a_long_outage_spills_the_buffer_instead_of_growing_it(
+    relay: tuple[Relay, str], pg_url: str, project_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proxy, url = relay
+    monkeypatch.setenv("NBTRACK_STORE", url)
+    monkeypatch.setattr(get_tracker(), "max_pending", 1000)
+    run = nbtrack.start_run(name="long outage")
+    assert run.flush()
+    proxy.cut()
+
+    def log_past_the_limit() -> bool:
+        for step in range(3000):
+            nbtrack.log_metric("m", float(step), step=step)
+        return run.flush(timeout=5)
+
+    with pytest.warns(StoreOutageWarning) as caught:
+        assert not log_past_the_limit()
+    assert any("more than 1000 points were waiting" in str(w.message) for w in caught)
+    spilled = list(run._flusher.spilled)
+    assert len(spilled) == 1
+    proxy.restore()
+    nbtrack.end_run()
+    with open_store(pg_url) as store:
+        assert replay_spill(spilled[0], store=store) == 3000
+        assert store.get_run(run.id).status is RunStatus.FINISHED
+    assert _steps(pg_url, run.id, project_root) == list(range(3000))
