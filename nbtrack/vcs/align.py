@@ -31,7 +31,13 @@ _SEQUENCE_MATCHER_LIMIT = 40_000
 _PAIR_WINDOW = 16
 #: two cells whose sources are at least this similar are "the same cell, modified"
 _SIMILAR = 0.5
-#: sources shorter than this (both together) are also compared character by character
+#: similarity computations allowed per notebook pair (about 0.3 s at worst)
+_SIMILARITY_BUDGET = 3_000
+#: in big gaps, a candidate this similar is taken without looking further
+_CLEARLY_SAME = 0.75
+#: gaps up to this many (old x new) cell pairs get the exact pairing DP
+_FULL_GAP = 400
+#: sources shorter than this (both together) are compared character by character
 _CHAR_COMPARE_LIMIT = 2_000
 
 
@@ -76,22 +82,19 @@ def align_cells(old: Sequence[CellKey], new: Sequence[CellKey]) -> Alignment:
 
 
 def similarity(a: str, b: str) -> float:
-    """Similarity of two sources in [0, 1]: by lines, and by characters for short cells."""
+    """Similarity of two sources in [0, 1]: by characters for short cells, else by lines."""
     if a == b:
         return 1.0
     if not a or not b:
         return 0.0
-    score = 0.0
-    lines_a, lines_b = a.splitlines(), b.splitlines()
-    matcher = SequenceMatcher(None, lines_a, lines_b, autojunk=False)
-    if matcher.real_quick_ratio() >= _SIMILAR and matcher.quick_ratio() >= _SIMILAR:
-        score = matcher.ratio()
-    if score < _SIMILAR and len(a) + len(b) <= _CHAR_COMPARE_LIMIT:
+    if len(a) + len(b) <= _CHAR_COMPARE_LIMIT:
         # short cells: "x = 1" and "x = 2" share no line but are the same cell edited
-        chars = SequenceMatcher(None, a, b, autojunk=False)
-        if chars.real_quick_ratio() >= _SIMILAR and chars.quick_ratio() >= _SIMILAR:
-            score = max(score, chars.ratio())
-    return score
+        matcher = SequenceMatcher(None, a, b, autojunk=False)
+    else:
+        matcher = SequenceMatcher(None, a.splitlines(), b.splitlines(), autojunk=False)
+    if matcher.real_quick_ratio() < _SIMILAR or matcher.quick_ratio() < _SIMILAR:
+        return 0.0
+    return matcher.ratio()
 
 
 def _ids_usable(cells: Sequence[CellKey]) -> bool:
@@ -188,26 +191,85 @@ def _pair_gaps(
     taken_old = matched_old | {i for i, _ in exact}
     taken_new = matched_new | {j for _, j in exact}
     result: list[tuple[int, int]] = [*matches, *exact]
+    budget = _Budget(_SIMILARITY_BUDGET)
     i0 = j0 = 0
     for i1, j1 in [*matches, (len(old), len(new))]:
+        gap_old = [i for i in range(i0, i1) if i not in taken_old]
         gap_new = [j for j in range(j0, j1) if j not in taken_new]
-        start = 0
-        for i in range(i0, i1):
-            if i in taken_old:
-                continue
-            best, best_score = -1, 0.0
-            for pos in range(start, min(start + _PAIR_WINDOW, len(gap_new))):
-                j = gap_new[pos]
-                if new[j].cell_type != old[i].cell_type:
-                    continue
-                score = similarity(old[i].source, new[j].source)
-                if score >= _SIMILAR and score > best_score:
-                    best, best_score = pos, score
-            if best != -1:
-                result.append((i, gap_new[best]))
-                start = best + 1
+        if gap_old and gap_new:
+            if len(gap_old) * len(gap_new) <= _FULL_GAP:
+                result.extend(_best_pairs(old, new, gap_old, gap_new, budget))
+            else:
+                result.extend(_window_pairs(old, new, gap_old, gap_new, budget))
         i0, j0 = i1 + 1, j1 + 1
     return result
+
+
+class _Budget:
+    """Caps similarity computations per notebook pair: past it, leftovers stay unpaired
+    (shown as deleted + added), so time stays bounded whatever the notebooks are."""
+
+    def __init__(self, calls: int) -> None:
+        self.left = calls
+
+    def score(self, old: CellKey, new: CellKey) -> float:
+        if old.cell_type != new.cell_type or self.left <= 0:
+            return 0.0
+        self.left -= 1
+        score = similarity(old.source, new.source)
+        return score if score >= _SIMILAR else 0.0
+
+
+def _best_pairs(
+    old: Sequence[CellKey],
+    new: Sequence[CellKey],
+    gap_old: list[int],
+    gap_new: list[int],
+    budget: _Budget,
+) -> list[tuple[int, int]]:
+    """In-order pairs maximising total similarity (a small alignment DP over one gap)."""
+    m, n = len(gap_old), len(gap_new)
+    scores = [[budget.score(old[i], new[j]) for j in gap_new] for i in gap_old]
+    best = [[0.0] * (n + 1) for _ in range(m + 1)]
+    for x in range(m - 1, -1, -1):
+        for y in range(n - 1, -1, -1):
+            take = scores[x][y] + best[x + 1][y + 1] if scores[x][y] else 0.0
+            best[x][y] = max(take, best[x + 1][y], best[x][y + 1])
+    pairs = []
+    x = y = 0
+    while x < m and y < n:
+        if scores[x][y] and best[x][y] == scores[x][y] + best[x + 1][y + 1]:
+            pairs.append((gap_old[x], gap_new[y]))
+            x, y = x + 1, y + 1
+        elif best[x][y] == best[x + 1][y]:
+            x += 1
+        else:
+            y += 1
+    return pairs
+
+
+def _window_pairs(
+    old: Sequence[CellKey],
+    new: Sequence[CellKey],
+    gap_old: list[int],
+    gap_new: list[int],
+    budget: _Budget,
+) -> list[tuple[int, int]]:
+    """Greedy in-order pairing for big gaps: each old cell looks at a few new ones."""
+    pairs = []
+    start = 0
+    for i in gap_old:
+        best, best_score = -1, 0.0
+        for pos in range(start, min(start + _PAIR_WINDOW, len(gap_new))):
+            score = budget.score(old[i], new[gap_new[pos]])
+            if score > best_score:
+                best, best_score = pos, score
+            if score >= _CLEARLY_SAME:
+                break  # edits mostly keep order: the next new cell is usually the one
+        if best != -1:
+            pairs.append((i, gap_new[best]))
+            start = best + 1
+    return pairs
 
 
 def _order(n_old: int, n_new: int, matches: list[tuple[int, int]]) -> tuple[Pair, ...]:

@@ -81,3 +81,10 @@ def test_every_cell_appears_exactly_once_on_each_side_for_a_large_shuffle() -> N
 def test_similarity_of_one_line_cells_uses_characters() -> None:
     assert similarity("x = 1", "x = 2") > 0.5
     assert similarity("x = 1", "print('hello world')") < 0.5
+
+
+def test_without_ids_every_cell_edited_still_pairs_each_cell_with_its_edit() -> None:
+    old = keys(*(f"values_{i} = [x * {i} for x in range(10)]\nprint({i})" for i in range(800)))
+    new = keys(*(f"values_{i} = [x * {i} for x in range(12)]\nprint({i})" for i in range(800)))
+    pairs = align_cells(old, new).pairs
+    assert pairs == tuple(Pair(i, i) for i in range(800))
