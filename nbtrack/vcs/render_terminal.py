@@ -41,7 +41,7 @@ def print_terminal(result: DiffResult, *, color: bool, file: TextIO | None = Non
     from rich.console import Console
     from rich.text import Text
 
-    console = Console(file=out, highlight=False, soft_wrap=True)
+    console = Console(file=out, highlight=False, soft_wrap=True, force_terminal=True)
     for style, text in terminal_lines(result):
         console.print(Text(text, style=style))
 

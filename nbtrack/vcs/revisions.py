@@ -24,12 +24,21 @@ __all__ = ["WORKTREE", "diff_arguments", "diff_files"]
 WORKTREE = "working tree"
 
 
-def diff_files(old: Path, new: Path, options: DiffOptions | None = None) -> DiffResult:
-    """Diff two notebook files (no git involved)."""
+def diff_files(
+    old: Path,
+    new: Path,
+    options: DiffOptions | None = None,
+    *,
+    labels: tuple[str, str] | None = None,
+) -> DiffResult:
+    """Diff two notebook files (no git involved); ``labels`` name them in the output."""
     opts = options or DiffOptions()
+    old_label, new_label = labels or (str(old), str(new))
     a, b = read_notebook_file(old), read_notebook_file(new)
-    nb = diff_notebooks(a, b, path=str(new), old_label=str(old), new_label=str(new), options=opts)
-    return DiffResult(str(old), str(new), (nb,), opts)
+    nb = diff_notebooks(
+        a, b, path=new_label, old_label=old_label, new_label=new_label, options=opts
+    )
+    return DiffResult(old_label, new_label, (nb,), opts)
 
 
 def diff_arguments(
@@ -53,7 +62,7 @@ def diff_arguments(
             "(put paths after '--')"
         )
     if len(args) == 2 and not paths and any((here / arg).is_file() for arg in args):
-        return diff_files(here / args[0], here / args[1], opts)
+        return diff_files(here / args[0], here / args[1], opts, labels=(args[0], args[1]))
     root = _git.repo_root(here)
     single_file = len(args) == 1 and not paths and (here / args[0]).is_file()
     if single_file and (root is None or not _is_revision(root, args[0])):
@@ -73,8 +82,8 @@ def diff_arguments(
     specs = [_repo_relative(root, here, p) for p in paths]
     for spec, raw in zip(specs, paths, strict=True):
         if not _exists_somewhere(root, spec, old, new):
-            where = f"{old_label}" + (f" or {new_label}" if new else " or the working tree")
-            raise VcsError(f"path '{raw}' is in neither {where}")
+            other = new_label if new else "the working tree"
+            raise VcsError(f"path '{raw}' is in neither {old_label} nor {other}")
     pathspecs = [f":(literal){spec}" if spec else "." for spec in specs] or ["*.ipynb"]
     notebooks: list[NotebookDiff] = []
     for _status, old_path, new_path in _git.list_changes(root, old, new, pathspecs):

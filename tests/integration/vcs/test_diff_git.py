@@ -122,7 +122,7 @@ def test_path_outside_the_repository_exits_2(history: Path, tmp_path: Path) -> N
 def test_path_in_no_revision_exits_2(history: Path) -> None:
     code_, _, err = nbtrack("diff", "main", "feature", "--", "ghost.ipynb")
     assert code_ == 2
-    assert "path 'ghost.ipynb' is in neither main or feature" in err
+    assert "path 'ghost.ipynb' is in neither main nor feature" in err
 
 
 def test_lfs_pointer_in_a_revision_exits_2_naming_file_and_revision(

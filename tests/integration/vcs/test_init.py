@@ -137,3 +137,20 @@ def test_git_diff_of_a_notebook_goes_through_nbdime_after_init(repo: Path, git: 
     ).stdout
     assert "nbdiff" in out
     assert "## modified /cells/0/source:" in out
+
+
+def test_unreadable_pre_commit_config_exits_2_naming_it(repo: Path) -> None:
+    (repo / ".pre-commit-config.yaml").write_text("repos: [\n  - broken: {\n")
+    code_, _, err = nbtrack("init")
+    assert code_ == 2
+    assert ".pre-commit-config.yaml is not valid YAML" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_lint_hook_is_offered_once_nbtrack_lint_exists(repo: Path) -> None:
+    nbtrack("init")
+    import importlib.util
+
+    text = (repo / ".pre-commit-config.yaml").read_text()
+    has_lint = importlib.util.find_spec("nbtrack.cli.smoke") is not None
+    assert ("id: nbtrack-lint" in text) == has_lint

@@ -62,3 +62,18 @@ def test_plain_terminal_text_has_no_escape_codes() -> None:
     text = render_plain(result_of(old, new))
     assert "\x1b[" not in text
     assert "    -x = 1\n    +x = 2\n" in text
+
+
+def test_terminal_colour_path_renders_through_rich() -> None:
+    import io
+
+    from nbtrack.vcs.render_terminal import print_terminal
+
+    old = notebook(code("x = 1"))
+    new = load(old).to_dict()
+    new["cells"][0]["source"] = "x = 2"
+    buffer = io.StringIO()
+    print_terminal(result_of(old, new), color=True, file=buffer)
+    text = buffer.getvalue()
+    assert "\x1b[" in text
+    assert "+x = 2" in text
