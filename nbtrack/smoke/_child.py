@@ -85,10 +85,14 @@ def main(argv: list[str]) -> int:
     from IPython.core.interactiveshell import InteractiveShell
     from traitlets.config import Config
 
+    class SmokeShell(InteractiveShell):
+        def enable_gui(self, gui: str | None = None) -> None:
+            """No event loop to start: like a headless kernel, %matplotlib inline/Agg need none."""
+
     config = Config()
     config.HistoryManager.enabled = False
     config.InteractiveShell.colors = "nocolor"
-    shell = InteractiveShell.instance(config=config)
+    shell = SmokeShell.instance(config=config)
 
     labels: dict[int, str] = {}
 

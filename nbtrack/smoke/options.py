@@ -76,8 +76,8 @@ class SmokeConfig:
     def relative(self, notebook: Path) -> str:
         try:
             return notebook.resolve().relative_to(self.root).as_posix()
-        except ValueError:
-            return notebook.resolve().as_posix()
+        except ValueError:  # outside the project: the name is all that is safe to reuse
+            return notebook.name
 
     def excluded(self, notebook: Path) -> bool:
         rel = self.relative(notebook)

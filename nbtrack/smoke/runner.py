@@ -210,7 +210,7 @@ def _kernel_plan(plan: Plan, options: SmokeOptions, tmp: Path) -> dict[str, Any]
     notebook = write_notebook(plan.run_nb.with_cells(cells), tmp / "input.ipynb")
     output = None
     if options.output_dir is not None:
-        output = options.output_dir / Path(plan.relative).with_suffix(".ipynb")
+        output = options.output_dir.resolve() / Path(plan.relative).with_suffix(".ipynb")
     spec = plan.nb.metadata.get("kernelspec")
     kernel_name = spec.get("name") if isinstance(spec, dict) else None
     return {

@@ -1,0 +1,144 @@
+"""--isolate in a real git repository, and tracking with the nbtrack magics inside a smoke run."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.unit.smoke.helpers import write
+
+from .conftest import Invoke
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture
+def repo(project: Path) -> Path:
+    _git(project, "init", "-q")
+    write(
+        project / "notebooks" / "train.ipynb",
+        [
+            ("import pandas_free_reader as _unused", None, ["skip-execution"]),
+            ("text = open('../data/train.csv').read()\nassert text.startswith('a,b')", 1),
+        ],
+    )
+    (project / "data").mkdir()
+    (project / "data" / "train.csv").write_text("a,b\n1,2\n")  # made by hand, never added
+    _git(project, "add", "pyproject.toml", "notebooks/train.ipynb")
+    _git(project, "commit", "-q", "-m", "init")
+    return project
+
+
+@pytest.mark.git
+def test_an_untracked_data_file_passes_in_place_but_fails_isolated_with_a_hint(
+    repo: Path, nbtrack_cli: Invoke
+) -> None:
+    assert nbtrack_cli("smoke", "notebooks/train.ipynb").exit_code == 0
+
+    out = nbtrack_cli("smoke", "--isolate", "notebooks/train.ipynb")
+
+    assert out.exit_code == 1
+    text = " ".join(out.stdout.split())
+    assert "cell 2 (In [1]), line 1: FileNotFoundError" in text
+    assert (
+        "hint: ../data/train.csv exists in your checkout but git does not track it, so a clean "
+        "copy lacks it" in text
+    )
+
+
+@pytest.mark.git
+def test_include_in_config_brings_the_file_into_the_isolated_copy(
+    repo: Path, nbtrack_cli: Invoke
+) -> None:
+    (repo / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\n\n[tool.nbtrack.smoke]\ninclude = ["data/*.csv"]\n'
+    )
+
+    out = nbtrack_cli("smoke", "--isolate", "notebooks/train.ipynb")
+
+    assert out.exit_code == 0, out.text
+
+
+@pytest.mark.git
+def test_an_untracked_helper_module_is_named_when_isolated(repo: Path, nbtrack_cli: Invoke) -> None:
+    write(repo / "notebooks" / "uses_helper.ipynb", [("import helpers\nhelpers.go()", 1)])
+    (repo / "notebooks" / "helpers.py").write_text("def go():\n    return 1\n")
+
+    out = nbtrack_cli("smoke", "--isolate", "notebooks/uses_helper.ipynb")
+
+    assert out.exit_code == 1
+    text = " ".join(out.stdout.split())
+    assert "helpers.py sits next to the notebook but git does not track it" in text
+
+
+def test_isolate_outside_a_git_repository_is_a_usage_error(
+    project: Path, nbtrack_cli: Invoke
+) -> None:
+    write(project / "a.ipynb", ["x = 1"])
+
+    out = nbtrack_cli("smoke", "--isolate", "a.ipynb")
+
+    assert out.exit_code == 1
+    assert "--isolate needs a git repository, and a.ipynb is not in one." in out.stdout
+
+
+def _runs(store_file: Path) -> list[object]:
+    from nbtrack.store import open_store
+
+    if not store_file.exists():
+        return []
+    with open_store(f"sqlite:///{store_file}", create=False) as store:
+        return list(store.list_runs())
+
+
+TRACKED = [
+    ("%load_ext nbtrack", 1),
+    ("%%track_params\nlr = 0.1\nepochs = 3", 2),
+    ("loss = 0.25\n%track_metric loss loss --step 1", 3),
+    ("%track_run --end", 4),
+]
+
+
+def test_a_notebook_using_the_nbtrack_magics_smoke_runs_into_a_throwaway_store(
+    project: Path, nbtrack_cli: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("nbtrack.magics")
+    store_file = project / "real-runs.db"
+    monkeypatch.setenv("NBTRACK_STORE", str(store_file))
+    write(project / "tracked.ipynb", TRACKED)
+
+    out = nbtrack_cli("smoke", "tracked.ipynb", "-p", "epochs=1")
+
+    assert out.exit_code == 0, out.text
+    assert _runs(store_file) == []
+
+
+def test_with_track_the_smoke_run_is_recorded_in_the_real_store(
+    project: Path, nbtrack_cli: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("nbtrack.magics")
+    store_file = project / "real-runs.db"
+    monkeypatch.setenv("NBTRACK_STORE", str(store_file))
+    write(project / "tracked.ipynb", TRACKED)
+
+    out = nbtrack_cli("smoke", "tracked.ipynb", "--track", "-p", "epochs=1")
+
+    assert out.exit_code == 0, out.text
+    (run,) = _runs(store_file)
+    from nbtrack.store import open_store
+
+    with open_store(f"sqlite:///{store_file}", create=False) as store:
+        full = store.get_run(run.id)  # type: ignore[attr-defined]
+    params = {p.key: p.value for p in full.params}
+    assert params["epochs"] == 1
+    assert params["lr"] == 0.1
+    assert [m.key for m in full.metrics] == ["loss"]

@@ -1,0 +1,78 @@
+"""--engine kernel: the notebook's own kernelspec through nbclient, executed notebooks kept."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.unit.smoke.helpers import write
+
+from .conftest import Invoke
+
+pytestmark = [pytest.mark.kernel, pytest.mark.slow]
+
+
+def test_kernel_engine_runs_injects_and_writes_the_executed_notebook(
+    project: Path, nbtrack_cli: Invoke
+) -> None:
+    write(
+        project / "nbs" / "k.ipynb",
+        [
+            ("n = 10", 1, ["parameters"]),
+            ("print('n is', n)", 2),
+            ("1 / 0", 3, ["raises-exception"]),
+            ("raise RuntimeError('skipped')", 4, ["nbtrack:skip"]),
+        ],
+        language="python",
+    )
+    nb = json.loads((project / "nbs" / "k.ipynb").read_text())
+    nb["metadata"]["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Py"}
+    (project / "nbs" / "k.ipynb").write_text(json.dumps(nb))
+
+    out = nbtrack_cli("smoke", "--engine", "kernel", "--output-dir", "executed", "nbs", "-p", "n=3")
+
+    assert out.exit_code == 0, out.text
+    executed = json.loads((project / "executed" / "nbs" / "k.ipynb").read_text())
+    printed = "".join(executed["cells"][2]["outputs"][0]["text"])
+    assert printed == "n is 3\n"
+    assert executed["cells"][1]["metadata"]["tags"] == ["injected-parameters"]
+    assert executed["cells"][4]["metadata"]["tags"] == ["nbtrack:skip"]
+
+
+def test_kernel_engine_failure_names_cell_line_and_hint(project: Path, nbtrack_cli: Invoke) -> None:
+    write(project / "k.ipynb", [("a = 1", 1), ("b = a\nc = gone_name", 5)])
+
+    out = nbtrack_cli("smoke", "--engine", "kernel", "k.ipynb")
+
+    assert out.exit_code == 1
+    text = " ".join(out.stdout.split())
+    assert (
+        "FAILED k.ipynb cell 2 (In [5]), line 2: NameError: name 'gone_name' is not defined" in text
+    )
+    assert "no cell of this notebook defines 'gone_name' any more" in text
+
+
+def test_kernel_engine_skips_a_kernel_that_is_not_installed(
+    project: Path, nbtrack_cli: Invoke
+) -> None:
+    write(project / "r.ipynb", ["x <- 1"], language="nbtrack-no-such-kernel")
+
+    out = nbtrack_cli("smoke", "--engine", "kernel", "r.ipynb")
+
+    assert out.exit_code == 0, out.text
+    assert (
+        "SKIPPED r.ipynb  its kernel 'nbtrack-no-such-kernel' is not installed here" in out.stdout
+    )
+
+
+def test_output_dir_needs_the_kernel_engine(project: Path, nbtrack_cli: Invoke) -> None:
+    write(project / "a.ipynb", ["x = 1"])
+
+    out = nbtrack_cli("smoke", "--output-dir", "x", "a.ipynb")
+
+    assert out.exit_code == 2
+    assert out.stderr.strip() == (
+        "Error: --output-dir writes executed notebooks, so it needs --engine kernel."
+    )

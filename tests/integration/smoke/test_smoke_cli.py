@@ -1,0 +1,380 @@
+"""`nbtrack smoke` end to end: real notebooks, real child processes, real exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import junitparser
+import pytest
+
+from nbtrack.smoke.options import SmokeOptions, project_smoke_config
+from nbtrack.smoke.runner import run_notebook
+from tests.unit.smoke.helpers import write
+
+from .conftest import Invoke
+
+
+def test_a_clean_notebook_passes_with_exit_code_0(project: Path, nbtrack_cli: Invoke) -> None:
+    write(project / "ok.ipynb", ["# MD # Title", ("x = 1", 1), ("assert x + 1 == 2", 2)])
+
+    out = nbtrack_cli("smoke", "ok.ipynb")
+
+    assert out.exit_code == 0, out.text
+    assert out.stdout.startswith("PASSED ok.ipynb")
+    assert "1 passed in" in out.stdout
+
+
+def test_when_cell_4_raises_the_report_names_cell_4_its_line_and_source(
+    project: Path, nbtrack_cli: Invoke
+) -> None:
+    write(
+        project / "train.ipynb",
+        [
+            "# MD # Training",
+            ("rows = [1, 2, 3]", 1),
+            ("total = sum(rows)", 2),
+            ("features = ['a']\n# divide by the number of rows\nmean = total / 0\nprint(mean)", 3),
+        ],
+    )
+
+    out = nbtrack_cli("smoke", "train.ipynb")
+
+    assert out.exit_code == 1
+    lines = out.stdout.splitlines()
+    assert lines[0] == (
+        "FAILED train.ipynb  cell 4 (In [3]), line 3: ZeroDivisionError: division by zero"
+    )
+    assert lines[1:4] == [
+        "   1 | features = ['a']",
+        "   2 | # divide by the number of rows",
+        ">  3 | mean = total / 0",
+    ]
+    assert "1 failed" in out.stdout
+
+
+def test_the_failure_is_a_structured_value(project: Path) -> None:
+    path = write(
+        project / "nb.ipynb", [("a = 1", 1), ("def f():\n    return 1 / 0", 2), ("b = a\nf()", 3)]
+    )
+
+    result = run_notebook(path, SmokeOptions(), project_smoke_config(project))
+
+    assert result.status == "failed"
+    failure = result.failure
+    assert failure is not None
+    assert (failure.cell, failure.execution_count, failure.line) == (2, 3, 2)
+    assert (failure.ename, failure.evalue) == ("ZeroDivisionError", "division by zero")
+    assert any('File "<cell 3>", line 2' in line for line in failure.traceback)
+    assert any('File "<cell 2>", line 2, in f' in line for line in failure.traceback)
+
+
+def test_counts_out_of_order_are_reported_and_lint_fails(
+    project: Path, nbtrack_cli: Invoke
+) -> None:
+    write(project / "nb.ipynb", [("a = 1", 1), ("b = a + 1", 7), ("c = b", 4)])
+
+    smoke = nbtrack_cli("smoke", "nb.ipynb")
+    lint = nbtrack_cli("lint", "nb.ipynb")
+
+    assert smoke.exit_code == 0  # it runs fine top to bottom; the warning is still shown
+    expected = "cell 3 (In [4]) ran before cell 2 (In [7])"
+    assert expected in smoke.stdout
+    assert lint.exit_code == 1
+    assert expected in lint.stdout
+    assert nbtrack_cli("smoke", "--strict", "nb.ipynb").exit_code == 1
+
+
+def test_a_name_from_a_deleted_cell_gets_a_hint_with_the_saved_in_number(
+    project: Path, nbtrack_cli: Invoke
+) -> None:
+    write(
+        project / "train.ipynb",
+        [
+            ("import math", 1),
+            ("X_train = [1.0, 2.0]\nmodel = scaler.fit(X_train)", 9),
+            (
+                "X_test = [3.0]\n# scale like the training data\nX_test = scaler.transform(X_test)",
+                12,
+            ),
+        ],
+    )
+
+    out = nbtrack_cli("smoke", "train.ipynb")
+
+    assert out.exit_code == 1
+    text = " ".join(out.stdout.split())
+    assert "cell 2 (In [9]), line 2: NameError: name 'scaler' is not defined" in text
+    assert (
+        "hint: no cell of this notebook defines 'scaler' any more; it lived in the kernel from a "
+        "cell that was deleted or changed (the saved outputs show it was used at In [9]). "
+        "Define it in a cell before cell 2." in text
+    )
+
+
+def test_a_name_defined_only_further_down_says_the_notebook_ran_out_of_order(
+    project: Path, nbtrack_cli: Invoke
+) -> None:
+    write(project / "nb.ipynb", [("y = helper(2)", 2), ("def helper(v):\n    return v", 1)])
+
+    out = nbtrack_cli("smoke", "nb.ipynb")
+
+    assert out.exit_code == 1
+    assert "'helper' is defined only further down, in cell 2 (In [1])" in " ".join(
+        out.stdout.split()
+    )
+
+
+def test_magics_and_shell_escapes_behave_as_in_a_notebook(
+    project: Path, nbtrack_cli: Invoke
+) -> None:
+    write(
+        project / "magic.ipynb",
+        [
+            "%matplotlib inline\nimport matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()",
+            "%time y = 2 + 2\nassert y == 4",
+            "files = !ls\nassert 'magic.ipynb' in files, files",
+            "!echo from-the-shell > shell.txt\n"
+            "assert open('shell.txt').read().strip() == 'from-the-shell'",
+            "%env SMOKE_VAR=1\nimport os\nassert os.environ['SMOKE_VAR'] == '1'",
+            "len?",
+            "for i in range(2):\n    %time z = i",
+            "%%time\nw = 5",
+            "assert w == 5",
+            "%%bash\necho bash-cell",
+        ],
+    )
+
+    out = nbtrack_cli("smoke", "magic.ipynb")
+
+    assert out.exit_code == 0, out.text
+
+
+def test_capture_cell_magic_captures_and_swallows_output(project: Path) -> None:
+    path = write(
+        project / "cap.ipynb",
+        [
+            "%%capture captured\nprint('quiet please')",
+            "assert captured.stdout == 'quiet please\\n', captured.stdout\nprint('visible')",
+        ],
+    )
+
+    result = run_notebook(path, SmokeOptions(), project_smoke_config(project))
+
+    assert result.status == "passed", result
+    assert "visible" in result.output
+    assert "quiet please" not in result.output
+
+
+def test_working_directory_backend_and_throwaway_store(project: Path, nbtrack_cli: Invoke) -> None:
+    folder = project / "notebooks"
+    write(
+        folder / "env.ipynb",
+        [
+            "import os\nfrom pathlib import Path\n"
+            f"assert Path.cwd() == Path({str(folder)!r}), os.getcwd()\n"
+            "assert os.environ['MPLBACKEND'] == 'Agg'\n"
+            f"assert os.environ['NBTRACK_STORE'] != {os.environ['NBTRACK_STORE']!r}\n"
+            "assert os.environ['NBTRACK_NOTEBOOK'].endswith('env.ipynb')\n"
+            "import helpers\nassert helpers.VALUE == 3"
+        ],
+    )
+    (folder / "helpers.py").write_text("VALUE = 3\n")
+
+    out = nbtrack_cli("smoke", "notebooks")
+
+    assert out.exit_code == 0, out.text
+
+
+def test_skip_tags_skip_cells_and_raises_exception_lets_a_cell_fail(
+    project: Path, nbtrack_cli: Invoke
+) -> None:
+    write(
+        project / "tags.ipynb",
+        [
+            ("raise RuntimeError('needs a GPU')", None, ["skip-execution"]),
+            ("raise RuntimeError('slow download')", None, ["nbtrack:skip"]),
+            ("1 / 0", None, ["raises-exception"]),
+            "print('after the expected error')\nreached = True",
+            "assert reached",
+        ],
+    )
+
+    out = nbtrack_cli("smoke", "tags.ipynb")
+
+    assert out.exit_code == 0, out.text
+
+
+def test_junit_xml_and_json_reports(project: Path, nbtrack_cli: Invoke) -> None:
+    write(project / "nbs" / "good.ipynb", ["x = 1"])
+    write(project / "nbs" / "bad.ipynb", ["x = 1", "raise ValueError('bad value')"])
+
+    out = nbtrack_cli("smoke", "nbs", "--junit-xml", "reports/smoke.xml", "--json", "smoke.json")
+
+    assert out.exit_code == 1
+    xml = junitparser.JUnitXml.fromfile("reports/smoke.xml")
+    suites = list(xml) if isinstance(xml, junitparser.JUnitXml) else [xml]
+    cases = {case.name: case for suite in suites for case in suite}
+    assert cases["nbs/good.ipynb"].is_passed
+    (failure,) = cases["nbs/bad.ipynb"].result
+    assert failure.type == "ValueError"
+    assert failure.message == "cell 2, line 1: ValueError: bad value"
+    data = json.loads(Path("smoke.json").read_text())
+    assert data["summary"]["failed"] == 1
+    assert data["summary"]["passed"] == 1
+    bad = next(r for r in data["results"] if r["notebook"] == "nbs/bad.ipynb")
+    assert bad["failure"]["cell_number"] == 2
+
+
+def test_json_to_stdout_keeps_the_console_on_stderr(project: Path, nbtrack_cli: Invoke) -> None:
+    write(project / "a.ipynb", ["x = 1"])
+
+    out = nbtrack_cli("smoke", "a.ipynb", "--json", "-")
+
+    assert json.loads(out.stdout)["summary"]["passed"] == 1
+    assert "PASSED a.ipynb" in out.stderr
+
+
+def test_github_actions_annotations(project: Path, nbtrack_cli: Invoke) -> None:
+    write(project / "a.ipynb", ["x = 1", "y = x\nboom()"])
+
+    out = nbtrack_cli("smoke", "a.ipynb", env={"GITHUB_ACTIONS": "true"})
+
+    (line,) = [line for line in out.stdout.splitlines() if line.startswith("::error")]
+    assert line.startswith("::error file=a.ipynb,line=")
+    assert "NameError: name 'boom' is not defined" in line
+
+
+def test_non_python_kernel_is_skipped_with_the_reason(project: Path, nbtrack_cli: Invoke) -> None:
+    write(project / "r.ipynb", ["x <- 1"], language="R")
+
+    out = nbtrack_cli("smoke", "r.ipynb")
+
+    assert out.exit_code == 0
+    assert "SKIPPED r.ipynb  its kernel language is r, not Python" in out.stdout
+    assert "1 skipped" in out.stdout
+
+
+def test_parallel_runs_really_overlap(project: Path, nbtrack_cli: Invoke) -> None:
+    # each notebook waits (bounded) for its partner to have started: passes only if they overlap
+    for me, other in (("a", "b"), ("b", "a"), ("c", "d"), ("d", "c")):
+        write(
+            project / "par" / f"{me}.ipynb",
+            [
+                f"import time, pathlib\npathlib.Path('{me}.started').touch()\n"
+                f"for _ in range(300):\n    if pathlib.Path('{other}.started').exists():\n"
+                f"        break\n    time.sleep(0.05)\n"
+                f"assert pathlib.Path('{other}.started').exists(), 'ran alone'"
+            ],
+        )
+
+    out = nbtrack_cli(
+        "smoke", "-j", "2", "par/a.ipynb", "par/b.ipynb", "par/c.ipynb", "par/d.ipynb"
+    )
+
+    assert out.exit_code == 0, out.text
+    assert "4 passed" in out.stdout
+
+
+def test_keep_script_writes_a_readable_script_with_cell_markers(
+    project: Path, nbtrack_cli: Invoke
+) -> None:
+    write(project / "nbs" / "k.ipynb", ["# MD # T", ("x = 1", 1), ("%time y = x", 2)])
+
+    out = nbtrack_cli("smoke", "nbs/k.ipynb", "--keep-script", "build")
+
+    assert out.exit_code == 0, out.text
+    script = (project / "build" / "nbs" / "k.py").read_text()
+    assert "# %% cell 2 In [1]\nx = 1\n" in script
+    assert "get_ipython().run_line_magic('time', 'y = x')" in script
+
+
+def test_module_not_installed_hint(project: Path, nbtrack_cli: Invoke) -> None:
+    write(project / "m.ipynb", ["import sklearn_missing_pkg_xyz"])
+
+    out = nbtrack_cli("smoke", "m.ipynb")
+
+    assert out.exit_code == 1
+    text = " ".join(out.stdout.split())
+    assert "the module 'sklearn_missing_pkg_xyz' is not installed in this environment" in text
+    assert "pip install sklearn_missing_pkg_xyz" in text
+
+
+def test_home_path_hint(project: Path, nbtrack_cli: Invoke) -> None:
+    write(project / "h.ipynb", ["data = open('/home/alice-nbtrack-test/data/train.csv').read()"])
+
+    out = nbtrack_cli("smoke", "h.ipynb")
+
+    assert out.exit_code == 1
+    assert "an absolute path into someone's home folder" in " ".join(out.stdout.split())
+
+
+def test_a_process_that_dies_is_a_failure_naming_the_cell(project: Path) -> None:
+    path = write(project / "die.ipynb", ["x = 1", "import os\nos._exit(3)"])
+
+    result = run_notebook(path, SmokeOptions(), project_smoke_config(project))
+
+    assert result.status == "failed"
+    assert result.failure is not None
+    assert result.failure.cell == 1
+    assert result.failure.evalue == "the Python process exited with code 3 while cell 2 was running"
+
+
+def test_sys_exit_zero_ends_the_notebook_as_passed(project: Path) -> None:
+    path = write(
+        project / "exit.ipynb", ["import sys\nsys.exit(0)", "raise RuntimeError('not reached')"]
+    )
+
+    result = run_notebook(path, SmokeOptions(), project_smoke_config(project))
+
+    assert result.status == "passed"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            '{"cells": [\n  {"cell_type": "code",,}\n]}',
+            "bad.ipynb is not valid JSON (line 2, column",
+        ),
+        ('{"nbformat": 3, "nbformat_minor": 0, "worksheets": []}', "bad.ipynb is in nbformat 3"),
+        (
+            "version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 10\n",
+            "bad.ipynb is a Git LFS pointer",
+        ),
+    ],
+)
+def test_unreadable_notebooks_exit_2_with_one_sentence(
+    project: Path, nbtrack_cli: Invoke, content: str, message: str
+) -> None:
+    (project / "bad.ipynb").write_text(content)
+
+    for command in ("smoke", "lint"):
+        out = nbtrack_cli(command, "bad.ipynb")
+        assert out.exit_code == 2
+        assert out.stderr.startswith(f"Error: {message}")
+        assert "Traceback" not in out.text
+        assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_a_folder_without_notebooks_exits_2(project: Path, nbtrack_cli: Invoke) -> None:
+    (project / "empty" / ".ipynb_checkpoints").mkdir(parents=True)
+    write(project / "empty" / ".ipynb_checkpoints" / "a-checkpoint.ipynb", ["x = 1"])
+
+    out = nbtrack_cli("smoke", "empty")
+
+    assert out.exit_code == 2
+    assert out.stderr.strip() == (
+        "Error: empty holds no notebooks (*.ipynb; checkpoints and hidden folders are skipped)."
+    )
+
+
+def test_checkpoints_are_skipped_when_given_a_directory(project: Path, nbtrack_cli: Invoke) -> None:
+    write(project / "nbs" / "a.ipynb", ["x = 1"])
+    write(project / "nbs" / ".ipynb_checkpoints" / "a-checkpoint.ipynb", ["raise SystemExit(5)"])
+
+    out = nbtrack_cli("smoke", "nbs")
+
+    assert out.exit_code == 0, out.text
+    assert "1 passed" in out.stdout

@@ -1,0 +1,81 @@
+"""--timeout and --cell-timeout kill the whole process tree and name the running cell."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from nbtrack.smoke.options import SmokeOptions, project_smoke_config
+from nbtrack.smoke.runner import run_notebook
+from tests.unit.smoke.helpers import write
+
+from .conftest import Invoke
+
+SLEEPY = [
+    ("import time", 1),
+    ("x = 1", 2),
+    (
+        "import subprocess, pathlib\n"
+        "child = subprocess.Popen(['sleep', '120'])\n"
+        "pathlib.Path('grandchild.pid').write_text(str(child.pid))\n"
+        "time.sleep(120)\n"
+        "print('never')",
+        3,
+    ),
+    ("print('not reached')", 4),
+]
+
+
+def _gone(pid: int) -> bool:
+    """True when *pid* no longer runs (a zombie waiting for its reaper counts as gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "State:\tZ" in status
+
+
+def test_a_cell_running_past_the_cell_timeout_is_killed_and_named(
+    project: Path, nbtrack_cli: Invoke
+) -> None:
+    write(project / "slow.ipynb", SLEEPY)
+
+    out = nbtrack_cli("smoke", "slow.ipynb", "--cell-timeout", "1.5")
+
+    assert out.exit_code == 1
+    first = out.stdout.splitlines()[0]
+    assert first.startswith("TIMEOUT slow.ipynb  cell 3 (In [3]), line 4: CellTimeout:")
+    assert "cell 3 (In [3]) was still running after 1.5 s" in first
+    assert ">  4 | time.sleep(120)" in out.stdout
+    assert _gone(int((project / "grandchild.pid").read_text()))
+
+
+def test_a_notebook_running_past_the_timeout_is_killed_and_the_running_cell_named(
+    project: Path,
+) -> None:
+    path = write(project / "slow.ipynb", SLEEPY)
+
+    result = run_notebook(path, SmokeOptions(timeout=1.5), project_smoke_config(project))
+
+    assert result.status == "timeout"
+    assert result.failure is not None
+    assert result.failure.ename == "NotebookTimeout"
+    assert result.failure.cell == 2
+    assert result.failure.line == 4
+    assert "ran longer than 1.5 s" in result.failure.evalue
+    assert "cell 3 (In [3]) was running" in result.failure.evalue
+    assert _gone(int((project / "grandchild.pid").read_text()))
+    assert os.path.exists(project / "grandchild.pid")
+
+
+def test_cell_timeout_from_config_applies_per_glob(project: Path, nbtrack_cli: Invoke) -> None:
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\n\n[[tool.nbtrack.smoke.notebook]]\n'
+        'glob = "slow*.ipynb"\ncell_timeout = 1\n'
+    )
+    write(project / "slow.ipynb", SLEEPY)
+
+    out = nbtrack_cli("smoke", "slow.ipynb")
+
+    assert out.exit_code == 1
+    assert "was still running after 1 s" in out.stdout
