@@ -49,6 +49,7 @@ def build(url: str, runs: int, root: Path) -> float:
             started = t0 + i * 60
             run_rows.append(
                 {
+                    "seq": i + 1,
                     "id": run_id,
                     "name": f"run-{i}",
                     "status": RunStatus.FINISHED.value,
@@ -84,7 +85,7 @@ def build(url: str, runs: int, root: Path) -> float:
             )
             connection.execute(schema.params.insert(), param_rows)
             for run_id, points in metric_batches:
-                store._sql.append(connection, run_id, points)
+                store._metrics.append(connection, run_id, points)
     store.close()
     return time.perf_counter() - t_start
 

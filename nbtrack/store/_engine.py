@@ -30,6 +30,7 @@ from nbtrack.store import schema
 
 __all__ = [
     "BUSY_TIMEOUT",
+    "PG_LOCK_KEY",
     "check_schema",
     "current_revision",
     "ensure_schema",
@@ -42,7 +43,8 @@ __all__ = [
 
 BUSY_TIMEOUT = 30.0  # seconds a SQLite writer waits for the lock
 _WRITE_OPTION = "nbtrack_write"
-_PG_LOCK_KEY = 0x6E62747261636B  # "nbtrack": advisory lock serialising schema changes
+#: PostgreSQL advisory lock ("nbtrack") serialising schema changes and new runs
+PG_LOCK_KEY = 0x6E62747261636B
 
 
 def mask_url(url: str) -> str:
@@ -241,7 +243,7 @@ def ensure_schema(engine: Engine, url: str, *, upgrade: bool) -> tuple[str | Non
     """
     with guard(url), write_engine(engine).begin() as connection:
         if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK_KEY})")
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_LOCK_KEY})")
         before, has_tables = current_revision(connection)
         if before == schema.HEAD:
             return before, before

@@ -16,7 +16,11 @@ Encodings shared by both dialects:
   int or float (for ``params.lr < 0.1``) and ``params.text`` its plain string
   form (the string itself, or the JSON text otherwise) for ``=`` and sorting;
 * ``metric_latest`` keeps last/min/max/count per (run, key), maintained by
-  ``log_metrics`` so listing and filtering never scan metric histories.
+  ``log_metrics`` so listing and filtering never scan metric histories;
+  ``metrics.seq`` numbers a key's points in logging order (0, 1, ...), taken
+  from ``metric_latest.count`` in the same transaction;
+* ``runs.seq`` is a small integer per run (max + 1 under the write lock) that
+  ``metrics`` uses instead of the 32-char id.
 """
 
 from __future__ import annotations
@@ -65,7 +69,10 @@ runs = sa.Table(
     sa.Column("git_dirty", sa.Boolean, nullable=True),
     sa.Column("username", sa.Text, nullable=True),
     sa.Column("hostname", sa.Text, nullable=True),
+    # a small integer per run, so the metrics table stores 8 bytes, not 32 hex chars
+    sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Index("ix_runs_started_at", "started_at"),
+    sa.UniqueConstraint("seq", name="uq_runs_seq"),
 )
 
 run_details = sa.Table(
@@ -97,14 +104,15 @@ params = sa.Table(
 metrics = sa.Table(
     "metrics",
     metadata,
-    # no foreign key here: checking it per row costs ~15% of the hot path; the
-    # metric_latest upsert in the same transaction is checked, once per key
-    sa.Column("run_id", sa.String(32), nullable=False),
-    sa.Column("key", sa.String(250), nullable=False),
+    # the hot path: one b-tree (WITHOUT ROWID on SQLite) keyed by run, key and the
+    # point's ordinal within (run, key); no foreign key, runs.seq is looked up once
+    sa.Column("run_seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("value", sa.Float, nullable=True),  # NULL = NaN
     sa.Column("step", sa.BigInteger, nullable=True),
     sa.Column("timestamp", sa.Float, nullable=False),
-    sa.Index("ix_metrics_run_key_step", "run_id", "key", "step"),
+    sqlite_with_rowid=False,
 )
 
 metric_latest = sa.Table(

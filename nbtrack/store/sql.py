@@ -45,13 +45,12 @@ from nbtrack.model import (
 )
 from nbtrack.store import _engine, schema, sql_read
 from nbtrack.store.base import MetricRow, Store
+from nbtrack.store.sql_metrics import MetricWriter
 
 if TYPE_CHECKING:
     from nbtrack.config import Settings
 
 __all__ = ["SqlStore"]
-
-_NO_STEP = -(2**63 - 1)  # orders a point without a step before every stepped one
 
 
 def _json(value: Any) -> str:
@@ -102,7 +101,7 @@ class SqlStore(Store):
         self.engine = _engine.make_engine(url)
         self._writer = _engine.write_engine(self.engine)
         self.dialect = self.engine.dialect.name
-        self._sql = _HotSql(self.engine)
+        self._metrics = MetricWriter(self.engine)
         if not self.missing:
             try:
                 self._open(create, check)
@@ -182,9 +181,14 @@ class SqlStore(Store):
         git = git or GitState()
         environment = environment or Environment()
         source = source or Source()
+        runs = schema.runs
         with self._write() as connection:
+            if self.dialect == "postgresql":  # max(seq) + 1 must not race
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_engine.PG_LOCK_KEY})")
+            next_seq = sa.select(sa.func.coalesce(sa.func.max(runs.c.seq), 0) + 1)
             connection.execute(
-                schema.runs.insert().values(
+                runs.insert().values(
+                    seq=next_seq.scalar_subquery(),
                     id=run_id,
                     name=name,
                     status=RunStatus.RUNNING.value,
@@ -229,13 +233,13 @@ class SqlStore(Store):
         if not rows:
             return
         with self._write(run_id) as connection:
-            self._sql.append(connection, run_id, rows)
+            self._metrics.append(connection, run_id, rows)
 
     def heartbeat(self, run_id: str, at: float, rows: Sequence[MetricRow] = ()) -> None:
         with self._write(run_id) as connection:
             if rows:
-                self._sql.append(connection, run_id, rows)
-            connection.exec_driver_sql(self._sql.beat, (at, run_id))
+                self._metrics.append(connection, run_id, rows)
+            connection.exec_driver_sql(self._metrics.beat, (at, run_id))
 
     def set_tags(self, run_id: str, tags: dict[str, str]) -> None:
         if not tags:
@@ -432,79 +436,6 @@ class SqlStore(Store):
 
     def close(self) -> None:
         self.engine.dispose()
-
-
-class _HotSql:
-    """The metric hot path: SQL text built once per dialect, rows via executemany."""
-
-    def __init__(self, engine: sa.Engine) -> None:
-        dialect = engine.dialect
-        quote = dialect.identifier_preparer.quote
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
-
-        def marks(n: int) -> str:
-            return ", ".join([mark] * n)
-
-        m, lt = quote("metrics"), quote("metric_latest")
-        self.insert = (
-            f"INSERT INTO {m} (run_id, {quote('key')}, {quote('value')}, step, "
-            f"{quote('timestamp')}) VALUES ({marks(5)})"
-        )
-        newer = (
-            f"(COALESCE(excluded.last_step, {_NO_STEP}) > COALESCE({lt}.last_step, {_NO_STEP}) "
-            f"OR (COALESCE(excluded.last_step, {_NO_STEP}) = COALESCE({lt}.last_step, {_NO_STEP}) "
-            f"AND excluded.last_timestamp >= {lt}.last_timestamp))"
-        )
-
-        def pick(col: str) -> str:
-            return f"{col} = CASE WHEN {newer} THEN excluded.{col} ELSE {lt}.{col} END"
-
-        def extreme(col: str, op: str) -> str:
-            return (
-                f"{col} = CASE WHEN {lt}.{col} IS NULL THEN excluded.{col} "
-                f"WHEN excluded.{col} IS NULL THEN {lt}.{col} "
-                f"WHEN excluded.{col} {op} {lt}.{col} THEN excluded.{col} ELSE {lt}.{col} END"
-            )
-
-        count = quote("count")
-        self.latest = (
-            f"INSERT INTO {lt} (run_id, {quote('key')}, last_value, last_step, last_timestamp, "
-            f"min_value, max_value, {count}) VALUES ({marks(8)}) "
-            f"ON CONFLICT (run_id, {quote('key')}) DO UPDATE SET "
-            f"{pick('last_value')}, {pick('last_step')}, {pick('last_timestamp')}, "
-            f"{extreme('min_value', '<')}, {extreme('max_value', '>')}, "
-            f"{count} = {lt}.{count} + excluded.{count}"
-        )
-        self.beat = f"UPDATE {quote('runs')} SET heartbeat_at = {mark} WHERE id = {mark}"
-
-    def append(self, connection: Connection, run_id: str, rows: Sequence[MetricRow]) -> None:
-        # one pass: the insert tuples (NaN -> NULL) and per-key last/min/max/count
-        out: list[tuple[str, str, float | None, int | None, float]] = []
-        add = out.append
-        latest: dict[str, list[Any]] = {}
-        value: float | None
-        for key, value, step, ts in rows:
-            if value != value:
-                value = None  # NaN
-            add((run_id, key, value, step, ts))
-            agg = latest.get(key)
-            order = _NO_STEP if step is None else step
-            if agg is None:
-                latest[key] = [value, step, ts, value, value, 1, order]
-                continue
-            agg[5] += 1
-            if order > agg[6] or (order == agg[6] and ts >= agg[2]):
-                agg[0], agg[1], agg[2], agg[6] = value, step, ts, order
-            if value is not None:
-                if agg[3] is None or value < agg[3]:
-                    agg[3] = value
-                if agg[4] is None or value > agg[4]:
-                    agg[4] = value
-        connection.exec_driver_sql(self.insert, out)
-        connection.exec_driver_sql(
-            self.latest,
-            [(run_id, key, *agg[:6]) for key, agg in latest.items()],
-        )
 
 
 def _make_parent(path: Path) -> None:

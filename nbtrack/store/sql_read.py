@@ -43,6 +43,7 @@ from nbtrack.model import (
     Source,
 )
 from nbtrack.store import query, schema
+from nbtrack.store.sql_metrics import NO_STEP
 
 __all__ = [
     "RunQuery",
@@ -56,7 +57,6 @@ __all__ = [
     "status_expr",
 ]
 
-_NO_STEP = -(2**63 - 1)
 _CHUNK = 500  # ids per IN (...) when fetching params/metrics/tags of a page
 _HEX = re.compile(r"^[0-9a-f]{1,32}$")
 runs = schema.runs
@@ -202,10 +202,11 @@ def get_run(connection: Connection, run_id: str, cutoff: float) -> Run:
 
 def metric_history(connection: Connection, run_id: str, key: str) -> list[Metric]:
     m = schema.metrics
+    run_seq = sa.select(runs.c.seq).where(runs.c.id == run_id).scalar_subquery()
     stmt = (
         sa.select(m.c.key, m.c.value, m.c.step, m.c.timestamp)
-        .where(m.c.run_id == run_id, m.c.key == key)
-        .order_by(sa.func.coalesce(m.c.step, _NO_STEP), m.c.timestamp)
+        .where(m.c.run_seq == run_seq, m.c.key == key)
+        .order_by(sa.func.coalesce(m.c.step, NO_STEP), m.c.timestamp, m.c.seq)
     )
     return [
         Metric(r.key, _nan(r.value), None if r.step is None else int(r.step), r.timestamp)

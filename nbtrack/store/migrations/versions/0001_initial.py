@@ -37,6 +37,8 @@ def upgrade() -> None:
         sa.Column("git_dirty", sa.Boolean, nullable=True),
         sa.Column("username", sa.Text, nullable=True),
         sa.Column("hostname", sa.Text, nullable=True),
+        sa.Column("seq", sa.BigInteger, nullable=False),
+        sa.UniqueConstraint("seq", name="uq_runs_seq"),
     )
     op.create_index("ix_runs_started_at", "runs", ["started_at"])
     op.create_table(
@@ -63,13 +65,14 @@ def upgrade() -> None:
     op.create_index("ix_params_key_num", "params", ["key", "num"])
     op.create_table(
         "metrics",
-        sa.Column("run_id", sa.String(32), nullable=False),
-        sa.Column("key", sa.String(250), nullable=False),
+        sa.Column("run_seq", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("key", sa.String(250), primary_key=True),
+        sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
         sa.Column("value", sa.Float, nullable=True),
         sa.Column("step", sa.BigInteger, nullable=True),
         sa.Column("timestamp", sa.Float, nullable=False),
+        sqlite_with_rowid=False,
     )
-    op.create_index("ix_metrics_run_key_step", "metrics", ["run_id", "key", "step"])
     op.create_table(
         "metric_latest",
         sa.Column("run_id", sa.String(32), _run_fk(), primary_key=True),

@@ -1,0 +1,126 @@
+"""The metric hot path: appending batches of points as fast as the database takes them.
+
+For: ``SqlStore.log_metrics`` and ``heartbeat``. SQL text is built once per
+dialect and rows go straight to ``cursor.executemany`` as tuples; one Python
+pass over the batch converts NaN to NULL, numbers each key's points and folds
+last/min/max/count into ``metric_latest`` with one upsert per key.
+Not for: reading metrics back (``sql_read.py``).
+
+Points are keyed ``(runs.seq, key, ordinal)``: the run's small integer instead
+of its 32-char id, and the ordinal continuing from ``metric_latest.count``.
+That keeps SQLite's insert to one compact b-tree (a WITHOUT ROWID table).
+Two writers appending to the same run at once are serialised (SQLite's write
+lock; a per-run advisory lock on PostgreSQL), so ordinals never collide.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from nbtrack.errors import RunNotFoundError
+from nbtrack.store.base import MetricRow
+
+__all__ = ["NO_STEP", "MetricWriter"]
+
+#: orders a point logged without a step before every stepped point
+NO_STEP = -(2**63 - 1)
+_PG_RUN_LOCK_SPACE = 0x6E62  # first key of the per-run advisory lock
+
+
+class MetricWriter:
+    """Builds the hot-path SQL for one engine and appends batches with it."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        dialect = engine.dialect
+        self.postgres = dialect.name == "postgresql"
+        q = dialect.identifier_preparer.quote
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        self._seqs: dict[str, int] = {}  # run id -> runs.seq; runs are never renumbered
+        self._lock = threading.Lock()
+
+        def marks(n: int) -> str:
+            return ", ".join([mark] * n)
+
+        key, count, lt = q("key"), q("count"), q("metric_latest")
+        self.insert = (
+            f"INSERT INTO {q('metrics')} (run_seq, {key}, seq, {q('value')}, step, "
+            f"{q('timestamp')}) VALUES ({marks(6)})"
+        )
+        self.seq = f"SELECT seq FROM {q('runs')} WHERE id = {mark}"
+        self.counts = f"SELECT {key}, {count} FROM {lt} WHERE run_id = {mark}"
+        self.run_lock = f"SELECT pg_advisory_xact_lock({_PG_RUN_LOCK_SPACE}, {mark})"
+        newer = (
+            f"(COALESCE(excluded.last_step, {NO_STEP}) > COALESCE({lt}.last_step, {NO_STEP}) "
+            f"OR (COALESCE(excluded.last_step, {NO_STEP}) = COALESCE({lt}.last_step, {NO_STEP}) "
+            f"AND excluded.last_timestamp >= {lt}.last_timestamp))"
+        )
+
+        def pick(col: str) -> str:
+            return f"{col} = CASE WHEN {newer} THEN excluded.{col} ELSE {lt}.{col} END"
+
+        def extreme(col: str, op: str) -> str:
+            return (
+                f"{col} = CASE WHEN {lt}.{col} IS NULL THEN excluded.{col} "
+                f"WHEN excluded.{col} IS NULL THEN {lt}.{col} "
+                f"WHEN excluded.{col} {op} {lt}.{col} THEN excluded.{col} ELSE {lt}.{col} END"
+            )
+
+        self.latest = (
+            f"INSERT INTO {lt} (run_id, {key}, last_value, last_step, last_timestamp, "
+            f"min_value, max_value, {count}) VALUES ({marks(8)}) "
+            f"ON CONFLICT (run_id, {key}) DO UPDATE SET "
+            f"{pick('last_value')}, {pick('last_step')}, {pick('last_timestamp')}, "
+            f"{extreme('min_value', '<')}, {extreme('max_value', '>')}, "
+            f"{count} = {lt}.{count} + excluded.{count}"
+        )
+        self.beat = f"UPDATE {q('runs')} SET heartbeat_at = {mark} WHERE id = {mark}"
+
+    def run_seq(self, connection: Connection, run_id: str) -> int:
+        """The run's small integer; ``RunNotFoundError`` for an id not in the store."""
+        seq = self._seqs.get(run_id)
+        if seq is None:
+            row = connection.exec_driver_sql(self.seq, (run_id,)).first()
+            if row is None:
+                raise RunNotFoundError(f"No run with id {run_id!r} in the store.", run_id=run_id)
+            seq = int(row[0])
+            with self._lock:
+                self._seqs[run_id] = seq
+        return seq
+
+    def append(self, connection: Connection, run_id: str, rows: Sequence[MetricRow]) -> None:
+        """Insert *rows* for *run_id* and fold them into ``metric_latest``."""
+        run_seq = self.run_seq(connection, run_id)
+        if self.postgres:
+            connection.exec_driver_sql(self.run_lock, (run_seq,))
+        counts = {str(k): int(n) for k, n in connection.exec_driver_sql(self.counts, (run_id,))}
+        out: list[tuple[int, str, int, float | None, int | None, float]] = []
+        add = out.append
+        # key -> [last value, last step, last ts, min, max, count in batch, order, first ordinal]
+        latest: dict[str, list[Any]] = {}
+        value: float | None
+        for key, value, step, ts in rows:
+            if value != value:
+                value = None  # NaN
+            order = NO_STEP if step is None else step
+            agg = latest.get(key)
+            if agg is None:
+                agg = latest[key] = [value, step, ts, value, value, 0, order, counts.get(key, 0)]
+            else:
+                if order > agg[6] or (order == agg[6] and ts >= agg[2]):
+                    agg[0], agg[1], agg[2], agg[6] = value, step, ts, order
+                if value is not None:
+                    if agg[3] is None or value < agg[3]:
+                        agg[3] = value
+                    if agg[4] is None or value > agg[4]:
+                        agg[4] = value
+            add((run_seq, key, agg[7] + agg[5], value, step, ts))
+            agg[5] += 1
+        connection.exec_driver_sql(self.insert, out)
+        connection.exec_driver_sql(
+            self.latest, [(run_id, key, *agg[:6]) for key, agg in latest.items()]
+        )
