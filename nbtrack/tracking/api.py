@@ -28,7 +28,6 @@ import os
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -99,6 +98,8 @@ class Tracker:
         source: Source | None = None,
     ) -> ActiveRun:
         """Create a RUNNING run in the store, capture git and environment, return it."""
+        import uuid
+
         from nbtrack.tracking.capture import capture_environment, capture_git
 
         with self._lock:

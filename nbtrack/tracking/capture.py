@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import getpass
 import hashlib
-import importlib.metadata
 import os
 import platform
 import re
@@ -190,6 +189,8 @@ def installed_distributions() -> dict[str, str]:
                 slow.append(Path(entry or ".") / name)
             elif name.endswith(".egg-info"):
                 slow.append(Path(entry or ".") / name)
+    if slow:
+        import importlib.metadata  # ~13 ms to import; most environments never need it
     for path in slow:
         try:
             meta = importlib.metadata.PathDistribution(path).metadata

@@ -12,7 +12,6 @@ cells and config files (the magics and ``notebook/`` do that).
 from __future__ import annotations
 
 import enum
-import hashlib
 import json
 import math
 import os
@@ -135,6 +134,8 @@ def same_value(a: JSONValue, b: JSONValue) -> bool:
 
 
 def _digest(value: JSONValue) -> str:
+    import hashlib  # not at import time: `import nbtrack` stays light
+
     text = json.dumps(_canonical(value), sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 

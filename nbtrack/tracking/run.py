@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from nbtrack.errors import MetricError, RunError, UsageError
 from nbtrack.model import Artifact, DataRef, Param, ParamSource, RunEvent, RunStatus, Source
 from nbtrack.store.base import MetricRow, Store
-from nbtrack.tracking.capture import hash_data
 from nbtrack.tracking.flusher import DEFAULT_INTERVAL, DEFAULT_MAX_PENDING, Flusher
 from nbtrack.tracking.params import MAX_KEY_LENGTH, ParamLedger
 from nbtrack.tracking.spill import Op, spill_dir
@@ -266,6 +265,8 @@ class ActiveRun:
 
     def track_data(self, path: str | os.PathLike[str]) -> DataRef:
         """Record the version of a data file or directory (see ``capture.hash_data``)."""
+        from nbtrack.tracking.capture import hash_data  # subprocess & co. only when used
+
         self._check_running()
         found = hash_data(path, root=self.settings.root)
         ref = DataRef(

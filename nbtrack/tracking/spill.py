@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -115,6 +114,8 @@ def spill_dir(settings: Settings | None) -> Path:
                 return candidate
         except OSError:
             pass
+    import tempfile
+
     fallback = Path(tempfile.gettempdir()) / "nbtrack-spill"
     fallback.mkdir(parents=True, exist_ok=True)
     return fallback
