@@ -271,6 +271,8 @@ def _compare(cmp: query.Compare, cutoff: float) -> ColumnElement[bool]:
         p = schema.params
         if isinstance(cmp.value, float) and not text_ops:
             cond = op(p.c.num, cmp.value)
+            if cmp.op in ("=", "!="):  # a string param "5" still equals 5
+                cond = sa.or_(cond, sa.and_(p.c.num.is_(None), op(p.c.text, cmp.text)))
         else:
             cond = op(p.c.text, cmp.text)
         return sa.exists().where(p.c.run_id == runs.c.id, p.c.key == field.key, cond)

@@ -101,3 +101,32 @@ def test_sixteen_processes_write_one_postgresql_store_at_once(
 ) -> None:
     run_writers(16, pg_url, project_root)
     assert_every_row_present(pg_url, 16, project_root)
+
+
+def test_threads_sharing_one_store_write_and_read_at_once(store) -> None:  # type: ignore[no-untyped-def]
+    # the tracking flusher writes from its thread while the notebook reads and writes
+    import threading
+    import uuid
+
+    run_ids = [uuid.uuid4().hex for _ in range(4)]
+    for run_id in run_ids:
+        store.create_run(run_id=run_id, name="threaded", started_at=time.time())
+    errors: list[BaseException] = []
+
+    def work(run_id: str) -> None:
+        try:
+            for batch in range(20):
+                rows = [("loss", 1.0, batch * 100 + i, time.time()) for i in range(100)]
+                store.heartbeat(run_id, time.time(), rows)
+                store.list_runs(where="metrics.loss > 0")
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(run_id,)) for run_id in run_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert [store.get_run(r).metrics[0].count for r in run_ids] == [2000] * 4

@@ -53,13 +53,13 @@ def populated(store: Store) -> Store:
     )  # fmt: skip
     add_run(
         store, "ab" + "0" * 30, "sgd-big", started=T0 + 2,
-        params={"lr": 0.5, "optimizer": "sgd"},
+        params={"lr": 0.5, "optimizer": "sgd", "flag": True},
         metrics=[("val_acc", 0.95, 0), ("val_acc", 0.70, 1)],
         tags={"team": "nlp"}, status=RunStatus.FAILED, notebook="train.ipynb",
     )  # fmt: skip
     add_run(
         store, "b" * 32, "adam-nan", started=T0 + 3,
-        params={"lr": 0.001, "optimizer": "adam"},
+        params={"lr": 0.001, "optimizer": "adam", "batch": "32"},
         metrics=[("val_acc", math.nan, 0), ("loss", math.inf, 0)],
         notebook="eval.ipynb",
     )  # fmt: skip
@@ -98,6 +98,8 @@ def test_newest_first_with_last_values_and_limit(populated: Store) -> None:
         ("params.optimizer = adam", ["adam-nan", "adam-small"]),
         ("params.optimizer != adam", ["sgd-big"]),  # a run without the param does not match
         ("params.opt.beta = 0.9", ["adam-small"]),
+        ("params.batch = 32", ["adam-nan"]),  # the string "32" equals the number 32
+        ("params.flag = true", ["sgd-big"]),
         ("metrics.val_acc > 0.9", ["adam-small"]),  # last value 0.91; sgd-big's last is 0.70
         ("metrics.val_acc = nan", ["adam-nan"]),
         ("metrics.loss > 1000", ["adam-nan"]),  # +inf
