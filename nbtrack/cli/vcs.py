@@ -73,6 +73,9 @@ def sync(ctx: click.Context, paths: tuple[Path, ...], check: bool, prefer: str |
                 "edit that cell or pair with another format)"
             )
     out_of_step = report.out_of_step
+    if not report.pairs:
+        click.echo("no paired notebooks found (run 'nbtrack init' to configure pairing)")
+        return
     if check:
         for pair in out_of_step:
             names = ", ".join(p.name for p in pair.texts)

@@ -198,5 +198,10 @@ def _code(text: str) -> str:
 
 
 def _escape_inline(text: str) -> str:
-    """Plain text outside code: neutralise HTML, then markdown specials."""
-    return re.sub(r"([\\`*_{}\[\]#|])", r"\\\1", html.escape(text, quote=False))
+    """Plain text outside code: no HTML tags or entities, no markdown emphasis or links.
+
+    ``>`` is left alone (only a quote at the start of a line, never here), so
+    ``12 KB -> 14 KB`` reads the same raw and rendered.
+    """
+    text = text.replace("&", "&amp;").replace("<", "&lt;")
+    return re.sub(r"([\\`*_{}\[\]#|])", r"\\\1", text)

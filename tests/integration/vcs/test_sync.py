@@ -131,3 +131,11 @@ def test_a_cell_the_text_format_cannot_carry_is_warned_about(repo: Path) -> None
     assert code_ == 0
     assert "warning:" in err
     assert "cell 2 does not survive the trip through odd.py" in err
+
+
+def test_without_pairing_config_sync_says_there_is_nothing_paired(repo: Path) -> None:
+    write(repo / "lonely.ipynb", notebook(code("x = 1")))
+    code_, out, _ = nbtrack("sync", "--check")
+    assert code_ == 0
+    assert out.startswith("no paired notebooks found")
+    assert not (repo / "lonely.py").exists()

@@ -72,7 +72,7 @@ def test_moved_cell_says_from_where_to_where_without_a_body() -> None:
     new["cells"].insert(1, new["cells"].pop(3))
     moved_id = new["cells"][1]["id"]
     text = render(BASE, new)
-    assert text.endswith(f"**cell 4 -&gt; 2 (code) moved · id {moved_id}**\n")
+    assert text.endswith(f"**cell 4 -> 2 (code) moved · id {moved_id}**\n")
     assert "1 moved" in text
     assert text.count("```diff") == 0
 
@@ -85,8 +85,7 @@ def test_changed_image_output_line() -> None:
     _, old_raw = png_payload(12 * 1024, 1)
     text = render(old, new)
     assert (
-        f"- output 1: image/png changed, 12 KB -&gt; 14 KB ({sha7(old_raw)} -&gt; {sha7(raw)})\n"
-        in text
+        f"- output 1: image/png changed, 12 KB -> 14 KB ({sha7(old_raw)} -> {sha7(raw)})\n" in text
     )
     assert payload[:40] not in text  # summarised, never dumped
 
@@ -145,3 +144,14 @@ def test_single_enormous_cell_is_shortened_with_balanced_fences() -> None:
 
 def test_no_changes_says_so() -> None:
     assert "no notebook changes" in render(BASE, BASE)
+
+
+def test_html_in_cell_ids_and_summaries_cannot_inject_tags() -> None:
+    old = notebook(code("x = 1"))
+    new = load(old).to_dict()
+    for nb in (old, new):
+        nb["cells"][0]["id"] = "<img src=x onerror=alert(1)>"
+    new["cells"][0]["source"] = "x = 2"
+    text = render(old, new)
+    assert "<img" not in text
+    assert "&lt;img src=x onerror=alert(1)>" in text
