@@ -113,3 +113,12 @@ def test_a_run_started_in_a_repo_stores_its_git_state(repo: Path) -> None:
     assert (stored.branch, stored.dirty) == ("main", True)
     assert stored.diff is not None
     assert "+lr = 0.2" in stored.diff
+
+
+def test_without_git_installed_there_is_no_git_state(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "no-tools"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    assert capture_git(repo) is None
