@@ -19,6 +19,7 @@ import numbers
 import os
 import sys
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, cast
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
     from nbtrack.tracking.notebook_session import NotebookSession
 
-__all__ = ["TrackMagics", "load_ipython_extension", "unload_ipython_extension"]
+__all__ = ["TrackMagics", "forget_shell", "load_ipython_extension", "unload_ipython_extension"]
 
 #: set in the kernel's environment by ``nbtrack run``: track from the first cell on
 #: (the same name as ``nbtrack.tracking.notebook.RUN_ID_FILE_ENV``, which is not
@@ -69,9 +70,7 @@ def load_ipython_extension(ip: InteractiveShell) -> None:
 
 def unload_ipython_extension(ip: InteractiveShell) -> None:
     """``%unload_ext nbtrack``: stop listening to cell events (the run stays open)."""
-    magics = ip.magics_manager.registry.get("TrackMagics")
-    if isinstance(magics, TrackMagics):
-        magics.disconnect()
+    forget_shell(ip)
 
 
 @contextmanager
@@ -110,52 +109,51 @@ def _number(name: str, value: object) -> float:
     return float(value)
 
 
-@magics_class
-class TrackMagics(Magics):
-    """The ``%track_*`` magics of one shell and the cell hooks they need."""
+class _ShellState:
+    """The cell hooks and the tracking session of one shell.
+
+    Kept per shell, not per ``TrackMagics``, so loading the extension twice
+    (``nbtrack run`` loads it at kernel start, the notebook loads it again)
+    never registers the hooks twice or splits the session.
+    """
 
     def __init__(self, shell: InteractiveShell) -> None:
-        super().__init__(shell)
-        self._shell: InteractiveShell = shell
-        self._session: NotebookSession | None = None
-        self._cell_started_at: float | None = None
-        shell.events.register("pre_run_cell", self._pre_run_cell)
-        shell.events.register("post_run_cell", self._post_run_cell)
+        self.shell = shell
+        self.session: NotebookSession | None = None
+        self.cell_started_at: float | None = None
+        shell.events.register("pre_run_cell", self.pre_run_cell)
+        shell.events.register("post_run_cell", self.post_run_cell)
 
-    # -- plumbing ---------------------------------------------------------------
     def disconnect(self) -> None:
-        """Unregister the cell hooks (``%unload_ext``)."""
         for event, hook in (
-            ("pre_run_cell", self._pre_run_cell),
-            ("post_run_cell", self._post_run_cell),
+            ("pre_run_cell", self.pre_run_cell),
+            ("post_run_cell", self.post_run_cell),
         ):
             with suppress(ValueError):
-                self._shell.events.unregister(event, hook)
+                self.shell.events.unregister(event, hook)
 
-    @property
-    def session(self) -> NotebookSession:
-        """The kernel's tracking session, created on first use."""
-        if self._session is None:
+    def get_session(self) -> NotebookSession:
+        if self.session is None:
             from nbtrack.tracking.notebook_session import NotebookSession
 
-            self._session = NotebookSession(self._shell.user_ns, last_cell_at=self._cell_started_at)
-        return self._session
+            self.session = NotebookSession(self.shell.user_ns, last_cell_at=self.cell_started_at)
+        return self.session
 
-    def _pre_run_cell(self, info: ExecutionInfo) -> None:
-        self._cell_started_at = time.time()
-        if self._session is None and not os.environ.get(BATCH_ENV):
+    def pre_run_cell(self, info: ExecutionInfo) -> None:
+        self.cell_started_at = time.time()
+        if self.session is None and not os.environ.get(BATCH_ENV):
             return  # nothing tracked yet: this is all the hook costs
         try:
-            self.session.cell_started(info.raw_cell or "")
+            self.get_session().cell_started(info.raw_cell or "")
         except Exception as exc:  # a hook must never break the user's cell
             print(f"nbtrack warning: {exc}", file=sys.stderr)
 
-    def _post_run_cell(self, result: ExecutionResult) -> None:
-        if self._session is None:
+    def post_run_cell(self, result: ExecutionResult) -> None:
+        if self.session is None:
             return
         info = result.info
         try:
-            self._session.cell_finished(
+            self.session.cell_finished(
                 error=result.error_in_exec,
                 execution_count=result.execution_count,
                 cell_id=getattr(info, "cell_id", None) if info is not None else None,
@@ -163,6 +161,38 @@ class TrackMagics(Magics):
             )
         except Exception as exc:
             print(f"nbtrack warning: {exc}", file=sys.stderr)
+
+
+_STATES: weakref.WeakKeyDictionary[InteractiveShell, _ShellState] = weakref.WeakKeyDictionary()
+
+
+def _state(shell: InteractiveShell) -> _ShellState:
+    state = _STATES.get(shell)
+    if state is None:
+        state = _STATES[shell] = _ShellState(shell)
+    return state
+
+
+def forget_shell(shell: InteractiveShell) -> None:
+    """Unregister the cell hooks of *shell* and drop its session (the run stays open)."""
+    state = _STATES.pop(shell, None)
+    if state is not None:
+        state.disconnect()
+
+
+@magics_class
+class TrackMagics(Magics):
+    """The ``%track_*`` magics; the hooks and session live in the shell's state."""
+
+    def __init__(self, shell: InteractiveShell) -> None:
+        super().__init__(shell)
+        self._shell: InteractiveShell = shell
+        self._state = _state(shell)
+
+    @property
+    def session(self) -> NotebookSession:
+        """The kernel's tracking session, created on first use."""
+        return self._state.get_session()
 
     def _lookup(self, name: str) -> Any:
         """The value of a variable (or expression) in the user namespace."""
@@ -373,7 +403,7 @@ class TrackMagics(Magics):
         """Show the current run: id, store, notebook, and what has been logged so far."""
         if line.strip():
             raise UsageError("%track_status takes no arguments.")
-        if self._session is None and not os.environ.get(BATCH_ENV):
+        if self._state.session is None and not os.environ.get(BATCH_ENV):
             print("nbtrack: no run yet; the first %track_* magic or nbtrack.log_* call starts one.")
             return
         with _door():

@@ -7,7 +7,7 @@ What ``nbtrack run`` does, as a function returning a value
    (:func:`nbtrack.notebook.params.inject_parameters`, so an unknown name is
    a ``ParamError`` before any kernel starts);
 2. start the environment's ``python3`` kernel through papermill with the
-   nbtrack extension loaded (``--ext=nbtrack``) and the run described in its
+   nbtrack magics registered at start-up and the run described in its
    environment (:data:`KERNEL_ENV` names): the kernel's session starts the run
    under the id chosen here at the first cell, whether or not the notebook
    itself calls nbtrack, and logs the injected values with their source;
@@ -44,6 +44,8 @@ from nbtrack.tracking.notebook import (
 __all__ = ["BatchResult", "CellFailure", "run_notebook"]
 
 NOTEBOOK_MEDIA_TYPE = "application/x-ipynb+json"
+#: run in the kernel before the first cell; binds no name in the user namespace
+_KERNEL_SETUP = "__import__('nbtrack.magics').magics.load_ipython_extension(get_ipython())"
 
 
 @dataclass(frozen=True)
@@ -204,8 +206,13 @@ def _execute(
                 progress_bar=False,
                 log_output=False,
                 execution_timeout=timeout,
-                # load the extension in the kernel so the run is tracked from cell 1
-                extra_arguments=["--ext=nbtrack"],
+                extra_arguments=[
+                    # the magics, and so the run, from cell 1; not as an extension,
+                    # so the notebook's own %load_ext nbtrack stays silent
+                    f"--IPKernelApp.exec_lines={_KERNEL_SETUP}",
+                    # ipykernel's TCP-without-encryption notice, on every start
+                    "--IPKernelApp.log_level=ERROR",
+                ],
             )
         except PapermillExecutionError as exc:
             return exc, None

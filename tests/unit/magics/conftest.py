@@ -27,18 +27,17 @@ def _shell() -> Any:
 @pytest.fixture
 def ip(_shell: Any, project_root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The shell after ``%load_ext nbtrack``, in an empty project, no run active."""
-    from nbtrack.magics import TrackMagics
+    from nbtrack.magics import TrackMagics, forget_shell
 
     monkeypatch.chdir(project_root)
     for name in ("NBTRACK_NOTEBOOK", "NBTRACK_RUN_ID_FILE", "JPY_SESSION_NAME"):
         monkeypatch.delenv(name, raising=False)
     _shell.reset(new_session=False)
-    magics = TrackMagics(_shell)
-    _shell.register_magics(magics)
+    _shell.register_magics(TrackMagics(_shell))
     try:
         yield _shell
     finally:
-        magics.disconnect()
+        forget_shell(_shell)
         tracker = get_tracker()
         tracker.end_run()
         tracker.source_provider = None
