@@ -14,6 +14,7 @@ driver. It does not install nbdime, jupytext or pre-commit.
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +84,11 @@ def init_repository(start: Path, *, formats: str | None = None, check: bool = Fa
     missing: list[str] = []
     changes: list[str] = []
     warnings: list[str] = _override_warnings(root)
+    if shutil.which("git-nbdiffdriver") is None:
+        warnings.append(
+            "git-nbdiffdriver (nbdime) is not on PATH, so git cannot run the notebook diff "
+            "driver from this shell; install nbdime or activate the environment that has it"
+        )
     for step in steps:
         need, apply, warning = step
         if warning:

@@ -162,3 +162,10 @@ def test_renamed_notebook_is_diffed_against_its_old_name(history: Path, git: Git
     data = diff_json("HEAD~1", "HEAD")
     (nb,) = data["notebooks"]
     assert (nb["path"], nb["old_path"], nb["status"]) == ("alpha.ipynb", "a.ipynb", "renamed")
+
+
+def test_a_revision_and_a_file_mean_that_file_against_the_revision(history: Path) -> None:
+    edit_cell(history / "a.ipynb", 2, "print(x, 'edited')")
+    edit_cell(history / "c.ipynb", 0, "c = 3")
+    data = diff_json("HEAD", "a.ipynb")
+    assert statuses(data) == {"a.ipynb": "modified"}

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -154,3 +155,15 @@ def test_lint_hook_is_offered_once_nbtrack_lint_exists(repo: Path) -> None:
     text = (repo / ".pre-commit-config.yaml").read_text()
     has_lint = importlib.util.find_spec("nbtrack.cli.smoke") is not None
     assert ("id: nbtrack-lint" in text) == has_lint
+
+
+def test_missing_nbdime_scripts_on_path_are_warned_about(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    only_git = tmp_path / "only-git"
+    only_git.mkdir()
+    (only_git / "git").symlink_to(shutil.which("git") or "/usr/bin/git")
+    monkeypatch.setenv("PATH", str(only_git))
+    code_, _, err = nbtrack("init")
+    assert code_ == 0
+    assert "git-nbdiffdriver (nbdime) is not on PATH" in err
