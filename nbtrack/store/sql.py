@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import tempfile
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -88,10 +87,10 @@ class SqlStore(Store):
         self.url = url
         self.settings = settings
         self.heartbeat_timeout = settings.heartbeat_timeout
-        self.artifact_root = settings.artifact_root
+        # the artifact root belongs to this store's URL, which may differ from settings'
+        self.artifact_root = dataclasses.replace(settings, store_url=url).artifact_root
         #: no store exists and create=False: reads see an empty store, writes fail
         self.missing = False
-        self._lock = threading.Lock()
         path = _engine.sqlite_path(url)
         if path is not None and not path.exists():
             if not create:

@@ -51,6 +51,10 @@ class MetricWriter:
             f"INSERT INTO {q('metrics')} (run_seq, {key}, seq, {q('value')}, step, "
             f"{q('timestamp')}) VALUES ({marks(6)})"
         )
+        self.copy = (
+            f"COPY {q('metrics')} (run_seq, {key}, seq, {q('value')}, step, {q('timestamp')}) "
+            "FROM STDIN"
+        )
         self.seq = f"SELECT seq FROM {q('runs')} WHERE id = {mark}"
         self.counts = f"SELECT {key}, {count} FROM {lt} WHERE run_id = {mark}"
         self.run_lock = f"SELECT pg_advisory_xact_lock({_PG_RUN_LOCK_SPACE}, {mark})"
@@ -120,7 +124,19 @@ class MetricWriter:
                         agg[4] = value
             add((run_seq, key, agg[7] + agg[5], value, step, ts))
             agg[5] += 1
-        connection.exec_driver_sql(self.insert, out)
+        if self.postgres:
+            self._copy(connection, out)
+        else:
+            connection.exec_driver_sql(self.insert, out)
         connection.exec_driver_sql(
             self.latest, [(run_id, key, *agg[:6]) for key, agg in latest.items()]
         )
+
+    def _copy(self, connection: Connection, out: list[Any]) -> None:
+        # COPY is several times faster than executemany on PostgreSQL; it runs on
+        # the same driver connection, so inside the same transaction
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        with driver.cursor() as cursor, cursor.copy(self.copy) as copy:
+            for row in out:
+                copy.write_row(row)
