@@ -16,6 +16,7 @@ import difflib
 import hashlib
 import json
 import re
+from dataclasses import replace
 from itertools import zip_longest
 from typing import Any
 
@@ -23,7 +24,6 @@ from nbtrack.notebook.model import Cell, Notebook
 from nbtrack.vcs.align import CellKey, align_cells
 from nbtrack.vcs.diffmodel import (
     CellDiff,
-    CellStatus,
     DiffOptions,
     MetadataChange,
     NotebookDiff,
@@ -141,47 +141,39 @@ def _diff_cell(
     new_key = keys_new[j] if j is not None else None
     some = new_key or old_key
     assert some is not None
-    old_source = old_key.source if old_key else ""
-    new_source = new_key.source if new_key else ""
-    base = {
-        "cell_type": some.cell_type,
-        "old_index": i,
-        "new_index": j,
-        "cell_id": some.cell_id,
-        "old_source": old_source,
-        "new_source": new_source,
-    }
+    cell = CellDiff(
+        status="unchanged",
+        moved=moved,
+        cell_type=some.cell_type,
+        old_index=i,
+        new_index=j,
+        cell_id=some.cell_id,
+        old_source=old_key.source if old_key else "",
+        new_source=new_key.source if new_key else "",
+    )
     if a is None or b is None:
-        status: CellStatus = "added" if a is None else "deleted"
-        return CellDiff(status=status, moved=False, **base)  # type: ignore[arg-type]
+        return replace(cell, status="added" if a is None else "deleted", moved=False)
     source_diff: tuple[str, ...] = ()
-    if old_source != new_source:
-        source_diff = tuple(
-            difflib.unified_diff(
-                old_source.splitlines(), new_source.splitlines(), lineterm="", n=opts.context
-            )
-        )[2:]
-    metadata = _metadata_changes(a.metadata, b.metadata, VOLATILE_CELL_METADATA, opts)
-    if old_key and new_key and old_key.cell_type != new_key.cell_type:
-        metadata = (
-            MetadataChange("cell_type", old_key.cell_type, new_key.cell_type, False),
-            *metadata,
+    if cell.old_source != cell.new_source:
+        lines = difflib.unified_diff(
+            cell.old_source.splitlines(), cell.new_source.splitlines(), lineterm="", n=opts.context
         )
-    outputs: tuple[OutputChange, ...] = ()
-    if a.outputs != b.outputs:
-        outputs = _output_changes(a.outputs, b.outputs)
+        source_diff = tuple(lines)[2:]  # drop the ---/+++ file headers
+    metadata = _metadata_changes(a.metadata, b.metadata, VOLATILE_CELL_METADATA, opts)
+    if a.cell_type != b.cell_type:
+        metadata = (MetadataChange("cell_type", a.cell_type, b.cell_type, False), *metadata)
+    outputs = _output_changes(a.outputs, b.outputs) if a.outputs != b.outputs else ()
     execution_count = None
     if opts.outputs and a.execution_count != b.execution_count:
         execution_count = (a.execution_count, b.execution_count)
     changed = bool(source_diff or outputs or metadata or execution_count)
-    return CellDiff(
+    return replace(
+        cell,
         status="modified" if changed else "unchanged",
-        moved=moved,
         source_diff=source_diff,
         outputs=outputs,
         metadata=metadata,
         execution_count=execution_count,
-        **base,  # type: ignore[arg-type]
     )
 
 
