@@ -83,6 +83,19 @@ def bench_nbtrack(url: str, n: int, root: Path) -> tuple[float, float, float]:
     return looped - started, ended - started, ended - looped
 
 
+def bench_store_only(url: str, n: int, root: Path) -> float:
+    """Seconds for the store alone to take n prepared points in one heartbeat."""
+    settings = load_settings(root, env={**os.environ, "NBTRACK_STORE": url})
+    run = nbtrack.start_run(name="bench-store-only", settings=settings)
+    now = time.time()
+    rows = [("loss", i * 1e-6, i, now) for i in range(n)]
+    started = time.perf_counter()
+    run.store.heartbeat(run.id, time.time(), rows)
+    took = time.perf_counter() - started
+    nbtrack.end_run()
+    return took
+
+
 def bench_mlflow(n: int, repeat: int, folder: Path) -> list[float] | None:
     """Per-call seconds of mlflow.log_metric on its SQLite backend, or None."""
     try:
@@ -140,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(repeat):
             gc.collect()
             runs.append(bench_nbtrack(url, n, root))
+        store_only = statistics.median(bench_store_only(url, n, root) for _ in range(repeat))
         loop = statistics.median(r[0] for r in runs) / n
         persisted = statistics.median(r[1] for r in runs)
         end = statistics.median(r[2] for r in runs)
@@ -150,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
               f" {loop / append:.1f}x list.append)")  # fmt: skip
         print(f"  loop start -> all persisted {persisted:8.3f} s    ({n / persisted:,.0f} points/s;"
               f" end_run itself {end:.3f} s)")  # fmt: skip
+        print(f"  anchor: Store.heartbeat of the same points, prepared  {store_only:.3f} s"
+              f"  (persisted / store alone: {persisted / store_only:.2f})")  # fmt: skip
         print(
             f"  runs (loop s, persisted s): {', '.join(f'{a:.3f}/{b:.3f}' for a, b, _ in runs)}\n"
         )
