@@ -5,7 +5,8 @@ notebook's own ``jupytext.formats`` metadata) and all reading, writing and
 merging goes through jupytext's Python API. Being "in step" is decided by
 content (the cells' types and sources, as the text format sees them), never
 by timestamps, which lie after a checkout or a stash. When a pair differs,
-the newer file (or ``prefer``) is the source; the ``.ipynb`` keeps its
+the side edited since HEAD (git), else the newer file, or ``prefer``, is the
+source; both sides edited since HEAD is a conflict. The ``.ipynb`` keeps its
 outputs, cell ids and metadata for every cell whose text did not change, and
 a file already in step is never rewritten.
 
@@ -264,7 +265,7 @@ def _sync(
     elif prefer == "text" and text_nbs:
         source = max(text_nbs, key=lambda p: p.stat().st_mtime)
     else:
-        source = max(existing, key=lambda p: p.stat().st_mtime)
+        source = _edited_side(existing) or max(existing, key=lambda p: p.stat().st_mtime)
     fmts = dict(group)
     if source == nb_path:
         merged = ipynb_nb
@@ -287,6 +288,40 @@ def _sync(
             jupytext.write(merged, str(path), fmt=fmt)
             written.append(path)
     return tuple(written)
+
+
+def _edited_side(existing: list[Path]) -> Path | None:
+    """The one file of a pair that differs from HEAD, when git can tell.
+
+    Timestamps say little after a checkout, so git decides first: exactly one
+    side edited since HEAD is the source; both edited is a conflict for the
+    user to settle (``--prefer``); otherwise (no git, nothing committed, or
+    neither edited) the caller falls back to the newer file.
+    """
+    from nbtrack.vcs import _git
+
+    root = _git.repo_root(existing[0].parent)
+    if root is None or len(existing) < 2:
+        return None
+    edited = []
+    for path in existing:
+        try:
+            relative = path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            return None
+        committed = _git.read_blob(root, "HEAD", relative)
+        if committed is None:
+            return None  # untracked (or no commits yet): git cannot tell
+        if committed != path.read_bytes():
+            edited.append(path)
+    if len(edited) > 1:
+        names = " and ".join(p.name for p in edited)
+        raise VcsError(
+            f"both {names} changed since the last commit and no longer match; "
+            "choose the side to keep with --prefer ipynb or --prefer text",
+            path=edited[0],
+        )
+    return edited[0] if edited else None
 
 
 def _cells_plain(nb: Any) -> list[tuple[str, str]]:

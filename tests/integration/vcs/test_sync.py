@@ -10,6 +10,8 @@ from click.testing import CliRunner
 from nbtrack.cli import cli
 from tests.unit.vcs.nbfactory import code, markdown, notebook, raw, stream, write
 
+from .conftest import Git
+
 pytestmark = pytest.mark.git
 
 
@@ -139,3 +141,35 @@ def test_without_pairing_config_sync_says_there_is_nothing_paired(repo: Path) ->
     assert code_ == 0
     assert out.startswith("no paired notebooks found")
     assert not (repo / "lonely.py").exists()
+
+
+def test_git_decides_the_edited_side_when_timestamps_point_the_wrong_way(
+    paired: Path, git: Git
+) -> None:
+    nbtrack("sync")
+    git("add", ".")
+    git("commit", "-q", "-m", "paired")
+    text = paired.parent / "train.py"
+    text.write_text(text.read_text().replace("print(x)", "print(x, 'from text')"))
+    os.utime(text, (1_000_000, 1_000_000))  # the edited text looks older than the ipynb
+    assert nbtrack("sync")[0] == 0
+    cells = json.loads(paired.read_text())["cells"]
+    assert "".join(cells[2]["source"]) == "print(x, 'from text')"
+
+
+def test_both_sides_edited_since_the_commit_is_a_conflict_to_settle_with_prefer(
+    paired: Path, git: Git
+) -> None:
+    nbtrack("sync")
+    git("add", ".")
+    git("commit", "-q", "-m", "paired")
+    text = paired.parent / "train.py"
+    text.write_text(text.read_text().replace("print(x)", "print('text side')"))
+    nb = json.loads(paired.read_text())
+    nb["cells"][0]["source"] = "# Train, notebook side"
+    paired.write_text(json.dumps(nb, indent=1))
+    code_, _, err = nbtrack("sync")
+    assert code_ == 2
+    assert "both train.ipynb and train.py changed since the last commit" in err
+    assert nbtrack("sync", "--prefer", "text")[0] == 0
+    assert "print('text side')" in paired.read_text()
