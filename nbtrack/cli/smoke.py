@@ -121,38 +121,52 @@ def smoke(
     and a throwaway run store.
     """
     from nbtrack.errors import UsageError
-    from nbtrack.notebook import parse_param_assignments
-    from nbtrack.smoke import report
-    from nbtrack.smoke.options import SmokeOptions, project_smoke_config
-    from nbtrack.smoke.runner import collect_notebooks, plan_notebook, run_notebooks
 
     if output_dir is not None and engine != "kernel":
         raise UsageError("--output-dir writes executed notebooks, so it needs --engine kernel.")
-    config = project_smoke_config()
-    options = SmokeOptions(
-        params=parse_param_assignments(params),
-        param_files=param_files,
-        timeout=timeout,
-        cell_timeout=cell_timeout,
-        strict=strict or config.strict,
-        isolate=isolate,
-        keep_script=keep_script,
-        track=track,
-        engine="kernel" if engine == "kernel" else "script",
-        output_dir=output_dir,
-    )
-    plans = [plan_notebook(path, options, config) for path in collect_notebooks(paths, config)]
-    stream = sys.stderr if json_out == "-" else sys.stdout
-    reporter = report.ConsoleReporter(len(plans), stream=stream, quiet=quiet)
-    started = time.monotonic()
-    results = run_notebooks(
-        plans,
-        options,
-        config,
-        jobs=jobs,
-        on_start=lambda plan: reporter.started(plan.path),
-        on_result=reporter.result,
-    )
+    if not paths:
+        raise UsageError("Give at least one notebook or folder of notebooks.")
+    from nbtrack.smoke.process import spawn_child
+
+    # start the child processes first: they import IPython while we plan the notebooks
+    warm = [spawn_child("kernel" if engine == "kernel" else "script") for _ in range(jobs)]
+    try:
+        from nbtrack.notebook import parse_param_assignments
+        from nbtrack.smoke import report
+        from nbtrack.smoke.options import SmokeOptions, project_smoke_config
+        from nbtrack.smoke.runner import collect_notebooks, plan_notebook, run_notebooks
+
+        config = project_smoke_config()
+        options = SmokeOptions(
+            params=parse_param_assignments(params),
+            param_files=param_files,
+            timeout=timeout,
+            cell_timeout=cell_timeout,
+            strict=strict or config.strict,
+            isolate=isolate,
+            keep_script=keep_script,
+            track=track,
+            engine="kernel" if engine == "kernel" else "script",
+            output_dir=output_dir,
+        )
+        notebooks = collect_notebooks(paths, config)
+        plans = [plan_notebook(path, options, config) for path in notebooks]
+        stream = sys.stderr if json_out == "-" else sys.stdout
+        reporter = report.ConsoleReporter(len(plans), stream=stream, quiet=quiet)
+        started = time.monotonic()
+        results = run_notebooks(
+            plans,
+            options,
+            config,
+            jobs=jobs,
+            on_start=lambda plan: reporter.started(plan.path),
+            on_result=reporter.result,
+            warm=warm,
+        )
+        warm.clear()  # run_notebooks used them up (and stopped any left over)
+    finally:
+        for child in warm:
+            child.close()
     seconds = time.monotonic() - started
     reporter.close(results, seconds)
     if junit_xml is not None:

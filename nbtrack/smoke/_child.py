@@ -1,9 +1,11 @@
 """The child process of ``nbtrack smoke``: run cells one by one in a fresh IPython.
 
-Started by :mod:`nbtrack.smoke.runner` as ``python _child.py PLAN EVENTS_FD``
-in its own process group, in the notebook's folder. It imports only the
-standard library and IPython (never nbtrack: a notebook's ``%load_ext
-nbtrack`` does that itself), so it starts in about 0.1 s.
+Started by :mod:`nbtrack.smoke.process` as ``python _child.py EVENTS_FD
+PLAN_FD`` in its own process group, *before* the parent has planned the
+notebook: it imports IPython and builds its shell, then blocks reading the
+plan (cells, working directory, environment) from PLAN_FD. It imports only
+the standard library and IPython (never nbtrack: a notebook's ``%load_ext
+nbtrack`` does that itself), so it is ready in about 0.1 s.
 
 Each cell goes through ``InteractiveShell.run_cell``, so magics, ``!cmd``,
 ``%%capture`` and the display hook behave as in a notebook. The parent learns
@@ -66,21 +68,11 @@ def _describe(err: BaseException, count: int, labels: dict[int, str]) -> dict[st
 
 
 def main(argv: list[str]) -> int:
-    plan_path, events_fd = argv[1], int(argv[2])
-    with open(plan_path, encoding="utf-8") as fh:
-        plan = json.load(fh)
-    events = os.fdopen(events_fd, "w", buffering=1, encoding="utf-8")
-
-    def emit(**fields: Any) -> None:
-        events.write(json.dumps(fields) + "\n")
-        events.flush()
-
+    events_fd, plan_fd = int(argv[1]), int(argv[2])
     # like a kernel: the working directory (the notebook's folder) is importable,
     # nbtrack's own folder is not, and argv holds nothing argparse would choke on
     sys.path[0] = ""
     sys.argv = ["nbtrack-smoke"]
-    stack_file = open(plan["stack_file"], "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
-    faulthandler.register(signal.SIGUSR1, file=stack_file, all_threads=True)
 
     from IPython.core.interactiveshell import InteractiveShell
     from traitlets.config import Config
@@ -93,6 +85,24 @@ def main(argv: list[str]) -> int:
     config.HistoryManager.enabled = False
     config.InteractiveShell.colors = "nocolor"
     shell = SmokeShell.instance(config=config)
+
+    # ready: now wait for the plan (the parent planned the notebook meanwhile)
+    with os.fdopen(plan_fd, "rb") as fh:
+        raw = fh.read()
+    if not raw:
+        return 0  # the parent needed no notebook run after all
+    plan = json.loads(raw)
+    os.chdir(plan["cwd"])
+    os.environ.update(plan["env"])
+    shell.user_ns["_dh"] = [plan["cwd"]]
+    events = os.fdopen(events_fd, "w", buffering=1, encoding="utf-8")
+
+    def emit(**fields: Any) -> None:
+        events.write(json.dumps(fields) + "\n")
+        events.flush()
+
+    stack_file = open(plan["stack_file"], "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    faulthandler.register(signal.SIGUSR1, file=stack_file, all_threads=True)
 
     labels: dict[int, str] = {}
 

@@ -21,9 +21,14 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def main(argv: list[str]) -> int:
-    plan_path, events_fd = argv[1], int(argv[2])
-    with open(plan_path, encoding="utf-8") as fh:
-        plan = json.load(fh)
+    events_fd, plan_fd = int(argv[1]), int(argv[2])
+    with os.fdopen(plan_fd, "rb") as fh:
+        raw = fh.read()
+    if not raw:
+        return 0  # the parent needed no notebook run after all
+    plan = json.loads(raw)
+    os.chdir(plan["cwd"])
+    os.environ.update(plan["env"])  # the kernel inherits it
     events = os.fdopen(events_fd, "w", buffering=1, encoding="utf-8")
 
     def emit(**fields: Any) -> None:

@@ -1,12 +1,17 @@
-"""Run one child process under a notebook timeout and a per-cell timeout.
+"""Child processes for smoke runs: started early, given a plan, watched under timeouts.
 
-The child (:mod:`nbtrack.smoke._child` or ``_kernel_child``) reports cell
-starts and ends as JSON lines on a pipe; this module reads them with
-``select`` so it always knows which cell is running and since when. On
-expiry it asks the child for its stack (SIGUSR1, to name the stuck line),
-then kills the whole process group -- the child runs in its own session, so
-``!sleep 600`` and other grandchildren die with it. Output goes to a log
-file, never a pipe, so a chatty notebook cannot deadlock the parent.
+A child (:mod:`nbtrack.smoke._child`, or ``_kernel_child``) is *spawned*
+before its notebook is planned: importing IPython takes about as long as the
+parent's own start-up, reading and linting, so the two overlap and a smoke
+run costs roughly one interpreter start instead of two. The child then reads
+its plan (cells, working directory, environment) from a pipe.
+
+While it runs, cell starts and ends arrive as JSON lines on a second pipe,
+read with ``select``, so the parent always knows which cell is running and
+since when. On expiry it asks the child for its stack (SIGUSR1, to name the
+stuck line) and kills the whole process group -- the child runs in its own
+session, so ``!sleep 600`` and other grandchildren die with it. Output goes
+to a log file, never a pipe, so a chatty notebook cannot deadlock the parent.
 """
 
 from __future__ import annotations
@@ -16,16 +21,21 @@ import json
 import os
 import re
 import selectors
+import shutil
 import signal
 import subprocess
+import sys
+import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["ChildOutcome", "run_child"]
+__all__ = ["Child", "ChildOutcome", "spawn_child"]
 
+_HERE = Path(__file__).resolve().parent
+_SCRIPTS = {"script": _HERE / "_child.py", "kernel": _HERE / "_kernel_child.py"}
 _OUTPUT_TAIL = 20_000
 
 
@@ -57,60 +67,61 @@ def _signal_group(pid: int, sig: int) -> None:
         os.killpg(pid, sig)
 
 
-def _stop(proc: subprocess.Popen[bytes], outcome: ChildOutcome, stack_file: Path | None) -> None:
-    if stack_file is not None and proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(proc.pid, signal.SIGUSR1)
-        deadline = time.monotonic() + 0.5
-        while time.monotonic() < deadline:
-            time.sleep(0.02)
-            if stack_file.exists() and "ipython-input" in stack_file.read_text(errors="replace"):
-                break
-        if stack_file.exists():
-            outcome.stack = stack_file.read_text(errors="replace")
-    if proc.poll() is None:
-        # SIGTERM first: the kernel engine shuts its kernel down on it
-        try:
-            os.kill(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=3)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            pass
-    _signal_group(proc.pid, signal.SIGKILL)
-    proc.wait()
+class Child:
+    """One started child process, waiting for its plan; owns a temporary folder."""
 
-
-def run_child(
-    argv: Sequence[str],
-    *,
-    cwd: Path,
-    env: Mapping[str, str],
-    log_path: Path,
-    timeout: float | None,
-    cell_timeout: float | None,
-    stack_file: Path | None = None,
-) -> ChildOutcome:
-    """Run ``argv + [events_fd]`` and collect its events under both timeouts."""
-    outcome = ChildOutcome()
-    read_fd, write_fd = os.pipe()
-    started = time.monotonic()
-    with log_path.open("wb") as log:
+    def __init__(self, engine: Literal["script", "kernel"], env: Mapping[str, str]) -> None:
+        self.engine = engine
+        self.tmp = Path(tempfile.mkdtemp(prefix="nbtrack-smoke-"))
+        self.stack_file = self.tmp / "stack.txt"
+        self.log_path = self.tmp / "output.log"
+        events_read, events_write = os.pipe()
+        plan_read, plan_write = os.pipe()
+        child_env = dict(env)
+        child_env.update(
+            MPLBACKEND="Agg",
+            PYTHONUNBUFFERED="1",
+            IPYTHONDIR=str(self.tmp / "ipython"),
+            NBTRACK_SMOKE="1",
+        )
         try:
-            proc = subprocess.Popen(
-                [*argv, str(write_fd)],
-                cwd=cwd,
-                env=dict(env),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                pass_fds=(write_fd,),
-                start_new_session=True,
-            )
+            with self.log_path.open("wb") as log:
+                self.proc = subprocess.Popen(
+                    [sys.executable, str(_SCRIPTS[engine]), str(events_write), str(plan_read)],
+                    cwd=self.tmp,
+                    env=child_env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    pass_fds=(events_write, plan_read),
+                    start_new_session=True,
+                )
+        except BaseException:
+            for fd in (events_read, plan_write):
+                os.close(fd)
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise
         finally:
-            os.close(write_fd)
+            os.close(events_write)
+            os.close(plan_read)
+        self._events = events_read
+        self._plan = plan_write
+
+    def run(
+        self, plan: dict[str, Any], *, timeout: float | None, cell_timeout: float | None
+    ) -> ChildOutcome:
+        """Send *plan* and collect the child's events under both timeouts."""
+        plan = {**plan, "stack_file": str(self.stack_file)}
+        outcome = ChildOutcome()
+        started = time.monotonic()
+        plan_fd, self._plan = self._plan, -1
+        events_fd, self._events = self._events, -1
+        with os.fdopen(plan_fd, "wb") as pipe, contextlib.suppress(BrokenPipeError):
+            pipe.write(json.dumps(plan).encode("utf-8"))
         notebook_deadline = started + timeout if timeout else None
         cell_deadline: float | None = None
         buffer = b""
-        with selectors.DefaultSelector() as selector, os.fdopen(read_fd, "rb", 0) as reader:
+        with selectors.DefaultSelector() as selector, os.fdopen(events_fd, "rb", 0) as reader:
             selector.register(reader, selectors.EVENT_READ)
             while True:
                 now = time.monotonic()
@@ -118,7 +129,7 @@ def run_child(
                 if limits and min(limits) <= now:
                     expired_nb = notebook_deadline is not None and notebook_deadline <= now
                     outcome.timed_out = "notebook" if expired_nb else "cell"
-                    _stop(proc, outcome, stack_file)
+                    self._stop(outcome)
                     break
                 if not selector.select(min(limits) - now if limits else None):
                     continue
@@ -133,23 +144,74 @@ def run_child(
                     if event.get("e") == "start":
                         outcome.running = event
                         cell_deadline = time.monotonic() + cell_timeout if cell_timeout else None
-                    elif event.get("e") in ("end", "error", "exit", "done"):
+                    else:
                         outcome.running = None
                         cell_deadline = None
         if outcome.timed_out is None:
             # the events pipe closed: the child is finishing (atexit handlers may still run)
             remaining = notebook_deadline - time.monotonic() if notebook_deadline else 60.0
             try:
-                proc.wait(timeout=max(remaining, 1.0))
+                self.proc.wait(timeout=max(remaining, 1.0))
             except subprocess.TimeoutExpired:
-                _signal_group(proc.pid, signal.SIGKILL)
-                proc.wait()
-            # grandchildren left behind (``!server &``) do not outlive a smoke run
-            _signal_group(proc.pid, signal.SIGKILL)
-    outcome.returncode = proc.returncode
-    outcome.seconds = time.monotonic() - started
-    size = log_path.stat().st_size
-    with log_path.open("rb") as fh:
-        fh.seek(max(0, size - _OUTPUT_TAIL))
-        outcome.output = fh.read().decode("utf-8", errors="replace")
-    return outcome
+                _signal_group(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        # grandchildren left behind (``!server &``) do not outlive a smoke run
+        _signal_group(self.proc.pid, signal.SIGKILL)
+        outcome.returncode = self.proc.returncode
+        outcome.seconds = time.monotonic() - started
+        outcome.output = self._output_tail()
+        return outcome
+
+    def _stop(self, outcome: ChildOutcome) -> None:
+        proc = self.proc
+        if self.engine == "script" and proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGUSR1)
+            deadline = time.monotonic() + 0.5
+            while time.monotonic() < deadline:
+                time.sleep(0.02)
+                if "ipython-input" in self._read(self.stack_file):
+                    break
+            outcome.stack = self._read(self.stack_file)
+        if self.engine == "kernel" and proc.poll() is None:
+            # SIGTERM first: the kernel engine shuts its kernel down on it
+            try:
+                os.kill(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=3)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
+        _signal_group(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+    @staticmethod
+    def _read(path: Path) -> str:
+        try:
+            return path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def _output_tail(self) -> str:
+        try:
+            with self.log_path.open("rb") as fh:
+                fh.seek(0, os.SEEK_END)
+                fh.seek(max(0, fh.tell() - _OUTPUT_TAIL))
+                return fh.read().decode("utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    def close(self) -> None:
+        """Stop the child if it still runs (or still waits for a plan) and remove its folder."""
+        for fd in (self._plan, self._events):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._plan = self._events = -1
+        if self.proc.poll() is None:
+            _signal_group(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def spawn_child(engine: Literal["script", "kernel"] = "script") -> Child:
+    """Start a child now; it imports IPython while the caller plans its notebook."""
+    return Child(engine, os.environ)

@@ -12,13 +12,8 @@ what happened into a :class:`~nbtrack.smoke.result.SmokeResult`.
 
 from __future__ import annotations
 
-import json
-import os
-import sys
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +33,7 @@ from nbtrack.notebook import (
 )
 from nbtrack.smoke.lint import lint_notebook
 from nbtrack.smoke.options import SmokeConfig, SmokeOptions
-from nbtrack.smoke.process import run_child
+from nbtrack.smoke.process import Child, spawn_child
 from nbtrack.smoke.result import LintWarning, SmokeResult
 from nbtrack.smoke.verdict import Isolation, verdict
 
@@ -52,7 +47,6 @@ __all__ = [
     "run_plan",
 ]
 
-_HERE = Path(__file__).resolve().parent
 _PRUNED = {"__pycache__", "node_modules", "site-packages"}
 
 
@@ -169,19 +163,15 @@ def plan_notebook(path: Path, options: SmokeOptions, config: SmokeConfig) -> Pla
     )
 
 
-def _child_env(plan: Plan, options: SmokeOptions, tmp: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env["MPLBACKEND"] = "Agg"
-    env["PYTHONUNBUFFERED"] = "1"
-    env["IPYTHONDIR"] = str(tmp / "ipython")
-    env["NBTRACK_SMOKE"] = "1"
-    env["NBTRACK_NOTEBOOK"] = str(plan.path.resolve())
+def _child_env(plan: Plan, options: SmokeOptions, child: Child) -> dict[str, str]:
+    """Per-notebook environment (the rest was set when the child was spawned)."""
+    env = {"NBTRACK_NOTEBOOK": str(plan.path.resolve())}
     if options.track:
         from nbtrack.config import load_settings
 
         env["NBTRACK_STORE"] = load_settings(plan.path.parent).store_url
     else:
-        env["NBTRACK_STORE"] = str(tmp / "throwaway-runs.db")
+        env["NBTRACK_STORE"] = str(child.tmp / "throwaway-runs.db")
     return env
 
 
@@ -221,45 +211,43 @@ def _kernel_plan(plan: Plan, options: SmokeOptions, tmp: Path) -> dict[str, Any]
     }
 
 
-def run_plan(plan: Plan, options: SmokeOptions, isolation: Isolation | None = None) -> SmokeResult:
-    """Run one planned notebook in a fresh process and return its result."""
+def run_plan(
+    plan: Plan,
+    options: SmokeOptions,
+    isolation: Isolation | None = None,
+    child: Child | None = None,
+) -> SmokeResult:
+    """Run one planned notebook in a fresh process (*child*, if one was started early)."""
+    if child is not None and child.engine != options.engine:
+        child.close()
+        child = None
     if plan.skip_reason:
+        if child is not None:
+            child.close()
         return SmokeResult(plan.path, "skipped", warnings=plan.warnings, reason=plan.skip_reason)
-    artifacts = _keep(options, plan)
-    with tempfile.TemporaryDirectory(prefix="nbtrack-smoke-") as name:
-        tmp = Path(name)
+    child = child or spawn_child(options.engine)
+    try:
+        artifacts = _keep(options, plan)
         run_dir = plan.path.resolve().parent
         if isolation is not None:
             run_dir = isolation.run_dir_for(plan.path)
-        stack_file = tmp / "stack.txt"
         if options.engine == "kernel":
-            child_plan = _kernel_plan(plan, options, tmp)
-            child_plan["cwd"] = str(run_dir)
-            script, stack = _HERE / "_kernel_child.py", None
+            child_plan = _kernel_plan(plan, options, child.tmp)
             if child_plan["output"]:
                 artifacts.append(Path(child_plan["output"]))
         else:
-            child_plan = {
-                "stack_file": str(stack_file),
-                "cells": [
-                    {"source": c.source, "allow_error": c.allow_error, "label": c.label}
-                    for c in plan.cells
-                ],
-            }
-            script, stack = _HERE / "_child.py", stack_file
-        plan_file = tmp / "plan.json"
-        plan_file.write_text(json.dumps(child_plan), encoding="utf-8")
-        outcome = run_child(
-            [sys.executable, str(script), str(plan_file)],
-            cwd=run_dir,
-            env=_child_env(plan, options, tmp),
-            log_path=tmp / "output.log",
-            timeout=plan.timeout,
-            cell_timeout=plan.cell_timeout,
-            stack_file=stack,
-        )
-    strict = options.strict
-    return verdict(plan, outcome, options.engine, run_dir, isolation, strict, tuple(artifacts))
+            cells = [
+                {"source": c.source, "allow_error": c.allow_error, "label": c.label}
+                for c in plan.cells
+            ]
+            child_plan = {"cells": cells}
+        child_plan.update(cwd=str(run_dir), env=_child_env(plan, options, child))
+        outcome = child.run(child_plan, timeout=plan.timeout, cell_timeout=plan.cell_timeout)
+    finally:
+        child.close()
+    return verdict(
+        plan, outcome, options.engine, run_dir, isolation, options.strict, tuple(artifacts)
+    )
 
 
 def run_notebook(
@@ -269,11 +257,16 @@ def run_notebook(
     from nbtrack.smoke.options import project_smoke_config
 
     options = options or SmokeOptions()
-    config = config or project_smoke_config()
-    plan = plan_notebook(path, options, config)
+    child = spawn_child(options.engine)  # starts IPython while we plan
+    try:
+        config = config or project_smoke_config()
+        plan = plan_notebook(path, options, config)
+    except BaseException:
+        child.close()
+        raise
     isolation = Isolation(config) if options.isolate else None
     try:
-        return run_plan(plan, options, isolation)
+        return run_plan(plan, options, isolation, child)
     finally:
         if isolation is not None:
             isolation.close()
@@ -287,18 +280,25 @@ def run_notebooks(
     jobs: int = 1,
     on_start: Callable[[Plan], None] | None = None,
     on_result: Callable[[SmokeResult], None] | None = None,
+    warm: Sequence[Child] = (),
 ) -> list[SmokeResult]:
-    """Run planned notebooks, *jobs* at a time; results come back in input order."""
+    """Run planned notebooks, *jobs* at a time; results come back in input order.
+
+    *warm* children (started with :func:`~nbtrack.smoke.process.spawn_child`
+    before planning) are used first; any left over are stopped.
+    """
     plans = list(plans)
+    spare = list(warm)
     isolation = Isolation(config) if options.isolate else None
     lock = threading.Lock()
 
     def one(plan: Plan) -> SmokeResult:
-        if on_start is not None:
-            with lock:
+        with lock:
+            child = spare.pop() if spare else None
+            if on_start is not None:
                 on_start(plan)
         try:
-            result = run_plan(plan, options, isolation)
+            result = run_plan(plan, options, isolation, child)
         except NbtrackError as exc:
             result = SmokeResult(plan.path, "failed", warnings=plan.warnings, reason=str(exc))
         if on_result is not None:
@@ -309,8 +309,12 @@ def run_notebooks(
     try:
         if jobs <= 1 or len(plans) <= 1:
             return [one(plan) for plan in plans]
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="nbtrack-smoke") as pool:
             return list(pool.map(one, plans))
     finally:
+        for child in spare:
+            child.close()
         if isolation is not None:
             isolation.close()
