@@ -61,20 +61,24 @@ def diff_arguments(
             f"nbtrack diff takes two files or at most two revisions, got {len(args)} arguments "
             "(put paths after '--')"
         )
-    root = _git.repo_root(here)
     if len(args) == 2 and not paths:
         first, second = ((here / arg).is_file() for arg in args)
-        if (
-            second
-            and not first
-            and root is not None
-            and _is_revision(root, args[0])
-            and not _is_revision(root, args[1])
-        ):
-            # "nbtrack diff main train.ipynb": a revision and a path, as git reads it
-            args, paths = [args[0]], [args[1]]
-        elif first or second:
+        if first and second:
             return diff_files(here / args[0], here / args[1], opts, labels=(args[0], args[1]))
+        if first or second:
+            root = _git.repo_root(here)
+            if (
+                second
+                and root is not None
+                and _is_revision(root, args[0])
+                and not _is_revision(root, args[1])
+            ):
+                # "nbtrack diff main train.ipynb": a revision and a path, as git reads it
+                args, paths = [args[0]], [args[1]]
+            else:
+                labels = (args[0], args[1])
+                return diff_files(here / args[0], here / args[1], opts, labels=labels)
+    root = _git.repo_root(here)
     single_file = len(args) == 1 and not paths and (here / args[0]).is_file()
     if single_file and (root is None or not _is_revision(root, args[0])):
         if root is None:
