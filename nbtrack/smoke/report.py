@@ -58,8 +58,10 @@ def render_warning(warning: LintWarning) -> str:
     return f"{warning.severity}: {warning.message}"
 
 
-def render_failure(result: SmokeResult, *, with_warnings: bool = True) -> str:
-    """The result as text: a status line, then source excerpt, hint, warnings."""
+def render_failure(
+    result: SmokeResult, *, with_warnings: bool = True, with_notes: bool = True
+) -> str:
+    """The result as text: a status line, then source excerpt, hint, warnings (and notes)."""
     head = f"{_WORD[result.status]} {display_path(result.notebook)}"
     lines: list[str] = []
     failure = result.failure
@@ -76,7 +78,8 @@ def render_failure(result: SmokeResult, *, with_warnings: bool = True) -> str:
     else:
         lines.append(f"{head}  ({result.seconds:.2f} s)")
     if with_warnings:
-        lines.extend("  " + render_warning(w) for w in result.warnings)
+        shown = [w for w in result.warnings if with_notes or w.severity == "warning"]
+        lines.extend("  " + render_warning(w) for w in shown)
     return "\n".join(lines)
 
 
@@ -121,9 +124,11 @@ class ConsoleReporter:
     def result(self, result: SmokeResult) -> None:
         if self._progress is not None:
             self._progress.advance(self._task)
-        if self._quiet and result.ok and not result.warnings:
+        serious = [w for w in result.warnings if w.severity == "warning"]
+        if self._quiet and result.ok and not serious:
             return
-        text = render_failure(result)
+        # notes (stripped counts, ...) matter when explaining a failure, not on every pass
+        text = render_failure(result, with_notes=not result.ok)
         if self._rich:
             from rich.console import Console
             from rich.text import Text

@@ -378,3 +378,18 @@ def test_checkpoints_are_skipped_when_given_a_directory(project: Path, nbtrack_c
 
     assert out.exit_code == 0, out.text
     assert "1 passed" in out.stdout
+
+
+def test_the_default_smoke_path_imports_no_heavy_library_in_the_parent(project: Path) -> None:
+    import subprocess
+    import sys
+
+    write(project / "a.ipynb", ["%time x = 1", "print(x)"])
+    heavy = {"nbformat", "nbconvert", "nbclient", "jupytext", "papermill", "IPython", "sqlalchemy"}
+    probe = (
+        "import sys\nfrom nbtrack.cli import main\n"
+        "try:\n    main(['smoke', 'a.ipynb'])\nexcept SystemExit as exit:\n    code = exit.code\n"
+        f"print(code, sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r}))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "0 []"
