@@ -167,7 +167,10 @@ def run_notebook(
         }
         source_path = Path(tmp) / path.name
         source_path.write_text(json.dumps(notebook_to_dict(injected_nb)), encoding="utf-8")
-        executed = Path(output) if output is not None else Path(tmp) / f"executed-{path.name}"
+        # absolute: papermill saves it from inside the kernel's working directory too
+        executed = (
+            Path(output).resolve() if output is not None else Path(tmp) / f"executed-{path.name}"
+        )
         run_id = ""
         try:
             raw, error = _execute(source_path, executed, workdir, env, timeout)

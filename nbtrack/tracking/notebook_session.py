@@ -47,7 +47,7 @@ from nbtrack.tracking.notebook import (
     capture_source,
     find_notebook,
 )
-from nbtrack.tracking.params import looks_secret
+from nbtrack.tracking.params import REDACTED, looks_secret
 from nbtrack.tracking.run import ActiveRun
 
 __all__ = ["NotebookSession", "is_injected_cell", "mask_url"]
@@ -309,7 +309,8 @@ class NotebookSession:
         relogged = {key for values in groups.values() for key in values}
         carried: dict[ParamSource, dict[str, Any]] = {}
         for key, param in old.params.items():
-            if key not in relogged:
+            # a redacted secret is only "***" here: its cell logs it again when re-run
+            if key not in relogged and param.value != REDACTED:
                 carried.setdefault(param.source, {})[key] = param.value
         shown = []
         for key, value in changed[:3]:

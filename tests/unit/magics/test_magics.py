@@ -352,3 +352,27 @@ def _notebook(sources: list[str]) -> dict[str, Any]:
             for i, src in enumerate(sources)
         ],
     }
+
+
+def test_a_notebook_session_lands_the_same_in_sqlite_and_postgresql(
+    store_url: str, ip: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NBTRACK_STORE", store_url)
+    run(ip, PARAMS_CELL)
+    run(ip, "# Parameters injected by nbtrack\nepochs = 5\n")
+    run(
+        ip,
+        "for step in range(3):\n    loss = 1 / (step + 1)\n    %track_metrics loss --step {step}",
+    )
+    run(ip, "raise RuntimeError('out of memory')")
+    run_id = current_run_id()
+    run(ip, "%track_run --end")
+    run_ = get_tracker().store().get_run(run_id)
+    assert run_.status is RunStatus.FINISHED
+    assert params_of(run_)["epochs"] == (5, "cli")
+    assert params_of(run_)["lr"] == (0.01, "notebook")
+    steps = [m.step for m in get_tracker().store().metric_history(run_id, "loss")]
+    assert steps == [0, 1, 2]
+    assert [e.detail["exception"] for e in run_.events if e.kind == "cell_error"] == [
+        "RuntimeError"
+    ]
