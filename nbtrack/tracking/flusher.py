@@ -7,7 +7,9 @@ transaction, which also beats the run's heartbeat. When the store cannot be
 written it keeps everything, warns once, retries with a short backoff and,
 past ``max_pending`` points or when the run ends without the store coming
 back, spills to a JSON-lines file it names in a :class:`StoreOutageWarning`
-(replay with ``nbtrack.replay_spill(path)``).
+(replay with ``nbtrack.replay_spill(path)``). A write the store refuses
+while it is reachable (say, a NUL character PostgreSQL will not take) is
+set aside to such a file after a few tries, so it cannot hold up the rest.
 
 Not for: validating values (``run.py`` does that before anything is queued)
 or talking SQL (the ``Store`` does).
@@ -34,6 +36,8 @@ DEFAULT_INTERVAL = 0.5
 DEFAULT_MAX_PENDING = 2_000_000
 #: longest pause between retries while the store is unreachable
 MAX_BACKOFF = 2.0
+#: a write the store refuses this many times while it is reachable is set aside
+STRIKES = 3
 
 
 class StoreOutageWarning(RuntimeWarning):
@@ -148,6 +152,8 @@ class Flusher:
     # -- the writer thread ----------------------------------------------------------
     _final_deadline = 0.0
     _final_spill: Path | None = None
+    _row_strikes = 0  # refusals in a row of the pending points, store reachable
+    _op_strikes = 0  # the same, for the first queued op
 
     def _main(self) -> None:
         delay = self.interval
@@ -168,7 +174,9 @@ class Flusher:
                     ops = [*self._ops, *([self._end] if self._end else [])]
                     rows = [row for chunk in self._chunks for row in chunk]
                     self._ops, self._chunks, self._pending, self._end = [], [], 0, None
-                self._final_spill = self._spill(ops, rows, "the run ended while it was away")
+                self._final_spill = self._spill(
+                    ops, rows, "the store stayed unreachable until the run ended"
+                )
                 return
             time.sleep(min(0.5, left))
 
@@ -197,15 +205,8 @@ class Flusher:
         return ok
 
     def _write(self, final: bool) -> None:
-        while True:
-            with self._lock:
-                if self._abandoned or not self._ops:
-                    break
-                op = self._ops[0]
-            apply_op(self.store, self.run_id, op)
-            with self._lock:
-                if self._ops and self._ops[0] is op:
-                    self._ops.pop(0)
+        # Points first: a heartbeat that goes through proves the store is up,
+        # so an op failing right after is refused for what it holds.
         with self._lock:
             chunks = list(self._chunks)
         rows: Sequence[MetricRow] = (
@@ -213,16 +214,64 @@ class Flusher:
         )
         if self._abandoned:
             return
-        self.store.heartbeat(self.run_id, time.time(), rows)
+        try:
+            self.store.heartbeat(self.run_id, time.time(), rows)
+        except Exception as exc:
+            if not rows or not self._reachable():
+                raise
+            self._row_strikes += 1
+            if self._row_strikes < STRIKES:
+                raise
+            with self._lock:
+                del self._chunks[: len(chunks)]
+                self._pending -= len(rows)
+            self._spill(
+                [],
+                list(rows),
+                f"the store refused {len(rows)} points {STRIKES} times ({_one_line(exc)})",
+            )
+        else:
+            self._row_strikes = 0 if rows else self._row_strikes
+            with self._lock:
+                del self._chunks[: len(chunks)]
+                self._pending -= len(rows)
+                self.points_written += len(rows)
+        while True:
+            with self._lock:
+                if self._abandoned or not self._ops:
+                    break
+                op = self._ops[0]
+            try:
+                apply_op(self.store, self.run_id, op)
+            except Exception as exc:
+                if not self._reachable():
+                    raise
+                self._op_strikes += 1
+                if self._op_strikes < STRIKES:
+                    raise
+                self._spill(
+                    [op],
+                    [],
+                    f"the store refused a {op.kind} record {STRIKES} times ({_one_line(exc)})",
+                )
+            self._op_strikes = 0
+            with self._lock:
+                if self._ops and self._ops[0] is op:
+                    self._ops.pop(0)
         with self._lock:
-            del self._chunks[: len(chunks)]
-            self._pending -= len(rows)
-            self.points_written += len(rows)
             end = self._end if final else None
         if end is not None and not self._abandoned:
             apply_op(self.store, self.run_id, end)
             with self._lock:
                 self._end = None
+
+    def _reachable(self) -> bool:
+        """Whether a bare heartbeat goes through: a failed write was then refused."""
+        try:
+            self.store.heartbeat(self.run_id, time.time())
+        except Exception:
+            return False  # an outage, not a refusal
+        return True
 
     def _failed(self, exc: Exception) -> None:
         first = self._outage_since is None
@@ -236,7 +285,7 @@ class Flusher:
             with self._lock:
                 rows = [row for chunk in self._chunks for row in chunk]
                 self._chunks, self._pending = [], 0
-            self._spill([], rows, f"more than {self.max_pending} points were waiting")
+            self._spill([], rows, f"more than {self.max_pending} points were waiting for the store")
 
     def _spill(self, ops: list[Op], rows: list[MetricRow], why: str) -> Path | None:
         if not ops and not rows:
@@ -251,9 +300,9 @@ class Flusher:
             return None
         self.spilled.append(path)
         _notify(
-            f"nbtrack: run {self.run_id[:8]} could not reach its store ({why}); wrote"
-            f" {len(rows)} points and {len(ops)} other records to {path}."
-            f" Replay them once the store is back: nbtrack.replay_spill({str(path)!r})"
+            f"nbtrack: run {self.run_id[:8]}: {why}; wrote {len(rows)} points and"
+            f" {len(ops)} other records to {path}. Replay them once the store can take"
+            f" them: nbtrack.replay_spill({str(path)!r})"
         )
         return path
 

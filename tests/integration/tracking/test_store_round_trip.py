@@ -10,6 +10,7 @@ import pytest
 import nbtrack
 from nbtrack.config import Settings
 from nbtrack.model import ParamSource, RunStatus
+from nbtrack.tracking import StoreOutageWarning
 from nbtrack.tracking.api import get_tracker
 
 
@@ -55,3 +56,41 @@ def test_statuses_round_trip(settings: Settings, exc: type[BaseException]) -> No
         raise exc
     expected = RunStatus.KILLED if exc is KeyboardInterrupt else RunStatus.FAILED
     assert get_tracker().store(settings).get_run(run.id).status is expected
+
+
+def test_a_record_the_store_refuses_is_set_aside_and_holds_nothing_up(
+    settings: Settings,
+) -> None:
+    run = nbtrack.start_run(settings=settings)
+    nbtrack.log_metric("before", 1.0)
+    assert run.flush()
+    nbtrack.log_param("note", "half a surrogate pair: \ud800")  # no database can encode it
+    nbtrack.log_param("lr", 0.01)
+    nbtrack.log_metric("after", 2.0)
+    with pytest.warns(StoreOutageWarning) as caught:
+        nbtrack.end_run()
+    messages = [str(w.message) for w in caught]
+    assert any("refused a log_params record 3 times" in m for m in messages), messages
+    stored = get_tracker().store(settings).get_run(run.id)
+    assert stored.status is RunStatus.FINISHED
+    assert {m.key for m in stored.metrics} == {"before", "after"}
+    assert [(p.key, p.value) for p in stored.params] == [("lr", 0.01)]
+    (spill,) = run.spilled
+    assert "half a surrogate pair" in spill.read_text(errors="replace")
+
+
+def test_points_the_store_refuses_are_set_aside_and_the_run_still_ends(
+    settings: Settings,
+) -> None:
+    run = nbtrack.start_run(settings=settings)
+    nbtrack.log_metric("good", 1.0)
+    assert run.flush()
+    nbtrack.log_metric("bad \udc00 key", 2.0)
+    with pytest.warns(StoreOutageWarning) as caught:
+        nbtrack.end_run()
+    messages = [str(w.message) for w in caught]
+    assert any("refused 1 points 3 times" in m for m in messages), messages
+    stored = get_tracker().store(settings).get_run(run.id)
+    assert stored.status is RunStatus.FINISHED
+    assert [m.key for m in stored.metrics] == ["good"]
+    assert len(run.spilled) == 1
