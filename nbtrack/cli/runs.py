@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import shutil
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from nbtrack.cli._output import print_table
+from nbtrack.cli._output import is_tty, print_table
 
 if TYPE_CHECKING:
     from nbtrack.model import Run, RunSummary
@@ -177,6 +178,21 @@ def _print_csv(listed: Sequence[RunSummary]) -> None:
         )
 
 
+def _fit_width(
+    columns: list[str], rows: list[list[str]], width: int
+) -> tuple[list[str], list[list[str]]]:
+    """Drop trailing param/metric columns a terminal of *width* cannot show unfolded."""
+
+    def needed(i: int) -> int:
+        return max(len(columns[i]), *(len(row[i]) for row in rows)) + 3  # rich padding + rule
+
+    keep = len(columns)
+    while keep > 6 and sum(needed(i) for i in range(keep)) + 1 > width:
+        # drop the last metric column first, then the last param column
+        keep -= 1
+    return columns[:keep], [row[:keep] for row in rows]
+
+
 def _print_table(
     listed: Sequence[RunSummary], where: str | None, sort: Sequence[str], more: int
 ) -> None:
@@ -196,6 +212,8 @@ def _print_table(
         ]
         for r in listed
     ]
+    if is_tty():
+        columns, rows = _fit_width(columns, rows, shutil.get_terminal_size().columns)
     print_table(columns, rows)
     if more > 0:
         print(f"... and {more} more run{'s' if more != 1 else ''} (--limit 0 lists all).")
