@@ -19,6 +19,7 @@ line a cell was stuck on before the parent kills the process group.
 
 from __future__ import annotations
 
+import atexit
 import faulthandler
 import json
 import os
@@ -139,4 +140,10 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    status = main(sys.argv)
+    # what a kernel does at exit (atexit: tracking ends its run and flushes), then
+    # leave without tearing down every module IPython imported: the parent is waiting
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)

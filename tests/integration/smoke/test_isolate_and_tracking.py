@@ -142,3 +142,18 @@ def test_with_track_the_smoke_run_is_recorded_in_the_real_store(
     assert params["epochs"] == 1
     assert params["lr"] == 0.1
     assert [m.key for m in full.metrics] == ["loss"]
+
+
+def test_a_run_left_open_ends_finished_when_the_smoke_process_exits(
+    project: Path, nbtrack_cli: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("nbtrack.magics")
+    store_file = project / "real-runs.db"
+    monkeypatch.setenv("NBTRACK_STORE", str(store_file))
+    write(project / "open.ipynb", TRACKED[:3])  # no %track_run --end: the exit ends it
+
+    out = nbtrack_cli("smoke", "open.ipynb", "--track")
+
+    assert out.exit_code == 0, out.text
+    (run,) = _runs(store_file)
+    assert str(run.status) == "FINISHED"  # type: ignore[attr-defined]
