@@ -41,6 +41,7 @@ __all__ = [
     "NotebookLocation",
     "capture_source",
     "content_hash",
+    "default_source",
     "find_notebook",
     "resolve_session_path",
     "snapshot_text",
@@ -222,3 +223,25 @@ def capture_source(
         except OSError:
             stale = None
     return Source(path=str(path), snapshot=text, snapshot_hash=content_hash(text), stale=stale)
+
+
+def default_source() -> Source | None:
+    """The :class:`Source` of a run started without the magics.
+
+    A script (``python train.py``, ``ipython train.py``) is found through
+    ``sys.argv`` and is what ran, so never stale; in a kernel where only the
+    Python API is used, the shell's namespace (if IPython is already loaded;
+    it is never imported here) gives the same clues as the magics have.
+    """
+    try:
+        ipython = sys.modules.get("IPython")
+        get_ipython = getattr(ipython, "get_ipython", None)
+        shell = get_ipython() if callable(get_ipython) else None
+        namespace = getattr(shell, "user_ns", None)
+        location = find_notebook(namespace if isinstance(namespace, Mapping) else {})
+        if location.path is None:
+            return None
+        # a script is the code that ran, so it is never stale
+        return capture_source(location.path, batch=shell is None or location.how == "script")
+    except Exception:  # a missing snapshot is never worth failing a run start
+        return None

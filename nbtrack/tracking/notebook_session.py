@@ -129,7 +129,8 @@ class NotebookSession:
         location = self.location()
         if location.path is None:
             return None  # said once, after the cell (papermill's path may come later)
-        source = capture_source(location.path, last_cell_at=self._last_cell_at, batch=self.batch)
+        ran_as_is = self.batch or location.how == "script"
+        source = capture_source(location.path, last_cell_at=self._last_cell_at, batch=ran_as_is)
         self._snapshot_mtime = _mtime(location.path)
         return source
 
