@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -117,7 +118,9 @@ def main() -> None:
                 times.append(time.perf_counter() - started)
             rows.append((label, statistics.median(times), args.peer_runs))
 
-    print(f"trivial 20-cell notebook; python {sys.version.split()[0]}; fresh process per run\n")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"trivial 20-cell notebook; python {sys.version.split()[0]}; fresh process per run")
+    print(f"load average now {load} (a busy machine slows every row; compare ratios)\n")
     print(f"{'command':<30} {'runs':>4} {'median':>9} {'x anchor':>9} {'x nbtrack':>9}")
     for label, seconds, runs in rows:
         print(
