@@ -129,7 +129,9 @@ def smoke(
     from nbtrack.smoke.process import spawn_child
 
     # start the child processes first: they import IPython while we plan the notebooks
-    warm = [spawn_child("kernel" if engine == "kernel" else "script") for _ in range(jobs)]
+    # (one per notebook named, up to -j; a folder may hold many)
+    wanted = min(jobs, sum(jobs if path.is_dir() else 1 for path in paths))
+    warm = [spawn_child("kernel" if engine == "kernel" else "script") for _ in range(wanted)]
     try:
         from nbtrack.notebook import parse_param_assignments
         from nbtrack.smoke import report
@@ -152,7 +154,9 @@ def smoke(
         notebooks = collect_notebooks(paths, config)
         plans = [plan_notebook(path, options, config) for path in notebooks]
         stream = sys.stderr if json_out == "-" else sys.stdout
-        reporter = report.ConsoleReporter(len(plans), stream=stream, quiet=quiet)
+        from nbtrack.cli._output import is_tty
+
+        reporter = report.ConsoleReporter(len(plans), stream=stream, quiet=quiet, rich=is_tty())
         started = time.monotonic()
         results = run_notebooks(
             plans,

@@ -22,6 +22,12 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 def main(argv: list[str]) -> int:
     events_fd, plan_fd = int(argv[1]), int(argv[2])
+    # the heavy imports first, while the parent plans the notebook
+    import nbformat
+    from jupyter_client.kernelspec import NoSuchKernel
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
     with os.fdopen(plan_fd, "rb") as fh:
         raw = fh.read()
     if not raw:
@@ -39,11 +45,6 @@ def main(argv: list[str]) -> int:
         raise KeyboardInterrupt  # unwinds nbclient, which shuts the kernel down
 
     signal.signal(signal.SIGTERM, stop)
-
-    import nbformat
-    from jupyter_client.kernelspec import NoSuchKernel
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(plan["notebook"], as_version=4)  # type: ignore[no-untyped-call]
     kwargs: dict[str, Any] = {}

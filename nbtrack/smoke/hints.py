@@ -16,6 +16,7 @@ Each hint is one or two sentences ending in what to do. git is asked
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -139,6 +140,12 @@ def _module_hint(module: str, ctx: FailureContext) -> str:
                 f"{candidate.name} sits next to the notebook but git does not track it, so a "
                 f"clean copy lacks the module {top!r}. Commit it."
             )
+    if "." in module and importlib.util.find_spec(top) is not None:
+        return (
+            f"the package {top!r} is installed in this environment, but it has no module "
+            f"{module!r}: the notebook was written against another version of {top!r}. Pin "
+            f"the version it needs in the project's dependencies."
+        )
     return (
         f"the module {module!r} is not installed in this environment ({sys.executable}); "
         f"install it (pip install {pip_name(module)}) and list it in the project's dependencies."

@@ -25,7 +25,9 @@ _IPYTHON_NAMES = frozenset(
     {"get_ipython", "display", "In", "Out", "exit", "quit", "_ih", "_oh", "_dh", "__builtins__"}
 )
 _HISTORY_NAME = re.compile(r"^_+$|^_i{1,3}$|^_i?\d+$")
-_OPAQUE_MAGIC = re.compile(r"^\s*%(run|store|load|reset|macro|recall)\b", re.MULTILINE)
+_OPAQUE_MAGIC = re.compile(
+    r"^\s*%(run|store|load|reset|macro|recall|pylab|aimport)\b", re.MULTILINE
+)
 _OPAQUE_CALLS = frozenset({"exec", "globals", "vars", "locals", "__import__"})
 
 

@@ -96,14 +96,15 @@ def summary_line(results: Sequence[SmokeResult], seconds: float) -> str:
 class ConsoleReporter:
     """Prints each result as it arrives; a rich progress bar on a terminal for many notebooks."""
 
-    def __init__(self, total: int, *, stream: TextIO | None = None, quiet: bool = False) -> None:
+    def __init__(
+        self, total: int, *, stream: TextIO | None = None, quiet: bool = False, rich: bool = False
+    ) -> None:
         self._stream = stream or sys.stdout
         self._quiet = quiet
         self._progress: Any = None
         self._task: Any = None
-        from nbtrack.cli._output import is_tty
-
-        self._rich = is_tty() and self._stream is sys.stdout
+        # the door decides whether this is a terminal (NO_COLOR, TERM=dumb, a pipe)
+        self._rich = rich and self._stream is sys.stdout
         if self._rich and total > 1:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -172,10 +173,11 @@ def write_junit(results: Sequence[SmokeResult], path: Path, seconds: float) -> P
     )
     for result in results:
         shown = display_path(result.notebook)
+        folder = Path(shown).parent.as_posix().strip("./").replace("/", ".")
         case = ET.SubElement(
             suite,
             "testcase",
-            classname="nbtrack.smoke." + Path(shown).parent.as_posix().replace("/", ".").strip("."),
+            classname=f"nbtrack.smoke.{folder}" if folder else "nbtrack.smoke",
             name=shown,
             file=shown,
             time=f"{result.seconds:.3f}",

@@ -393,3 +393,15 @@ def test_the_default_smoke_path_imports_no_heavy_library_in_the_parent(project: 
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.splitlines()[-1] == "0 []"
+
+
+def test_a_missing_submodule_of_an_installed_package_blames_the_version(
+    project: Path, nbtrack_cli: Invoke
+) -> None:
+    write(project / "m.ipynb", ["import json.no_such_submodule_xyz"])
+
+    out = nbtrack_cli("smoke", "m.ipynb")
+
+    assert out.exit_code == 1
+    text = " ".join(out.stdout.split())
+    assert "the package 'json' is installed in this environment, but it has no module" in text

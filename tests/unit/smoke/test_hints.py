@@ -1,0 +1,59 @@
+"""Hints name the classic hidden-state causes from the error and the saved notebook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nbtrack.smoke.hints import FailureContext, hint_for, pip_name
+from nbtrack.smoke.lint import analyse_notebook
+
+from .helpers import model
+
+
+@pytest.mark.parametrize(
+    ("module", "package"),
+    [
+        ("sklearn", "scikit-learn"),
+        ("sklearn.linear_model", "scikit-learn"),
+        ("cv2", "opencv-python"),
+        ("PIL.Image", "pillow"),
+        ("yaml", "pyyaml"),
+        ("requests", "requests"),
+    ],
+)
+def test_pip_name_knows_the_usual_mismatches(module: str, package: str) -> None:
+    assert pip_name(module) == package
+
+
+def _ctx(cells: list[tuple[str, int | None, list[str]]], cell: int, tmp: Path) -> FailureContext:
+    nb = model(cells)
+    return FailureContext(nb, analyse_notebook(nb), cell, tmp, tmp)
+
+
+def test_name_error_for_a_name_only_a_skipped_cell_defines(tmp_path: Path) -> None:
+    ctx = _ctx([("token = 1", 1, ["skip-execution"]), ("print(token)", 2, [])], 1, tmp_path)
+    hint = hint_for("NameError", ctx=ctx, name="token")
+    assert hint == (
+        "'token' is defined only in cell 1 (In [1]), which is tagged to be skipped. "
+        "Define it in a cell that runs, before cell 2."
+    )
+
+
+def test_name_error_without_saved_evidence_omits_the_in_number(tmp_path: Path) -> None:
+    ctx = _ctx([("print(ghost)", None, [])], 0, tmp_path)
+    hint = hint_for("NameError", ctx=ctx, name="ghost")
+    assert hint is not None
+    assert "saved outputs" not in hint
+    assert hint.startswith("no cell of this notebook defines 'ghost' any more")
+
+
+def test_a_name_defined_above_gets_no_misleading_hint(tmp_path: Path) -> None:
+    ctx = _ctx([("if False:\n    x = 1", 1, []), ("print(x)", 2, [])], 1, tmp_path)
+    assert hint_for("NameError", ctx=ctx, name="x") is None
+
+
+def test_other_errors_get_no_hint(tmp_path: Path) -> None:
+    ctx = _ctx([("1 / 0", 1, [])], 0, tmp_path)
+    assert hint_for("ZeroDivisionError", ctx=ctx, source="1 / 0") is None
