@@ -1,8 +1,8 @@
 """SqlStore: the one Store implementation, for SQLite and PostgreSQL alike.
 
-For: writing runs (this module) and delegating reads to ``sql_read.py``; the
-hot path ``log_metrics``/``heartbeat`` goes straight to ``cursor.executemany``
-with SQL text built once per dialect.
+For: writing runs (this module) and delegating reads to ``sql_read.py`` and
+the metric hot path to ``sql_metrics.py`` (``executemany`` on SQLite, ``COPY``
+on PostgreSQL, SQL text built once per dialect).
 Not for: connecting and schema checks (``_engine.py``), the ``--where``
 language (``query.py``), or deciding what to log (``nbtrack.tracking``).
 

@@ -209,3 +209,18 @@ def test_db_status_masks_the_password(invoke, store_url: str) -> None:  # type: 
     assert result.exit_code == 0
     assert "nbtrack: 0001_initial" in result.stdout
     assert "Traceback" not in result.output
+
+
+def test_limit_zero_lists_every_run_and_json_defaults_to_all(invoke, store: Store) -> None:  # type: ignore[no-untyped-def]
+    make_runs(store, 23)
+    table = invoke("runs", "--limit", "0").stdout.splitlines()
+    assert len(table) == 1 + 23
+    assert len(json.loads(invoke("runs", "--format", "json").stdout)) == 23
+    assert len(json.loads(invoke("runs", "--format", "json", "-n", "3").stdout)) == 3
+
+
+def test_no_match_says_so(invoke, store: Store) -> None:  # type: ignore[no-untyped-def]
+    make_runs(store, 2)
+    result = invoke("runs", "--where", "params.lr > 100")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "No runs match --where 'params.lr > 100'."
