@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         cpu = _timed(lambda: _sha_in_memory(args.mib), args.repeat)
 
     mib = args.mib
-    print(f"{mib} MiB file, median of {args.repeat} runs (page cache warm)")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"{mib} MiB file, median of {args.repeat} runs (page cache warm), load {load}")
     print(f"  hash_data (sha256, streamed)  {hashed:7.3f} s  {mib / hashed:8.0f} MiB/s")
     print(f"  anchor: read 1 MiB chunks     {read:7.3f} s  {mib / read:8.0f} MiB/s")
     print(f"  anchor: sha256 in memory      {cpu:7.3f} s  {mib / cpu:8.0f} MiB/s")

@@ -135,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     (root / "pyproject.toml").write_text('[project]\nname = "bench"\n')
     os.chdir(root)
 
-    print(f"python {sys.version.split()[0]} on {sys.platform}, {os.cpu_count()} CPUs")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"python {sys.version.split()[0]} on {sys.platform}, {os.cpu_count()} CPUs, load {load}")
     print(f"{n:,} points a run, median of {repeat} runs\n")
 
     noop = statistics.median(loop_cost(_noop, n) for _ in range(repeat)) / n
