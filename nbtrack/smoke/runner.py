@@ -125,6 +125,11 @@ def _resolve_params(
 def plan_notebook(path: Path, options: SmokeOptions, config: SmokeConfig) -> Plan:
     """Read, lint and parameterise one notebook; raises NbtrackError on bad input."""
     nb = read_notebook(path)
+    if options.isolate:
+        from nbtrack.smoke.isolate import git_root
+
+        if git_root(path.resolve()) is None:
+            raise UsageError(f"--isolate needs a git repository, and {path} is not in one.")
     warnings = lint_notebook(nb)
     config_params, timeout, cell_timeout = config.defaults_for(path)
     params = _resolve_params(nb, options, config_params)

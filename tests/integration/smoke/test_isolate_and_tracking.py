@@ -87,8 +87,10 @@ def test_isolate_outside_a_git_repository_is_a_usage_error(
 
     out = nbtrack_cli("smoke", "--isolate", "a.ipynb")
 
-    assert out.exit_code == 1
-    assert "--isolate needs a git repository, and a.ipynb is not in one." in out.stdout
+    assert out.exit_code == 2
+    assert (
+        out.stderr.strip() == "Error: --isolate needs a git repository, and a.ipynb is not in one."
+    )
 
 
 def _runs(store_file: Path) -> list[object]:

@@ -68,3 +68,12 @@ def test_the_script_compiles() -> None:
         ("code", "import os\n%time x = 1\n!echo hi", []), ("code", "def f():\n    return 1", [])
     )
     compile(to_script(nb).text, "script.py", "exec")
+
+
+def test_cells_keep_their_numbers_when_parameters_were_injected() -> None:
+    from nbtrack.notebook import inject_parameters
+
+    nb = _nb(("code", "lr = 0.1", ["parameters"]), ("code", "print(lr)", []))
+    script = to_script(inject_parameters(nb, {"lr": 0.5}))
+    assert "# %% injected parameters\n# Parameters injected by nbtrack\nlr = 0.5\n" in script.text
+    assert "# %% cell 2\nprint(lr)\n" in script.text
