@@ -6,11 +6,12 @@ What ``nbtrack run`` does, as a function returning a value
 1. read the notebook, inject ``-p``/``-f`` values after its parameters cell
    (:func:`nbtrack.notebook.params.inject_parameters`, so an unknown name is
    a ``ParamError`` before any kernel starts);
-2. start the environment's ``python3`` kernel through papermill with the
-   nbtrack magics registered at start-up and the run described in its
-   environment (:data:`KERNEL_ENV` names): the kernel's session starts the run
-   under the id chosen here at the first cell, whether or not the notebook
-   itself calls nbtrack, and logs the injected values with their source;
+2. start a ``python3`` kernel of this very interpreter through papermill,
+   with the nbtrack magics registered at start-up and the run described in
+   its environment (the ``*_ENV`` names of ``nbtrack.tracking.notebook``):
+   the kernel's session starts the run at the first cell, whether or not the
+   notebook itself calls nbtrack, writes its id where this side reads it, and
+   logs the injected values with their source;
 3. afterwards, store the executed notebook as an artifact and the parameter
    file's hash as a ``config`` data ref, and settle the run's status
    (FAILED, with the failing cell named, when a cell raised).
@@ -23,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 import tempfile
 import time
 import uuid
@@ -158,6 +160,7 @@ def run_notebook(
     with tempfile.TemporaryDirectory(prefix="nbtrack-run-") as tmp:
         id_file = Path(tmp) / "run-id"
         env = {
+            "JUPYTER_PATH": _kernel_path(Path(tmp)),
             RUN_ID_FILE_ENV: str(id_file),
             NOTEBOOK_ENV: str(path.resolve()),
             "NBTRACK_STORE": url,
@@ -190,6 +193,21 @@ def run_notebook(
         failure=failure,
         error=error,
     )
+
+
+def _kernel_path(tmp: Path) -> str:
+    """A JUPYTER_PATH whose ``python3`` kernel is this interpreter.
+
+    A ``python3`` kernelspec in the user's data directory may point at
+    another environment, one without nbtrack (or the project's packages);
+    JUPYTER_PATH comes first in the search, so this one wins.
+    """
+    spec = tmp / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    kernel = {"argv": argv, "display_name": "Python 3 (nbtrack run)", "language": "python"}
+    (spec / "kernel.json").write_text(json.dumps(kernel), encoding="utf-8")
+    return os.pathsep.join(p for p in (str(tmp), os.environ.get("JUPYTER_PATH", "")) if p)
 
 
 def _execute(

@@ -112,3 +112,26 @@ def test_a_kernel_killed_mid_loop_reads_crashed_and_keeps_earlier_metrics(
     assert run.status is RunStatus.CRASHED
     (loss,) = run.metrics
     assert loss.count >= logged
+
+
+def test_a_jupyter_server_kernel_finds_its_notebook_from_the_session_name(
+    tmp_path: Path, store_file: Path, read_store: Any
+) -> None:
+    from jupyter_client.manager import start_new_kernel
+
+    (tmp_path / "analysis").mkdir()
+    notebook = write_notebook(tmp_path / "analysis" / "eda.ipynb", "x = 1")
+    # jupyter_server passes the path relative to its root; the kernel runs in the notebook's dir
+    env = {**os.environ, "JPY_SESSION_NAME": "analysis/eda.ipynb"}
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(notebook.parent), env=env)
+    try:
+        kc.execute_interactive("%load_ext nbtrack", timeout=60)
+        reply = kc.execute_interactive("%track_metric loss 0.5 --step 1", timeout=60)
+        assert reply["content"]["status"] == "ok"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel()
+    run = read_store()
+    assert run.source.path == str(notebook)
+    assert run.source.snapshot == "# %%\nx = 1\n"
+    assert run.status is RunStatus.FINISHED
