@@ -237,3 +237,36 @@ def test_a_script_dying_of_an_exception_leaves_a_failed_run(project_root: Path) 
 def test_a_tag_name_longer_than_the_store_keeps_is_refused() -> None:
     with pytest.raises(nbtrack.UsageError, match="the limit is 250"):
         nbtrack.start_run(tags={"t" * 251: "x"})
+
+
+def test_a_forked_child_starts_its_own_run_and_leaves_the_parents_alone() -> None:
+    parent = nbtrack.start_run(name="parent")
+    nbtrack.log_metric("loss", 1.0)
+    assert parent.flush()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report, then leave without running pytest's teardown
+        code = 1
+        try:
+            inherited = nbtrack.active_run()
+            nbtrack.log_metric("child_loss", 2.0)
+            child = nbtrack.active_run()
+            nbtrack.end_run()
+            os.write(write, f"{inherited} {child.id if child else None}".encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    _, status = os.waitpid(pid, 0)
+    reported = os.read(read, 200).decode().split()
+    os.close(read)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert reported[0] == "None"
+    child_id = reported[1]
+    assert child_id != parent.id
+    nbtrack.log_metric("loss", 0.5)
+    nbtrack.end_run()
+    assert [m.count for m in nbtrack.get_run(parent.id).metrics] == [2]
+    child_run = nbtrack.get_run(child_id)
+    assert child_run.status is RunStatus.FINISHED
+    assert [m.key for m in child_run.metrics] == ["child_loss"]
