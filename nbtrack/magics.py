@@ -83,7 +83,13 @@ def _door() -> Iterator[None]:
     try:
         yield
     except StoreError as exc:
-        print(f"nbtrack warning: {exc} Logged data is kept and retried.", file=sys.stderr)
+        from nbtrack.tracking.api import get_tracker
+
+        if get_tracker().run is None:  # the run could not even start
+            outcome = "Nothing from this cell was recorded; run it again once the store works."
+        else:
+            outcome = "What was logged is kept in memory and retried."
+        print(f"nbtrack warning: {exc} {outcome}", file=sys.stderr)
     except NbtrackError as exc:
         raise UsageError(str(exc)) from None
 
@@ -403,8 +409,5 @@ class TrackMagics(Magics):
         """Show the current run: id, store, notebook, and what has been logged so far."""
         if line.strip():
             raise UsageError("%track_status takes no arguments.")
-        if self._state.session is None and not os.environ.get(BATCH_ENV):
-            print("nbtrack: no run yet; the first %track_* magic or nbtrack.log_* call starts one.")
-            return
         with _door():
             print(self.session.status_text())

@@ -80,7 +80,7 @@ def _short(value: object, limit: int = 40) -> str:
 
 
 class NotebookSession:
-    """The tracking state of one kernel (one per ``TrackMagics``)."""
+    """The tracking state of one kernel (one per IPython shell)."""
 
     def __init__(
         self,
@@ -190,11 +190,15 @@ class NotebookSession:
             with open(self.batch_id_file, "a", encoding="utf-8") as fh:
                 fh.write(run.id + "\n")
         self._batch_started = True
+        self._register_exit()
+        return run
+
+    def _register_exit(self) -> None:
         if not self._exit_registered:
-            # registered after the tracker's own exit hook, so it runs before it
+            # registered after the tracker's own exit hook (made at its first run
+            # start), so it runs before it: params are settled while the run is open
             atexit.register(self._at_exit)
             self._exit_registered = True
-        return run
 
     def new_run(self, name: str | None = None, tags: Mapping[str, str] | None = None) -> None:
         """``%track_run --new``: end the current run (if any) and start another."""
@@ -371,6 +375,7 @@ class NotebookSession:
         run = self._running()
         if run is None:
             return
+        self._register_exit()  # also for a run the Python API started
         if self._location is None or not self._location.found:
             self._locate_late(run)
         if error is not None:

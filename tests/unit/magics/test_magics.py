@@ -271,7 +271,7 @@ def test_track_status_shows_run_store_and_what_was_logged(
     ip: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run(ip, "%track_status")
-    assert "no run yet" in capsys.readouterr().out
+    assert "no active run" in capsys.readouterr().out
     run(ip, "lr = 0.1\n%track_params lr")
     run(ip, "%track_metric loss 0.5 --step 1")
     run(ip, "%track_status")
@@ -330,7 +330,7 @@ def test_store_that_cannot_be_opened_is_a_warning_not_an_error(
     monkeypatch.setenv("NBTRACK_STORE", str(blocker / "runs.db"))
     result = run(ip, "%track_metric loss 1")
     assert result.error_in_exec is None
-    assert "nbtrack warning:" in capsys.readouterr().err
+    assert "Nothing from this cell was recorded" in capsys.readouterr().err
     assert run(ip, "x = 1 + 1").error_in_exec is None
     assert ip.user_ns["x"] == 2
 
@@ -376,3 +376,20 @@ def test_a_notebook_session_lands_the_same_in_sqlite_and_postgresql(
     assert [e.detail["exception"] for e in run_.events if e.kind == "cell_error"] == [
         "RuntimeError"
     ]
+
+
+def test_status_and_magics_share_the_run_the_python_api_started(
+    ip: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(ip, "import nbtrack\nnbtrack.log_metric('loss', 0.9, step=0)")
+    run_id = current_run_id()
+    run(ip, "%track_metric loss 0.8 --step 1")
+    run(ip, "%track_status")
+    assert run_id in capsys.readouterr().out
+    assert current_run_id() == run_id
+
+
+def test_a_step_that_is_not_a_whole_number_is_a_usage_error(ip: Any) -> None:
+    assert error_of(run(ip, "%track_metric loss 1 --step 1.5")) == (
+        "--step 1.5 is 1.5, not a whole number."
+    )
