@@ -255,12 +255,9 @@ def runs(where: str | None, sort: tuple[str, ...], limit: int | None, fmt: str) 
     if limit is None:
         limit = TABLE_LIMIT if fmt == "table" else 0
     with _open_store() as store:
-        listed = store.list_runs(where=where, sort=sort, limit=limit or None)
-        more = 0
-        if fmt == "table" and limit and len(listed) == limit:
-            more = store.count_runs(where=where) - len(listed)
-        empty = not listed and fmt == "table" and (where or store.count_runs() == 0)
-        url = store.schema_status()["url"] if empty else ""
+        listed, total = store.list_page(where=where, sort=sort, limit=limit or None)
+        more = total - len(listed)
+        url = store.schema_status()["url"] if not listed and fmt == "table" else ""
     if fmt == "json":
         json.dump([summary_dict(r) for r in listed], sys.stdout, indent=2, allow_nan=False)
         print()

@@ -136,6 +136,15 @@ class Store(abc.ABC):
         """How many runs match *where* (for the "N more" line of ``nbtrack runs``)."""
         return len(self.list_runs(where=where))
 
+    def list_page(
+        self, *, where: str | None = None, sort: Sequence[str] = (), limit: int | None = None
+    ) -> tuple[list[RunSummary], int]:
+        """``list_runs`` plus how many runs match in all (a store may do both at once)."""
+        listed = self.list_runs(where=where, sort=sort, limit=limit)
+        if limit is None or len(listed) < limit:
+            return listed, len(listed)
+        return listed, self.count_runs(where=where)
+
     @abc.abstractmethod
     def metric_history(self, run_id: str, key: str) -> list[Metric]: ...
 

@@ -400,7 +400,18 @@ class SqlStore(Store):
         if self.missing:
             return []
         with self._read() as connection:
-            return sql_read.list_runs(connection, query, limit, self._cutoff())
+            return sql_read.list_runs(connection, query, limit, self._cutoff())[0]
+
+    def list_page(
+        self, *, where: str | None = None, sort: Sequence[str] = (), limit: int | None = None
+    ) -> tuple[list[RunSummary], int]:
+        query = sql_read.RunQuery.parse(where, sort)
+        if self.missing:
+            return [], 0
+        with self._read() as connection:
+            return sql_read.list_runs(
+                connection, query, limit, self._cutoff(), with_total=limit is not None
+            )
 
     def count_runs(self, *, where: str | None = None) -> int:
         """How many runs match *where* (for "N more" lines)."""
