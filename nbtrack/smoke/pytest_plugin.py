@@ -10,6 +10,7 @@ pytest-xdist (``-n 2``) distributes them like any test.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -101,7 +102,10 @@ class NotebookItem(pytest.Item):
             from dataclasses import replace
 
             options = replace(options, strict=True)
-        result = run_notebook(self.path, options, config)
+        path = self.path
+        with contextlib.suppress(ValueError):  # messages name it as the user would
+            path = path.relative_to(Path.cwd())
+        result = run_notebook(path, options, config)
         if result.status == "skipped":
             pytest.skip(result.reason or "skipped")
         if not result.ok:

@@ -65,3 +65,13 @@ def test_the_plugin_works_with_xdist(pytester: pytest.Pytester) -> None:
 
     result.assert_outcomes(passed=2, failed=1, skipped=1)
     assert "cell 2 (In [2]), line 2: ZeroDivisionError" in result.stdout.str()
+
+
+def test_an_unreadable_notebook_fails_its_item_with_one_sentence(pytester: pytest.Pytester) -> None:
+    (pytester.path / "broken.ipynb").write_text('{"cells": [,]}')
+
+    result = pytester.runpytest_subprocess("--nbtrack-smoke", "-p", "no:cacheprovider")
+
+    result.assert_outcomes(failed=1)
+    assert "Error: broken.ipynb is not valid JSON (line 1, column 12" in result.stdout.str()
+    assert "Traceback" not in result.stdout.str()
