@@ -80,7 +80,12 @@ def make_engine(url: str) -> Engine:
     backend = parsed.get_backend_name()
     try:
         if backend == "sqlite":
-            engine = sa.create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT})
+            options: dict[str, Any] = {}
+            if parsed.database in (None, "", ":memory:"):
+                # one shared connection, or every pooled connection sees its own empty db
+                options = {"poolclass": sa.StaticPool}
+                parsed = parsed.update_query_dict({"check_same_thread": "false"})
+            engine = sa.create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT}, **options)
             _configure_sqlite(engine)
             return engine
         if backend == "postgresql":
@@ -141,7 +146,7 @@ def translate(error: BaseException, url: str) -> StoreError:
         if "locked" in low or "busy" in low:
             return StoreError(
                 f"The SQLite store {where} stayed locked by another process for more than "
-                f"{BUSY_TIMEOUT:.0f} s.",
+                f"{BUSY_TIMEOUT:g} s.",
                 uri=masked,
             )
         if "readonly" in low or "read-only" in low or "read only" in low or "unable to open" in low:

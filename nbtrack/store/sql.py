@@ -331,6 +331,10 @@ class SqlStore(Store):
             raise StoreError(f"The artifact file {path} does not exist.", uri=str(path)) from None
         except IsADirectoryError:
             raise StoreError(f"The artifact {path} is a directory, not a file.") from None
+        except PermissionError:
+            raise StoreError(
+                f"The artifact file {path} cannot be read (permission denied)."
+            ) from None
 
     def put_artifact_bytes(self, data: bytes) -> tuple[str, int, str]:
         import io

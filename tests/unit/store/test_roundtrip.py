@@ -211,3 +211,44 @@ def test_writing_to_an_unknown_run_names_it(store: Store) -> None:
         store.log_params(ghost, [Param("lr", 1)])
     with pytest.raises(RunNotFoundError, match=ghost):
         store.log_metrics(ghost, [("loss", 1.0, 0, 0.0)])
+
+
+def test_in_memory_sqlite_store_works_across_threads(project_root: Path) -> None:
+    import threading
+
+    from nbtrack.config import load_settings
+    from nbtrack.store import open_store
+
+    store = open_store("sqlite://", settings=load_settings(project_root))
+    run_id = new_run(store)
+    writer = threading.Thread(target=store.log_metrics, args=(run_id, [("x", 1.0, 0, 0.0)]))
+    writer.start()
+    writer.join()
+    assert store.list_runs()[0].metrics == {"x": 1.0}
+    store.close()
+
+
+def test_sqlite_lock_held_past_the_busy_timeout_is_one_sentence(
+    sqlite_url: str, project_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from nbtrack.config import load_settings
+    from nbtrack.store import _engine, open_store
+
+    monkeypatch.setattr(_engine, "BUSY_TIMEOUT", 0.2)  # a real lock, a shorter wait
+    store = open_store(sqlite_url, settings=load_settings(project_root))
+    run_id = new_run(store)
+    other = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holding the write lock
+    try:
+        with pytest.raises(
+            StoreError, match=r"stayed locked by another process for more than 0\.2 s\.$"
+        ):
+            store.log_metrics(run_id, [("loss", 1.0, 0, 0.0)])
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    store.log_metrics(run_id, [("loss", 1.0, 0, 0.0)])  # and works once the lock is gone
+    assert store.get_run(run_id).metrics[0].count == 1
+    store.close()
