@@ -52,7 +52,11 @@ def test_new_sqlite_store_is_created_with_its_directories_in_wal_mode(tmp_path: 
     with engine.connect() as connection:
         mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
         revision = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        metrics_ddl = connection.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE name = 'metrics'"
+        ).scalar()
     engine.dispose()
+    assert "WITHOUT ROWID" in str(metrics_ddl)  # the hot path writes one b-tree
     assert mode == "wal"
     assert revision == schema.HEAD
 
