@@ -25,6 +25,7 @@ __all__ = [
     "Cell",
     "Notebook",
     "kernel_language",
+    "notebook_from_bytes",
     "notebook_from_dict",
     "notebook_to_dict",
     "read_notebook",
@@ -190,6 +191,41 @@ def notebook_from_dict(data: object, path: Path | None = None) -> Notebook:
     )
 
 
+def notebook_from_bytes(
+    blob: bytes, path: Path | None = None, *, name: str | None = None
+) -> Notebook:
+    """Parse notebook file content (a file's, or a git blob's) into a :class:`Notebook`.
+
+    *name* is how errors refer to it (``train.ipynb at main``); it defaults
+    to *path*.
+    """
+    where = name if name is not None else str(path) if path is not None else "notebook"
+    if blob.startswith(_LFS_PREFIX):
+        raise NotebookError(
+            f"{where} is a Git LFS pointer, not the notebook itself; fetch it with `git lfs pull`.",
+            path=path,
+        )
+    if not blob.strip():
+        raise NotebookError(f"{where} is empty, not a notebook.", path=path)
+    try:
+        text = blob.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise NotebookError(
+            f"{where} is not UTF-8 text (bad byte at offset {exc.start}).", path=path
+        ) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise NotebookError(
+            f"{where} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).",
+            path=path,
+        ) from None
+    except RecursionError:
+        raise NotebookError(f"{where} is JSON nested too deeply to read.", path=path) from None
+    nb = notebook_from_dict(data, Path(where))
+    return replace(nb, path=path)
+
+
 def read_notebook(path: str | Path) -> Notebook:
     """Read an ``.ipynb`` file quickly, or raise one ``NotebookError`` sentence."""
     path = Path(path)
@@ -201,29 +237,7 @@ def read_notebook(path: str | Path) -> Notebook:
         raise NotebookError(f"{path} is a directory, not a notebook file.", path=path) from None
     except OSError as exc:
         raise NotebookError(f"{path} cannot be read: {exc.strerror}.", path=path) from None
-    if blob.startswith(_LFS_PREFIX):
-        raise NotebookError(
-            f"{path} is a Git LFS pointer, not the notebook itself; fetch it with `git lfs pull`.",
-            path=path,
-        )
-    if not blob.strip():
-        raise NotebookError(f"{path} is empty, not a notebook.", path=path)
-    try:
-        text = blob.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise NotebookError(
-            f"{path} is not UTF-8 text (bad byte at offset {exc.start}).", path=path
-        ) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise NotebookError(
-            f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).",
-            path=path,
-        ) from None
-    except RecursionError:
-        raise NotebookError(f"{path} is JSON nested too deeply to read.", path=path) from None
-    return notebook_from_dict(data, path)
+    return notebook_from_bytes(blob, path)
 
 
 def _split_lines(text: str) -> list[str]:

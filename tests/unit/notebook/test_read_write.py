@@ -130,3 +130,13 @@ def test_reading_does_not_import_nbformat(tmp_path: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_notebook_from_bytes_names_a_git_blob_in_its_errors() -> None:
+    from nbtrack.notebook import notebook_from_bytes
+
+    with pytest.raises(NotebookError, match=r"^train\.ipynb at main is not valid JSON \(line 1"):
+        notebook_from_bytes(b"{oops", name="train.ipynb at main")
+    nb = notebook_from_bytes(b'{"nbformat": 4, "cells": []}', Path("a.ipynb"))
+    assert nb.path == Path("a.ipynb")
+    assert nb.cells == ()
