@@ -70,6 +70,8 @@ def _describe(err: BaseException, count: int, labels: dict[int, str]) -> dict[st
 
 def main(argv: list[str]) -> int:
     events_fd, plan_fd = int(argv[1]), int(argv[2])
+    for fd in (events_fd, plan_fd):
+        os.set_inheritable(fd, False)  # `!server &` must not hold our pipes open
     # like a kernel: the working directory (the notebook's folder) is importable,
     # nbtrack's own folder is not, and argv holds nothing argparse would choke on
     sys.path[0] = ""

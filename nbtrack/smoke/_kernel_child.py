@@ -22,6 +22,8 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 def main(argv: list[str]) -> int:
     events_fd, plan_fd = int(argv[1]), int(argv[2])
+    for fd in (events_fd, plan_fd):
+        os.set_inheritable(fd, False)  # the kernel must not hold our pipes open
     # the heavy imports first, while the parent plans the notebook
     import nbformat
     from jupyter_client.kernelspec import NoSuchKernel

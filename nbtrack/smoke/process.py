@@ -67,6 +67,11 @@ def _signal_group(pid: int, sig: int) -> None:
         os.killpg(pid, sig)
 
 
+def _final(event: dict[str, Any]) -> bool:
+    kind = event.get("e")
+    return kind in ("done", "exit", "skipped") or (kind == "error" and not event.get("allowed"))
+
+
 class Child:
     """One started child process, waiting for its plan; owns a temporary folder."""
 
@@ -138,8 +143,8 @@ class Child:
                     break
                 buffer += chunk
                 *lines, buffer = buffer.split(b"\n")
-                for line in lines:
-                    event = json.loads(line)
+                events = [json.loads(line) for line in lines]
+                for event in events:
                     outcome.events.append(event)
                     if event.get("e") == "start":
                         outcome.running = event
@@ -147,6 +152,9 @@ class Child:
                     else:
                         outcome.running = None
                         cell_deadline = None
+                if any(_final(event) for event in events):
+                    # finished: no need to wait for EOF, which a stray grandchild could hold off
+                    break
         if outcome.timed_out is None:
             # the events pipe closed: the child is finishing (atexit handlers may still run)
             remaining = notebook_deadline - time.monotonic() if notebook_deadline else 60.0

@@ -79,3 +79,15 @@ def test_cell_timeout_from_config_applies_per_glob(project: Path, nbtrack_cli: I
 
     assert out.exit_code == 1
     assert "was still running after 1 s" in out.stdout
+
+
+def test_a_background_process_neither_holds_the_run_open_nor_outlives_it(
+    project: Path, nbtrack_cli: Invoke
+) -> None:
+    write(project / "bg.ipynb", ["!sleep 60 & echo $! > bg.pid", "x = 1"])
+
+    # were the run to wait for the background sleep, the 20 s timeout would fail it
+    out = nbtrack_cli("smoke", "bg.ipynb", "--timeout", "20")
+
+    assert out.exit_code == 0, out.text
+    assert _gone(int((project / "bg.pid").read_text()))
