@@ -176,9 +176,12 @@ class ActiveRun:
         self._buf.extend(rows)  # one C call: atomic with respect to the swap
 
     def _take_rows(self) -> list[MetricRow]:
-        if type(self._buf) is not list:
-            return []
-        rows, self._buf = self._buf, []
+        # Under the run's lock so that `end` cannot swap in the ended-buffer
+        # between the check and the swap; appenders never take the lock.
+        with self._lock:
+            if type(self._buf) is not list:
+                return []
+            rows, self._buf = self._buf, []
         return rows
 
     # -- params ----------------------------------------------------------------------
