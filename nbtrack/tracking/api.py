@@ -199,7 +199,7 @@ class Tracker:
     def _reading_store(self) -> Store:
         run = self.run
         if run is not None:
-            run.flush()
+            run.flush(timeout=5.0)  # bounded: a store outage must not wedge a read
             return run.store
         return self.store()
 
