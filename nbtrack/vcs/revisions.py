@@ -13,9 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nbtrack.errors import VcsError
-from nbtrack.notebook.model import Notebook
+from nbtrack.notebook.model import Notebook, notebook_from_bytes, read_notebook
 from nbtrack.vcs import _git
-from nbtrack.vcs._nbjson import parse_notebook_bytes, read_notebook_file
 from nbtrack.vcs.diffmodel import DiffOptions, DiffResult, NotebookDiff
 from nbtrack.vcs.engine import diff_notebooks
 
@@ -34,7 +33,7 @@ def diff_files(
     """Diff two notebook files (no git involved); ``labels`` name them in the output."""
     opts = options or DiffOptions()
     old_label, new_label = labels or (str(old), str(new))
-    a, b = read_notebook_file(old), read_notebook_file(new)
+    a, b = read_notebook(old), read_notebook(new)
     nb = diff_notebooks(
         a, b, path=new_label, old_label=old_label, new_label=new_label, options=opts
     )
@@ -172,8 +171,8 @@ def _exists_somewhere(root: Path, spec: str, old: str, new: str | None) -> bool:
 
 def _load(root: Path, revision: str | None, path: str, label: str) -> Notebook:
     if revision is None:
-        return read_notebook_file(root / path, path)
+        return read_notebook(root / path)
     data = _git.read_blob(root, revision, path)
     if data is None:
         raise VcsError(f"{path} cannot be read from revision {label}")
-    return parse_notebook_bytes(data, f"{path} at {label}")
+    return notebook_from_bytes(data, Path(path), name=f"{path} at {label}")
