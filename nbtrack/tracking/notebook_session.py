@@ -390,6 +390,10 @@ class NotebookSession:
             if number is not None:
                 detail["cell"] = number
             run.add_event("cell_error", **detail)
+        if self.batch:
+            # the kernel's owner may stop it harder than atexit can see (jupyter_client
+            # sends SIGTERM after 2.5 s): a batch run is never more than a cell behind
+            run.flush(timeout=10.0)
         self._refresh_source()
 
     def _locate_late(self, run: ActiveRun) -> None:

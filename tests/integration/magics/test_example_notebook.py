@@ -36,7 +36,7 @@ def test_the_example_trains_and_records_params_metrics_data_and_the_figure(
     assert run.status is RunStatus.FINISHED
     params = params_of(run)
     assert params["epochs"] == (2, "cli")
-    assert params["learning_rate"] == (0.05, "file")
+    assert params["lr"] == (0.05, "file")
     assert params["batch_size"] == (64, "notebook")
     metrics = {m.key: m for m in run.metrics}
     assert set(metrics) == {"train_loss", "val_loss", "val_acc"}
