@@ -57,6 +57,10 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
         and parent.config.getoption("nbtrack_smoke")
         and ".ipynb_checkpoints" not in file_path.parts
     ):
+        from nbtrack.smoke.options import project_smoke_config
+
+        if project_smoke_config(file_path.parent).excluded(file_path):
+            return None  # [tool.nbtrack.smoke] exclude, as for `nbtrack smoke folder/`
         return NotebookFile.from_parent(parent, path=file_path)
     return None
 

@@ -75,3 +75,12 @@ def test_an_unreadable_notebook_fails_its_item_with_one_sentence(pytester: pytes
     result.assert_outcomes(failed=1)
     assert "Error: broken.ipynb is not valid JSON (line 1, column 12" in result.stdout.str()
     assert "Traceback" not in result.stdout.str()
+
+
+def test_config_exclude_applies_to_collection(pytester: pytest.Pytester) -> None:
+    _notebooks(pytester)
+    pytester.makepyprojecttoml('[tool.nbtrack.smoke]\nexclude = ["notebooks/bad*"]\n')
+
+    result = pytester.runpytest_subprocess("--nbtrack-smoke", "-p", "no:cacheprovider")
+
+    result.assert_outcomes(passed=2, skipped=1)
