@@ -130,9 +130,17 @@ def plan_notebook(path: Path, options: SmokeOptions, config: SmokeConfig) -> Pla
 
         if git_root(path.resolve()) is None:
             raise UsageError(f"--isolate needs a git repository, and {path} is not in one.")
-    warnings = lint_notebook(nb)
+    language = kernel_language(nb)
+    skip = None
+    if language != "python" and options.engine == "script":
+        skip = (
+            f"its kernel language is {language}, not Python; nbtrack smoke runs Python "
+            f"notebooks as scripts (use --engine kernel to run it in its own kernel)"
+        )
+    # a skipped notebook is neither linted (its cells are not Python) nor parameterised
+    warnings = lint_notebook(nb) if language == "python" else ()
     config_params, timeout, cell_timeout = config.defaults_for(path)
-    params = _resolve_params(nb, options, config_params)
+    params = {} if skip else _resolve_params(nb, options, config_params)
     run_nb = inject_parameters(nb, params, source="cli" if options.params else "config")
     origin: list[int | None] = []
     remaining = iter(c.index for c in nb.cells if not (params and INJECTED_TAG in c.tags))
@@ -146,13 +154,6 @@ def plan_notebook(path: Path, options: SmokeOptions, config: SmokeConfig) -> Pla
         label = "injected parameters" if where is None else f"cell {where + 1}"
         allow = "raises-exception" in cell.tags
         cells.append(PlannedCell(cell.index, where, cell.source, allow, label))
-    language = kernel_language(nb)
-    skip = None
-    if language != "python" and options.engine == "script":
-        skip = (
-            f"its kernel language is {language}, not Python; nbtrack smoke runs Python "
-            f"notebooks as scripts (use --engine kernel to run it in its own kernel)"
-        )
     return Plan(
         path=path,
         nb=nb,

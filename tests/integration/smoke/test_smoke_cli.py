@@ -405,3 +405,16 @@ def test_a_missing_submodule_of_an_installed_package_blames_the_version(
     assert out.exit_code == 1
     text = " ".join(out.stdout.split())
     assert "the package 'json' is installed in this environment, but it has no module" in text
+
+
+def test_a_non_python_notebook_is_skipped_even_with_params_it_cannot_take(
+    project: Path, nbtrack_cli: Invoke
+) -> None:
+    write(project / "r.ipynb", ["x <- 1"], language="R")
+    write(project / "py.ipynb", [("epochs = 5", None, ["parameters"]), "assert epochs == 1"])
+
+    out = nbtrack_cli("smoke", "r.ipynb", "py.ipynb", "-p", "epochs=1")
+
+    assert out.exit_code == 0, out.text
+    assert "SKIPPED r.ipynb" in out.stdout
+    assert "PASSED py.ipynb" in out.stdout
