@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -393,3 +395,29 @@ def test_a_step_that_is_not_a_whole_number_is_a_usage_error(ip: Any) -> None:
     assert error_of(run(ip, "%track_metric loss 1 --step 1.5")) == (
         "--step 1.5 is 1.5, not a whole number."
     )
+
+
+def test_saving_the_notebook_during_the_run_refreshes_the_snapshot(
+    ip: Any, project_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notebook = project_root / "train.ipynb"
+    notebook.write_text(json.dumps(_notebook(["lr = 0.1"])))
+    monkeypatch.setenv("NBTRACK_NOTEBOOK", str(notebook))
+    run(ip, "%track_metric loss 1")
+    assert stored().source.stale is True
+    notebook.write_text(json.dumps(_notebook(["lr = 0.1", "print('added')"])))
+    later = time.time() + 60  # saved after the next cell started
+    os.utime(notebook, (later, later))
+    run(ip, "x = 1")
+    source = stored().source
+    assert source.snapshot is not None
+    assert "print('added')" in source.snapshot
+    assert source.stale is False
+
+
+def test_unloading_the_extension_stops_the_cell_hooks(ip: Any) -> None:
+    run(ip, "%load_ext nbtrack")  # a no-op when loaded already
+    run(ip, "%track_metric loss 1")
+    run(ip, "%unload_ext nbtrack")
+    run(ip, "raise ValueError('after unload')")
+    assert [e for e in stored().events if e.kind == "cell_error"] == []
