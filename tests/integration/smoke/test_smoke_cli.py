@@ -418,3 +418,34 @@ def test_a_non_python_notebook_is_skipped_even_with_params_it_cannot_take(
     assert out.exit_code == 0, out.text
     assert "SKIPPED r.ipynb" in out.stdout
     assert "PASSED py.ipynb" in out.stdout
+
+
+def test_quiet_prints_only_failures_and_the_summary(project: Path, nbtrack_cli: Invoke) -> None:
+    write(project / "nbs" / "good.ipynb", ["x = 1"])
+    write(project / "nbs" / "bad.ipynb", ["raise ValueError('no')"])
+
+    out = nbtrack_cli("smoke", "-q", "nbs")
+
+    assert out.exit_code == 1
+    assert "good.ipynb" not in out.stdout
+    assert "FAILED nbs/bad.ipynb" in out.stdout
+    assert out.stdout.strip().splitlines()[-1].startswith("1 passed, 1 failed in")
+
+
+def test_lint_as_a_pre_commit_hook_gets_file_names_and_annotates_on_github(
+    project: Path, nbtrack_cli: Invoke
+) -> None:
+    write(project / "a.ipynb", [("a = 1", 2), ("b = a", 1)])
+    write(project / "b.ipynb", ["x = 1"])
+
+    out = nbtrack_cli("lint", "--no-notes", "a.ipynb", "b.ipynb", env={"GITHUB_ACTIONS": "true"})
+
+    assert out.exit_code == 1
+    assert out.stdout.splitlines()[0] == (
+        "a.ipynb: warning: execution counts out of order: cell 2 (In [1]) ran before cell 1 "
+        "(In [2]) above it, so the saved outputs come from a different order than a "
+        "top-to-bottom run"
+    )
+    assert "b.ipynb" not in out.stdout.split("::warning")[0]  # its note is not printed
+    assert any(line.startswith("::warning file=a.ipynb,line=") for line in out.stdout.splitlines())
+    assert out.stderr.strip() == "1 warning in 1 of 2 notebooks"
