@@ -129,6 +129,13 @@ class _ShellState:
         self.cell_started_at: float | None = None
         shell.events.register("pre_run_cell", self.pre_run_cell)
         shell.events.register("post_run_cell", self.post_run_cell)
+        if os.environ.get(BATCH_ENV):
+            # ``nbtrack run`` loads this at kernel start: start the run now, so its
+            # cost is not charged to the first cell's --timeout
+            try:
+                self.get_session().ensure_run()
+            except Exception as exc:  # retried at the first cell
+                print(f"nbtrack warning: {exc}", file=sys.stderr)
 
     def disconnect(self) -> None:
         for event, hook in (

@@ -78,7 +78,7 @@ def run(
     notebook, and the executed notebook as an artifact.
 
     \b
-      nbtrack run notebooks/train.ipynb -p learning_rate=0.05 -p epochs=3 --name sweep-1
+      nbtrack run notebooks/train.ipynb -p lr=0.05 -p epochs=3 --name sweep-1
     """
     from nbtrack.notebook.params import parse_param_assignments
     from nbtrack.tracking.batch import run_notebook
@@ -97,7 +97,7 @@ def run(
     click.echo(result.run_id)
     run_label = f"run {result.run_id[:8]} is FAILED"
     if result.failure is not None:
-        echo_err(f"Error: {notebook} failed: {result.failure.describe()}; {run_label}.")
+        echo_err(f"Error: {notebook} failed: {result.failure.describe().rstrip('.')}; {run_label}.")
         raise SystemExit(1)
     if result.error is not None:
         echo_err(f"Error: {notebook} did not finish: {result.error}; {run_label}.")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -59,6 +60,8 @@ class CellFailure:
     ename: str
     evalue: str
     first_line: str
+    #: False when the cell was stopped from outside (timeout, the kernel died)
+    raised: bool = True
 
     @property
     def label(self) -> str:
@@ -68,7 +71,8 @@ class CellFailure:
     def describe(self) -> str:
         error = f"{self.ename}: {self.evalue}" if self.evalue else self.ename
         where = f" `{self.first_line}`" if self.first_line else ""
-        return f"{self.label}{where} raised {error}"
+        verb = "raised" if self.raised else "did not finish:"
+        return f"{self.label}{where} {verb} {error}"
 
 
 @dataclass(frozen=True)
@@ -97,19 +101,60 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[key] = old
 
 
-def _failure(exc: Any, params_index: int | None, injected: bool) -> CellFailure:
-    index = int(exc.cell_index)
-    if injected and params_index is not None and index > params_index + 1:
+def _cell_failure(
+    index: int,
+    execution_count: int | None,
+    source: str,
+    ename: str,
+    evalue: str,
+    shift: int | None,
+    *,
+    raised: bool = True,
+) -> CellFailure:
+    """A failure numbered as in the user's file: *shift* is the injected cell's index."""
+    if shift is not None and index > shift:
         index -= 1  # the injected cell is not in the user's notebook
-    lines = [line.strip() for line in str(exc.source or "").splitlines() if line.strip()]
+    lines = [line.strip() for line in source.splitlines() if line.strip()]
     first = lines[0] if lines else ""
     return CellFailure(
         index=index,
-        execution_count=exc.exec_count,
-        ename=str(exc.ename),
-        evalue=str(exc.evalue),
+        execution_count=execution_count,
+        ename=ename,
+        evalue=evalue,
         first_line=first if len(first) <= 60 else first[:57] + "...",
+        raised=raised,
     )
+
+
+def _stopped_cell(executed: Path, exc: BaseException, shift: int | None) -> CellFailure | None:
+    """The cell running when execution stopped from outside, from papermill's saves."""
+    try:
+        cells = json.loads(executed.read_text(encoding="utf-8"))["cells"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    started = [
+        (i, c)
+        for i, c in enumerate(cells)
+        if isinstance(c, dict) and (c.get("metadata", {}).get("papermill") or {}).get("start_time")
+    ]
+    if not started:
+        return None
+    index, cell = started[-1]
+    source = cell.get("source", "")
+    return _cell_failure(
+        index,
+        cell.get("execution_count"),
+        "".join(source) if isinstance(source, list) else str(source),
+        type(exc).__name__,
+        _first_line(exc),
+        shift,
+        raised=False,
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip().strip("-")]
+    return lines[0] if lines else ""
 
 
 def run_notebook(
@@ -176,9 +221,21 @@ def run_notebook(
         )
         run_id = ""
         try:
-            raw, error = _execute(source_path, executed, workdir, env, timeout)
-            if raw is not None:
-                failure = _failure(raw, params_index, bool(values))
+            shift = params_index + 1 if values and params_index is not None else None
+            cell_error, stopped = _execute(source_path, executed, workdir, env, timeout)
+            if cell_error is not None:
+                failure = _cell_failure(
+                    int(cell_error.cell_index),
+                    cell_error.exec_count,
+                    str(cell_error.source or ""),
+                    str(cell_error.ename),
+                    str(cell_error.evalue),
+                    shift,
+                )
+            elif stopped is not None:
+                failure = _stopped_cell(executed, stopped, shift)
+                if failure is None:
+                    error = f"{type(stopped).__name__}: {_first_line(stopped)}".rstrip(": ")
         finally:
             status = RunStatus.FAILED if (failure or error) else RunStatus.FINISHED
             ids = id_file.read_text(encoding="utf-8").split() if id_file.is_file() else []
@@ -212,11 +269,15 @@ def _kernel_path(tmp: Path) -> str:
 
 def _execute(
     source: Path, executed: Path, workdir: Path, env: Mapping[str, str], timeout: float | None
-) -> tuple[Any, str | None]:
-    """Run papermill; (PapermillExecutionError or None, other error or None)."""
+) -> tuple[Any, Exception | None]:
+    """Run papermill: (a cell's PapermillExecutionError, or what else stopped it)."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    # papermill logs each failure too; the caller says it once, naming the cell
+    quiet = logging.getLogger("papermill")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)
     with _environment(env):
         try:
             papermill.execute_notebook(
@@ -231,15 +292,17 @@ def _execute(
                     # the magics, and so the run, from cell 1; not as an extension,
                     # so the notebook's own %load_ext nbtrack stays silent
                     f"--IPKernelApp.exec_lines={_KERNEL_SETUP}",
-                    # ipykernel's TCP-without-encryption notice, on every start
-                    "--IPKernelApp.log_level=ERROR",
+                    # the kernel's own log (a TCP notice on every start, zmq noise
+                    # when a timeout stops it) is not the user's business here
+                    "--IPKernelApp.log_level=CRITICAL",
                 ],
             )
         except PapermillExecutionError as exc:
             return exc, None
-        except Exception as exc:  # kernel died, timed out, would not start...
-            message = str(exc).strip().splitlines()
-            return None, f"{type(exc).__name__}: {message[-1] if message else ''}".rstrip(": ")
+        except Exception as exc:  # timed out, the kernel died or would not start...
+            return None, exc
+        finally:
+            quiet.setLevel(level)
     return None, None
 
 

@@ -135,3 +135,18 @@ def test_a_missing_or_malformed_notebook_exits_2(
     assert done.returncode == 2
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_cell_past_the_timeout_exits_1_naming_it(
+    tmp_path: Path, store_file: Path, read_store: Any
+) -> None:
+    write_notebook(
+        tmp_path / "slow.ipynb", "x = 1", "import time\ntime.sleep(60)", "print('never')"
+    )
+    done = nbtrack("run", "slow.ipynb", "--timeout", "3", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "cell 2 (In [2]) `import time` did not finish: CellTimeoutError" in done.stderr
+    assert done.stderr.count("\n") == 1  # one sentence, no logs or tracebacks
+    run = read_store(done.stdout.strip())
+    assert run.status is RunStatus.FAILED
+    assert run.environment.python  # the kernel started the run: a real one, not a stub
