@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import re
 import sys
 import time
 import weakref
@@ -33,9 +34,16 @@ from nbtrack.errors import NbtrackError, StoreError
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import ExecutionInfo, ExecutionResult, InteractiveShell
 
-    from nbtrack.tracking.notebook_session import NotebookSession
+    from nbtrack.tracking.notebook_session import NotebookSession, SessionStatus
 
-__all__ = ["TrackMagics", "forget_shell", "load_ipython_extension", "unload_ipython_extension"]
+__all__ = [
+    "TrackMagics",
+    "forget_shell",
+    "load_ipython_extension",
+    "mask_url",
+    "render_status",
+    "unload_ipython_extension",
+]
 
 #: set in the kernel's environment by ``nbtrack run``: track from the first cell on
 #: (the same name as ``nbtrack.tracking.notebook.RUN_ID_FILE_ENV``, which is not
@@ -417,4 +425,53 @@ class TrackMagics(Magics):
         if line.strip():
             raise UsageError("%track_status takes no arguments.")
         with _door():
-            print(self.session.status_text())
+            print(render_status(self.session.status()))
+
+
+def mask_url(url: str) -> str:
+    """A store URL fit to print: the password replaced by ``***``.
+
+    >>> mask_url("postgresql+psycopg://ana:s3cret@db/runs")
+    'postgresql+psycopg://ana:***@db/runs'
+    """
+    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
+
+
+def _short(value: object, limit: int = 30) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def render_status(status: SessionStatus) -> str:
+    """``%track_status``: the run, the store (password masked), what was logged."""
+    run, location = status.run, status.location
+    if run is None:
+        return "nbtrack: no active run; the next %track_* magic or nbtrack.log_* call starts one."
+    name = f"  {run.name!r}" if run.name else ""
+    lines = [f"run       {run.id}{name}  RUNNING", f"store     {mask_url(run.store.url)}"]
+    if location.found:
+        lines.append(f"notebook  {location.path} (found via {location.how})")
+    else:
+        lines.append("notebook  unknown (set NBTRACK_NOTEBOOK or %track_run --notebook PATH)")
+    if run.params:
+        shown = (f"{k}={_short(p.value)} ({p.source.value})" for k, p in run.params.items())
+        lines.append(f"params    {', '.join(shown)}")
+    stored = status.stored
+    if stored is None:
+        lines.append(f"(the store cannot be read right now: {status.read_error})")
+        return "\n".join(lines)
+    for metric in stored.metrics:
+        step = "" if metric.last_step is None else f" at step {metric.last_step}"
+        points = "1 point" if metric.count == 1 else f"{metric.count} points"
+        lines.append(
+            f"metric    {metric.key}: last {metric.last:.6g}{step}"
+            f" (min {metric.min:.6g}, max {metric.max:.6g}, {points})"
+        )
+    lines += [f"data      {r.path} [{r.kind}] {r.digest[:19]}" for r in stored.data]
+    lines += [f"artifact  {a.name} ({a.size} bytes)" for a in stored.artifacts]
+    lines += [
+        f"error     In [{e.detail.get('execution_count')}] {e.detail.get('exception')}"
+        for e in stored.events
+        if e.kind == "cell_error"
+    ]
+    return "\n".join(lines)

@@ -40,6 +40,7 @@ from nbtrack.tracking.notebook import (
     NAME_ENV,
     NOTEBOOK_ENV,
     PARAM_SOURCES_ENV,
+    PARAMS_CELL_ENV,
     RUN_ID_FILE_ENV,
     TAGS_ENV,
 )
@@ -212,6 +213,7 @@ def run_notebook(
             NAME_ENV: name or "",
             TAGS_ENV: json.dumps(dict(tags or {})),
             PARAM_SOURCES_ENV: json.dumps(sources),
+            PARAMS_CELL_ENV: _tagged_parameters_cell(nb, params_index),
         }
         source_path = Path(tmp) / path.name
         source_path.write_text(json.dumps(notebook_to_dict(injected_nb)), encoding="utf-8")
@@ -250,6 +252,16 @@ def run_notebook(
         failure=failure,
         error=error,
     )
+
+
+def _tagged_parameters_cell(nb: Any, index: int | None) -> str:
+    """The parameters cell's source when no ``%%track_params`` will log it."""
+    from nbtrack.notebook.source import cell_magic_name
+
+    if index is None:
+        return ""
+    source = str(nb.cells[index].source)
+    return "" if cell_magic_name(source) == "track_params" else source
 
 
 def _kernel_path(tmp: Path) -> str:

@@ -35,6 +35,7 @@ __all__ = [
     "NAME_ENV",
     "NOTEBOOK_ENV",
     "NOT_FOUND_MESSAGE",
+    "PARAMS_CELL_ENV",
     "PARAM_SOURCES_ENV",
     "RUN_ID_FILE_ENV",
     "TAGS_ENV",
@@ -62,6 +63,9 @@ NAME_ENV = "NBTRACK_RUN_NAME"
 TAGS_ENV = "NBTRACK_RUN_TAGS"
 #: set by ``nbtrack run``: JSON object of injected name -> "cli" or "file"
 PARAM_SOURCES_ENV = "NBTRACK_PARAM_SOURCES"
+#: set by ``nbtrack run``: the source of a parameters cell that is only tagged
+#: ``parameters`` (no ``%%track_params``), so its defaults are logged all the same
+PARAMS_CELL_ENV = "NBTRACK_PARAMETERS_CELL"
 
 
 @dataclass(frozen=True)

@@ -27,20 +27,20 @@ from __future__ import annotations
 import atexit
 import json
 import os
-import re
 import sys
 import time
 from collections.abc import Mapping, MutableMapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from nbtrack.model import ParamSource, RunStatus, Source
+from nbtrack.model import ParamSource, Run, RunStatus, Source
 from nbtrack.tracking.api import Tracker, get_tracker
 from nbtrack.tracking.notebook import (
     NAME_ENV,
     NOT_FOUND_MESSAGE,
     PARAM_SOURCES_ENV,
+    PARAMS_CELL_ENV,
     RUN_ID_FILE_ENV,
     TAGS_ENV,
     NotebookLocation,
@@ -50,7 +50,7 @@ from nbtrack.tracking.notebook import (
 from nbtrack.tracking.params import REDACTED, looks_secret
 from nbtrack.tracking.run import ActiveRun
 
-__all__ = ["NotebookSession", "is_injected_cell", "mask_url"]
+__all__ = ["NotebookSession", "SessionStatus", "is_injected_cell"]
 
 _PAPERMILL_HEADER = "# Parameters"
 #: what ``papermill --inject-paths`` adds to the injected cell: not parameters
@@ -63,15 +63,6 @@ def is_injected_cell(source: str) -> bool:
 
     first = source.lstrip().split("\n", 1)[0].rstrip()
     return first.startswith(INJECTED_MARKER) or first == _PAPERMILL_HEADER
-
-
-def mask_url(url: str) -> str:
-    """A store URL fit to print: the password replaced by ``***``.
-
-    >>> mask_url("postgresql+psycopg://ana:s3cret@db/runs")
-    'postgresql+psycopg://ana:***@db/runs'
-    """
-    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
 
 
 def _short(value: object, limit: int = 40) -> str:
@@ -106,6 +97,9 @@ class NotebookSession:
         self._snapshot_mtime: float | None = None
         self._pending: list[str] | None = None
         self._injected_source: str | None = None
+        #: a parameters cell only tagged ``parameters`` (``nbtrack run`` says which)
+        self._tagged_params = (self.env.get(PARAMS_CELL_ENV) or "").strip()
+        self._tagged_running = False
         #: when the session's last executed cell started
         self._last_cell_at = last_cell_at
         self._tags: dict[str, str] = {}
@@ -359,6 +353,7 @@ class NotebookSession:
             self._injected_source = raw_cell  # settle after it ran, with its values
         elif self._pending is not None:
             self.settle_params()
+        self._tagged_running = bool(self._tagged_params) and raw_cell.strip() == self._tagged_params
 
     def cell_finished(
         self,
@@ -372,6 +367,12 @@ class NotebookSession:
         if self._injected_source is not None:
             injected, self._injected_source = self._injected_source, None
             self.settle_params(injected)
+        if self._tagged_running and error is None:
+            # as if it held %%track_params: its literals, settled after injection
+            from nbtrack.notebook.source import literal_assignments
+
+            self.defer_params([name for name in literal_assignments(raw_cell) if name in self.ns])
+        self._tagged_running = False
         run = self._running()
         if run is None:
             return
@@ -439,57 +440,27 @@ class NotebookSession:
             self._warn(f"nbtrack warning: at exit: {exc}")
 
     # -- %track_status ---------------------------------------------------------------------
-    def status_text(self) -> str:
-        """What ``%track_status`` prints: the run, the store, what was logged."""
+    def status(self) -> SessionStatus:
+        """What ``%track_status`` shows: the run, where it is stored, what it holds."""
         self.settle_params()
         run = self._running()
         if run is None:
-            return (
-                "nbtrack: no active run; the next %track_* magic or nbtrack.log_* call starts one."
-            )
-        lines = [
-            f"run       {run.id}" + (f"  {run.name!r}" if run.name else "") + "  RUNNING",
-            f"store     {mask_url(run.store.url)}",
-        ]
-        location = self.location()
-        lines.append(
-            f"notebook  {location.path} (found via {location.how})"
-            if location.found
-            else "notebook  unknown (set NBTRACK_NOTEBOOK or %track_run --notebook PATH)"
-        )
-        params = run.params
-        if params:
-            shown = ", ".join(
-                f"{k}={_short(p.value, 30)} ({p.source.value})" for k, p in params.items()
-            )
-            lines.append(f"params    {shown}")
+            return SessionStatus(run=None, location=self.location())
         try:
             run.flush(timeout=5.0)
-            stored = run.store.get_run(run.id)
-        except Exception as exc:
-            lines.append(f"(the store cannot be read right now: {exc})")
-            return "\n".join(lines)
-        for metric in stored.metrics:
-            step = "" if metric.last_step is None else f" at step {metric.last_step}"
-            lines.append(
-                f"metric    {metric.key}: last {metric.last:.6g}{step}"
-                f" (min {metric.min:.6g}, max {metric.max:.6g}, {_points(metric.count)})"
-            )
-        for ref in stored.data:
-            lines.append(f"data      {ref.path} [{ref.kind}] {ref.digest[:19]}")
-        for artifact in stored.artifacts:
-            lines.append(f"artifact  {artifact.name} ({artifact.size} bytes)")
-        for event in stored.events:
-            if event.kind == "cell_error":
-                lines.append(
-                    f"error     In [{event.detail.get('execution_count')}]"
-                    f" {event.detail.get('exception')}"
-                )
-        return "\n".join(lines)
+            return SessionStatus(run, self.location(), stored=run.store.get_run(run.id))
+        except Exception as exc:  # the in-memory part is still worth showing
+            return SessionStatus(run, self.location(), read_error=str(exc))
 
 
-def _points(count: int) -> str:
-    return "1 point" if count == 1 else f"{count} points"
+@dataclass(frozen=True)
+class SessionStatus:
+    """The session's state for ``%track_status``; the magics render it."""
+
+    run: ActiveRun | None
+    location: NotebookLocation
+    stored: Run | None = None  # as the store has it, flushed just before
+    read_error: str | None = None
 
 
 def _mtime(path: Path) -> float | None:

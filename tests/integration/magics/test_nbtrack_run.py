@@ -64,12 +64,15 @@ def test_run_records_params_with_sources_metrics_notebook_snapshot_and_git(
 def test_a_notebook_that_never_calls_nbtrack_is_still_recorded(
     tmp_path: Path, store_file: Path, read_store: Any
 ) -> None:
-    write_notebook(tmp_path / "plain.ipynb", ("x = 1", ["parameters"]), "y = x * 2")
+    write_notebook(
+        tmp_path / "plain.ipynb", ("x = 1\nscale = 3\nz = x * scale", ["parameters"]), "y = x * 2"
+    )
     done = nbtrack("run", "plain.ipynb", "-p", "x=21", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     run = read_store(done.stdout.strip())
     assert run.status is RunStatus.FINISHED
-    assert params_of(run) == {"x": (21, "cli")}
+    # a papermill-style parameters cell counts like %%track_params: defaults and injected
+    assert params_of(run) == {"x": (21, "cli"), "scale": (3, "notebook")}
     assert run.source.path == str(tmp_path / "plain.ipynb")
     assert [a.name for a in run.artifacts] == ["executed/plain.ipynb"]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from nbtrack.errors import NotebookError
-from nbtrack.magics import BATCH_ENV
+from nbtrack.magics import BATCH_ENV, mask_url
 from nbtrack.tracking.notebook import (
     RUN_ID_FILE_ENV,
     capture_source,
@@ -21,7 +21,7 @@ from nbtrack.tracking.notebook import (
     resolve_session_path,
     snapshot_text,
 )
-from nbtrack.tracking.notebook_session import is_injected_cell, mask_url
+from nbtrack.tracking.notebook_session import is_injected_cell
 
 
 def _notebook(path: Path, *sources: str) -> Path:
