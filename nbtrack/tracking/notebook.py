@@ -132,7 +132,12 @@ def resolve_session_path(value: str, cwd: Path) -> Path | None:
     """
     path = Path(value).expanduser()
     if path.is_absolute():
-        return path if path.is_file() else None
+        if path.is_file():
+            return path
+        # an API path ("/analysis/eda.ipynb") is relative to the root, slash or not
+        path = Path(value.lstrip("/"))
+        if not str(path) or path.is_absolute():
+            return None
     for base in (cwd, *cwd.parents):
         candidate = base / path
         if candidate.is_file():

@@ -68,6 +68,12 @@ def test_jupyter_server_session_from_the_namespace_when_absolute(tmp_path: Path)
     assert (found.path, found.how) == (notebook, "jupyter-server")
 
 
+def test_session_api_path_with_a_leading_slash_is_relative_to_the_root(tmp_path: Path) -> None:
+    (tmp_path / "analysis").mkdir()
+    notebook = _notebook(tmp_path / "analysis" / "nb.ipynb")
+    assert resolve_session_path("/analysis/nb.ipynb", tmp_path / "analysis") == notebook.resolve()
+
+
 def test_session_path_that_names_no_file_is_not_used(tmp_path: Path) -> None:
     assert resolve_session_path("gone/nb.ipynb", tmp_path) is None
     assert resolve_session_path(str(tmp_path / "gone.ipynb"), tmp_path) is None
