@@ -229,10 +229,17 @@ class NotebookSession:
 
     # -- params --------------------------------------------------------------------------
     def defer_params(self, names: list[str]) -> None:
-        """``%%track_params`` ran: log these names once their final values are known."""
+        """``%%track_params`` ran: log these names once their final values are known.
+
+        That is after the next cell, in case it is an injected one, except when
+        the cell was re-run with new values in an interactive session: then the
+        new run starts at once, and says so under this cell.
+        """
         self.settle_params()
-        self.ensure_run()
+        run = self.ensure_run()
         self._pending = list(names)
+        if not self.batch and any(run.param_differs(n, self.ns[n]) for n in names if n in self.ns):
+            self.settle_params()
 
     def settle_params(self, injected: str | None = None) -> None:
         """Log the parameters cell's names (and an injected cell's) with their values now."""

@@ -114,12 +114,14 @@ def test_a_param_changed_interactively_ends_the_run_and_starts_a_new_one_saying_
     run(ip, PARAMS_CELL)
     run(ip, "seed = 7\n%track_params seed")
     first = current_run_id()
+    capsys.readouterr()
     run(ip, PARAMS_CELL.replace("lr = 0.01", "lr = 0.1"))
-    run(ip, "pass")
-    second = current_run_id()
+    second = current_run_id()  # at once: the message shows under the cell re-run
     assert second != first
     out = capsys.readouterr().out
     assert f"lr 0.01 -> 0.1: ended run {first[:8]} and started run {second[:8]}" in out
+    run(ip, "pass")
+    assert current_run_id() == second
     assert stored(first).status is RunStatus.FINISHED
     assert params_of(stored(first))["lr"] == (0.01, "notebook")
     new = params_of(stored(second))
