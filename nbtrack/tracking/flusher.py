@@ -36,6 +36,10 @@ DEFAULT_INTERVAL = 0.5
 DEFAULT_MAX_PENDING = 2_000_000
 #: longest pause between retries while the store is unreachable
 MAX_BACKOFF = 2.0
+#: seconds between looks at the buffer's size
+POLL = 0.05
+#: points waiting that make the flusher write before its interval is up
+EARLY_BATCH = 50_000
 #: a write the store refuses this many times while it is reachable is set aside
 STRIKES = 3
 
@@ -60,6 +64,7 @@ class Flusher:
         run_id: str,
         take_rows: Callable[[], list[MetricRow]],
         *,
+        buffered: Callable[[], int] = lambda: 0,
         spill_folder: Callable[[], Path],
         interval: float = DEFAULT_INTERVAL,
         max_pending: int = DEFAULT_MAX_PENDING,
@@ -69,6 +74,7 @@ class Flusher:
         self.interval = interval
         self.max_pending = max_pending
         self._take_rows = take_rows
+        self._buffered = buffered
         self._spill_folder = spill_folder
         self._lock = threading.Lock()
         self._done = threading.Condition(self._lock)
@@ -157,13 +163,20 @@ class Flusher:
 
     def _main(self) -> None:
         delay = self.interval
+        due = time.monotonic() + delay
         while True:
-            self._wake.wait(delay)
+            # Poll often, write on schedule, or early once a big batch waits
+            # (a tight loop then overlaps with its own writing).
+            woke = self._wake.wait(max(0.0, min(POLL, due - time.monotonic())))
             self._wake.clear()
             if self._closing:
                 break
+            early = self._last_ok and self._buffered() >= EARLY_BATCH
+            if not woke and not early and time.monotonic() < due:
+                continue
             ok = self._tick()
             delay = self.interval if ok else min(MAX_BACKOFF, max(delay * 2, self.interval))
+            due = time.monotonic() + delay
         self._final()
 
     def _final(self) -> None:

@@ -131,6 +131,7 @@ class ActiveRun:
             store,
             run_id,
             self._take_rows,
+            buffered=lambda: len(self._buf),
             spill_folder=lambda: spill_dir(settings),
             interval=interval,
             max_pending=max_pending,
