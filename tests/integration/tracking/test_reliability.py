@@ -137,6 +137,6 @@ def test_a_sigkilled_run_keeps_what_it_logged_and_reads_crashed(
         assert run.status is RunStatus.CRASHED
         assert run.ended_at is None
         assert run.heartbeat_at is not None
-        assert killed_at - 1.0 <= run.heartbeat_at <= killed_at
+        assert killed_at - 2.0 <= run.heartbeat_at <= killed_at  # it beat until the end
         summary = {s.id: s for s in store.list_runs()}[run_id]
         assert summary.status is RunStatus.CRASHED
