@@ -58,6 +58,8 @@ def iso(ts: float | None) -> str | None:
 def fmt_duration(seconds: float | None) -> str:
     if seconds is None:
         return ""
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
     if seconds < 60:
         return f"{seconds:.1f}s"
     minutes, secs = divmod(round(seconds), 60)
@@ -298,9 +300,9 @@ def _section(title: str) -> None:
 def _print_run(run: Run) -> None:
     header = [
         ("id", run.id),
-        ("name", run.name or ""),
+        ("name", run.name or "-"),
         ("status", run.status.value),
-        ("notebook", run.notebook or ""),
+        ("notebook", run.notebook or "- (not a notebook, or its path was not found)"),
         ("started", fmt_time(run.started_at)),
         ("ended", fmt_time(run.ended_at)),
         ("duration", fmt_duration(run.duration)),
@@ -355,7 +357,8 @@ def _print_run(run: Run) -> None:
     if git.commit or git.branch:
         _section("Git")
         dirty = {True: "dirty", False: "clean", None: "unknown"}[git.dirty]
-        print(f"  commit {git.commit or '?'} on {git.branch or '(detached)'}, {dirty}")
+        commit = git.commit or "(no commits yet)"
+        print(f"  commit {commit} on {git.branch or '(detached HEAD)'}, {dirty}")
         if git.diff:
             lines = len(git.diff.splitlines())
             cut = " (truncated)" if git.diff_truncated else ""
