@@ -19,14 +19,43 @@ _PATHS_KEY = "nbtrack_diff_paths"
 
 
 class _DiffCommand(click.Command):
-    """Keeps what follows ``--`` apart: those are paths, the rest files or revisions."""
+    """Keeps what follows ``--`` apart: those are paths, the rest files or revisions.
+
+    Unlike git, nbtrack's own options may also follow the paths
+    (``nbtrack diff main HEAD -- train.ipynb --format html -o diff.html``): after
+    ``--``, a word that is one of this command's options (with its value) is an
+    option, anything else a path.
+    """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if "--" in args:
             split = args.index("--")
-            ctx.meta[_PATHS_KEY] = args[split + 1 :]
-            args = args[:split]
+            paths, options = self._split_paths(ctx, args[split + 1 :])
+            ctx.meta[_PATHS_KEY] = paths
+            args = args[:split] + options
         return super().parse_args(ctx, args)
+
+    def _split_paths(self, ctx: click.Context, words: list[str]) -> tuple[list[str], list[str]]:
+        takes_value: dict[str, bool] = {}
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                for name in param.opts:
+                    takes_value[name] = not param.is_flag
+        paths: list[str] = []
+        options: list[str] = []
+        k = 0
+        while k < len(words):
+            word = words[k]
+            name = word.split("=", 1)[0] if word.startswith("--") else word
+            if name in takes_value:
+                options.append(word)
+                if takes_value[name] and "=" not in word and k + 1 < len(words):
+                    options.append(words[k + 1])
+                    k += 1
+            else:
+                paths.append(word)
+            k += 1
+        return paths, options
 
 
 @click.command(cls=_DiffCommand)

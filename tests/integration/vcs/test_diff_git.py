@@ -169,3 +169,17 @@ def test_a_revision_and_a_file_mean_that_file_against_the_revision(history: Path
     edit_cell(history / "c.ipynb", 0, "c = 3")
     data = diff_json("HEAD", "a.ipynb")
     assert statuses(data) == {"a.ipynb": "modified"}
+
+
+def test_options_after_the_paths_are_options_not_paths(history: Path) -> None:
+    # the issue's own example: nbtrack diff main HEAD -- train.ipynb --outputs --format html -o f
+    code_, out, err = nbtrack(
+        "diff", "main", "feature", "--", "c.ipynb", "--outputs", "--format", "html", "-o", "d.html"
+    )
+    assert (code_, out) == (0, ""), err
+    page = (history / "d.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert "c.ipynb" in page
+    assert "a.ipynb" not in page
+    code_, out, _ = nbtrack("diff", "main", "feature", "--", "c.ipynb", "--format=json")
+    assert json.loads(out)["notebooks"][0]["path"] == "c.ipynb"
