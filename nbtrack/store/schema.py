@@ -20,10 +20,18 @@ Encodings shared by both dialects:
   ``metrics.seq`` numbers a key's points in logging order (0, 1, ...), taken
   from ``metric_latest.count`` in the same transaction;
 * ``runs.seq`` is a small integer per run (max + 1 under the write lock) that
-  ``metrics`` uses instead of the 32-char id.
+  ``metrics`` uses instead of the 32-char id;
+* free text (names, keys, tag values, ``params.text``, paths, snapshots) goes
+  through :func:`encode_text` / :func:`decode_text` on both dialects, because
+  PostgreSQL text cannot hold NUL: NUL is written as U+E000 ``0`` and U+E000
+  itself as U+E000 ``1``. Text without either character is stored as is, and
+  the code maps a string to one stored form, so ``=`` and ``contains`` keep
+  working on the encoded column. JSON columns need nothing (JSON escapes NUL).
 """
 
 from __future__ import annotations
+
+import re
 
 import sqlalchemy as sa
 
@@ -32,6 +40,8 @@ __all__ = [
     "REVISIONS",
     "artifacts",
     "data_refs",
+    "decode_text",
+    "encode_text",
     "events",
     "metadata",
     "metric_latest",
@@ -48,6 +58,27 @@ REVISIONS: tuple[str, ...] = ("0001_initial",)
 HEAD = REVISIONS[-1]
 
 metadata = sa.MetaData()
+
+_ESC = "\ue000"  # a private-use character: the escape of the text encoding
+_DECODE = re.compile(_ESC + "([01])")
+
+
+def encode_text(text: str) -> str:
+    """*text* in a form both databases store exactly (no NUL characters).
+
+    >>> encode_text("a\x00b") == "a\ue0000b", encode_text("plain")
+    (True, 'plain')
+    """
+    if "\x00" not in text and _ESC not in text:
+        return text
+    return text.replace(_ESC, _ESC + "1").replace("\x00", _ESC + "0")
+
+
+def decode_text(stored: str) -> str:
+    """The text :func:`encode_text` was given."""
+    if _ESC not in stored:
+        return stored
+    return _DECODE.sub(lambda m: "\x00" if m.group(1) == "0" else _ESC, stored)
 
 
 def _run_fk() -> sa.ForeignKey:

@@ -44,6 +44,7 @@ from nbtrack.model import (
 )
 from nbtrack.store import _engine, schema, sql_read
 from nbtrack.store.base import MetricRow, Store
+from nbtrack.store.schema import encode_text as _text
 from nbtrack.store.sql_metrics import MetricWriter
 
 if TYPE_CHECKING:
@@ -56,16 +57,24 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=repr)
 
 
+def _opt(text: str | None) -> str | None:
+    return None if text is None else _text(text)
+
+
+def _tag_rows(run_id: str, tags: dict[str, str]) -> list[dict[str, Any]]:
+    return [{"run_id": run_id, "key": _text(k), "value": _text(str(v))} for k, v in tags.items()]
+
+
 def _param_columns(param: Param) -> dict[str, Any]:
     value = param.value
     num = None
     if isinstance(value, int | float) and not isinstance(value, bool) and value == value:
         num = float(value)
     return {
-        "key": param.key,
+        "key": _text(param.key),
         "value": _json(value),
         "num": num,
-        "text": value if isinstance(value, str) else _json(value),
+        "text": _text(value) if isinstance(value, str) else _json(value),
         "source": getattr(param.source, "value", str(param.source)),
     }
 
@@ -189,36 +198,33 @@ class SqlStore(Store):
                 runs.insert().values(
                     seq=next_seq.scalar_subquery(),
                     id=run_id,
-                    name=name,
+                    name=_opt(name),
                     status=RunStatus.RUNNING.value,
                     started_at=started_at,
                     heartbeat_at=started_at,
-                    notebook=source.path,
+                    notebook=_opt(source.path),
                     git_commit=git.commit,
-                    git_branch=git.branch,
+                    git_branch=_opt(git.branch),
                     git_dirty=git.dirty,
-                    username=environment.user or None,
-                    hostname=environment.host or None,
+                    username=_opt(environment.user or None),
+                    hostname=_opt(environment.host or None),
                 )
             )
             connection.execute(
                 schema.run_details.insert().values(
                     run_id=run_id,
-                    git_diff=git.diff,
+                    git_diff=_opt(git.diff),
                     git_diff_truncated=git.diff_truncated,
-                    git_remote=git.remote,
-                    git_root=git.root,
+                    git_remote=_opt(git.remote),
+                    git_root=_opt(git.root),
                     environment=_json(dataclasses.asdict(environment)),
-                    source_snapshot=source.snapshot,
+                    source_snapshot=_opt(source.snapshot),
                     source_hash=source.snapshot_hash,
                     source_stale=source.stale,
                 )
             )
             if tags:
-                connection.execute(
-                    schema.tags.insert(),
-                    [{"run_id": run_id, "key": k, "value": str(v)} for k, v in tags.items()],
-                )
+                connection.execute(schema.tags.insert(), _tag_rows(run_id, tags))
 
     def log_params(self, run_id: str, params: Sequence[Param]) -> None:
         if not params:
@@ -243,7 +249,7 @@ class SqlStore(Store):
     def set_tags(self, run_id: str, tags: dict[str, str]) -> None:
         if not tags:
             return
-        rows = [{"run_id": run_id, "key": k, "value": str(v)} for k, v in tags.items()]
+        rows = _tag_rows(run_id, tags)
         with self._write() as connection:
             self._require_run(connection, run_id)
             self._upsert(connection, schema.tags, rows)
@@ -252,20 +258,22 @@ class SqlStore(Store):
         with self._write() as connection:
             self._require_run(connection, run_id)
             connection.execute(
-                schema.runs.update().where(schema.runs.c.id == run_id).values(name=name)
+                schema.runs.update().where(schema.runs.c.id == run_id).values(name=_opt(name))
             )
 
     def set_source(self, run_id: str, source: Source) -> None:
         with self._write() as connection:
             self._require_run(connection, run_id)
             connection.execute(
-                schema.runs.update().where(schema.runs.c.id == run_id).values(notebook=source.path)
+                schema.runs.update()
+                .where(schema.runs.c.id == run_id)
+                .values(notebook=_opt(source.path))
             )
             connection.execute(
                 schema.run_details.update()
                 .where(schema.run_details.c.run_id == run_id)
                 .values(
-                    source_snapshot=source.snapshot,
+                    source_snapshot=_opt(source.snapshot),
                     source_hash=source.snapshot_hash,
                     source_stale=source.stale,
                 )
@@ -277,8 +285,8 @@ class SqlStore(Store):
             connection.execute(
                 schema.data_refs.insert().values(
                     run_id=run_id,
-                    path=ref.path,
-                    kind=ref.kind,
+                    path=_text(ref.path),
+                    kind=_text(ref.kind),
                     digest=ref.digest,
                     size=ref.size,
                     detail=_json(ref.detail),
@@ -292,7 +300,7 @@ class SqlStore(Store):
             connection.execute(
                 schema.artifacts.insert().values(
                     run_id=run_id,
-                    name=artifact.name,
+                    name=_text(artifact.name),
                     digest=artifact.digest,
                     size=artifact.size,
                     media_type=artifact.media_type,
@@ -307,7 +315,7 @@ class SqlStore(Store):
             connection.execute(
                 schema.events.insert().values(
                     run_id=run_id,
-                    kind=event.kind,
+                    kind=_text(event.kind),
                     timestamp=event.timestamp,
                     detail=_json(event.detail),
                 )

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 
 from nbtrack.errors import RunNotFoundError
 from nbtrack.store.base import MetricRow
+from nbtrack.store.schema import encode_text
 
 __all__ = ["NO_STEP", "MetricWriter"]
 
@@ -104,7 +105,8 @@ class MetricWriter:
         counts = {str(k): int(n) for k, n in connection.exec_driver_sql(self.counts, (run_id,))}
         out: list[tuple[int, str, int, float | None, int | None, float]] = []
         add = out.append
-        # key -> [last value, last step, last ts, min, max, count in batch, order, first ordinal]
+        # key -> [last value, last step, last ts, min, max, count in batch, order,
+        #         first ordinal, key as stored]
         latest: dict[str, list[Any]] = {}
         value: float | None
         for key, value, step, ts in rows:
@@ -113,7 +115,9 @@ class MetricWriter:
             order = NO_STEP if step is None else step
             agg = latest.get(key)
             if agg is None:
-                agg = latest[key] = [value, step, ts, value, value, 0, order, counts.get(key, 0)]
+                stored = encode_text(key)
+                first = counts.get(stored, 0)
+                agg = latest[key] = [value, step, ts, value, value, 0, order, first, stored]
             else:
                 if order > agg[6] or (order == agg[6] and ts >= agg[2]):
                     agg[0], agg[1], agg[2], agg[6] = value, step, ts, order
@@ -122,14 +126,14 @@ class MetricWriter:
                         agg[3] = value
                     if agg[4] is None or value > agg[4]:
                         agg[4] = value
-            add((run_seq, key, agg[7] + agg[5], value, step, ts))
+            add((run_seq, agg[8], agg[7] + agg[5], value, step, ts))
             agg[5] += 1
         if self.postgres:
             self._copy(connection, out)
         else:
             connection.exec_driver_sql(self.insert, out)
         connection.exec_driver_sql(
-            self.latest, [(run_id, key, *agg[:6]) for key, agg in latest.items()]
+            self.latest, [(run_id, agg[8], *agg[:6]) for agg in latest.values()]
         )
 
     def _copy(self, connection: Connection, out: list[Any]) -> None:

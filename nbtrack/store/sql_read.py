@@ -43,6 +43,8 @@ from nbtrack.model import (
     Source,
 )
 from nbtrack.store import query, schema
+from nbtrack.store.schema import decode_text as _text
+from nbtrack.store.schema import encode_text as _stored
 from nbtrack.store.sql_metrics import NO_STEP
 
 __all__ = [
@@ -64,6 +66,10 @@ runs = schema.runs
 
 def _nan(value: float | None) -> float:
     return math.nan if value is None else float(value)
+
+
+def _opt(stored: str | None) -> str | None:
+    return None if stored is None else _text(stored)
 
 
 def effective_status(status: str, heartbeat_at: float | None, cutoff: float) -> RunStatus:
@@ -125,13 +131,13 @@ def _param(row: Any) -> Param:
         source = ParamSource(row.source)
     except ValueError:
         source = ParamSource.CODE
-    return Param(row.key, json.loads(row.value), source)
+    return Param(_text(row.key), json.loads(row.value), source)
 
 
 def _summary(row: Any) -> MetricSummary:
     last_step = None if row.last_step is None else int(row.last_step)
     return MetricSummary(
-        row.key,
+        _text(row.key),
         _nan(row.last_value),
         _nan(row.min_value),
         _nan(row.max_value),
@@ -159,39 +165,46 @@ def get_run(connection: Connection, run_id: str, cutoff: float) -> Run:
         environment = Environment(**{k: v for k, v in env.items() if k in known})
     git = GitState(
         commit=row.git_commit,
-        branch=row.git_branch,
+        branch=_opt(row.git_branch),
         dirty=row.git_dirty,
-        diff=details.git_diff if details is not None else None,
+        diff=_opt(details.git_diff) if details is not None else None,
         diff_truncated=bool(details.git_diff_truncated) if details is not None else False,
-        remote=details.git_remote if details is not None else None,
-        root=details.git_root if details is not None else None,
+        remote=_opt(details.git_remote) if details is not None else None,
+        root=_opt(details.git_root) if details is not None else None,
     )
     source = Source(
-        path=row.notebook,
-        snapshot=details.source_snapshot if details is not None else None,
+        path=_opt(row.notebook),
+        snapshot=_opt(details.source_snapshot) if details is not None else None,
         snapshot_hash=details.source_hash if details is not None else None,
         stale=details.source_stale if details is not None else None,
     )
     return Run(
         id=row.id,
-        name=row.name,
+        name=_opt(row.name),
         status=effective_status(row.status, row.heartbeat_at, cutoff),
         started_at=row.started_at,
         ended_at=row.ended_at,
         heartbeat_at=row.heartbeat_at,
         params=tuple(_param(r) for r in rows(p, p.c.key)),
         metrics=tuple(_summary(r) for r in rows(lt, lt.c.key)),
-        tags={r.key: r.value for r in rows(tg, tg.c.key)},
+        tags={_text(r.key): _text(r.value) for r in rows(tg, tg.c.key)},
         data=tuple(
-            DataRef(r.path, r.kind, r.digest, r.size, json.loads(r.detail or "{}"), r.logged_at)
+            DataRef(
+                _text(r.path),
+                _text(r.kind),
+                r.digest,
+                r.size,
+                json.loads(r.detail or "{}"),
+                r.logged_at,
+            )
             for r in rows(schema.data_refs, schema.data_refs.c.id)
         ),
         artifacts=tuple(
-            Artifact(r.name, r.digest, r.size, r.media_type, r.uri, r.logged_at)
+            Artifact(_text(r.name), r.digest, r.size, r.media_type, r.uri, r.logged_at)
             for r in rows(schema.artifacts, schema.artifacts.c.id)
         ),
         events=tuple(
-            RunEvent(r.kind, r.timestamp, json.loads(r.detail or "{}"))
+            RunEvent(_text(r.kind), r.timestamp, json.loads(r.detail or "{}"))
             for r in rows(schema.events, schema.events.c.id)
         ),
         git=git,
@@ -205,11 +218,11 @@ def metric_history(connection: Connection, run_id: str, key: str) -> list[Metric
     run_seq = sa.select(runs.c.seq).where(runs.c.id == run_id).scalar_subquery()
     stmt = (
         sa.select(m.c.key, m.c.value, m.c.step, m.c.timestamp)
-        .where(m.c.run_seq == run_seq, m.c.key == key)
+        .where(m.c.run_seq == run_seq, m.c.key == _stored(key))
         .order_by(sa.func.coalesce(m.c.step, NO_STEP), m.c.timestamp, m.c.seq)
     )
     return [
-        Metric(r.key, _nan(r.value), None if r.step is None else int(r.step), r.timestamp)
+        Metric(key, _nan(r.value), None if r.step is None else int(r.step), r.timestamp)
         for r in connection.execute(stmt)
     ]
 
@@ -267,15 +280,16 @@ def _compare(cmp: query.Compare, cutoff: float) -> ColumnElement[bool]:
     op = _OPS[cmp.op]
     field = cmp.field
     text_ops = cmp.op in ("contains", "like")
+    key, text = _stored(field.key), _stored(cmp.text)
     if field.namespace == "params":
         p = schema.params
         if isinstance(cmp.value, float) and not text_ops:
             cond = op(p.c.num, cmp.value)
             if cmp.op in ("=", "!="):  # a string param "5" still equals 5
-                cond = sa.or_(cond, sa.and_(p.c.num.is_(None), op(p.c.text, cmp.text)))
+                cond = sa.or_(cond, sa.and_(p.c.num.is_(None), op(p.c.text, text)))
         else:
-            cond = op(p.c.text, cmp.text)
-        return sa.exists().where(p.c.run_id == runs.c.id, p.c.key == field.key, cond)
+            cond = op(p.c.text, text)
+        return sa.exists().where(p.c.run_id == runs.c.id, p.c.key == key, cond)
     if field.namespace == "metrics":
         lt = schema.metric_latest
         value = cmp.value
@@ -300,11 +314,11 @@ def _compare(cmp: query.Compare, cutoff: float) -> ColumnElement[bool]:
             cond = lt.c.last_value.is_(None) if cmp.op == "=" else lt.c.last_value.is_not(None)
         else:
             cond = op(lt.c.last_value, value)
-        return sa.exists().where(lt.c.run_id == runs.c.id, lt.c.key == field.key, cond)
+        return sa.exists().where(lt.c.run_id == runs.c.id, lt.c.key == key, cond)
     if field.namespace == "tags":
         t = schema.tags
-        cond = op(t.c.value, cmp.text)
-        return sa.exists().where(t.c.run_id == runs.c.id, t.c.key == field.key, cond)
+        cond = op(t.c.value, text)
+        return sa.exists().where(t.c.run_id == runs.c.id, t.c.key == key, cond)
     name = field.key
     if name == "status":
         wanted = cmp.text.upper()
@@ -324,7 +338,7 @@ def _compare(cmp: query.Compare, cutoff: float) -> ColumnElement[bool]:
     if name in ("started", "ended"):
         column = runs.c.started_at if name == "started" else runs.c.ended_at
         return op(column, _time_value(cmp))  # type: ignore[no-any-return]
-    return op(_TEXT_ATTRS[name], cmp.text)  # type: ignore[no-any-return]
+    return op(_TEXT_ATTRS[name], text)  # type: ignore[no-any-return]
 
 
 def compile_where(expr: query.Expr, cutoff: float) -> ColumnElement[bool]:
@@ -339,10 +353,11 @@ def compile_where(expr: query.Expr, cutoff: float) -> ColumnElement[bool]:
 
 def _sort_columns(key: query.SortKey, cutoff: float) -> list[ColumnElement[Any]]:
     field = key.field
+    stored = _stored(field.key)
     columns: list[Any]
     if field.namespace == "params":
         p = schema.params
-        match = sa.and_(p.c.run_id == runs.c.id, p.c.key == field.key)
+        match = sa.and_(p.c.run_id == runs.c.id, p.c.key == stored)
         columns = [
             sa.select(p.c.num).where(match).scalar_subquery(),
             sa.select(p.c.text).where(match).scalar_subquery(),
@@ -351,15 +366,13 @@ def _sort_columns(key: query.SortKey, cutoff: float) -> list[ColumnElement[Any]]
         lt = schema.metric_latest
         columns = [
             sa.select(lt.c.last_value)
-            .where(lt.c.run_id == runs.c.id, lt.c.key == field.key)
+            .where(lt.c.run_id == runs.c.id, lt.c.key == stored)
             .scalar_subquery()
         ]
     elif field.namespace == "tags":
         t = schema.tags
         columns = [
-            sa.select(t.c.value)
-            .where(t.c.run_id == runs.c.id, t.c.key == field.key)
-            .scalar_subquery()
+            sa.select(t.c.value).where(t.c.run_id == runs.c.id, t.c.key == stored).scalar_subquery()
         ]
     elif field.key == "status":
         columns = [status_expr(cutoff)]
@@ -429,21 +442,21 @@ def list_runs(
         for row in connection.execute(
             sa.select(p.c.run_id, p.c.key, p.c.value).where(p.c.run_id.in_(chunk))
         ):
-            params[row.run_id][row.key] = json.loads(row.value)
+            params[row.run_id][_text(row.key)] = json.loads(row.value)
         for row in connection.execute(
             sa.select(lt.c.run_id, lt.c.key, lt.c.last_value).where(lt.c.run_id.in_(chunk))
         ):
-            metrics[row.run_id][row.key] = _nan(row.last_value)
+            metrics[row.run_id][_text(row.key)] = _nan(row.last_value)
         for row in connection.execute(
             sa.select(t.c.run_id, t.c.key, t.c.value).where(t.c.run_id.in_(chunk))
         ):
-            tags[row.run_id][row.key] = row.value
+            tags[row.run_id][_text(row.key)] = _text(row.value)
     return [
         RunSummary(
             id=r.id,
-            name=r.name,
+            name=_opt(r.name),
             status=effective_status(r.status, r.heartbeat_at, cutoff),
-            notebook=r.notebook,
+            notebook=_opt(r.notebook),
             started_at=r.started_at,
             ended_at=r.ended_at,
             heartbeat_at=r.heartbeat_at,

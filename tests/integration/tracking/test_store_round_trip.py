@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,23 @@ def test_points_the_store_refuses_are_set_aside_and_the_run_still_ends(
     assert stored.status is RunStatus.FINISHED
     assert [m.key for m in stored.metrics] == ["good"]
     assert len(run.spilled) == 1
+
+
+def test_a_param_string_with_a_nul_character_is_stored_exactly_on_both_databases(
+    settings: Settings,
+) -> None:
+    # PostgreSQL text cannot hold NUL; the store encodes it, so no write is refused
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StoreOutageWarning)
+        with nbtrack.start_run(name="nul\x00name", settings=settings) as run:
+            nbtrack.log_param("note", "before\x00after")
+            nbtrack.set_tag("kind", "a\x00b")
+            nbtrack.log_metric("loss", 0.5)
+    stored = get_tracker().store(settings).get_run(run.id)
+    assert stored.status is RunStatus.FINISHED
+    assert stored.name == "nul\x00name"
+    assert [(p.key, p.value) for p in stored.params] == [("note", "before\x00after")]
+    assert stored.tags == {"kind": "a\x00b"}
+    assert run.spilled == []
+    (listed,) = nbtrack.list_runs(where="params.note = 'before\x00after'")
+    assert listed.id == run.id

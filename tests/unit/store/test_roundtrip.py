@@ -128,6 +128,44 @@ def test_nan_and_infinities_round_trip(store: Store) -> None:
     assert listed["x"] == -math.inf
 
 
+def test_text_with_nul_characters_round_trips_exactly_and_can_be_queried(store: Store) -> None:
+    # PostgreSQL text cannot hold NUL; both stores must keep it all the same
+    esc = "\ue000"  # the encoding's escape character must round-trip too
+    nul = f"a\x00b{esc}0{esc}1\x00"
+    run_id = new_run(
+        store,
+        name=f"run {nul}",
+        tags={f"t{nul}": nul},
+        git=GitState(branch=f"b{nul}", diff=f"+{nul}\n"),
+        source=Source(path=f"nb{nul}.ipynb", snapshot=f"x = '{nul}'\n"),
+    )
+    store.log_params(run_id, [Param(f"p{nul}", nul), Param("d", {"k": [nul]})])
+    store.log_metrics(run_id, [(f"m{nul}", 1.0, 0, 1.0), (f"m{nul}", 2.0, 1, 2.0)])
+    store.add_data_ref(run_id, DataRef(f"data{nul}", "file", "sha256:0", 1, {nul: nul}, 3.0))
+    store.add_event(run_id, RunEvent(f"note{nul}", 4.0, {"text": nul}))
+    store.set_tags(run_id, {"plain": esc})
+
+    run = store.get_run(run_id)
+    (listed,) = store.list_runs()
+
+    assert run.name == listed.name == f"run {nul}"
+    assert run.tags == listed.tags == {f"t{nul}": nul, "plain": esc}
+    assert (run.git.branch, run.git.diff) == (f"b{nul}", f"+{nul}\n")
+    assert run.source.path == listed.notebook == f"nb{nul}.ipynb"
+    assert run.source.snapshot == f"x = '{nul}'\n"
+    assert {p.key: p.value for p in run.params} == {f"p{nul}": nul, "d": {"k": [nul]}}
+    assert listed.params == {f"p{nul}": nul, "d": {"k": [nul]}}
+    assert [(m.key, m.last, m.count) for m in run.metrics] == [(f"m{nul}", 2.0, 2)]
+    assert [m.value for m in store.metric_history(run_id, f"m{nul}")] == [1.0, 2.0]
+    assert run.data[0].path == f"data{nul}"
+    assert run.data[0].detail == {nul: nul}
+    assert run.events[0].kind == f"note{nul}"
+    found = [r.id for r in store.list_runs(where=f"params.`p{nul}` = '{nul}'")]
+    assert found == [run_id]
+    assert [r.id for r in store.list_runs(where=f"tags.`t{nul}` contains 'b{esc}'")] == [run_id]
+    assert store.list_runs(where="tags.plain = 1") == []
+
+
 def test_tags_name_source_data_artifacts_events(store: Store, tmp_path: Path) -> None:
     run_id = new_run(store, name=None)
     store.set_tags(run_id, {"team": "vision", "stage": "dev"})
