@@ -8,9 +8,9 @@ written it keeps everything, warns once, retries with a short backoff and,
 past ``max_pending`` points or when the run ends without the store coming
 back, spills to a JSON-lines file it names in a :class:`StoreOutageWarning`
 (replay with ``nbtrack.replay_spill(path)``). A write the store refuses
-while it is reachable (say, text with half a surrogate pair, which no database
-encodes) is
-set aside to such a file after a few tries, so it cannot hold up the rest.
+while it is reachable (say, text with half a surrogate pair, which no
+database encodes) is set aside to such a file after a few tries, so it
+cannot hold up the rest.
 
 Not for: validating values (``run.py`` does that before anything is queued)
 or talking SQL (the ``Store`` does).
