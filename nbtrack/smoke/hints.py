@@ -7,7 +7,10 @@ reasons, and each leaves a fingerprint in the error and the saved notebook:
   cell), or one only a later or skipped cell defines (run out of order);
 - ``FileNotFoundError`` for a file that git does not track (made by hand),
   or an absolute path into someone's home folder;
-- ``ModuleNotFoundError``: installed in the author's environment, not here.
+- ``ModuleNotFoundError``: installed in the author's environment, not here;
+- ``%run helper.py`` of a file git does not track;
+- ``input()`` (or ``getpass``): the author typed an answer, a smoke run has
+  nobody to (stdin is empty, so it fails at once rather than hang).
 
 Each hint is one or two sentences ending in what to do. git is asked
 (``git ls-files``) only when a file is missing.
@@ -184,6 +187,22 @@ def _file_hint(filename: str, ctx: FailureContext, source: str) -> str | None:
     return None
 
 
+_INPUT_HINT = (
+    "the notebook asks for input and a smoke run has nobody to type an answer (it gets an "
+    "empty stdin, so it stops here instead of waiting forever). Give the value another "
+    "way: a parameters cell (then -p NAME=VALUE) or an environment variable."
+)
+
+
+def _asked_for_input(ename: str, evalue: str, source: str) -> bool:
+    """input() at EOF, getpass() at EOF (no message), or a kernel that has no stdin channel."""
+    if ename == "StdinNotImplementedError":
+        return True
+    if ename != "EOFError":
+        return False
+    return evalue.startswith("EOF when reading a line") or (not evalue and "getpass" in source)
+
+
 def hint_for(
     ename: str,
     *,
@@ -192,13 +211,18 @@ def hint_for(
     module: str | None = None,
     filename: str | None = None,
     source: str = "",
+    evalue: str = "",
 ) -> str | None:
     """A hint for one failure, or None when nothing classic explains it."""
+    if _asked_for_input(ename, evalue, source):
+        return _INPUT_HINT
     if ename in ("NameError", "UnboundLocalError") and name:
         return _name_hint(name, ctx)
     if ename == "ModuleNotFoundError" and module:
         return _module_hint(module, ctx)
-    if filename is not None and ename in ("FileNotFoundError", "NotADirectoryError", "OSError"):
+    # "Exception" is what %run raises for a script it cannot find
+    file_errors = ("FileNotFoundError", "NotADirectoryError", "OSError", "Exception")
+    if filename is not None and ename in file_errors:
         return _file_hint(filename, ctx, source)
     if HOME_PATH.search(source) and ename in ("FileNotFoundError", "OSError", "IOError"):
         return _file_hint("", ctx, source)

@@ -34,7 +34,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _FROM_TEXT = {
     "name": re.compile(r"name '(\w+)' is not defined"),
     "module": re.compile(r"No module named '([\w.]+)'"),
-    "filename": re.compile(r"No such file or directory: '([^']+)'"),
+    "filename": re.compile(r"No such file or directory: '([^']+)'|File `'([^']+)'` not found"),
 }
 
 
@@ -131,7 +131,7 @@ def _failure(
     for key, pattern in _FROM_TEXT.items():
         match = pattern.search(str(event.get("evalue", "")))
         if found[key] is None and match:
-            found[key] = match.group(1)
+            found[key] = next(group for group in match.groups() if group is not None)
     hint = hint_for(
         str(event.get("ename", "Error")),
         ctx=_context(plan, origin, run_dir, isolation),
@@ -139,6 +139,7 @@ def _failure(
         module=found["module"],
         filename=found["filename"],
         source=source,
+        evalue=str(event.get("evalue", "")),
     )
     return CellFailure(
         cell=origin,

@@ -159,3 +159,21 @@ def test_a_run_left_open_ends_finished_when_the_smoke_process_exits(
     assert out.exit_code == 0, out.text
     (run,) = _runs(store_file)
     assert str(run.status) == "FINISHED"  # type: ignore[attr-defined]
+
+
+@pytest.mark.git
+def test_percent_run_of_an_untracked_script_fails_isolated_with_a_hint(
+    repo: Path, nbtrack_cli: Invoke
+) -> None:
+    write(repo / "notebooks" / "helpers.ipynb", [("%run helper.py", 1), ("print(VALUE)", 2)])
+    (repo / "notebooks" / "helper.py").write_text("VALUE = 42\n")  # never added to git
+    _git(repo, "add", "notebooks/helpers.ipynb")
+    _git(repo, "commit", "-q", "-m", "helpers")
+    assert nbtrack_cli("smoke", "notebooks/helpers.ipynb").exit_code == 0
+
+    out = nbtrack_cli("smoke", "--isolate", "notebooks/helpers.ipynb")
+
+    assert out.exit_code == 1
+    text = " ".join(out.stdout.split())
+    assert "cell 1 (In [1]), line 1: Exception: File `'helper.py'` not found." in text
+    assert "hint: helper.py exists in your checkout but git does not track it" in text

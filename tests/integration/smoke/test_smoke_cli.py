@@ -310,6 +310,24 @@ def test_home_path_hint(project: Path, nbtrack_cli: Invoke) -> None:
     assert "an absolute path into someone's home folder" in " ".join(out.stdout.split())
 
 
+@pytest.mark.parametrize(
+    "source",
+    ["name = input('Your name: ')", "import getpass\nsecret = getpass.getpass('Token: ')"],
+)
+def test_input_fails_at_once_instead_of_hanging_and_says_why(
+    project: Path, nbtrack_cli: Invoke, source: str
+) -> None:
+    write(project / "ask.ipynb", [("x = 1", 1), (source, 2)])
+
+    out = nbtrack_cli("smoke", "ask.ipynb", "--timeout", "60")
+
+    assert out.exit_code == 1
+    text = " ".join(out.stdout.split())
+    assert "cell 2 (In [2])" in text
+    assert "EOFError" in text
+    assert "hint: the notebook asks for input and a smoke run has nobody to type" in text
+
+
 def test_a_process_that_dies_is_a_failure_naming_the_cell(project: Path) -> None:
     path = write(project / "die.ipynb", ["x = 1", "import os\nos._exit(3)"])
 

@@ -57,3 +57,29 @@ def test_a_name_defined_above_gets_no_misleading_hint(tmp_path: Path) -> None:
 def test_other_errors_get_no_hint(tmp_path: Path) -> None:
     ctx = _ctx([("1 / 0", 1, [])], 0, tmp_path)
     assert hint_for("ZeroDivisionError", ctx=ctx, source="1 / 0") is None
+
+
+@pytest.mark.parametrize(
+    ("ename", "evalue"),
+    [
+        ("EOFError", "EOF when reading a line"),
+        (
+            "StdinNotImplementedError",
+            "raw_input was called, but this frontend does not support input requests.",
+        ),
+    ],
+)
+def test_input_with_nobody_to_answer_says_to_pass_the_value_another_way(
+    tmp_path: Path, ename: str, evalue: str
+) -> None:
+    ctx = _ctx([("name = input('Your name: ')", 1, [])], 0, tmp_path)
+    hint = hint_for(ename, ctx=ctx, evalue=evalue, source="name = input('Your name: ')")
+    assert hint is not None
+    assert hint.startswith("the notebook asks for input and a smoke run has nobody")
+    assert "-p NAME=VALUE" in hint
+
+
+def test_an_eof_error_that_is_not_input_gets_no_input_hint(tmp_path: Path) -> None:
+    ctx = _ctx([("raise EOFError('truncated archive')", 1, [])], 0, tmp_path)
+    assert hint_for("EOFError", ctx=ctx, evalue="truncated archive") is None
+    assert hint_for("EOFError", ctx=ctx, evalue="", source="raise EOFError") is None
