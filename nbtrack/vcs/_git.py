@@ -19,6 +19,8 @@ __all__ = [
     "config_set",
     "git",
     "git_dir",
+    "is_ancestor",
+    "last_commit",
     "list_changes",
     "merge_base",
     "read_blob",
@@ -143,3 +145,19 @@ def tree_has(root: Path, revision: str, path: str) -> bool:
     """True when ``path`` (file or directory) exists at ``revision``."""
     out = git(root, "ls-tree", "--name-only", revision, "--", path, check=False)
     return bool(out.strip())
+
+
+def last_commit(root: Path, path: str) -> str:
+    """The sha of the last commit (from HEAD) that changed ``path``."""
+    return git(root, "rev-list", "-1", "HEAD", "--", path).decode().strip()
+
+
+def is_ancestor(root: Path, ancestor: str, descendant: str) -> bool:
+    """True when commit ``ancestor`` is an ancestor of (or equal to) ``descendant``."""
+    done = subprocess.run(
+        ["git", "merge-base", "--is-ancestor", ancestor, descendant],
+        cwd=root,
+        capture_output=True,
+        check=False,
+    )
+    return done.returncode == 0

@@ -5,8 +5,10 @@ notebook's own ``jupytext.formats`` metadata) and all reading, writing and
 merging goes through jupytext's Python API. Being "in step" is decided by
 content (the cells' types and sources, as the text format sees them), never
 by timestamps, which lie after a checkout or a stash. When a pair differs,
-the side edited since HEAD (git), else the newer file, or ``prefer``, is the
-source; both sides edited since HEAD is a conflict. The ``.ipynb`` keeps its
+``prefer``, else the side edited since HEAD, else the side changed by the
+later commit (git), is the source; the newer file only where git cannot
+tell. Both sides edited, or committed out of step in one commit, is a
+conflict for ``--prefer``. The ``.ipynb`` keeps its
 outputs, cell ids and metadata for every cell whose text did not change, and
 a file already in step is never rewritten.
 
@@ -291,12 +293,15 @@ def _sync(
 
 
 def _edited_side(existing: list[Path]) -> Path | None:
-    """The one file of a pair that differs from HEAD, when git can tell.
+    """The file of a pair whose content should win, when git can tell.
 
     Timestamps say little after a checkout, so git decides first: exactly one
     side edited since HEAD is the source; both edited is a conflict for the
-    user to settle (``--prefer``); otherwise (no git, nothing committed, or
-    neither edited) the caller falls back to the newer file.
+    user to settle (``--prefer``). Neither edited (a pair committed out of
+    step, e.g. a text-only commit made without the hook): the side changed by
+    the later commit wins, and commits that git cannot order (the same commit,
+    or two branches merged) are a conflict too. Only without git (or with an
+    untracked side) does the caller fall back to the newer file.
     """
     from nbtrack.vcs import _git
 
@@ -304,12 +309,13 @@ def _edited_side(existing: list[Path]) -> Path | None:
     if root is None or len(existing) < 2:
         return None
     edited = []
+    relative: dict[Path, str] = {}
     for path in existing:
         try:
-            relative = path.resolve().relative_to(root.resolve()).as_posix()
+            relative[path] = path.resolve().relative_to(root.resolve()).as_posix()
         except ValueError:
             return None
-        committed = _git.read_blob(root, "HEAD", relative)
+        committed = _git.read_blob(root, "HEAD", relative[path])
         if committed is None:
             return None  # untracked (or no commits yet): git cannot tell
         if committed != path.read_bytes():
@@ -321,7 +327,29 @@ def _edited_side(existing: list[Path]) -> Path | None:
             "choose the side to keep with --prefer ipynb or --prefer text",
             path=edited[0],
         )
-    return edited[0] if edited else None
+    if edited:
+        return edited[0]
+    return _last_committed_side(root, existing, relative)
+
+
+def _last_committed_side(root: Path, existing: list[Path], relative: dict[Path, str]) -> Path:
+    from nbtrack.vcs import _git
+
+    commits = {path: _git.last_commit(root, relative[path]) for path in existing}
+    newest = existing[0]
+    for path in existing[1:]:
+        a, b = commits[newest], commits[path]
+        if a != b and _git.is_ancestor(root, a, b):
+            newest = path
+        elif a == b or not _git.is_ancestor(root, b, a):
+            names = " and ".join(p.name for p in existing)
+            when = f"in the same commit {a[:7]}" if a == b else "on branches merged since"
+            raise VcsError(
+                f"{names} were committed out of step ({when}), so nbtrack cannot tell which "
+                "one is newer; choose the side to keep with --prefer ipynb or --prefer text",
+                path=existing[0],
+            )
+    return newest
 
 
 def _cells_plain(nb: Any) -> list[tuple[str, str]]:

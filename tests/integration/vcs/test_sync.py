@@ -173,3 +173,34 @@ def test_both_sides_edited_since_the_commit_is_a_conflict_to_settle_with_prefer(
     assert "both train.ipynb and train.py changed since the last commit" in err
     assert nbtrack("sync", "--prefer", "text")[0] == 0
     assert "print('text side')" in paired.read_text()
+
+
+def test_a_pair_committed_out_of_step_takes_the_later_commit_not_the_newer_file(
+    paired: Path, git: Git
+) -> None:
+    nbtrack("sync")
+    git("add", ".")
+    git("commit", "-q", "-m", "paired")
+    text = paired.parent / "train.py"
+    text.write_text(text.read_text().replace("print(x)", "print(x, 'committed in text')"))
+    git("commit", "-q", "-am", "text only, without the hook")
+    # after a checkout the .ipynb may well be the newer file: it must not win
+    os.utime(text, (1_000_000, 1_000_000))
+    assert nbtrack("sync")[0] == 0
+    assert "print(x, 'committed in text')" in text.read_text()
+    cells = json.loads(paired.read_text())["cells"]
+    assert "".join(cells[2]["source"]) == "print(x, 'committed in text')"
+
+
+def test_a_pair_committed_out_of_step_in_one_commit_asks_for_prefer(paired: Path, git: Git) -> None:
+    nbtrack("sync")
+    text = paired.parent / "train.py"
+    text.write_text(text.read_text().replace("print(x)", "print('text')"))
+    git("add", ".")
+    git("commit", "-q", "-m", "both, out of step")
+    before = text.read_bytes(), paired.read_bytes()
+    code_, _, err = nbtrack("sync")
+    assert code_ == 2
+    assert "train.ipynb and train.py were committed out of step (in the same commit" in err
+    assert "--prefer" in err
+    assert (text.read_bytes(), paired.read_bytes()) == before
