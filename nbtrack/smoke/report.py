@@ -59,20 +59,23 @@ def render_warning(warning: LintWarning) -> str:
 
 
 def render_failure(
-    result: SmokeResult, *, with_warnings: bool = True, with_notes: bool = True
+    result: SmokeResult, *, with_warnings: bool = True, with_notes: bool = True, width: int = 88
 ) -> str:
-    """The result as text: a status line, then source excerpt, hint, warnings (and notes)."""
+    """The result as text: a status line, then source excerpt, hint, warnings (and notes).
+
+    The hint is wrapped at *width* with a hanging indent; other lines are never wrapped.
+    """
     head = f"{_WORD[result.status]} {display_path(result.notebook)}"
     lines: list[str] = []
     failure = result.failure
     if failure is not None:
         lines.append(f"{head}  {failure.headline}")
-        width = len(str(failure.excerpt[-1][0])) if failure.excerpt else 1
+        digits = len(str(failure.excerpt[-1][0])) if failure.excerpt else 1
         for number, text in failure.excerpt:
             marker = ">" if number == failure.line else " "
-            lines.append(f"{marker} {number:>{width + 1}} | {text}".rstrip())
+            lines.append(f"{marker} {number:>{digits + 1}} | {text}".rstrip())
         if failure.hint:
-            lines.extend(_wrap("hint", failure.hint))
+            lines.extend(_wrap("hint", failure.hint, width))
     elif result.reason:
         lines.append(f"{head}  {result.reason}")
     else:
@@ -129,17 +132,18 @@ class ConsoleReporter:
         if self._quiet and result.ok and not serious:
             return
         # notes (stripped counts, ...) matter when explaining a failure, not on every pass
-        text = render_failure(result, with_notes=not result.ok)
         if self._rich:
             from rich.console import Console
             from rich.text import Text
 
             console = self._progress.console if self._progress is not None else Console()
+            # our own wrapping fits the terminal; rich must not break those lines again
+            text = render_failure(result, with_notes=not result.ok, width=min(88, console.width))
             styled = Text(text)
             styled.stylize(_STYLE[result.status], 0, len(_WORD[result.status]))
-            console.print(styled, highlight=False)
+            console.print(styled, highlight=False, soft_wrap=True)
         else:
-            print(text, file=self._stream, flush=True)
+            print(render_failure(result, with_notes=not result.ok), file=self._stream, flush=True)
 
     def close(self, results: Sequence[SmokeResult], seconds: float) -> None:
         if self._progress is not None:

@@ -102,3 +102,28 @@ def test_github_annotation_points_at_the_cell_line_inside_the_ipynb(
     assert line.endswith(
         "::cell 2, line 2: NameError: name 'boom' is not defined%0A>  2 | z = boom()"
     )
+
+
+def test_on_a_narrow_terminal_the_hint_is_wrapped_once_with_its_indent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from nbtrack.smoke.report import ConsoleReporter
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "60")
+    hint = (
+        "no cell of this notebook defines 'scaler' any more; it lived in the kernel from a "
+        "cell that was deleted or changed (the saved outputs show it was used at In [9]). "
+        "Define it in a cell before cell 7."
+    )
+    failure = CellFailure(6, 12, 3, ((3, "x = scaler"),), "NameError", "boom", (), hint)
+    reporter = ConsoleReporter(1, quiet=False, rich=True)
+
+    reporter.result(SmokeResult(tmp_path / "train.ipynb", "failed", failure=failure))
+
+    lines = capsys.readouterr().out.splitlines()
+    hint_lines = lines[lines.index(next(x for x in lines if x.startswith("hint: "))) :]
+    assert len(hint_lines) > 2
+    assert all(len(line) <= 60 for line in hint_lines)
+    assert all(line.startswith("      ") for line in hint_lines[1:])
+    assert " ".join(x.strip() for x in hint_lines) == f"hint: {hint}"
