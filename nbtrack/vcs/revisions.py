@@ -98,10 +98,13 @@ def diff_arguments(
         if not _exists_somewhere(root, spec, old, new):
             other = new_label if new else "the working tree"
             raise VcsError(f"path '{raw}' is in neither {old_label} nor {other}")
-    pathspecs = [f":(literal){spec}" if spec else "." for spec in specs] or ["*.ipynb"]
     notebooks: list[NotebookDiff] = []
-    for _status, old_path, new_path in _git.list_changes(root, old, new, pathspecs):
+    # every notebook is listed and the paths filter afterwards: a pathspec would hide a
+    # renamed notebook's old name from git's rename detection (shown as added instead)
+    for _status, old_path, new_path in _git.list_changes(root, old, new, ["*.ipynb"]):
         if not any(p and p.endswith(".ipynb") for p in (old_path, new_path)):
+            continue
+        if specs and not any(_under(p, spec) for p in (old_path, new_path) for spec in specs):
             continue
         a = _load(root, old, old_path, old_label) if old_path else None
         b = _load(root, new, new_path, new_label) if new_path else None
@@ -111,7 +114,7 @@ def diff_arguments(
                 a,
                 b,
                 path=shown,
-                old_label=f"{old_label}:{old_path or shown}",
+                old_label=f"{old_label}:{old_path}" if old_path else old_label,
                 new_label=f"{new_label}:{new_path}" if new and new_path else new_label,
                 options=opts,
                 old_path=old_path,
@@ -159,6 +162,13 @@ def _repo_relative(root: Path, here: Path, raw: str) -> str:
         raise VcsError(f"path '{raw}' is outside the repository at {root}") from None
     text = relative.as_posix()
     return "" if text == "." else text
+
+
+def _under(path: str | None, spec: str) -> bool:
+    """True when repository path ``path`` is ``spec`` or inside directory ``spec``."""
+    if path is None:
+        return False
+    return not spec or path == spec or path.startswith(spec.rstrip("/") + "/")
 
 
 def _exists_somewhere(root: Path, spec: str, old: str, new: str | None) -> bool:

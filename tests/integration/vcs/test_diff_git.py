@@ -183,3 +183,20 @@ def test_options_after_the_paths_are_options_not_paths(history: Path) -> None:
     assert "a.ipynb" not in page
     code_, out, _ = nbtrack("diff", "main", "feature", "--", "c.ipynb", "--format=json")
     assert json.loads(out)["notebooks"][0]["path"] == "c.ipynb"
+
+
+def test_a_renamed_notebook_named_after_double_dash_is_still_a_rename(
+    history: Path, git: Git
+) -> None:
+    git("mv", "a.ipynb", "alpha.ipynb")
+    git("commit", "-q", "-m", "rename")
+    data = diff_json("HEAD~1", "HEAD", "--", "alpha.ipynb")
+    (nb,) = data["notebooks"]
+    assert (nb["path"], nb["old_path"], nb["status"]) == ("alpha.ipynb", "a.ipynb", "renamed")
+    assert nb["cells"] == []
+    assert statuses(diff_json("HEAD~1", "HEAD", "--", "a.ipynb")) == {"alpha.ipynb": "renamed"}
+
+
+def test_an_added_notebook_is_labelled_with_the_old_revision_only(history: Path) -> None:
+    (nb,) = diff_json("main", "feature", "--", "c.ipynb")["notebooks"]
+    assert (nb["old"], nb["new"]) == ("main", "feature:c.ipynb")
