@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from nbtrack.notebook import INJECTED_TAG, Cell, Notebook, is_skipped
+from nbtrack.notebook import INJECTED_TAG, Cell, Notebook, is_skipped, kernel_language
 from nbtrack.smoke.names import CellNames, analyse_cell, is_builtin
 from nbtrack.smoke.result import LintWarning
 
@@ -190,7 +190,17 @@ def _syntax_and_paths(nb: Notebook, names: NotebookNames) -> Iterable[LintWarnin
 
 
 def lint_notebook(nb: Notebook) -> tuple[LintWarning, ...]:
-    """Every static hidden-state finding for *nb*, in a stable order."""
+    """Every static hidden-state finding for *nb*, in a stable order.
+
+    The checks read Python: a notebook in another kernel language gets one note instead.
+    """
+    language = kernel_language(nb)
+    if language != "python":
+        note = (
+            f"its kernel language is {language}, not Python, so the hidden-state checks "
+            f"(which read Python) were skipped"
+        )
+        return (LintWarning("not-python", note, severity="note"),)
     code = [c for c in nb.code_cells if INJECTED_TAG not in c.tags]
     names = analyse_notebook(nb)
     found = [

@@ -112,3 +112,10 @@ def test_markdown_cells_count_in_cell_numbers() -> None:
     nb = model(["# MD # Title", ("print(missing)", 1)])
     (warning,) = lint_notebook(nb)
     assert warning.message.startswith("cell 2 (In [1]), line 1 uses 'missing'")
+
+
+def test_a_notebook_in_another_kernel_language_is_not_read_as_python() -> None:
+    nb = model([("x <- read.csv('data.csv')", 1), ("summary(x)", 3), ("y <- 2", 2)], language="R")
+    (note,) = lint_notebook(nb)
+    assert (note.code, note.severity) == ("not-python", "note")
+    assert note.message.startswith("its kernel language is r, not Python")
