@@ -180,8 +180,9 @@ def smoke(
     elif json_out:
         Path(json_out).write_text(report.to_json(results, seconds) + "\n", encoding="utf-8")
     if report.in_github_actions():
+        # the runner reads workflow commands from stderr too; stdout may be the JSON
         for line in report.github_annotations(results):
-            click.echo(line)
+            click.echo(line, err=json_out == "-")
     ctx.exit(0 if all(r.ok for r in results) else 1)
 
 

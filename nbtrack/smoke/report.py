@@ -246,7 +246,9 @@ def github_annotations(results: Sequence[SmokeResult]) -> list[str]:
             failure = result.failure
             cell = failure.cell if failure else None
             row = _json_line(result.notebook, cell, failure.line if failure else None)
-            message = render_failure(result, with_warnings=False).split("  ", 1)[-1]
+            # one annotation line per paragraph: GitHub wraps the text itself
+            text = render_failure(result, with_warnings=False, width=sys.maxsize)
+            message = text.split("  ", 1)[-1]
             title = f"nbtrack smoke: {failure.ename}" if failure else "nbtrack smoke"
             lines.append(
                 f"::error file={_escape(shown, prop=True)},line={row},"

@@ -246,6 +246,30 @@ def test_github_actions_annotations(project: Path, nbtrack_cli: Invoke) -> None:
     assert "NameError: name 'boom' is not defined" in line
 
 
+def test_on_github_with_json_to_stdout_the_annotations_go_to_stderr(
+    project: Path, nbtrack_cli: Invoke
+) -> None:
+    write(project / "a.ipynb", ["x = 1", "y = x\nboom()"])
+
+    out = nbtrack_cli("smoke", "a.ipynb", "--json", "-", env={"GITHUB_ACTIONS": "true"})
+
+    assert json.loads(out.stdout)["summary"]["failed"] == 1
+    (line,) = [line for line in out.stderr.splitlines() if line.startswith("::error")]
+    assert "NameError: name 'boom' is not defined" in line
+
+
+def test_a_github_annotation_keeps_the_hint_on_one_line(project: Path, nbtrack_cli: Invoke) -> None:
+    write(project / "a.ipynb", [("x = 1", 1), ("y = x\nz = scaler.transform(y)", 5)])
+
+    out = nbtrack_cli("smoke", "a.ipynb", env={"GITHUB_ACTIONS": "true"})
+
+    (line,) = [line for line in out.stdout.splitlines() if line.startswith("::error")]
+    message = line.split("::")[2]
+    hint = message.split("%0A")[-1]
+    assert hint.startswith("hint: no cell of this notebook defines 'scaler' any more;")
+    assert hint.endswith("Define it in a cell before cell 2.")
+
+
 def test_non_python_kernel_is_skipped_with_the_reason(project: Path, nbtrack_cli: Invoke) -> None:
     write(project / "r.ipynb", ["x <- 1"], language="R")
 
