@@ -18,7 +18,7 @@ import json
 import re
 from dataclasses import replace
 from itertools import zip_longest
-from typing import Any
+from typing import Any, Literal
 
 from nbtrack.notebook.model import Cell, Notebook
 from nbtrack.vcs.align import CellKey, align_cells
@@ -52,6 +52,8 @@ _IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 #: lines of a text output's diff kept for the short summary
 _OUTPUT_DIFF_LINES = 12
+#: with ``--outputs``: the whole diff of a text output, up to this many lines
+_FULL_OUTPUT_DIFF_LINES = 1_000
 
 
 def diff_notebooks(
@@ -162,7 +164,8 @@ def _diff_cell(
     metadata = _metadata_changes(a.metadata, b.metadata, VOLATILE_CELL_METADATA, opts)
     if a.cell_type != b.cell_type:
         metadata = (MetadataChange("cell_type", a.cell_type, b.cell_type, False), *metadata)
-    outputs = _output_changes(a.outputs, b.outputs) if a.outputs != b.outputs else ()
+    shown = _FULL_OUTPUT_DIFF_LINES if opts.outputs else _OUTPUT_DIFF_LINES
+    outputs = _output_changes(a.outputs, b.outputs, shown) if a.outputs != b.outputs else ()
     execution_count = None
     if opts.outputs and a.execution_count != b.execution_count:
         execution_count = (a.execution_count, b.execution_count)
@@ -226,7 +229,7 @@ def _text(value: Any) -> str:
 
 
 def _output_changes(
-    old: tuple[dict[str, Any], ...], new: tuple[dict[str, Any], ...]
+    old: tuple[dict[str, Any], ...], new: tuple[dict[str, Any], ...], lines: int
 ) -> tuple[OutputChange, ...]:
     changes: list[OutputChange] = []
     for index, (a, b) in enumerate(zip_longest(old, new)):
@@ -241,7 +244,7 @@ def _output_changes(
             if kind in _IMAGE_TYPES:
                 changes.append(_image_change(index, kind, before, after))
             else:
-                changes.append(_text_change(index, kind, before, after))
+                changes.append(_text_change(index, kind, before, after, lines))
     return tuple(changes)
 
 
@@ -273,27 +276,26 @@ def _image_change(index: int, kind: str, before: Any, after: Any) -> OutputChang
     return OutputChange(index, "changed", kind, summary, old_image=data_a, new_image=data_b)
 
 
-def _text_change(index: int, kind: str, before: Any, after: Any) -> OutputChange:
+def _text_change(index: int, kind: str, before: Any, after: Any, limit: int) -> OutputChange:
+    """A text output's change: its summary and at most ``limit`` lines of unified diff."""
     lines_a = _text(before).splitlines() if before is not None else []
     lines_b = _text(after).splitlines() if after is not None else []
+    status: Literal["added", "removed", "changed"]
     if before is None:
-        return OutputChange(
-            index, "added", kind, f"{kind} added ({_plural(len(lines_b), 'line')})",
-            tuple("+" + line for line in lines_b[:_OUTPUT_DIFF_LINES]),
-        )  # fmt: skip
-    if after is None:
-        return OutputChange(
-            index, "removed", kind, f"{kind} removed ({_plural(len(lines_a), 'line')})",
-            tuple("-" + line for line in lines_a[:_OUTPUT_DIFF_LINES]),
-        )  # fmt: skip
-    diff = list(difflib.unified_diff(lines_a, lines_b, lineterm="", n=1))[2:]
-    plus = sum(1 for line in diff if line.startswith("+"))
-    minus = sum(1 for line in diff if line.startswith("-"))
-    short = diff[:_OUTPUT_DIFF_LINES]
-    if len(diff) > _OUTPUT_DIFF_LINES:
-        short.append(f"... {len(diff) - _OUTPUT_DIFF_LINES} more lines")
-    return OutputChange(index, "changed", kind, f"{kind} changed (+{plus} -{minus} lines)",
-                        tuple(short))  # fmt: skip
+        status, summary = "added", f"{kind} added ({_plural(len(lines_b), 'line')})"
+        diff = ["+" + line for line in lines_b]
+    elif after is None:
+        status, summary = "removed", f"{kind} removed ({_plural(len(lines_a), 'line')})"
+        diff = ["-" + line for line in lines_a]
+    else:
+        diff = list(difflib.unified_diff(lines_a, lines_b, lineterm="", n=1))[2:]
+        plus = sum(1 for line in diff if line.startswith("+"))
+        minus = sum(1 for line in diff if line.startswith("-"))
+        status, summary = "changed", f"{kind} changed (+{plus} -{minus} lines)"
+    short = diff[:limit]
+    if len(diff) > limit:
+        short.append(f"... {len(diff) - limit} more lines")
+    return OutputChange(index, status, kind, summary, tuple(short))
 
 
 def _plural(count: int, word: str) -> str:

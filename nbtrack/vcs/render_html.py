@@ -105,7 +105,7 @@ def _output(output: OutputChange, result: DiffResult) -> str:
                 text += f'<img alt="{side} {kind}" src="data:{kind};base64,{data}">'
             text += "</figure>"
         text += "</div>"
-    elif result.options.outputs and output.text_diff:
+    elif output.text_diff:
         text += f'<pre class="out">{escape(chr(10).join(output.text_diff))}</pre>'
     return text + "</li>"
 

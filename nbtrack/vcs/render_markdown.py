@@ -99,7 +99,7 @@ def _cell_block(cell: CellDiff, result: DiffResult, limit: int) -> str:
         extra.append(f"- execution count: {old} → {new}")
     for change in cell.outputs:
         extra.append(f"- output {change.index + 1}: {_escape_inline(change.summary)}")
-        if result.options.outputs and change.text_diff:
+        if change.text_diff:
             extra.extend(["", *_fenced("diff", list(change.text_diff), indent="  "), ""])
     if cell.metadata:
         extra.extend(_metadata_lines(cell.metadata))

@@ -87,8 +87,11 @@ def _cell_lines(cell: CellDiff, result: DiffResult) -> list[Line]:
         lines.append(("dim", f"    execution count: {old} -> {new}"))
     for output in cell.outputs:
         lines.append(("yellow", f"    output {output.index + 1}: {output.summary}"))
-        if result.options.outputs:
-            lines.extend(("dim", f"      {line}") for line in output.text_diff)
+        for line in output.text_diff:
+            line_style = (
+                "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
+            )
+            lines.append((line_style, f"      {line}"))
     for change in cell.metadata:
         lines.append(("yellow", f"    metadata {change.key}: {change.old} -> {change.new}"))
     return lines

@@ -86,3 +86,15 @@ def test_sizes_read_like_a_file_manager() -> None:
     assert format_size(1536) == "1.5 KB"
     assert format_size(12 * 1024) == "12 KB"
     assert format_size(3 * 1024 * 1024) == "3.0 MB"
+
+
+def test_text_output_diff_is_short_by_default_and_whole_with_outputs() -> None:
+    old = notebook(code("train()", [stream("".join(f"epoch {i} loss 0.5\n" for i in range(40)))]))
+    new = load(old).to_dict()
+    new["cells"][0]["outputs"][0]["text"] = "".join(f"epoch {i} loss 0.4\n" for i in range(40))
+    (short,) = diff(old, new).cells[0].outputs
+    assert short.text_diff[:3] == ("@@ -1,40 +1,40 @@", "-epoch 0 loss 0.5", "-epoch 1 loss 0.5")
+    assert short.text_diff[-1] == "... 69 more lines"
+    (whole,) = diff(old, new, outputs=True).cells[0].outputs
+    assert len(whole.text_diff) == 81
+    assert whole.text_diff[-1] == "+epoch 39 loss 0.4"

@@ -8,7 +8,7 @@ from nbtrack.vcs.diffmodel import DiffOptions, DiffResult
 from nbtrack.vcs.engine import diff_notebooks
 from nbtrack.vcs.render_markdown import GITHUB_COMMENT_LIMIT, render_markdown
 
-from .nbfactory import code, load, markdown, notebook, png_output, png_payload, sha7
+from .nbfactory import code, load, markdown, notebook, png_output, png_payload, sha7, stream
 
 
 def render(old: dict | None, new: dict | None, **kwargs: int) -> str:
@@ -155,3 +155,14 @@ def test_html_in_cell_ids_and_summaries_cannot_inject_tags() -> None:
     text = render(old, new)
     assert "<img" not in text
     assert "&lt;img src=x onerror=alert(1)>" in text
+
+
+def test_changed_text_output_shows_its_short_diff_under_the_summary() -> None:
+    old = notebook(code("print(loss)", [stream("loss 0.50\nepochs 10\n")]))
+    new = load(old).to_dict()
+    new["cells"][0]["outputs"][0]["text"] = "loss 0.42\nepochs 10\n"
+    text = render(old, new)
+    assert (
+        "- output 1: stdout changed (+1 -1 lines)\n\n"
+        "  ```diff\n  @@ -1,2 +1,2 @@\n  -loss 0.50\n  +loss 0.42\n   epochs 10\n  ```\n"
+    ) in text
