@@ -153,6 +153,35 @@ def _failure(
     )
 
 
+_STACK_CELL = re.compile(r"<ipython-input-(\d+)-[0-9a-f]+>")
+
+
+def _cell_stack(plan: Plan, outcome: ChildOutcome) -> tuple[str, ...]:
+    """The child's stacks at a timeout, from the notebook's cells up (no IPython frames).
+
+    faulthandler lists the innermost frame first; below the outermost cell frame
+    are only IPython's and nbtrack's own callers, which say nothing about the hang.
+    """
+    labels = {
+        int(e["count"]): plan.cells[int(e["k"])].label
+        for e in outcome.events
+        if e.get("e") == "start" and e.get("count") is not None and int(e["k"]) < len(plan.cells)
+    }
+    kept: list[str] = []
+    for block in outcome.stack.strip().split("\n\n"):
+        lines = block.splitlines()
+        last = max((i for i, line in enumerate(lines) if _STACK_CELL.search(line)), default=None)
+        if last is not None:
+            lines = lines[: last + 1]
+        if kept:
+            kept.append("")
+        kept.extend(
+            _STACK_CELL.sub(lambda m: f"<{labels.get(int(m.group(1)), 'cell')}>", line)
+            for line in lines
+        )
+    return tuple(kept)
+
+
 def _stopped(plan: Plan, outcome: ChildOutcome, engine: str) -> CellFailure:
     running = outcome.running
     origin: int | None = None
@@ -194,7 +223,7 @@ def _stopped(plan: Plan, outcome: ChildOutcome, engine: str) -> CellFailure:
         excerpt=excerpt(source, line) if running is not None else (),
         ename=ename,
         evalue=evalue,
-        traceback=tuple(outcome.stack.splitlines()) if outcome.timed_out else (),
+        traceback=_cell_stack(plan, outcome) if outcome.timed_out and engine == "script" else (),
         hint=hint,
     )
 

@@ -64,6 +64,8 @@ def test_a_notebook_running_past_the_timeout_is_killed_and_the_running_cell_name
     assert result.failure.line == 4
     assert "ran longer than 3 s" in result.failure.evalue
     assert "cell 3 (In [3]) was running" in result.failure.evalue
+    # the stack at the timeout starts at the stuck line and stops at the cell
+    assert result.failure.traceback[1:] == ('  File "<cell 3>", line 4 in <module>',)
     assert _gone(int((project / "grandchild.pid").read_text()))
     assert os.path.exists(project / "grandchild.pid")
 
