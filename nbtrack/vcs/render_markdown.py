@@ -159,14 +159,32 @@ def _fit(block: str, limit: int) -> str:
         kept.append(line)
         size += len(line) + 1
     dropped = len(lines) - len(kept)
-    fences = [line.strip() for line in kept if line.strip().startswith("```")]
     closing = []
-    if len(fences) % 2 == 1:
-        closing.append(fences[-1].removesuffix("diff"))
+    fence = _open_fence(kept)
+    if fence is not None:
+        closing.append(fence)
     if any(line == "<details>" for line in kept):
         closing.extend(["", "</details>"])
     note = f"_… {dropped} more lines of this cell cut to fit the comment._"
     return "\n".join([*kept, *closing, "", note, ""]) + "\n"
+
+
+def _open_fence(lines: list[str]) -> str | None:
+    """The closing line a code fence still open at the end of ``lines`` needs, else None.
+
+    Only the fences ``_fenced`` writes count: inside one, a diff line such as
+    `` ```python`` (an unchanged markdown line) is content, shorter than the fence.
+    """
+    open_fence: str | None = None
+    for line in lines:
+        stripped = line.strip()
+        if open_fence is None:
+            match = re.fullmatch(r"(`{3,})[\w-]*", stripped)
+            if match:
+                open_fence = line[: len(line) - len(line.lstrip())] + match.group(1)
+        elif stripped == open_fence.strip():
+            open_fence = None
+    return open_fence
 
 
 def _cut_note(cut: list[tuple[NotebookDiff, int, bool]], limit: int) -> str:

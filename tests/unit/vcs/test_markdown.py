@@ -166,3 +166,25 @@ def test_changed_text_output_shows_its_short_diff_under_the_summary() -> None:
         "- output 1: stdout changed (+1 -1 lines)\n\n"
         "  ```diff\n  @@ -1,2 +1,2 @@\n  -loss 0.50\n  +loss 0.42\n   epochs 10\n  ```\n"
     ) in text
+
+
+def test_a_cut_cell_closes_its_own_fence_not_a_fence_line_of_its_content() -> None:
+    from markdown_it import MarkdownIt
+
+    lines = ["```" if i % 7 == 4 else f"row {i} " + "y" * 60 for i in range(3000)]
+    old = notebook(markdown("\n".join(lines)), code("after = 1"))
+    new = load(old).to_dict()
+    new["cells"][0]["source"] = "\n".join(["changed first", *lines[1:]])
+    new["cells"][1]["source"] = "after = 2"
+    nb = diff_notebooks(
+        load(old), load(new), path="t.ipynb", old_label="a", new_label="b",
+        options=DiffOptions(context=3000),
+    )  # fmt: skip
+    text = render_markdown(DiffResult("a", "b", (nb,), DiffOptions()), cap=20_000)
+    assert "more lines of this cell cut to fit the comment" in text
+    # parsed as GitHub does (CommonMark): the note, </details> and the next cell are not code
+    tokens = MarkdownIt("commonmark").parse(text)
+    inline = [t.content for t in tokens if t.type == "inline"]
+    assert any("cut to fit the comment" in t for t in inline)
+    assert any("cell 2 (code) modified" in t for t in inline)
+    assert [t.content.strip() for t in tokens if t.type == "html_block"][-1] == "</details>"
