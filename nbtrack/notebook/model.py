@@ -216,6 +216,13 @@ def notebook_from_bytes(
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
+        if path is not None and path.suffix.lower() != ".ipynb":
+            raise NotebookError(
+                f"{where} is not a Jupyter notebook (an .ipynb file is JSON); for a jupytext "
+                f"text notebook give its paired .ipynb, or make one with "
+                f"`jupytext --to ipynb {path.name}`.",
+                path=path,
+            ) from None
         raise NotebookError(
             f"{where} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).",
             path=path,

@@ -132,6 +132,19 @@ def test_reading_does_not_import_nbformat(tmp_path: Path) -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_a_python_script_given_as_a_notebook_points_to_the_paired_ipynb(tmp_path: Path) -> None:
+    path = tmp_path / "train.py"
+    path.write_text("# %%\nprint(1)\n")
+
+    with pytest.raises(NotebookError) as info:
+        read_notebook(path)
+
+    assert str(info.value) == (
+        f"{path} is not a Jupyter notebook (an .ipynb file is JSON); for a jupytext text "
+        "notebook give its paired .ipynb, or make one with `jupytext --to ipynb train.py`."
+    )
+
+
 def test_notebook_from_bytes_names_a_git_blob_in_its_errors() -> None:
     from nbtrack.notebook import notebook_from_bytes
 
