@@ -8,7 +8,9 @@ the standard library and IPython (never nbtrack: a notebook's ``%load_ext
 nbtrack`` does that itself), so it is ready in about 0.1 s.
 
 Each cell goes through ``InteractiveShell.run_cell``, so magics, ``!cmd``,
-``%%capture`` and the display hook behave as in a notebook. The parent learns
+``%%capture`` and the display hook behave as in a notebook -- except that an
+error ``%%capture`` would hide inside its captured output fails the cell
+here (a smoke run exists to see it). The parent learns
 what happens through JSON lines on the events pipe: ``start`` (cell k, with
 the execution count IPython gives it), ``end``, ``error`` (structured: name,
 value, cell line, traceback, plus the missing name / module / file), ``exit``
@@ -45,17 +47,39 @@ def _format(err: BaseException, labels: dict[int, str]) -> str:
     return _CELL_FILE.sub(relabel, "".join(exc.format()))
 
 
-def _describe(err: BaseException, count: int, labels: dict[int, str]) -> dict[str, Any]:
+#: where IPython's cell magics compile the cell's body (the line after the ``%%`` line)
+_BODY_FILES = ("<timed exec>", "<magic-timeit>")
+
+
+def _magic_line(source: str) -> int:
+    """1-based line of the ``%%magic`` line that opens *source* (0: not a cell magic)."""
+    for number, text in enumerate(source.splitlines(), start=1):
+        if text.strip():
+            return number if text.startswith("%%") else 0
+    return 0
+
+
+def _describe(
+    err: BaseException, count: int, labels: dict[int, str], source: str, *, nested: bool = False
+) -> dict[str, Any]:
     prefix = f"<ipython-input-{count}-"
+    # the body of %%time / %%timeit / %%capture is numbered from the line below %%
+    offset = _magic_line(source)
+    if nested:
+        # %%capture runs its body as a cell of its own, numbered one on
+        prefix = f"<ipython-input-{count + 1}-"
+        labels = {**labels, count + 1: labels[count]}
     line = None
     if isinstance(err, SyntaxError) and (err.filename or "").startswith(prefix):
-        line = err.lineno
+        line = err.lineno + offset if nested and err.lineno else err.lineno
     for frame in traceback.extract_tb(err.__traceback__):
         if frame.filename.startswith(prefix):
-            line = frame.lineno
+            line = frame.lineno + offset if nested and frame.lineno else frame.lineno
+        elif frame.filename in _BODY_FILES and offset and frame.lineno:
+            line = frame.lineno + offset
     info: dict[str, Any] = {
         "ename": type(err).__name__,
-        "evalue": str(err),
+        "evalue": _CELL_FILE.sub(lambda m: f"<{labels.get(int(m.group(1)), 'cell')}>", str(err)),
         "line": line,
         "traceback": _format(err, labels).splitlines(),
     }
@@ -116,13 +140,25 @@ def main(argv: list[str]) -> int:
         sys.stderr.write(_format(value, labels))
 
     shell.set_custom_exc((BaseException,), print_plain)  # type: ignore[no-untyped-call]
+    # every run_cell's outcome, including the nested one %%capture makes for its body
+    # (whose error IPython prints into the capture and nobody ever sees)
+    outcomes: list[BaseException | None] = []
+
+    def after_cell(result: Any) -> None:
+        outcomes.append(result.error_before_exec or result.error_in_exec)
+
+    shell.events.register("post_run_cell", after_cell)
     code = 0
     for k, cell in enumerate(plan["cells"]):
         count = shell.execution_count
         labels[count] = cell["label"]
         emit(e="start", k=k, count=count)
+        outcomes.clear()
         result = shell.run_cell(cell["source"], store_history=True)  # type: ignore[no-untyped-call]
         err = result.error_before_exec or result.error_in_exec
+        nested = err is None and any(outcomes[:-1])
+        if nested:
+            err = next(e for e in outcomes[:-1] if e is not None)
         sys.stdout.flush()
         sys.stderr.flush()
         if err is None:
@@ -131,7 +167,11 @@ def main(argv: list[str]) -> int:
         if isinstance(err, SystemExit) and err.code in (0, None):
             emit(e="exit", k=k)
             break
-        emit(e="error", k=k, allowed=bool(cell["allow_error"]), **_describe(err, count, labels))
+        info = _describe(err, count, labels, cell["source"], nested=nested)
+        if nested:
+            magic = cell["source"].lstrip().split(None, 1)[0]
+            info["evalue"] += f" (raised inside {magic}, which hid it from the output)"
+        emit(e="error", k=k, allowed=bool(cell["allow_error"]), **info)
         if not cell["allow_error"]:
             code = 1
             break

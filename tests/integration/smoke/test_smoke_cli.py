@@ -167,6 +167,46 @@ def test_capture_cell_magic_captures_and_swallows_output(project: Path) -> None:
     assert "quiet please" not in result.output
 
 
+def test_an_error_hidden_by_capture_fails_the_notebook_at_its_line(project: Path) -> None:
+    path = write(
+        project / "cap.ipynb",
+        [("x = 1", 1), ("%%capture out\nprint('noisy')\n\ny = scaler.transform(x)", 2)],
+    )
+
+    result = run_notebook(path, SmokeOptions(), project_smoke_config(project))
+
+    assert result.status == "failed"
+    failure = result.failure
+    assert failure is not None
+    assert (failure.cell, failure.line, failure.ename) == (1, 4, "NameError")
+    assert failure.evalue == (
+        "name 'scaler' is not defined (raised inside %%capture, which hid it from the output)"
+    )
+    assert failure.hint is not None
+    assert "'scaler'" in failure.hint
+
+
+@pytest.mark.parametrize("magic", ["%%time", "%%timeit -n1 -r1"])
+def test_an_error_in_a_timed_cell_names_its_line_not_the_magic(project: Path, magic: str) -> None:
+    path = write(project / "t.ipynb", [f"{magic}\nx = 1\ny = x / 0"])
+
+    result = run_notebook(path, SmokeOptions(), project_smoke_config(project))
+
+    assert result.failure is not None
+    assert (result.failure.line, result.failure.ename) == (3, "ZeroDivisionError")
+    assert result.failure.excerpt[-1] == (3, "y = x / 0")
+
+
+def test_a_syntax_error_names_the_cell_not_ipythons_file_name(project: Path) -> None:
+    path = write(project / "s.ipynb", ["x = 1", "def f(:\n    pass"])
+
+    result = run_notebook(path, SmokeOptions(), project_smoke_config(project))
+
+    assert result.failure is not None
+    assert result.failure.evalue == "invalid syntax (<cell 2>, line 1)"
+    assert result.failure.line == 1
+
+
 def test_working_directory_backend_and_throwaway_store(project: Path, nbtrack_cli: Invoke) -> None:
     folder = project / "notebooks"
     write(
