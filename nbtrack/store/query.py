@@ -167,7 +167,7 @@ def _field(expression: str, token: _Token) -> Field:
     if not dot and text.lower() in ATTRIBUTES:
         return Field("", text.lower())
     known = ", ".join((*ATTRIBUTES, "params.KEY", "metrics.KEY", "tags.KEY"))
-    raise _fail(expression, f"unknown field {text!r} (known: {known})", token.pos)
+    raise _fail(expression, f"unknown field {text!r} (one of {known})", token.pos)
 
 
 class _Parser:
@@ -226,7 +226,7 @@ class _Parser:
 
     def parse_compare(self) -> Expr:
         token = self.token
-        if token.kind != "word":
+        if token.kind != "word" or token.text.lower() in ("and", "or"):
             raise self.fail("expected a field such as params.lr, metrics.acc or status")
         field = _field(self.expression, token)
         self.index += 1
@@ -250,9 +250,43 @@ class _Parser:
             value = value_token.text
         else:
             raise self.fail(f"expected a value after {field} {op_token.text}")
-        self.index += 1
         text = value if isinstance(value, str) else value_token.text
+        problem = _check_value(field, op, value, text)
+        if problem:
+            raise _fail(self.expression, problem, value_token.pos)
+        self.index += 1
         return Compare(field, op, value, text)
+
+
+_STATUSES = ("RUNNING", "FINISHED", "FAILED", "KILLED", "CRASHED")
+
+
+def _check_value(field: Field, op: str, value: str | float, text: str) -> str | None:
+    """Why *value* cannot be compared with *field*, or None when it can."""
+    text_op = op in ("contains", "like")
+    if field.namespace == "metrics":
+        try:
+            number = float(text)
+        except ValueError:
+            number = None
+        if number is None or text_op:
+            return f"{field} compares with numbers, not {text!r}"
+        if number != number and op not in ("=", "!="):
+            return f"{field} {op} nan is never true; use = or !="
+    elif field.key == "status" and not field.namespace:
+        if not text_op and text.upper() not in _STATUSES:
+            return f"{text!r} is not a status (one of {', '.join(_STATUSES)})"
+    elif field.key in ("started", "ended") and not field.namespace and isinstance(value, str):
+        from datetime import datetime
+
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            return (
+                f"{field} {op} {text!r} needs a time such as 2024-05-01 or "
+                "2024-05-01T12:30 (or unix seconds)"
+            )
+    return None
 
 
 def parse_where(expression: str) -> Expr:

@@ -68,6 +68,12 @@ def test_dates_are_bare_words_for_started() -> None:
         ("name = 'unclosed", "at position 8: an unclosed quote"),
         ("metrics.acc > 0.9 $", "unexpected character '$'"),
         ("   ", "the expression is empty"),
+        ("status = FINISHED or or x", "at position 22: expected a field such as params.lr"),
+        ("status = DONE", "at position 10: 'DONE' is not a status (one of RUNNING, FINISHED"),
+        ("metrics.acc > high", "at position 15: metrics.acc compares with numbers, not 'high'"),
+        ("metrics.acc contains 9", "at position 22: metrics.acc compares with numbers"),
+        ("metrics.acc < nan", "at position 15: metrics.acc < nan is never true; use = or !="),
+        ("ended > yesterday", "at position 9: ended > 'yesterday' needs a time such as 2024"),
     ],
 )
 def test_malformed_where_names_the_expression_and_the_place(expression: str, fault: str) -> None:
@@ -77,6 +83,7 @@ def test_malformed_where_names_the_expression_and_the_place(expression: str, fau
     assert message.startswith(f"Cannot read --where {expression!r}")
     assert fault in message
     assert message.endswith(".")
+    assert message.count(": ") == 1  # one sentence: where, then what is wrong
     assert caught.value.exit_code == 2
 
 
