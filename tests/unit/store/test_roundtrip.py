@@ -128,6 +128,34 @@ def test_nan_and_infinities_round_trip(store: Store) -> None:
     assert listed["x"] == -math.inf
 
 
+def test_a_large_interleaved_batch_keeps_every_point_in_order(store: Store) -> None:
+    # more rows than one multi-row INSERT takes, and not a multiple of it
+    run_id = new_run(store)
+    specials = [math.nan, math.inf, -math.inf, 0.0, -0.0]
+    rows = [
+        (key, specials[i % 5] if i % 7 == 0 else i / 10, i, 100.0 + i)
+        for i in range(1001)
+        for key in ("a", "b", "c")
+        if not (key == "c" and i % 2)
+    ]
+    store.log_metrics(run_id, rows[:500])
+    store.heartbeat(run_id, time.time(), rows[500:])
+
+    summary = {m.key: m for m in store.get_run(run_id).metrics}
+    for key in ("a", "b", "c"):
+        sent = [(v, step, ts) for k, v, step, ts in rows if k == key]
+        history = store.metric_history(run_id, key)
+        got = [(m.value, m.step, m.timestamp) for m in history]
+        assert len(got) == len(sent) == summary[key].count
+        for (v1, s1, t1), (v2, s2, t2) in zip(got, sent, strict=True):
+            assert (s1, t1) == (s2, t2)
+            assert (math.isnan(v1) and math.isnan(v2)) or v1 == v2
+        finite = [v for v, _, _ in sent if not math.isnan(v)]
+        assert (summary[key].min, summary[key].max) == (min(finite), max(finite))
+        assert summary[key].last == sent[-1][0]
+        assert summary[key].last_step == sent[-1][1]
+
+
 def test_text_with_nul_characters_round_trips_exactly_and_can_be_queried(store: Store) -> None:
     # PostgreSQL text cannot hold NUL; both stores must keep it all the same
     esc = "\ue000"  # the encoding's escape character must round-trip too
