@@ -27,9 +27,10 @@ def test_the_example_notebook_is_committed_without_outputs() -> None:
 def test_the_example_trains_and_records_params_metrics_data_and_the_figure(
     tmp_path: Path, store_file: Path, read_store: Any
 ) -> None:
+    executed = tmp_path / "executed.ipynb"
     done = nbtrack(
         "run", str(EXAMPLE), "-f", str(ROOT / "notebooks" / "params.yaml"), "-p", "epochs=2",
-        cwd=tmp_path,
+        "-o", str(executed), cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     run = read_store(done.stdout.strip())
@@ -45,3 +46,6 @@ def test_the_example_trains_and_records_params_metrics_data_and_the_figure(
     assert {d.kind for d in run.data} == {"file", "config"}
     assert {a.name for a in run.artifacts} == {"confusion_matrix.png", "executed/train.ipynb"}
     assert run.source.path == str(EXAMPLE)
+    # the kernel's own (inline) backend: the confusion matrix shows under its cell too
+    outputs = [o for c in json.loads(executed.read_text())["cells"] for o in c.get("outputs", [])]
+    assert any("image/png" in o.get("data", {}) for o in outputs)
