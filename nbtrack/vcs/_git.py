@@ -66,9 +66,13 @@ def git_dir(root: Path) -> Path:
     return Path(out)
 
 
-def config_get(root: Path, key: str) -> str | None:
-    """A key from the repository's own config (``--local``), or None."""
-    out = git(root, "config", "--local", "--get", key, check=False)
+def config_get(root: Path, key: str, *, local: bool = True) -> str | None:
+    """A key from the repository's own config (``--local``), or None.
+
+    ``local=False`` reads the value git uses (system, global, local, ...).
+    """
+    scope = ["--local"] if local else []
+    out = git(root, "config", *scope, "--get", key, check=False)
     value = out.decode().strip()
     return value or None
 

@@ -55,12 +55,18 @@ _HOOKS = {
 
 @dataclass(frozen=True)
 class InitReport:
-    """What ``init`` changed (or, with ``check``, what is missing) and its warnings."""
+    """What ``init`` changed (or, with ``check``, what is missing) and its warnings.
+
+    ``missing`` names what the repository's committed files lack; ``clone_missing``
+    what only this clone lacks (git config is never committed, so a fresh clone,
+    e.g. in CI, always lacks it): ``up_to_date`` looks at the files only.
+    """
 
     root: Path
     changes: tuple[str, ...]
     missing: tuple[str, ...]
     warnings: tuple[str, ...]
+    clone_missing: tuple[str, ...] = ()
 
     @property
     def up_to_date(self) -> bool:
@@ -74,14 +80,16 @@ def init_repository(start: Path, *, formats: str | None = None, check: bool = Fa
         raise VcsError(f"{start} is not inside a git repository; run 'git init' first", path=start)
     if formats is not None:
         _validate_formats(formats)
+    # (per clone?, step): git config lives in .git/, every other piece in a committed file
     steps = [
-        _jupytext_step(root, formats),
-        _git_config_step(root),
-        _attributes_step(root),
-        _gitignore_step(root),
-        _precommit_step(root),
+        (False, _jupytext_step(root, formats)),
+        (True, _git_config_step(root)),
+        (False, _attributes_step(root)),
+        (False, _gitignore_step(root)),
+        (False, _precommit_step(root)),
     ]
     missing: list[str] = []
+    clone_missing: list[str] = []
     changes: list[str] = []
     warnings: list[str] = _override_warnings(root)
     if shutil.which("git-nbdiffdriver") is None:
@@ -89,16 +97,15 @@ def init_repository(start: Path, *, formats: str | None = None, check: bool = Fa
             "git-nbdiffdriver (nbdime) is not on PATH, so git cannot run the notebook diff "
             "driver from this shell; install nbdime or activate the environment that has it"
         )
-    for step in steps:
-        need, apply, warning = step
+    for per_clone, (need, apply, warning) in steps:
         if warning:
             warnings.append(warning)
         if need is None:
             continue
-        missing.append(need)
+        (clone_missing if per_clone else missing).append(need)
         if not check:
             changes.append(apply())
-    return InitReport(root, tuple(changes), tuple(missing), tuple(warnings))
+    return InitReport(root, tuple(changes), tuple(missing), tuple(warnings), tuple(clone_missing))
 
 
 _Step = tuple[str | None, "_Apply", str | None]
@@ -193,6 +200,8 @@ def _git_config_step(root: Path) -> _Step:
     notes = []
     for key, value in NBDIME_GIT_CONFIG.items():
         current = _git.config_get(root, key)
+        if current is None and _git.config_get(root, key, local=False) == value:
+            continue  # set globally (``nbdime config-git --enable --global``): git uses that
         if current is None:
             absent.append(key)
         elif current != value:

@@ -167,3 +167,36 @@ def test_missing_nbdime_scripts_on_path_are_warned_about(
     code_, _, err = nbtrack("init")
     assert code_ == 0
     assert "git-nbdiffdriver (nbdime) is not on PATH" in err
+
+
+def test_check_in_a_fresh_clone_passes_when_the_committed_setup_is_complete(
+    repo: Path, git: Git, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nbtrack("init")
+    git("add", ".")
+    git("commit", "-q", "-m", "nbtrack init")
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(repo), str(clone))
+    monkeypatch.chdir(clone)  # as CI sees it: the files, but no .git/config drivers
+    code_, out, _ = nbtrack("init", "--check")
+    assert code_ == 0, out
+    assert "not set in this clone (run 'nbtrack init' once per clone):" in out
+    assert "nbdime git drivers in .git/config" in out
+    (clone / ".gitattributes").unlink()
+    code_, out, _ = nbtrack("init", "--check")
+    assert code_ == 1
+    assert ".gitattributes line" in out
+
+
+def test_drivers_set_globally_count_as_set(repo: Path, tmp_path: Path) -> None:
+    nbtrack("init")
+    for key in ("diff.jupyternotebook.command", "merge.jupyternotebook.driver"):
+        subprocess.run(["git", "config", "--local", "--unset", key], cwd=repo, check=True)
+    subprocess.run(
+        ["git", "config", "--global", "diff.jupyternotebook.command", "git-nbdiffdriver diff"],
+        cwd=repo, check=True,
+    )  # fmt: skip
+    code_, out, _ = nbtrack("init", "--check")
+    assert code_ == 0
+    assert "merge.jupyternotebook.driver" in out
+    assert "diff.jupyternotebook.command" not in out
