@@ -4,7 +4,8 @@ A door, not a room: each magic parses its line with ``@magic_arguments`` (so
 ``%track_params?`` shows real help), looks variables up in the user
 namespace, and hands plain values to the kernel's
 :class:`~nbtrack.tracking.notebook_session.NotebookSession`, which owns the
-run. A user's mistake becomes IPython's ``UsageError`` with one sentence; a
+run. A user's mistake becomes a ``UsageError`` (:class:`TrackUsageError`) with
+one sentence, shown under the cell and not recorded on the run; a
 store that cannot be reached prints a warning and the data stays buffered.
 Nothing here kills or wedges the kernel.
 
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TrackMagics",
+    "TrackUsageError",
     "forget_shell",
     "load_ipython_extension",
     "mask_url",
@@ -51,6 +53,16 @@ __all__ = [
 BATCH_ENV = "NBTRACK_RUN_ID_FILE"
 
 _Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+class TrackUsageError(UsageError):
+    """A mistake in calling a ``%track_*`` magic (a typo, a missing variable, a bad value).
+
+    IPython shows it under the cell as one line, like any ``UsageError``; the
+    cell hooks do not record it on the run as a ``cell_error``, because the
+    experiment did not fail: only the call to nbtrack did, and nothing was logged.
+    """
+
 
 # IPython's magic_arguments module is untyped; typed views of its three helpers
 _new_magic_arguments: Callable[[], Any] = _margs.magic_arguments
@@ -67,8 +79,11 @@ def argument(*args: Any, **kwargs: Any) -> _Decorator:
 
 
 def parse_argstring(magic: Callable[..., Any], line: str) -> Any:
-    """The parsed line; a bad option is IPython's ``UsageError`` with argparse's words."""
-    return _parse_argstring(magic, line)
+    """The parsed line; a bad option is a ``TrackUsageError`` with argparse's words."""
+    try:
+        return _parse_argstring(magic, line)
+    except UsageError as exc:
+        raise TrackUsageError(str(exc)) from None
 
 
 def load_ipython_extension(ip: InteractiveShell) -> None:
@@ -99,7 +114,7 @@ def _door() -> Iterator[None]:
             outcome = "What was logged is kept in memory and retried."
         print(f"nbtrack warning: {exc} {outcome}", file=sys.stderr)
     except NbtrackError as exc:
-        raise UsageError(str(exc)) from None
+        raise TrackUsageError(str(exc)) from None
 
 
 def _unquote(text: str) -> str:
@@ -119,7 +134,9 @@ def _number(name: str, value: object) -> float:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             shown = repr(value)
             shown = shown if len(shown) <= 40 else shown[:37] + "..."
-            raise UsageError(f"metric {name!r} is {shown} ({type(value).__name__}), not a number.")
+            raise TrackUsageError(
+                f"metric {name!r} is {shown} ({type(value).__name__}), not a number."
+            )
     return float(value)
 
 
@@ -173,9 +190,12 @@ class _ShellState:
         if self.session is None:
             return
         info = result.info
+        error = result.error_in_exec
+        if isinstance(error, TrackUsageError):
+            error = None  # a mistyped %track_* call is not the experiment failing
         try:
             self.session.cell_finished(
-                error=result.error_in_exec,
+                error=error,
                 execution_count=result.execution_count,
                 cell_id=getattr(info, "cell_id", None) if info is not None else None,
                 raw_cell=(info.raw_cell or "") if info is not None else "",
@@ -221,13 +241,13 @@ class TrackMagics(Magics):
         if name in ns:
             return ns[name]
         if name.isidentifier():
-            raise UsageError(f"variable {name!r} is not defined in this notebook.")
+            raise TrackUsageError(f"variable {name!r} is not defined in this notebook.")
         try:
             return eval(name, self._shell.user_global_ns, ns)  # the user's own expression
         except NameError as exc:
-            raise UsageError(f"{exc} (in {name!r}).") from None
+            raise TrackUsageError(f"{exc} (in {name!r}).") from None
         except Exception as exc:
-            raise UsageError(
+            raise TrackUsageError(
                 f"{name!r} cannot be evaluated: {type(exc).__name__}: {exc}."
             ) from None
 
@@ -248,7 +268,7 @@ class TrackMagics(Magics):
             return int(value)
         if isinstance(value, float) and math.isfinite(value) and value.is_integer():
             return int(value)
-        raise UsageError(f"--step {text} is {value!r}, not a whole number.")
+        raise TrackUsageError(f"--step {text} is {value!r}, not a whole number.")
 
     # -- magics -------------------------------------------------------------------
     @magic_arguments()
@@ -276,14 +296,16 @@ class TrackMagics(Magics):
         args = parse_argstring(self.track_params, line)
         if cell is not None:
             if args.names or args.file:
-                raise UsageError(
+                raise TrackUsageError(
                     "%%track_params takes no arguments; use the line magic"
                     " (%track_params NAMES or %track_params -f FILE) in another cell."
                 )
             self._run_parameters_cell(cell)
             return
         if not args.names and not args.file:
-            raise UsageError("%track_params needs variable names or -f FILE (see %track_params?).")
+            raise TrackUsageError(
+                "%track_params needs variable names or -f FILE (see %track_params?)."
+            )
         with _door():
             if args.file:
                 loaded = self.session.log_param_file(_unquote(args.file))
@@ -344,7 +366,7 @@ class TrackMagics(Magics):
             value: object = float(text)
         except ValueError:
             if text.isidentifier() and text not in self._shell.user_ns:
-                raise UsageError(
+                raise TrackUsageError(
                     f"metric {args.key!r}: {text!r} is neither a number nor a variable."
                 ) from None
             value = self._lookup(text)
@@ -399,13 +421,15 @@ class TrackMagics(Magics):
         """
         args = parse_argstring(self.track_run, line)
         if args.end and (args.new or args.name or args.tag):
-            raise UsageError("%track_run --end cannot be combined with --new, --name or --tag.")
+            raise TrackUsageError(
+                "%track_run --end cannot be combined with --new, --name or --tag."
+            )
         name = None if args.name is None else _unquote(args.name)
         tags: dict[str, str] = {}
         for item in map(_unquote, args.tag):
             key, sep, value = item.partition("=")
             if not sep or not key.strip():
-                raise UsageError(f"--tag {item!r} must look like KEY=VALUE.")
+                raise TrackUsageError(f"--tag {item!r} must look like KEY=VALUE.")
             tags[key.strip()] = _unquote(value)
         with _door():
             session = self.session
@@ -423,7 +447,7 @@ class TrackMagics(Magics):
     def track_status(self, line: str) -> None:
         """Show the current run: id, store, notebook, and what has been logged so far."""
         if line.strip():
-            raise UsageError("%track_status takes no arguments.")
+            raise TrackUsageError("%track_status takes no arguments.")
         with _door():
             print(render_status(self.session.status()))
 

@@ -298,6 +298,19 @@ def test_an_exception_in_a_cell_is_recorded_and_the_run_goes_on(ip: Any) -> None
     assert event.detail["execution_count"] == result.execution_count
 
 
+def test_a_mistyped_track_magic_is_said_under_the_cell_but_not_recorded_on_the_run(
+    ip: Any,
+) -> None:
+    run(ip, "%track_metric loss 1 --step 0")
+    assert "not a number" in error_of(run(ip, "acc = 'high'\n%track_metrics acc"))
+    assert "unrecognized arguments" in error_of(run(ip, "%track_metric loss 1 --stpe 2"))
+    assert "not defined" in error_of(run(ip, "%track_params batchsize"))
+    result = run(ip, "raise ValueError('bad shape')")  # the user's code failing is recorded
+    events = [e.detail["exception"] for e in stored().events if e.kind == "cell_error"]
+    assert events == ["ValueError"]
+    assert result.execution_count is not None
+
+
 def test_the_notebook_named_by_nbtrack_notebook_is_snapshotted_as_percent_text(
     ip: Any, project_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
