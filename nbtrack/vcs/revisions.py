@@ -93,6 +93,8 @@ def diff_arguments(
             "to compare two notebooks, give both file paths"
         )
     old, new, old_label, new_label = _resolve(root, args)
+    # a notebook's own label is a `git show`-able revision:path (the merge base's sha for A...B)
+    old_rev = old[:7] if old_label.startswith("merge-base(") else old_label
     specs = [_repo_relative(root, here, p) for p in paths]
     for spec, raw in zip(specs, paths, strict=True):
         if not _exists_somewhere(root, spec, old, new):
@@ -106,7 +108,7 @@ def diff_arguments(
             continue
         if specs and not any(_under(p, spec) for p in (old_path, new_path) for spec in specs):
             continue
-        a = _load(root, old, old_path, old_label) if old_path else None
+        a = _load(root, old, old_path, old_rev) if old_path else None
         b = _load(root, new, new_path, new_label) if new_path else None
         shown = new_path or old_path or ""
         notebooks.append(
@@ -114,7 +116,7 @@ def diff_arguments(
                 a,
                 b,
                 path=shown,
-                old_label=f"{old_label}:{old_path}" if old_path else old_label,
+                old_label=f"{old_rev}:{old_path}" if old_path else old_rev,
                 new_label=f"{new_label}:{new_path}" if new and new_path else new_label,
                 options=opts,
                 old_path=old_path,

@@ -74,6 +74,9 @@ def test_three_dots_diff_from_the_merge_base_like_a_pull_request(history: Path) 
     data = diff_json("main...feature")
     assert statuses(data) == {"a.ipynb": "modified", "b.ipynb": "deleted", "c.ipynb": "added"}
     assert data["old"].startswith("merge-base(main, feature) ")
+    base = data["old"].split()[-1]
+    a = next(nb for nb in data["notebooks"] if nb["path"] == "a.ipynb")
+    assert (a["old"], a["new"]) == (f"{base}:a.ipynb", "feature:a.ipynb")  # git show-able
 
 
 def test_single_revision_is_compared_with_the_working_tree(history: Path) -> None:
