@@ -83,8 +83,20 @@ def excerpt(source: str, line: int | None, before: int = 2) -> tuple[tuple[int, 
     return tuple((n, lines[n - 1]) for n in range(start, line + 1))
 
 
-def _kernel_line(traceback: list[str], count: int | None) -> int | None:
+def _magic_line(source: str) -> int:
+    """1-based line of the ``%%magic`` that opens *source* (0: not a cell magic)."""
+    for number, text in enumerate(source.splitlines(), start=1):
+        if text.strip():
+            return number if text.startswith("%%") else 0
+    return 0
+
+
+def _kernel_line(traceback: list[str], count: int | None, source: str = "") -> int | None:
     text = _ANSI.sub("", "\n".join(traceback))
+    # %%time / %%timeit compile the body on its own, numbered from the line below %%
+    body = re.findall(r"File <(?:timed exec|magic-timeit)>:(\d+)", text)
+    if body and _magic_line(source):
+        return int(body[-1]) + _magic_line(source)
     if count is not None:
         match = re.search(rf"Cell In\[{count}\], line (\d+)", text)
         if match:
@@ -126,7 +138,7 @@ def _failure(
     traceback = [_ANSI.sub("", t) for t in event.get("traceback", [])]
     line = event.get("line")
     if engine == "kernel" and line is None:
-        line = _kernel_line(traceback, event.get("count"))
+        line = _kernel_line(traceback, event.get("count"), source)
     found = {key: event.get(key) for key in _FROM_TEXT}
     for key, pattern in _FROM_TEXT.items():
         match = pattern.search(str(event.get("evalue", "")))

@@ -76,3 +76,16 @@ def test_output_dir_needs_the_kernel_engine(project: Path, nbtrack_cli: Invoke) 
     assert out.stderr.strip() == (
         "Error: --output-dir writes executed notebooks, so it needs --engine kernel."
     )
+
+
+def test_kernel_engine_names_the_line_inside_a_timed_cell(project: Path) -> None:
+    from nbtrack.smoke.options import SmokeOptions, project_smoke_config
+    from nbtrack.smoke.runner import run_notebook
+
+    path = write(project / "t.ipynb", [("x = 1", 1), ("%%time\ny = x\nz = y / 0", 2)])
+
+    result = run_notebook(path, SmokeOptions(engine="kernel"), project_smoke_config(project))
+
+    assert result.failure is not None
+    assert (result.failure.cell, result.failure.line) == (1, 3)
+    assert result.failure.excerpt[-1] == (3, "z = y / 0")
