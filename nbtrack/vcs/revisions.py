@@ -138,22 +138,34 @@ def _resolve(root: Path, args: list[str]) -> tuple[str, str | None, str, str]:
     if not args:
         if not _is_revision(root, "HEAD"):
             raise VcsError(f"the repository at {root} has no commits yet, so nothing to diff")
-        return _git.verify_revision(root, "HEAD"), None, "HEAD", WORKTREE
+        return _revision(root, "HEAD"), None, "HEAD", WORKTREE
     if len(args) == 2:
         a, b = args
-        return _git.verify_revision(root, a), _git.verify_revision(root, b), a, b
+        return _revision(root, a), _revision(root, b), a, b
     (spec,) = args
     if "..." in spec:
         a, b = spec.split("...", 1)
         a, b = a or "HEAD", b or "HEAD"
-        sha_a, sha_b = _git.verify_revision(root, a), _git.verify_revision(root, b)
+        sha_a, sha_b = _revision(root, a), _revision(root, b)
         base = _git.merge_base(root, sha_a, sha_b)
         return base, sha_b, f"merge-base({a}, {b}) {base[:7]}", b
     if ".." in spec:
         a, b = spec.split("..", 1)
         a, b = a or "HEAD", b or "HEAD"
-        return _git.verify_revision(root, a), _git.verify_revision(root, b), a, b
-    return _git.verify_revision(root, spec), None, spec, WORKTREE
+        return _revision(root, a), _revision(root, b), a, b
+    return _revision(root, spec), None, spec, WORKTREE
+
+
+def _revision(root: Path, text: str) -> str:
+    """``verify_revision``, with a notebook-looking name read as the missing file it is."""
+    try:
+        return _git.verify_revision(root, text)
+    except VcsError:
+        if text.endswith(".ipynb"):
+            raise VcsError(
+                f"'{text}' is neither a file nor a revision in the repository at {root}"
+            ) from None
+        raise
 
 
 def _repo_relative(root: Path, here: Path, raw: str) -> str:

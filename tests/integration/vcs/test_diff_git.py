@@ -203,3 +203,9 @@ def test_a_renamed_notebook_named_after_double_dash_is_still_a_rename(
 def test_an_added_notebook_is_labelled_with_the_old_revision_only(history: Path) -> None:
     (nb,) = diff_json("main", "feature", "--", "c.ipynb")["notebooks"]
     assert (nb["old"], nb["new"]) == ("main", "feature:c.ipynb")
+
+
+def test_a_missing_notebook_file_is_not_called_a_revision(history: Path) -> None:
+    code_, _, err = nbtrack("diff", "main", "nosuch.ipynb")
+    assert code_ == 2
+    assert "'nosuch.ipynb' is neither a file nor a revision" in err
