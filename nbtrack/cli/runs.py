@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 import shutil
 import sys
 from collections import Counter
@@ -79,8 +80,16 @@ def fmt_value(value: Any) -> str:
             return "inf" if value > 0 else "-inf"
         return f"{value:.4g}"
     if isinstance(value, str):
-        return value
+        return one_line(value)
     return json.dumps(value, ensure_ascii=False)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def one_line(text: str) -> str:
+    """*text* with line breaks and other control characters escaped (``\\n``), for a cell."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def jsonable(value: Any) -> Any:
@@ -152,6 +161,7 @@ def summary_dict(run: RunSummary) -> dict[str, Any]:
         "notebook": run.notebook,
         "started_at": iso(run.started_at),
         "ended_at": iso(run.ended_at),
+        "heartbeat_at": iso(run.heartbeat_at),
         "duration": run.duration,
         "params": jsonable(run.params),
         "metrics": jsonable(run.metrics),
@@ -180,19 +190,64 @@ def _print_csv(listed: Sequence[RunSummary]) -> None:
         )
 
 
+#: narrowest the name and notebook columns get before param/metric columns go
+_SHRINK_TO = {1: 10, 3: 12}  # column index -> cells
+
+
+def _clip(text: str, cells: int, *, keep_end: bool) -> str:
+    """*text* cut to *cells* terminal cells with an ellipsis (a path keeps its end)."""
+    from rich.cells import cell_len, set_cell_size
+
+    if cell_len(text) <= cells:
+        return text
+    if keep_end:
+        tail = set_cell_size(text[::-1], cells - 1)[::-1].lstrip()
+        return "…" + tail
+    return set_cell_size(text, cells - 1).rstrip() + "…"
+
+
+def _near(path: str) -> str:
+    """A notebook path relative to the working directory when it is under it."""
+    import os
+
+    if not os.path.isabs(path):
+        return path
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return path
+    return path if relative.startswith("..") else relative
+
+
 def _fit_width(
     columns: list[str], rows: list[list[str]], width: int
 ) -> tuple[list[str], list[list[str]]]:
-    """Drop trailing param/metric columns a terminal of *width* cannot show unfolded."""
+    """Make the table fit a terminal of *width* cells without folding a cell.
 
-    def needed(i: int) -> int:
-        return max(len(columns[i]), *(len(row[i]) for row in rows)) + 3  # rich padding + rule
+    A folded run id or status is hard to read and copy, so the name and
+    notebook are clipped first (the notebook keeps its file name) and only
+    when that is not enough do the last metric, then param columns go.
+    """
+    from rich.cells import cell_len
 
-    keep = len(columns)
-    while keep > 6 and sum(needed(i) for i in range(keep)) + 1 > width:
-        # drop the last metric column first, then the last param column
-        keep -= 1
-    return columns[:keep], [row[:keep] for row in rows]
+    def needed(cells: list[str], i: int, table: list[list[str]]) -> int:
+        # rich pads each cell by one on both sides and draws one rule per column
+        return max(cell_len(cells[i]), *(cell_len(row[i]) for row in table)) + 3
+
+    for keep in range(len(columns), 5, -1):
+        heads, table = columns[:keep], [row[:keep] for row in rows]
+        excess = sum(needed(heads, i, table) for i in range(keep)) + 1 - width
+        for index, floor in _SHRINK_TO.items():
+            if excess <= 0:
+                break
+            before = needed(heads, index, table)
+            target = max(floor, before - 3 - excess, cell_len(heads[index]))
+            for row in table:
+                row[index] = _clip(row[index], target, keep_end=index == 3)
+            excess -= before - needed(heads, index, table)
+        if excess <= 0:
+            break
+    return heads, table
 
 
 def _print_table(
@@ -204,9 +259,9 @@ def _print_table(
     rows = [
         [
             r.id[:8],
-            r.name or "",
+            one_line(r.name or ""),
             r.status.value,
-            r.notebook or "",
+            one_line(r.notebook or ""),
             fmt_time(r.started_at),
             fmt_duration(r.duration),
             *[fmt_value(r.params[k]) if k in r.params else "" for k in params],
@@ -215,6 +270,8 @@ def _print_table(
         for r in listed
     ]
     if is_tty():
+        for row in rows:
+            row[3] = _near(row[3])
         columns, rows = _fit_width(columns, rows, shutil.get_terminal_size().columns)
     print_table(columns, rows)
     if more > 0:
@@ -277,10 +334,14 @@ def runs(where: str | None, sort: tuple[str, ...], limit: int | None, fmt: str) 
 # -- nbtrack show --------------------------------------------------------------
 
 
-def run_dict(run: Run) -> dict[str, Any]:
+def run_dict(run: Run, store: Store | None = None) -> dict[str, Any]:
+    """*run* as JSON data; with *store*, each artifact also says where its file is."""
     import dataclasses
 
     data = dataclasses.asdict(run)
+    if store is not None:
+        for artifact, item in zip(run.artifacts, data["artifacts"], strict=True):
+            item["path"] = str(store.artifact_path(artifact))
     data["status"] = run.status.value
     data["notebook"] = run.notebook
     data["duration"] = run.duration
@@ -300,9 +361,9 @@ def _section(title: str) -> None:
 def _print_run(run: Run) -> None:
     header = [
         ("id", run.id),
-        ("name", run.name or "-"),
+        ("name", one_line(run.name or "-")),
         ("status", run.status.value),
-        ("notebook", run.notebook or "- (not a notebook, or its path was not found)"),
+        ("notebook", one_line(run.notebook or "- (not a notebook, or its path was not found)")),
         ("started", fmt_time(run.started_at)),
         ("ended", fmt_time(run.ended_at)),
         ("duration", fmt_duration(run.duration)),
@@ -310,12 +371,13 @@ def _print_run(run: Run) -> None:
     for label, value in header:
         print(f"{label + ':':<10}{value}")
     if run.tags:
-        print(f"{'tags:':<10}" + ", ".join(f"{k}={v}" for k, v in run.tags.items()))
+        tags = ", ".join(f"{k}={v}" for k, v in run.tags.items())
+        print(f"{'tags:':<10}{one_line(tags)}")
     if run.params:
         _section(f"Params ({len(run.params)})")
         print_table(
             ["key", "value", "source"],
-            [[p.key, fmt_value(p.value), p.source.value] for p in run.params],
+            [[one_line(p.key), fmt_value(p.value), p.source.value] for p in run.params],
         )
     if run.metrics:
         _section(f"Metrics ({len(run.metrics)})")
@@ -323,7 +385,7 @@ def _print_run(run: Run) -> None:
             ["key", "last", "min", "max", "count", "last step"],
             [
                 [
-                    m.key,
+                    one_line(m.key),
                     fmt_value(m.last),
                     fmt_value(m.min),
                     fmt_value(m.max),
@@ -338,7 +400,7 @@ def _print_run(run: Run) -> None:
         print_table(
             ["path", "kind", "digest", "size"],
             [
-                [d.path, d.kind, d.digest[:19], "" if d.size is None else str(d.size)]
+                [one_line(d.path), d.kind, d.digest[:19], "" if d.size is None else str(d.size)]
                 for d in run.data
             ],
         )
@@ -346,7 +408,7 @@ def _print_run(run: Run) -> None:
         _section(f"Artifacts ({len(run.artifacts)})")
         print_table(
             ["name", "type", "size", "digest"],
-            [[a.name, a.media_type, str(a.size), a.digest[:19]] for a in run.artifacts],
+            [[one_line(a.name), a.media_type, str(a.size), a.digest[:19]] for a in run.artifacts],
         )
     if run.events:
         _section(f"Events ({len(run.events)})")
@@ -382,8 +444,9 @@ def show(run_id: str, fmt: str) -> None:
     """Show one run: params, metrics, data, artifacts, git, env. RUN may be an id prefix."""
     with _open_store() as store:
         run = store.get_run(run_id)
+        data = run_dict(run, store) if fmt == "json" else {}
     if fmt == "json":
-        json.dump(run_dict(run), sys.stdout, indent=2, allow_nan=False)
+        json.dump(data, sys.stdout, indent=2, allow_nan=False)
         print()
     else:
         _print_run(run)

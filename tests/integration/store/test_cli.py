@@ -224,3 +224,84 @@ def test_no_match_says_so(invoke, store: Store) -> None:  # type: ignore[no-unty
     result = invoke("runs", "--where", "params.lr > 100")
     assert result.exit_code == 0
     assert result.stdout.strip() == "No runs match --where 'params.lr > 100'."
+
+
+def _on_a_terminal(args: list[str], cwd: Path, store_url: str, columns: int) -> str:
+    """What `nbtrack ARGS` prints to a real terminal *columns* wide, colours stripped."""
+    import os
+    import pty
+    import re
+    import subprocess
+    import sys
+
+    leader, follower = pty.openpty()
+    env = {**os.environ, "NBTRACK_STORE": store_url, "COLUMNS": str(columns), "TERM": "xterm"}
+    env.pop("NO_COLOR", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nbtrack", *args], cwd=cwd, env=env, stdout=follower
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closes when the process exits
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert process.wait(timeout=60) == 0
+    return re.sub(r"\x1b\[[0-9;]*m", "", b"".join(chunks).decode()).replace("\r\n", "\n")
+
+
+def test_runs_on_a_terminal_clips_long_names_instead_of_folding_ids(
+    store: Store, store_url: str, project_root: Path
+) -> None:
+    from rich.cells import cell_len
+
+    ids = make_runs(store, 3)
+    store.set_name(ids[0], "a very long run name that would push every metric off the screen")
+    store.set_source(ids[0], Source(path=str(project_root / "deep" / "folder" / "train.ipynb")))
+
+    out = _on_a_terminal(["runs", "--where", "params.lr > 0"], project_root, store_url, 100)
+
+    lines = out.splitlines()
+    assert all(cell_len(line) <= 100 for line in lines), out
+    assert "params.lr" in lines[1]
+    for run_id in ids:
+        assert sum(run_id[:8] in line for line in lines) == 1, out
+    (first,) = [line for line in lines if ids[0][:8] in line]
+    assert "│ a very lo… │" in first  # the name clipped, with an ellipsis
+    assert "…folder/train.ipynb" in first  # a path keeps its end
+
+
+def test_control_characters_in_user_text_stay_on_one_line(invoke, store: Store) -> None:  # type: ignore[no-untyped-def]
+    (run_id,) = make_runs(store, 1)
+    store.set_name(run_id, "two\nlines")
+    store.log_params(run_id, [Param("note", "tab\there\x00")])
+
+    table = invoke("runs").stdout.splitlines()
+    shown = invoke("show", run_id).stdout.splitlines()
+
+    assert len(table) == 2
+    assert "two\\nlines" in table[1]
+    assert "name:     two\\nlines" in shown
+    assert ["note", "tab\\there\\x00", "code"] in [line.split() for line in shown]
+
+
+def test_json_is_complete_strict_and_names_artifact_files(invoke, store: Store) -> None:  # type: ignore[no-untyped-def]
+    (run_id,) = make_runs(store, 1)
+    digest, size, uri = store.put_artifact_bytes(b"weights")
+    store.add_artifact(run_id, Artifact("model.pkl", digest, size, "application/x", uri, 1.0))
+
+    listed = json.loads(invoke("runs", "--format", "json").stdout)
+    shown = json.loads(invoke("show", run_id, "--format", "json").stdout)
+
+    assert list(listed[0]) == [
+        "id", "name", "status", "notebook", "started_at", "ended_at", "heartbeat_at",
+        "duration", "params", "metrics", "tags",
+    ]  # fmt: skip
+    assert {"git", "environment", "source", "data", "artifacts", "events"} <= set(shown)
+    assert shown["heartbeat_at"] == listed[0]["heartbeat_at"]
+    assert Path(shown["artifacts"][0]["path"]).read_bytes() == b"weights"
