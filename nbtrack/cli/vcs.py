@@ -78,8 +78,8 @@ def sync(ctx: click.Context, paths: tuple[Path, ...], check: bool, prefer: str |
     for pair in report.pairs:
         if pair.lossy:
             echo_err(
-                f"warning: {pair.notebook}: {pair.lossy} (the text format reads it differently; "
-                "edit that cell or pair with another format)"
+                f"warning: {_shown(pair.notebook)}: {pair.lossy} (the text format reads it "
+                "differently; edit that cell or pair with another format)"
             )
     out_of_step = report.out_of_step
     if not report.pairs:
@@ -88,13 +88,21 @@ def sync(ctx: click.Context, paths: tuple[Path, ...], check: bool, prefer: str |
     if check:
         for pair in out_of_step:
             names = ", ".join(p.name for p in pair.texts)
-            click.echo(f"out of step: {pair.notebook} <-> {names} ({pair.reason})")
+            click.echo(f"out of step: {_shown(pair.notebook)} <-> {names} ({pair.reason})")
         if out_of_step:
             ctx.exit(1)
         click.echo(f"{len(report.pairs)} paired notebook(s) in step")
         return
     for pair in out_of_step:
         for path in pair.written:
-            click.echo(f"wrote {path} ({pair.reason})")
+            click.echo(f"wrote {_shown(path)} ({pair.reason})")
     if not out_of_step:
         click.echo(f"{len(report.pairs)} paired notebook(s) already in step")
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when it is below it (as git prints paths)."""
+    try:
+        return str(path.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
