@@ -162,6 +162,11 @@ def main() -> None:
             [nbtrack, "diff", str(old_bare), str(new_bare), "--format", "markdown"], args.runs
         )
         print(f"markdown: {len(text):,} chars (ids), {len(text_bare):,} chars (no ids)")
+        # a fast diff that found the wrong cells would be no result at all
+        expected = f"{MODIFIED} modified, {DELETED} deleted ·"
+        for name, rendered in (("ids", text), ("no ids", text_bare)):
+            if expected not in rendered:
+                raise SystemExit(f"nbtrack diff ({name}) did not report '{expected}'")
         rows = [
             ("python -c pass (anchor)", anchor, None),
             ("nbtrack diff, ids", with_ids, 0.5),
