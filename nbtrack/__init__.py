@@ -19,11 +19,13 @@ from nbtrack.errors import (
     MetricError,
     NbtrackError,
     ParamError,
+    QueryError,
     RunError,
+    RunNotFoundError,
     StoreError,
     UsageError,
 )
-from nbtrack.model import ParamSource, RunStatus
+from nbtrack.model import ParamSource, Run, RunStatus, RunSummary
 from nbtrack.tracking.api import (
     active_run,
     end_run,
@@ -70,8 +72,12 @@ __all__ = [
     "ParamError",
     "ParamSource",
     "ParamWarning",
+    "QueryError",
+    "Run",
     "RunError",
+    "RunNotFoundError",
     "RunStatus",
+    "RunSummary",
     "StoreError",
     "StoreOutageWarning",
     "UsageError",
