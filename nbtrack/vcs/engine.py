@@ -49,7 +49,8 @@ VOLATILE_NOTEBOOK_METADATA = frozenset(
      "varInspector", "celltoolbar", "accelerator", "execution"}
 )  # fmt: skip
 _IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"})
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+#: terminal colour and control sequences (CSI and OSC): Jupyter renders them, a diff shows text
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?)")
 #: lines of a text output's diff kept for the short summary
 _OUTPUT_DIFF_LINES = 12
 #: with ``--outputs``: the whole diff of a text output, up to this many lines
@@ -278,8 +279,8 @@ def _image_change(index: int, kind: str, before: Any, after: Any) -> OutputChang
 
 def _text_change(index: int, kind: str, before: Any, after: Any, limit: int) -> OutputChange:
     """A text output's change: its summary and at most ``limit`` lines of unified diff."""
-    lines_a = _text(before).splitlines() if before is not None else []
-    lines_b = _text(after).splitlines() if after is not None else []
+    lines_a = _ANSI.sub("", _text(before)).splitlines() if before is not None else []
+    lines_b = _ANSI.sub("", _text(after)).splitlines() if after is not None else []
     status: Literal["added", "removed", "changed"]
     if before is None:
         status, summary = "added", f"{kind} added ({_plural(len(lines_b), 'line')})"

@@ -26,11 +26,20 @@ def terminal_lines(result: DiffResult) -> list[Line]:
         return lines
     for nb in changed:
         lines.extend(_notebook_lines(nb, result))
-    return lines
+    return [(style, _visible(text)) for style, text in lines]
 
 
 def render_plain(result: DiffResult) -> str:
     return "\n".join(text for _, text in terminal_lines(result)) + "\n"
+
+
+#: control characters a notebook may carry (ESC, BEL, CR, ...), shown as ``^[`` etc. so
+#: that a notebook under review cannot move the cursor, retitle or recolour the terminal
+_CONTROL = {c: f"^{chr(c + 64)}" for c in (*range(0, 9), *range(11, 32))} | {127: "^?"}
+
+
+def _visible(text: str) -> str:
+    return text.translate(_CONTROL)
 
 
 def print_terminal(result: DiffResult, *, color: bool, file: TextIO | None = None) -> None:

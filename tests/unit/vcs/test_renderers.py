@@ -9,7 +9,7 @@ from nbtrack.vcs.render_html import render_html
 from nbtrack.vcs.render_json import render_json
 from nbtrack.vcs.render_terminal import render_plain
 
-from .nbfactory import code, load, markdown, notebook, png_output, png_payload
+from .nbfactory import code, load, markdown, notebook, png_output, png_payload, stream
 
 
 def result_of(old: dict, new: dict, **options: bool) -> DiffResult:
@@ -77,3 +77,22 @@ def test_terminal_colour_path_renders_through_rich() -> None:
     text = buffer.getvalue()
     assert "\x1b[" in text
     assert "+x = 2" in text
+
+
+def test_colour_codes_in_a_text_output_are_not_part_of_its_diff() -> None:
+    old = notebook(code("log()", [stream("\x1b[32mINFO\x1b[0m loss 0.5\n")]))
+    new = load(old).to_dict()
+    new["cells"][0]["outputs"][0]["text"] = "\x1b[31mWARN\x1b[0m loss 0.9\n"
+    text = render_plain(result_of(old, new))
+    assert "      -INFO loss 0.5\n      +WARN loss 0.9\n" in text
+    assert "\x1b" not in text
+
+
+def test_terminal_output_cannot_carry_a_notebooks_control_characters() -> None:
+    old = notebook(code("x = 1"))
+    new = load(old).to_dict()
+    new["cells"][0]["source"] = "x = '\x1b]0;pwned\x07\x1b[2J'"
+    text = render_plain(result_of(old, new))
+    assert "\x1b" not in text
+    assert "\x07" not in text
+    assert "+x = '^[]0;pwned^G^[[2J'" in text
