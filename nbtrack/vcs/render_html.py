@@ -32,6 +32,7 @@ ul.notes{margin:.4rem 0;font-size:.9rem}
 .images{display:flex;gap:1rem;padding:.4rem .6rem}.images figure{margin:0;flex:1}
 .images img{max-width:100%;border:1px solid #d0d7de}
 pre.out{margin:.2rem 0 .2rem 1rem;font-size:.8rem}
+pre.out span{display:block}pre.out span.del{background:#ffebe9}pre.out span.add{background:#e6ffec}
 """
 
 
@@ -56,7 +57,7 @@ def _notebook(nb: NotebookDiff, result: DiffResult) -> list[str]:
     status = nb.status if nb.status != "renamed" else f"renamed from {nb.old_path}"
     parts = [
         f"<section><h2>{escape(nb.path)} <small>({escape(status)})</small></h2>",
-        f'<p class="meta">{escape(nb.summary())} · {escape(nb.old_label)} → '
+        f'<p class="meta">{escape(_detail(nb))} · {escape(nb.old_label)} → '
         f"{escape(nb.new_label)}</p>",
     ]
     if nb.metadata:
@@ -70,6 +71,14 @@ def _notebook(nb: NotebookDiff, result: DiffResult) -> list[str]:
     parts.extend(_cell(cell, result) for cell in nb.cells)
     parts.append("</section>")
     return parts
+
+
+def _detail(nb: NotebookDiff) -> str:
+    if nb.status == "added":
+        return f"new notebook, {nb.new_cell_count} cells"
+    if nb.status == "deleted":
+        return f"deleted notebook, had {nb.old_cell_count} cells"
+    return nb.summary()
 
 
 def _cell(cell: CellDiff, result: DiffResult) -> str:
@@ -106,8 +115,14 @@ def _output(output: OutputChange, result: DiffResult) -> str:
             text += "</figure>"
         text += "</div>"
     elif output.text_diff:
-        text += f'<pre class="out">{escape(chr(10).join(output.text_diff))}</pre>'
+        lines = "".join(_diff_line(line) for line in output.text_diff)
+        text += f'<pre class="out">{lines}</pre>'
     return text + "</li>"
+
+
+def _diff_line(line: str) -> str:
+    cls = {"+": "add", "-": "del"}.get(line[:1], "ctx")
+    return f'<span class="{cls}">{escape(line)}</span>'
 
 
 def _side_by_side(old: str, new: str) -> str:

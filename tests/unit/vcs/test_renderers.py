@@ -96,3 +96,17 @@ def test_terminal_output_cannot_carry_a_notebooks_control_characters() -> None:
     assert "\x1b" not in text
     assert "\x07" not in text
     assert "+x = '^[]0;pwned^G^[[2J'" in text
+
+
+def test_html_names_an_added_notebook_and_colours_text_output_changes() -> None:
+    added = diff_notebooks(
+        None, load(notebook(code("x = 1"), code("y = 2"))),
+        path="new.ipynb", old_label="main", new_label="HEAD",
+    )  # fmt: skip
+    page = render_html(DiffResult("main", "HEAD", (added,), DiffOptions()))
+    assert "new notebook, 2 cells · main → HEAD" in page
+    old = notebook(code("fit()", [stream("loss 0.5\n")]))
+    new = load(old).to_dict()
+    new["cells"][0]["outputs"][0]["text"] = "loss 0.4\n"
+    page = render_html(result_of(old, new))
+    assert '<span class="del">-loss 0.5</span><span class="add">+loss 0.4</span>' in page
