@@ -158,16 +158,21 @@ def smoke(
 
         reporter = report.ConsoleReporter(len(plans), stream=stream, quiet=quiet, rich=is_tty())
         started = time.monotonic()
-        results = run_notebooks(
-            plans,
-            options,
-            config,
-            jobs=jobs,
-            on_start=lambda plan: reporter.started(plan.path),
-            on_result=reporter.result,
-            warm=warm,
-        )
-        warm.clear()  # run_notebooks used them up (and stopped any left over)
+        try:
+            results = run_notebooks(
+                plans,
+                options,
+                config,
+                jobs=jobs,
+                on_start=lambda plan: reporter.started(plan.path),
+                on_result=reporter.result,
+                warm=warm,
+            )
+        except BaseException:
+            reporter.stop()  # Ctrl-C: leave the terminal as it was
+            raise
+        finally:
+            warm.clear()  # run_notebooks used them up (and stopped any left over)
     finally:
         for child in warm:
             child.close()

@@ -145,9 +145,14 @@ class ConsoleReporter:
         else:
             print(render_failure(result, with_notes=not result.ok), file=self._stream, flush=True)
 
-    def close(self, results: Sequence[SmokeResult], seconds: float) -> None:
+    def stop(self) -> None:
+        """Take the progress display down (and give the cursor back), e.g. on Ctrl-C."""
         if self._progress is not None:
             self._progress.stop()
+            self._progress = None
+
+    def close(self, results: Sequence[SmokeResult], seconds: float) -> None:
+        self.stop()
         print(summary_line(results, seconds), file=self._stream, flush=True)
 
 

@@ -297,28 +297,54 @@ def run_notebooks(
     spare = list(warm)
     isolation = Isolation(config) if options.isolate else None
     lock = threading.Lock()
+    # children running a notebook right now: on Ctrl-C they are killed (their own
+    # sessions do not get the terminal's SIGINT) so the worker threads can return
+    active: set[Child] = set()
+    stopping = threading.Event()
 
     def one(plan: Plan) -> SmokeResult:
         with lock:
-            child = spare.pop() if spare else None
+            if stopping.is_set():
+                return SmokeResult(plan.path, "skipped", reason="interrupted")
+            child = spare.pop() if spare else spawn_child(options.engine)
+            active.add(child)
             if on_start is not None:
                 on_start(plan)
         try:
             result = run_plan(plan, options, isolation, child)
         except NbtrackError as exc:
             result = SmokeResult(plan.path, "failed", warnings=plan.warnings, reason=str(exc))
+        finally:
+            with lock:
+                active.discard(child)
+        if stopping.is_set():
+            return SmokeResult(plan.path, "skipped", reason="interrupted")  # killed by us
         if on_result is not None:
             with lock:
                 on_result(result)
         return result
+
+    def stop_all() -> None:
+        with lock:
+            stopping.set()
+            for child in active:
+                child.close()
 
     try:
         if jobs <= 1 or len(plans) <= 1:
             return [one(plan) for plan in plans]
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="nbtrack-smoke") as pool:
-            return list(pool.map(one, plans))
+        pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="nbtrack-smoke")
+        try:
+            futures = [pool.submit(one, plan) for plan in plans]
+            return [future.result() for future in futures]
+        except BaseException:
+            stop_all()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        finally:
+            pool.shutdown(wait=True)
     finally:
         for child in spare:
             child.close()

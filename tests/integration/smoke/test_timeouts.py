@@ -93,3 +93,50 @@ def test_a_background_process_neither_holds_the_run_open_nor_outlives_it(
 
     assert out.exit_code == 0, out.text
     assert _gone(int((project / "bg.pid").read_text()))
+
+
+def test_ctrl_c_with_parallel_jobs_stops_at_once_and_kills_every_notebook(project: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    for name in ("a", "b"):
+        write(
+            project / f"{name}.ipynb",
+            [
+                f"import os, time\nopen('{name}.pid', 'w').write(str(os.getpid()))",
+                "time.sleep(600)",
+            ],
+        )
+    # the notebooks' children run in sessions of their own, out of the terminal's reach
+    # of SIGINT: nbtrack itself must stop them
+    main = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    main += "from nbtrack.cli import main; main()"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", main, "smoke", "a.ipynb", "b.ipynb", "-j", "2"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    pids = [project / "a.pid", project / "b.pid"]
+    deadline = time.monotonic() + 60
+    while not all(p.exists() and p.read_text() for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)
+
+    proc.send_signal(signal.SIGINT)
+    try:
+        out, _ = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+        for pid in pids:  # leave no orphan sleeping for ten minutes
+            os.kill(int(pid.read_text()), signal.SIGKILL)
+        raise AssertionError(f"nbtrack smoke -j 2 ignored Ctrl-C:\n{out}") from None
+
+    assert proc.returncode != 0
+    assert "Aborted" in out
+    assert "ProcessDied" not in out  # notebooks we stopped are not reported as crashed
+    assert all(_gone(int(p.read_text())) for p in pids)
