@@ -55,6 +55,11 @@ def diff_arguments(
     here = (cwd or Path.cwd()).resolve()
     opts = options or DiffOptions()
     args = list(args)
+    if len(args) > 2 and not paths:
+        # "nbtrack diff main HEAD train.ipynb": revisions, then paths that exist, as git reads it
+        split = next((k for k in range(len(args)) if (here / args[k]).exists()), len(args))
+        if 0 < split <= 2:
+            args, paths = args[:split], args[split:]
     if len(args) > 2:
         raise VcsError(
             f"nbtrack diff takes two files or at most two revisions, got {len(args)} arguments "

@@ -209,3 +209,11 @@ def test_a_missing_notebook_file_is_not_called_a_revision(history: Path) -> None
     code_, _, err = nbtrack("diff", "main", "nosuch.ipynb")
     assert code_ == 2
     assert "'nosuch.ipynb' is neither a file nor a revision" in err
+
+
+def test_paths_after_two_revisions_need_no_double_dash_when_they_exist(history: Path) -> None:
+    edit_cell(history / "c.ipynb", 0, "c = 5")
+    assert statuses(diff_json("main", "feature", "c.ipynb", "a.ipynb")) == {
+        "a.ipynb": "modified", "c.ipynb": "added",
+    }  # fmt: skip
+    assert statuses(diff_json("HEAD", "c.ipynb", "a.ipynb")) == {"c.ipynb": "modified"}
