@@ -19,7 +19,7 @@ Contract notes, for implementers and callers:
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -165,7 +165,3 @@ class Store(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def iter_params(self, run_id: str) -> Iterable[Param]:
-        """Params of a run (convenience over ``get_run``)."""
-        return self.get_run(run_id).params

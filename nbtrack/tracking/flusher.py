@@ -91,7 +91,6 @@ class Flusher:
         self._last_ok = True
         self._outage_since: float | None = None
         self.spilled: list[Path] = []
-        self.points_written = 0
         self._thread = threading.Thread(
             target=self._main, name=f"nbtrack-flush-{run_id[:8]}", daemon=True
         )
@@ -249,7 +248,6 @@ class Flusher:
             with self._lock:
                 del self._chunks[: len(chunks)]
                 self._pending -= len(rows)
-                self.points_written += len(rows)
         while True:
             with self._lock:
                 if self._abandoned or not self._ops:
