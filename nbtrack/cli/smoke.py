@@ -9,8 +9,11 @@ an unreadable notebook.
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -128,6 +131,9 @@ def smoke(
         raise UsageError("Give at least one notebook or folder of notebooks.")
     from nbtrack.smoke.process import spawn_child
 
+    # a cancelled CI job gets SIGTERM: unwind as on Ctrl-C, so that the notebooks (in
+    # sessions of their own, which the signal does not reach) are killed on the way out
+    restore = _unwind_on_sigterm()
     # start the child processes first: they import IPython while we plan the notebooks
     # (one per notebook named, up to -j; a folder may hold many)
     wanted = min(jobs, sum(jobs if path.is_dir() else 1 for path in paths))
@@ -176,6 +182,7 @@ def smoke(
     finally:
         for child in warm:
             child.close()
+        restore()
     seconds = time.monotonic() - started
     reporter.close(results, seconds)
     if junit_xml is not None:
@@ -189,6 +196,24 @@ def smoke(
         for line in report.github_annotations(results):
             click.echo(line, err=json_out == "-")
     ctx.exit(0 if all(r.ok for r in results) else 1)
+
+
+def _unwind_on_sigterm() -> Callable[[], None]:
+    """Make SIGTERM raise SystemExit(143) until the returned function is called."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, handler)
+
+    def restore() -> None:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+    return restore
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
