@@ -29,6 +29,10 @@ HOME_PATH = re.compile(
 )
 
 
+#: a cell line that installs packages: !pip install, %pip install, !conda install, ...
+_INSTALL = re.compile(r"^\s*[!%]\s*(?:python3? -m )?(?:pip3?|conda|mamba|uv pip)\s+install\b")
+
+
 @dataclass(frozen=True)
 class NotebookNames:
     """Per-cell name analysis for the cells a clean run executes."""
@@ -178,6 +182,15 @@ def _syntax_and_paths(nb: Notebook, names: NotebookNames) -> Iterable[LintWarnin
         for number, text in enumerate(cell.source.splitlines(), start=1):
             if text.lstrip().startswith("#"):
                 continue
+            if _INSTALL.match(text):
+                yield LintWarning(
+                    "installs-packages",
+                    f"{cell.label}, line {number} installs packages ({text.strip()}); a smoke "
+                    f"run installs them into the environment it runs in. List them in the "
+                    f"project's dependencies instead",
+                    cell=cell.index,
+                    severity="note",
+                )
             match = HOME_PATH.search(text)
             if match:
                 yield LintWarning(

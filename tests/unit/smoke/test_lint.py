@@ -119,3 +119,14 @@ def test_a_notebook_in_another_kernel_language_is_not_read_as_python() -> None:
     (note,) = lint_notebook(nb)
     assert (note.code, note.severity) == ("not-python", "note")
     assert note.message.startswith("its kernel language is r, not Python")
+
+
+def test_a_cell_that_installs_packages_gets_a_note_not_a_warning() -> None:
+    nb = model([("!pip install -q requests==2.32.3", 1), ("%pip install tqdm", 2), ("x = 1", 3)])
+    found = lint_notebook(nb)
+    assert _codes(found) == ["installs-packages", "installs-packages"]
+    assert {w.severity for w in found} == {"note"}
+    assert found[0].message.startswith(
+        "cell 1 (In [1]), line 1 installs packages (!pip install -q requests==2.32.3)"
+    )
+    assert found[1].cell == 1
