@@ -44,6 +44,7 @@ __all__ = [
     "load_ipython_extension",
     "mask_url",
     "render_status",
+    "session_of",
     "unload_ipython_extension",
 ]
 
@@ -212,6 +213,12 @@ def _state(shell: InteractiveShell) -> _ShellState:
     if state is None:
         state = _STATES[shell] = _ShellState(shell)
     return state
+
+
+def session_of(shell: InteractiveShell) -> NotebookSession | None:
+    """The tracking session of *shell*, if a tracking call has made one."""
+    state = _STATES.get(shell)
+    return state.session if state is not None else None
 
 
 def forget_shell(shell: InteractiveShell) -> None:

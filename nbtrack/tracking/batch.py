@@ -12,9 +12,11 @@ What ``nbtrack run`` does, as a function returning a value
    the kernel's session starts the run at the first cell, whether or not the
    notebook itself calls nbtrack, writes its id where this side reads it, and
    logs the injected values with their source;
-3. afterwards, store the executed notebook as an artifact and the parameter
-   file's hash as a ``config`` data ref, and settle the run's status
-   (FAILED, with the failing cell named, when a cell raised).
+3. afterwards, store the executed notebook as an artifact, the parameter
+   file's hash as a ``config`` data ref and the notebook's ``py:percent``
+   snapshot (the kernel records only its path and hash, to start sooner), and
+   settle the run's status (FAILED, with the failing cell named, when a cell
+   raised).
 
 Not for: parsing command-line options or printing (``nbtrack.cli.run``).
 """
@@ -334,6 +336,7 @@ def _settle(
     from nbtrack.model import Source
     from nbtrack.store import open_store
     from nbtrack.tracking.capture import hash_data
+    from nbtrack.tracking.notebook import capture_source
 
     now = time.time()
     with open_store(url, settings=settings) as store:
@@ -349,6 +352,10 @@ def _settle(
                 source=Source(path=str(notebook.resolve())),
             )
             run = store.get_run(run_id)
+        if run.source.snapshot is None:
+            # the kernel records path and hash only; the py:percent text is made
+            # here, off the notebook's clock (and kept when the kernel died)
+            store.set_source(run_id, capture_source(notebook.resolve(), batch=True))
         if error is not None:
             store.add_event(run_id, RunEvent(kind="error", timestamp=now, detail={"error": error}))
         if param_file is not None:

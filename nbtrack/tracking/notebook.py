@@ -11,9 +11,13 @@ Two jobs, both for the run's :class:`~nbtrack.model.Source`:
   ``__session__`` (absolute or relative to the server root), and for a plain
   script or ``ipython file.py`` the script itself.
 * :func:`capture_source` reads the *saved* file and returns its jupytext
-  ``py:percent`` text with a sha256 of that text. Unsaved edits in a live
-  notebook cannot be seen; ``stale`` records that the file on disk is older
-  than the last cell the session executed.
+  ``py:percent`` text with the sha256 of the file's bytes. Unsaved edits in
+  a live notebook cannot be seen; ``stale`` records that the file on disk is
+  older than the last cell the session executed. The magics split it in two:
+  :func:`read_source` (path, hash, staleness: a millisecond) at run start,
+  and a :class:`BackgroundSnapshot` thread for the text (jupytext's import
+  costs about a second the first time), so the first tracked cell does not
+  wait for it.
 
 Nothing here talks to a store or to IPython; jupytext is imported only when a
 snapshot is taken.
@@ -24,8 +28,9 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from nbtrack.errors import NotebookError
@@ -39,11 +44,15 @@ __all__ = [
     "PARAM_SOURCES_ENV",
     "RUN_ID_FILE_ENV",
     "TAGS_ENV",
+    "BackgroundSnapshot",
     "NotebookLocation",
     "capture_source",
     "content_hash",
     "default_source",
+    "file_hash",
     "find_notebook",
+    "percent_text",
+    "read_source",
     "resolve_session_path",
     "snapshot_text",
 ]
@@ -174,20 +183,35 @@ def _is_installed_file(path: Path) -> bool:
 
 def content_hash(text: str) -> str:
     """``"sha256:<hex>"`` of *text* encoded as UTF-8."""
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return file_hash(text.encode("utf-8"))
+
+
+def file_hash(data: bytes) -> str:
+    """``"sha256:<hex>"`` of a file's bytes: what ``sha256sum`` prints for it."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def snapshot_text(path: Path) -> str:
     """The code of a saved notebook as jupytext ``py:percent`` text.
 
     A script is returned as it is. Notebook-level metadata (kernel, jupytext
-    version) is left out so the hash changes only when code or markdown does.
+    version) is left out, so the text changes only when code or markdown does.
     Raises ``NotebookError`` naming the file when it cannot be read.
     """
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise NotebookError(f"{path} cannot be read: {exc}.", path=path) from exc
+    return percent_text(text, path)
+
+
+def percent_text(text: str, path: Path) -> str:
+    """*text*, the content of *path*, as ``py:percent`` (a script as it is).
+
+    The slow part of a snapshot: the first call imports jupytext (and
+    nbformat), about a second; :class:`BackgroundSnapshot` runs it off the
+    user's cell.
+    """
     if path.suffix != ".ipynb":
         return text
     import jupytext
@@ -203,26 +227,24 @@ def snapshot_text(path: Path) -> str:
     return converted
 
 
-def capture_source(
-    path: Path | None,
+def read_source(
+    path: Path,
     *,
     last_cell_at: float | None = None,
     batch: bool = False,
-) -> Source:
-    """The run's :class:`Source` for *path*: snapshot, hash and staleness.
+) -> tuple[Source, str | None]:
+    """The cheap part of a capture: (path, sha256 of the file's bytes, staleness), text.
 
-    *last_cell_at* is when the session's last executed cell started (unix
-    time); the snapshot is stale when the file was last saved before that,
-    because edits made and run since then are not in the file. In *batch*
-    execution (``nbtrack run``, papermill) the file is what ran, so it is
-    never stale. An unreadable file still yields its path, with no snapshot.
+    The :class:`Source` has no snapshot yet; the second item is the file's
+    text to make it from (``None`` when the file cannot be read or decoded,
+    so there will be no snapshot). Reading and hashing take about a
+    millisecond; see :func:`capture_source` for the meaning of *last_cell_at*
+    and *batch*.
     """
-    if path is None:
-        return Source()
     try:
-        text = snapshot_text(path)
-    except NotebookError:
-        return Source(path=str(path))
+        data = path.read_bytes()
+    except OSError:
+        return Source(path=str(path)), None
     stale: bool | None = None
     if batch:
         stale = False
@@ -231,7 +253,107 @@ def capture_source(
             stale = path.stat().st_mtime < last_cell_at
         except OSError:
             stale = None
-    return Source(path=str(path), snapshot=text, snapshot_hash=content_hash(text), stale=stale)
+    source = Source(path=str(path), snapshot_hash=file_hash(data), stale=stale)
+    try:
+        return source, data.decode("utf-8")
+    except UnicodeDecodeError:
+        return source, None
+
+
+def capture_source(
+    path: Path | None,
+    *,
+    last_cell_at: float | None = None,
+    batch: bool = False,
+) -> Source:
+    """The run's :class:`Source` for *path*: snapshot, hash and staleness, all at once.
+
+    *last_cell_at* is when the session's last executed cell started (unix
+    time); the snapshot is stale when the file was last saved before that,
+    because edits made and run since then are not in the file. In *batch*
+    execution (``nbtrack run``, papermill) the file is what ran, so it is
+    never stale. The hash is the sha256 of the file's bytes; a file that is
+    not a readable notebook keeps its path and hash, with no snapshot.
+    """
+    if path is None:
+        return Source()
+    source, text = read_source(path, last_cell_at=last_cell_at, batch=batch)
+    if text is None:
+        return source
+    try:
+        return replace(source, snapshot=percent_text(text, path))
+    except NotebookError:
+        return source
+
+
+class BackgroundSnapshot:
+    """The ``py:percent`` snapshot of one capture, made on a daemon thread.
+
+    Converting with jupytext costs about a second the first time (its import),
+    which a user would otherwise wait for under the first tracking cell. The
+    thread converts the text read at capture time (not the file as it is
+    later) and hands the completed :class:`Source` to the sink given to
+    :meth:`deliver_to`, once, from whichever thread comes last. A snapshot
+    that is :meth:`cancel`-led (a newer capture replaced it) is never
+    delivered.
+
+    >>> job = BackgroundSnapshot(Source(path="x.py"), "x = 1", Path("x.py"))
+    >>> job.wait(5.0)
+    True
+    >>> job.deliver_to(lambda source: print(source.snapshot))
+    x = 1
+    """
+
+    def __init__(self, source: Source, text: str, path: Path) -> None:
+        self.source = source
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._result: Source | None = None
+        self._sink: Callable[[Source], None] | None = None
+        self._delivered = False
+        self._cancelled = False
+        self._thread = threading.Thread(
+            target=self._convert, args=(text, path), name="nbtrack-snapshot", daemon=True
+        )
+        self._thread.start()
+
+    def _convert(self, text: str, path: Path) -> None:
+        try:
+            result: Source | None = replace(self.source, snapshot=percent_text(text, path))
+        except Exception:  # not a readable notebook: path and hash are all there is
+            result = None
+        with self._lock:
+            self._result = result
+            self._done.set()
+            self._deliver_locked()
+
+    @property
+    def bound(self) -> bool:
+        """True once a sink was given."""
+        return self._sink is not None
+
+    def deliver_to(self, sink: Callable[[Source], None]) -> None:
+        """Hand the snapshot to *sink* when ready (now, if it is); the first sink wins."""
+        with self._lock:
+            if self._sink is None:
+                self._sink = sink
+            self._deliver_locked()
+
+    def _deliver_locked(self) -> None:
+        sink, result = self._sink, self._result
+        if self._delivered or self._cancelled or sink is None or result is None:
+            return
+        self._delivered = True
+        sink(result)
+
+    def cancel(self) -> None:
+        """Never deliver (a newer capture of the same run replaces this one)."""
+        with self._lock:
+            self._cancelled = True
+
+    def wait(self, timeout: float) -> bool:
+        """Wait up to *timeout* seconds for the conversion; True when it is done."""
+        return self._done.wait(timeout)
 
 
 def default_source() -> Source | None:

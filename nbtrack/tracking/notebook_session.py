@@ -6,7 +6,10 @@ process's :class:`~nbtrack.tracking.api.Tracker`:
 * the first tracking call starts a run; later cells add to it. The run's
   :class:`~nbtrack.model.Source` (notebook path, ``py:percent`` snapshot,
   staleness) is captured at every run start, refreshed when the file is
-  saved, and settled at kernel exit, before the tracker ends the run.
+  saved, and settled at kernel exit, before the tracker ends the run. The
+  path and the file's hash are recorded at once; the ``py:percent`` text is
+  made on a :class:`~nbtrack.tracking.notebook.BackgroundSnapshot` thread and
+  lands on the run a moment later (waited for before the session ends a run).
 * the parameters cell (``%%track_params``) is logged *lazily*: its names are
   remembered and their values read when the next cell starts, or, when that
   cell is an injected-parameters cell (nbtrack's :data:`INJECTED_MARKER` or
@@ -30,6 +33,7 @@ import os
 import sys
 import time
 from collections.abc import Mapping, MutableMapping
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
@@ -43,9 +47,10 @@ from nbtrack.tracking.notebook import (
     PARAMS_CELL_ENV,
     RUN_ID_FILE_ENV,
     TAGS_ENV,
+    BackgroundSnapshot,
     NotebookLocation,
-    capture_source,
     find_notebook,
+    read_source,
 )
 from nbtrack.tracking.params import REDACTED, looks_secret
 from nbtrack.tracking.run import ActiveRun
@@ -53,6 +58,11 @@ from nbtrack.tracking.run import ActiveRun
 __all__ = ["NotebookSession", "SessionStatus", "is_injected_cell"]
 
 _PAPERMILL_HEADER = "# Parameters"
+#: seconds a run's end waits for its snapshot (the first one imports jupytext)
+_SNAPSHOT_WAIT = 30.0
+#: the same at kernel exit, where jupyter_client kills a kernel 5 s after asking it
+#: to shut down (see _outlast_sigterm); a run ended without its text keeps path and hash
+_EXIT_SNAPSHOT_WAIT = 3.0
 #: what ``papermill --inject-paths`` adds to the injected cell: not parameters
 _PAPERMILL_PATHS = frozenset({"PAPERMILL_INPUT_PATH", "PAPERMILL_OUTPUT_PATH"})
 
@@ -95,6 +105,8 @@ class NotebookSession:
         self._location: NotebookLocation | None = None
         self._warned_no_notebook = False
         self._snapshot_mtime: float | None = None
+        #: the py:percent text of the latest capture, being made on a thread
+        self._snapshot: BackgroundSnapshot | None = None
         self._pending: list[str] | None = None
         self._injected_source: str | None = None
         #: a parameters cell only tagged ``parameters`` (``nbtrack run`` says which)
@@ -120,21 +132,63 @@ class NotebookSession:
         return self._location
 
     def _capture(self) -> Source | None:
+        """Path, hash and staleness now; the text from a thread (see :meth:`_attach_snapshot`)."""
         location = self.location()
         if location.path is None:
             return None  # said once, after the cell (papermill's path may come later)
         ran_as_is = self.batch or location.how == "script"
-        source = capture_source(location.path, last_cell_at=self._last_cell_at, batch=ran_as_is)
+        source, text = read_source(location.path, last_cell_at=self._last_cell_at, batch=ran_as_is)
         self._snapshot_mtime = _mtime(location.path)
+        if self._snapshot is not None:
+            self._snapshot.cancel()  # an older capture must not land after this one
+            self._snapshot = None
+        if text is not None and not self.batch:
+            # under ``nbtrack run`` the parent process records the text once the
+            # kernel is done (``tracking.batch``): none of it is the notebook's time
+            self._snapshot = BackgroundSnapshot(source, text, location.path)
         return source
 
     def _source_for_new_run(self) -> Source | None:
-        # called by the tracker at every run start, also for nbtrack.log_metric(...)
+        # called by the tracker at every run start, also for nbtrack.log_metric(...);
+        # the snapshot is handed to the run once it exists (_attach_snapshot)
         try:
             return self._capture()
         except Exception as exc:  # a snapshot is never worth failing a run start
             self._warn(f"nbtrack warning: no code snapshot: {exc}")
             return None
+
+    def _attach_snapshot(self, run: ActiveRun) -> None:
+        """Send the pending snapshot to *run* as soon as it is made (now, if it is)."""
+        job = self._snapshot
+        if job is not None and not job.bound:
+            job.deliver_to(lambda source: _set_source(run, source))
+
+    def _recapture(self, run: ActiveRun) -> None:
+        """A new capture for the running *run*: path and hash now, the text when made."""
+        source = self._capture()
+        if source is not None:
+            run.set_source(source)
+            self._attach_snapshot(run)
+
+    def wait_for_snapshot(self, timeout: float = 30.0) -> bool:
+        """Wait (at most *timeout* s) until the latest snapshot is made and handed over.
+
+        The session does this itself before it ends a run and at kernel exit,
+        so a run's snapshot is not lost; True when there is nothing left to wait for.
+        """
+        job = self._snapshot
+        if job is None:
+            return True
+        if not job.bound:
+            run = self._running()
+            if run is not None:
+                self._attach_snapshot(run)
+        return job.wait(timeout)
+
+    def _end(self, run: ActiveRun, status: RunStatus = RunStatus.FINISHED) -> None:
+        """End *run*, its code snapshot on it first."""
+        self.wait_for_snapshot(_SNAPSHOT_WAIT)
+        run.end(status)
 
     def set_notebook(self, path: str) -> None:
         """``%track_run --notebook PATH``: use this path, now and for later runs."""
@@ -146,9 +200,7 @@ class NotebookSession:
         self._location = None
         run = self._running()
         if run is not None:
-            source = self._capture()
-            if source is not None:
-                run.set_source(source)
+            self._recapture(run)
 
     def _refresh_source(self, force: bool = False) -> None:
         """Re-snapshot the run's source when the file was saved since the last one."""
@@ -158,9 +210,7 @@ class NotebookSession:
             return
         mtime = _mtime(location.path)
         if force or (mtime is not None and mtime != self._snapshot_mtime):
-            source = self._capture()
-            if source is not None:
-                run.set_source(source)
+            self._recapture(run)
 
     # -- the run -----------------------------------------------------------------------
     def _running(self) -> ActiveRun | None:
@@ -180,6 +230,7 @@ class NotebookSession:
 
     def _start(self, name: str | None) -> ActiveRun:
         run = self.tracker.start_run(name, dict(self._tags))
+        self._attach_snapshot(run)
         if self.batch and self.batch_id_file:
             with open(self.batch_id_file, "a", encoding="utf-8") as fh:
                 fh.write(run.id + "\n")
@@ -199,7 +250,7 @@ class NotebookSession:
         self.settle_params()
         old = self._running()
         if old is not None:
-            old.end(RunStatus.FINISHED)
+            self._end(old)
         self._tags = dict(tags or {})
         run = self._start(name)
         ended = f"ended run {old.id[:8]}, " if old is not None else ""
@@ -213,7 +264,7 @@ class NotebookSession:
             self.say("nbtrack: no active run to end.")
             return
         self._refresh_source(force=True)
-        run.end(RunStatus.FINISHED)
+        self._end(run)
         self.say(f"nbtrack: run {run.id} ended (FINISHED).")
 
     def annotate(self, name: str | None = None, tags: Mapping[str, str] | None = None) -> None:
@@ -327,7 +378,7 @@ class NotebookSession:
                 was = _short(before.value) if before is not None else "?"
                 shown.append(f"{key} {was} -> {_short(value)}")
         more = f" (and {len(changed) - 3} more)" if len(changed) > 3 else ""
-        old.end(RunStatus.FINISHED)
+        self._end(old)
         run = self._start(None)
         for source, values in carried.items():
             run.log_params(values, source=source)
@@ -384,6 +435,7 @@ class NotebookSession:
         if run is None:
             return
         self._register_exit()  # also for a run the Python API started
+        self._attach_snapshot(run)
         if self._location is None or not self._location.found:
             self._locate_late(run)
         if error is not None:
@@ -409,6 +461,7 @@ class NotebookSession:
         source = self._capture()
         if source is not None:
             run.set_source(source)
+            self._attach_snapshot(run)
         elif not self._warned_no_notebook:
             self._warned_no_notebook = True
             self._warn(NOT_FOUND_MESSAGE)
@@ -441,8 +494,11 @@ class NotebookSession:
         try:
             if self._running() is None:
                 return
+            _outlast_sigterm()
             self.settle_params()
             self._refresh_source(force=True)
+            # before the tracker's hook ends the run; bounded, so the run still ends in time
+            self.wait_for_snapshot(_EXIT_SNAPSHOT_WAIT)
         except Exception as exc:
             self._warn(f"nbtrack warning: at exit: {exc}")
 
@@ -468,6 +524,34 @@ class SessionStatus:
     location: NotebookLocation
     stored: Run | None = None  # as the store has it, flushed just before
     read_error: str | None = None
+
+
+def _outlast_sigterm() -> None:
+    """Let the kernel finish its exit work when jupyter_client hurries it.
+
+    After a shutdown request jupyter_client waits ``shutdown_wait_time / 2``
+    (2.5 s), then sends SIGTERM, which kills a kernel on the spot: no run end,
+    no last flush. The exit hooks are bounded, so they ignore SIGTERM and rely
+    on the SIGKILL that follows 2.5 s later as the hard stop.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        with suppress(ValueError, OSError):
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _set_source(run: ActiveRun, source: Source) -> None:
+    """Record *source* on *run*; straight into the store when the run ended meanwhile."""
+    try:
+        if run.status is RunStatus.RUNNING:
+            run.set_source(source)
+            return
+    except Exception:  # ended between the check and the call
+        pass
+    with suppress(Exception):  # a snapshot is never worth an error; path and hash are kept
+        run.store.set_source(run.id, source)
 
 
 def _mtime(path: Path) -> float | None:

@@ -50,7 +50,14 @@ def current_run_id() -> str:
 
 
 def stored(run_id: str | None = None) -> Run:
-    """The run as the store has it (the active run flushed first)."""
+    """The run as the store has it (its code snapshot made, the active run flushed first)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from nbtrack.magics import session_of
+
+    session = session_of(InteractiveShell.instance())
+    if session is not None:
+        assert session.wait_for_snapshot(30.0), "the code snapshot was never made"
     tracker = get_tracker()
     run_id = run_id or current_run_id()
     if tracker.run is not None:

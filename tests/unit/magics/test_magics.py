@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -325,6 +326,20 @@ def test_the_notebook_named_by_nbtrack_notebook_is_snapshotted_as_percent_text(
     assert source.snapshot_hash is not None
     assert source.snapshot_hash.startswith("sha256:")
     assert source.stale is True  # saved before the cell that started the run
+
+
+def test_ending_the_run_right_after_the_first_call_still_lands_the_snapshot(
+    ip: Any, project_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notebook = project_root / "train.ipynb"
+    notebook.write_text(json.dumps(_notebook(["lr = 0.1"])))
+    monkeypatch.setenv("NBTRACK_NOTEBOOK", str(notebook))
+    run(ip, "%track_metric loss 1")  # path and hash now, the text from a thread
+    run_id = current_run_id()
+    run(ip, "%track_run --end")  # no waiting by the test: the end waits for the text
+    source = get_tracker().store().get_run(run_id).source
+    assert source.snapshot == "# %%\nlr = 0.1\n"
+    assert source.snapshot_hash == "sha256:" + hashlib.sha256(notebook.read_bytes()).hexdigest()
 
 
 def test_track_run_notebook_sets_the_path_of_the_running_run(

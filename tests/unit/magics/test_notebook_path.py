@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -13,11 +14,14 @@ import pytest
 
 from nbtrack.errors import NotebookError
 from nbtrack.magics import BATCH_ENV, mask_url
+from nbtrack.model import Source
 from nbtrack.tracking.notebook import (
     RUN_ID_FILE_ENV,
+    BackgroundSnapshot,
     capture_source,
     content_hash,
     find_notebook,
+    read_source,
     resolve_session_path,
     snapshot_text,
 )
@@ -102,8 +106,44 @@ def test_snapshot_is_percent_text_without_notebook_metadata(tmp_path: Path) -> N
     text = snapshot_text(path)
     assert text == "# %%\nlr = 0.1\n\n# %%\nprint(lr)\n"
     source = capture_source(path, last_cell_at=None)
-    assert source.snapshot_hash == content_hash(text)
+    assert source.snapshot == text
+    # the hash is of the file itself, as `sha256sum nb.ipynb` prints it
+    assert source.snapshot_hash == "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
     assert source.stale is None
+
+
+def test_read_source_gives_path_hash_and_staleness_without_converting(tmp_path: Path) -> None:
+    path = _notebook(tmp_path / "nb.ipynb", "lr = 0.1")
+    source, text = read_source(path, last_cell_at=path.stat().st_mtime + 5)
+    assert (source.path, source.snapshot, source.stale) == (str(path), None, True)
+    assert source.snapshot_hash == content_hash(path.read_text())
+    assert text == path.read_text()
+
+
+def test_background_snapshot_delivers_the_text_read_at_capture_once(tmp_path: Path) -> None:
+    path = _notebook(tmp_path / "nb.ipynb", "lr = 0.1")
+    source, text = read_source(path)
+    assert text is not None
+    job = BackgroundSnapshot(source, text, path)
+    path.write_text("changed after the capture")  # the snapshot is of what was read
+    got: list[Source] = []
+    job.deliver_to(got.append)
+    assert job.wait(30.0)
+    job.deliver_to(got.append)  # a second sink is ignored
+    assert [s.snapshot for s in got] == ["# %%\nlr = 0.1\n"]
+    assert got[0].snapshot_hash == source.snapshot_hash
+
+
+def test_a_cancelled_background_snapshot_is_never_delivered(tmp_path: Path) -> None:
+    path = _notebook(tmp_path / "nb.ipynb", "lr = 0.1")
+    source, text = read_source(path)
+    assert text is not None
+    job = BackgroundSnapshot(source, text, path)
+    job.cancel()
+    got: list[Source] = []
+    job.deliver_to(got.append)
+    assert job.wait(30.0)
+    assert got == []
 
 
 def test_snapshot_is_stale_when_the_file_is_older_than_the_last_cell(tmp_path: Path) -> None:
@@ -120,7 +160,8 @@ def test_a_broken_notebook_is_one_sentence_and_leaves_only_the_path(tmp_path: Pa
     with pytest.raises(NotebookError, match=r"broken\.ipynb is not a readable notebook"):
         snapshot_text(path)
     source = capture_source(path, last_cell_at=time.time())
-    assert (source.path, source.snapshot, source.snapshot_hash) == (str(path), None, None)
+    assert (source.path, source.snapshot) == (str(path), None)
+    assert source.snapshot_hash == content_hash("{ not json")  # which file it was is kept
 
 
 def test_injected_cells_are_recognised_by_their_header() -> None:
