@@ -9,6 +9,8 @@ reasons, and each leaves a fingerprint in the error and the saved notebook:
   or an absolute path into someone's home folder;
 - ``ModuleNotFoundError``: installed in the author's environment, not here;
 - ``%run helper.py`` of a file git does not track;
+- ``KeyError`` from ``os.environ['X']``: a variable set only on the author's
+  machine;
 - ``input()`` (or ``getpass``): the author typed an answer, a smoke run has
   nobody to (stdin is empty, so it fails at once rather than hang).
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -203,6 +206,16 @@ def _asked_for_input(ename: str, evalue: str, source: str) -> bool:
     return evalue.startswith("EOF when reading a line") or (not evalue and "getpass" in source)
 
 
+def _missing_variable(evalue: str, source: str) -> str | None:
+    """The variable of ``KeyError: 'X'`` when the cell reads ``os.environ['X']``."""
+    match = re.fullmatch(r"'([^'\\]+)'", evalue.strip())  # str(KeyError('X')) is "'X'"
+    if not match:
+        return None
+    name = match.group(1)
+    read = rf"""environ\s*\[\s*(['"]){re.escape(name)}\1\s*\]"""
+    return name if re.search(read, source) else None
+
+
 def hint_for(
     ename: str,
     *,
@@ -216,6 +229,12 @@ def hint_for(
     """A hint for one failure, or None when nothing classic explains it."""
     if _asked_for_input(ename, evalue, source):
         return _INPUT_HINT
+    if ename == "KeyError" and (variable := _missing_variable(evalue, source)):
+        return (
+            f"the environment variable {variable!r} is set where the notebook was written, "
+            f"not here. Set it for the smoke run (the CI job's env), or give it a default: "
+            f"os.environ.get({variable!r}, ...)."
+        )
     if ename in ("NameError", "UnboundLocalError") and name:
         return _name_hint(name, ctx)
     if ename == "ModuleNotFoundError" and module:

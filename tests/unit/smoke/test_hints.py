@@ -83,3 +83,20 @@ def test_an_eof_error_that_is_not_input_gets_no_input_hint(tmp_path: Path) -> No
     ctx = _ctx([("raise EOFError('truncated archive')", 1, [])], 0, tmp_path)
     assert hint_for("EOFError", ctx=ctx, evalue="truncated archive") is None
     assert hint_for("EOFError", ctx=ctx, evalue="", source="raise EOFError") is None
+
+
+def test_a_missing_environment_variable_is_named_with_a_way_out(tmp_path: Path) -> None:
+    source = "import os\ndata_dir = os.environ['DATA_DIR']"
+    ctx = _ctx([(source, 1, [])], 0, tmp_path)
+    hint = hint_for("KeyError", ctx=ctx, evalue="'DATA_DIR'", source=source)
+    assert hint == (
+        "the environment variable 'DATA_DIR' is set where the notebook was written, not here. "
+        "Set it for the smoke run (the CI job's env), or give it a default: "
+        "os.environ.get('DATA_DIR', ...)."
+    )
+
+
+def test_a_key_error_from_a_dict_is_not_blamed_on_the_environment(tmp_path: Path) -> None:
+    source = "config = {}\nconfig['DATA_DIR']"
+    ctx = _ctx([(source, 1, [])], 0, tmp_path)
+    assert hint_for("KeyError", ctx=ctx, evalue="'DATA_DIR'", source=source) is None
