@@ -53,6 +53,15 @@ class OutputChange:
     #: base64 payloads of image outputs, for renderers that can show them
     old_image: str | None = None
     new_image: str | None = None
+    #: set for a markdown cell's attachment (a pasted image) instead of an output
+    attachment: str | None = None
+
+    @property
+    def where(self) -> str:
+        """``output 2`` or ``attachment image.png``."""
+        if self.attachment is not None:
+            return f"attachment {self.attachment}"
+        return f"output {self.index + 1}"
 
 
 @dataclass(frozen=True)
@@ -188,6 +197,7 @@ def to_jsonable(result: DiffResult) -> dict[str, Any]:
             "outputs": [
                 {
                     "index": o.index,
+                    "attachment": o.attachment,
                     "status": o.status,
                     "kind": o.kind,
                     "summary": o.summary,

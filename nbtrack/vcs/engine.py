@@ -167,6 +167,7 @@ def _diff_cell(
         metadata = (MetadataChange("cell_type", a.cell_type, b.cell_type, False), *metadata)
     shown = _FULL_OUTPUT_DIFF_LINES if opts.outputs else _OUTPUT_DIFF_LINES
     outputs = _output_changes(a.outputs, b.outputs, shown) if a.outputs != b.outputs else ()
+    outputs += _attachment_changes(a.raw.get("attachments"), b.raw.get("attachments"), shown)
     execution_count = None
     if opts.outputs and a.execution_count != b.execution_count:
         execution_count = (a.execution_count, b.execution_count)
@@ -246,6 +247,28 @@ def _output_changes(
                 changes.append(_image_change(index, kind, before, after))
             else:
                 changes.append(_text_change(index, kind, before, after, lines))
+    return tuple(changes)
+
+
+def _attachment_changes(old: Any, new: Any, lines: int) -> tuple[OutputChange, ...]:
+    """Changed attachments (images pasted into markdown), summarised like outputs."""
+    old = old if isinstance(old, dict) else {}
+    new = new if isinstance(new, dict) else {}
+    if old == new:
+        return ()
+    changes: list[OutputChange] = []
+    for index, name in enumerate(sorted(set(old) | set(new))):
+        bundle_a = old.get(name) if isinstance(old.get(name), dict) else {}
+        bundle_b = new.get(name) if isinstance(new.get(name), dict) else {}
+        for kind in sorted(set(bundle_a) | set(bundle_b)):
+            before, after = bundle_a.get(kind), bundle_b.get(kind)
+            if before == after:
+                continue
+            if kind in _IMAGE_TYPES:
+                change = _image_change(index, kind, before, after)
+            else:
+                change = _text_change(index, kind, before, after, lines)
+            changes.append(replace(change, attachment=str(name)))
     return tuple(changes)
 
 

@@ -104,7 +104,7 @@ def _cell(cell: CellDiff, result: DiffResult) -> str:
 
 
 def _output(output: OutputChange, result: DiffResult) -> str:
-    text = f"<li>output {output.index + 1}: {escape(output.summary)}"
+    text = f"<li>{escape(output.where)}: {escape(output.summary)}"
     if output.old_image is not None or output.new_image is not None:
         text += '<div class="images">'
         for side, data in (("old", output.old_image), ("new", output.new_image)):

@@ -98,7 +98,7 @@ def _cell_block(cell: CellDiff, result: DiffResult, limit: int) -> str:
         old, new = cell.execution_count
         extra.append(f"- execution count: {old} → {new}")
     for change in cell.outputs:
-        extra.append(f"- output {change.index + 1}: {_escape_inline(change.summary)}")
+        extra.append(f"- {_escape_inline(change.where)}: {_escape_inline(change.summary)}")
         if change.text_diff:
             extra.extend(["", *_fenced("diff", list(change.text_diff), indent="  "), ""])
     if cell.metadata:

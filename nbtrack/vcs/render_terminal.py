@@ -95,7 +95,7 @@ def _cell_lines(cell: CellDiff, result: DiffResult) -> list[Line]:
         old, new = cell.execution_count
         lines.append(("dim", f"    execution count: {old} -> {new}"))
     for output in cell.outputs:
-        lines.append(("yellow", f"    output {output.index + 1}: {output.summary}"))
+        lines.append(("yellow", f"    {output.where}: {output.summary}"))
         for line in output.text_diff:
             line_style = (
                 "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"

@@ -98,3 +98,19 @@ def test_text_output_diff_is_short_by_default_and_whole_with_outputs() -> None:
     (whole,) = diff(old, new, outputs=True).cells[0].outputs
     assert len(whole.text_diff) == 81
     assert whole.text_diff[-1] == "+epoch 39 loss 0.4"
+
+
+def test_an_image_pasted_into_a_markdown_cell_is_summarised_when_it_changes() -> None:
+    payload_a, raw_a = png_payload(2048, 1)
+    payload_b, raw_b = png_payload(4096, 2)
+    old = notebook(markdown("![plot](attachment:plot.png)"))
+    old["cells"][0]["attachments"] = {"plot.png": {"image/png": payload_a}}
+    new = load(old).to_dict()
+    new["cells"][0]["attachments"] = {"plot.png": {"image/png": payload_b}}
+    (cell,) = diff(old, new).cells
+    (change,) = cell.outputs
+    assert change.where == "attachment plot.png"
+    assert change.summary == (
+        f"image/png changed, 2.0 KB -> 4.0 KB ({sha7(raw_a)} -> {sha7(raw_b)})"
+    )
+    assert change.new_image == payload_b
