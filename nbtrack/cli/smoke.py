@@ -9,11 +9,12 @@ an unreadable notebook.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
@@ -186,16 +187,32 @@ def smoke(
     seconds = time.monotonic() - started
     reporter.close(results, seconds)
     if junit_xml is not None:
-        report.write_junit(results, junit_xml, seconds)
+        with _report_file("--junit-xml", junit_xml):
+            report.write_junit(results, junit_xml, seconds)
     if json_out == "-":
         click.echo(report.to_json(results, seconds))
     elif json_out:
-        Path(json_out).write_text(report.to_json(results, seconds) + "\n", encoding="utf-8")
+        with _report_file("--json", Path(json_out)) as target:
+            target.write_text(report.to_json(results, seconds) + "\n", encoding="utf-8")
     if report.in_github_actions():
         # the runner reads workflow commands from stderr too; stdout may be the JSON
         for line in report.github_annotations(results):
             click.echo(line, err=json_out == "-")
     ctx.exit(0 if all(r.ok for r in results) else 1)
+
+
+@contextlib.contextmanager
+def _report_file(option: str, path: Path) -> Iterator[Path]:
+    """Write a report to *path* (its folder made first); an OSError is one sentence."""
+    from nbtrack.errors import UsageError
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        yield path
+    except FileExistsError:
+        raise UsageError(f"{option} {path} cannot be written: {path.parent} is a file.") from None
+    except OSError as exc:
+        raise UsageError(f"{option} {path} cannot be written: {exc.strerror}.") from None
 
 
 def _unwind_on_sigterm() -> Callable[[], None]:

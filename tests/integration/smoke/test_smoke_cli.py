@@ -286,6 +286,23 @@ def test_github_actions_annotations(project: Path, nbtrack_cli: Invoke) -> None:
     assert "NameError: name 'boom' is not defined" in line
 
 
+def test_reports_go_into_new_folders_and_an_unwritable_one_is_one_sentence(
+    project: Path, nbtrack_cli: Invoke
+) -> None:
+    write(project / "a.ipynb", ["x = 1"])
+    (project / "taken").write_text("a file, not a folder")
+
+    ok = nbtrack_cli("smoke", "a.ipynb", "--json", "reports/smoke.json")
+    bad = nbtrack_cli("smoke", "a.ipynb", "--junit-xml", "taken/smoke.xml")
+
+    assert ok.exit_code == 0, ok.text
+    assert json.loads((project / "reports" / "smoke.json").read_text())["summary"]["passed"] == 1
+    assert bad.exit_code == 2
+    assert bad.stderr.strip().splitlines() == [
+        "Error: --junit-xml taken/smoke.xml cannot be written: taken is a file."
+    ]
+
+
 def test_on_github_with_json_to_stdout_the_annotations_go_to_stderr(
     project: Path, nbtrack_cli: Invoke
 ) -> None:
