@@ -29,6 +29,7 @@ import logging
 import os
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -37,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from nbtrack.errors import NotebookError
-from nbtrack.model import Artifact, RunEvent, RunStatus
+from nbtrack.model import Artifact, RunEvent, RunStatus, Source
 from nbtrack.tracking.notebook import (
     NAME_ENV,
     NOTEBOOK_ENV,
@@ -205,6 +206,8 @@ def run_notebook(
     started = time.time()
     failure: CellFailure | None = None
     error: str | None = None
+    # made while the kernel runs (this process only waits for it meanwhile)
+    prepared = _Prepared(path.resolve())
     with tempfile.TemporaryDirectory(prefix="nbtrack-run-") as tmp:
         id_file = Path(tmp) / "run-id"
         env = {
@@ -244,7 +247,10 @@ def run_notebook(
             status = RunStatus.FAILED if (failure or error) else RunStatus.FINISHED
             ids = id_file.read_text(encoding="utf-8").split() if id_file.is_file() else []
             run_id = ids[0] if ids else uuid.uuid4().hex
-            _settle(url, settings, run_id, path, name, tags, executed, param_file, status, error)
+            source = prepared.source()
+            _settle(
+                url, settings, run_id, path, name, tags, executed, param_file, status, error, source
+            )
     return BatchResult(
         run_id=run_id,
         notebook=path,
@@ -254,6 +260,33 @@ def run_notebook(
         failure=failure,
         error=error,
     )
+
+
+class _Prepared:
+    """What :func:`_settle` needs that is slow to import or make, done on a thread.
+
+    The notebook's ``py:percent`` snapshot (jupytext) and the store's
+    SQLAlchemy are a second or so of imports; the kernel's start and the
+    notebook's cells take longer, so they cost nothing here.
+    """
+
+    def __init__(self, notebook: Path) -> None:
+        self._notebook = notebook
+        self._source: Source | None = None
+        self._thread = threading.Thread(target=self._work, name="nbtrack-prepare", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        from nbtrack.tracking.notebook import capture_source
+
+        with contextlib.suppress(Exception):  # made again by _settle
+            self._source = capture_source(self._notebook, batch=True)
+        with contextlib.suppress(Exception):
+            import nbtrack.store  # noqa: F401  (its first use imports SQLAlchemy)
+
+    def source(self) -> Source | None:
+        self._thread.join(timeout=60.0)
+        return self._source
 
 
 def _tagged_parameters_cell(nb: Any, index: int | None) -> str:
@@ -331,9 +364,12 @@ def _settle(
     param_file: str | os.PathLike[str] | None,
     status: RunStatus,
     error: str | None,
+    source: Source | None = None,
 ) -> None:
-    """Make the stored run complete, whatever the kernel managed to write."""
-    from nbtrack.model import Source
+    """Make the stored run complete, whatever the kernel managed to write.
+
+    *source* is the notebook's snapshot taken when the run began.
+    """
     from nbtrack.store import open_store
     from nbtrack.tracking.capture import hash_data
     from nbtrack.tracking.notebook import capture_source
@@ -355,7 +391,9 @@ def _settle(
         if run.source.snapshot is None:
             # the kernel records path and hash only; the py:percent text is made
             # here, off the notebook's clock (and kept when the kernel died)
-            store.set_source(run_id, capture_source(notebook.resolve(), batch=True))
+            if source is None or source.snapshot is None:
+                source = capture_source(notebook.resolve(), batch=True)
+            store.set_source(run_id, source)
         if error is not None:
             store.add_event(run_id, RunEvent(kind="error", timestamp=now, detail={"error": error}))
         if param_file is not None:
