@@ -169,6 +169,11 @@ def summary_dict(run: RunSummary) -> dict[str, Any]:
     }
 
 
+def _csv_value(value: Any) -> str:
+    # CSV quotes line breaks itself: a string param stays exactly as logged
+    return value if isinstance(value, str) else fmt_value(value)
+
+
 def _print_csv(listed: Sequence[RunSummary]) -> None:
     param_keys = sorted({k for r in listed for k in r.params})
     metric_keys = sorted({k for r in listed for k in r.metrics})
@@ -184,7 +189,7 @@ def _print_csv(listed: Sequence[RunSummary]) -> None:
         writer.writerow(
             [r.id, r.name or "", r.status.value, r.notebook or "", iso(r.started_at)]
             + [iso(r.ended_at) or "", "" if r.duration is None else f"{r.duration:.3f}"]
-            + [fmt_value(r.params[k]) if k in r.params else "" for k in param_keys]
+            + [_csv_value(r.params[k]) if k in r.params else "" for k in param_keys]
             + [repr(r.metrics[k]) if k in r.metrics else "" for k in metric_keys]
             + [r.tags.get(k, "") for k in tag_keys]
         )
@@ -214,7 +219,7 @@ def _near(path: str) -> str:
         return path
     try:
         relative = os.path.relpath(path)
-    except ValueError:  # another drive on Windows
+    except (ValueError, OSError):  # another drive on Windows; a deleted working directory
         return path
     return path if relative.startswith("..") else relative
 

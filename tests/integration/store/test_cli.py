@@ -288,6 +288,8 @@ def test_control_characters_in_user_text_stay_on_one_line(invoke, store: Store) 
     assert "two\\nlines" in table[1]
     assert "name:     two\\nlines" in shown
     assert ["note", "tab\\there\\x00", "code"] in [line.split() for line in shown]
+    (row,) = csv.DictReader(io.StringIO(invoke("runs", "--format", "csv").stdout))
+    assert (row["name"], row["params.note"]) == ("two\nlines", "tab\there\x00")  # exact
 
 
 def test_json_is_complete_strict_and_names_artifact_files(invoke, store: Store) -> None:  # type: ignore[no-untyped-def]
