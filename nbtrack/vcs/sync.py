@@ -44,7 +44,8 @@ class PairState:
     reason: str = ""
     #: files written by a sync
     written: tuple[Path, ...] = ()
-    #: cells the text format cannot carry exactly (e.g. a code line starting ``# %%``)
+    #: cells the text format cannot carry exactly (e.g. a code line starting ``# %%``),
+    #: found when the text file was written from the notebook
     lossy: str = ""
 
 
@@ -81,16 +82,20 @@ def sync_paths(
     pairs: list[PairState] = []
     skipped: list[str] = []
     seen: set[Path] = set()
-    for path in _expand(paths):
-        group = _pair_of(path)
-        if group is None:
-            skipped.append(f"{path}: not paired with a text file (no jupytext formats)")
-            continue
-        key = group[0][0].resolve()
-        if key in seen:
-            continue
-        seen.add(key)
-        pairs.append(_check_or_sync(group, check=check, prefer=prefer))
+    try:
+        for path in _expand(paths):
+            group = _pair_of(path)
+            if group is None:
+                skipped.append(f"{path}: not paired with a text file (no jupytext formats)")
+                continue
+            key = group[0][0].resolve()
+            if key in seen:
+                continue
+            seen.add(key)
+            pairs.append(_check_or_sync(group, check=check, prefer=prefer))
+    finally:
+        _READS.clear()
+        _CELLS.clear()
     return SyncReport(tuple(pairs), tuple(skipped))
 
 
@@ -168,11 +173,26 @@ def _has_jupytext_header(path: Path) -> bool:
     return "jupytext:" in head
 
 
+#: parsed notebooks and cell lists of one ``sync_paths`` call: reading a big notebook (and
+#: jupytext's validated cells) costs seconds, so each file is parsed once per version of it
+_READS: dict[tuple[str, str, int, int], Any] = {}
+_CELLS: dict[tuple[int, str], tuple[Any, list[tuple[str, str]]]] = {}
+
+
 def _read(path: Path, fmt: dict[str, str] | None = None) -> Any:
     import jupytext
 
     try:
-        return jupytext.read(str(path), fmt=fmt)
+        stat = path.stat()
+        key = (
+            str(path.resolve()),
+            repr(sorted((fmt or {}).items())),
+            stat.st_mtime_ns,
+            stat.st_size,
+        )
+        if key not in _READS:
+            _READS[key] = jupytext.read(str(path), fmt=fmt)
+        return _READS[key]
     except Exception as exc:  # jupytext/nbformat raise many types; name the file instead
         raise NotebookError(
             f"{path} cannot be read as a notebook: {_first_line(exc)}",
@@ -189,12 +209,31 @@ def _cells(nb: Any, fmt: dict[str, str]) -> list[tuple[str, str]]:
     """The cells as the text format sees them (normalised by one writes/reads trip)."""
     import jupytext
 
+    key = (id(nb), repr(sorted(fmt.items())))
+    cached = _CELLS.get(key)
+    if cached is not None and cached[0] is nb:
+        return cached[1]
     text = jupytext.writes(nb, fmt=fmt)
-    return [(c.cell_type, c.source) for c in jupytext.reads(text, fmt=fmt).cells]
+    cells = [(c.cell_type, c.source) for c in jupytext.reads(text, fmt=fmt).cells]
+    _CELLS[key] = (nb, cells)
+    return cells
+
+
+def _text_is_current(ipynb_nb: Any, path: Path, fmt: dict[str, str]) -> bool:
+    """True when ``path`` holds exactly the text jupytext writes for the notebook (cheap)."""
+    import jupytext
+
+    try:
+        return bool(jupytext.writes(ipynb_nb, fmt=fmt) == path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _difference(ipynb_nb: Any, text_nb: Any, fmt: dict[str, str]) -> str | None:
-    a, b = _cells(ipynb_nb, fmt), _cells(text_nb, fmt)
+    a = _cells(ipynb_nb, fmt)
+    if a == _cells_plain(text_nb):
+        return None  # the usual case, without normalising the text side too
+    b = _cells(text_nb, fmt)
     for index, (left, right) in enumerate(zip(a, b, strict=False)):
         if left != right:
             return f"cell {index + 1} differs"
@@ -211,27 +250,30 @@ def _check_or_sync(
     missing = [p for p, _ in group if not p.exists()]
     reasons: list[str] = [f"{p.name} is missing" for p in missing]
     ipynb_nb = _read(nb_path) if nb_path.exists() else None
-    text_nbs = {p: _read(p, f) for p, f in texts if p.exists()}
     if ipynb_nb is not None:
         for p, f in texts:
-            if p in text_nbs:
-                why = _difference(ipynb_nb, text_nbs[p], f)
+            if p.exists() and not _text_is_current(ipynb_nb, p, f):
+                why = _difference(ipynb_nb, _read(p, f), f)
                 if why:
                     reasons.append(f"{p.name}: {why}")
-    elif len(text_nbs) > 1:
+    text_nbs = {p: _read(p, f) for p, f in texts if p.exists()} if reasons or not ipynb_nb else {}
+    if ipynb_nb is None and len(text_nbs) > 1:
         first_path = next(p for p, _ in texts if p in text_nbs)
         for p, f in texts:
             if p in text_nbs and p != first_path:
                 why = _difference(text_nbs[first_path], text_nbs[p], f)
                 if why:
                     reasons.append(f"{p.name}: {why}")
-    lossy = _lossy(ipynb_nb, texts) if ipynb_nb is not None else ""
     if not reasons:
-        return PairState(nb_path, text_paths, True, lossy=lossy)
+        return PairState(nb_path, text_paths, True)
     reason = "; ".join(reasons)
     if check:
-        return PairState(nb_path, text_paths, False, reason, lossy=lossy)
+        return PairState(nb_path, text_paths, False, reason)
     written = _sync(group, ipynb_nb, text_nbs, prefer)
+    # checked when a text file is written from the notebook, the moment a cell would be
+    # lost: a trip through jupytext costs seconds on a big notebook, too much for each check
+    wrote_text = ipynb_nb is not None and any(path in written for path in text_paths)
+    lossy = _lossy(ipynb_nb, texts) if wrote_text and nb_path not in written else ""
     return PairState(nb_path, text_paths, False, reason, written, lossy)
 
 

@@ -204,3 +204,25 @@ def test_a_pair_committed_out_of_step_in_one_commit_asks_for_prefer(paired: Path
     assert "train.ipynb and train.py were committed out of step (in the same commit" in err
     assert "--prefer" in err
     assert (text.read_bytes(), paired.read_bytes()) == before
+
+
+def test_check_of_a_pair_in_step_parses_no_text_notebook(
+    paired: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # parsing text through jupytext validates every cell: seconds on a big notebook, so
+    # a check of a pair in step (the pre-commit case) compares the text it would write
+    import jupytext
+    import jupytext.jupytext
+
+    nbtrack("sync")
+    real = jupytext.jupytext.reads
+    parsed: list[str] = []
+
+    def counting(text: str, fmt: object = None, *args: object, **kwargs: object) -> object:
+        parsed.append(str(fmt))
+        return real(text, fmt, *args, **kwargs)
+
+    monkeypatch.setattr(jupytext.jupytext, "reads", counting)
+    monkeypatch.setattr(jupytext, "reads", counting)
+    assert nbtrack("sync", "--check")[0] == 0
+    assert [fmt for fmt in parsed if "ipynb" not in fmt] == []
