@@ -29,6 +29,7 @@ __all__ = [
     "REDACTED",
     "ParamLedger",
     "ParamWarning",
+    "bad_name",
     "looks_secret",
     "normalise",
     "same_value",
@@ -44,6 +45,22 @@ MAX_KEY_LENGTH = 250
 _SECRET_ANYWHERE = re.compile(r"password|passwd|secret|api[_\-.]?key")
 _SECRET_WORD = re.compile(r"(?:^|[^a-z0-9])token(?:$|[^a-z0-9])")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def bad_name(kind: str, key: Any) -> str | None:
+    """Why *key* cannot name a param, metric or tag (*kind*), or None when it can.
+
+    >>> bad_name("metric", "")
+    "metric names must be non-empty strings, not ''."
+    """
+    if not isinstance(key, str) or not key.strip():
+        return f"{kind} names must be non-empty strings, not {key!r}."
+    if len(key) > MAX_KEY_LENGTH:
+        return (
+            f"{kind} name {key[:40]!r}... is {len(key)} characters long;"
+            f" the limit is {MAX_KEY_LENGTH}."
+        )
+    return None
 
 
 class ParamWarning(UserWarning):
@@ -196,16 +213,9 @@ class ParamLedger:
         new: list[tuple[Param, str]] = []
         seen: dict[str, str] = {}
         for key, raw in params.items():
-            if not isinstance(key, str) or not key.strip():
-                raise ParamError(
-                    f"param names must be non-empty strings, not {key!r}.", key=str(key)
-                )
-            if len(key) > MAX_KEY_LENGTH:
-                raise ParamError(
-                    f"param name {key[:40]!r}... is {len(key)} characters long;"
-                    f" the limit is {MAX_KEY_LENGTH}.",
-                    key=key,
-                )
+            problem = bad_name("param", key)
+            if problem:
+                raise ParamError(problem, key=str(key))
             value = normalise(key, raw)
             digest = _digest(value)
             secret = redacting and looks_secret(key)

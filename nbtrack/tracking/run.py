@@ -30,7 +30,7 @@ from nbtrack.errors import MetricError, RunError, UsageError
 from nbtrack.model import Artifact, DataRef, Param, ParamSource, RunEvent, RunStatus, Source
 from nbtrack.store.base import MetricRow, Store
 from nbtrack.tracking.flusher import DEFAULT_INTERVAL, DEFAULT_MAX_PENDING, Flusher
-from nbtrack.tracking.params import MAX_KEY_LENGTH, ParamLedger
+from nbtrack.tracking.params import MAX_KEY_LENGTH, ParamLedger, bad_name
 from nbtrack.tracking.spill import Op, spill_dir
 
 if TYPE_CHECKING:
@@ -80,13 +80,9 @@ def _metric_value(key: Any, value: Any) -> float:
 
 
 def _metric_key(key: Any) -> NoReturn:
-    if isinstance(key, str) and len(key) > MAX_KEY_LENGTH:
-        raise MetricError(
-            f"metric name {key[:40]!r}... is {len(key)} characters long;"
-            f" the limit is {MAX_KEY_LENGTH}.",
-            key=key,
-        )
-    raise MetricError(f"metric names must be non-empty strings, not {key!r}.", key=str(key))
+    # the hot path let through only what fails its quick check
+    problem = bad_name("metric", key) or f"metric names must be non-empty strings, not {key!r}."
+    raise MetricError(problem, key=str(key))
 
 
 def _metric_step(key: str, step: Any) -> int:
@@ -409,12 +405,8 @@ def normalise_tags(tags: Mapping[str, Any] | None) -> dict[str, str]:
         raise UsageError(f"tags must be a dict of name -> value, not {tags!r}.")
     out: dict[str, str] = {}
     for key, value in tags.items():
-        if not isinstance(key, str) or not key.strip():
-            raise UsageError(f"tag names must be non-empty strings, not {key!r}.")
-        if len(key) > MAX_KEY_LENGTH:
-            raise UsageError(
-                f"tag name {key[:40]!r}... is {len(key)} characters long;"
-                f" the limit is {MAX_KEY_LENGTH}."
-            )
+        problem = bad_name("tag", key)
+        if problem:
+            raise UsageError(problem)
         out[key] = value if isinstance(value, str) else str(value)
     return out
