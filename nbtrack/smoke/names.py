@@ -23,6 +23,7 @@ __all__ = ["CellNames", "analyse_cell", "is_builtin"]
 #: names an IPython kernel provides without any cell defining them
 _IPYTHON_NAMES = frozenset(
     {"get_ipython", "display", "In", "Out", "exit", "quit", "_ih", "_oh", "_dh", "__builtins__"}
+    | {"_exit_code"}  # set by every `!cmd` line
 )
 _HISTORY_NAME = re.compile(r"^_+$|^_i{1,3}$|^_i?\d+$")
 _OPAQUE_MAGIC = re.compile(

@@ -130,3 +130,8 @@ def test_a_cell_that_installs_packages_gets_a_note_not_a_warning() -> None:
         "cell 1 (In [1]), line 1 installs packages (!pip install -q requests==2.32.3)"
     )
     assert found[1].cell == 1
+
+
+def test_the_exit_code_of_a_shell_line_is_an_ipython_name_not_an_undefined_one() -> None:
+    nb = model([("!ls data", 1), ("if _exit_code != 0:\n    print('no data folder')", 2)])
+    assert lint_notebook(nb) == ()
