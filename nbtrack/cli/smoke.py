@@ -98,7 +98,7 @@ _POSITIVE = click.FloatRange(min=0, min_open=True)
 @click.option(
     "--json", "json_out", metavar="FILE", help="Write results as JSON to FILE ('-' for stdout)."
 )
-@click.option("-q", "--quiet", is_flag=True, help="Print only failures and the summary.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only failures, warnings and the summary.")
 @click.pass_context
 def smoke(
     ctx: click.Context,
