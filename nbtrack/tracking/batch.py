@@ -308,7 +308,8 @@ def _kernel_path(tmp: Path) -> str:
     """
     spec = tmp / "kernels" / "python3"
     spec.mkdir(parents=True)
-    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    # ipykernel, less two routine log lines (see nbtrack.tracking.kernel)
+    argv = [sys.executable, "-m", "nbtrack.tracking.kernel", "-f", "{connection_file}"]
     kernel = {"argv": argv, "display_name": "Python 3 (nbtrack run)", "language": "python"}
     (spec / "kernel.json").write_text(json.dumps(kernel), encoding="utf-8")
     return os.pathsep.join(p for p in (str(tmp), os.environ.get("JUPYTER_PATH", "")) if p)
@@ -339,9 +340,6 @@ def _execute(
                     # the magics, and so the run, from cell 1; not as an extension,
                     # so the notebook's own %load_ext nbtrack stays silent
                     f"--IPKernelApp.exec_lines={_KERNEL_SETUP}",
-                    # the kernel's own log (a TCP notice on every start, zmq noise
-                    # when a timeout stops it) is not the user's business here
-                    "--IPKernelApp.log_level=CRITICAL",
                 ],
             )
         except PapermillExecutionError as exc:

@@ -153,3 +153,21 @@ def test_a_cell_past_the_timeout_exits_1_naming_it(
     run = read_store(done.stdout.strip())
     assert run.status is RunStatus.FAILED
     assert run.environment.python  # the kernel started the run: a real one, not a stub
+
+
+def test_the_kernel_log_keeps_real_errors_and_drops_shutdown_noise(
+    tmp_path: Path, store_file: Path
+) -> None:
+    write_notebook(
+        tmp_path / "log.ipynb",
+        "log = get_ipython().kernel.log",
+        # what jupyter_client's interrupt-before-shutdown makes a busy kernel say
+        "log.error('KeyboardInterrupt caught in kernel.')",
+        "log.error('the disk is on fire')",
+    )
+    done = nbtrack("run", "log.ipynb", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert lines[0] == "[IPKernelApp] ERROR | the disk is on fire"
+    assert lines[1].startswith("nbtrack: run ")
+    assert len(lines) == 2  # no TCP notice, no KeyboardInterrupt line
