@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from nbtrack.errors import VcsError
+from nbtrack.errors import NotebookError, VcsError
 from nbtrack.notebook.model import Notebook, notebook_from_bytes, read_notebook
 from nbtrack.vcs import _git
 from nbtrack.vcs.diffmodel import DiffOptions, DiffResult, NotebookDiff
@@ -200,8 +200,34 @@ def _exists_somewhere(root: Path, spec: str, old: str, new: str | None) -> bool:
 
 def _load(root: Path, revision: str | None, path: str, label: str) -> Notebook:
     if revision is None:
-        return read_notebook(root / path)
+        try:
+            return read_notebook(root / path)
+        except NotebookError:
+            _refuse_conflict(root / path, path, "in the working tree")
+            raise
     data = _git.read_blob(root, revision, path)
     if data is None:
         raise VcsError(f"{path} cannot be read from revision {label}")
-    return notebook_from_bytes(data, Path(path), name=f"{path} at {label}")
+    try:
+        return notebook_from_bytes(data, Path(path), name=f"{path} at {label}")
+    except NotebookError:
+        _refuse_conflict(data, path, f"at {label}")
+        raise
+
+
+_MARKERS = (b"<<<<<<< ", b"=======", b">>>>>>> ")
+
+
+def _refuse_conflict(source: Path | bytes, path: str, where: str) -> None:
+    """A clearer sentence than "not valid JSON" for a notebook left mid-merge by git."""
+    try:
+        data = source.read_bytes() if isinstance(source, Path) else source
+    except OSError:
+        return
+    lines = data.splitlines()
+    if all(any(line.startswith(marker) for line in lines) for marker in _MARKERS):
+        first = next(k for k, line in enumerate(lines) if line.startswith(_MARKERS[0])) + 1
+        raise VcsError(
+            f"{path} {where} has unresolved merge conflict markers (line {first}); "
+            "resolve the conflict first (e.g. 'nbdime mergetool')"
+        )

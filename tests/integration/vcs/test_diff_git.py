@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -217,3 +218,19 @@ def test_paths_after_two_revisions_need_no_double_dash_when_they_exist(history: 
         "a.ipynb": "modified", "c.ipynb": "added",
     }  # fmt: skip
     assert statuses(diff_json("HEAD", "c.ipynb", "a.ipynb")) == {"c.ipynb": "modified"}
+
+
+def test_a_notebook_left_mid_merge_is_named_as_a_conflict_not_bad_json(
+    history: Path, git: Git
+) -> None:
+    edit_cell(history / "a.ipynb", 1, "x = 'feature'")
+    git("commit", "-q", "-am", "feature edits x")
+    git("checkout", "-q", "main")
+    edit_cell(history / "a.ipynb", 1, "x = 'main'")
+    git("commit", "-q", "-am", "main edits x")
+    done = subprocess.run(["git", "merge", "feature"], cwd=history, capture_output=True)
+    assert done.returncode != 0  # a text conflict: no nbdime merge driver configured here
+    code_, _, err = nbtrack("diff")
+    assert code_ == 2
+    assert "a.ipynb in the working tree has unresolved merge conflict markers (line" in err
+    assert len(err.strip().splitlines()) == 1
