@@ -71,7 +71,7 @@ class _DiffCommand(click.Command):
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to FILE instead of stdout.")  # fmt: skip
 @click.option("--outputs", "show_outputs", is_flag=True,
-              help="Whole text-output diffs, and execution counts.")  # fmt: skip
+              help="Show whole text-output diffs and execution counts.")  # fmt: skip
 @click.option("--metadata", "show_metadata", is_flag=True,
               help="Show volatile metadata too (timings, collapsed, ...).")  # fmt: skip
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there are differences (like git).")

@@ -62,7 +62,7 @@ def init(ctx: click.Context, formats: str | None, check: bool) -> None:
 @click.option("--check", is_flag=True,
               help="Change nothing; exit 1 naming each pair that is out of step.")  # fmt: skip
 @click.option("--prefer", type=click.Choice(["ipynb", "text"]), default=None,
-              help="Side that wins when a pair differs (default: edited since HEAD).")  # fmt: skip
+              help="Side that wins when a pair differs (default: as git tells).")  # fmt: skip
 @click.pass_context
 def sync(ctx: click.Context, paths: tuple[Path, ...], check: bool, prefer: str | None) -> None:
     """Bring paired .ipynb and text files (jupytext) in step.
