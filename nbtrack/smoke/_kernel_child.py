@@ -20,6 +20,16 @@ from typing import Any
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
+def _installed(kernel_name: str) -> bool:
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(kernel_name)
+    except NoSuchKernel:
+        return False
+    return True
+
+
 def main(argv: list[str]) -> int:
     events_fd, plan_fd = int(argv[1]), int(argv[2])
     for fd in (events_fd, plan_fd):
@@ -52,6 +62,15 @@ def main(argv: list[str]) -> int:
     kwargs: dict[str, Any] = {}
     if plan.get("kernel_name"):
         kwargs["kernel_name"] = plan["kernel_name"]
+        if plan.get("language") == "python" and not _installed(plan["kernel_name"]):
+            # kernelspec names are per machine ('conda-env-ml-py'): a Python notebook
+            # runs in this environment's own Python kernel rather than not at all
+            kwargs["kernel_name"] = "python3"
+            emit(
+                e="notice",
+                text=f"ran in the kernel 'python3': the notebook's kernel "
+                f"{plan['kernel_name']!r} is not installed here",
+            )
     current: dict[str, int] = {}
 
     def on_cell_execute(cell: Any, cell_index: int) -> None:

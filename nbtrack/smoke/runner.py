@@ -213,6 +213,7 @@ def _kernel_plan(plan: Plan, options: SmokeOptions, tmp: Path) -> dict[str, Any]
         "notebook": str(notebook),
         "output": str(output) if output else None,
         "kernel_name": kernel_name,
+        "language": kernel_language(plan.nb),
         "restore_tags": {str(k): v for k, v in tags.items()},
     }
 

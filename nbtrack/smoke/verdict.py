@@ -275,4 +275,5 @@ def verdict(
             f"warning{'s' if len(serious) != 1 else ''}"
         )
         return SmokeResult(plan.path, "failed", reason=reason, **common)
-    return SmokeResult(plan.path, "passed", **common)
+    notice = next((str(e.get("text")) for e in events if e.get("e") == "notice"), None)
+    return SmokeResult(plan.path, "passed", reason=notice, **common)

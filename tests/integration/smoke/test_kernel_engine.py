@@ -67,6 +67,27 @@ def test_kernel_engine_skips_a_kernel_that_is_not_installed(
     )
 
 
+def test_kernel_engine_runs_a_python_notebook_whose_kernel_name_is_unknown_here_in_python3(
+    project: Path, nbtrack_cli: Invoke
+) -> None:
+    path = write(project / "p.ipynb", ["import sys\nprint(sys.executable)", "x = 1"])
+    nb = json.loads(path.read_text())
+    nb["metadata"]["kernelspec"] = {
+        "name": "conda-env-nbtrack-nowhere-py",
+        "language": "python",
+        "display_name": "Python (somebody's env)",
+    }
+    path.write_text(json.dumps(nb))
+
+    out = nbtrack_cli("smoke", "--engine", "kernel", "p.ipynb")
+
+    assert out.exit_code == 0, out.text
+    assert out.stdout.splitlines()[0] == (
+        "PASSED p.ipynb  ran in the kernel 'python3': the notebook's kernel "
+        "'conda-env-nbtrack-nowhere-py' is not installed here"
+    )
+
+
 def test_output_dir_needs_the_kernel_engine(project: Path, nbtrack_cli: Invoke) -> None:
     write(project / "a.ipynb", ["x = 1"])
 
