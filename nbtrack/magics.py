@@ -299,6 +299,15 @@ class TrackMagics(Magics):
 
         As a line magic it logs the named variables' current values, and/or
         loads a config file (``-f params.yaml``) into the namespace.
+
+        Examples::
+
+            %%track_params
+            lr = 0.01
+            epochs = 20
+
+            %track_params batch_size seed
+            %track_params -f params.yaml
         """
         args = parse_argstring(self.track_params, line)
         if cell is not None:
@@ -473,6 +482,17 @@ def _short(value: object, limit: int = 30) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+#: how %track_status names the clue that found the notebook (NotebookLocation.how)
+_CLUES = {
+    "override": "%track_run --notebook",
+    "env": "NBTRACK_NOTEBOOK",
+    "papermill": "PAPERMILL_INPUT_PATH",
+    "vscode": "VS Code",
+    "jupyter-server": "the Jupyter server's session",
+    "script": "the script being run",
+}
+
+
 def render_status(status: SessionStatus) -> str:
     """``%track_status``: the run, the store (password masked), what was logged."""
     run, location = status.run, status.location
@@ -481,7 +501,8 @@ def render_status(status: SessionStatus) -> str:
     name = f"  {run.name!r}" if run.name else ""
     lines = [f"run       {run.id}{name}  RUNNING", f"store     {mask_url(run.store.url)}"]
     if location.found:
-        lines.append(f"notebook  {location.path} (found via {location.how})")
+        clue = _CLUES.get(location.how, location.how)
+        lines.append(f"notebook  {location.path} (found via {clue})")
     else:
         lines.append("notebook  unknown (set NBTRACK_NOTEBOOK or %track_run --notebook PATH)")
     if run.params:

@@ -287,6 +287,17 @@ def test_track_status_shows_run_store_and_what_was_logged(
     assert "store     sqlite:///" in out
 
 
+def test_track_status_names_the_clue_that_found_the_notebook_in_words(
+    ip: Any, project_root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    notebook = project_root / "train.ipynb"
+    notebook.write_text(json.dumps(_notebook(["x = 1"])))
+    monkeypatch.setenv("NBTRACK_NOTEBOOK", str(notebook))
+    run(ip, "%track_metric loss 1")
+    run(ip, "%track_status")
+    assert f"notebook  {notebook} (found via NBTRACK_NOTEBOOK)" in capsys.readouterr().out
+
+
 def test_an_exception_in_a_cell_is_recorded_and_the_run_goes_on(ip: Any) -> None:
     run(ip, "%track_metric loss 1 --step 0")
     run_id = current_run_id()
