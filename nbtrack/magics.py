@@ -4,7 +4,7 @@ A door, not a room: each magic parses its line with ``@magic_arguments`` (so
 ``%track_params?`` shows real help), looks variables up in the user
 namespace, and hands plain values to the kernel's
 :class:`~nbtrack.tracking.notebook_session.NotebookSession`, which owns the
-run. A user's mistake becomes a ``UsageError`` (:class:`TrackUsageError`) with
+run. A user's mistake becomes a ``UsageError`` (:func:`usage_error`) with
 one sentence, shown under the cell and not recorded on the run; a
 store that cannot be reached prints a warning and the data stays buffered.
 Nothing here kills or wedges the kernel.
@@ -39,13 +39,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TrackMagics",
-    "TrackUsageError",
     "forget_shell",
+    "is_magic_usage_error",
     "load_ipython_extension",
     "mask_url",
     "render_status",
     "session_of",
     "unload_ipython_extension",
+    "usage_error",
 ]
 
 #: set in the kernel's environment by ``nbtrack run``: track from the first cell on
@@ -56,13 +57,26 @@ BATCH_ENV = "NBTRACK_RUN_ID_FILE"
 _Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
-class TrackUsageError(UsageError):
-    """A mistake in calling a ``%track_*`` magic (a typo, a missing variable, a bad value).
+#: set on the UsageErrors the %track_* magics raise (IPython shows a UsageError as
+#: one line only when its type is exactly UsageError, so no subclass)
+_OWN = "nbtrack_magic"
 
-    IPython shows it under the cell as one line, like any ``UsageError``; the
-    cell hooks do not record it on the run as a ``cell_error``, because the
-    experiment did not fail: only the call to nbtrack did, and nothing was logged.
+
+def usage_error(message: str) -> UsageError:
+    """A ``UsageError`` for a mistake in calling a ``%track_*`` magic.
+
+    IPython shows it under the cell as one line. The cell hooks do not record
+    it on the run as a ``cell_error`` (see :func:`is_magic_usage_error`): the
+    experiment did not fail, only the call to nbtrack did, and nothing was logged.
     """
+    error = UsageError(message)
+    setattr(error, _OWN, True)
+    return error
+
+
+def is_magic_usage_error(error: BaseException | None) -> bool:
+    """True for an error :func:`usage_error` made."""
+    return bool(getattr(error, _OWN, False))
 
 
 # IPython's magic_arguments module is untyped; typed views of its three helpers
@@ -80,11 +94,11 @@ def argument(*args: Any, **kwargs: Any) -> _Decorator:
 
 
 def parse_argstring(magic: Callable[..., Any], line: str) -> Any:
-    """The parsed line; a bad option is a ``TrackUsageError`` with argparse's words."""
+    """The parsed line; a bad option is a :func:`usage_error` with argparse's words."""
     try:
         return _parse_argstring(magic, line)
     except UsageError as exc:
-        raise TrackUsageError(str(exc)) from None
+        raise usage_error(str(exc)) from None
 
 
 def load_ipython_extension(ip: InteractiveShell) -> None:
@@ -115,7 +129,7 @@ def _door() -> Iterator[None]:
             outcome = "What was logged is kept in memory and retried."
         print(f"nbtrack warning: {exc} {outcome}", file=sys.stderr)
     except NbtrackError as exc:
-        raise TrackUsageError(str(exc)) from None
+        raise usage_error(str(exc)) from None
 
 
 def _unquote(text: str) -> str:
@@ -135,9 +149,7 @@ def _number(name: str, value: object) -> float:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             shown = repr(value)
             shown = shown if len(shown) <= 40 else shown[:37] + "..."
-            raise TrackUsageError(
-                f"metric {name!r} is {shown} ({type(value).__name__}), not a number."
-            )
+            raise usage_error(f"metric {name!r} is {shown} ({type(value).__name__}), not a number.")
     return float(value)
 
 
@@ -192,7 +204,7 @@ class _ShellState:
             return
         info = result.info
         error = result.error_in_exec
-        if isinstance(error, TrackUsageError):
+        if is_magic_usage_error(error):
             error = None  # a mistyped %track_* call is not the experiment failing
         try:
             self.session.cell_finished(
@@ -248,13 +260,13 @@ class TrackMagics(Magics):
         if name in ns:
             return ns[name]
         if name.isidentifier():
-            raise TrackUsageError(f"variable {name!r} is not defined in this notebook.")
+            raise usage_error(f"variable {name!r} is not defined in this notebook.")
         try:
             return eval(name, self._shell.user_global_ns, ns)  # the user's own expression
         except NameError as exc:
-            raise TrackUsageError(f"{exc} (in {name!r}).") from None
+            raise usage_error(f"{exc} (in {name!r}).") from None
         except Exception as exc:
-            raise TrackUsageError(
+            raise usage_error(
                 f"{name!r} cannot be evaluated: {type(exc).__name__}: {exc}."
             ) from None
 
@@ -275,7 +287,7 @@ class TrackMagics(Magics):
             return int(value)
         if isinstance(value, float) and math.isfinite(value) and value.is_integer():
             return int(value)
-        raise TrackUsageError(f"--step {text} is {value!r}, not a whole number.")
+        raise usage_error(f"--step {text} is {value!r}, not a whole number.")
 
     # -- magics -------------------------------------------------------------------
     @magic_arguments()
@@ -312,16 +324,14 @@ class TrackMagics(Magics):
         args = parse_argstring(self.track_params, line)
         if cell is not None:
             if args.names or args.file:
-                raise TrackUsageError(
+                raise usage_error(
                     "%%track_params takes no arguments; use the line magic"
                     " (%track_params NAMES or %track_params -f FILE) in another cell."
                 )
             self._run_parameters_cell(cell)
             return
         if not args.names and not args.file:
-            raise TrackUsageError(
-                "%track_params needs variable names or -f FILE (see %track_params?)."
-            )
+            raise usage_error("%track_params needs variable names or -f FILE (see %track_params?).")
         with _door():
             if args.file:
                 loaded = self.session.log_param_file(_unquote(args.file))
@@ -382,7 +392,7 @@ class TrackMagics(Magics):
             value: object = float(text)
         except ValueError:
             if text.isidentifier() and text not in self._shell.user_ns:
-                raise TrackUsageError(
+                raise usage_error(
                     f"metric {args.key!r}: {text!r} is neither a number nor a variable."
                 ) from None
             value = self._lookup(text)
@@ -437,15 +447,13 @@ class TrackMagics(Magics):
         """
         args = parse_argstring(self.track_run, line)
         if args.end and (args.new or args.name or args.tag):
-            raise TrackUsageError(
-                "%track_run --end cannot be combined with --new, --name or --tag."
-            )
+            raise usage_error("%track_run --end cannot be combined with --new, --name or --tag.")
         name = None if args.name is None else _unquote(args.name)
         tags: dict[str, str] = {}
         for item in map(_unquote, args.tag):
             key, sep, value = item.partition("=")
             if not sep or not key.strip():
-                raise TrackUsageError(f"--tag {item!r} must look like KEY=VALUE.")
+                raise usage_error(f"--tag {item!r} must look like KEY=VALUE.")
             tags[key.strip()] = _unquote(value)
         with _door():
             session = self.session
@@ -463,7 +471,7 @@ class TrackMagics(Magics):
     def track_status(self, line: str) -> None:
         """Show the current run: id, store, notebook, and what has been logged so far."""
         if line.strip():
-            raise TrackUsageError("%track_status takes no arguments.")
+            raise usage_error("%track_status takes no arguments.")
         with _door():
             print(render_status(self.session.status()))
 

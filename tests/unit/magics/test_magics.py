@@ -310,6 +310,20 @@ def test_an_exception_in_a_cell_is_recorded_and_the_run_goes_on(ip: Any) -> None
     assert event.detail["execution_count"] == result.execution_count
 
 
+def test_a_mistyped_track_magic_is_one_line_under_the_cell_and_no_traceback(
+    ip: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    run(ip, "%track_params batchsize")
+    shown = capsys.readouterr()
+    assert "UsageError: variable 'batchsize' is not defined in this notebook." in shown.err
+    assert "Traceback" not in shown.out + shown.err
+    run(ip, "%track_metric loss 1 --stpe 2")
+    shown = capsys.readouterr()
+    assert "UsageError: unrecognized arguments: --stpe 2" in shown.err
+    assert "Traceback" not in shown.out + shown.err
+
+
 def test_a_mistyped_track_magic_is_said_under_the_cell_but_not_recorded_on_the_run(
     ip: Any,
 ) -> None:
