@@ -28,6 +28,7 @@ font-size:.85rem}
 table.sbs td{vertical-align:top;white-space:pre-wrap;word-break:break-word;padding:0 .4rem}
 table.sbs td.n{width:3em;color:#8c959f;text-align:right;user-select:none}
 td.del{background:#ffebe9}td.add{background:#e6ffec}td.empty{background:#f6f8fa}
+td.del em{background:#ffc1bc;font-style:normal}td.add em{background:#aceebb;font-style:normal}
 ul.notes{margin:.4rem 0;font-size:.9rem}
 .images{display:flex;gap:1rem;padding:.4rem .6rem}.images figure{margin:0;flex:1}
 .images img{max-width:100%;border:1px solid #d0d7de}
@@ -149,9 +150,39 @@ def _side_by_side(old: str, new: str) -> str:
 def _row(
     i: int | None, left: str | None, left_cls: str, j: int | None, right: str | None, right_cls: str
 ) -> str:
-    def half(n: int | None, text: str | None, cls: str) -> str:
+    left_html = right_html = None
+    if left is not None and right is not None and left_cls and left != right:
+        left_html, right_html = _intraline(left, right)
+
+    def half(n: int | None, text: str | None, cls: str, marked: str | None) -> str:
         if text is None or n is None:
             return '<td class="n"></td><td class="empty"></td>'
-        return f'<td class="n">{n + 1}</td><td class="{cls}">{escape(text)}</td>'
+        body = marked if marked is not None else escape(text)
+        return f'<td class="n">{n + 1}</td><td class="{cls}">{body}</td>'
 
-    return f"<tr>{half(i, left, left_cls)}{half(j, right, right_cls)}</tr>"
+    return f"<tr>{half(i, left, left_cls, left_html)}{half(j, right, right_cls, right_html)}</tr>"
+
+
+#: lines longer than this are not compared character by character (time stays bounded)
+_INTRALINE_LIMIT = 1_000
+
+
+def _intraline(old: str, new: str) -> tuple[str | None, str | None]:
+    """Both lines escaped, with the characters that changed marked (``<em>``)."""
+    if len(old) + len(new) > _INTRALINE_LIMIT:
+        return None, None
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    if matcher.ratio() < 0.3:
+        return None, None  # a rewritten line: marking nearly all of it says nothing
+    left: list[str] = []
+    right: list[str] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            left.append(escape(old[i1:i2]))
+            right.append(escape(new[j1:j2]))
+            continue
+        if i2 > i1:
+            left.append(f"<em>{escape(old[i1:i2])}</em>")
+        if j2 > j1:
+            right.append(f"<em>{escape(new[j1:j2])}</em>")
+    return "".join(left), "".join(right)

@@ -110,3 +110,13 @@ def test_html_names_an_added_notebook_and_colours_text_output_changes() -> None:
     new["cells"][0]["outputs"][0]["text"] = "loss 0.4\n"
     page = render_html(result_of(old, new))
     assert '<span class="del">-loss 0.5</span><span class="add">+loss 0.4</span>' in page
+
+
+def test_html_marks_the_characters_that_changed_within_a_line_escaped() -> None:
+    old = notebook(code("alpha = 0.5\ntag = '<b>'"))
+    new = load(old).to_dict()
+    new["cells"][0]["source"] = "alpha = 0.1\ntag = '<i>'"
+    page = render_html(result_of(old, new))
+    assert '<td class="del">alpha = 0.<em>5</em></td>' in page
+    assert '<td class="add">alpha = 0.<em>1</em></td>' in page
+    assert '<td class="add">tag = &#x27;&lt;<em>i</em>&gt;&#x27;</td>' in page
