@@ -321,6 +321,7 @@ class TrackMagics(Magics):
             %track_params batch_size seed
             %track_params -f params.yaml
         """
+        __tracebackhide__ = True
         args = parse_argstring(self.track_params, line)
         if cell is not None:
             if args.names or args.file:
@@ -341,6 +342,9 @@ class TrackMagics(Magics):
                 self.session.log_notebook_params(values)
 
     def _run_parameters_cell(self, cell: str) -> None:
+        # IPython leaves frames that set this out of a traceback: an error in the
+        # cell shows the user's line, as in a plain cell, not nbtrack's insides
+        __tracebackhide__ = True
         from nbtrack.notebook.source import literal_assignments
 
         shell = self._shell

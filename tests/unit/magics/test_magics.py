@@ -101,6 +101,19 @@ def test_parameters_cell_that_raises_fails_like_a_plain_cell_and_logs_nothing(ip
     assert get_tracker().run is None  # nothing was tracked, so no run started
 
 
+def test_parameters_cell_traceback_shows_the_users_line_not_nbtracks_frames(
+    ip: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    result = run(ip, "%%track_params\nlr = 0.1\nepochs = undefined_name\n")
+    assert isinstance(result.error_in_exec, NameError)
+    shown = capsys.readouterr()
+    text = shown.out + shown.err
+    assert "epochs = undefined_name" in text
+    assert "_run_parameters_cell" not in text
+    assert "nbtrack" not in text
+
+
 def test_rerunning_the_parameters_cell_with_the_same_values_keeps_the_run(ip: Any) -> None:
     run(ip, PARAMS_CELL)
     first = current_run_id()
