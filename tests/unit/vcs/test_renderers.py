@@ -40,7 +40,7 @@ def test_html_is_self_contained_and_side_by_side_with_images_inline() -> None:
     assert f'src="data:image/png;base64,{payload}"' in page
     assert not re.search(r"(src|href)=\"https?:", page)
     assert '<td class="del">plot()</td>' in page
-    assert '<td class="add">plot(color=&#x27;red&#x27;)</td>' in page
+    assert '<td class="add">plot(<em>color=&#x27;red&#x27;</em>)</td>' in page
 
 
 def test_json_is_a_stable_document() -> None:
