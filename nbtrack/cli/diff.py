@@ -47,7 +47,9 @@ class _DiffCommand(click.Command):
         while k < len(words):
             word = words[k]
             name = word.split("=", 1)[0] if word.startswith("--") else word
-            if name in takes_value:
+            if not word.startswith("--") and takes_value.get(word[:2]) and len(word) > 2:
+                options.append(word)  # -U5, -odiff.html: the value attached
+            elif name in takes_value:
                 options.append(word)
                 if takes_value[name] and "=" not in word and k + 1 < len(words):
                     options.append(words[k + 1])

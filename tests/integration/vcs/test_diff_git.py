@@ -185,7 +185,7 @@ def test_options_after_the_paths_are_options_not_paths(history: Path) -> None:
     assert page.startswith("<!DOCTYPE html>")
     assert "c.ipynb" in page
     assert "a.ipynb" not in page
-    code_, out, _ = nbtrack("diff", "main", "feature", "--", "c.ipynb", "--format=json")
+    code_, out, _ = nbtrack("diff", "main", "feature", "--", "c.ipynb", "--format=json", "-U5")
     assert json.loads(out)["notebooks"][0]["path"] == "c.ipynb"
 
 
