@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 from nbtrack.errors import VcsError
@@ -24,6 +25,7 @@ __all__ = [
     "list_changes",
     "merge_base",
     "read_blob",
+    "read_blobs",
     "repo_root",
     "verify_revision",
 ]
@@ -143,6 +145,39 @@ def read_blob(root: Path, revision: str, path: str) -> bytes | None:
         check=False,
     )
     return done.stdout if done.returncode == 0 else None
+
+
+def read_blobs(
+    root: Path, wanted: Sequence[tuple[str | None, str]]
+) -> dict[tuple[str, str], bytes | None]:
+    """{(revision, path): bytes or None when absent} through one ``git cat-file --batch``.
+
+    Pairs whose revision is None (the work tree) or whose path has a line break (the
+    batch protocol is line based) are left out; callers read those one by one.
+    """
+    asked = [(rev, path) for rev, path in wanted if rev is not None and "\n" not in path]
+    found: dict[tuple[str, str], bytes | None] = {}
+    if not asked:
+        return found
+    request = "".join(f"{rev}:{path}\n" for rev, path in asked).encode("utf-8", "surrogateescape")
+    out = git(root, "cat-file", "--batch", input_bytes=request, check=False)
+    pos = 0
+    for rev, path in asked:
+        end = out.find(b"\n", pos)
+        if end == -1:
+            break  # git stopped early: the rest is read one by one
+        header = out[pos:end].split()
+        pos = end + 1
+        if len(header) == 3 and header[1] == b"blob":
+            size = int(header[2])
+            found[(rev, path)] = out[pos : pos + size]
+            pos += size + 1
+        elif len(header) == 3:  # a tree or commit of that name: skip its body
+            pos += int(header[2]) + 1
+            found[(rev, path)] = None
+        else:
+            found[(rev, path)] = None  # "<name> missing" / "ambiguous"
+    return found
 
 
 def tree_has(root: Path, revision: str, path: str) -> bool:

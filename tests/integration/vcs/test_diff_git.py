@@ -234,3 +234,24 @@ def test_a_notebook_left_mid_merge_is_named_as_a_conflict_not_bad_json(
     assert code_ == 2
     assert "a.ipynb in the working tree has unresolved merge conflict markers (line" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_blobs_of_many_notebooks_come_back_from_one_batch_read(history: Path, git: Git) -> None:
+    from nbtrack.vcs import _git
+
+    (history / "données").mkdir()
+    write(history / "données" / "é.ipynb", notebook(code("é = 1")))
+    git("add", ".")
+    git("commit", "-q", "-m", "unicode path")
+    wanted = [
+        ("main", "a.ipynb"), ("HEAD", "données/é.ipynb"), ("HEAD", "ghost.ipynb"),
+        ("HEAD", "données"), (None, "a.ipynb"), ("main", "b.ipynb"),
+    ]  # fmt: skip
+    blobs = _git.read_blobs(history, wanted)
+    assert blobs[("main", "a.ipynb")] == _git.read_blob(history, "main", "a.ipynb")
+    assert blobs[("HEAD", "données/é.ipynb")] == (history / "données" / "é.ipynb").read_bytes()
+    assert blobs[("HEAD", "ghost.ipynb")] is None
+    assert blobs[("HEAD", "données")] is None  # a tree, not a notebook
+    assert blobs[("main", "b.ipynb")] == _git.read_blob(history, "main", "b.ipynb")
+    assert blobs[("main", "b.ipynb")] is not None
+    assert len(blobs) == 5  # the working-tree file is the caller's to read
