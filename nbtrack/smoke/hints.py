@@ -137,8 +137,32 @@ def _name_hint(name: str, ctx: FailureContext) -> str | None:
     )
 
 
-def _module_hint(module: str, ctx: FailureContext) -> str:
+#: modules that exist only on one hosted notebook service: its name, and the usual guard
+_HOSTED_ONLY = {
+    "google.colab": ("Google Colab", "if 'google.colab' in sys.modules:"),
+    "kaggle_secrets": ("Kaggle", "if 'KAGGLE_KERNEL_RUN_TYPE' in os.environ:"),
+}
+
+
+def _hosted_only(module: str, source: str) -> str | None:
+    """A hint when the failed import is of a module only a hosted service has."""
+    for name, (service, guard) in _HOSTED_ONLY.items():
+        # `from google.colab import x` fails on the namespace package: err.name is 'google'
+        if (name == module or name.startswith(module + ".")) and re.search(
+            rf"\b(?:import|from)\s+{re.escape(name)}\b", source
+        ):
+            return (
+                f"{name} exists only on {service}, not in a clean environment. Tag this cell "
+                f"skip-execution, or guard the {service}-only lines: {guard} ..."
+            )
+    return None
+
+
+def _module_hint(module: str, ctx: FailureContext, source: str = "") -> str:
     top = module.split(".")[0]
+    hosted = _hosted_only(module, source)
+    if hosted:
+        return hosted
     local = [ctx.source_dir / f"{top}.py", ctx.source_dir / top]
     for candidate in local:
         if candidate.exists() and not _tracked(candidate):
@@ -149,8 +173,8 @@ def _module_hint(module: str, ctx: FailureContext) -> str:
     if "." in module and importlib.util.find_spec(top) is not None:
         return (
             f"the package {top!r} is installed in this environment, but it has no module "
-            f"{module!r}: the notebook was written against another version of {top!r}. Pin "
-            f"the version it needs in the project's dependencies."
+            f"{module!r}: the notebook was written against another version of "
+            f"{pip_name(top)}. Pin the version it needs in the project's dependencies."
         )
     return (
         f"the module {module!r} is not installed in this environment ({sys.executable}); "
@@ -238,7 +262,7 @@ def hint_for(
     if ename in ("NameError", "UnboundLocalError") and name:
         return _name_hint(name, ctx)
     if ename == "ModuleNotFoundError" and module:
-        return _module_hint(module, ctx)
+        return _module_hint(module, ctx, source)
     # "Exception" is what %run raises for a script it cannot find
     file_errors = ("FileNotFoundError", "NotADirectoryError", "OSError", "Exception")
     if filename is not None and ename in file_errors:

@@ -100,3 +100,21 @@ def test_a_key_error_from_a_dict_is_not_blamed_on_the_environment(tmp_path: Path
     source = "config = {}\nconfig['DATA_DIR']"
     ctx = _ctx([(source, 1, [])], 0, tmp_path)
     assert hint_for("KeyError", ctx=ctx, evalue="'DATA_DIR'", source=source) is None
+
+
+def test_a_colab_only_import_is_not_sent_to_pip(tmp_path: Path) -> None:
+    source = "from google.colab import drive\ndrive.mount('/content/drive')"
+    ctx = _ctx([(source, 1, [])], 0, tmp_path)
+    hint = hint_for("ModuleNotFoundError", ctx=ctx, module="google", source=source)
+    assert hint == (
+        "google.colab exists only on Google Colab, not in a clean environment. Tag this cell "
+        "skip-execution, or guard the Google Colab-only lines: "
+        "if 'google.colab' in sys.modules: ..."
+    )
+
+
+def test_a_missing_submodule_names_the_package_to_pin_by_its_pip_name(tmp_path: Path) -> None:
+    ctx = _ctx([("import sklearn.nope", 1, [])], 0, tmp_path)
+    hint = hint_for("ModuleNotFoundError", ctx=ctx, module="sklearn.nope")
+    assert hint is not None
+    assert "written against another version of scikit-learn." in hint
