@@ -105,6 +105,7 @@ class ConsoleReporter:
         self._stream = stream or sys.stdout
         self._quiet = quiet
         self._progress: Any = None
+        self._running: list[str] = []
         self._task: Any = None
         # the door decides whether this is a terminal (NO_COLOR, TERM=dumb, a pipe)
         self._rich = rich and self._stream is sys.stdout
@@ -121,13 +122,21 @@ class ConsoleReporter:
             self._task = self._progress.add_task("", total=total)
             self._progress.start()
 
+    def running(self) -> str:
+        """What the progress line names: the notebooks running now (several with -j)."""
+        return ", ".join(self._running)
+
     def started(self, notebook: Path) -> None:
+        self._running.append(display_path(notebook))
         if self._progress is not None:
-            self._progress.update(self._task, description=display_path(notebook))
+            self._progress.update(self._task, description=self.running())
 
     def result(self, result: SmokeResult) -> None:
+        shown = display_path(result.notebook)
+        if shown in self._running:
+            self._running.remove(shown)
         if self._progress is not None:
-            self._progress.advance(self._task)
+            self._progress.update(self._task, advance=1, description=self.running())
         serious = [w for w in result.warnings if w.severity == "warning"]
         if self._quiet and result.ok and not serious:
             return

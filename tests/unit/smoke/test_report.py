@@ -127,3 +127,20 @@ def test_on_a_narrow_terminal_the_hint_is_wrapped_once_with_its_indent(
     assert all(len(line) <= 60 for line in hint_lines)
     assert all(line.startswith("      ") for line in hint_lines[1:])
     assert " ".join(x.strip() for x in hint_lines) == f"hint: {hint}"
+
+
+def test_the_progress_line_names_every_notebook_running_in_parallel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nbtrack.smoke.report import ConsoleReporter
+
+    monkeypatch.chdir(tmp_path)
+    reporter = ConsoleReporter(3, quiet=True)
+    reporter.started(tmp_path / "a.ipynb")
+    reporter.started(tmp_path / "b.ipynb")
+    assert reporter.running() == "a.ipynb, b.ipynb"
+
+    reporter.result(SmokeResult(tmp_path / "a.ipynb", "passed"))
+    reporter.started(tmp_path / "c.ipynb")
+
+    assert reporter.running() == "b.ipynb, c.ipynb"
