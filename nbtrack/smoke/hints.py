@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nbtrack.notebook import Notebook
+from nbtrack.smoke.isolate import git_root
 from nbtrack.smoke.lint import HOME_PATH, NotebookNames
 
 __all__ = ["FailureContext", "hint_for", "pip_name"]
@@ -89,11 +90,6 @@ def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str] | None:
         )
     except (OSError, subprocess.SubprocessError):
         return None
-
-
-def _in_git_repo(path: Path) -> bool:
-    done = _git(["rev-parse", "--is-inside-work-tree"], path)
-    return done is not None and done.returncode == 0 and done.stdout.strip() == "true"
 
 
 def _tracked(path: Path) -> bool:
@@ -197,7 +193,8 @@ def _file_hint(filename: str, ctx: FailureContext, source: str) -> str | None:
         with contextlib.suppress(ValueError):
             path = ctx.source_root / path.resolve().relative_to(ctx.run_root.resolve())
     shown = filename
-    if not _in_git_repo(ctx.source_dir):
+    root = git_root(ctx.source_dir)
+    if root is None:
         return None
     if path.exists() and not _tracked(path):
         ignored = " (it is ignored by .gitignore)" if _ignored(path) else ""
@@ -206,10 +203,18 @@ def _file_hint(filename: str, ctx: FailureContext, source: str) -> str | None:
             f"copy lacks it: it was made by hand or by code no longer in the notebook. Commit "
             f"it, create it in the notebook, or list it in [tool.nbtrack.smoke] include."
         )
-    if not path.exists() and path.parent.exists():
+    if path.exists():
+        return None
+    if path.resolve().is_relative_to(root.resolve()):
         return (
             f"no cell creates {shown} and git does not track it; create it in the notebook or "
             f"commit it."
+        )
+    if Path(filename).is_absolute():
+        return (
+            f"{shown} is an absolute path outside the repository, so a clean checkout (CI, a "
+            f"colleague) does not have it. Use a path relative to the notebook and commit the "
+            f"file, or fetch it in the notebook."
         )
     return None
 

@@ -177,3 +177,25 @@ def test_percent_run_of_an_untracked_script_fails_isolated_with_a_hint(
     text = " ".join(out.stdout.split())
     assert "cell 1 (In [1]), line 1: Exception: File `'helper.py'` not found." in text
     assert "hint: helper.py exists in your checkout but git does not track it" in text
+
+
+@pytest.mark.git
+def test_a_missing_data_folder_or_a_path_outside_the_repository_gets_a_hint(
+    repo: Path, nbtrack_cli: Invoke
+) -> None:
+    write(repo / "notebooks" / "raw.ipynb", [("rows = open('../raw/2024/train.csv').read()", 1)])
+    write(
+        repo / "notebooks" / "srv.ipynb", [("rows = open('/srv/nbtrack-nowhere/a.csv').read()", 1)]
+    )
+
+    raw = " ".join(nbtrack_cli("smoke", "notebooks/raw.ipynb").stdout.split())
+    srv = " ".join(nbtrack_cli("smoke", "notebooks/srv.ipynb").stdout.split())
+
+    assert (
+        "hint: no cell creates ../raw/2024/train.csv and git does not track it; create it in "
+        "the notebook or commit it." in raw
+    )
+    assert (
+        "hint: /srv/nbtrack-nowhere/a.csv is an absolute path outside the repository, so a "
+        "clean checkout (CI, a colleague) does not have it." in srv
+    )
