@@ -8,6 +8,7 @@ and its exit code (2 for usage or unreadable input); nothing else is caught.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import sys
 from typing import Any
@@ -93,4 +94,24 @@ def cli() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
-    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="nbtrack")
+    try:
+        cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="nbtrack")
+    except OSError as exc:
+        # a full disk or a dead terminal under stdout; file errors carry a filename
+        # and nbtrack's own I/O problems arrive as NbtrackError, so re-raise those
+        if exc.filename is not None or exc.errno not in _OUTPUT_ERRNOS:
+            raise
+        _silence_stdout()
+        print(f"nbtrack: cannot write the output: {exc.strerror}.", file=sys.stderr)
+        sys.exit(1)
+
+
+_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG}
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's exit flush cannot fail again."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
