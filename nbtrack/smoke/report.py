@@ -168,7 +168,8 @@ class ConsoleReporter:
 def to_json(results: Sequence[SmokeResult], seconds: float) -> str:
     """Every result as JSON, plus a summary."""
     data = {
-        "summary": {s: sum(r.status == s for r in results) for s in _WORD} | {"seconds": seconds},
+        "summary": {s: sum(r.status == s for r in results) for s in _WORD}
+        | {"seconds": round(seconds, 3)},
         "results": [r.to_dict() | {"notebook": display_path(r.notebook)} for r in results],
     }
     return json.dumps(data, indent=2)

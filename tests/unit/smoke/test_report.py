@@ -78,8 +78,9 @@ def test_json_report_carries_structured_failure(
     monkeypatch.chdir(tmp_path)
     warning = LintWarning("out-of-order", "counts out of order", cell=2)
     result = SmokeResult(tmp_path / "a.ipynb", "failed", failure=_failure(), warnings=(warning,))
-    data = json.loads(to_json([result], 2.0))
+    data = json.loads(to_json([result], 2.0004999))
     assert data["summary"]["failed"] == 1
+    assert data["summary"]["seconds"] == 2.0  # milliseconds, like every result's seconds
     (entry,) = data["results"]
     assert entry["notebook"] == "a.ipynb"
     assert entry["failure"]["cell_number"] == 7
