@@ -44,11 +44,38 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="FILE",
         help="inject parameters from a YAML/TOML/JSON file (like -f)",
     )
-    group.addoption("--nbtrack-timeout", type=float, default=None, metavar="SECONDS")
-    group.addoption("--nbtrack-cell-timeout", type=float, default=None, metavar="SECONDS")
-    group.addoption("--nbtrack-strict", action="store_true", default=False)
-    group.addoption("--nbtrack-isolate", action="store_true", default=False)
-    group.addoption("--nbtrack-engine", choices=["script", "kernel"], default="script")
+    group.addoption(
+        "--nbtrack-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="kill a notebook that runs longer than this (like nbtrack smoke --timeout)",
+    )
+    group.addoption(
+        "--nbtrack-cell-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="kill a notebook when one cell runs longer than this",
+    )
+    group.addoption(
+        "--nbtrack-strict",
+        action="store_true",
+        default=False,
+        help="static hidden-state warnings fail the notebook",
+    )
+    group.addoption(
+        "--nbtrack-isolate",
+        action="store_true",
+        default=False,
+        help="run in a temporary copy of the repository's git-tracked files",
+    )
+    group.addoption(
+        "--nbtrack-engine",
+        choices=["script", "kernel"],
+        default="script",
+        help="script: fresh IPython process (default); kernel: nbclient + the kernelspec",
+    )
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
