@@ -324,8 +324,10 @@ class BackgroundSnapshot:
             result = None
         with self._lock:
             self._result = result
-            self._done.set()
-            self._deliver_locked()
+            try:
+                self._deliver_locked()
+            finally:
+                self._done.set()  # after the hand-over: wait() covers the sink's write
 
     @property
     def bound(self) -> bool:
@@ -352,7 +354,7 @@ class BackgroundSnapshot:
             self._cancelled = True
 
     def wait(self, timeout: float) -> bool:
-        """Wait up to *timeout* seconds for the conversion; True when it is done."""
+        """Wait up to *timeout* s for the conversion (and a bound sink's write); True when done."""
         return self._done.wait(timeout)
 
 

@@ -60,9 +60,10 @@ __all__ = ["NotebookSession", "SessionStatus", "is_injected_cell"]
 _PAPERMILL_HEADER = "# Parameters"
 #: seconds a run's end waits for its snapshot (the first one imports jupytext)
 _SNAPSHOT_WAIT = 30.0
-#: the same at kernel exit, where jupyter_client kills a kernel 5 s after asking it
-#: to shut down (see _outlast_sigterm); a run ended without its text keeps path and hash
-_EXIT_SNAPSHOT_WAIT = 3.0
+#: the same at kernel exit, after the run was ended (jupyter_client kills a kernel
+#: 5 s after asking it to shut down, see _outlast_sigterm); a run whose text did
+#: not make it keeps path and hash
+_EXIT_SNAPSHOT_WAIT = 10.0
 #: what ``papermill --inject-paths`` adds to the injected cell: not parameters
 _PAPERMILL_PATHS = frozenset({"PAPERMILL_INPUT_PATH", "PAPERMILL_OUTPUT_PATH"})
 
@@ -497,8 +498,16 @@ class NotebookSession:
             _outlast_sigterm()
             self.settle_params()
             self._refresh_source(force=True)
-            # before the tracker's hook ends the run; bounded, so the run still ends in time
-            self.wait_for_snapshot(_EXIT_SNAPSHOT_WAIT)
+            run = self._running()
+            job = self._snapshot
+            if run is None or job is None or job.wait(0.5):
+                return  # the tracker's exit hook, which runs next, ends the run
+            # a kernel shut down moments after its first tracking call: end the run
+            # now, so its status and data are safe whatever comes, then give the
+            # snapshot the time left (it goes straight to the store)
+            self._attach_snapshot(run)
+            run.end(RunStatus.FINISHED)
+            job.wait(_EXIT_SNAPSHOT_WAIT)
         except Exception as exc:
             self._warn(f"nbtrack warning: at exit: {exc}")
 
@@ -537,7 +546,10 @@ def _outlast_sigterm() -> None:
     import signal
     import threading
 
-    if threading.current_thread() is threading.main_thread():
+    kernelapp = sys.modules.get("ipykernel.kernelapp")
+    app = getattr(kernelapp, "IPKernelApp", None)
+    in_kernel = app is not None and bool(app.initialized())
+    if in_kernel and threading.current_thread() is threading.main_thread():
         with suppress(ValueError, OSError):
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
 

@@ -380,6 +380,33 @@ def test_ending_the_run_right_after_the_first_call_still_lands_the_snapshot(
     assert source.snapshot_hash == "sha256:" + hashlib.sha256(notebook.read_bytes()).hexdigest()
 
 
+def test_a_kernel_exiting_before_its_snapshot_is_made_ends_the_run_then_stores_the_text(
+    ip: Any, project_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import nbtrack.tracking.notebook as notebook_module
+    from nbtrack.magics import session_of
+
+    real = notebook_module.percent_text
+
+    def slow(text: str, path: Path) -> str:  # jupytext's first import on a busy machine
+        time.sleep(1.5)
+        return real(text, path)
+
+    monkeypatch.setattr(notebook_module, "percent_text", slow)
+    notebook = project_root / "train.ipynb"
+    notebook.write_text(json.dumps(_notebook(["lr = 0.1"])))
+    monkeypatch.setenv("NBTRACK_NOTEBOOK", str(notebook))
+    run(ip, "%track_metric loss 1")
+    run_id = current_run_id()
+    session = session_of(ip)
+    assert session is not None
+    session._at_exit()  # what atexit calls when the kernel shuts down
+    assert get_tracker().run is None  # ended by the session, before the text came
+    stored_run = get_tracker().store().get_run(run_id)
+    assert stored_run.status is RunStatus.FINISHED
+    assert stored_run.source.snapshot == "# %%\nlr = 0.1\n"
+
+
 def test_track_run_notebook_sets_the_path_of_the_running_run(
     ip: Any, project_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
