@@ -12,40 +12,99 @@ the run store is opened by the first tracking call.
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from nbtrack._version import __version__
-from nbtrack.errors import (
-    MetricError,
-    NbtrackError,
-    ParamError,
-    QueryError,
-    RunError,
-    RunNotFoundError,
-    StoreError,
-    UsageError,
-)
-from nbtrack.model import ParamSource, Run, RunStatus, RunSummary
-from nbtrack.tracking.api import (
-    active_run,
-    end_run,
-    get_run,
-    list_runs,
-    log_artifact,
-    log_figure,
-    log_metric,
-    log_metrics,
-    log_param,
-    log_params,
-    set_tag,
-    set_tags,
-    start_run,
-    track_data,
-)
-from nbtrack.tracking.flusher import StoreOutageWarning
-from nbtrack.tracking.params import ParamWarning
-from nbtrack.tracking.run import ActiveRun
-from nbtrack.tracking.spill import replay_spill
+
+if TYPE_CHECKING:
+    from nbtrack.errors import (
+        MetricError,
+        NbtrackError,
+        ParamError,
+        QueryError,
+        RunError,
+        RunNotFoundError,
+        StoreError,
+        UsageError,
+    )
+    from nbtrack.model import ParamSource, Run, RunStatus, RunSummary
+    from nbtrack.tracking.api import (
+        active_run,
+        end_run,
+        get_run,
+        list_runs,
+        log_artifact,
+        log_figure,
+        log_metric,
+        log_metrics,
+        log_param,
+        log_params,
+        set_tag,
+        set_tags,
+        start_run,
+        track_data,
+    )
+    from nbtrack.tracking.flusher import StoreOutageWarning
+    from nbtrack.tracking.params import ParamWarning
+    from nbtrack.tracking.run import ActiveRun
+    from nbtrack.tracking.spill import replay_spill
+
+#: public name -> the module that defines it. Imported on first attribute access
+#: (PEP 562), so `import nbtrack` and the `nbtrack` command's start-up stay cheap;
+#: a test keeps this table, the imports above and ``__all__`` in step.
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(
+        [
+            "MetricError",
+            "NbtrackError",
+            "ParamError",
+            "QueryError",
+            "RunError",
+            "RunNotFoundError",
+            "StoreError",
+            "UsageError",
+        ],
+        "nbtrack.errors",
+    ),
+    **dict.fromkeys(["ParamSource", "Run", "RunStatus", "RunSummary"], "nbtrack.model"),
+    **dict.fromkeys(
+        [
+            "active_run",
+            "end_run",
+            "get_run",
+            "list_runs",
+            "log_artifact",
+            "log_figure",
+            "log_metric",
+            "log_metrics",
+            "log_param",
+            "log_params",
+            "set_tag",
+            "set_tags",
+            "start_run",
+            "track_data",
+        ],
+        "nbtrack.tracking.api",
+    ),
+    "StoreOutageWarning": "nbtrack.tracking.flusher",
+    "ParamWarning": "nbtrack.tracking.params",
+    "ActiveRun": "nbtrack.tracking.run",
+    "replay_spill": "nbtrack.tracking.spill",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nbtrack' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups are plain module attributes
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 def load_ipython_extension(ipython: Any) -> None:
