@@ -48,10 +48,17 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+#: "In [12]", "cell 7", "line 3" stay on one line when a hint is wrapped
+_UNBREAKABLE = re.compile(r"\b(In|cell|line) (?=\[?\d)")
+
+
 def _wrap(label: str, text: str, width: int = 88) -> list[str]:
-    return textwrap.wrap(
-        text, width=width, initial_indent=f"{label}: ", subsequent_indent=" " * (len(label) + 2)
+    # textwrap breaks at ASCII whitespace only, so a no-break space holds a pair together
+    glued = _UNBREAKABLE.sub(lambda m: f"{m.group(1)}\u00a0", text)
+    lines = textwrap.wrap(
+        glued, width=width, initial_indent=f"{label}: ", subsequent_indent=" " * (len(label) + 2)
     ) or [f"{label}:"]
+    return [line.replace("\u00a0", " ") for line in lines]
 
 
 def render_warning(warning: LintWarning) -> str:

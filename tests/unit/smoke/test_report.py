@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -145,3 +146,23 @@ def test_the_progress_line_names_every_notebook_running_in_parallel(
     reporter.started(tmp_path / "c.ipynb")
 
     assert reporter.running() == "b.ipynb, c.ipynb"
+
+
+@pytest.mark.parametrize("width", range(40, 90))
+def test_a_wrapped_hint_never_splits_in_n_or_cell_n(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, width: int
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    hint = (
+        "no cell of this notebook defines 'undefined_b' any more; it lived in the kernel from a "
+        "cell that was deleted or changed (the saved outputs show it was used at In [1]). "
+        "Define it in a cell before cell 12."
+    )
+    failure = CellFailure(0, 1, 4, ((4, "y = undefined_b"),), "NameError", "boom", (), hint)
+    text = render_failure(SmokeResult(tmp_path / "a.ipynb", "failed", failure=failure), width=width)
+    hint_lines = [line.strip() for line in text.splitlines()[2:]]
+    assert " ".join(hint_lines) == f"hint: {hint}"
+    for line, after in itertools.pairwise(hint_lines):
+        assert not (line.endswith("In") and after.startswith("["))
+        assert not (line.endswith("cell") and after[:1].isdigit())
+    assert "\u00a0" not in text
