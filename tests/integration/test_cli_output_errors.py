@@ -13,9 +13,11 @@ import nbtrack
 
 @pytest.fixture
 def many_runs() -> None:
+    # 30 runs x 5 KB of JSON: more than a pipe buffer (64 KiB), so the writer
+    # is still writing when the reader leaves
     for i in range(30):
         with nbtrack.start_run(name=f"run-{i}"):
-            nbtrack.log_params({"lr": i / 100, "note": "x" * 200})
+            nbtrack.log_params({"lr": i / 100, "note": "x" * 5000})
 
 
 @pytest.mark.usefixtures("many_runs")
