@@ -128,6 +128,11 @@ def test_a_jupyter_server_kernel_finds_its_notebook_from_the_session_name(
         kc.execute_interactive("%load_ext nbtrack", timeout=60)
         reply = kc.execute_interactive("%track_metric loss 0.5 --step 1", timeout=60)
         assert reply["content"]["status"] == "ok"
+        # a person's kernel lives longer than the background snapshot takes; on a
+        # loaded CI machine a kernel shut down at once may be killed before it lands
+        deadline = time.monotonic() + 60
+        while read_store().source.snapshot is None and time.monotonic() < deadline:
+            time.sleep(0.2)
     finally:
         kc.stop_channels()
         km.shutdown_kernel()
