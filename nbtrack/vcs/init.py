@@ -13,7 +13,6 @@ driver. It does not install nbdime, jupytext or pre-commit.
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import tomllib
 from dataclasses import dataclass
@@ -295,10 +294,7 @@ def _append_line(path: Path, line: str) -> None:
 
 
 def _wanted_hooks() -> list[str]:
-    hooks = ["nbtrack-sync"]
-    if importlib.util.find_spec("nbtrack.cli.smoke") is not None:
-        hooks.append("nbtrack-lint")
-    return hooks
+    return ["nbtrack-sync", "nbtrack-lint"]
 
 
 def _hook_block(ids: list[str], indent: int) -> str:
