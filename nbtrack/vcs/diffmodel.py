@@ -162,6 +162,14 @@ class NotebookDiff:
         ]
         return ", ".join(parts) if parts else "no cell changes"
 
+    def headline(self) -> str:
+        """What every renderer says first: the cell summary, or the notebook's fate."""
+        if self.status == "added":
+            return f"new notebook, {self.new_cell_count} cells"
+        if self.status == "deleted":
+            return f"deleted notebook, had {self.old_cell_count} cells"
+        return self.summary()
+
 
 @dataclass(frozen=True)
 class DiffResult:

@@ -58,7 +58,7 @@ def _notebook(nb: NotebookDiff, result: DiffResult) -> list[str]:
     status = nb.status if nb.status != "renamed" else f"renamed from {nb.old_path}"
     parts = [
         f"<section><h2>{escape(nb.path)} <small>({escape(status)})</small></h2>",
-        f'<p class="meta">{escape(_detail(nb))} · {escape(nb.old_label)} → '
+        f'<p class="meta">{escape(nb.headline())} · {escape(nb.old_label)} → '
         f"{escape(nb.new_label)}</p>",
     ]
     if nb.metadata:
@@ -72,14 +72,6 @@ def _notebook(nb: NotebookDiff, result: DiffResult) -> list[str]:
     parts.extend(_cell(cell, result) for cell in nb.cells)
     parts.append("</section>")
     return parts
-
-
-def _detail(nb: NotebookDiff) -> str:
-    if nb.status == "added":
-        return f"new notebook, {nb.new_cell_count} cells"
-    if nb.status == "deleted":
-        return f"deleted notebook, had {nb.old_cell_count} cells"
-    return nb.summary()
 
 
 def _cell(cell: CellDiff, result: DiffResult) -> str:

@@ -74,12 +74,7 @@ def _notebook_header(nb: NotebookDiff) -> str:
     if nb.status == "renamed" and nb.old_path:
         status = f"renamed from {_code(nb.old_path)}"
     lines = [f"## {_code(nb.path)} ({status})", ""]
-    detail = nb.summary()
-    if nb.status == "added":
-        detail = f"new notebook, {nb.new_cell_count} cells"
-    elif nb.status == "deleted":
-        detail = f"deleted notebook, had {nb.old_cell_count} cells"
-    lines.append(f"{detail} · {_code(nb.old_label)} → {_code(nb.new_label)}")
+    lines.append(f"{nb.headline()} · {_code(nb.old_label)} → {_code(nb.new_label)}")
     lines.append("")
     if nb.metadata:
         lines.append("Notebook metadata:")

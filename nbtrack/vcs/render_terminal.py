@@ -58,7 +58,7 @@ def print_terminal(result: DiffResult, *, color: bool, file: TextIO | None = Non
 def _notebook_lines(nb: NotebookDiff, result: DiffResult) -> list[Line]:
     status = nb.status if nb.status != "renamed" else f"renamed from {nb.old_path}"
     lines: list[Line] = [
-        ("bold", f"{nb.path} ({status}): {_detail(nb)}"),
+        ("bold", f"{nb.path} ({status}): {nb.headline()}"),
         ("dim", f"  {nb.old_label} -> {nb.new_label}"),
     ]
     for change in nb.metadata:
@@ -67,14 +67,6 @@ def _notebook_lines(nb: NotebookDiff, result: DiffResult) -> list[Line]:
         lines.extend(_cell_lines(cell, result))
     lines.append(("", ""))
     return lines
-
-
-def _detail(nb: NotebookDiff) -> str:
-    if nb.status == "added":
-        return f"new notebook, {nb.new_cell_count} cells"
-    if nb.status == "deleted":
-        return f"deleted notebook, had {nb.old_cell_count} cells"
-    return nb.summary()
 
 
 def _cell_lines(cell: CellDiff, result: DiffResult) -> list[Line]:
