@@ -23,6 +23,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -94,9 +95,21 @@ def _git_diff(cwd: Path, limit: int) -> tuple[str | None, bool]:
     except OSError:
         return None, False
     assert proc.stdout is not None
+    # a git that hangs (a lock, a slow file system) must not hold up the run's start:
+    # killing it closes the pipe, so the read below returns
+    gave_up = threading.Event()
+
+    def give_up() -> None:
+        gave_up.set()
+        proc.kill()
+
+    watchdog = threading.Timer(GIT_TIMEOUT, give_up)
+    watchdog.daemon = True
+    watchdog.start()
     try:
         data = proc.stdout.read(limit + 1)
     finally:
+        watchdog.cancel()
         proc.stdout.close()
         if proc.poll() is None:
             proc.kill()  # the rest of a huge diff is not wanted
@@ -104,6 +117,8 @@ def _git_diff(cwd: Path, limit: int) -> tuple[str | None, bool]:
             proc.wait(timeout=GIT_TIMEOUT)
         except subprocess.TimeoutExpired:
             return None, False
+    if gave_up.is_set():
+        return None, False
     truncated = len(data) > limit
     text = data[:limit].decode("utf-8", "replace")
     return text, truncated

@@ -122,3 +122,33 @@ def test_without_git_installed_there_is_no_git_state(
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
     assert capture_git(repo) is None
+
+
+def test_a_git_diff_that_hangs_does_not_hold_up_the_run(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+    import time
+
+    from nbtrack.tracking import capture
+
+    real_git = shutil.which("git")
+    assert real_git is not None
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    hanging = tools / "git"
+    # the real git for everything but `git diff`, which hangs the way a lock would
+    hanging.write_text(
+        f'#!/bin/sh\nif [ "$1" = diff ]; then exec sleep 120; fi\nexec {real_git} "$@"\n'
+    )
+    hanging.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(capture, "GIT_TIMEOUT", 1.0)
+    (repo / "train.py").write_text("lr = 0.3\n")
+
+    started = time.monotonic()
+    state = capture_git(repo)
+    assert time.monotonic() - started < 30
+    assert state is not None
+    assert state.commit == git(repo, "rev-parse", "HEAD")
+    assert state.diff is None  # given up on, not waited for
