@@ -512,9 +512,13 @@ def render_status(status: SessionStatus) -> str:
         return "nbtrack: no active run; the next %track_* magic or nbtrack.log_* call starts one."
     name = f"  {run.name!r}" if run.name else ""
     lines = [f"run       {run.id}{name}  RUNNING", f"store     {mask_url(run.store.url)}"]
-    if location.found:
+    if location.path is not None:
+        from nbtrack.tracking.notebook import recorded_path
+
+        # as the run records it: relative to the project root when inside it
+        recorded = recorded_path(location.path, run.settings.root)
         clue = _CLUES.get(location.how, location.how)
-        lines.append(f"notebook  {location.path} (found via {clue})")
+        lines.append(f"notebook  {recorded} (found via {clue})")
     else:
         lines.append("notebook  unknown (set NBTRACK_NOTEBOOK or %track_run --notebook PATH)")
     if run.params:

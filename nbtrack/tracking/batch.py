@@ -18,6 +18,10 @@ What ``nbtrack run`` does, as a function returning a value
    settle the run's status (FAILED, with the failing cell named, when a cell
    raised).
 
+The notebook's path is recorded relative to the project root of the
+kernel's working directory (the root the kernel's run uses) when the
+notebook is inside it, absolute otherwise; this side records the same form.
+
 Not for: parsing command-line options or printing (``nbtrack.cli.run``).
 """
 
@@ -179,7 +183,7 @@ def run_notebook(
     parameter file) raises before a kernel starts: ``NotebookError`` or
     ``ParamError``. A notebook that fails is a result with ``failure`` set.
     """
-    from nbtrack.config import load_settings
+    from nbtrack.config import find_project_root, load_settings
     from nbtrack.notebook.model import notebook_to_dict, read_notebook
     from nbtrack.notebook.params import find_parameters_cell, inject_parameters, load_param_file
 
@@ -202,12 +206,14 @@ def run_notebook(
     workdir = Path(cwd) if cwd is not None else path.resolve().parent
     if not workdir.is_dir():
         raise NotebookError(f"Working directory {workdir} does not exist.", path=workdir)
+    # the kernel's run loads its settings there, and records the notebook against that root
+    root = find_project_root(workdir)
 
     started = time.time()
     failure: CellFailure | None = None
     error: str | None = None
     # made while the kernel runs (this process only waits for it meanwhile)
-    prepared = _Prepared(path.resolve())
+    prepared = _Prepared(path.resolve(), root)
     with tempfile.TemporaryDirectory(prefix="nbtrack-run-") as tmp:
         id_file = Path(tmp) / "run-id"
         env = {
@@ -249,7 +255,18 @@ def run_notebook(
             run_id = ids[0] if ids else uuid.uuid4().hex
             source = prepared.source()
             _settle(
-                url, settings, run_id, path, name, tags, executed, param_file, status, error, source
+                url,
+                settings,
+                run_id,
+                path,
+                name,
+                tags,
+                executed,
+                param_file,
+                status,
+                error,
+                source,
+                root=root,
             )
     return BatchResult(
         run_id=run_id,
@@ -270,8 +287,9 @@ class _Prepared:
     notebook's cells take longer, so they cost nothing here.
     """
 
-    def __init__(self, notebook: Path) -> None:
+    def __init__(self, notebook: Path, root: Path) -> None:
         self._notebook = notebook
+        self._root = root
         self._source: Source | None = None
         self._thread = threading.Thread(target=self._work, name="nbtrack-prepare", daemon=True)
         self._thread.start()
@@ -280,7 +298,7 @@ class _Prepared:
         from nbtrack.tracking.notebook import capture_source
 
         with contextlib.suppress(Exception):  # made again by _settle
-            self._source = capture_source(self._notebook, batch=True)
+            self._source = capture_source(self._notebook, batch=True, root=self._root)
         with contextlib.suppress(Exception):
             import nbtrack.store  # noqa: F401  (its first use imports SQLAlchemy)
 
@@ -363,14 +381,17 @@ def _settle(
     status: RunStatus,
     error: str | None,
     source: Source | None = None,
+    *,
+    root: Path,
 ) -> None:
     """Make the stored run complete, whatever the kernel managed to write.
 
-    *source* is the notebook's snapshot taken when the run began.
+    *source* is the notebook's snapshot taken when the run began; *root* the
+    project root its path is recorded against.
     """
     from nbtrack.store import open_store
     from nbtrack.tracking.capture import hash_data
-    from nbtrack.tracking.notebook import capture_source
+    from nbtrack.tracking.notebook import capture_source, recorded_path
 
     now = time.time()
     with open_store(url, settings=settings) as store:
@@ -383,14 +404,14 @@ def _settle(
                 name=name,
                 started_at=now,
                 tags=dict(tags or {}),
-                source=Source(path=str(notebook.resolve())),
+                source=Source(path=recorded_path(notebook.resolve(), root)),
             )
             run = store.get_run(run_id)
         if run.source.snapshot is None:
             # the kernel records path and hash only; the py:percent text is made
             # here, off the notebook's clock (and kept when the kernel died)
             if source is None or source.snapshot is None:
-                source = capture_source(notebook.resolve(), batch=True)
+                source = capture_source(notebook.resolve(), batch=True, root=root)
             store.set_source(run_id, source)
         if error is not None:
             store.add_event(run_id, RunEvent(kind="error", timestamp=now, detail={"error": error}))

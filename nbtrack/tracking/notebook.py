@@ -19,6 +19,12 @@ Two jobs, both for the run's :class:`~nbtrack.model.Source`:
   costs about a second the first time), so the first tracked cell does not
   wait for it.
 
+The path a :class:`Source` records is :func:`recorded_path`: relative to the
+project root (POSIX separators, like data refs) when the file is inside it,
+so teammates' runs of one notebook share a path in a shared store, and
+absolute when it is outside. The absolute :class:`~pathlib.Path` stays with
+the caller for reading the file; the recorded string is never opened.
+
 Nothing here talks to a store or to IPython; jupytext is imported only when a
 snapshot is taken.
 """
@@ -53,6 +59,7 @@ __all__ = [
     "find_notebook",
     "percent_text",
     "read_source",
+    "recorded_path",
     "resolve_session_path",
     "snapshot_text",
 ]
@@ -181,6 +188,26 @@ def _is_installed_file(path: Path) -> bool:
     return any(resolved.is_relative_to(prefix) for prefix in prefixes)
 
 
+def recorded_path(path: Path, root: Path | None = None) -> str:
+    """*path* as a run records it: relative to *root* when inside it, else absolute.
+
+    *root* defaults to the project root found from the working directory,
+    the one ``load_settings()`` gives a run started there.
+
+    >>> recorded_path(Path("/proj/notebooks/train.ipynb"), Path("/proj"))
+    'notebooks/train.ipynb'
+    >>> recorded_path(Path("/elsewhere/eda.ipynb"), Path("/proj"))
+    '/elsewhere/eda.ipynb'
+    """
+    from nbtrack.tracking.capture import _display_path
+
+    if root is None:
+        from nbtrack.config import find_project_root
+
+        root = find_project_root()
+    return _display_path(path, root)
+
+
 def content_hash(text: str) -> str:
     """``"sha256:<hex>"`` of *text* encoded as UTF-8."""
     return file_hash(text.encode("utf-8"))
@@ -232,19 +259,21 @@ def read_source(
     *,
     last_cell_at: float | None = None,
     batch: bool = False,
+    root: Path | None = None,
 ) -> tuple[Source, str | None]:
     """The cheap part of a capture: (path, sha256 of the file's bytes, staleness), text.
 
     The :class:`Source` has no snapshot yet; the second item is the file's
     text to make it from (``None`` when the file cannot be read or decoded,
     so there will be no snapshot). Reading and hashing take about a
-    millisecond; see :func:`capture_source` for the meaning of *last_cell_at*
-    and *batch*.
+    millisecond; see :func:`capture_source` for the meaning of *last_cell_at*,
+    *batch* and *root*.
     """
+    shown = recorded_path(path, root)
     try:
         data = path.read_bytes()
     except OSError:
-        return Source(path=str(path)), None
+        return Source(path=shown), None
     stale: bool | None = None
     if batch:
         stale = False
@@ -253,7 +282,7 @@ def read_source(
             stale = path.stat().st_mtime < last_cell_at
         except OSError:
             stale = None
-    source = Source(path=str(path), snapshot_hash=file_hash(data), stale=stale)
+    source = Source(path=shown, snapshot_hash=file_hash(data), stale=stale)
     try:
         return source, data.decode("utf-8")
     except UnicodeDecodeError:
@@ -265,6 +294,7 @@ def capture_source(
     *,
     last_cell_at: float | None = None,
     batch: bool = False,
+    root: Path | None = None,
 ) -> Source:
     """The run's :class:`Source` for *path*: snapshot, hash and staleness, all at once.
 
@@ -274,10 +304,13 @@ def capture_source(
     execution (``nbtrack run``, papermill) the file is what ran, so it is
     never stale. The hash is the sha256 of the file's bytes; a file that is
     not a readable notebook keeps its path and hash, with no snapshot.
+    *path* is read as given (make it absolute); the recorded path is
+    :func:`recorded_path` against *root* (default: the project root of the
+    working directory).
     """
     if path is None:
         return Source()
-    source, text = read_source(path, last_cell_at=last_cell_at, batch=batch)
+    source, text = read_source(path, last_cell_at=last_cell_at, batch=batch, root=root)
     if text is None:
         return source
     try:

@@ -10,6 +10,9 @@ process's :class:`~nbtrack.tracking.api.Tracker`:
   path and the file's hash are recorded at once; the ``py:percent`` text is
   made on a :class:`~nbtrack.tracking.notebook.BackgroundSnapshot` thread and
   lands on the run a moment later (waited for before the session ends a run).
+  The path recorded is relative to the run's project root when the notebook
+  is inside it (:func:`~nbtrack.tracking.notebook.recorded_path`); the
+  session keeps the absolute path for every read of the file.
 * the parameters cell (``%%track_params``) is logged *lazily*: its names are
   remembered and their values read when the next cell starts, or, when that
   cell is an injected-parameters cell (nbtrack's :data:`INJECTED_MARKER` or
@@ -106,6 +109,8 @@ class NotebookSession:
         self._location: NotebookLocation | None = None
         self._warned_no_notebook = False
         self._snapshot_mtime: float | None = None
+        #: the project root the latest capture's path was made relative to
+        self._capture_root: Path | None = None
         #: the py:percent text of the latest capture, being made on a thread
         self._snapshot: BackgroundSnapshot | None = None
         self._pending: list[str] | None = None
@@ -138,7 +143,11 @@ class NotebookSession:
         if location.path is None:
             return None  # said once, after the cell (papermill's path may come later)
         ran_as_is = self.batch or location.how == "script"
-        source, text = read_source(location.path, last_cell_at=self._last_cell_at, batch=ran_as_is)
+        root = self._root()
+        source, text = read_source(
+            location.path, last_cell_at=self._last_cell_at, batch=ran_as_is, root=root
+        )
+        self._capture_root = root
         self._snapshot_mtime = _mtime(location.path)
         if self._snapshot is not None:
             self._snapshot.cancel()  # an older capture must not land after this one
@@ -148,6 +157,19 @@ class NotebookSession:
             # kernel is done (``tracking.batch``): none of it is the notebook's time
             self._snapshot = BackgroundSnapshot(source, text, location.path)
         return source
+
+    def _root(self) -> Path:
+        """The project root the run's settings use, for the recorded notebook path.
+
+        Before a run exists (the tracker asks for its source while starting it)
+        that is the root ``load_settings()`` finds from the working directory.
+        """
+        run = self._running()
+        if run is not None:
+            return run.settings.root
+        from nbtrack.config import find_project_root
+
+        return find_project_root()
 
     def _source_for_new_run(self) -> Source | None:
         # called by the tracker at every run start, also for nbtrack.log_metric(...);
@@ -439,6 +461,10 @@ class NotebookSession:
         self._attach_snapshot(run)
         if self._location is None or not self._location.found:
             self._locate_late(run)
+        elif self._capture_root is not None and self._capture_root != run.settings.root:
+            # started with explicit settings (nbtrack.start_run(settings=...)): the
+            # path is recorded relative to that run's root, not the working directory's
+            self._recapture(run)
         if error is not None:
             detail: dict[str, Any] = {
                 "execution_count": execution_count,

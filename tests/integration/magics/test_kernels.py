@@ -21,6 +21,7 @@ def test_papermill_parameters_are_logged_as_the_values_the_code_used(
 ) -> None:
     import papermill
 
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "demo"\n')  # the project root
     notebook = write_notebook(
         tmp_path / "pm.ipynb",
         "%load_ext nbtrack",
@@ -39,7 +40,7 @@ def test_papermill_parameters_are_logged_as_the_values_the_code_used(
     run = read_store()
     assert params_of(run) == {"lr": (0.02, "cli"), "epochs": (3, "notebook")}
     assert run.metrics[0].last == 0.02
-    assert run.source.path == str(notebook)  # found through PAPERMILL_INPUT_PATH
+    assert run.source.path == "pm.ipynb"  # found through PAPERMILL_INPUT_PATH
     assert run.status is RunStatus.FINISHED  # the kernel's exit ended it
 
 
@@ -119,6 +120,7 @@ def test_a_jupyter_server_kernel_finds_its_notebook_from_the_session_name(
 ) -> None:
     from jupyter_client.manager import start_new_kernel
 
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "demo"\n')  # the project root
     (tmp_path / "analysis").mkdir()
     notebook = write_notebook(tmp_path / "analysis" / "eda.ipynb", "x = 1")
     # jupyter_server passes the path relative to its root; the kernel runs in the notebook's dir
@@ -137,6 +139,6 @@ def test_a_jupyter_server_kernel_finds_its_notebook_from_the_session_name(
         kc.stop_channels()
         km.shutdown_kernel()
     run = read_store()
-    assert run.source.path == str(notebook)
+    assert run.source.path == "analysis/eda.ipynb"  # relative to the project root
     assert run.source.snapshot == "# %%\nx = 1\n"
     assert run.status is RunStatus.FINISHED

@@ -25,7 +25,7 @@ LOOP = (
 def test_run_records_params_with_sources_metrics_notebook_snapshot_and_git(
     repo: Path, store_file: Path, read_store: Any
 ) -> None:
-    notebook = write_notebook(repo / "train.ipynb", "%load_ext nbtrack", PARAMS, LOOP)
+    write_notebook(repo / "train.ipynb", "%load_ext nbtrack", PARAMS, LOOP)
     (repo / "params.yaml").write_text("epochs: 2\n")
     git(repo, "add", ".")
     git(repo, "commit", "-q", "-m", "train notebook")
@@ -48,7 +48,7 @@ def test_run_records_params_with_sources_metrics_notebook_snapshot_and_git(
     }
     (loss,) = run.metrics
     assert (loss.key, loss.count, loss.last_step, loss.last) == ("loss", 2, 1, 0.25)
-    assert run.source.path == str(notebook)
+    assert run.source.path == "train.ipynb"  # relative to the repository root
     assert run.source.snapshot is not None
     # jupytext comments magics out in py:percent text
     assert "# %%\n# %%track_params\nlr = 0.1" in run.source.snapshot
@@ -64,6 +64,7 @@ def test_run_records_params_with_sources_metrics_notebook_snapshot_and_git(
 def test_a_notebook_that_never_calls_nbtrack_is_still_recorded(
     tmp_path: Path, store_file: Path, read_store: Any
 ) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "demo"\n')  # the project root
     write_notebook(
         tmp_path / "plain.ipynb", ("x = 1\nscale = 3\nz = x * scale", ["parameters"]), "y = x * 2"
     )
@@ -73,8 +74,48 @@ def test_a_notebook_that_never_calls_nbtrack_is_still_recorded(
     assert run.status is RunStatus.FINISHED
     # a papermill-style parameters cell counts like %%track_params: defaults and injected
     assert params_of(run) == {"x": (21, "cli"), "scale": (3, "notebook")}
-    assert run.source.path == str(tmp_path / "plain.ipynb")
+    assert run.source.path == "plain.ipynb"
     assert [a.name for a in run.artifacts] == ["executed/plain.ipynb"]
+
+
+@pytest.mark.git
+def test_a_notebook_in_a_subfolder_is_recorded_from_the_repository_root_wherever_it_is_run(
+    repo: Path, store_file: Path, read_store: Any
+) -> None:
+    (repo / "notebooks").mkdir()
+    write_notebook(repo / "notebooks" / "train.ipynb", PARAMS, "%track_metric loss {lr}")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "train notebook")
+
+    from_root = nbtrack("run", "notebooks/train.ipynb", cwd=repo)
+    from_folder = nbtrack("run", "train.ipynb", "-p", "lr=0.2", cwd=repo / "notebooks")
+
+    assert from_root.returncode == 0, from_root.stderr
+    assert from_folder.returncode == 0, from_folder.stderr
+    ids = [from_root.stdout.strip(), from_folder.stdout.strip()]
+    for run_id in ids:
+        source = read_store(run_id).source
+        assert source.path == "notebooks/train.ipynb"
+        assert source.snapshot is not None
+    where = nbtrack(
+        "runs", "--where", "notebook = 'notebooks/train.ipynb'", "--format", "json", cwd=repo
+    )
+    assert where.returncode == 0, where.stderr
+    assert sorted(r["id"] for r in json.loads(where.stdout)) == sorted(ids)
+
+
+@pytest.mark.git
+def test_a_notebook_outside_the_project_of_the_working_directory_is_recorded_absolute(
+    tmp_path: Path, repo: Path, store_file: Path, read_store: Any
+) -> None:
+    outside = tmp_path / "scratch"
+    outside.mkdir()
+    notebook = write_notebook(outside / "eda.ipynb", "x = 1")
+    done = nbtrack("run", str(notebook), "--cwd", str(repo), cwd=repo)
+    assert done.returncode == 0, done.stderr
+    run = read_store(done.stdout.strip())
+    assert run.source.path == notebook.as_posix()
+    assert run.source.snapshot == "# %%\nx = 1\n"
 
 
 def test_a_failing_cell_exits_1_naming_it_and_the_run_is_failed(

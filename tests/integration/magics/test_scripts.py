@@ -22,6 +22,7 @@ for step in range(3):
 def test_a_script_run_records_its_own_file_as_the_source(
     tmp_path: Path, store_file: Path, read_store: Any, runner: str
 ) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "demo"\n')  # the project root
     script = tmp_path / "train.py"
     script.write_text(SCRIPT)
     if runner == "python":
@@ -33,7 +34,7 @@ def test_a_script_run_records_its_own_file_as_the_source(
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     run = read_store()
-    assert run.source.path == str(script)
+    assert run.source.path == "train.py"
     assert run.source.snapshot == SCRIPT
     assert run.source.stale is False
     assert run.status.value == "FINISHED"

@@ -308,7 +308,8 @@ def test_track_status_names_the_clue_that_found_the_notebook_in_words(
     monkeypatch.setenv("NBTRACK_NOTEBOOK", str(notebook))
     run(ip, "%track_metric loss 1")
     run(ip, "%track_status")
-    assert f"notebook  {notebook} (found via NBTRACK_NOTEBOOK)" in capsys.readouterr().out
+    # as the run records it: relative to the project root
+    assert "notebook  train.ipynb (found via NBTRACK_NOTEBOOK)" in capsys.readouterr().out
 
 
 def test_an_exception_in_a_cell_is_recorded_and_the_run_goes_on(ip: Any) -> None:
@@ -358,7 +359,7 @@ def test_the_notebook_named_by_nbtrack_notebook_is_snapshotted_as_percent_text(
     monkeypatch.setenv("NBTRACK_NOTEBOOK", str(notebook))
     run(ip, "%track_metric loss 1")
     source = stored().source
-    assert source.path == str(notebook)
+    assert source.path == "train.ipynb"  # relative to the project root
     assert source.snapshot is not None
     assert "# %%\nlr = 0.1" in source.snapshot
     assert source.snapshot_hash is not None
@@ -415,7 +416,7 @@ def test_track_run_notebook_sets_the_path_of_the_running_run(
     notebook = project_root / "nb.ipynb"
     notebook.write_text(json.dumps(_notebook(["x = 1"])))
     assert run(ip, f"%track_run --notebook {notebook}").error_in_exec is None
-    assert stored().source.path == str(notebook)
+    assert stored().source.path == "nb.ipynb"
     assert "does not exist" in error_of(run(ip, "%track_run --notebook missing.ipynb"))
 
 
