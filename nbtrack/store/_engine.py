@@ -31,6 +31,7 @@ from nbtrack.store import schema
 __all__ = [
     "BUSY_TIMEOUT",
     "PG_LOCK_KEY",
+    "cannot_reach",
     "check_schema",
     "current_revision",
     "ensure_schema",
@@ -156,9 +157,7 @@ def translate(error: BaseException, url: str) -> StoreError:
         if "not a database" in low or "malformed" in low:
             return StoreError(f"{where} is not a readable SQLite run store ({text}).", uri=masked)
         return StoreError(f"The SQLite store {where} failed: {text}.", uri=masked)
-    if isinstance(error, exc.OperationalError | exc.InterfaceError) and (
-        "connect" in low or "timeout" in low or "refused" in low or "resolve" in low
-    ):
+    if _connection_failure(error, low):
         reason = "connection refused" if "refused" in low else text.split(":")[-1].strip()
         if "password authentication failed" in low:
             reason = "password authentication failed"
@@ -168,6 +167,33 @@ def translate(error: BaseException, url: str) -> StoreError:
             f"Cannot reach the PostgreSQL store at {where} ({masked}): {reason}.", uri=masked
         )
     return StoreError(f"The PostgreSQL store {masked} failed: {text}.", uri=masked)
+
+
+def _connection_failure(error: BaseException, low: str) -> bool:
+    """Whether a driver error (lower-cased text *low*) is about the connection."""
+    return isinstance(error, exc.OperationalError | exc.InterfaceError) and (
+        "connect" in low or "timeout" in low or "refused" in low or "resolve" in low
+    )
+
+
+def cannot_reach(error: BaseException) -> bool:
+    """Whether *error* means "the server cannot be reached right now".
+
+    *error* is a driver error or a ``StoreError`` translated from one. True for
+    what :func:`translate` words as "Cannot reach the PostgreSQL store"
+    (connection refused, a timeout, the server gone), except the causes that
+    retrying cannot cure: bad credentials, a missing database, a host name
+    that does not resolve. A SQLite file is never "unreachable".
+    """
+    if isinstance(error, StoreError):
+        cause = error.__cause__ or error.__context__
+        return cause is not None and cause is not error and cannot_reach(cause)
+    original = getattr(error, "orig", None) or error
+    low = " ".join(str(original).split()).lower()
+    if not _connection_failure(error, low) or "sqlite" in type(original).__module__:
+        return False
+    permanent = ("password authentication failed", "does not exist", "resolve", "translate host")
+    return not any(word in low for word in permanent)
 
 
 def _sqlite_access(path: Path) -> str:
