@@ -8,7 +8,8 @@ a store once it is back::
     python -c "import nbtrack; nbtrack.replay_spill('.nbtrack/spill/<file>.jsonl')"
 
 A spill file is one JSON object a line: a header naming the run, then ops
-(``log_params``, ``set_tags``, ..., ``metrics`` with rows
+(``create_run`` when the store was never reached while the run lived,
+``log_params``, ``set_tags``, ..., ``metrics`` with rows
 ``[key, value, step, timestamp]``, ``end_run``). NaN and infinities are
 written as the JSON extensions ``NaN``/``Infinity``, which Python reads back.
 A replayed file is renamed ``*.replayed`` so it is not applied twice.
@@ -22,12 +23,22 @@ import json
 import os
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nbtrack.errors import UsageError
-from nbtrack.model import Artifact, DataRef, Param, ParamSource, RunEvent, RunStatus, Source
+from nbtrack.errors import RunNotFoundError, UsageError
+from nbtrack.model import (
+    Artifact,
+    DataRef,
+    Environment,
+    GitState,
+    Param,
+    ParamSource,
+    RunEvent,
+    RunStatus,
+    Source,
+)
 from nbtrack.store.base import MetricRow, Store
 
 if TYPE_CHECKING:
@@ -38,20 +49,24 @@ __all__ = ["Op", "apply_op", "replay_spill", "spill_dir", "write_spill"]
 SPILL_FORMAT = "nbtrack-spill"
 SPILL_VERSION = 1
 _ROWS_PER_LINE = 10_000
+#: the parts of a ``create_run`` op that are dataclasses
+_RUN_PARTS: dict[str, type[Any]] = {"git": GitState, "environment": Environment, "source": Source}
 
 
 @dataclass(frozen=True)
 class Op:
     """One deferred store write for a run (everything but metric points)."""
 
-    kind: str  # log_params, set_tags, set_name, set_source, add_data_ref, ...
+    kind: str  # create_run, log_params, set_tags, set_name, set_source, add_data_ref, ...
     payload: dict[str, Any] = field(default_factory=dict)
 
 
 def apply_op(store: Store, run_id: str, op: Op) -> None:
     """Perform *op* against *store*."""
     p = op.payload
-    if op.kind == "log_params":
+    if op.kind == "create_run":
+        store.create_run(run_id=run_id, **p)
+    elif op.kind == "log_params":
         store.log_params(run_id, p["params"])
     elif op.kind == "set_tags":
         store.set_tags(run_id, p["tags"])
@@ -81,6 +96,9 @@ def _encode(op: Op) -> dict[str, Any]:
             {"key": x.key, "value": x.value, "source": x.source.value} for x in p["params"]
         ]
         return {"op": op.kind, "params": body}
+    if op.kind == "create_run":
+        parts = {k: asdict(v) if k in _RUN_PARTS and v is not None else v for k, v in p.items()}
+        return {"op": op.kind, **parts}
     if op.kind in {"set_source", "add_data_ref", "add_artifact", "add_event"}:
         (name,) = p
         return {"op": op.kind, name: asdict(p[name])}
@@ -92,6 +110,12 @@ def _decode(line: dict[str, Any]) -> Op:
     if kind == "log_params":
         params = [Param(x["key"], x["value"], ParamSource(x["source"])) for x in line["params"]]
         return Op(kind, {"params": params})
+    if kind == "create_run":
+        parts = {name: cls(**line[name]) for name, cls in _RUN_PARTS.items() if line.get(name)}
+        if "environment" in parts:
+            env = parts["environment"]
+            parts["environment"] = replace(env, argv=tuple(env.argv))
+        return Op(kind, {**line, **parts})
     types: dict[str, tuple[str, type[Any]]] = {
         "set_source": ("source", Source),
         "add_data_ref": ("ref", DataRef),
@@ -169,11 +193,21 @@ def _safe_url(url: str) -> str:
     return url
 
 
+def _exists(store: Store, run_id: str) -> bool:
+    try:
+        store.resolve_run_id(run_id)
+    except RunNotFoundError:
+        return False
+    return True
+
+
 def replay_spill(path: str | os.PathLike[str], store: Store | None = None) -> int:
     """Apply a spill file to *store* (default: the project's store); return points written.
 
-    The run must exist in the store (runs are created before anything can be
-    spilled). The file is renamed ``<name>.replayed`` afterwards.
+    A file from a run that never reached its store starts by creating the
+    run; that step is skipped when the run is in the store already (its
+    create reached the store later, or another spill file of the same run was
+    replayed first). The file is renamed ``<name>.replayed`` afterwards.
     """
     spill = Path(path)
     try:
@@ -203,7 +237,7 @@ def replay_spill(path: str | os.PathLike[str], store: Store | None = None) -> in
                 rows = [(k, float(v), s, float(t)) for k, v, s, t in line["rows"]]
                 store.log_metrics(run_id, rows)
                 points += len(rows)
-            else:
+            elif line.get("op") != "create_run" or not _exists(store, run_id):
                 apply_op(store, run_id, _decode(line))
     finally:
         if owned:
