@@ -16,6 +16,13 @@ Semantics a user relies on:
 * At interpreter exit an active run ends FINISHED, or FAILED if the script
   died of an uncaught exception (KILLED for Ctrl-C).
 * A forked child does not inherit its parent's run: it starts its own.
+* A store that cannot be reached right now (a PostgreSQL server down:
+  connection refused, a timeout) does not stop ``start_run``: the run starts
+  in memory with its id, name, start time and captured git/environment/source,
+  a ``StoreOutageWarning`` says so, and the flusher creates it in the store
+  once the store answers (or spills it, creation included, when the run ends
+  first). Bad configuration (a malformed URL, a schema mismatch, a read-only
+  SQLite path, bad credentials) still raises ``StoreError`` at once.
 
 Not for: SQL (``store/``), validation (``run.py``, ``params.py``) or
 notebook/IPython concerns (``magics.py`` sits on top of this module).
@@ -34,12 +41,14 @@ from typing import TYPE_CHECKING, Any
 from nbtrack.errors import NbtrackError, RunError, StoreError
 from nbtrack.model import Artifact, DataRef, Param, Run, RunStatus, RunSummary, Source
 from nbtrack.tracking.flusher import DEFAULT_INTERVAL, DEFAULT_MAX_PENDING
+from nbtrack.tracking.late_store import LateStore, cannot_reach
 from nbtrack.tracking.run import (
     DEFAULT_END_TIMEOUT,
     ActiveRun,
     normalise_tags,
     status_for_exception,
 )
+from nbtrack.tracking.spill import Op
 
 if TYPE_CHECKING:
     from nbtrack.config import Settings
@@ -97,7 +106,11 @@ class Tracker:
         settings: Settings | None = None,
         source: Source | None = None,
     ) -> ActiveRun:
-        """Create a RUNNING run in the store, capture git and environment, return it."""
+        """Create a RUNNING run in the store, capture git and environment, return it.
+
+        When the store cannot be reached right now the run starts anyway and is
+        created in the store later (see the module notes).
+        """
         import uuid
 
         from nbtrack.tracking.capture import capture_environment, capture_git
@@ -115,7 +128,13 @@ class Tracker:
                 raise RunError(f"a run name must be a string, not {name!r}.")
             clean_tags = normalise_tags(tags)
             settings = settings or _load_settings()
-            store = self.store(settings)
+            outage: StoreError | None = None
+            try:
+                store = self.store(settings)
+            except StoreError as error:
+                if not cannot_reach(error):
+                    raise
+                store, outage = self._late_store(settings), error
             if source is None and self.source_provider is not None:
                 source = self.source_provider()
             elif source is None:  # no magics: a script, or the API alone in a kernel
@@ -124,22 +143,27 @@ class Tracker:
                 source = default_source()
             run_id = uuid.uuid4().hex
             started = time.time()
-            try:
-                store.create_run(
-                    run_id=run_id,
-                    name=name,
-                    started_at=started,
-                    tags=clean_tags,
-                    git=capture_git(settings.root),
-                    environment=capture_environment(),
-                    source=source,
-                )
-            except NbtrackError:
-                raise
-            except Exception as exc:  # a driver error the store did not translate
-                raise StoreError(
-                    f"cannot create a run in the store {store.url}: {exc}", uri=store.url
-                ) from exc
+            record: dict[str, Any] = {
+                "name": name,
+                "started_at": started,
+                "tags": clean_tags,
+                "git": capture_git(settings.root),
+                "environment": capture_environment(),
+                "source": source,
+            }
+            if outage is None:
+                try:
+                    store.create_run(run_id=run_id, **record)
+                except StoreError as error:
+                    if not cannot_reach(error):
+                        raise
+                    outage = error
+                except NbtrackError:
+                    raise
+                except Exception as exc:  # a driver error the store did not translate
+                    raise StoreError(
+                        f"cannot create a run in the store {store.url}: {exc}", uri=store.url
+                    ) from exc
             run = ActiveRun(
                 run_id=run_id,
                 name=name,
@@ -149,6 +173,8 @@ class Tracker:
                 on_end=self._run_ended,
                 interval=self.flush_interval,
                 max_pending=self.max_pending,
+                create=None if outage is None else Op("create_run", record),
+                outage=None if outage is None else str(outage),
             )
             self.run = run
             if not self._atexit:
@@ -195,6 +221,15 @@ class Tracker:
             if old is not None and (self.run is None or self.run.store is not old):
                 old.close()
             return store
+
+    def _late_store(self, settings: Settings) -> Store:
+        """A store for *settings* that opens once it can be reached (kept, like ``store``)."""
+        with self._lock:
+            late = LateStore(settings.store_url, settings)
+            old, self._store = self._store, late
+            if old is not None and (self.run is None or self.run.store is not old):
+                old.close()
+            return late
 
     def _reading_store(self) -> Store:
         run = self.run

@@ -12,6 +12,12 @@ while it is reachable (say, text with half a surrogate pair, which no
 database encodes) is set aside to such a file after a few tries, so it
 cannot hold up the rest.
 
+A run whose store could not be reached when it started begins with its
+``create_run`` op at the head of the queue: that is the first thing written
+once the store answers (before any point or other record), on the same
+retry schedule and with the same warnings, and it leads any spill file
+written while it is still pending, so a replay recreates the whole run.
+
 Not for: validating values (``run.py`` does that before anything is queued)
 or talking SQL (the ``Store`` does).
 """
@@ -69,7 +75,11 @@ class Flusher:
         spill_folder: Callable[[], Path],
         interval: float = DEFAULT_INTERVAL,
         max_pending: int = DEFAULT_MAX_PENDING,
+        create: Op | None = None,
+        outage: str | None = None,
     ) -> None:
+        """*create*: the run's ``create_run`` op when the store could not take it
+        at the start (*outage* says why); it is written before anything else."""
         self.store = store
         self.run_id = run_id
         self.interval = interval
@@ -80,7 +90,7 @@ class Flusher:
         self._lock = threading.Lock()
         self._done = threading.Condition(self._lock)
         self._wake = threading.Event()
-        self._ops: list[Op] = []
+        self._ops: list[Op] = [create] if create is not None else []
         self._chunks: list[list[MetricRow]] = []
         self._pending = 0
         self._end: Op | None = None
@@ -94,6 +104,13 @@ class Flusher:
         self._thread = threading.Thread(
             target=self._main, name=f"nbtrack-flush-{run_id[:8]}", daemon=True
         )
+        if create is not None:
+            self._outage_since = time.monotonic()
+            _notify(
+                f"nbtrack: run {run_id[:8]} started while its store cannot be reached"
+                f" ({(outage or 'unknown reason').rstrip('.')}); it is kept in memory and"
+                " created in the store once the store answers (retrying)."
+            )
 
     # -- called from user threads -------------------------------------------------
     def start(self) -> None:
@@ -227,6 +244,7 @@ class Flusher:
         )
         if self._abandoned:
             return
+        self._create_run()
         try:
             self.store.heartbeat(self.run_id, time.time(), rows)
         except Exception as exc:
@@ -277,6 +295,30 @@ class Flusher:
             with self._lock:
                 self._end = None
 
+    def _create_run(self) -> None:
+        """Write the pending ``create_run`` op, if any; raises while the store is away."""
+        with self._lock:
+            op = self._ops[0] if self._ops and self._ops[0].kind == "create_run" else None
+        if op is None:
+            return
+        try:
+            apply_op(self.store, self.run_id, op)
+        except Exception:
+            if not self._created():
+                raise
+            # an earlier try landed but its answer was lost, or a spill was replayed
+        with self._lock:
+            if self._ops and self._ops[0] is op:
+                self._ops.pop(0)
+
+    def _created(self) -> bool:
+        """Whether the run is in the store (False also when the store cannot say)."""
+        try:
+            self.store.resolve_run_id(self.run_id)
+        except Exception:
+            return False
+        return True
+
     def _reachable(self) -> bool:
         """Whether a bare heartbeat goes through: a failed write was then refused."""
         try:
@@ -297,7 +339,11 @@ class Flusher:
             with self._lock:
                 rows = [row for chunk in self._chunks for row in chunk]
                 self._chunks, self._pending = [], 0
-            self._spill([], rows, f"more than {self.max_pending} points were waiting for the store")
+                # a file that replays on its own: it creates the run if still needed
+                create = [op for op in self._ops[:1] if op.kind == "create_run"]
+            self._spill(
+                create, rows, f"more than {self.max_pending} points were waiting for the store"
+            )
 
     def _spill(self, ops: list[Op], rows: list[MetricRow], why: str) -> Path | None:
         if not ops and not rows:

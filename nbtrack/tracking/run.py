@@ -110,7 +110,11 @@ class ActiveRun:
         on_end: Callable[[ActiveRun], None] | None = None,
         interval: float = DEFAULT_INTERVAL,
         max_pending: int = DEFAULT_MAX_PENDING,
+        create: Op | None = None,
+        outage: str | None = None,
     ) -> None:
+        """*create*, when given, is the run's ``create_run`` the store could not
+        take yet (*outage* says why): the flusher writes it first, or spills it."""
         self._buf: list[MetricRow] = []
         self.id = run_id
         self.name = name
@@ -131,6 +135,8 @@ class ActiveRun:
             spill_folder=lambda: spill_dir(settings),
             interval=interval,
             max_pending=max_pending,
+            create=create,
+            outage=outage,
         )
         self._flusher.start()
 
