@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,13 +53,26 @@ def mask_url(url: str) -> str:
     """The URL with any password replaced by ``***``."""
     try:
         return sa.make_url(url).render_as_string(hide_password=True)
-    except exc.ArgumentError:
-        return url
+    except (exc.ArgumentError, ValueError):
+        # not parseable (a bad port, say): mask the user:password@ part by hand
+        return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
+
+
+def parse_url(url: str) -> URL:
+    """*url* parsed; a URL SQLAlchemy cannot read is one ``StoreError`` sentence."""
+    try:
+        return sa.make_url(url)
+    except (exc.ArgumentError, ValueError):
+        raise StoreError(
+            f"The store URL {mask_url(url)!r} is not a valid URL"
+            " (expected e.g. postgresql://user@host:5432/db or a file path).",
+            uri=mask_url(url),
+        ) from None
 
 
 def sqlite_path(url: str) -> Path | None:
     """The file of a ``sqlite:///`` URL; None for other dialects or in-memory."""
-    parsed = sa.make_url(url)
+    parsed = parse_url(url)
     if parsed.get_backend_name() != "sqlite" or not parsed.database:
         return None
     if parsed.database == ":memory:":
@@ -74,10 +88,7 @@ def _where(url: URL) -> str:
 
 def make_engine(url: str) -> Engine:
     """An engine for *url*; SQLite connections get nbtrack's pragmas."""
-    try:
-        parsed = sa.make_url(url)
-    except exc.ArgumentError:
-        raise StoreError(f"The store URL {url!r} is not a valid URL.", uri=url) from None
+    parsed = parse_url(url)
     backend = parsed.get_backend_name()
     try:
         if backend == "sqlite":
@@ -138,7 +149,7 @@ def write_engine(engine: Engine) -> Engine:
 def translate(error: BaseException, url: str) -> StoreError:
     """One sentence for a driver error, naming the store (password masked)."""
     masked = mask_url(url)
-    parsed = sa.make_url(url)
+    parsed = parse_url(url)
     where = _where(parsed)
     original = getattr(error, "orig", None) or error
     text = " ".join(str(original).split())

@@ -133,3 +133,12 @@ def test_existing_store_in_a_directory_made_read_only_names_it(tmp_path: Path) -
 def test_unsupported_url_scheme_is_named(tmp_path: Path) -> None:
     proc = nbtrack("runs", store="mysql://u:pw@localhost/db", cwd=tmp_path)
     assert_one_sentence(proc, "uses 'mysql'", "supports sqlite and postgresql", "u:***@")
+
+
+@pytest.mark.parametrize("command", [("runs",), ("db", "status"), ("show", "abc")])
+def test_a_url_with_a_bad_port_is_one_sentence_with_the_password_hidden(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    proc = nbtrack(*command, store="postgresql://ana:hunter2@db:notaport/runs", cwd=tmp_path)
+    assert_one_sentence(proc, "is not a valid URL", "ana:***@db:notaport")
+    assert "hunter2" not in proc.stderr
