@@ -38,6 +38,7 @@ __all__ = [
     "capture_git",
     "hash_data",
     "installed_distributions",
+    "project_relative_path",
     "strip_credentials",
 ]
 
@@ -243,7 +244,7 @@ def capture_environment() -> Environment:
 # -- data versions -------------------------------------------------------------
 
 
-def _display_path(path: Path, root: Path) -> str:
+def project_relative_path(path: Path, root: Path) -> str:
     """*path* relative to the project root when inside it, else absolute."""
     absolute = path.absolute()
     try:
@@ -321,7 +322,7 @@ def _dvc_version(path: Path, root: Path) -> tuple[str, int | None, dict[str, Any
         for entry in outs if isinstance(outs, list) else []:
             found = _dvc_out(entry)
             if found:
-                found[2]["source"] = _display_path(sidecar, root)
+                found[2]["source"] = project_relative_path(sidecar, root)
                 return found
     target = path.absolute()
     top = root.absolute()
@@ -339,7 +340,7 @@ def _dvc_version(path: Path, root: Path) -> tuple[str, int | None, dict[str, Any
                         continue
                     found = _dvc_out(entry)
                     if found:
-                        found[2].update(source=_display_path(lock, root), stage=stage_name)
+                        found[2].update(source=project_relative_path(lock, root), stage=stage_name)
                         return found
         if folder == top:
             break
@@ -376,7 +377,7 @@ def hash_data(path: str | os.PathLike[str], *, root: Path | None = None) -> Data
     """
     given = Path(path).expanduser()
     root = root or Path.cwd()
-    shown = _display_path(given, root)
+    shown = project_relative_path(given, root)
     if not given.exists():
         dvc = _dvc_version(given, root)
         if dvc is None:

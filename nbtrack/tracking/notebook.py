@@ -199,13 +199,13 @@ def recorded_path(path: Path, root: Path | None = None) -> str:
     >>> recorded_path(Path("/elsewhere/eda.ipynb"), Path("/proj"))
     '/elsewhere/eda.ipynb'
     """
-    from nbtrack.tracking.capture import _display_path
+    from nbtrack.tracking.capture import project_relative_path
 
     if root is None:
         from nbtrack.config import find_project_root
 
         root = find_project_root()
-    return _display_path(path, root)
+    return project_relative_path(path, root)
 
 
 def content_hash(text: str) -> str:
