@@ -92,6 +92,36 @@ def _describe(
     return info
 
 
+class EventPipe:
+    """The child's end of the events pipe: one JSON object a line, flushed at once."""
+
+    def __init__(self, fd: int) -> None:
+        self._file = os.fdopen(fd, "w", buffering=1, encoding="utf-8")
+
+    def emit(self, **fields: Any) -> None:
+        self._file.write(json.dumps(fields) + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def receive_plan(plan_fd: int) -> dict[str, Any] | None:
+    """Block until the parent's plan arrives, then move into its directory and env.
+
+    None when the parent closed the pipe without a plan (no run needed after all).
+    Shared by both engines' children (``_kernel_child`` imports it from here).
+    """
+    with os.fdopen(plan_fd, "rb") as fh:
+        raw = fh.read()
+    if not raw:
+        return None
+    plan: dict[str, Any] = json.loads(raw)
+    os.chdir(plan["cwd"])
+    os.environ.update(plan["env"])  # a kernel started from here inherits it
+    return plan
+
+
 def main(argv: list[str]) -> int:
     events_fd, plan_fd = int(argv[1]), int(argv[2])
     for fd in (events_fd, plan_fd):
@@ -114,19 +144,12 @@ def main(argv: list[str]) -> int:
     shell = SmokeShell.instance(config=config)
 
     # ready: now wait for the plan (the parent planned the notebook meanwhile)
-    with os.fdopen(plan_fd, "rb") as fh:
-        raw = fh.read()
-    if not raw:
+    plan = receive_plan(plan_fd)
+    if plan is None:
         return 0  # the parent needed no notebook run after all
-    plan = json.loads(raw)
-    os.chdir(plan["cwd"])
-    os.environ.update(plan["env"])
     shell.user_ns["_dh"] = [plan["cwd"]]
-    events = os.fdopen(events_fd, "w", buffering=1, encoding="utf-8")
-
-    def emit(**fields: Any) -> None:
-        events.write(json.dumps(fields) + "\n")
-        events.flush()
+    events = EventPipe(events_fd)
+    emit = events.emit
 
     stack_file = open(plan["stack_file"], "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
     faulthandler.register(signal.SIGUSR1, file=stack_file, all_threads=True)

@@ -10,7 +10,6 @@ which is why this is not the default engine.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -40,18 +39,13 @@ def main(argv: list[str]) -> int:
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    with os.fdopen(plan_fd, "rb") as fh:
-        raw = fh.read()
-    if not raw:
-        return 0  # the parent needed no notebook run after all
-    plan = json.loads(raw)
-    os.chdir(plan["cwd"])
-    os.environ.update(plan["env"])  # the kernel inherits it
-    events = os.fdopen(events_fd, "w", buffering=1, encoding="utf-8")
+    from nbtrack.smoke._child import EventPipe, receive_plan
 
-    def emit(**fields: Any) -> None:
-        events.write(json.dumps(fields) + "\n")
-        events.flush()
+    plan = receive_plan(plan_fd)
+    if plan is None:
+        return 0  # the parent needed no notebook run after all
+    events = EventPipe(events_fd)
+    emit = events.emit
 
     def stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt  # unwinds nbclient, which shuts the kernel down
