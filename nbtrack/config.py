@@ -11,6 +11,7 @@ This module knows nothing about stores beyond turning a setting into a URL.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,15 +21,52 @@ from nbtrack.errors import ConfigError
 
 __all__ = [
     "DEFAULT_HEARTBEAT_TIMEOUT",
+    "HEARTBEAT_TIMEOUT_ENV",
+    "NOTEBOOK_ENV",
+    "PARAMETERS_CELL_ENV",
+    "PARAM_SOURCES_ENV",
+    "REDACT_SECRETS_ENV",
+    "RUN_ID_FILE_ENV",
+    "RUN_NAME_ENV",
+    "RUN_TAGS_ENV",
+    "SMOKE_ENV",
+    "STORE_ENV",
     "Settings",
     "find_project_root",
     "load_settings",
+    "mask_url",
     "store_url_from_setting",
 ]
 
 DEFAULT_HEARTBEAT_TIMEOUT = 60.0
 STORE_DIRNAME = ".nbtrack"
 STORE_FILENAME = "runs.db"
+
+# -- NBTRACK_* variables: every name is spelled here and nowhere else ------------
+#: settings a user sets (override ``[tool.nbtrack]``)
+STORE_ENV = "NBTRACK_STORE"
+HEARTBEAT_TIMEOUT_ENV = "NBTRACK_HEARTBEAT_TIMEOUT"
+REDACT_SECRETS_ENV = "NBTRACK_REDACT_SECRETS"
+#: names the notebook a kernel runs (a user may set it; ``nbtrack run`` and
+#: ``nbtrack smoke`` set it for their child processes)
+NOTEBOOK_ENV = "NBTRACK_NOTEBOOK"
+#: set by ``nbtrack run`` in its kernel: track from the first cell, and write the
+#: id of the run started to this file
+RUN_ID_FILE_ENV = "NBTRACK_RUN_ID_FILE"
+#: set by ``nbtrack run``: the run's name, and its tags as a JSON object
+RUN_NAME_ENV = "NBTRACK_RUN_NAME"
+RUN_TAGS_ENV = "NBTRACK_RUN_TAGS"
+#: set by ``nbtrack run``: JSON object of injected name -> "cli" or "file"
+PARAM_SOURCES_ENV = "NBTRACK_PARAM_SOURCES"
+#: set by ``nbtrack run``: the source of a parameters cell that is only tagged
+#: ``parameters`` (no ``%%track_params``), so its defaults are logged all the same
+PARAMETERS_CELL_ENV = "NBTRACK_PARAMETERS_CELL"
+#: set to "1" in the child process of ``nbtrack smoke``
+SMOKE_ENV = "NBTRACK_SMOKE"
+
+#: the user:password@ part of a URL, as SQLAlchemy's URL grammar reads it (a
+#: password runs to the next "@", so it may hold ":" and "/")
+_CREDENTIALS = re.compile(r"^(?P<head>[A-Za-z][\w+.-]*://[^:/@]*):[^@]*@")
 
 _KNOWN_KEYS = {"store", "heartbeat_timeout", "redact_secrets", "smoke"}
 
@@ -64,6 +102,22 @@ def find_project_root(start: Path | None = None) -> Path:
         if (candidate / "pyproject.toml").is_file() or (candidate / ".git").exists():
             return candidate
     return here
+
+
+def mask_url(url: str, *, drop: bool = False) -> str:
+    """A URL fit to print: the password as ``***``, or left out with *drop*.
+
+    *drop* is for files that may be shared (a spill file), where even the
+    password's place need not show.
+
+    >>> mask_url("postgresql+psycopg://ana:s3cret@db:5432/runs")
+    'postgresql+psycopg://ana:***@db:5432/runs'
+    >>> mask_url("postgresql+psycopg://ana:s3cret@db:5432/runs", drop=True)
+    'postgresql+psycopg://ana@db:5432/runs'
+    >>> mask_url("sqlite:////tmp/runs.db")
+    'sqlite:////tmp/runs.db'
+    """
+    return _CREDENTIALS.sub(r"\g<head>@" if drop else r"\g<head>:***@", url, count=1)
 
 
 def store_url_from_setting(value: str, base: Path) -> str:
@@ -145,22 +199,20 @@ def load_settings(start: Path | None = None, env: dict[str, str] | None = None) 
         if not isinstance(table["store"], str):
             raise ConfigError(f"{where}: store must be a string URL or path.", key="store")
         store_url = store_url_from_setting(table["store"], root)
-    if env.get("NBTRACK_STORE"):
-        store_url = store_url_from_setting(env["NBTRACK_STORE"], Path.cwd())
+    if env.get(STORE_ENV):
+        store_url = store_url_from_setting(env[STORE_ENV], Path.cwd())
 
     heartbeat = DEFAULT_HEARTBEAT_TIMEOUT
     if "heartbeat_timeout" in table:
         heartbeat = _as_float(table["heartbeat_timeout"], "heartbeat_timeout", where)
-    if env.get("NBTRACK_HEARTBEAT_TIMEOUT"):
-        heartbeat = _as_float(
-            env["NBTRACK_HEARTBEAT_TIMEOUT"], "NBTRACK_HEARTBEAT_TIMEOUT", "environment"
-        )
+    if env.get(HEARTBEAT_TIMEOUT_ENV):
+        heartbeat = _as_float(env[HEARTBEAT_TIMEOUT_ENV], HEARTBEAT_TIMEOUT_ENV, "environment")
 
     redact = True
     if "redact_secrets" in table:
         redact = _as_bool(table["redact_secrets"], "redact_secrets", where)
-    if env.get("NBTRACK_REDACT_SECRETS"):
-        redact = _as_bool(env["NBTRACK_REDACT_SECRETS"], "NBTRACK_REDACT_SECRETS", "environment")
+    if env.get(REDACT_SECRETS_ENV):
+        redact = _as_bool(env[REDACT_SECRETS_ENV], REDACT_SECRETS_ENV, "environment")
 
     smoke = table.get("smoke", {})
     if not isinstance(smoke, dict):

@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 import numbers
 import os
-import re
 import sys
 import time
 import weakref
@@ -30,6 +29,7 @@ from IPython.core import magic_arguments as _margs
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 
+from nbtrack.config import NOTEBOOK_ENV, RUN_ID_FILE_ENV, mask_url
 from nbtrack.errors import NbtrackError, StoreError
 
 if TYPE_CHECKING:
@@ -42,17 +42,11 @@ __all__ = [
     "forget_shell",
     "is_magic_usage_error",
     "load_ipython_extension",
-    "mask_url",
     "render_status",
     "session_of",
     "unload_ipython_extension",
     "usage_error",
 ]
-
-#: set in the kernel's environment by ``nbtrack run``: track from the first cell on
-#: (the same name as ``nbtrack.tracking.notebook.RUN_ID_FILE_ENV``, which is not
-#: imported here to keep ``%load_ext`` light)
-BATCH_ENV = "NBTRACK_RUN_ID_FILE"
 
 _Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -167,7 +161,7 @@ class _ShellState:
         self.cell_started_at: float | None = None
         shell.events.register("pre_run_cell", self.pre_run_cell)
         shell.events.register("post_run_cell", self.post_run_cell)
-        if os.environ.get(BATCH_ENV):
+        if os.environ.get(RUN_ID_FILE_ENV):
             # ``nbtrack run`` loads this at kernel start: start the run now, so its
             # cost is not charged to the first cell's --timeout
             try:
@@ -192,7 +186,7 @@ class _ShellState:
 
     def pre_run_cell(self, info: ExecutionInfo) -> None:
         self.cell_started_at = time.time()
-        if self.session is None and not os.environ.get(BATCH_ENV):
+        if self.session is None and not os.environ.get(RUN_ID_FILE_ENV):
             return  # nothing tracked yet: this is all the hook costs
         try:
             self.get_session().cell_started(info.raw_cell or "")
@@ -480,15 +474,6 @@ class TrackMagics(Magics):
             print(render_status(self.session.status()))
 
 
-def mask_url(url: str) -> str:
-    """A store URL fit to print: the password replaced by ``***``.
-
-    >>> mask_url("postgresql+psycopg://ana:s3cret@db/runs")
-    'postgresql+psycopg://ana:***@db/runs'
-    """
-    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
-
-
 def _short(value: object, limit: int = 30) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -497,7 +482,7 @@ def _short(value: object, limit: int = 30) -> str:
 #: how %track_status names the clue that found the notebook (NotebookLocation.how)
 _CLUES = {
     "override": "%track_run --notebook",
-    "env": "NBTRACK_NOTEBOOK",
+    "env": NOTEBOOK_ENV,
     "papermill": "PAPERMILL_INPUT_PATH",
     "vscode": "VS Code",
     "jupyter-server": "the Jupyter server's session",
@@ -520,7 +505,7 @@ def render_status(status: SessionStatus) -> str:
         clue = _CLUES.get(location.how, location.how)
         lines.append(f"notebook  {recorded} (found via {clue})")
     else:
-        lines.append("notebook  unknown (set NBTRACK_NOTEBOOK or %track_run --notebook PATH)")
+        lines.append(f"notebook  unknown (set {NOTEBOOK_ENV} or %track_run --notebook PATH)")
     if run.params:
         shown = (f"{k}={_short(p.value)} ({p.source.value})" for k, p in run.params.items())
         lines.append(f"params    {', '.join(shown)}")

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from nbtrack.config import SMOKE_ENV
+
 __all__ = ["Child", "ChildOutcome", "spawn_child"]
 
 _HERE = Path(__file__).resolve().parent
@@ -82,13 +84,13 @@ class Child:
         self.log_path = self.tmp / "output.log"
         events_read, events_write = os.pipe()
         plan_read, plan_write = os.pipe()
-        child_env = dict(env)
-        child_env.update(
-            MPLBACKEND="Agg",
-            PYTHONUNBUFFERED="1",
-            IPYTHONDIR=str(self.tmp / "ipython"),
-            NBTRACK_SMOKE="1",
-        )
+        child_env = {
+            **env,
+            "MPLBACKEND": "Agg",
+            "PYTHONUNBUFFERED": "1",
+            "IPYTHONDIR": str(self.tmp / "ipython"),
+            SMOKE_ENV: "1",
+        }
         try:
             with self.log_path.open("wb") as log:
                 self.proc = subprocess.Popen(

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nbtrack.config import NOTEBOOK_ENV, STORE_ENV, load_settings
 from nbtrack.errors import NbtrackError, UsageError
 from nbtrack.notebook import (
     INJECTED_TAG,
@@ -171,13 +172,11 @@ def plan_notebook(path: Path, options: SmokeOptions, config: SmokeConfig) -> Pla
 
 def _child_env(plan: Plan, options: SmokeOptions, child: Child) -> dict[str, str]:
     """Per-notebook environment (the rest was set when the child was spawned)."""
-    env = {"NBTRACK_NOTEBOOK": str(plan.path.resolve())}
+    env = {NOTEBOOK_ENV: str(plan.path.resolve())}
     if options.track:
-        from nbtrack.config import load_settings
-
-        env["NBTRACK_STORE"] = load_settings(plan.path.parent).store_url
+        env[STORE_ENV] = load_settings(plan.path.parent).store_url
     else:
-        env["NBTRACK_STORE"] = str(child.tmp / "throwaway-runs.db")
+        env[STORE_ENV] = str(child.tmp / "throwaway-runs.db")
     return env
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, Connection, Engine
 
+from nbtrack.config import mask_url
 from nbtrack.errors import SchemaError, StoreError
 from nbtrack.store import schema
 
@@ -38,7 +38,6 @@ __all__ = [
     "ensure_schema",
     "guard",
     "make_engine",
-    "mask_url",
     "sqlite_path",
     "write_engine",
 ]
@@ -47,15 +46,6 @@ BUSY_TIMEOUT = 30.0  # seconds a SQLite writer waits for the lock
 _WRITE_OPTION = "nbtrack_write"
 #: PostgreSQL advisory lock ("nbtrack") serialising schema changes and new runs
 PG_LOCK_KEY = 0x6E62747261636B
-
-
-def mask_url(url: str) -> str:
-    """The URL with any password replaced by ``***``."""
-    try:
-        return sa.make_url(url).render_as_string(hide_password=True)
-    except (exc.ArgumentError, ValueError):
-        # not parseable (a bad port, say): mask the user:password@ part by hand
-        return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
 def parse_url(url: str) -> URL:

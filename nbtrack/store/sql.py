@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from nbtrack.config import mask_url
 from nbtrack.errors import RunNotFoundError, StoreError
 from nbtrack.model import (
     Artifact,
@@ -137,8 +138,8 @@ class SqlStore(Store):
     def _write(self, run_id: str | None = None) -> Iterator[Connection]:
         if self.missing:
             raise StoreError(
-                f"There is no run store at {_engine.mask_url(self.url)} yet.",
-                uri=_engine.mask_url(self.url),
+                f"There is no run store at {mask_url(self.url)} yet.",
+                uri=mask_url(self.url),
             )
         try:
             with _engine.guard(self.url), self._writer.begin() as connection:
@@ -445,7 +446,7 @@ class SqlStore(Store):
         if not self.missing:
             with self._read() as connection:
                 current, _ = _engine.current_revision(connection)
-        return {"current": current, "head": schema.HEAD, "url": _engine.mask_url(self.url)}
+        return {"current": current, "head": schema.HEAD, "url": mask_url(self.url)}
 
     def upgrade(self) -> tuple[str | None, str | None]:
         """Apply migrations; (revision before, after). Creates a missing store."""

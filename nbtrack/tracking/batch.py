@@ -41,16 +41,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from nbtrack.errors import NotebookError
-from nbtrack.model import Artifact, RunEvent, RunStatus, Source
-from nbtrack.tracking.notebook import (
-    NAME_ENV,
+from nbtrack.config import (
     NOTEBOOK_ENV,
     PARAM_SOURCES_ENV,
-    PARAMS_CELL_ENV,
+    PARAMETERS_CELL_ENV,
     RUN_ID_FILE_ENV,
-    TAGS_ENV,
+    RUN_NAME_ENV,
+    RUN_TAGS_ENV,
+    STORE_ENV,
 )
+from nbtrack.errors import NotebookError
+from nbtrack.model import Artifact, RunEvent, RunStatus, Source
 
 __all__ = ["BatchResult", "CellFailure", "run_notebook"]
 
@@ -220,11 +221,11 @@ def run_notebook(
             "JUPYTER_PATH": _kernel_path(Path(tmp)),
             RUN_ID_FILE_ENV: str(id_file),
             NOTEBOOK_ENV: str(path.resolve()),
-            "NBTRACK_STORE": url,
-            NAME_ENV: name or "",
-            TAGS_ENV: json.dumps(dict(tags or {})),
+            STORE_ENV: url,
+            RUN_NAME_ENV: name or "",
+            RUN_TAGS_ENV: json.dumps(dict(tags or {})),
             PARAM_SOURCES_ENV: json.dumps(sources),
-            PARAMS_CELL_ENV: _tagged_parameters_cell(nb, params_index),
+            PARAMETERS_CELL_ENV: _tagged_parameters_cell(nb, params_index),
         }
         source_path = Path(tmp) / path.name
         source_path.write_text(json.dumps(notebook_to_dict(injected_nb)), encoding="utf-8")

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nbtrack.config import mask_url
 from nbtrack.errors import StoreError
 from nbtrack.model import (
     Artifact,
@@ -85,8 +86,6 @@ class LateStore(Store):
             return self._store
 
     def _masked(self) -> str:
-        from nbtrack.store._engine import mask_url
-
         return mask_url(self.url)
 
     # -- writing ---------------------------------------------------------------

@@ -39,17 +39,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from nbtrack.config import NOTEBOOK_ENV
 from nbtrack.errors import NotebookError
 from nbtrack.model import Source
 
 __all__ = [
-    "NAME_ENV",
-    "NOTEBOOK_ENV",
     "NOT_FOUND_MESSAGE",
-    "PARAMS_CELL_ENV",
-    "PARAM_SOURCES_ENV",
-    "RUN_ID_FILE_ENV",
-    "TAGS_ENV",
     "BackgroundSnapshot",
     "NotebookLocation",
     "capture_source",
@@ -66,22 +61,8 @@ __all__ = [
 
 NOT_FOUND_MESSAGE = (
     "nbtrack: could not tell which notebook this kernel runs, so the run has no code "
-    "snapshot; set NBTRACK_NOTEBOOK or use %track_run --notebook PATH."
+    f"snapshot; set {NOTEBOOK_ENV} or use %track_run --notebook PATH."
 )
-
-#: names the notebook explicitly (``nbtrack run`` sets it for its kernel)
-NOTEBOOK_ENV = "NBTRACK_NOTEBOOK"
-#: set by ``nbtrack run`` in its kernel: track from the first cell, and write the
-#: id of the run started to this file
-RUN_ID_FILE_ENV = "NBTRACK_RUN_ID_FILE"
-#: set by ``nbtrack run``: the run's name, and its tags as a JSON object
-NAME_ENV = "NBTRACK_RUN_NAME"
-TAGS_ENV = "NBTRACK_RUN_TAGS"
-#: set by ``nbtrack run``: JSON object of injected name -> "cli" or "file"
-PARAM_SOURCES_ENV = "NBTRACK_PARAM_SOURCES"
-#: set by ``nbtrack run``: the source of a parameters cell that is only tagged
-#: ``parameters`` (no ``%%track_params``), so its defaults are logged all the same
-PARAMS_CELL_ENV = "NBTRACK_PARAMETERS_CELL"
 
 
 @dataclass(frozen=True)

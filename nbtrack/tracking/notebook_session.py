@@ -41,15 +41,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
+from nbtrack.config import (
+    PARAM_SOURCES_ENV,
+    PARAMETERS_CELL_ENV,
+    RUN_ID_FILE_ENV,
+    RUN_NAME_ENV,
+    RUN_TAGS_ENV,
+)
 from nbtrack.model import ParamSource, Run, RunStatus, Source
 from nbtrack.tracking.api import Tracker, get_tracker
 from nbtrack.tracking.notebook import (
-    NAME_ENV,
     NOT_FOUND_MESSAGE,
-    PARAM_SOURCES_ENV,
-    PARAMS_CELL_ENV,
-    RUN_ID_FILE_ENV,
-    TAGS_ENV,
     BackgroundSnapshot,
     NotebookLocation,
     find_notebook,
@@ -116,7 +118,7 @@ class NotebookSession:
         self._pending: list[str] | None = None
         self._injected_source: str | None = None
         #: a parameters cell only tagged ``parameters`` (``nbtrack run`` says which)
-        self._tagged_params = (self.env.get(PARAMS_CELL_ENV) or "").strip()
+        self._tagged_params = (self.env.get(PARAMETERS_CELL_ENV) or "").strip()
         self._tagged_running = False
         #: when the session's last executed cell started
         self._last_cell_at = last_cell_at
@@ -246,8 +248,8 @@ class NotebookSession:
         if run is None:
             name: str | None = None
             if self.batch and not self._batch_started:
-                name = self.env.get(NAME_ENV) or None
-                self._tags.update(json.loads(self.env.get(TAGS_ENV) or "{}"))
+                name = self.env.get(RUN_NAME_ENV) or None
+                self._tags.update(json.loads(self.env.get(RUN_TAGS_ENV) or "{}"))
             run = self._start(name)
         return run
 

@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nbtrack.config import mask_url
 from nbtrack.errors import RunNotFoundError, UsageError
 from nbtrack.model import (
     Artifact,
@@ -160,7 +161,7 @@ def write_spill(
             "format": SPILL_FORMAT,
             "version": SPILL_VERSION,
             "run_id": run_id,
-            "store": _safe_url(store_url),
+            "store": mask_url(store_url, drop=True),
             "written_at": time.time(),
         }
         fh.write(json.dumps(header) + "\n")
@@ -181,16 +182,6 @@ def _write_rows(fh: Any, rows: Sequence[MetricRow]) -> None:
     for start in range(0, len(rows), _ROWS_PER_LINE):
         chunk = [list(r) for r in rows[start : start + _ROWS_PER_LINE]]
         fh.write(json.dumps({"op": "metrics", "rows": chunk}) + "\n")
-
-
-def _safe_url(url: str) -> str:
-    """A store URL without its password, for a file that may be shared."""
-    scheme, sep, rest = url.partition("://")
-    if sep and "@" in rest.split("/", 1)[0]:
-        creds, host = rest.split("@", 1)
-        user = creds.split(":", 1)[0]
-        return f"{scheme}://{user}@{host}"
-    return url
 
 
 def _exists(store: Store, run_id: str) -> bool:

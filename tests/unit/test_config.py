@@ -86,3 +86,24 @@ def test_broken_pyproject_is_one_sentence_naming_the_file(tmp_path: Path) -> Non
     (tmp_path / "pyproject.toml").write_text("[tool.nbtrack\nstore=")
     with pytest.raises(ConfigError, match=r"pyproject.toml cannot be read as TOML"):
         load_settings(tmp_path, env={})
+
+
+def test_mask_url_hides_a_password_holding_colons_and_slashes() -> None:
+    from nbtrack.config import mask_url
+
+    assert mask_url("postgresql://ana:a/b:c@db/runs") == "postgresql://ana:***@db/runs"
+
+
+def test_mask_url_masks_a_url_sqlalchemy_cannot_parse() -> None:
+    from nbtrack.config import mask_url
+
+    assert (
+        mask_url("postgresql://ana:pw@db:notaport/runs") == "postgresql://ana:***@db:notaport/runs"
+    )
+
+
+def test_mask_url_leaves_urls_without_a_password_alone() -> None:
+    from nbtrack.config import mask_url
+
+    for url in ("postgresql://ana@db/runs", "sqlite:////tmp/a:b@c.db", "runs.db"):
+        assert mask_url(url) == url

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from nbtrack.config import RUN_ID_FILE_ENV, mask_url
 from nbtrack.errors import NotebookError
-from nbtrack.magics import BATCH_ENV, mask_url
 from nbtrack.model import Source
 from nbtrack.tracking.notebook import (
-    RUN_ID_FILE_ENV,
     BackgroundSnapshot,
     capture_source,
     content_hash,
@@ -178,10 +177,6 @@ def test_store_urls_are_printed_without_their_password() -> None:
     assert mask_url("sqlite:////tmp/runs.db") == "sqlite:////tmp/runs.db"
 
 
-def test_the_batch_variable_is_the_one_nbtrack_run_sets() -> None:
-    assert BATCH_ENV == RUN_ID_FILE_ENV
-
-
 def test_load_ext_nbtrack_imports_no_store_sqlalchemy_pandas_or_nbformat() -> None:
     code = (
         "import json, sys\n"
@@ -193,7 +188,7 @@ def test_load_ext_nbtrack_imports_no_store_sqlalchemy_pandas_or_nbformat() -> No
         " 'nbtrack.store.sql']\n"
         "print(json.dumps([m for m in heavy if m in sys.modules]))\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != BATCH_ENV}
+    env = {k: v for k, v in os.environ.items() if k != RUN_ID_FILE_ENV}
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env
     )
