@@ -54,34 +54,9 @@ def diff_arguments(
     """
     here = (cwd or Path.cwd()).resolve()
     opts = options or DiffOptions()
-    args = list(args)
-    if len(args) > 2 and not paths:
-        # "nbtrack diff main HEAD train.ipynb": revisions, then paths that exist, as git reads it
-        split = next((k for k in range(len(args)) if (here / args[k]).exists()), len(args))
-        if 0 < split <= 2:
-            args, paths = args[:split], args[split:]
-    if len(args) > 2:
-        raise VcsError(
-            f"nbtrack diff takes two files or at most two revisions, got {len(args)} arguments "
-            "(put paths after '--')"
-        )
-    if len(args) == 2 and not paths:
-        first, second = ((here / arg).is_file() for arg in args)
-        if first and second:
-            return diff_files(here / args[0], here / args[1], opts, labels=(args[0], args[1]))
-        if first or second:
-            root = _git.repo_root(here)
-            if (
-                second
-                and root is not None
-                and _is_revision(root, args[0])
-                and not _is_revision(root, args[1])
-            ):
-                # "nbtrack diff main train.ipynb": a revision and a path, as git reads it
-                args, paths = [args[0]], [args[1]]
-            else:
-                labels = (args[0], args[1])
-                return diff_files(here / args[0], here / args[1], opts, labels=labels)
+    files, args, paths = _split_arguments(list(args), list(paths), here)
+    if files is not None:
+        return diff_files(here / files[0], here / files[1], opts, labels=files)
     root = _git.repo_root(here)
     single_file = len(args) == 1 and not paths and (here / args[0]).is_file()
     if single_file and (root is None or not _is_revision(root, args[0])):
@@ -97,6 +72,45 @@ def diff_arguments(
             f"{named}{here} is not inside a git repository; "
             "to compare two notebooks, give both file paths"
         )
+    return _diff_revisions(root, here, args, paths, opts)
+
+
+def _split_arguments(
+    args: list[str], paths: list[str], here: Path
+) -> tuple[tuple[str, str] | None, list[str], list[str]]:
+    """``(two files to compare, or None; revisions; paths)``, read as ``git diff`` reads them."""
+    if len(args) > 2 and not paths:
+        # "nbtrack diff main HEAD train.ipynb": revisions, then paths that exist, as git reads it
+        split = next((k for k in range(len(args)) if (here / args[k]).exists()), len(args))
+        if 0 < split <= 2:
+            args, paths = args[:split], args[split:]
+    if len(args) > 2:
+        raise VcsError(
+            f"nbtrack diff takes two files or at most two revisions, got {len(args)} arguments "
+            "(put paths after '--')"
+        )
+    if len(args) == 2 and not paths:
+        first, second = ((here / arg).is_file() for arg in args)
+        if first and second:
+            return (args[0], args[1]), args, paths
+        if first or second:
+            root = _git.repo_root(here)
+            if (
+                second
+                and root is not None
+                and _is_revision(root, args[0])
+                and not _is_revision(root, args[1])
+            ):
+                # "nbtrack diff main train.ipynb": a revision and a path, as git reads it
+                return None, [args[0]], [args[1]]
+            return (args[0], args[1]), args, paths
+    return None, args, paths
+
+
+def _diff_revisions(
+    root: Path, here: Path, args: list[str], paths: list[str], opts: DiffOptions
+) -> DiffResult:
+    """The notebooks that changed between the revisions *args* names, under *paths*."""
     old, new, old_label, new_label = _resolve(root, args)
     # a notebook's own label is a `git show`-able revision:path (the merge base's sha for A...B)
     old_rev = old[:7] if old_label.startswith("merge-base(") else old_label
