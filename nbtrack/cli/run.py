@@ -1,7 +1,7 @@
 """``nbtrack run NOTEBOOK -p k=v -f params.yaml``: execute a notebook as a tracked run.
 
 A door: options are parsed here and handed to
-:func:`nbtrack.tracking.batch.run_notebook`, whose result is rendered. The run
+:func:`nbtrack.execute.runner.run_notebook`, whose result is rendered. The run
 id goes to stdout (so ``RUN=$(nbtrack run ...)`` works); the one-line summary
 to stderr. Exit codes: 0 the notebook ran, 1 a cell failed (named), 2 bad
 input (missing or malformed notebook, unknown ``-p`` name, bad file).
@@ -97,8 +97,8 @@ def run(
     \b
       nbtrack run notebooks/train.ipynb -p lr=0.05 -p epochs=3 --name sweep-1
     """
+    from nbtrack.execute.runner import run_notebook
     from nbtrack.notebook.params import parse_param_assignments
-    from nbtrack.tracking.batch import run_notebook
 
     values = parse_param_assignments(params)
     _skip_iri_checker()

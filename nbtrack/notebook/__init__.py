@@ -1,13 +1,16 @@
 """Notebooks as data, written once and shared by smoke, run, diff and tracking.
 
 Fast reading with plain :mod:`json` (never ``nbformat`` on this path), the
-parameters cell and parameter injection (papermill's conventions), literal
-assignments of a cell, and conversion to a script with a line -> cell map.
-Nothing here runs a notebook; :mod:`nbtrack.smoke` and ``nbtrack run`` do.
+parameters cell, parameter resolution and injection (papermill's
+conventions) with the map from injected cells back to the user's, literal
+assignments of a cell, conversion to a script with a line -> cell map, and
+:class:`CellFailure`, the failing cell both runners report. Nothing here runs
+a notebook; :mod:`nbtrack.smoke` and :mod:`nbtrack.execute` do.
 """
 
 from __future__ import annotations
 
+from nbtrack.notebook.failure import CellFailure, first_code_line
 from nbtrack.notebook.model import (
     Cell,
     Notebook,
@@ -22,12 +25,15 @@ from nbtrack.notebook.params import (
     INJECTED_MARKER,
     INJECTED_TAG,
     PARAMETERS_TAG,
+    ResolvedParams,
+    cell_origin,
     find_parameters_cell,
     flatten_params,
     inject_parameters,
     load_param_file,
     parameter_names,
     parse_param_assignments,
+    resolve_params,
 )
 from nbtrack.notebook.script import SKIP_TAGS, Script, is_skipped, to_script
 from nbtrack.notebook.source import (
@@ -44,11 +50,15 @@ __all__ = [
     "PARAMETERS_TAG",
     "SKIP_TAGS",
     "Cell",
+    "CellFailure",
     "Notebook",
+    "ResolvedParams",
     "Script",
     "assigned_names",
     "cell_magic_name",
+    "cell_origin",
     "find_parameters_cell",
+    "first_code_line",
     "flatten_params",
     "inject_parameters",
     "is_skipped",
@@ -63,6 +73,7 @@ __all__ = [
     "parse_cell",
     "parse_param_assignments",
     "read_notebook",
+    "resolve_params",
     "to_script",
     "write_notebook",
 ]

@@ -1,11 +1,14 @@
-"""Notebook parameters: parse ``-p``/``-f``, find the parameters cell, inject.
+"""Notebook parameters: parse ``-p``/``-f``, resolve, find the parameters cell, inject.
 
 The conventions are papermill's, so notebooks move between the tools: the
 parameters cell is the code cell tagged ``parameters`` (or, nbtrack's own,
 one whose first code line is ``%%track_params``), and injected values go in
 a new cell right after it, tagged ``injected-parameters``, holding plain
 ``name = value`` lines under the marker comment :data:`INJECTED_MARKER`.
-Shared by ``nbtrack run``, ``nbtrack smoke`` and the magics.
+:func:`resolve_params` merges defaults, files and ``-p`` values (each name
+checked, each value's source kept); :func:`cell_origin` maps the cells of
+the injected notebook back to the user's. Shared by ``nbtrack run``,
+``nbtrack smoke`` and the magics.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ import json
 import keyword
 import math
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +31,15 @@ __all__ = [
     "INJECTED_MARKER",
     "INJECTED_TAG",
     "PARAMETERS_TAG",
+    "ResolvedParams",
+    "cell_origin",
     "find_parameters_cell",
     "flatten_params",
     "inject_parameters",
     "load_param_file",
     "parameter_names",
     "parse_param_assignments",
+    "resolve_params",
 ]
 
 PARAMETERS_TAG = "parameters"
@@ -235,3 +242,58 @@ def inject_parameters(
     position = next(i for i, c in enumerate(kept) if c is param_cell) + 1
     kept.insert(position, injected)
     return nb.with_cells(kept)
+
+
+def cell_origin(nb: Notebook, run_nb: Notebook) -> tuple[int | None, ...]:
+    """For each cell of *run_nb*, its index in *nb*; None for the cell nbtrack injected.
+
+    *run_nb* is what :func:`inject_parameters` made of *nb*: the same
+    notebook when there was nothing to inject, else one with a new injected
+    cell, and without any cell an earlier run had injected. A failure in the
+    executed notebook is reported against the user's cells through this map.
+    """
+    if run_nb is nb:
+        return tuple(range(len(nb.cells)))
+    kept = iter([cell.index for cell in nb.cells if INJECTED_TAG not in cell.tags])
+    return tuple(None if INJECTED_TAG in cell.tags else next(kept) for cell in run_nb.cells)
+
+
+@dataclass(frozen=True)
+class ResolvedParams:
+    """The values to inject, and where each came from (``config``, ``file``, ``cli``)."""
+
+    values: dict[str, object]
+    sources: dict[str, str]
+
+
+def resolve_params(
+    nb: Notebook,
+    *,
+    defaults: Mapping[str, object] | None = None,
+    files: Sequence[str | Path] = (),
+    cli: Mapping[str, object] | None = None,
+) -> ResolvedParams:
+    """The parameters for one run of *nb*: *defaults*, then each of *files*, then *cli*.
+
+    A later source wins for a name. *defaults* (from configuration) apply
+    only to names the parameters cell defines; a name from a file or the
+    command line it does not define is a :class:`ParamError` naming that
+    source, as :func:`inject_parameters` words it.
+    """
+    values: dict[str, object] = {}
+    sources: dict[str, str] = {}
+
+    def add(new: Mapping[str, object], source: str) -> None:
+        for name, value in new.items():
+            values[name], sources[name] = value, source
+
+    defined = set(parameter_names(nb)) if defaults else set()
+    add({k: v for k, v in (defaults or {}).items() if k in defined}, "config")
+    for file in files:
+        from_file = load_param_file(file)
+        inject_parameters(nb, from_file, source="file")  # checks every name
+        add(from_file, "file")
+    if cli:
+        inject_parameters(nb, cli, source="cli")
+        add(cli, "cli")
+    return ResolvedParams(values, sources)

@@ -1,7 +1,8 @@
 """What a smoke run or a lint produces: frozen values, no behaviour.
 
 The runner and the linter return these; the console, JUnit, JSON and GitHub
-renderers and the pytest plugin only read them. Cells are named by their
+renderers and the pytest plugin only read them (:class:`CellFailure` is
+:mod:`nbtrack.notebook`'s, shared with ``nbtrack run``). Cells are named by their
 0-based ``cell`` index here and rendered 1-based ("cell 7"), counting every
 cell of the notebook, markdown included, as a reader scrolling it would.
 """
@@ -11,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+from nbtrack.notebook.failure import CellFailure
 
 __all__ = ["CellFailure", "LintWarning", "SmokeResult", "Status"]
 
@@ -36,56 +39,6 @@ class LintWarning:
             "message": self.message,
             "cell_index": self.cell,
             "severity": self.severity,
-        }
-
-
-@dataclass(frozen=True)
-class CellFailure:
-    """Where and how a notebook failed.
-
-    ``cell`` is the 0-based index in the user's notebook (None for the cell
-    nbtrack injected); ``line`` is 1-based within the cell, when known.
-    ``excerpt`` holds ``(line number, text)`` pairs around ``line``.
-    """
-
-    cell: int | None
-    execution_count: int | None
-    line: int | None
-    excerpt: tuple[tuple[int, str], ...]
-    ename: str
-    evalue: str
-    traceback: tuple[str, ...] = ()
-    hint: str | None = None
-
-    @property
-    def cell_label(self) -> str:
-        if self.cell is None:
-            return "the injected parameters cell"
-        label = f"cell {self.cell + 1}"
-        if self.execution_count is not None:
-            label += f" (In [{self.execution_count}])"
-        return label
-
-    @property
-    def headline(self) -> str:
-        """``cell 7 (In [12]), line 3: NameError: name 'x' is not defined``."""
-        where = self.cell_label
-        if self.line is not None:
-            where += f", line {self.line}"
-        text = f"{self.ename}: {self.evalue}" if self.evalue else self.ename
-        return f"{where}: {text}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "cell_index": self.cell,
-            "cell_number": None if self.cell is None else self.cell + 1,
-            "execution_count": self.execution_count,
-            "line": self.line,
-            "excerpt": [list(pair) for pair in self.excerpt],
-            "ename": self.ename,
-            "evalue": self.evalue,
-            "traceback": list(self.traceback),
-            "hint": self.hint,
         }
 
 

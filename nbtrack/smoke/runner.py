@@ -21,14 +21,13 @@ from typing import Any
 from nbtrack.config import NOTEBOOK_ENV, STORE_ENV, load_settings
 from nbtrack.errors import NbtrackError, UsageError
 from nbtrack.notebook import (
-    INJECTED_TAG,
     Notebook,
+    cell_origin,
     inject_parameters,
     is_skipped,
     kernel_language,
-    load_param_file,
-    parameter_names,
     read_notebook,
+    resolve_params,
     to_script,
     write_notebook,
 )
@@ -111,16 +110,10 @@ def collect_notebooks(paths: Sequence[Path], config: SmokeConfig) -> list[Path]:
 def _resolve_params(
     nb: Notebook, options: SmokeOptions, config_params: dict[str, object]
 ) -> dict[str, object]:
-    defined = set(parameter_names(nb))
-    params = {k: v for k, v in config_params.items() if k in defined}
-    for file in options.param_files:
-        from_file = load_param_file(file)
-        inject_parameters(nb, from_file, source="file")  # checks every name, strictly
-        params.update(from_file)
-    if options.params:
-        inject_parameters(nb, options.params, source="cli")
-        params.update(options.params)
-    return params
+    resolved = resolve_params(
+        nb, defaults=config_params, files=options.param_files, cli=options.params
+    )
+    return resolved.values
 
 
 def plan_notebook(path: Path, options: SmokeOptions, config: SmokeConfig) -> Plan:
@@ -143,10 +136,7 @@ def plan_notebook(path: Path, options: SmokeOptions, config: SmokeConfig) -> Pla
     config_params, timeout, cell_timeout = config.defaults_for(path)
     params = {} if skip else _resolve_params(nb, options, config_params)
     run_nb = inject_parameters(nb, params, source="cli" if options.params else "config")
-    origin: list[int | None] = []
-    remaining = iter(c.index for c in nb.cells if not (params and INJECTED_TAG in c.tags))
-    for cell in run_nb.cells:
-        origin.append(None if params and INJECTED_TAG in cell.tags else next(remaining))
+    origin = cell_origin(nb, run_nb)
     cells = []
     for cell in run_nb.cells:
         if not cell.is_code or is_skipped(cell) or not cell.source.strip():
@@ -159,7 +149,7 @@ def plan_notebook(path: Path, options: SmokeOptions, config: SmokeConfig) -> Pla
         path=path,
         nb=nb,
         run_nb=run_nb,
-        origin=tuple(origin),
+        origin=origin,
         cells=tuple(cells),
         params=params,
         timeout=options.timeout if options.timeout is not None else timeout,

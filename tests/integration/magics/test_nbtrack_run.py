@@ -212,3 +212,21 @@ def test_the_kernel_log_keeps_real_errors_and_drops_shutdown_noise(
     assert lines[0] == "[IPKernelApp] ERROR | the disk is on fire"
     assert lines[1].startswith("nbtrack: run ")
     assert len(lines) == 2  # no TCP notice, no KeyboardInterrupt line
+
+
+def test_the_kernel_loads_nbtrack_silently_and_binds_no_name_in_the_notebook(
+    tmp_path: Path, store_file: Path, read_store: Any
+) -> None:
+    write_notebook(
+        tmp_path / "quiet.ipynb",
+        "%load_ext nbtrack",
+        "print(sorted(n for n in globals() if 'nbtrack' in n or 'extension' in n.lower()))",
+        "%track_metric loss 1",
+    )
+    done = nbtrack("run", "quiet.ipynb", "-o", "out.ipynb", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    cells = json.loads((tmp_path / "out.ipynb").read_text())["cells"]
+    assert cells[0]["outputs"] == []  # not "The nbtrack extension is already loaded"
+    assert ["".join(o["text"]) for o in cells[1]["outputs"]] == ["[]\n"]
+    run = read_store(done.stdout.strip())
+    assert [m.key for m in run.metrics] == ["loss"]

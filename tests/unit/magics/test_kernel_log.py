@@ -6,7 +6,7 @@ import logging
 
 import zmq
 
-from nbtrack.tracking.kernel import KernelNoiseFilter
+from nbtrack.execute.kernel import KernelNoiseFilter
 
 
 def _record(message: str, error: BaseException | None = None) -> logging.LogRecord:

@@ -10,6 +10,8 @@ from nbtrack.errors import ParamError
 from nbtrack.notebook import (
     INJECTED_MARKER,
     INJECTED_TAG,
+    ResolvedParams,
+    cell_origin,
     find_parameters_cell,
     flatten_params,
     inject_parameters,
@@ -17,6 +19,7 @@ from nbtrack.notebook import (
     load_param_file,
     notebook_from_dict,
     parse_param_assignments,
+    resolve_params,
 )
 from nbtrack.notebook.model import Notebook
 
@@ -184,3 +187,54 @@ def test_non_finite_floats_are_injected_as_float_calls() -> None:
     nb = _nb(("code", "limit = 1.0", ["parameters"]))
     out = inject_parameters(nb, {"limit": float("inf")})
     assert "limit = float('inf')" in out.cells[1].source
+
+
+def test_cell_origin_maps_each_run_cell_to_the_users_cell_and_none_to_the_injected() -> None:
+    nb = _nb(
+        ("markdown", "# train", []),
+        ("code", "lr = 0.1", ["parameters"]),
+        ("code", "print(lr)", []),
+    )
+    assert cell_origin(nb, inject_parameters(nb, {})) == (0, 1, 2)
+    assert cell_origin(nb, inject_parameters(nb, {"lr": 0.5})) == (0, 1, None, 2)
+
+
+def test_cell_origin_skips_a_cell_an_earlier_run_injected() -> None:
+    nb = inject_parameters(
+        _nb(("code", "lr = 0.1", ["parameters"]), ("code", "print(lr)", [])), {"lr": 0.5}
+    )  # as saved by an earlier run: the user's file now holds an injected cell
+    rerun = inject_parameters(nb, {"lr": 0.7})
+    assert cell_origin(nb, rerun) == (0, None, 2)
+    assert cell_origin(nb, nb) == (0, 1, 2)  # nothing injected: the old cell runs as it is
+
+
+def test_resolve_params_layers_defaults_files_and_cli_keeping_each_source(tmp_path: Path) -> None:
+    nb = _nb(("code", "lr = 0.1\nepochs = 3\nseed = 0\nname = 'a'", ["parameters"]))
+    (tmp_path / "a.yaml").write_text("epochs: 5\nseed: 1\n")
+    (tmp_path / "b.json").write_text('{"seed": 2}')
+
+    resolved = resolve_params(
+        nb,
+        defaults={"lr": 0.01, "name": "base", "undefined": 1},
+        files=[tmp_path / "a.yaml", tmp_path / "b.json"],
+        cli={"lr": 0.5},
+    )
+
+    assert resolved == ResolvedParams(
+        values={"lr": 0.5, "name": "base", "epochs": 5, "seed": 2},
+        sources={"lr": "cli", "name": "config", "epochs": "file", "seed": "file"},
+    )
+    assert resolve_params(nb) == ResolvedParams({}, {})
+
+
+def test_resolve_params_names_the_source_of_a_name_the_cell_does_not_define(
+    tmp_path: Path,
+) -> None:
+    nb = _nb(("code", "lr = 0.1", ["parameters"]))
+    (tmp_path / "p.yaml").write_text("lrr: 0.5\n")
+    with pytest.raises(ParamError, match=r"does not define 'lrr', so 'lrr' cannot be injected"):
+        resolve_params(nb, files=[tmp_path / "p.yaml"], cli={"lr": 0.5})
+    with pytest.raises(ParamError, match=r"does not define 'lrr', so -p lrr cannot be injected"):
+        resolve_params(nb, cli={"lrr": 0.5})
+    # defaults from configuration are for notebooks that define the name; never an error
+    assert resolve_params(_nb(("code", "x = 1", [])), defaults={"lr": 1}).values == {}

@@ -1,7 +1,7 @@
 """The kernel ``nbtrack run`` starts: ipykernel, less the log lines that are not news.
 
 ``nbtrack run`` points its ``python3`` kernelspec at ``python -m
-nbtrack.tracking.kernel`` (see :func:`nbtrack.tracking.batch.run_notebook`).
+nbtrack.execute.kernel`` (see :func:`nbtrack.execute.engine.kernel_path`).
 The kernel's log goes to the user's terminal, at ipykernel's usual WARNING
 level, so a real fault in the kernel (an exception in a message handler, a
 parent that went away) is still seen. Three kinds of line that stopping a

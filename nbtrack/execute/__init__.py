@@ -1,0 +1,18 @@
+"""Running a notebook in a kernel as one tracked run: the core of ``nbtrack run``.
+
+``runner`` is the whole job as one function returning a value
+(:func:`~nbtrack.execute.runner.run_notebook` ->
+:class:`~nbtrack.execute.runner.BatchResult`); ``engine`` starts papermill on
+a kernel of this interpreter with nbtrack loaded; ``kernel`` is that kernel's
+process (ipykernel, less routine log lines); ``locate`` names the user's cell
+that stopped the notebook; ``settle`` completes the stored run afterwards.
+
+A sibling of :mod:`nbtrack.smoke` below the doors: both read, parameterise
+and report on notebooks through :mod:`nbtrack.notebook` (one resolver, one
+map from executed cells to the user's, one
+:class:`~nbtrack.notebook.CellFailure`). Nothing here is imported at start-up;
+``nbtrack run`` imports :mod:`nbtrack.execute.runner` when it runs.
+
+Not for: parsing options or printing (``nbtrack.cli.run``), nor the run's
+life inside the kernel (:mod:`nbtrack.tracking`).
+"""

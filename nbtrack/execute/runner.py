@@ -1,0 +1,238 @@
+"""Execute a notebook in a fresh kernel with parameters, as one tracked run.
+
+What ``nbtrack run`` does, as a function returning a value
+(:func:`run_notebook` -> :class:`BatchResult`):
+
+1. read the notebook, resolve ``-f``/``-p`` values and inject them after its
+   parameters cell (:func:`nbtrack.notebook.params.resolve_params`, so an
+   unknown name is a ``ParamError`` before any kernel starts);
+2. start a ``python3`` kernel of this very interpreter through papermill
+   (:mod:`nbtrack.execute.engine`), with the nbtrack magics loaded at
+   start-up and the run described in its environment (the ``NBTRACK_*``
+   names of :mod:`nbtrack.config`): the kernel's session starts the run at
+   the first cell, whether or not the notebook itself calls nbtrack, writes
+   its id where this side reads it, and logs the injected values with their
+   source;
+3. afterwards, store the executed notebook as an artifact, the parameter
+   file's hash as a ``config`` data ref and the notebook's ``py:percent``
+   snapshot (the kernel records only its path and hash, to start sooner), and
+   settle the run's status (FAILED, with the failing cell named, when a cell
+   raised): :mod:`nbtrack.execute.settle`.
+
+The notebook's path is recorded relative to the project root of the
+kernel's working directory (the root the kernel's run uses) when the
+notebook is inside it, absolute otherwise; this side records the same form.
+
+Not for: parsing command-line options or printing (``nbtrack.cli.run``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from nbtrack.config import (
+    NOTEBOOK_ENV,
+    PARAM_SOURCES_ENV,
+    PARAMETERS_CELL_ENV,
+    RUN_ID_FILE_ENV,
+    RUN_NAME_ENV,
+    RUN_TAGS_ENV,
+    STORE_ENV,
+)
+from nbtrack.errors import NotebookError
+from nbtrack.model import RunStatus
+from nbtrack.notebook.failure import CellFailure
+from nbtrack.notebook.model import Notebook, notebook_to_dict, read_notebook
+from nbtrack.notebook.params import (
+    cell_origin,
+    find_parameters_cell,
+    inject_parameters,
+    resolve_params,
+)
+from nbtrack.notebook.source import cell_magic_name
+
+__all__ = ["BatchResult", "run_notebook"]
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    run_id: str
+    notebook: Path
+    status: RunStatus
+    seconds: float
+    output: Path | None  # the executed notebook, when the user asked to keep it
+    failure: CellFailure | None = None
+    error: str | None = None  # a failure that is not a cell's (kernel died, ...)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """The notebook as it will run: parameters resolved and injected."""
+
+    path: Path
+    run_nb: Notebook
+    #: for each cell of ``run_nb``, its index in the user's notebook
+    origin: tuple[int | None, ...]
+    sources: dict[str, str]
+    #: the parameters cell's source when no ``%%track_params`` will log it
+    parameters_cell: str
+
+
+def _job(
+    path: Path,
+    params: Mapping[str, object] | None,
+    param_file: str | os.PathLike[str] | None,
+) -> _Job:
+    """Read and parameterise the notebook; every bad input raises here."""
+    if not path.is_file():
+        raise NotebookError(f"Notebook {path} does not exist.", path=path)
+    nb = read_notebook(path)
+    files = () if param_file is None else (Path(param_file),)
+    resolved = resolve_params(nb, files=files, cli=params)
+    run_nb = inject_parameters(nb, resolved.values, source="cli")
+    index = find_parameters_cell(nb)
+    tagged = "" if index is None else nb.cells[index].source
+    return _Job(
+        path=path,
+        run_nb=run_nb,
+        origin=cell_origin(nb, run_nb),
+        sources=resolved.sources,
+        parameters_cell="" if cell_magic_name(tagged) == "track_params" else tagged,
+    )
+
+
+def run_notebook(
+    notebook: str | os.PathLike[str],
+    *,
+    params: Mapping[str, object] | None = None,
+    param_file: str | os.PathLike[str] | None = None,
+    name: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    output: str | os.PathLike[str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    store_url: str | None = None,
+    timeout: float | None = None,
+) -> BatchResult:
+    """Execute *notebook* in a kernel as one tracked run; see the module docstring.
+
+    Bad input (missing or malformed notebook, unknown parameter, unreadable
+    parameter file) raises before a kernel starts: ``NotebookError`` or
+    ``ParamError``. A notebook that fails is a result with ``failure`` set.
+    """
+    from nbtrack.config import find_project_root, load_settings
+    from nbtrack.execute.settle import Prepared, settle
+
+    path = Path(notebook)
+    job = _job(path, params, param_file)
+    settings = load_settings()
+    url = store_url or settings.store_url
+    workdir = Path(cwd) if cwd is not None else path.resolve().parent
+    if not workdir.is_dir():
+        raise NotebookError(f"Working directory {workdir} does not exist.", path=workdir)
+    # the kernel's run loads its settings there, and records the notebook against that root
+    root = find_project_root(workdir)
+
+    started = time.time()
+    failure: CellFailure | None = None
+    error: str | None = None
+    # made while the kernel runs (this process only waits for it meanwhile)
+    prepared = Prepared(path.resolve(), root)
+    with tempfile.TemporaryDirectory(prefix="nbtrack-run-") as tmp:
+        id_file = Path(tmp) / "run-id"
+        env = _kernel_env(job, Path(tmp), id_file, url, name, tags)
+        source = Path(tmp) / path.name
+        source.write_text(json.dumps(notebook_to_dict(job.run_nb)), encoding="utf-8")
+        # absolute: papermill saves it from inside the kernel's working directory too
+        executed = (
+            Path(output).resolve() if output is not None else Path(tmp) / f"executed-{path.name}"
+        )
+        try:
+            failure, error = _execute(source, executed, workdir, env, timeout, job.origin)
+        finally:
+            status = RunStatus.FAILED if (failure or error) else RunStatus.FINISHED
+            ids = id_file.read_text(encoding="utf-8").split() if id_file.is_file() else []
+            run_id = ids[0] if ids else uuid.uuid4().hex
+            settle(
+                url,
+                settings,
+                run_id,
+                path,
+                name,
+                tags,
+                executed,
+                param_file,
+                status,
+                error,
+                prepared.source(),
+                root=root,
+            )
+    return BatchResult(
+        run_id=run_id,
+        notebook=path,
+        status=status,
+        seconds=time.time() - started,
+        output=Path(output) if output is not None else None,
+        failure=failure,
+        error=error,
+    )
+
+
+def _kernel_env(
+    job: _Job,
+    tmp: Path,
+    id_file: Path,
+    url: str,
+    name: str | None,
+    tags: Mapping[str, str] | None,
+) -> dict[str, str]:
+    """The run, described to the kernel's session (see :mod:`nbtrack.config`)."""
+    from nbtrack.execute.engine import kernel_path
+
+    return {
+        "JUPYTER_PATH": kernel_path(tmp),
+        RUN_ID_FILE_ENV: str(id_file),
+        NOTEBOOK_ENV: str(job.path.resolve()),
+        STORE_ENV: url,
+        RUN_NAME_ENV: name or "",
+        RUN_TAGS_ENV: json.dumps(dict(tags or {})),
+        PARAM_SOURCES_ENV: json.dumps(job.sources),
+        PARAMETERS_CELL_ENV: job.parameters_cell,
+    }
+
+
+def _execute(
+    source: Path,
+    executed: Path,
+    workdir: Path,
+    env: Mapping[str, str],
+    timeout: float | None,
+    origin: tuple[int | None, ...],
+) -> tuple[CellFailure | None, str | None]:
+    """Run the injected notebook: (the user's cell that failed, or another failure)."""
+    from nbtrack.execute.engine import execute
+    from nbtrack.execute.locate import cell_failure, error_line, stopped_cell
+
+    cell_error, stopped = execute(source, executed, workdir, env, timeout)
+    if cell_error is not None:
+        raised = cell_failure(
+            int(cell_error.cell_index),
+            cell_error.exec_count,
+            str(cell_error.source or ""),
+            str(cell_error.ename),
+            str(cell_error.evalue),
+            origin,
+        )
+        return raised, None
+    if stopped is None:
+        return None, None
+    failure = stopped_cell(executed, stopped, origin)
+    if failure is None:
+        return None, f"{type(stopped).__name__}: {error_line(stopped)}".rstrip(": ")
+    return failure, None
