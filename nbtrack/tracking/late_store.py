@@ -4,8 +4,8 @@ For: letting ``Tracker.start_run`` begin a run while its store (a PostgreSQL
 server that is down, say) cannot be reached. :class:`LateStore` is a
 :class:`~nbtrack.store.base.Store` that opens the real store on first use and
 tries again at every call until it answers; until then every call raises the
-``StoreError`` of the failed attempt, which the run's flusher treats like any
-outage (keep, retry, warn, spill at the end).
+``StoreUnreachableError`` of the failed attempt, which the run's flusher
+treats like any outage (keep, retry, warn, spill at the end).
 
 Artifacts are the one thing that does not wait: ``put_artifact`` needs the
 opened store (it writes under the store's artifact root), so logging a file
@@ -13,8 +13,8 @@ while the store has never been reached raises ``StoreError`` saying the file
 was not stored; log it again once the store answers.
 
 Not for: bad configuration. A malformed URL, a schema mismatch or a
-read-only SQLite path fail at ``start_run`` as before; only errors that
-``nbtrack.store._engine.cannot_reach`` accepts start a run late.
+read-only SQLite path fail at ``start_run`` as before; only a
+``StoreUnreachableError`` starts a run late.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nbtrack.config import mask_url
-from nbtrack.errors import StoreError
+from nbtrack.errors import StoreError, StoreUnreachableError
 from nbtrack.model import (
     Artifact,
     DataRef,
@@ -44,16 +44,7 @@ from nbtrack.store.base import MetricRow, Store
 if TYPE_CHECKING:
     from nbtrack.config import Settings
 
-__all__ = ["LateStore", "cannot_reach"]
-
-
-def cannot_reach(error: BaseException) -> bool:
-    """Whether *error* means the store cannot be reached right now (see ``_engine``)."""
-    if not isinstance(error, StoreError):
-        return False
-    from nbtrack.store._engine import cannot_reach as classify
-
-    return classify(error)
+__all__ = ["LateStore"]
 
 
 class LateStore(Store):
@@ -141,7 +132,8 @@ class LateStore(Store):
         try:
             return self._real()
         except StoreError as error:
-            raise StoreError(
+            kind = StoreUnreachableError if isinstance(error, StoreUnreachableError) else StoreError
+            raise kind(
                 f"{what} was not stored: the store {self._masked()} has not been reachable"
                 f" since the run started ({error}); log it again once the store answers.",
                 uri=self._masked(),
