@@ -222,7 +222,8 @@ class Tracker:
     def _late_store(self, settings: Settings) -> Store:
         """A store for *settings* that opens once it can be reached (kept, like ``store``)."""
         with self._lock:
-            late = LateStore(settings.store_url, settings)
+            # its forwarding methods are made at import, where mypy cannot see them
+            late = LateStore(settings.store_url, settings)  # type: ignore[abstract]
             old, self._store = self._store, late
             if old is not None and (self.run is None or self.run.store is not old):
                 old.close()
