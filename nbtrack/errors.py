@@ -12,6 +12,7 @@ naming the file, cell, key or value at fault. Anything else escaping is a bug.
     │   ├── QueryError        malformed --where / --sort expression
     │   └── RunNotFoundError  unknown or ambiguous run id
     ├── StoreError            the run store cannot be opened, read or written
+    │   ├── StoreUnreachableError  cannot be reached right now; a retry can cure it
     │   └── SchemaError       store made by another (newer/older) schema
     ├── NotebookError         a file that is not a readable notebook
     ├── RunError              a tracked run cannot proceed (no active run, ...)
@@ -36,6 +37,7 @@ __all__ = [
     "RunNotFoundError",
     "SchemaError",
     "StoreError",
+    "StoreUnreachableError",
     "UsageError",
     "VcsError",
 ]
@@ -99,6 +101,16 @@ class StoreError(NbtrackError):
     def __init__(self, message: str, *, uri: str | None = None):
         super().__init__(message)
         self.uri = uri
+
+
+class StoreUnreachableError(StoreError):
+    """The store's server cannot be reached right now; retrying may succeed.
+
+    Connection refused or reset, a timeout, a server shutting down. Not bad
+    credentials, a missing database or an unknown host: those stay plain
+    ``StoreError`` because no retry cures them. A SQLite file is never
+    unreachable. Tracking keeps a run's data and retries on this error.
+    """
 
 
 class SchemaError(StoreError):

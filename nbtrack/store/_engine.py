@@ -1,8 +1,9 @@
 """Connecting to a store: engines, SQLite pragmas, error translation, schema checks.
 
 For: turning a store URL into a configured SQLAlchemy engine, turning driver
-exceptions into one-sentence ``StoreError``s (password masked), and checking
-or creating the schema on open.
+exceptions into one-sentence ``StoreError``s (password masked; a server that
+cannot be reached right now is a ``StoreUnreachableError``), and checking or
+creating the schema on open.
 Not for: reading or writing runs (``sql.py``, ``sql_read.py``).
 
 SQLite is opened in WAL mode with ``synchronous=NORMAL``, foreign keys on and
@@ -26,7 +27,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, Connection, Engine
 
 from nbtrack.config import mask_url
-from nbtrack.errors import SchemaError, StoreError
+from nbtrack.errors import SchemaError, StoreError, StoreUnreachableError
 from nbtrack.store import schema
 
 __all__ = [
@@ -164,7 +165,8 @@ def translate(error: BaseException, url: str) -> StoreError:
             reason = "password authentication failed"
         elif "does not exist" in low:
             reason = text.split("FATAL:")[-1].strip() if "FATAL:" in text else text
-        return StoreError(
+        kind = StoreUnreachableError if cannot_reach(error) else StoreError
+        return kind(
             f"Cannot reach the PostgreSQL store at {where} ({masked}): {reason}.", uri=masked
         )
     return StoreError(f"The PostgreSQL store {masked} failed: {text}.", uri=masked)
@@ -180,15 +182,16 @@ def _connection_failure(error: BaseException, low: str) -> bool:
 def cannot_reach(error: BaseException) -> bool:
     """Whether *error* means "the server cannot be reached right now".
 
-    *error* is a driver error or a ``StoreError`` translated from one. True for
-    what :func:`translate` words as "Cannot reach the PostgreSQL store"
-    (connection refused, a timeout, the server gone), except the causes that
-    retrying cannot cure: bad credentials, a missing database, a host name
-    that does not resolve. A SQLite file is never "unreachable".
+    *error* is a driver error (what :func:`translate` asks, to choose
+    ``StoreUnreachableError``) or an error the store raised (then: whether it
+    is a ``StoreUnreachableError``). True for what :func:`translate` words as
+    "Cannot reach the PostgreSQL store" (connection refused, a timeout, the
+    server gone), except the causes that retrying cannot cure: bad
+    credentials, a missing database, a host name that does not resolve. A
+    SQLite file is never "unreachable".
     """
     if isinstance(error, StoreError):
-        cause = error.__cause__ or error.__context__
-        return cause is not None and cause is not error and cannot_reach(cause)
+        return isinstance(error, StoreUnreachableError)
     original = getattr(error, "orig", None) or error
     low = " ".join(str(original).split()).lower()
     if not _connection_failure(error, low) or "sqlite" in type(original).__module__:

@@ -11,9 +11,11 @@ Contract notes, for implementers and callers:
   writes them in one transaction; NaN and +-inf round-trip.
 * A run stored as RUNNING whose heartbeat is older than ``heartbeat_timeout``
   seconds reads as ``RunStatus.CRASHED`` from every read method.
-* Errors are ``StoreError`` (unreachable, read-only, locked for too long),
-  ``SchemaError`` (store needs ``nbtrack db upgrade`` or is newer than this
-  nbtrack) or ``RunNotFoundError`` (unknown/ambiguous id).
+* Errors are ``StoreError`` (read-only, locked for too long, bad
+  credentials...), its subclass ``StoreUnreachableError`` when the server
+  cannot be reached right now and a retry may cure it (connection refused, a
+  timeout), ``SchemaError`` (store needs ``nbtrack db upgrade`` or is newer
+  than this nbtrack) or ``RunNotFoundError`` (unknown/ambiguous id).
 """
 
 from __future__ import annotations

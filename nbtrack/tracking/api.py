@@ -17,12 +17,13 @@ Semantics a user relies on:
   died of an uncaught exception (KILLED for Ctrl-C).
 * A forked child does not inherit its parent's run: it starts its own.
 * A store that cannot be reached right now (a PostgreSQL server down:
-  connection refused, a timeout) does not stop ``start_run``: the run starts
-  in memory with its id, name, start time and captured git/environment/source,
-  a ``StoreOutageWarning`` says so, and the flusher creates it in the store
-  once the store answers (or spills it, creation included, when the run ends
-  first). Bad configuration (a malformed URL, a schema mismatch, a read-only
-  SQLite path, bad credentials) still raises ``StoreError`` at once.
+  connection refused, a timeout; the store raises ``StoreUnreachableError``)
+  does not stop ``start_run``: the run starts in memory with its id, name,
+  start time and captured git/environment/source, a ``StoreOutageWarning``
+  says so, and the flusher creates it in the store once the store answers
+  (or spills it, creation included, when the run ends first). Bad
+  configuration (a malformed URL, a schema mismatch, a read-only SQLite path,
+  bad credentials) still raises ``StoreError`` at once.
 
 Not for: SQL (``store/``), validation (``run.py``, ``params.py``) or
 notebook/IPython concerns (``magics.py`` sits on top of this module).
@@ -38,10 +39,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from nbtrack.errors import NbtrackError, RunError, StoreError
+from nbtrack.errors import NbtrackError, RunError, StoreError, StoreUnreachableError
 from nbtrack.model import Artifact, DataRef, Param, Run, RunStatus, RunSummary, Source
 from nbtrack.tracking.flusher import DEFAULT_INTERVAL, DEFAULT_MAX_PENDING
-from nbtrack.tracking.late_store import LateStore, cannot_reach
+from nbtrack.tracking.late_store import LateStore
 from nbtrack.tracking.run import (
     DEFAULT_END_TIMEOUT,
     ActiveRun,
@@ -131,9 +132,7 @@ class Tracker:
             outage: StoreError | None = None
             try:
                 store = self.store(settings)
-            except StoreError as error:
-                if not cannot_reach(error):
-                    raise
+            except StoreUnreachableError as error:
                 store, outage = self._late_store(settings), error
             if source is None and self.source_provider is not None:
                 source = self.source_provider()
@@ -154,9 +153,7 @@ class Tracker:
             if outage is None:
                 try:
                     store.create_run(run_id=run_id, **record)
-                except StoreError as error:
-                    if not cannot_reach(error):
-                        raise
+                except StoreUnreachableError as error:
                     outage = error
                 except NbtrackError:
                     raise
@@ -225,7 +222,8 @@ class Tracker:
     def _late_store(self, settings: Settings) -> Store:
         """A store for *settings* that opens once it can be reached (kept, like ``store``)."""
         with self._lock:
-            late = LateStore(settings.store_url, settings)
+            # its forwarding methods are made at import, where mypy cannot see them
+            late = LateStore(settings.store_url, settings)  # type: ignore[abstract]
             old, self._store = self._store, late
             if old is not None and (self.run is None or self.run.store is not old):
                 old.close()

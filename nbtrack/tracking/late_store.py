@@ -4,60 +4,52 @@ For: letting ``Tracker.start_run`` begin a run while its store (a PostgreSQL
 server that is down, say) cannot be reached. :class:`LateStore` is a
 :class:`~nbtrack.store.base.Store` that opens the real store on first use and
 tries again at every call until it answers; until then every call raises the
-``StoreError`` of the failed attempt, which the run's flusher treats like any
-outage (keep, retry, warn, spill at the end).
+``StoreUnreachableError`` of the failed attempt, which the run's flusher
+treats like any outage (keep, retry, warn, spill at the end).
 
-Artifacts are the one thing that does not wait: ``put_artifact`` needs the
-opened store (it writes under the store's artifact root), so logging a file
-while the store has never been reached raises ``StoreError`` saying the file
-was not stored; log it again once the store answers.
+Every ``Store`` method is the same method of the real store, opened first:
+the forwarders are made from ``Store``'s own methods when this module is
+imported, so a new store method needs no edit here. Written out below are
+only the methods that do something else:
+
+* ``put_artifact`` and ``put_artifact_bytes`` need the opened store (they
+  write under its artifact root), so logging a file while the store has
+  never been reached raises a ``StoreError`` saying the file was not stored;
+  log it again once the store answers.
+* ``close`` closes the real store if it was opened; afterwards every call
+  raises ``StoreError`` ("is closed") instead of opening it again.
 
 Not for: bad configuration. A malformed URL, a schema mismatch or a
-read-only SQLite path fail at ``start_run`` as before; only errors that
-``nbtrack.store._engine.cannot_reach`` accepts start a run late.
+read-only SQLite path fail at ``start_run`` as before; only a
+``StoreUnreachableError`` starts a run late.
 """
 
 from __future__ import annotations
 
+import abc
+import functools
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nbtrack.config import mask_url
-from nbtrack.errors import StoreError
-from nbtrack.model import (
-    Artifact,
-    DataRef,
-    Environment,
-    GitState,
-    Metric,
-    Param,
-    Run,
-    RunEvent,
-    RunStatus,
-    RunSummary,
-    Source,
-)
-from nbtrack.store.base import MetricRow, Store
+from nbtrack.errors import StoreError, StoreUnreachableError
+from nbtrack.store.base import Store
 
 if TYPE_CHECKING:
     from nbtrack.config import Settings
 
-__all__ = ["LateStore", "cannot_reach"]
-
-
-def cannot_reach(error: BaseException) -> bool:
-    """Whether *error* means the store cannot be reached right now (see ``_engine``)."""
-    if not isinstance(error, StoreError):
-        return False
-    from nbtrack.store._engine import cannot_reach as classify
-
-    return classify(error)
+__all__ = ["FORWARDED", "LateStore"]
 
 
 class LateStore(Store):
-    """The store at *url*, opened on the first call that finds it reachable."""
+    """The store at *url*, opened on the first call that finds it reachable.
+
+    The ``Store`` methods not defined here are set below the class (see
+    :data:`FORWARDED`); mypy cannot see them, hence the
+    ``type: ignore[abstract]`` where a ``LateStore`` is made.
+    """
 
     def __init__(self, url: str, settings: Settings) -> None:
         self.url = url
@@ -73,6 +65,7 @@ class LateStore(Store):
         return self._store
 
     def _real(self) -> Store:
+        """The real store, opened now if it was not yet; raises what opening raises."""
         store = self._store
         if store is not None:
             return store
@@ -88,49 +81,7 @@ class LateStore(Store):
     def _masked(self) -> str:
         return mask_url(self.url)
 
-    # -- writing ---------------------------------------------------------------
-    def create_run(
-        self,
-        *,
-        run_id: str,
-        name: str | None,
-        started_at: float,
-        tags: dict[str, str] | None = None,
-        git: GitState | None = None,
-        environment: Environment | None = None,
-        source: Source | None = None,
-    ) -> None:
-        self._real().create_run(
-            run_id=run_id,
-            name=name,
-            started_at=started_at,
-            tags=tags,
-            git=git,
-            environment=environment,
-            source=source,
-        )
-
-    def log_params(self, run_id: str, params: Sequence[Param]) -> None:
-        self._real().log_params(run_id, params)
-
-    def log_metrics(self, run_id: str, rows: Sequence[MetricRow]) -> None:
-        self._real().log_metrics(run_id, rows)
-
-    def heartbeat(self, run_id: str, at: float, rows: Sequence[MetricRow] = ()) -> None:
-        self._real().heartbeat(run_id, at, rows)
-
-    def set_tags(self, run_id: str, tags: dict[str, str]) -> None:
-        self._real().set_tags(run_id, tags)
-
-    def set_name(self, run_id: str, name: str | None) -> None:
-        self._real().set_name(run_id, name)
-
-    def set_source(self, run_id: str, source: Source) -> None:
-        self._real().set_source(run_id, source)
-
-    def add_data_ref(self, run_id: str, ref: DataRef) -> None:
-        self._real().add_data_ref(run_id, ref)
-
+    # -- the methods that do not simply forward --------------------------------------
     def put_artifact(self, path: Path) -> tuple[str, int, str]:
         return self._artifact_store(path.name).put_artifact(path)
 
@@ -141,54 +92,12 @@ class LateStore(Store):
         try:
             return self._real()
         except StoreError as error:
-            raise StoreError(
+            kind = StoreUnreachableError if isinstance(error, StoreUnreachableError) else StoreError
+            raise kind(
                 f"{what} was not stored: the store {self._masked()} has not been reachable"
                 f" since the run started ({error}); log it again once the store answers.",
                 uri=self._masked(),
             ) from error
-
-    def add_artifact(self, run_id: str, artifact: Artifact) -> None:
-        self._real().add_artifact(run_id, artifact)
-
-    def add_event(self, run_id: str, event: RunEvent) -> None:
-        self._real().add_event(run_id, event)
-
-    def end_run(self, run_id: str, status: RunStatus, ended_at: float) -> None:
-        self._real().end_run(run_id, status, ended_at)
-
-    # -- reading ---------------------------------------------------------------
-    def resolve_run_id(self, id_or_prefix: str) -> str:
-        return self._real().resolve_run_id(id_or_prefix)
-
-    def get_run(self, id_or_prefix: str) -> Run:
-        return self._real().get_run(id_or_prefix)
-
-    def list_runs(
-        self,
-        *,
-        where: str | None = None,
-        sort: Sequence[str] = (),
-        limit: int | None = None,
-    ) -> list[RunSummary]:
-        return self._real().list_runs(where=where, sort=sort, limit=limit)
-
-    def count_runs(self, *, where: str | None = None) -> int:
-        return self._real().count_runs(where=where)
-
-    def list_page(
-        self, *, where: str | None = None, sort: Sequence[str] = (), limit: int | None = None
-    ) -> tuple[list[RunSummary], int]:
-        return self._real().list_page(where=where, sort=sort, limit=limit)
-
-    def metric_history(self, run_id: str, key: str) -> list[Metric]:
-        return self._real().metric_history(run_id, key)
-
-    def artifact_path(self, artifact: Artifact) -> Path:
-        return self._real().artifact_path(artifact)
-
-    # -- lifetime --------------------------------------------------------------
-    def schema_status(self) -> dict[str, Any]:
-        return self._real().schema_status()
 
     def close(self) -> None:
         with self._lock:
@@ -196,3 +105,32 @@ class LateStore(Store):
             store, self._store = self._store, None
         if store is not None:
             store.close()
+
+
+def _forwarder(name: str) -> Callable[..., Any]:
+    """A ``LateStore`` method that calls the method *name* of the real store."""
+
+    def forward(self: LateStore, /, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self._real(), name)(*args, **kwargs)
+
+    # name, docstring and (through __wrapped__) signature of the Store method;
+    # not its __dict__, which marks it abstract
+    functools.update_wrapper(forward, getattr(Store, name), updated=())
+    forward.__qualname__ = f"LateStore.{name}"
+    forward.__module__ = __name__
+    return forward
+
+
+#: the public ``Store`` methods ``LateStore`` serves by forwarding (all it does not define)
+FORWARDED = tuple(
+    sorted(
+        name
+        for name, value in vars(Store).items()
+        if callable(value) and not name.startswith("_") and name not in vars(LateStore)
+    )
+)
+for _name in FORWARDED:
+    setattr(LateStore, _name, _forwarder(_name))
+del _name
+# concrete from here on; mypy, which cannot see the forwarders, thinks otherwise
+abc.update_abstractmethods(LateStore)  # type: ignore[type-abstract]

@@ -15,11 +15,11 @@ import pytest
 
 import nbtrack
 from nbtrack.config import load_settings
-from nbtrack.errors import StoreError
+from nbtrack.errors import StoreError, StoreUnreachableError
 from nbtrack.model import RunStatus
 from nbtrack.store import open_store
+from nbtrack.store._engine import cannot_reach
 from nbtrack.tracking import StoreOutageWarning, replay_spill
-from nbtrack.tracking.late_store import cannot_reach
 
 
 @pytest.fixture
@@ -98,6 +98,7 @@ def test_a_store_url_that_is_wrong_still_fails_at_once(
     with pytest.raises(StoreError) as caught:
         nbtrack.start_run()
     assert not cannot_reach(caught.value)
+    assert not isinstance(caught.value, StoreUnreachableError)
     assert nbtrack.active_run() is None
 
 
@@ -110,6 +111,7 @@ def test_a_sqlite_store_that_cannot_be_opened_still_fails_at_once(
     with pytest.raises(StoreError, match="not-a-dir") as caught:
         nbtrack.start_run()
     assert not cannot_reach(caught.value)
+    assert not isinstance(caught.value, StoreUnreachableError)
     assert nbtrack.active_run() is None
 
 
@@ -117,5 +119,6 @@ def test_only_a_store_that_cannot_be_reached_counts_as_down(down_url: str) -> No
     with pytest.raises(StoreError) as caught:
         open_store(down_url)
     assert cannot_reach(caught.value)
+    assert isinstance(caught.value, StoreUnreachableError)
     assert not cannot_reach(StoreError("The store URL 'x' is not a valid URL."))
     assert not cannot_reach(ValueError("connection refused"))
