@@ -2,7 +2,7 @@
 
 ``api`` holds the process's current run in one :class:`~nbtrack.tracking.api.Tracker`;
 ``run`` is the live run (:class:`~nbtrack.tracking.run.ActiveRun`); ``flusher``
-writes it to the store from a background thread; ``params`` normalises and
+writes it to the store from a background thread; ``ledger`` normalises and
 redacts params; ``capture`` records git, environment and data versions;
 ``spill`` keeps what an unreachable store could not take.
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from nbtrack.tracking.api import Tracker, get_tracker
 from nbtrack.tracking.flusher import StoreOutageWarning
-from nbtrack.tracking.params import ParamWarning
+from nbtrack.tracking.ledger import ParamWarning
 from nbtrack.tracking.run import ActiveRun
 from nbtrack.tracking.spill import replay_spill
 

@@ -50,6 +50,7 @@ from nbtrack.config import (
 )
 from nbtrack.model import ParamSource, Run, RunStatus, Source
 from nbtrack.tracking.api import Tracker, get_tracker
+from nbtrack.tracking.ledger import REDACTED, looks_secret
 from nbtrack.tracking.notebook import (
     NOT_FOUND_MESSAGE,
     BackgroundSnapshot,
@@ -57,7 +58,6 @@ from nbtrack.tracking.notebook import (
     find_notebook,
     read_source,
 )
-from nbtrack.tracking.params import REDACTED, looks_secret
 from nbtrack.tracking.run import ActiveRun
 
 __all__ = ["NotebookSession", "SessionStatus", "is_injected_cell"]

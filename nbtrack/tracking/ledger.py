@@ -1,9 +1,11 @@
-"""Params before they reach the store: normalisation, secret redaction, conflicts.
+"""The ledger of a run's logged params: normalisation, secret redaction, conflicts.
 
-For: turning whatever a user passes to ``log_param`` into JSON data
-(:func:`normalise`), deciding whether a name looks like a secret
-(:func:`looks_secret`), and keeping a run's params from silently changing
-(:class:`ParamLedger`, which raises ``ParamError`` naming both values).
+For: :class:`ParamLedger`, the params a run has logged (as stored, with a
+digest of each real value), which raises ``ParamError`` naming both values
+when one would silently change; and the rules every value meets on its way
+in: turning whatever a user passes to ``log_param`` into JSON data
+(:func:`normalise`), and deciding whether a name looks like a secret
+(:func:`looks_secret`, redacted as :data:`REDACTED`).
 
 Not for: writing to the store (``ActiveRun`` does that) or parsing parameter
 cells and config files (the magics and ``notebook/`` do that).
