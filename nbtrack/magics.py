@@ -498,7 +498,7 @@ def render_status(status: SessionStatus) -> str:
     name = f"  {run.name!r}" if run.name else ""
     lines = [f"run       {run.id}{name}  RUNNING", f"store     {mask_url(run.store.url)}"]
     if location.path is not None:
-        from nbtrack.tracking.notebook import recorded_path
+        from nbtrack.tracking.locate import recorded_path
 
         # as the run records it: relative to the project root when inside it
         recorded = recorded_path(location.path, run.settings.root)

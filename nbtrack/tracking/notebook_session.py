@@ -8,10 +8,10 @@ process's :class:`~nbtrack.tracking.api.Tracker`:
   staleness) is captured at every run start, refreshed when the file is
   saved, and settled at kernel exit, before the tracker ends the run. The
   path and the file's hash are recorded at once; the ``py:percent`` text is
-  made on a :class:`~nbtrack.tracking.notebook.BackgroundSnapshot` thread and
+  made on a :class:`~nbtrack.tracking.snapshot.BackgroundSnapshot` thread and
   lands on the run a moment later (waited for before the session ends a run).
   The path recorded is relative to the run's project root when the notebook
-  is inside it (:func:`~nbtrack.tracking.notebook.recorded_path`); the
+  is inside it (:func:`~nbtrack.tracking.locate.recorded_path`); the
   session keeps the absolute path for every read of the file.
 * the parameters cell (``%%track_params``) is logged *lazily*: its names are
   remembered and their values read when the next cell starts, or, when that
@@ -25,7 +25,7 @@ process's :class:`~nbtrack.tracking.api.Tracker`:
   ``cell_error`` event (execution count, cell number, exception type).
 
 Not for: parsing magic lines (``nbtrack.magics``) or finding the notebook
-(``nbtrack.tracking.notebook``). Nothing here imports IPython.
+(``nbtrack.tracking.locate``). Nothing here imports IPython.
 """
 
 from __future__ import annotations
@@ -51,14 +51,9 @@ from nbtrack.config import (
 from nbtrack.model import ParamSource, Run, RunStatus, Source
 from nbtrack.tracking.api import Tracker, get_tracker
 from nbtrack.tracking.ledger import REDACTED, looks_secret
-from nbtrack.tracking.notebook import (
-    NOT_FOUND_MESSAGE,
-    BackgroundSnapshot,
-    NotebookLocation,
-    find_notebook,
-    read_source,
-)
+from nbtrack.tracking.locate import NOT_FOUND_MESSAGE, NotebookLocation, find_notebook
 from nbtrack.tracking.run import ActiveRun
+from nbtrack.tracking.snapshot import BackgroundSnapshot, read_source
 
 __all__ = ["NotebookSession", "SessionStatus", "is_injected_cell"]
 
