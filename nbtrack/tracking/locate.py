@@ -1,4 +1,4 @@
-"""Which notebook is this kernel running?
+"""Which notebook is this kernel running, and which of its cells is this?
 
 For: :func:`find_notebook`, the notebook (or script) path from inside a
 kernel, as a :class:`NotebookLocation` that says which clue found it. A
@@ -9,7 +9,8 @@ explicit override (``%track_run --notebook`` or ``NBTRACK_NOTEBOOK``, which
 ``__vsc_ipynb_file__``, jupyter_server's ``JPY_SESSION_NAME`` /
 ``__session__`` (absolute or relative to the server root, see
 :func:`resolve_session_path`), and for a plain script or ``ipython file.py``
-the script itself.
+the script itself. :func:`cell_number` finds a cell's number in the saved
+notebook, for the events that name a cell.
 
 The path a run records is :func:`recorded_path`: relative to the project
 root (POSIX separators, like data refs) when the file is inside it, so
@@ -18,7 +19,8 @@ absolute when it is outside. The absolute :class:`~pathlib.Path` stays with
 the caller for reading the file; the recorded string is never opened.
 
 Not for: reading or snapshotting the file (``nbtrack.tracking.snapshot``).
-Nothing here talks to a store or to IPython, or imports a notebook library.
+Nothing here talks to a store or to IPython; the notebook is read (by
+``nbtrack.notebook``) only to number a cell.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from nbtrack.config import NOTEBOOK_ENV
 __all__ = [
     "NOT_FOUND_MESSAGE",
     "NotebookLocation",
+    "cell_number",
     "find_notebook",
     "recorded_path",
     "resolve_session_path",
@@ -167,3 +170,27 @@ def recorded_path(path: Path, root: Path | None = None) -> str:
 
         root = find_project_root()
     return project_relative_path(path, root)
+
+
+def cell_number(path: Path | None, cell_id: str | None, code: str) -> int | None:
+    """1-based position of a cell in the saved notebook *path*: by id, else by its *code*.
+
+    JupyterLab sends cell ids; nbclient and papermill do not, so a cell is
+    also found by its source (the injected cell is not in the file, so the
+    number is the one the user sees). None when the cell cannot be told.
+    """
+    if path is None or path.suffix != ".ipynb":
+        return None
+    try:
+        from nbtrack.notebook.model import read_notebook
+
+        cells = read_notebook(path).cells
+    except Exception:
+        return None
+    if cell_id:
+        found = next((cell.number for cell in cells if cell.id == cell_id), None)
+        if found is not None:
+            return found
+    code = code.strip()
+    same = [cell.number for cell in cells if cell.is_code and cell.source.strip() == code]
+    return same[0] if len(same) == 1 else None

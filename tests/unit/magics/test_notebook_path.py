@@ -16,7 +16,7 @@ from nbtrack.config import RUN_ID_FILE_ENV, mask_url
 from nbtrack.errors import NotebookError
 from nbtrack.model import Source
 from nbtrack.tracking.locate import find_notebook, resolve_session_path
-from nbtrack.tracking.notebook_session import is_injected_cell
+from nbtrack.tracking.params_cell import is_injected_cell
 from nbtrack.tracking.snapshot import (
     BackgroundSnapshot,
     capture_source,
