@@ -133,7 +133,7 @@ class NotebookSession:
             with open(self.batch_id_file, "a", encoding="utf-8") as fh:
                 fh.write(run.id + "\n")
         self._batch_started = True
-        self._register_exit()
+        self._exit.register()
         return run
 
     def _end(self, run: ActiveRun, status: RunStatus = RunStatus.FINISHED) -> None:
@@ -270,7 +270,7 @@ class NotebookSession:
         run = self._running()
         if run is None:
             return
-        self._register_exit()  # also for a run the Python API started
+        self._exit.register()  # also for a run the Python API started
         self.source.after_cell(run)
         if error is not None:
             detail: dict[str, Any] = {
@@ -291,9 +291,6 @@ class NotebookSession:
         self.source.refresh()
 
     # -- kernel exit -------------------------------------------------------------------------
-    def _register_exit(self) -> None:
-        self._exit.register()
-
     def _at_exit(self) -> None:
         """What ``atexit`` calls when the kernel shuts down (see :class:`SessionExit`)."""
         self._exit.run()
