@@ -46,7 +46,7 @@ if TYPE_CHECKING:
         track_data,
     )
     from nbtrack.tracking.flusher import StoreOutageWarning
-    from nbtrack.tracking.params import ParamWarning
+    from nbtrack.tracking.ledger import ParamWarning
     from nbtrack.tracking.run import ActiveRun
     from nbtrack.tracking.spill import replay_spill
 
@@ -88,7 +88,7 @@ _LAZY: dict[str, str] = {
         "nbtrack.tracking.api",
     ),
     "StoreOutageWarning": "nbtrack.tracking.flusher",
-    "ParamWarning": "nbtrack.tracking.params",
+    "ParamWarning": "nbtrack.tracking.ledger",
     "ActiveRun": "nbtrack.tracking.run",
     "replay_spill": "nbtrack.tracking.spill",
 }

@@ -3,7 +3,7 @@
 A door, not a room: each magic parses its line with ``@magic_arguments`` (so
 ``%track_params?`` shows real help), looks variables up in the user
 namespace, and hands plain values to the kernel's
-:class:`~nbtrack.tracking.notebook_session.NotebookSession`, which owns the
+:class:`~nbtrack.tracking.session.NotebookSession`, which owns the
 run. A user's mistake becomes a ``UsageError`` (:func:`usage_error`) with
 one sentence, shown under the cell and not recorded on the run; a
 store that cannot be reached prints a warning and the data stays buffered.
@@ -35,7 +35,7 @@ from nbtrack.errors import NbtrackError, StoreError
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import ExecutionInfo, ExecutionResult, InteractiveShell
 
-    from nbtrack.tracking.notebook_session import NotebookSession, SessionStatus
+    from nbtrack.tracking.session import NotebookSession, SessionStatus
 
 __all__ = [
     "TrackMagics",
@@ -179,7 +179,7 @@ class _ShellState:
 
     def get_session(self) -> NotebookSession:
         if self.session is None:
-            from nbtrack.tracking.notebook_session import NotebookSession
+            from nbtrack.tracking.session import NotebookSession
 
             self.session = NotebookSession(self.shell.user_ns, last_cell_at=self.cell_started_at)
         return self.session
@@ -498,7 +498,7 @@ def render_status(status: SessionStatus) -> str:
     name = f"  {run.name!r}" if run.name else ""
     lines = [f"run       {run.id}{name}  RUNNING", f"store     {mask_url(run.store.url)}"]
     if location.path is not None:
-        from nbtrack.tracking.notebook import recorded_path
+        from nbtrack.tracking.locate import recorded_path
 
         # as the run records it: relative to the project root when inside it
         recorded = recorded_path(location.path, run.settings.root)

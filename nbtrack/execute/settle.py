@@ -44,7 +44,7 @@ class Prepared:
         self._thread.start()
 
     def _work(self) -> None:
-        from nbtrack.tracking.notebook import capture_source
+        from nbtrack.tracking.snapshot import capture_source
 
         with contextlib.suppress(Exception):  # made again by settle
             self._source = capture_source(self._notebook, batch=True, root=self._root)
@@ -78,7 +78,8 @@ def settle(
     """
     from nbtrack.store import open_store
     from nbtrack.tracking.capture import hash_data
-    from nbtrack.tracking.notebook import capture_source, recorded_path
+    from nbtrack.tracking.locate import recorded_path
+    from nbtrack.tracking.snapshot import capture_source
 
     now = time.time()
     with open_store(url, settings=settings) as store:

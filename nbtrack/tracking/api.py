@@ -137,7 +137,7 @@ class Tracker:
             if source is None and self.source_provider is not None:
                 source = self.source_provider()
             elif source is None:  # no magics: a script, or the API alone in a kernel
-                from nbtrack.tracking.notebook import default_source
+                from nbtrack.tracking.snapshot import default_source
 
                 source = default_source()
             run_id = uuid.uuid4().hex

@@ -30,7 +30,7 @@ from nbtrack.errors import MetricError, RunError, UsageError
 from nbtrack.model import Artifact, DataRef, Param, ParamSource, RunEvent, RunStatus, Source
 from nbtrack.store.base import MetricRow, Store
 from nbtrack.tracking.flusher import DEFAULT_INTERVAL, DEFAULT_MAX_PENDING, Flusher
-from nbtrack.tracking.params import MAX_KEY_LENGTH, ParamLedger, bad_name
+from nbtrack.tracking.ledger import MAX_KEY_LENGTH, ParamLedger, bad_name
 from nbtrack.tracking.spill import Op, spill_dir
 
 if TYPE_CHECKING:

@@ -384,7 +384,7 @@ def test_ending_the_run_right_after_the_first_call_still_lands_the_snapshot(
 def test_a_kernel_exiting_before_its_snapshot_is_made_ends_the_run_then_stores_the_text(
     ip: Any, project_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import nbtrack.tracking.notebook as notebook_module
+    import nbtrack.tracking.snapshot as notebook_module
     from nbtrack.magics import session_of
 
     real = notebook_module.percent_text

@@ -15,16 +15,15 @@ import pytest
 from nbtrack.config import RUN_ID_FILE_ENV, mask_url
 from nbtrack.errors import NotebookError
 from nbtrack.model import Source
-from nbtrack.tracking.notebook import (
+from nbtrack.tracking.locate import find_notebook, resolve_session_path
+from nbtrack.tracking.params_cell import is_injected_cell
+from nbtrack.tracking.snapshot import (
     BackgroundSnapshot,
     capture_source,
     content_hash,
-    find_notebook,
     read_source,
-    resolve_session_path,
     snapshot_text,
 )
-from nbtrack.tracking.notebook_session import is_injected_cell
 
 
 def _notebook(path: Path, *sources: str) -> Path:

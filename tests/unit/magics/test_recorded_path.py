@@ -16,7 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from nbtrack.tracking.api import get_tracker
-from nbtrack.tracking.notebook import capture_source, read_source, recorded_path
+from nbtrack.tracking.locate import recorded_path
+from nbtrack.tracking.snapshot import capture_source, read_source
 from tests.unit.magics.conftest import current_run_id, stored
 
 

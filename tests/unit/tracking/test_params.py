@@ -10,7 +10,7 @@ import pytest
 
 import nbtrack
 from nbtrack.model import ParamSource
-from nbtrack.tracking.params import REDACTED, ParamLedger, ParamWarning, looks_secret, normalise
+from nbtrack.tracking.ledger import REDACTED, ParamLedger, ParamWarning, looks_secret, normalise
 
 
 class Color(enum.Enum):

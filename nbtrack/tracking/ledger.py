@@ -1,9 +1,11 @@
-"""Params before they reach the store: normalisation, secret redaction, conflicts.
+"""The ledger of a run's logged params: normalisation, secret redaction, conflicts.
 
-For: turning whatever a user passes to ``log_param`` into JSON data
-(:func:`normalise`), deciding whether a name looks like a secret
-(:func:`looks_secret`), and keeping a run's params from silently changing
-(:class:`ParamLedger`, which raises ``ParamError`` naming both values).
+For: :class:`ParamLedger`, the params a run has logged (as stored, with a
+digest of each real value), which raises ``ParamError`` naming both values
+when one would silently change; and the rules every value meets on its way
+in: turning whatever a user passes to ``log_param`` into JSON data
+(:func:`normalise`), and deciding whether a name looks like a secret
+(:func:`looks_secret`, redacted as :data:`REDACTED`).
 
 Not for: writing to the store (``ActiveRun`` does that) or parsing parameter
 cells and config files (the magics and ``notebook/`` do that).
@@ -17,7 +19,7 @@ import math
 import os
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +32,8 @@ __all__ = [
     "ParamLedger",
     "ParamWarning",
     "bad_name",
+    "carried_over",
+    "change_summary",
     "looks_secret",
     "normalise",
     "same_value",
@@ -157,7 +161,7 @@ def _digest(value: JSONValue) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _short(value: JSONValue, limit: int = 80) -> str:
+def _short(value: object, limit: int = 80) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -247,3 +251,38 @@ class ParamLedger:
             f"param {key!r} was already logged as {_short(entry.param.value)} for run {run};"
             f" refusing to change it to {_short(value)}"
         )
+
+
+def carried_over(
+    logged: Mapping[str, Param], relogged: Collection[str]
+) -> dict[ParamSource, dict[str, JSONValue]]:
+    """The *logged* params a new run takes over, by source: all but the *relogged* ones.
+
+    A redacted secret is left out too: its value is only ``"***"`` here, and
+    its cell logs it again when re-run.
+    """
+    carried: dict[ParamSource, dict[str, JSONValue]] = {}
+    for key, param in logged.items():
+        if key not in relogged and param.value != REDACTED:
+            carried.setdefault(param.source, {})[key] = param.value
+    return carried
+
+
+def change_summary(logged: Mapping[str, Param], changed: Sequence[tuple[str, Any]]) -> str:
+    """The first three *changed* params as they were and are now, and how many more.
+
+    A name that looks like a secret shows no value.
+
+    >>> change_summary({"lr": Param("lr", 0.1)}, [("lr", 0.2), ("api_key", "k")])
+    'lr 0.1 -> 0.2, api_key changed'
+    """
+    shown = []
+    for key, value in changed[:3]:
+        before = logged.get(key)
+        if looks_secret(key):
+            shown.append(f"{key} changed")
+        else:
+            was = _short(before.value, 40) if before is not None else "?"
+            shown.append(f"{key} {was} -> {_short(value, 40)}")
+    more = f" (and {len(changed) - 3} more)" if len(changed) > 3 else ""
+    return f"{', '.join(shown)}{more}"
