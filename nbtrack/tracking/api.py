@@ -26,7 +26,7 @@ Semantics a user relies on:
   bad credentials) still raises ``StoreError`` at once.
 
 Not for: SQL (``store/``), validation (``run.py``, ``params.py``) or
-notebook/IPython concerns (``magics.py`` sits on top of this module).
+notebook/IPython concerns (the ``nbtrack.magics`` door sits on top of this module).
 """
 
 from __future__ import annotations

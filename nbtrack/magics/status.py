@@ -1,0 +1,68 @@
+"""``%track_status``: the current run, its store and what it has logged, as text."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from nbtrack.config import NOTEBOOK_ENV, mask_url
+
+if TYPE_CHECKING:
+    from nbtrack.tracking.session import SessionStatus
+
+__all__ = ["render_status"]
+
+
+def _short(value: object, limit: int = 30) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+#: how %track_status names the clue that found the notebook (NotebookLocation.how)
+_CLUES = {
+    "override": "%track_run --notebook",
+    "env": NOTEBOOK_ENV,
+    "papermill": "PAPERMILL_INPUT_PATH",
+    "vscode": "VS Code",
+    "jupyter-server": "the Jupyter server's session",
+    "script": "the script being run",
+}
+
+
+def render_status(status: SessionStatus) -> str:
+    """``%track_status``: the run, the store (password masked), what was logged."""
+    run, location = status.run, status.location
+    if run is None:
+        return "nbtrack: no active run; the next %track_* magic or nbtrack.log_* call starts one."
+    name = f"  {run.name!r}" if run.name else ""
+    lines = [f"run       {run.id}{name}  RUNNING", f"store     {mask_url(run.store.url)}"]
+    if location.path is not None:
+        from nbtrack.tracking.locate import recorded_path
+
+        # as the run records it: relative to the project root when inside it
+        recorded = recorded_path(location.path, run.settings.root)
+        clue = _CLUES.get(location.how, location.how)
+        lines.append(f"notebook  {recorded} (found via {clue})")
+    else:
+        lines.append(f"notebook  unknown (set {NOTEBOOK_ENV} or %track_run --notebook PATH)")
+    if run.params:
+        shown = (f"{k}={_short(p.value)} ({p.source.value})" for k, p in run.params.items())
+        lines.append(f"params    {', '.join(shown)}")
+    stored = status.stored
+    if stored is None:
+        lines.append(f"(the store cannot be read right now: {status.read_error})")
+        return "\n".join(lines)
+    for metric in stored.metrics:
+        step = "" if metric.last_step is None else f" at step {metric.last_step}"
+        points = "1 point" if metric.count == 1 else f"{metric.count} points"
+        lines.append(
+            f"metric    {metric.key}: last {metric.last:.6g}{step}"
+            f" (min {metric.min:.6g}, max {metric.max:.6g}, {points})"
+        )
+    lines += [f"data      {r.path} [{r.kind}] {r.digest[:19]}" for r in stored.data]
+    lines += [f"artifact  {a.name} ({a.size} bytes)" for a in stored.artifacts]
+    lines += [
+        f"error     In [{e.detail.get('execution_count')}] {e.detail.get('exception')}"
+        for e in stored.events
+        if e.kind == "cell_error"
+    ]
+    return "\n".join(lines)
