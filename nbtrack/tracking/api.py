@@ -25,7 +25,7 @@ Semantics a user relies on:
   configuration (a malformed URL, a schema mismatch, a read-only SQLite path,
   bad credentials) still raises ``StoreError`` at once.
 
-Not for: SQL (``store/``), validation (``run.py``, ``params.py``) or
+Not for: SQL (``store/``), validation (``run.py``, ``ledger.py``) or
 notebook/IPython concerns (the ``nbtrack.magics`` door sits on top of this module).
 """
 
