@@ -6,6 +6,7 @@
 * ``shell`` — the IPython shell with ``%load_ext nbtrack`` behind the ``ip``
   fixture, and the active run as the store has it.
 * ``runs`` — reading a run's params; waiting until a run's buffer is flushed.
+* ``git`` — git in a test's own repository, as a test user.
 * ``relay`` — a TCP relay to PostgreSQL that a test cuts to make the store
   unreachable for real.
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import pytest
 
 from nbtrack.model import Run
+from tests.helpers.git import git
 from tests.helpers.shell import forget_notebook_clues
 
 
@@ -30,18 +30,6 @@ def repo(tmp_path: Path) -> Path:
     (root / "pyproject.toml").write_text('[project]\nname = "demo"\n')
     git(root, "init", "-q", "-b", "main")
     return root
-
-
-def git(root: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=30,
-    )
-    return done.stdout.strip()
 
 
 @pytest.fixture

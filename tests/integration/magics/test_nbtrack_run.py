@@ -10,9 +10,9 @@ import pytest
 
 from nbtrack.model import RunStatus
 from tests.helpers.cli import nbtrack_subprocess
+from tests.helpers.git import git
 from tests.helpers.notebooks import PYTHON3, code, write_notebook
 from tests.helpers.runs import params_of
-from tests.integration.magics.conftest import git
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.helpers.git import git
 from tests.helpers.notebooks import code, write_notebook
 
 from .conftest import Invoke
 
 
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-    )
-
-
 @pytest.fixture
 def repo(project: Path) -> Path:
-    _git(project, "init", "-q")
+    git(project, "init", "-q")
     write_notebook(
         project / "notebooks" / "train.ipynb",
         code("import pandas_free_reader as _unused", tags=["skip-execution"]),
@@ -31,8 +22,8 @@ def repo(project: Path) -> Path:
     )
     (project / "data").mkdir()
     (project / "data" / "train.csv").write_text("a,b\n1,2\n")  # made by hand, never added
-    _git(project, "add", "pyproject.toml", "notebooks/train.ipynb")
-    _git(project, "commit", "-q", "-m", "init")
+    git(project, "add", "pyproject.toml", "notebooks/train.ipynb")
+    git(project, "commit", "-q", "-m", "init")
     return project
 
 
@@ -171,8 +162,8 @@ def test_percent_run_of_an_untracked_script_fails_isolated_with_a_hint(
         code("print(VALUE)", count=2),
     )
     (repo / "notebooks" / "helper.py").write_text("VALUE = 42\n")  # never added to git
-    _git(repo, "add", "notebooks/helpers.ipynb")
-    _git(repo, "commit", "-q", "-m", "helpers")
+    git(repo, "add", "notebooks/helpers.ipynb")
+    git(repo, "commit", "-q", "-m", "helpers")
     assert nbtrack_cli("smoke", "notebooks/helpers.ipynb").exit_code == 0
 
     out = nbtrack_cli("smoke", "--isolate", "notebooks/helpers.ipynb")
