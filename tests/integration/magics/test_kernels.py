@@ -12,7 +12,7 @@ import pytest
 
 from nbtrack.model import RunStatus
 from tests.helpers.notebooks import PYTHON3, code, write_notebook
-from tests.helpers.runs import params_of
+from tests.helpers.runs import params_of, wait_until
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 
@@ -135,9 +135,7 @@ def test_a_jupyter_server_kernel_finds_its_notebook_from_the_session_name(
         assert reply["content"]["status"] == "ok"
         # a person's kernel lives longer than the background snapshot takes; on a
         # loaded CI machine a kernel shut down at once may be killed before it lands
-        deadline = time.monotonic() + 60
-        while read_store().source.snapshot is None and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_until(lambda: read_store().source.snapshot is not None)
     finally:
         kc.stop_channels()
         km.shutdown_kernel()
