@@ -31,7 +31,7 @@ class Outcome(NamedTuple):
 
     @property
     def output(self) -> str:
-        """click's name for :attr:`text`."""
+        """:attr:`text` by click's name (click interleaves the two as written; tests search it)."""
         return self.text
 
 
