@@ -125,7 +125,7 @@ def notebook(
     import nbformat
     from nbformat.v4 import new_notebook
 
-    built = [code(cell) if isinstance(cell, str) else cell for cell in cells]
+    built = [_cell(cell) for cell in cells]
     data: dict[str, Any] = json.loads(nbformat.writes(new_notebook(cells=built)))
     if kernelspec is not None:
         data["metadata"]["kernelspec"] = dict(kernelspec)
@@ -135,6 +135,14 @@ def notebook(
         for cell in data["cells"]:
             cell.pop("id", None)
     return data
+
+
+def _cell(cell: Any) -> Any:
+    if isinstance(cell, str):
+        return code(cell)
+    if not (isinstance(cell, Mapping) and "cell_type" in cell):
+        raise TypeError(f"a cell is a string or code()/markdown()/raw(), not {cell!r}")
+    return cell
 
 
 def write(path: Path, nb: Mapping[str, Any]) -> Path:
