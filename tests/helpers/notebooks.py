@@ -4,7 +4,7 @@
 
 A cell is a string (a code cell) or ``code(...)``, ``markdown(...)``,
 ``raw(...)``. ``notebook(...)`` gives the JSON data nbformat would write
-(sources split into lines, cell ids unless ``ids=False``); ``write`` saves it
+(sources split into lines, random cell ids); ``write`` saves it
 as ``nbformat.write`` does; ``load`` reads it into nbtrack's model.
 
 Not for: notebooks that are meant to be broken, hostile or old (a test writes
@@ -64,25 +64,21 @@ def code(
     from nbformat.v4 import new_code_cell
 
     cell = new_code_cell(source, outputs=list(outputs), execution_count=count, **fields)
-    return _tagged(cell, tags)
-
-
-def markdown(source: str, *, tags: Iterable[str] = (), **fields: Any) -> Any:
-    from nbformat.v4 import new_markdown_cell
-
-    return _tagged(new_markdown_cell(source, **fields), tags)
-
-
-def raw(source: str, *, tags: Iterable[str] = (), **fields: Any) -> Any:
-    from nbformat.v4 import new_raw_cell
-
-    return _tagged(new_raw_cell(source, **fields), tags)
-
-
-def _tagged(cell: Any, tags: Iterable[str]) -> Any:
     if tags := list(tags):
         cell.metadata["tags"] = tags
     return cell
+
+
+def markdown(source: str, **fields: Any) -> Any:
+    from nbformat.v4 import new_markdown_cell
+
+    return new_markdown_cell(source, **fields)
+
+
+def raw(source: str, **fields: Any) -> Any:
+    from nbformat.v4 import new_raw_cell
+
+    return new_raw_cell(source, **fields)
 
 
 def stream(text: str) -> Any:
@@ -110,30 +106,18 @@ def png_output(size: int, seed: int) -> Any:
     return new_output("display_data", data={"image/png": payload, "text/plain": "<Figure>"})
 
 
-def notebook(
-    *cells: Any,
-    kernelspec: Mapping[str, str] | None = None,
-    metadata: Mapping[str, Any] | None = None,
-    ids: bool = True,
-) -> dict[str, Any]:
+def notebook(*cells: Any, kernelspec: Mapping[str, str] | None = None) -> dict[str, Any]:
     """A notebook as JSON data; a string cell is a code cell.
 
-    No kernelspec unless given (as ``nbformat.v4.new_notebook``); *metadata* is
-    added to the notebook's metadata as is. ``ids=False`` gives an nbformat 4.4
-    notebook without cell ids.
+    No kernelspec unless given, as ``nbformat.v4.new_notebook`` makes it.
     """
     import nbformat
     from nbformat.v4 import new_notebook
 
     built = [_cell(cell) for cell in cells]
     data: dict[str, Any] = json.loads(nbformat.writes(new_notebook(cells=built)))
-    if kernelspec is not None:
+    if kernelspec is not None:  # set after writes(): a test may give a partial one
         data["metadata"]["kernelspec"] = dict(kernelspec)
-    data["metadata"].update(metadata or {})
-    if not ids:
-        data["nbformat_minor"] = 4
-        for cell in data["cells"]:
-            cell.pop("id", None)
     return data
 
 
