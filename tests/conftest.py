@@ -9,6 +9,8 @@
   server lives for the session and every test gets a fresh database.
 * Without the binaries the postgres tests are skipped, except with ``CI=true``
   where that is a failure: CI must test PostgreSQL for real.
+* ``ip`` is the real IPython shell after ``%load_ext nbtrack`` (one per
+  process, as IPython keeps it), fresh for each test, in ``project_root``.
 
 As root, PostgreSQL refuses to start; the server then runs as the ``postgres``
 user through ``runuser``, in a directory that user owns.
@@ -27,9 +29,11 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from tests.helpers.shell import nbtrack_shell
 
 if TYPE_CHECKING:
     from nbtrack.config import Settings
@@ -177,6 +181,13 @@ def store(settings: Settings) -> Iterator[Store]:
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture
+def ip(project_root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The shell after ``%load_ext nbtrack``, in an empty project, no run active."""
+    with nbtrack_shell(project_root, monkeypatch) as shell:
+        yield shell
 
 
 @pytest.fixture(autouse=True)

@@ -1,9 +1,7 @@
-"""Real notebooks in real kernels: helpers to build them and to read the store."""
+"""Real notebooks in real kernels: a store for the test and its kernels, and a git repo."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +9,8 @@ from typing import Any
 import pytest
 
 from nbtrack.model import Run
+from tests.helpers.git import git
+from tests.helpers.shell import forget_notebook_clues
 
 
 @pytest.fixture
@@ -18,8 +18,7 @@ def store_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The SQLite store this test's kernels (and the test) use."""
     path = tmp_path / "store" / "runs.db"
     monkeypatch.setenv("NBTRACK_STORE", str(path))
-    for name in ("NBTRACK_NOTEBOOK", "NBTRACK_RUN_ID_FILE", "JPY_SESSION_NAME"):
-        monkeypatch.delenv(name, raising=False)
+    forget_notebook_clues(monkeypatch)
     return path
 
 
@@ -31,51 +30,6 @@ def repo(tmp_path: Path) -> Path:
     (root / "pyproject.toml").write_text('[project]\nname = "demo"\n')
     git(root, "init", "-q", "-b", "main")
     return root
-
-
-def git(root: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=30,
-    )
-    return done.stdout.strip()
-
-
-def write_notebook(path: Path, *cells: str | tuple[str, list[str]]) -> Path:
-    """A notebook of code cells; a cell given as (source, tags) is tagged."""
-    import nbformat
-    from nbformat.v4 import new_code_cell, new_notebook
-
-    built = []
-    for cell in cells:
-        source, tags = (cell, []) if isinstance(cell, str) else cell
-        code = new_code_cell(source)
-        if tags:
-            code.metadata["tags"] = tags
-        built.append(code)
-    nb = new_notebook(cells=built)
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, str(path))
-    return path
-
-
-def nbtrack(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """The nbtrack command, as a user runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "nbtrack", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 @pytest.fixture
@@ -96,7 +50,3 @@ def read_store(store_file: Path) -> Iterator[Any]:
     yield read
     for store in opened:
         store.close()
-
-
-def params_of(run: Run) -> dict[str, tuple[object, str]]:
-    return {p.key: (p.value, p.source.value) for p in run.params}

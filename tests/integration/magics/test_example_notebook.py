@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from nbtrack.model import RunStatus
-from tests.integration.magics.conftest import nbtrack, params_of
+from tests.helpers.cli import nbtrack_subprocess
+from tests.helpers.runs import params_of
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "notebooks" / "train.ipynb"
@@ -28,7 +29,7 @@ def test_the_example_trains_and_records_params_metrics_data_and_the_figure(
     tmp_path: Path, store_file: Path, read_store: Any
 ) -> None:
     executed = tmp_path / "executed.ipynb"
-    done = nbtrack(
+    done = nbtrack_subprocess(
         "run", str(EXAMPLE), "-f", str(ROOT / "notebooks" / "params.yaml"), "-p", "epochs=2",
         "-o", str(executed), cwd=tmp_path,
     )  # fmt: skip

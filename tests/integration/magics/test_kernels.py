@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from nbtrack.model import RunStatus
-from tests.integration.magics.conftest import params_of, write_notebook
+from tests.helpers.notebooks import PYTHON3, code, write_notebook
+from tests.helpers.runs import params_of, wait_until
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 
@@ -25,8 +26,9 @@ def test_papermill_parameters_are_logged_as_the_values_the_code_used(
     notebook = write_notebook(
         tmp_path / "pm.ipynb",
         "%load_ext nbtrack",
-        ("%%track_params\nlr = 0.1\nepochs = 3", ["parameters"]),
+        code("%%track_params\nlr = 0.1\nepochs = 3", tags=["parameters"]),
         "%track_metric final_lr {lr}",
+        kernelspec=PYTHON3,
     )
     papermill.execute_notebook(
         str(notebook),
@@ -56,6 +58,7 @@ def test_kernel_exit_settles_a_last_parameters_cell_and_finishes_the_run(
         "%track_metric warmup 1",
         "1 / 0",
         "%%track_params\nbatch_size = 64",
+        kernelspec=PYTHON3,
     )
     monkeypatch.setenv("NBTRACK_NOTEBOOK", str(notebook))
     nb = nbformat.read(str(notebook), as_version=4)
@@ -122,7 +125,7 @@ def test_a_jupyter_server_kernel_finds_its_notebook_from_the_session_name(
 
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "demo"\n')  # the project root
     (tmp_path / "analysis").mkdir()
-    notebook = write_notebook(tmp_path / "analysis" / "eda.ipynb", "x = 1")
+    notebook = write_notebook(tmp_path / "analysis" / "eda.ipynb", "x = 1", kernelspec=PYTHON3)
     # jupyter_server passes the path relative to its root; the kernel runs in the notebook's dir
     env = {**os.environ, "JPY_SESSION_NAME": "analysis/eda.ipynb"}
     km, kc = start_new_kernel(kernel_name="python3", cwd=str(notebook.parent), env=env)
@@ -132,9 +135,7 @@ def test_a_jupyter_server_kernel_finds_its_notebook_from_the_session_name(
         assert reply["content"]["status"] == "ok"
         # a person's kernel lives longer than the background snapshot takes; on a
         # loaded CI machine a kernel shut down at once may be killed before it lands
-        deadline = time.monotonic() + 60
-        while read_store().source.snapshot is None and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_until(lambda: read_store().source.snapshot is not None)
     finally:
         kc.stop_channels()
         km.shutdown_kernel()

@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 
 from nbtrack.model import RunStatus
-from tests.integration.magics.conftest import git, nbtrack, params_of, write_notebook
+from tests.helpers.cli import nbtrack_subprocess
+from tests.helpers.git import git
+from tests.helpers.notebooks import PYTHON3, code, write_notebook
+from tests.helpers.runs import params_of
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 
@@ -25,13 +28,13 @@ LOOP = (
 def test_run_records_params_with_sources_metrics_notebook_snapshot_and_git(
     repo: Path, store_file: Path, read_store: Any
 ) -> None:
-    write_notebook(repo / "train.ipynb", "%load_ext nbtrack", PARAMS, LOOP)
+    write_notebook(repo / "train.ipynb", "%load_ext nbtrack", PARAMS, LOOP, kernelspec=PYTHON3)
     (repo / "params.yaml").write_text("epochs: 2\n")
     git(repo, "add", ".")
     git(repo, "commit", "-q", "-m", "train notebook")
     head = git(repo, "rev-parse", "HEAD")
 
-    done = nbtrack(
+    done = nbtrack_subprocess(
         "run", "train.ipynb", "-p", "lr=0.5", "-f", "params.yaml",
         "--name", "sweep-1", "--tag", "owner=ana", "-o", "out.ipynb",
         cwd=repo,
@@ -66,9 +69,12 @@ def test_a_notebook_that_never_calls_nbtrack_is_still_recorded(
 ) -> None:
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "demo"\n')  # the project root
     write_notebook(
-        tmp_path / "plain.ipynb", ("x = 1\nscale = 3\nz = x * scale", ["parameters"]), "y = x * 2"
+        tmp_path / "plain.ipynb",
+        code("x = 1\nscale = 3\nz = x * scale", tags=["parameters"]),
+        "y = x * 2",
+        kernelspec=PYTHON3,
     )
-    done = nbtrack("run", "plain.ipynb", "-p", "x=21", cwd=tmp_path)
+    done = nbtrack_subprocess("run", "plain.ipynb", "-p", "x=21", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     run = read_store(done.stdout.strip())
     assert run.status is RunStatus.FINISHED
@@ -83,12 +89,14 @@ def test_a_notebook_in_a_subfolder_is_recorded_from_the_repository_root_wherever
     repo: Path, store_file: Path, read_store: Any
 ) -> None:
     (repo / "notebooks").mkdir()
-    write_notebook(repo / "notebooks" / "train.ipynb", PARAMS, "%track_metric loss {lr}")
+    write_notebook(
+        repo / "notebooks" / "train.ipynb", PARAMS, "%track_metric loss {lr}", kernelspec=PYTHON3
+    )
     git(repo, "add", ".")
     git(repo, "commit", "-q", "-m", "train notebook")
 
-    from_root = nbtrack("run", "notebooks/train.ipynb", cwd=repo)
-    from_folder = nbtrack("run", "train.ipynb", "-p", "lr=0.2", cwd=repo / "notebooks")
+    from_root = nbtrack_subprocess("run", "notebooks/train.ipynb", cwd=repo)
+    from_folder = nbtrack_subprocess("run", "train.ipynb", "-p", "lr=0.2", cwd=repo / "notebooks")
 
     assert from_root.returncode == 0, from_root.stderr
     assert from_folder.returncode == 0, from_folder.stderr
@@ -97,7 +105,7 @@ def test_a_notebook_in_a_subfolder_is_recorded_from_the_repository_root_wherever
         source = read_store(run_id).source
         assert source.path == "notebooks/train.ipynb"
         assert source.snapshot is not None
-    where = nbtrack(
+    where = nbtrack_subprocess(
         "runs", "--where", "notebook = 'notebooks/train.ipynb'", "--format", "json", cwd=repo
     )
     assert where.returncode == 0, where.stderr
@@ -110,8 +118,8 @@ def test_a_notebook_outside_the_project_of_the_working_directory_is_recorded_abs
 ) -> None:
     outside = tmp_path / "scratch"
     outside.mkdir()
-    notebook = write_notebook(outside / "eda.ipynb", "x = 1")
-    done = nbtrack("run", str(notebook), "--cwd", str(repo), cwd=repo)
+    notebook = write_notebook(outside / "eda.ipynb", "x = 1", kernelspec=PYTHON3)
+    done = nbtrack_subprocess("run", str(notebook), "--cwd", str(repo), cwd=repo)
     assert done.returncode == 0, done.stderr
     run = read_store(done.stdout.strip())
     assert run.source.path == notebook.as_posix()
@@ -128,8 +136,9 @@ def test_a_failing_cell_exits_1_naming_it_and_the_run_is_failed(
         "%track_metric loss 1 --step 0",
         "raise ValueError('labels and images differ in length')",
         "print('never')",
+        kernelspec=PYTHON3,
     )
-    done = nbtrack("run", "fails.ipynb", "-p", "lr=0.2", cwd=tmp_path)
+    done = nbtrack_subprocess("run", "fails.ipynb", "-p", "lr=0.2", cwd=tmp_path)
     assert done.returncode == 1
     assert "cell 4 (In [5])" in done.stderr  # the injected cell ran as In [3]
     assert "ValueError: labels and images differ in length" in done.stderr
@@ -153,9 +162,9 @@ def test_a_failing_cell_exits_1_naming_it_and_the_run_is_failed(
 def test_bad_parameters_exit_2_with_one_sentence_before_any_kernel_starts(
     tmp_path: Path, store_file: Path, args: list[str], message: str
 ) -> None:
-    write_notebook(tmp_path / "nb.ipynb", PARAMS)
+    write_notebook(tmp_path / "nb.ipynb", PARAMS, kernelspec=PYTHON3)
     (tmp_path / "list.yaml").write_text("- 1\n- 2\n")
-    done = nbtrack("run", "nb.ipynb", *args, cwd=tmp_path)
+    done = nbtrack_subprocess("run", "nb.ipynb", *args, cwd=tmp_path)
     assert done.returncode == 2
     assert message in done.stderr
     assert done.stderr.startswith("Error: ")
@@ -175,7 +184,7 @@ def test_a_missing_or_malformed_notebook_exits_2(
 ) -> None:
     if content is not None:
         (tmp_path / name).write_text(content)
-    done = nbtrack("run", name, cwd=tmp_path)
+    done = nbtrack_subprocess("run", name, cwd=tmp_path)
     assert done.returncode == 2
     assert message in done.stderr
     assert "Traceback" not in done.stderr
@@ -185,9 +194,13 @@ def test_a_cell_past_the_timeout_exits_1_naming_it(
     tmp_path: Path, store_file: Path, read_store: Any
 ) -> None:
     write_notebook(
-        tmp_path / "slow.ipynb", "x = 1", "import time\ntime.sleep(60)", "print('never')"
+        tmp_path / "slow.ipynb",
+        "x = 1",
+        "import time\ntime.sleep(60)",
+        "print('never')",
+        kernelspec=PYTHON3,
     )
-    done = nbtrack("run", "slow.ipynb", "--timeout", "3", cwd=tmp_path)
+    done = nbtrack_subprocess("run", "slow.ipynb", "--timeout", "3", cwd=tmp_path)
     assert done.returncode == 1
     assert "cell 2 (In [2]) `import time` did not finish: CellTimeoutError" in done.stderr
     assert done.stderr.count("\n") == 1  # one sentence, no logs or tracebacks
@@ -202,11 +215,11 @@ def test_the_kernel_log_keeps_real_errors_and_drops_shutdown_noise(
     write_notebook(
         tmp_path / "log.ipynb",
         "log = get_ipython().kernel.log",
-        # what jupyter_client's interrupt-before-shutdown makes a busy kernel say
         "log.error('KeyboardInterrupt caught in kernel.')",
         "log.error('the disk is on fire')",
+        kernelspec=PYTHON3,
     )
-    done = nbtrack("run", "log.ipynb", cwd=tmp_path)
+    done = nbtrack_subprocess("run", "log.ipynb", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     lines = done.stderr.splitlines()
     assert lines[0] == "[IPKernelApp] ERROR | the disk is on fire"
@@ -222,8 +235,9 @@ def test_the_kernel_loads_nbtrack_silently_and_binds_no_name_in_the_notebook(
         "%load_ext nbtrack",
         "print(sorted(n for n in globals() if 'nbtrack' in n or 'extension' in n.lower()))",
         "%track_metric loss 1",
+        kernelspec=PYTHON3,
     )
-    done = nbtrack("run", "quiet.ipynb", "-o", "out.ipynb", cwd=tmp_path)
+    done = nbtrack_subprocess("run", "quiet.ipynb", "-o", "out.ipynb", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     cells = json.loads((tmp_path / "out.ipynb").read_text())["cells"]
     assert cells[0]["outputs"] == []  # not "The nbtrack extension is already loaded"

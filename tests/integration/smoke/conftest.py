@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-
-@dataclass(frozen=True)
-class Outcome:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def text(self) -> str:
-        return self.stdout + self.stderr
-
-
-Invoke = Callable[..., Outcome]
+from tests.helpers.cli import Invoke, nbtrack
 
 
 @pytest.fixture
@@ -37,11 +23,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def nbtrack_cli(project: Path) -> Invoke:
-    """Run an nbtrack command in-process (its notebooks still run in child processes)."""
-    from nbtrack.cli import cli
+    """Run an nbtrack command in-process (its notebooks still run in child processes).
 
-    def invoke(*args: str, env: dict[str, str] | None = None) -> Outcome:
-        result = CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
-        return Outcome(result.exit_code, result.stdout, result.stderr)
-
-    return invoke
+    An exception inside the command fails the test with its traceback.
+    """
+    return partial(nbtrack, catch_exceptions=False)

@@ -2,39 +2,28 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.unit.smoke.helpers import write
+from tests.helpers.git import git
+from tests.helpers.notebooks import code, write_notebook
 
 from .conftest import Invoke
 
 
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-    )
-
-
 @pytest.fixture
 def repo(project: Path) -> Path:
-    _git(project, "init", "-q")
-    write(
+    git(project, "init", "-q")
+    write_notebook(
         project / "notebooks" / "train.ipynb",
-        [
-            ("import pandas_free_reader as _unused", None, ["skip-execution"]),
-            ("text = open('../data/train.csv').read()\nassert text.startswith('a,b')", 1),
-        ],
+        code("import pandas_free_reader as _unused", tags=["skip-execution"]),
+        code("text = open('../data/train.csv').read()\nassert text.startswith('a,b')", count=1),
     )
     (project / "data").mkdir()
     (project / "data" / "train.csv").write_text("a,b\n1,2\n")  # made by hand, never added
-    _git(project, "add", "pyproject.toml", "notebooks/train.ipynb")
-    _git(project, "commit", "-q", "-m", "init")
+    git(project, "add", "pyproject.toml", "notebooks/train.ipynb")
+    git(project, "commit", "-q", "-m", "init")
     return project
 
 
@@ -70,7 +59,9 @@ def test_include_in_config_brings_the_file_into_the_isolated_copy(
 
 @pytest.mark.git
 def test_an_untracked_helper_module_is_named_when_isolated(repo: Path, nbtrack_cli: Invoke) -> None:
-    write(repo / "notebooks" / "uses_helper.ipynb", [("import helpers\nhelpers.go()", 1)])
+    write_notebook(
+        repo / "notebooks" / "uses_helper.ipynb", code("import helpers\nhelpers.go()", count=1)
+    )
     (repo / "notebooks" / "helpers.py").write_text("def go():\n    return 1\n")
 
     out = nbtrack_cli("smoke", "--isolate", "notebooks/uses_helper.ipynb")
@@ -83,7 +74,7 @@ def test_an_untracked_helper_module_is_named_when_isolated(repo: Path, nbtrack_c
 def test_isolate_outside_a_git_repository_is_a_usage_error(
     project: Path, nbtrack_cli: Invoke
 ) -> None:
-    write(project / "a.ipynb", ["x = 1"])
+    write_notebook(project / "a.ipynb", "x = 1")
 
     out = nbtrack_cli("smoke", "--isolate", "a.ipynb")
 
@@ -103,10 +94,10 @@ def _runs(store_file: Path) -> list[object]:
 
 
 TRACKED = [
-    ("%load_ext nbtrack", 1),
-    ("%%track_params\nlr = 0.1\nepochs = 3", 2),
-    ("loss = 0.25\n%track_metric loss loss --step 1", 3),
-    ("%track_run --end", 4),
+    code("%load_ext nbtrack", count=1),
+    code("%%track_params\nlr = 0.1\nepochs = 3", count=2),
+    code("loss = 0.25\n%track_metric loss loss --step 1", count=3),
+    code("%track_run --end", count=4),
 ]
 
 
@@ -116,7 +107,7 @@ def test_a_notebook_using_the_nbtrack_magics_smoke_runs_into_a_throwaway_store(
     pytest.importorskip("nbtrack.magics")
     store_file = project / "real-runs.db"
     monkeypatch.setenv("NBTRACK_STORE", str(store_file))
-    write(project / "tracked.ipynb", TRACKED)
+    write_notebook(project / "tracked.ipynb", *TRACKED)
 
     out = nbtrack_cli("smoke", "tracked.ipynb", "-p", "epochs=1")
 
@@ -130,7 +121,7 @@ def test_with_track_the_smoke_run_is_recorded_in_the_real_store(
     pytest.importorskip("nbtrack.magics")
     store_file = project / "real-runs.db"
     monkeypatch.setenv("NBTRACK_STORE", str(store_file))
-    write(project / "tracked.ipynb", TRACKED)
+    write_notebook(project / "tracked.ipynb", *TRACKED)
 
     out = nbtrack_cli("smoke", "tracked.ipynb", "--track", "-p", "epochs=1")
 
@@ -152,7 +143,7 @@ def test_a_run_left_open_ends_finished_when_the_smoke_process_exits(
     pytest.importorskip("nbtrack.magics")
     store_file = project / "real-runs.db"
     monkeypatch.setenv("NBTRACK_STORE", str(store_file))
-    write(project / "open.ipynb", TRACKED[:3])  # no %track_run --end: the exit ends it
+    write_notebook(project / "open.ipynb", *TRACKED[:3])  # no %track_run --end: the exit ends it
 
     out = nbtrack_cli("smoke", "open.ipynb", "--track")
 
@@ -165,10 +156,14 @@ def test_a_run_left_open_ends_finished_when_the_smoke_process_exits(
 def test_percent_run_of_an_untracked_script_fails_isolated_with_a_hint(
     repo: Path, nbtrack_cli: Invoke
 ) -> None:
-    write(repo / "notebooks" / "helpers.ipynb", [("%run helper.py", 1), ("print(VALUE)", 2)])
+    write_notebook(
+        repo / "notebooks" / "helpers.ipynb",
+        code("%run helper.py", count=1),
+        code("print(VALUE)", count=2),
+    )
     (repo / "notebooks" / "helper.py").write_text("VALUE = 42\n")  # never added to git
-    _git(repo, "add", "notebooks/helpers.ipynb")
-    _git(repo, "commit", "-q", "-m", "helpers")
+    git(repo, "add", "notebooks/helpers.ipynb")
+    git(repo, "commit", "-q", "-m", "helpers")
     assert nbtrack_cli("smoke", "notebooks/helpers.ipynb").exit_code == 0
 
     out = nbtrack_cli("smoke", "--isolate", "notebooks/helpers.ipynb")
@@ -183,9 +178,13 @@ def test_percent_run_of_an_untracked_script_fails_isolated_with_a_hint(
 def test_a_missing_data_folder_or_a_path_outside_the_repository_gets_a_hint(
     repo: Path, nbtrack_cli: Invoke
 ) -> None:
-    write(repo / "notebooks" / "raw.ipynb", [("rows = open('../raw/2024/train.csv').read()", 1)])
-    write(
-        repo / "notebooks" / "srv.ipynb", [("rows = open('/srv/nbtrack-nowhere/a.csv').read()", 1)]
+    write_notebook(
+        repo / "notebooks" / "raw.ipynb",
+        code("rows = open('../raw/2024/train.csv').read()", count=1),
+    )
+    write_notebook(
+        repo / "notebooks" / "srv.ipynb",
+        code("rows = open('/srv/nbtrack-nowhere/a.csv').read()", count=1),
     )
 
     raw = " ".join(nbtrack_cli("smoke", "notebooks/raw.ipynb").stdout.split())

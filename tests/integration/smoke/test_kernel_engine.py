@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.smoke.helpers import write
+from tests.helpers.notebooks import code, kernel, write_notebook
 
 from .conftest import Invoke
 
@@ -17,19 +17,14 @@ pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 def test_kernel_engine_runs_injects_and_writes_the_executed_notebook(
     project: Path, nbtrack_cli: Invoke
 ) -> None:
-    write(
+    write_notebook(
         project / "nbs" / "k.ipynb",
-        [
-            ("n = 10", 1, ["parameters"]),
-            ("print('n is', n)", 2),
-            ("1 / 0", 3, ["raises-exception"]),
-            ("raise RuntimeError('skipped')", 4, ["nbtrack:skip"]),
-        ],
-        language="python",
+        code("n = 10", count=1, tags=["parameters"]),
+        code("print('n is', n)", count=2),
+        code("1 / 0", count=3, tags=["raises-exception"]),
+        code("raise RuntimeError('skipped')", count=4, tags=["nbtrack:skip"]),
+        kernelspec=kernel("python3", "python", "Py"),
     )
-    nb = json.loads((project / "nbs" / "k.ipynb").read_text())
-    nb["metadata"]["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Py"}
-    (project / "nbs" / "k.ipynb").write_text(json.dumps(nb))
 
     out = nbtrack_cli("smoke", "--engine", "kernel", "--output-dir", "executed", "nbs", "-p", "n=3")
 
@@ -42,7 +37,9 @@ def test_kernel_engine_runs_injects_and_writes_the_executed_notebook(
 
 
 def test_kernel_engine_failure_names_cell_line_and_hint(project: Path, nbtrack_cli: Invoke) -> None:
-    write(project / "k.ipynb", [("a = 1", 1), ("b = a\nc = gone_name", 5)])
+    write_notebook(
+        project / "k.ipynb", code("a = 1", count=1), code("b = a\nc = gone_name", count=5)
+    )
 
     out = nbtrack_cli("smoke", "--engine", "kernel", "k.ipynb")
 
@@ -57,7 +54,7 @@ def test_kernel_engine_failure_names_cell_line_and_hint(project: Path, nbtrack_c
 def test_kernel_engine_skips_a_kernel_that_is_not_installed(
     project: Path, nbtrack_cli: Invoke
 ) -> None:
-    write(project / "r.ipynb", ["x <- 1"], language="nbtrack-no-such-kernel")
+    write_notebook(project / "r.ipynb", "x <- 1", kernelspec=kernel("nbtrack-no-such-kernel"))
 
     out = nbtrack_cli("smoke", "--engine", "kernel", "r.ipynb")
 
@@ -70,14 +67,12 @@ def test_kernel_engine_skips_a_kernel_that_is_not_installed(
 def test_kernel_engine_runs_a_python_notebook_whose_kernel_name_is_unknown_here_in_python3(
     project: Path, nbtrack_cli: Invoke
 ) -> None:
-    path = write(project / "p.ipynb", ["import sys\nprint(sys.executable)", "x = 1"])
-    nb = json.loads(path.read_text())
-    nb["metadata"]["kernelspec"] = {
-        "name": "conda-env-nbtrack-nowhere-py",
-        "language": "python",
-        "display_name": "Python (somebody's env)",
-    }
-    path.write_text(json.dumps(nb))
+    write_notebook(
+        project / "p.ipynb",
+        "import sys\nprint(sys.executable)",
+        "x = 1",
+        kernelspec=kernel("conda-env-nbtrack-nowhere-py", "python", "Python (somebody's env)"),
+    )
 
     out = nbtrack_cli("smoke", "--engine", "kernel", "p.ipynb")
 
@@ -89,7 +84,7 @@ def test_kernel_engine_runs_a_python_notebook_whose_kernel_name_is_unknown_here_
 
 
 def test_output_dir_needs_the_kernel_engine(project: Path, nbtrack_cli: Invoke) -> None:
-    write(project / "a.ipynb", ["x = 1"])
+    write_notebook(project / "a.ipynb", "x = 1")
 
     out = nbtrack_cli("smoke", "--output-dir", "x", "a.ipynb")
 
@@ -103,7 +98,9 @@ def test_kernel_engine_names_the_line_inside_a_timed_cell(project: Path) -> None
     from nbtrack.smoke.options import SmokeOptions, project_smoke_config
     from nbtrack.smoke.runner import run_notebook
 
-    path = write(project / "t.ipynb", [("x = 1", 1), ("%%time\ny = x\nz = y / 0", 2)])
+    path = write_notebook(
+        project / "t.ipynb", code("x = 1", count=1), code("%%time\ny = x\nz = y / 0", count=2)
+    )
 
     result = run_notebook(path, SmokeOptions(engine="kernel"), project_smoke_config(project))
 

@@ -6,17 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.smoke.helpers import write
+from tests.helpers.notebooks import code, write_notebook
 
 from .conftest import Invoke
 
 PARAMS_NB = [
-    ("epochs = 100\nname = 'sgd'\nlayers = [512, 512]", 1, ["parameters"]),
-    (
+    code("epochs = 100\nname = 'sgd'\nlayers = [512, 512]", count=1, tags=["parameters"]),
+    code(
         "import json, pathlib\n"
         "pathlib.Path('seen.json').write_text(json.dumps({'epochs': epochs, 'name': name,"
         " 'layers': layers}))",
-        2,
+        count=2,
     ),
 ]
 
@@ -30,7 +30,7 @@ def _seen(project: Path) -> dict[str, object]:
 
 
 def test_p_values_are_injected_as_literals_or_strings(project: Path, nbtrack_cli: Invoke) -> None:
-    write(project / "train.ipynb", PARAMS_NB)
+    write_notebook(project / "train.ipynb", *PARAMS_NB)
 
     out = nbtrack_cli(
         "smoke", "train.ipynb", "-p", "epochs=1", "-p", "name=adam", "-p", "layers=[8]"
@@ -42,13 +42,11 @@ def test_p_values_are_injected_as_literals_or_strings(project: Path, nbtrack_cli
 
 def test_track_params_cell_is_a_parameters_cell_too(project: Path, nbtrack_cli: Invoke) -> None:
     pytest.importorskip("nbtrack.magics")
-    write(
+    write_notebook(
         project / "train.ipynb",
-        [
-            "%load_ext nbtrack",
-            "%%track_params\nepochs = 100\nname = 'sgd'\nlayers = [1]",
-            PARAMS_NB[1],
-        ],
+        "%load_ext nbtrack",
+        "%%track_params\nepochs = 100\nname = 'sgd'\nlayers = [1]",
+        PARAMS_NB[1],
     )
 
     out = nbtrack_cli("smoke", "train.ipynb", "-p", "epochs=2")
@@ -63,7 +61,7 @@ def test_a_param_file_and_config_defaults(project: Path, nbtrack_cli: Invoke) ->
         '\n[[tool.nbtrack.smoke.notebook]]\nglob = "train*.ipynb"\nparams = { name = "cfg" }\n'
     )
     (project / "fast.yaml").write_text("layers: [4, 4]\n")
-    write(project / "train.ipynb", PARAMS_NB)
+    write_notebook(project / "train.ipynb", *PARAMS_NB)
 
     out = nbtrack_cli("smoke", "train.ipynb", "-f", "fast.yaml")
 
@@ -76,7 +74,11 @@ def test_a_param_file_and_config_defaults(project: Path, nbtrack_cli: Invoke) ->
 def test_failure_cell_numbers_refer_to_the_users_notebook_not_the_injected_one(
     project: Path, nbtrack_cli: Invoke
 ) -> None:
-    write(project / "train.ipynb", [("epochs = 1", 1, ["parameters"]), ("assert epochs < 5", 2)])
+    write_notebook(
+        project / "train.ipynb",
+        code("epochs = 1", count=1, tags=["parameters"]),
+        code("assert epochs < 5", count=2),
+    )
 
     out = nbtrack_cli("smoke", "train.ipynb", "-p", "epochs=10")
 
@@ -88,24 +90,24 @@ def test_failure_cell_numbers_refer_to_the_users_notebook_not_the_injected_one(
     ("cells", "args", "message"),
     [
         (
-            [("lr = 0.1", 1)],
+            [code("lr = 0.1", count=1)],
             ["-p", "lr=0.5"],
             "Error: train.ipynb has no parameters cell (tag a cell `parameters` or start it with "
             "%%track_params), so -p lr cannot be injected.",
         ),
         (
-            [("lr = 0.1\nepochs = 2", 1, ["parameters"])],
+            [code("lr = 0.1\nepochs = 2", count=1, tags=["parameters"])],
             ["-p", "lrr=0.5"],
             "Error: train.ipynb: the parameters cell (cell 1 (In [1])) does not define 'lrr', so "
             "-p lrr cannot be injected; it defines: lr, epochs.",
         ),
         (
-            [("lr = 0.1", 1, ["parameters"])],
+            [code("lr = 0.1", count=1, tags=["parameters"])],
             ["-p", "lr"],
             "Error: Parameter 'lr' has no '='; write it as NAME=VALUE (e.g. lr=0.1).",
         ),
         (
-            [("lr = 0.1", 1, ["parameters"])],
+            [code("lr = 0.1", count=1, tags=["parameters"])],
             ["-f", "missing.yaml"],
             "Error: Parameter file missing.yaml does not exist.",
         ),
@@ -114,7 +116,7 @@ def test_failure_cell_numbers_refer_to_the_users_notebook_not_the_injected_one(
 def test_parameter_errors_exit_2_before_anything_runs(
     project: Path, nbtrack_cli: Invoke, cells: list[object], args: list[str], message: str
 ) -> None:
-    write(project / "train.ipynb", cells)  # type: ignore[arg-type]
+    write_notebook(project / "train.ipynb", *cells)  # type: ignore[arg-type]
 
     out = nbtrack_cli("smoke", "train.ipynb", *args)
 

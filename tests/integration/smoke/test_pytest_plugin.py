@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.smoke.helpers import build
+from tests.helpers.notebooks import code, kernel, write_notebook
 
 pytest_plugins = ["pytester"]
 
 
 def _notebooks(pytester: pytest.Pytester) -> None:
-    import nbformat
-
     nbs = pytester.mkdir("notebooks")
-    nbformat.write(build([("x = 1", 1), ("assert x == 1", 2)]), nbs / "good.ipynb")
-    nbformat.write(
-        build([("rows = [1]", 1), ("total = sum(rows)\nmean = total / 0", 2)]), nbs / "bad.ipynb"
+    write_notebook(nbs / "good.ipynb", code("x = 1", count=1), code("assert x == 1", count=2))
+    write_notebook(
+        nbs / "bad.ipynb",
+        code("rows = [1]", count=1),
+        code("total = sum(rows)\nmean = total / 0", count=2),
     )
-    nbformat.write(build(["x <- 1"], language="R"), nbs / "r.ipynb")
+    write_notebook(nbs / "r.ipynb", "x <- 1", kernelspec=kernel("R"))
     ckpt = pytester.mkdir("notebooks/.ipynb_checkpoints")
-    nbformat.write(build(["raise SystemExit(3)"]), ckpt / "good-checkpoint.ipynb")
+    write_notebook(ckpt / "good-checkpoint.ipynb", "raise SystemExit(3)")
     pytester.makepyfile(test_plain="def test_plain():\n    assert True\n")
 
 
@@ -47,10 +47,10 @@ def test_without_the_option_notebooks_are_not_collected(pytester: pytest.Pyteste
 
 
 def test_params_reach_the_notebooks(pytester: pytest.Pytester) -> None:
-    import nbformat
-
-    nbformat.write(
-        build([("n = 1", 1, ["parameters"]), ("assert n == 7, n", 2)]), pytester.path / "p.ipynb"
+    write_notebook(
+        pytester.path / "p.ipynb",
+        code("n = 1", count=1, tags=["parameters"]),
+        code("assert n == 7, n", count=2),
     )
 
     result = pytester.runpytest_subprocess("--nbtrack-smoke", "--nbtrack-param", "n=7", "p.ipynb")

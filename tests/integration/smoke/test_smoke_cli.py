@@ -11,13 +11,18 @@ import pytest
 
 from nbtrack.smoke.options import SmokeOptions, project_smoke_config
 from nbtrack.smoke.runner import run_notebook
-from tests.unit.smoke.helpers import write
+from tests.helpers.notebooks import code, kernel, markdown, write_notebook
 
 from .conftest import Invoke
 
 
 def test_a_clean_notebook_passes_with_exit_code_0(project: Path, nbtrack_cli: Invoke) -> None:
-    write(project / "ok.ipynb", ["# MD # Title", ("x = 1", 1), ("assert x + 1 == 2", 2)])
+    write_notebook(
+        project / "ok.ipynb",
+        markdown("# Title"),
+        code("x = 1", count=1),
+        code("assert x + 1 == 2", count=2),
+    )
 
     out = nbtrack_cli("smoke", "ok.ipynb")
 
@@ -29,14 +34,15 @@ def test_a_clean_notebook_passes_with_exit_code_0(project: Path, nbtrack_cli: In
 def test_when_cell_4_raises_the_report_names_cell_4_its_line_and_source(
     project: Path, nbtrack_cli: Invoke
 ) -> None:
-    write(
+    write_notebook(
         project / "train.ipynb",
-        [
-            "# MD # Training",
-            ("rows = [1, 2, 3]", 1),
-            ("total = sum(rows)", 2),
-            ("features = ['a']\n# divide by the number of rows\nmean = total / 0\nprint(mean)", 3),
-        ],
+        markdown("# Training"),
+        code("rows = [1, 2, 3]", count=1),
+        code("total = sum(rows)", count=2),
+        code(
+            "features = ['a']\n# divide by the number of rows\nmean = total / 0\nprint(mean)",
+            count=3,
+        ),
     )
 
     out = nbtrack_cli("smoke", "train.ipynb")
@@ -55,8 +61,11 @@ def test_when_cell_4_raises_the_report_names_cell_4_its_line_and_source(
 
 
 def test_the_failure_is_a_structured_value(project: Path) -> None:
-    path = write(
-        project / "nb.ipynb", [("a = 1", 1), ("def f():\n    return 1 / 0", 2), ("b = a\nf()", 3)]
+    path = write_notebook(
+        project / "nb.ipynb",
+        code("a = 1", count=1),
+        code("def f():\n    return 1 / 0", count=2),
+        code("b = a\nf()", count=3),
     )
 
     result = run_notebook(path, SmokeOptions(), project_smoke_config(project))
@@ -73,7 +82,12 @@ def test_the_failure_is_a_structured_value(project: Path) -> None:
 def test_counts_out_of_order_are_reported_and_lint_fails(
     project: Path, nbtrack_cli: Invoke
 ) -> None:
-    write(project / "nb.ipynb", [("a = 1", 1), ("b = a + 1", 7), ("c = b", 4)])
+    write_notebook(
+        project / "nb.ipynb",
+        code("a = 1", count=1),
+        code("b = a + 1", count=7),
+        code("c = b", count=4),
+    )
 
     smoke = nbtrack_cli("smoke", "nb.ipynb")
     lint = nbtrack_cli("lint", "nb.ipynb")
@@ -89,16 +103,14 @@ def test_counts_out_of_order_are_reported_and_lint_fails(
 def test_a_name_from_a_deleted_cell_gets_a_hint_with_the_saved_in_number(
     project: Path, nbtrack_cli: Invoke
 ) -> None:
-    write(
+    write_notebook(
         project / "train.ipynb",
-        [
-            ("import math", 1),
-            ("X_train = [1.0, 2.0]\nmodel = scaler.fit(X_train)", 9),
-            (
-                "X_test = [3.0]\n# scale like the training data\nX_test = scaler.transform(X_test)",
-                12,
-            ),
-        ],
+        code("import math", count=1),
+        code("X_train = [1.0, 2.0]\nmodel = scaler.fit(X_train)", count=9),
+        code(
+            "X_test = [3.0]\n# scale like the training data\nX_test = scaler.transform(X_test)",
+            count=12,
+        ),
     )
 
     out = nbtrack_cli("smoke", "train.ipynb")
@@ -116,7 +128,11 @@ def test_a_name_from_a_deleted_cell_gets_a_hint_with_the_saved_in_number(
 def test_a_name_defined_only_further_down_says_the_notebook_ran_out_of_order(
     project: Path, nbtrack_cli: Invoke
 ) -> None:
-    write(project / "nb.ipynb", [("y = helper(2)", 2), ("def helper(v):\n    return v", 1)])
+    write_notebook(
+        project / "nb.ipynb",
+        code("y = helper(2)", count=2),
+        code("def helper(v):\n    return v", count=1),
+    )
 
     out = nbtrack_cli("smoke", "nb.ipynb")
 
@@ -129,21 +145,19 @@ def test_a_name_defined_only_further_down_says_the_notebook_ran_out_of_order(
 def test_magics_and_shell_escapes_behave_as_in_a_notebook(
     project: Path, nbtrack_cli: Invoke
 ) -> None:
-    write(
+    write_notebook(
         project / "magic.ipynb",
-        [
-            "%matplotlib inline\nimport matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()",
-            "%time y = 2 + 2\nassert y == 4",
-            "files = !ls\nassert 'magic.ipynb' in files, files",
-            "!echo from-the-shell > shell.txt\n"
-            "assert open('shell.txt').read().strip() == 'from-the-shell'",
-            "%env SMOKE_VAR=1\nimport os\nassert os.environ['SMOKE_VAR'] == '1'",
-            "len?",
-            "for i in range(2):\n    %time z = i",
-            "%%time\nw = 5",
-            "assert w == 5",
-            "%%bash\necho bash-cell",
-        ],
+        "%matplotlib inline\nimport matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()",
+        "%time y = 2 + 2\nassert y == 4",
+        "files = !ls\nassert 'magic.ipynb' in files, files",
+        "!echo from-the-shell > shell.txt\n"
+        "assert open('shell.txt').read().strip() == 'from-the-shell'",
+        "%env SMOKE_VAR=1\nimport os\nassert os.environ['SMOKE_VAR'] == '1'",
+        "len?",
+        "for i in range(2):\n    %time z = i",
+        "%%time\nw = 5",
+        "assert w == 5",
+        "%%bash\necho bash-cell",
     )
 
     out = nbtrack_cli("smoke", "magic.ipynb")
@@ -152,12 +166,10 @@ def test_magics_and_shell_escapes_behave_as_in_a_notebook(
 
 
 def test_capture_cell_magic_captures_and_swallows_output(project: Path) -> None:
-    path = write(
+    path = write_notebook(
         project / "cap.ipynb",
-        [
-            "%%capture captured\nprint('quiet please')",
-            "assert captured.stdout == 'quiet please\\n', captured.stdout\nprint('visible')",
-        ],
+        "%%capture captured\nprint('quiet please')",
+        "assert captured.stdout == 'quiet please\\n', captured.stdout\nprint('visible')",
     )
 
     result = run_notebook(path, SmokeOptions(), project_smoke_config(project))
@@ -168,9 +180,10 @@ def test_capture_cell_magic_captures_and_swallows_output(project: Path) -> None:
 
 
 def test_an_error_hidden_by_capture_fails_the_notebook_at_its_line(project: Path) -> None:
-    path = write(
+    path = write_notebook(
         project / "cap.ipynb",
-        [("x = 1", 1), ("%%capture out\nprint('noisy')\n\ny = scaler.transform(x)", 2)],
+        code("x = 1", count=1),
+        code("%%capture out\nprint('noisy')\n\ny = scaler.transform(x)", count=2),
     )
 
     result = run_notebook(path, SmokeOptions(), project_smoke_config(project))
@@ -188,7 +201,7 @@ def test_an_error_hidden_by_capture_fails_the_notebook_at_its_line(project: Path
 
 @pytest.mark.parametrize("magic", ["%%time", "%%timeit -n1 -r1"])
 def test_an_error_in_a_timed_cell_names_its_line_not_the_magic(project: Path, magic: str) -> None:
-    path = write(project / "t.ipynb", [f"{magic}\nx = 1\ny = x / 0"])
+    path = write_notebook(project / "t.ipynb", f"{magic}\nx = 1\ny = x / 0")
 
     result = run_notebook(path, SmokeOptions(), project_smoke_config(project))
 
@@ -198,7 +211,7 @@ def test_an_error_in_a_timed_cell_names_its_line_not_the_magic(project: Path, ma
 
 
 def test_a_syntax_error_names_the_cell_not_ipythons_file_name(project: Path) -> None:
-    path = write(project / "s.ipynb", ["x = 1", "def f(:\n    pass"])
+    path = write_notebook(project / "s.ipynb", "x = 1", "def f(:\n    pass")
 
     result = run_notebook(path, SmokeOptions(), project_smoke_config(project))
 
@@ -209,16 +222,14 @@ def test_a_syntax_error_names_the_cell_not_ipythons_file_name(project: Path) -> 
 
 def test_working_directory_backend_and_throwaway_store(project: Path, nbtrack_cli: Invoke) -> None:
     folder = project / "notebooks"
-    write(
+    write_notebook(
         folder / "env.ipynb",
-        [
-            "import os\nfrom pathlib import Path\n"
-            f"assert Path.cwd() == Path({str(folder)!r}), os.getcwd()\n"
-            "assert os.environ['MPLBACKEND'] == 'Agg'\n"
-            f"assert os.environ['NBTRACK_STORE'] != {os.environ['NBTRACK_STORE']!r}\n"
-            "assert os.environ['NBTRACK_NOTEBOOK'].endswith('env.ipynb')\n"
-            "import helpers\nassert helpers.VALUE == 3"
-        ],
+        "import os\nfrom pathlib import Path\n"
+        f"assert Path.cwd() == Path({str(folder)!r}), os.getcwd()\n"
+        "assert os.environ['MPLBACKEND'] == 'Agg'\n"
+        f"assert os.environ['NBTRACK_STORE'] != {os.environ['NBTRACK_STORE']!r}\n"
+        "assert os.environ['NBTRACK_NOTEBOOK'].endswith('env.ipynb')\n"
+        "import helpers\nassert helpers.VALUE == 3",
     )
     (folder / "helpers.py").write_text("VALUE = 3\n")
 
@@ -230,15 +241,13 @@ def test_working_directory_backend_and_throwaway_store(project: Path, nbtrack_cl
 def test_skip_tags_skip_cells_and_raises_exception_lets_a_cell_fail(
     project: Path, nbtrack_cli: Invoke
 ) -> None:
-    write(
+    write_notebook(
         project / "tags.ipynb",
-        [
-            ("raise RuntimeError('needs a GPU')", None, ["skip-execution"]),
-            ("raise RuntimeError('slow download')", None, ["nbtrack:skip"]),
-            ("1 / 0", None, ["raises-exception"]),
-            "print('after the expected error')\nreached = True",
-            "assert reached",
-        ],
+        code("raise RuntimeError('needs a GPU')", tags=["skip-execution"]),
+        code("raise RuntimeError('slow download')", tags=["nbtrack:skip"]),
+        code("1 / 0", tags=["raises-exception"]),
+        "print('after the expected error')\nreached = True",
+        "assert reached",
     )
 
     out = nbtrack_cli("smoke", "tags.ipynb")
@@ -247,8 +256,8 @@ def test_skip_tags_skip_cells_and_raises_exception_lets_a_cell_fail(
 
 
 def test_junit_xml_and_json_reports(project: Path, nbtrack_cli: Invoke) -> None:
-    write(project / "nbs" / "good.ipynb", ["x = 1"])
-    write(project / "nbs" / "bad.ipynb", ["x = 1", "raise ValueError('bad value')"])
+    write_notebook(project / "nbs" / "good.ipynb", "x = 1")
+    write_notebook(project / "nbs" / "bad.ipynb", "x = 1", "raise ValueError('bad value')")
 
     out = nbtrack_cli("smoke", "nbs", "--junit-xml", "reports/smoke.xml", "--json", "smoke.json")
 
@@ -268,7 +277,7 @@ def test_junit_xml_and_json_reports(project: Path, nbtrack_cli: Invoke) -> None:
 
 
 def test_json_to_stdout_keeps_the_console_on_stderr(project: Path, nbtrack_cli: Invoke) -> None:
-    write(project / "a.ipynb", ["x = 1"])
+    write_notebook(project / "a.ipynb", "x = 1")
 
     out = nbtrack_cli("smoke", "a.ipynb", "--json", "-")
 
@@ -277,7 +286,7 @@ def test_json_to_stdout_keeps_the_console_on_stderr(project: Path, nbtrack_cli: 
 
 
 def test_github_actions_annotations(project: Path, nbtrack_cli: Invoke) -> None:
-    write(project / "a.ipynb", ["x = 1", "y = x\nboom()"])
+    write_notebook(project / "a.ipynb", "x = 1", "y = x\nboom()")
 
     out = nbtrack_cli("smoke", "a.ipynb", env={"GITHUB_ACTIONS": "true"})
 
@@ -289,7 +298,7 @@ def test_github_actions_annotations(project: Path, nbtrack_cli: Invoke) -> None:
 def test_reports_go_into_new_folders_and_an_unwritable_one_is_one_sentence(
     project: Path, nbtrack_cli: Invoke
 ) -> None:
-    write(project / "a.ipynb", ["x = 1"])
+    write_notebook(project / "a.ipynb", "x = 1")
     (project / "taken").write_text("a file, not a folder")
 
     ok = nbtrack_cli("smoke", "a.ipynb", "--json", "reports/smoke.json")
@@ -306,7 +315,7 @@ def test_reports_go_into_new_folders_and_an_unwritable_one_is_one_sentence(
 def test_on_github_with_json_to_stdout_the_annotations_go_to_stderr(
     project: Path, nbtrack_cli: Invoke
 ) -> None:
-    write(project / "a.ipynb", ["x = 1", "y = x\nboom()"])
+    write_notebook(project / "a.ipynb", "x = 1", "y = x\nboom()")
 
     out = nbtrack_cli("smoke", "a.ipynb", "--json", "-", env={"GITHUB_ACTIONS": "true"})
 
@@ -316,7 +325,9 @@ def test_on_github_with_json_to_stdout_the_annotations_go_to_stderr(
 
 
 def test_a_github_annotation_keeps_the_hint_on_one_line(project: Path, nbtrack_cli: Invoke) -> None:
-    write(project / "a.ipynb", [("x = 1", 1), ("y = x\nz = scaler.transform(y)", 5)])
+    write_notebook(
+        project / "a.ipynb", code("x = 1", count=1), code("y = x\nz = scaler.transform(y)", count=5)
+    )
 
     out = nbtrack_cli("smoke", "a.ipynb", env={"GITHUB_ACTIONS": "true"})
 
@@ -328,7 +339,7 @@ def test_a_github_annotation_keeps_the_hint_on_one_line(project: Path, nbtrack_c
 
 
 def test_non_python_kernel_is_skipped_with_the_reason(project: Path, nbtrack_cli: Invoke) -> None:
-    write(project / "r.ipynb", ["x <- 1"], language="R")
+    write_notebook(project / "r.ipynb", "x <- 1", kernelspec=kernel("R"))
 
     out = nbtrack_cli("smoke", "r.ipynb")
 
@@ -340,14 +351,12 @@ def test_non_python_kernel_is_skipped_with_the_reason(project: Path, nbtrack_cli
 def test_parallel_runs_really_overlap(project: Path, nbtrack_cli: Invoke) -> None:
     # each notebook waits (bounded) for its partner to have started: passes only if they overlap
     for me, other in (("a", "b"), ("b", "a"), ("c", "d"), ("d", "c")):
-        write(
+        write_notebook(
             project / "par" / f"{me}.ipynb",
-            [
-                f"import time, pathlib\npathlib.Path('{me}.started').touch()\n"
-                f"for _ in range(300):\n    if pathlib.Path('{other}.started').exists():\n"
-                f"        break\n    time.sleep(0.05)\n"
-                f"assert pathlib.Path('{other}.started').exists(), 'ran alone'"
-            ],
+            f"import time, pathlib\npathlib.Path('{me}.started').touch()\n"
+            f"for _ in range(300):\n    if pathlib.Path('{other}.started').exists():\n"
+            f"        break\n    time.sleep(0.05)\n"
+            f"assert pathlib.Path('{other}.started').exists(), 'ran alone'",
         )
 
     out = nbtrack_cli(
@@ -361,7 +370,12 @@ def test_parallel_runs_really_overlap(project: Path, nbtrack_cli: Invoke) -> Non
 def test_keep_script_writes_a_readable_script_with_cell_markers(
     project: Path, nbtrack_cli: Invoke
 ) -> None:
-    write(project / "nbs" / "k.ipynb", ["# MD # T", ("x = 1", 1), ("%time y = x", 2)])
+    write_notebook(
+        project / "nbs" / "k.ipynb",
+        markdown("# T"),
+        code("x = 1", count=1),
+        code("%time y = x", count=2),
+    )
 
     out = nbtrack_cli("smoke", "nbs/k.ipynb", "--keep-script", "build")
 
@@ -372,7 +386,7 @@ def test_keep_script_writes_a_readable_script_with_cell_markers(
 
 
 def test_module_not_installed_hint(project: Path, nbtrack_cli: Invoke) -> None:
-    write(project / "m.ipynb", ["import sklearn_missing_pkg_xyz"])
+    write_notebook(project / "m.ipynb", "import sklearn_missing_pkg_xyz")
 
     out = nbtrack_cli("smoke", "m.ipynb")
 
@@ -383,7 +397,9 @@ def test_module_not_installed_hint(project: Path, nbtrack_cli: Invoke) -> None:
 
 
 def test_home_path_hint(project: Path, nbtrack_cli: Invoke) -> None:
-    write(project / "h.ipynb", ["data = open('/home/alice-nbtrack-test/data/train.csv').read()"])
+    write_notebook(
+        project / "h.ipynb", "data = open('/home/alice-nbtrack-test/data/train.csv').read()"
+    )
 
     out = nbtrack_cli("smoke", "h.ipynb")
 
@@ -398,7 +414,7 @@ def test_home_path_hint(project: Path, nbtrack_cli: Invoke) -> None:
 def test_input_fails_at_once_instead_of_hanging_and_says_why(
     project: Path, nbtrack_cli: Invoke, source: str
 ) -> None:
-    write(project / "ask.ipynb", [("x = 1", 1), (source, 2)])
+    write_notebook(project / "ask.ipynb", code("x = 1", count=1), code(source, count=2))
 
     out = nbtrack_cli("smoke", "ask.ipynb", "--timeout", "60")
 
@@ -410,7 +426,7 @@ def test_input_fails_at_once_instead_of_hanging_and_says_why(
 
 
 def test_a_process_that_dies_is_a_failure_naming_the_cell(project: Path) -> None:
-    path = write(project / "die.ipynb", ["x = 1", "import os\nos._exit(3)"])
+    path = write_notebook(project / "die.ipynb", "x = 1", "import os\nos._exit(3)")
 
     result = run_notebook(path, SmokeOptions(), project_smoke_config(project))
 
@@ -421,8 +437,8 @@ def test_a_process_that_dies_is_a_failure_naming_the_cell(project: Path) -> None
 
 
 def test_sys_exit_zero_ends_the_notebook_as_passed(project: Path) -> None:
-    path = write(
-        project / "exit.ipynb", ["import sys\nsys.exit(0)", "raise RuntimeError('not reached')"]
+    path = write_notebook(
+        project / "exit.ipynb", "import sys\nsys.exit(0)", "raise RuntimeError('not reached')"
     )
 
     result = run_notebook(path, SmokeOptions(), project_smoke_config(project))
@@ -459,7 +475,7 @@ def test_unreadable_notebooks_exit_2_with_one_sentence(
 
 def test_a_folder_without_notebooks_exits_2(project: Path, nbtrack_cli: Invoke) -> None:
     (project / "empty" / ".ipynb_checkpoints").mkdir(parents=True)
-    write(project / "empty" / ".ipynb_checkpoints" / "a-checkpoint.ipynb", ["x = 1"])
+    write_notebook(project / "empty" / ".ipynb_checkpoints" / "a-checkpoint.ipynb", "x = 1")
 
     out = nbtrack_cli("smoke", "empty")
 
@@ -470,8 +486,10 @@ def test_a_folder_without_notebooks_exits_2(project: Path, nbtrack_cli: Invoke) 
 
 
 def test_checkpoints_are_skipped_when_given_a_directory(project: Path, nbtrack_cli: Invoke) -> None:
-    write(project / "nbs" / "a.ipynb", ["x = 1"])
-    write(project / "nbs" / ".ipynb_checkpoints" / "a-checkpoint.ipynb", ["raise SystemExit(5)"])
+    write_notebook(project / "nbs" / "a.ipynb", "x = 1")
+    write_notebook(
+        project / "nbs" / ".ipynb_checkpoints" / "a-checkpoint.ipynb", "raise SystemExit(5)"
+    )
 
     out = nbtrack_cli("smoke", "nbs")
 
@@ -483,7 +501,7 @@ def test_the_default_smoke_path_imports_no_heavy_library_in_the_parent(project: 
     import subprocess
     import sys
 
-    write(project / "a.ipynb", ["%time x = 1", "print(x)"])
+    write_notebook(project / "a.ipynb", "%time x = 1", "print(x)")
     heavy = {"nbformat", "nbconvert", "nbclient", "jupytext", "papermill", "IPython", "sqlalchemy"}
     probe = (
         "import sys\nfrom nbtrack.cli import main\n"
@@ -497,7 +515,7 @@ def test_the_default_smoke_path_imports_no_heavy_library_in_the_parent(project: 
 def test_a_missing_submodule_of_an_installed_package_blames_the_version(
     project: Path, nbtrack_cli: Invoke
 ) -> None:
-    write(project / "m.ipynb", ["import json.no_such_submodule_xyz"])
+    write_notebook(project / "m.ipynb", "import json.no_such_submodule_xyz")
 
     out = nbtrack_cli("smoke", "m.ipynb")
 
@@ -509,8 +527,10 @@ def test_a_missing_submodule_of_an_installed_package_blames_the_version(
 def test_a_non_python_notebook_is_skipped_even_with_params_it_cannot_take(
     project: Path, nbtrack_cli: Invoke
 ) -> None:
-    write(project / "r.ipynb", ["x <- 1"], language="R")
-    write(project / "py.ipynb", [("epochs = 5", None, ["parameters"]), "assert epochs == 1"])
+    write_notebook(project / "r.ipynb", "x <- 1", kernelspec=kernel("R"))
+    write_notebook(
+        project / "py.ipynb", code("epochs = 5", tags=["parameters"]), "assert epochs == 1"
+    )
 
     out = nbtrack_cli("smoke", "r.ipynb", "py.ipynb", "-p", "epochs=1")
 
@@ -520,8 +540,8 @@ def test_a_non_python_notebook_is_skipped_even_with_params_it_cannot_take(
 
 
 def test_quiet_prints_only_failures_and_the_summary(project: Path, nbtrack_cli: Invoke) -> None:
-    write(project / "nbs" / "good.ipynb", ["x = 1"])
-    write(project / "nbs" / "bad.ipynb", ["raise ValueError('no')"])
+    write_notebook(project / "nbs" / "good.ipynb", "x = 1")
+    write_notebook(project / "nbs" / "bad.ipynb", "raise ValueError('no')")
 
     out = nbtrack_cli("smoke", "-q", "nbs")
 
@@ -534,8 +554,8 @@ def test_quiet_prints_only_failures_and_the_summary(project: Path, nbtrack_cli: 
 def test_lint_as_a_pre_commit_hook_gets_file_names_and_annotates_on_github(
     project: Path, nbtrack_cli: Invoke
 ) -> None:
-    write(project / "a.ipynb", [("a = 1", 2), ("b = a", 1)])
-    write(project / "b.ipynb", ["x = 1"])
+    write_notebook(project / "a.ipynb", code("a = 1", count=2), code("b = a", count=1))
+    write_notebook(project / "b.ipynb", "x = 1")
 
     out = nbtrack_cli("lint", "--no-notes", "a.ipynb", "b.ipynb", env={"GITHUB_ACTIONS": "true"})
 

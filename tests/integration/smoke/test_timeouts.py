@@ -9,22 +9,22 @@ import pytest
 
 from nbtrack.smoke.options import SmokeOptions, project_smoke_config
 from nbtrack.smoke.runner import run_notebook
-from tests.unit.smoke.helpers import write
+from tests.helpers.notebooks import code, write_notebook
 
 from .conftest import Invoke
 
 SLEEPY = [
-    ("import time", 1),
-    ("x = 1", 2),
-    (
+    code("import time", count=1),
+    code("x = 1", count=2),
+    code(
         "import subprocess, pathlib\n"
         "child = subprocess.Popen(['sleep', '120'])\n"
         "pathlib.Path('grandchild.pid').write_text(str(child.pid))\n"
         "time.sleep(120)\n"
         "print('never')",
-        3,
+        count=3,
     ),
-    ("print('not reached')", 4),
+    code("print('not reached')", count=4),
 ]
 
 
@@ -40,7 +40,7 @@ def _gone(pid: int) -> bool:
 def test_a_cell_running_past_the_cell_timeout_is_killed_and_named(
     project: Path, nbtrack_cli: Invoke
 ) -> None:
-    write(project / "slow.ipynb", SLEEPY)
+    write_notebook(project / "slow.ipynb", *SLEEPY)
 
     out = nbtrack_cli("smoke", "slow.ipynb", "--cell-timeout", "1.5")
 
@@ -55,7 +55,7 @@ def test_a_cell_running_past_the_cell_timeout_is_killed_and_named(
 def test_a_notebook_running_past_the_timeout_is_killed_and_the_running_cell_named(
     project: Path,
 ) -> None:
-    path = write(project / "slow.ipynb", SLEEPY)
+    path = write_notebook(project / "slow.ipynb", *SLEEPY)
 
     result = run_notebook(path, SmokeOptions(timeout=3), project_smoke_config(project))
 
@@ -77,7 +77,7 @@ def test_cell_timeout_from_config_applies_per_glob(project: Path, nbtrack_cli: I
         '[project]\nname = "demo"\n\n[[tool.nbtrack.smoke.notebook]]\n'
         'glob = "slow*.ipynb"\ncell_timeout = 1\n'
     )
-    write(project / "slow.ipynb", SLEEPY)
+    write_notebook(project / "slow.ipynb", *SLEEPY)
 
     out = nbtrack_cli("smoke", "slow.ipynb")
 
@@ -88,7 +88,7 @@ def test_cell_timeout_from_config_applies_per_glob(project: Path, nbtrack_cli: I
 def test_a_background_process_neither_holds_the_run_open_nor_outlives_it(
     project: Path, nbtrack_cli: Invoke
 ) -> None:
-    write(project / "bg.ipynb", ["!sleep 60 & echo $! > bg.pid", "x = 1"])
+    write_notebook(project / "bg.ipynb", "!sleep 60 & echo $! > bg.pid", "x = 1")
 
     # were the run to wait for the background sleep, the 20 s timeout would fail it
     out = nbtrack_cli("smoke", "bg.ipynb", "--timeout", "20")
@@ -107,12 +107,10 @@ def test_ctrl_c_or_a_cancelled_job_stops_at_once_and_kills_every_notebook(
     import time
 
     for name in ("a", "b"):
-        write(
+        write_notebook(
             project / f"{name}.ipynb",
-            [
-                f"import os, time\nopen('{name}.pid', 'w').write(str(os.getpid()))",
-                "time.sleep(600)",
-            ],
+            f"import os, time\nopen('{name}.pid', 'w').write(str(os.getpid()))",
+            "time.sleep(600)",
         )
     # the notebooks' children run in sessions of their own, out of the terminal's reach
     # of SIGINT: nbtrack itself must stop them

@@ -7,12 +7,11 @@ import io
 import json
 import math
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from nbtrack.cli import cli
 from nbtrack.model import (
     Artifact,
     DataRef,
@@ -24,16 +23,13 @@ from nbtrack.model import (
     Source,
 )
 from nbtrack.store.base import Store
+from tests.helpers.cli import Invoke, nbtrack
 
 
 @pytest.fixture
-def invoke(store_url: str, project_root: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def invoke(store_url: str, project_root: Path, monkeypatch: pytest.MonkeyPatch) -> Invoke:
     monkeypatch.chdir(project_root)
-
-    def run(*args: str) -> Result:
-        return CliRunner().invoke(cli, list(args), env={"NBTRACK_STORE": store_url})
-
-    return run
+    return partial(nbtrack, env={"NBTRACK_STORE": store_url})
 
 
 def make_runs(store: Store, count: int) -> list[str]:

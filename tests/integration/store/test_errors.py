@@ -6,7 +6,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,13 +14,11 @@ import pytest
 from nbtrack.config import load_settings
 from nbtrack.errors import StoreError
 from nbtrack.store import open_store
+from tests.helpers.cli import nbtrack_subprocess
 
 
 def nbtrack(*args: str, store: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NBTRACK_STORE": store}
-    return subprocess.run(
-        [sys.executable, "-m", "nbtrack", *args], capture_output=True, text=True, env=env, cwd=cwd
-    )
+    return nbtrack_subprocess(*args, cwd=cwd, env={"NBTRACK_STORE": store})
 
 
 def closed_port() -> int:

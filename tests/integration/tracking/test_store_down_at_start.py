@@ -7,14 +7,12 @@ a TCP relay that is cut (refusing connections) before the run starts.
 from __future__ import annotations
 
 import json
-import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.engine import make_url
 
 import nbtrack
 from nbtrack.model import RunStatus
@@ -22,7 +20,8 @@ from nbtrack.store import open_store
 from nbtrack.tracking import StoreOutageWarning, replay_spill
 from nbtrack.tracking.api import get_tracker
 from nbtrack.tracking.run import ActiveRun
-from tests.integration.tracking.test_store_outage import Relay
+from tests.helpers.relay import Relay, relay_to
+from tests.helpers.runs import wait_until_flushed
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -30,22 +29,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 @pytest.fixture
 def cut_relay(pg_url: str) -> Iterator[tuple[Relay, str]]:
     """A relay to the test's PostgreSQL, already cut, and the URL through it."""
-    url = make_url(pg_url)
-    relay = Relay(url.host or "127.0.0.1", url.port or 5432)
-    relay.cut()
-    try:
-        yield relay, url.set(port=relay.port).render_as_string(hide_password=False)
-    finally:
-        relay.close()
-
-
-def _wait_until_flushed(run: ActiveRun) -> bool:
-    deadline = time.monotonic() + 60
-    while not run.flush(timeout=5):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
+    with relay_to(pg_url) as (relay, url):
+        relay.cut()
+        yield relay, url
 
 
 def test_a_run_started_while_the_store_is_down_lands_whole_once_it_is_back(
@@ -65,7 +51,7 @@ def test_a_run_started_while_the_store_is_down_lands_whole_once_it_is_back(
 
     proxy.restore()
     with pytest.warns(StoreOutageWarning, match="reaches its store again"):
-        assert _wait_until_flushed(run)
+        assert wait_until_flushed(run)
     nbtrack.log_metric("loss", 500.0, step=500)
     nbtrack.end_run()
 
@@ -119,29 +105,7 @@ def test_a_run_whose_store_never_comes_back_spills_and_replays_whole(
     assert steps == list(range(3001))
 
 
-# -- through the magics -------------------------------------------------------------
-
-
-@pytest.fixture
-def ip(project_root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """A real IPython shell with ``%load_ext nbtrack`` in the test's project."""
-    from IPython.core.interactiveshell import InteractiveShell
-
-    from nbtrack.magics import TrackMagics, forget_shell
-
-    shell: Any = InteractiveShell.instance()
-    monkeypatch.chdir(project_root)
-    for name in ("NBTRACK_NOTEBOOK", "NBTRACK_RUN_ID_FILE", "JPY_SESSION_NAME"):
-        monkeypatch.delenv(name, raising=False)
-    shell.reset(new_session=False)
-    shell.register_magics(TrackMagics(shell))
-    try:
-        yield shell
-    finally:
-        forget_shell(shell)
-        tracker = get_tracker()
-        tracker.end_run()
-        tracker.source_provider = None
+# -- through the magics (the ip fixture of tests/conftest.py) --------------------------
 
 
 def test_track_params_with_the_store_down_warns_and_the_params_land_later(
@@ -168,7 +132,7 @@ def test_track_params_with_the_store_down_warns_and_the_params_land_later(
     proxy.restore()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", StoreOutageWarning)
-        assert _wait_until_flushed(run)
+        assert wait_until_flushed(run)
     with open_store(pg_url) as store:
         stored = store.get_run(run.id)
     assert {p.key: (p.value, p.source.value) for p in stored.params} == {

@@ -6,86 +6,27 @@ test cuts (it closes every connection and refuses new ones) and restores.
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
 import nbtrack
 from nbtrack.model import RunStatus
 from nbtrack.store import open_store
 from nbtrack.tracking import StoreOutageWarning, replay_spill
 from nbtrack.tracking.api import get_tracker
+from tests.helpers.relay import Relay, relay_to
+from tests.helpers.runs import wait_until_flushed
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
-class Relay:
-    """Forwards TCP connections to a server until cut; refuses them while cut."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.target = (host, port)
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = int(self.listener.getsockname()[1])
-        self.up = True
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            if not self.up:
-                client.close()
-                continue
-            server = socket.create_connection(self.target)
-            with self._lock:
-                self._sockets += [client, server]
-            for src, dst in ((client, server), (server, client)):
-                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
-
-    @staticmethod
-    def _pump(src: socket.socket, dst: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := src.recv(65536):
-                dst.sendall(data)
-        for sock in (src, dst):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-    def cut(self) -> None:
-        self.up = False
-        with self._lock:
-            sockets, self._sockets = self._sockets, []
-        for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-
-    def restore(self) -> None:
-        self.up = True
-
-    def close(self) -> None:
-        self.cut()
-        self.listener.close()
-
-
 @pytest.fixture
 def relay(pg_url: str) -> Iterator[tuple[Relay, str]]:
-    url = make_url(pg_url)
-    relay = Relay(url.host or "127.0.0.1", url.port or 5432)
-    try:
-        yield relay, url.set(port=relay.port).render_as_string(hide_password=False)
-    finally:
-        relay.close()
+    with relay_to(pg_url) as (relay, url):
+        yield relay, url
 
 
 def _steps(url: str, run_id: str, root: Path) -> list[int | None]:
@@ -114,12 +55,7 @@ def test_points_logged_during_an_outage_arrive_once_the_store_is_back(
 
     def restore_and_wait() -> bool:
         proxy.restore()
-        deadline = time.monotonic() + 30
-        while not run.flush(timeout=5):
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.2)
-        return True
+        return wait_until_flushed(run, within=30)
 
     started = time.monotonic()
     with pytest.warns(StoreOutageWarning, match="cannot write run .* retrying"):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from tests.helpers.git import git as run_git
 
 Git = Callable[..., str]
 
@@ -34,10 +35,3 @@ def git(repo: Path) -> Git:
         return run_git(repo, *args)
 
     return call
-
-
-def run_git(root: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise AssertionError(f"git {' '.join(args)} failed: {done.stderr}")
-    return done.stdout

@@ -6,19 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from nbtrack.cli import cli
-from tests.unit.vcs.nbfactory import code, load, markdown, notebook, write
+from tests.helpers.cli import nbtrack
+from tests.helpers.notebooks import code, load, markdown, notebook, write
 
 from .conftest import Git
 
 pytestmark = pytest.mark.git
-
-
-def nbtrack(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def diff_json(*args: str) -> dict[str, Any]:

@@ -5,19 +5,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from nbtrack.cli import cli
-from tests.unit.vcs.nbfactory import code, load, notebook, write
+from tests.helpers.cli import nbtrack
+from tests.helpers.notebooks import code, load, notebook, write
 
 from .conftest import Git
 
 pytestmark = pytest.mark.git
-
-
-def nbtrack(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def snapshot(root: Path) -> dict[str, bytes]:

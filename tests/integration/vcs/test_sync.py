@@ -5,19 +5,13 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from nbtrack.cli import cli
-from tests.unit.vcs.nbfactory import code, markdown, notebook, raw, stream, write
+from tests.helpers.cli import nbtrack
+from tests.helpers.notebooks import PYTHON3, code, markdown, notebook, raw, stream, write
 
 from .conftest import Git
 
 pytestmark = pytest.mark.git
-
-
-def nbtrack(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture
@@ -25,8 +19,9 @@ def paired(repo: Path) -> Path:
     (repo / "jupytext.toml").write_text('formats = "ipynb,py:percent"\n')
     nb = notebook(
         markdown("# Train"),
-        code("x = 1", [stream("1\n")], execution_count=3, metadata={"tags": ["parameters"]}),
-        code("print(x)", [stream("1\n")], execution_count=4),
+        code("x = 1", [stream("1\n")], count=3, tags=["parameters"]),
+        code("print(x)", [stream("1\n")], count=4),
+        kernelspec=PYTHON3,
     )
     nb["metadata"]["custom"] = {"owner": "ada"}
     return write(repo / "train.ipynb", nb)
@@ -116,7 +111,7 @@ VARIED = {
 @pytest.mark.parametrize("name", sorted(VARIED))
 def test_round_trip_ipynb_to_text_to_ipynb_keeps_every_cell(repo: Path, name: str) -> None:
     (repo / "jupytext.toml").write_text('formats = "ipynb,py:percent"\n')
-    original = write(repo / f"{name}.ipynb", notebook(*VARIED[name]))
+    original = write(repo / f"{name}.ipynb", notebook(*VARIED[name], kernelspec=PYTHON3))
     cells = json.loads(original.read_text())["cells"]
     expected = [(c["cell_type"], "".join(c["source"])) for c in cells]
     assert nbtrack("sync", str(original))[0] == 0
@@ -128,7 +123,10 @@ def test_round_trip_ipynb_to_text_to_ipynb_keeps_every_cell(repo: Path, name: st
 
 def test_a_cell_the_text_format_cannot_carry_is_warned_about(repo: Path) -> None:
     (repo / "jupytext.toml").write_text('formats = "ipynb,py:percent"\n')
-    write(repo / "odd.ipynb", notebook(code("x = 0"), code("# %% looks like a marker\nq = 1")))
+    write(
+        repo / "odd.ipynb",
+        notebook(code("x = 0"), code("# %% looks like a marker\nq = 1"), kernelspec=PYTHON3),
+    )
     code_, _, err = nbtrack("sync", "odd.ipynb")
     assert code_ == 0
     assert "warning:" in err
@@ -136,7 +134,7 @@ def test_a_cell_the_text_format_cannot_carry_is_warned_about(repo: Path) -> None
 
 
 def test_without_pairing_config_sync_says_there_is_nothing_paired(repo: Path) -> None:
-    write(repo / "lonely.ipynb", notebook(code("x = 1")))
+    write(repo / "lonely.ipynb", notebook(code("x = 1"), kernelspec=PYTHON3))
     code_, out, _ = nbtrack("sync", "--check")
     assert code_ == 0
     assert out.startswith("no paired notebooks found")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import time
 from pathlib import Path
@@ -14,7 +13,9 @@ from IPython.core.error import UsageError
 
 from nbtrack.model import RunStatus
 from nbtrack.tracking.api import get_tracker
-from tests.unit.magics.conftest import current_run_id, params_of, stored
+from tests.helpers.notebooks import write_notebook
+from tests.helpers.runs import params_of
+from tests.helpers.shell import current_run_id, stored
 
 PARAMS_CELL = """%%track_params
 lr = 0.01          # a comment
@@ -304,7 +305,7 @@ def test_track_status_names_the_clue_that_found_the_notebook_in_words(
     ip: Any, project_root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     notebook = project_root / "train.ipynb"
-    notebook.write_text(json.dumps(_notebook(["x = 1"])))
+    write_notebook(notebook, "x = 1")
     monkeypatch.setenv("NBTRACK_NOTEBOOK", str(notebook))
     run(ip, "%track_metric loss 1")
     run(ip, "%track_status")
@@ -355,7 +356,7 @@ def test_the_notebook_named_by_nbtrack_notebook_is_snapshotted_as_percent_text(
     ip: Any, project_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     notebook = project_root / "train.ipynb"
-    notebook.write_text(json.dumps(_notebook(["lr = 0.1", "print(lr)"])))
+    write_notebook(notebook, "lr = 0.1", "print(lr)")
     monkeypatch.setenv("NBTRACK_NOTEBOOK", str(notebook))
     run(ip, "%track_metric loss 1")
     source = stored().source
@@ -371,7 +372,7 @@ def test_ending_the_run_right_after_the_first_call_still_lands_the_snapshot(
     ip: Any, project_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     notebook = project_root / "train.ipynb"
-    notebook.write_text(json.dumps(_notebook(["lr = 0.1"])))
+    write_notebook(notebook, "lr = 0.1")
     monkeypatch.setenv("NBTRACK_NOTEBOOK", str(notebook))
     run(ip, "%track_metric loss 1")  # path and hash now, the text from a thread
     run_id = current_run_id()
@@ -395,7 +396,7 @@ def test_a_kernel_exiting_before_its_snapshot_is_made_ends_the_run_then_stores_t
 
     monkeypatch.setattr(notebook_module, "percent_text", slow)
     notebook = project_root / "train.ipynb"
-    notebook.write_text(json.dumps(_notebook(["lr = 0.1"])))
+    write_notebook(notebook, "lr = 0.1")
     monkeypatch.setenv("NBTRACK_NOTEBOOK", str(notebook))
     run(ip, "%track_metric loss 1")
     run_id = current_run_id()
@@ -414,7 +415,7 @@ def test_track_run_notebook_sets_the_path_of_the_running_run(
     run(ip, "%track_metric loss 1")
     assert "could not tell which notebook" in capsys.readouterr().err
     notebook = project_root / "nb.ipynb"
-    notebook.write_text(json.dumps(_notebook(["x = 1"])))
+    write_notebook(notebook, "x = 1")
     assert run(ip, f"%track_run --notebook {notebook}").error_in_exec is None
     assert stored().source.path == "nb.ipynb"
     assert "does not exist" in error_of(run(ip, "%track_run --notebook missing.ipynb"))
@@ -431,25 +432,6 @@ def test_store_that_cannot_be_opened_is_a_warning_not_an_error(
     assert "Nothing from this cell was recorded" in capsys.readouterr().err
     assert run(ip, "x = 1 + 1").error_in_exec is None
     assert ip.user_ns["x"] == 2
-
-
-def _notebook(sources: list[str]) -> dict[str, Any]:
-    return {
-        "nbformat": 4,
-        "nbformat_minor": 5,
-        "metadata": {},
-        "cells": [
-            {
-                "cell_type": "code",
-                "id": f"c{i}",
-                "metadata": {},
-                "source": src,
-                "execution_count": None,
-                "outputs": [],
-            }
-            for i, src in enumerate(sources)
-        ],
-    }
 
 
 def test_a_notebook_session_lands_the_same_in_sqlite_and_postgresql(
@@ -497,11 +479,11 @@ def test_saving_the_notebook_during_the_run_refreshes_the_snapshot(
     ip: Any, project_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     notebook = project_root / "train.ipynb"
-    notebook.write_text(json.dumps(_notebook(["lr = 0.1"])))
+    write_notebook(notebook, "lr = 0.1")
     monkeypatch.setenv("NBTRACK_NOTEBOOK", str(notebook))
     run(ip, "%track_metric loss 1")
     assert stored().source.stale is True
-    notebook.write_text(json.dumps(_notebook(["lr = 0.1", "print('added')"])))
+    write_notebook(notebook, "lr = 0.1", "print('added')")
     later = time.time() + 60  # saved after the next cell started
     os.utime(notebook, (later, later))
     run(ip, "x = 1")

@@ -24,16 +24,12 @@ from nbtrack.tracking.snapshot import (
     read_source,
     snapshot_text,
 )
+from tests.helpers.notebooks import write_notebook
 
 
 def _notebook(path: Path, *sources: str) -> Path:
-    cells = [
-        {"cell_type": "code", "metadata": {}, "source": s, "execution_count": None, "outputs": []}
-        for s in sources
-    ]
-    nb = {"nbformat": 4, "nbformat_minor": 4, "metadata": {"kernelspec": {"name": "x"}}}
-    path.write_text(json.dumps({**nb, "cells": cells}))
-    return path
+    """A notebook with metadata, which its snapshot text must leave out."""
+    return write_notebook(path, *sources, kernelspec={"name": "x"})
 
 
 def test_an_explicit_override_wins_over_every_other_clue(tmp_path: Path) -> None:

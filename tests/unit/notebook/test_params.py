@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,24 +18,15 @@ from nbtrack.notebook import (
     inject_parameters,
     literal_assignments,
     load_param_file,
-    notebook_from_dict,
     parse_param_assignments,
     resolve_params,
 )
 from nbtrack.notebook.model import Notebook
+from tests.helpers.notebooks import code, load, markdown, notebook
 
 
-def _nb(*cells: tuple[str, str, list[str]], name: str = "train.ipynb") -> Notebook:
-    data = {
-        "nbformat": 4,
-        "nbformat_minor": 5,
-        "metadata": {},
-        "cells": [
-            {"cell_type": kind, "source": src, "metadata": {"tags": tags}, "id": f"c{i}"}
-            for i, (kind, src, tags) in enumerate(cells)
-        ],
-    }
-    return notebook_from_dict(data, Path(name))
+def _nb(*cells: Any) -> Notebook:
+    return load(notebook(*cells), "train.ipynb")
 
 
 def test_parse_param_assignments_reads_literals_and_keeps_other_text() -> None:
@@ -119,20 +111,18 @@ def test_flatten_params_uses_dotted_keys() -> None:
 
 
 def test_parameters_cell_is_found_by_tag_or_by_track_params_magic() -> None:
-    tagged = _nb(
-        ("markdown", "# t", []), ("code", "import os", []), ("code", "lr = 1", ["parameters"])
-    )
+    tagged = _nb(markdown("# t"), code("import os"), code("lr = 1", tags=["parameters"]))
     assert find_parameters_cell(tagged) == 2
-    magic = _nb(("code", "import os", []), ("code", "# params\n%%track_params\nlr = 1", []))
+    magic = _nb(code("import os"), code("# params\n%%track_params\nlr = 1"))
     assert find_parameters_cell(magic) == 1
-    assert find_parameters_cell(_nb(("code", "lr = 1", []))) is None
+    assert find_parameters_cell(_nb(code("lr = 1"))) is None
 
 
 def test_injection_adds_one_tagged_cell_right_after_the_parameters_cell() -> None:
     nb = _nb(
-        ("code", "import os", []),
-        ("code", "lr = 0.1\nepochs = 10\nname = 'sgd'", ["parameters"]),
-        ("code", "print(lr)", []),
+        code("import os"),
+        code("lr = 0.1\nepochs = 10\nname = 'sgd'", tags=["parameters"]),
+        code("print(lr)"),
     )
 
     out = inject_parameters(nb, {"lr": 0.5, "name": "adam"})
@@ -148,20 +138,20 @@ def test_injection_adds_one_tagged_cell_right_after_the_parameters_cell() -> Non
 
 
 def test_injecting_twice_replaces_the_earlier_injected_cell() -> None:
-    nb = _nb(("code", "lr = 0.1", ["parameters"]), ("code", "print(lr)", []))
+    nb = _nb(code("lr = 0.1", tags=["parameters"]), code("print(lr)"))
     twice = inject_parameters(inject_parameters(nb, {"lr": 0.5}), {"lr": 0.7})
     assert len(twice.cells) == 3
     assert literal_assignments(twice.cells[1].source) == {"lr": 0.7}
 
 
 def test_injection_into_a_track_params_cell() -> None:
-    nb = _nb(("code", "%%track_params\nlr = 0.1\nepochs = 5", []), ("code", "print(lr)", []))
+    nb = _nb(code("%%track_params\nlr = 0.1\nepochs = 5"), code("print(lr)"))
     out = inject_parameters(nb, {"epochs": 1})
     assert literal_assignments(out.cells[1].source) == {"epochs": 1}
 
 
 def test_injecting_without_a_parameters_cell_is_an_error_naming_the_notebook() -> None:
-    nb = _nb(("code", "lr = 0.1", []))
+    nb = _nb(code("lr = 0.1"))
     with pytest.raises(ParamError) as info:
         inject_parameters(nb, {"lr": 0.5})
     assert str(info.value) == (
@@ -172,19 +162,19 @@ def test_injecting_without_a_parameters_cell_is_an_error_naming_the_notebook() -
 
 
 def test_injecting_an_undefined_name_lists_the_names_the_cell_defines() -> None:
-    nb = _nb(("code", "lr = 0.1\nepochs = 3\nmodel = build()", ["parameters"]))
+    nb = _nb(code("lr = 0.1\nepochs = 3\nmodel = build()", tags=["parameters"]))
     with pytest.raises(ParamError, match=r"does not define 'lrr'.*it defines: lr, epochs, model"):
         inject_parameters(nb, {"lrr": 0.5})
 
 
 def test_values_that_are_not_literals_cannot_be_injected() -> None:
-    nb = _nb(("code", "when = None", ["parameters"]))
+    nb = _nb(code("when = None", tags=["parameters"]))
     with pytest.raises(ParamError, match=r"'when' has a value that is not a Python literal"):
         inject_parameters(nb, {"when": object()})
 
 
 def test_non_finite_floats_are_injected_as_float_calls() -> None:
-    nb = _nb(("code", "limit = 1.0", ["parameters"]))
+    nb = _nb(code("limit = 1.0", tags=["parameters"]))
     out = inject_parameters(nb, {"limit": float("inf")})
     assert "limit = float('inf')" in out.cells[1].source
 
@@ -201,7 +191,7 @@ def test_cell_origin_maps_each_run_cell_to_the_users_cell_and_none_to_the_inject
 
 def test_cell_origin_skips_a_cell_an_earlier_run_injected() -> None:
     nb = inject_parameters(
-        _nb(("code", "lr = 0.1", ["parameters"]), ("code", "print(lr)", [])), {"lr": 0.5}
+        _nb(code("lr = 0.1", tags=["parameters"]), code("print(lr)")), {"lr": 0.5}
     )  # as saved by an earlier run: the user's file now holds an injected cell
     rerun = inject_parameters(nb, {"lr": 0.7})
     assert cell_origin(nb, rerun) == (0, None, 2)
@@ -209,7 +199,7 @@ def test_cell_origin_skips_a_cell_an_earlier_run_injected() -> None:
 
 
 def test_resolve_params_layers_defaults_files_and_cli_keeping_each_source(tmp_path: Path) -> None:
-    nb = _nb(("code", "lr = 0.1\nepochs = 3\nseed = 0\nname = 'a'", ["parameters"]))
+    nb = _nb(code("lr = 0.1\nepochs = 3\nseed = 0\nname = 'a'", tags=["parameters"]))
     (tmp_path / "a.yaml").write_text("epochs: 5\nseed: 1\n")
     (tmp_path / "b.json").write_text('{"seed": 2}')
 
@@ -230,11 +220,11 @@ def test_resolve_params_layers_defaults_files_and_cli_keeping_each_source(tmp_pa
 def test_resolve_params_names_the_source_of_a_name_the_cell_does_not_define(
     tmp_path: Path,
 ) -> None:
-    nb = _nb(("code", "lr = 0.1", ["parameters"]))
+    nb = _nb(code("lr = 0.1", tags=["parameters"]))
     (tmp_path / "p.yaml").write_text("lrr: 0.5\n")
     with pytest.raises(ParamError, match=r"does not define 'lrr', so 'lrr' cannot be injected"):
         resolve_params(nb, files=[tmp_path / "p.yaml"], cli={"lr": 0.5})
     with pytest.raises(ParamError, match=r"does not define 'lrr', so -p lrr cannot be injected"):
         resolve_params(nb, cli={"lrr": 0.5})
     # defaults from configuration are for notebooks that define the name; never an error
-    assert resolve_params(_nb(("code", "x = 1", [])), defaults={"lr": 1}).values == {}
+    assert resolve_params(_nb(code("x = 1")), defaults={"lr": 1}).values == {}

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
-from nbtrack.notebook import notebook_from_dict, to_script
+from nbtrack.notebook import to_script
 from nbtrack.notebook.model import Notebook
+from tests.helpers.notebooks import code, load, markdown, notebook
 
 
-def _nb(*cells: tuple[str, str, list[str]]) -> Notebook:
-    return notebook_from_dict(
-        {
-            "nbformat": 4,
-            "cells": [
-                {"cell_type": kind, "source": src, "metadata": {"tags": tags}}
-                for kind, src, tags in cells
-            ],
-        },
-        Path("nb.ipynb"),
-    )
+def _nb(*cells: Any) -> Notebook:
+    return load(notebook(*cells), "nb.ipynb")
 
 
 def _line_of(script_text: str, needle: str) -> int:
@@ -27,9 +19,9 @@ def _line_of(script_text: str, needle: str) -> int:
 
 def test_every_code_line_maps_back_to_its_cell_and_line() -> None:
     nb = _nb(
-        ("markdown", "# Title", []),
-        ("code", "a = 1\nb = 2", []),
-        ("code", "c = a + b\nd = c * 2\ne = d", []),
+        markdown("# Title"),
+        code("a = 1\nb = 2"),
+        code("c = a + b\nd = c * 2\ne = d"),
     )
     script = to_script(nb)
     assert script.cell_of(_line_of(script.text, "d = c * 2")) == (2, 2)
@@ -40,7 +32,7 @@ def test_every_code_line_maps_back_to_its_cell_and_line() -> None:
 
 
 def test_skipped_cells_are_marked_but_not_included() -> None:
-    nb = _nb(("code", "boom()", ["skip-execution"]), ("code", "other()", ["nbtrack:skip"]))
+    nb = _nb(code("boom()", tags=["skip-execution"]), code("other()", tags=["nbtrack:skip"]))
     script = to_script(nb)
     assert "boom()" not in script.text
     assert "other()" not in script.text
@@ -48,7 +40,7 @@ def test_skipped_cells_are_marked_but_not_included() -> None:
 
 
 def test_ipython_syntax_is_translated_and_line_numbers_kept() -> None:
-    nb = _nb(("code", "%matplotlib inline\nfiles = !ls\nx = 1", []))
+    nb = _nb(code("%matplotlib inline\nfiles = !ls\nx = 1"))
     script = to_script(nb)
     assert "get_ipython().run_line_magic('matplotlib', 'inline')" in script.text
     assert "files = get_ipython().getoutput('ls')" in script.text
@@ -57,23 +49,21 @@ def test_ipython_syntax_is_translated_and_line_numbers_kept() -> None:
 
 
 def test_a_cell_magic_maps_to_the_first_line_of_its_cell() -> None:
-    nb = _nb(("code", "%%capture out\nprint(1)\nprint(2)", []))
+    nb = _nb(code("%%capture out\nprint(1)\nprint(2)"))
     script = to_script(nb)
     line = _line_of(script.text, "run_cell_magic('capture'")
     assert script.cell_of(line) == (0, 1)
 
 
 def test_the_script_compiles() -> None:
-    nb = _nb(
-        ("code", "import os\n%time x = 1\n!echo hi", []), ("code", "def f():\n    return 1", [])
-    )
+    nb = _nb(code("import os\n%time x = 1\n!echo hi"), code("def f():\n    return 1"))
     compile(to_script(nb).text, "script.py", "exec")
 
 
 def test_cells_keep_their_numbers_when_parameters_were_injected() -> None:
     from nbtrack.notebook import inject_parameters
 
-    nb = _nb(("code", "lr = 0.1", ["parameters"]), ("code", "print(lr)", []))
+    nb = _nb(code("lr = 0.1", tags=["parameters"]), code("print(lr)"))
     script = to_script(inject_parameters(nb, {"lr": 0.5}))
     assert "# %% injected parameters\n# Parameters injected by nbtrack\nlr = 0.5\n" in script.text
     assert "# %% cell 2\nprint(lr)\n" in script.text

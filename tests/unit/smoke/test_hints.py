@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from nbtrack.smoke.hints import FailureContext, hint_for, pip_name
 from nbtrack.smoke.lint import analyse_notebook
-
-from .helpers import model
+from tests.helpers.notebooks import code, load, notebook
 
 
 @pytest.mark.parametrize(
@@ -27,13 +27,17 @@ def test_pip_name_knows_the_usual_mismatches(module: str, package: str) -> None:
     assert pip_name(module) == package
 
 
-def _ctx(cells: list[tuple[str, int | None, list[str]]], cell: int, tmp: Path) -> FailureContext:
-    nb = model(cells)
+def _ctx(cells: list[Any], cell: int, tmp: Path) -> FailureContext:
+    nb = load(notebook(*cells))
     return FailureContext(nb, analyse_notebook(nb), cell, tmp, tmp)
 
 
 def test_name_error_for_a_name_only_a_skipped_cell_defines(tmp_path: Path) -> None:
-    ctx = _ctx([("token = 1", 1, ["skip-execution"]), ("print(token)", 2, [])], 1, tmp_path)
+    ctx = _ctx(
+        [code("token = 1", count=1, tags=["skip-execution"]), code("print(token)", count=2)],
+        1,
+        tmp_path,
+    )
     hint = hint_for("NameError", ctx=ctx, name="token")
     assert hint == (
         "'token' is defined only in cell 1 (In [1]), which is tagged to be skipped. "
@@ -42,7 +46,7 @@ def test_name_error_for_a_name_only_a_skipped_cell_defines(tmp_path: Path) -> No
 
 
 def test_name_error_without_saved_evidence_omits_the_in_number(tmp_path: Path) -> None:
-    ctx = _ctx([("print(ghost)", None, [])], 0, tmp_path)
+    ctx = _ctx([code("print(ghost)")], 0, tmp_path)
     hint = hint_for("NameError", ctx=ctx, name="ghost")
     assert hint is not None
     assert "saved outputs" not in hint
@@ -50,12 +54,12 @@ def test_name_error_without_saved_evidence_omits_the_in_number(tmp_path: Path) -
 
 
 def test_a_name_defined_above_gets_no_misleading_hint(tmp_path: Path) -> None:
-    ctx = _ctx([("if False:\n    x = 1", 1, []), ("print(x)", 2, [])], 1, tmp_path)
+    ctx = _ctx([code("if False:\n    x = 1", count=1), code("print(x)", count=2)], 1, tmp_path)
     assert hint_for("NameError", ctx=ctx, name="x") is None
 
 
 def test_other_errors_get_no_hint(tmp_path: Path) -> None:
-    ctx = _ctx([("1 / 0", 1, [])], 0, tmp_path)
+    ctx = _ctx([code("1 / 0", count=1)], 0, tmp_path)
     assert hint_for("ZeroDivisionError", ctx=ctx, source="1 / 0") is None
 
 
@@ -72,7 +76,7 @@ def test_other_errors_get_no_hint(tmp_path: Path) -> None:
 def test_input_with_nobody_to_answer_says_to_pass_the_value_another_way(
     tmp_path: Path, ename: str, evalue: str
 ) -> None:
-    ctx = _ctx([("name = input('Your name: ')", 1, [])], 0, tmp_path)
+    ctx = _ctx([code("name = input('Your name: ')", count=1)], 0, tmp_path)
     hint = hint_for(ename, ctx=ctx, evalue=evalue, source="name = input('Your name: ')")
     assert hint is not None
     assert hint.startswith("the notebook asks for input and a smoke run has nobody")
@@ -80,14 +84,14 @@ def test_input_with_nobody_to_answer_says_to_pass_the_value_another_way(
 
 
 def test_an_eof_error_that_is_not_input_gets_no_input_hint(tmp_path: Path) -> None:
-    ctx = _ctx([("raise EOFError('truncated archive')", 1, [])], 0, tmp_path)
+    ctx = _ctx([code("raise EOFError('truncated archive')", count=1)], 0, tmp_path)
     assert hint_for("EOFError", ctx=ctx, evalue="truncated archive") is None
     assert hint_for("EOFError", ctx=ctx, evalue="", source="raise EOFError") is None
 
 
 def test_a_missing_environment_variable_is_named_with_a_way_out(tmp_path: Path) -> None:
     source = "import os\ndata_dir = os.environ['DATA_DIR']"
-    ctx = _ctx([(source, 1, [])], 0, tmp_path)
+    ctx = _ctx([code(source, count=1)], 0, tmp_path)
     hint = hint_for("KeyError", ctx=ctx, evalue="'DATA_DIR'", source=source)
     assert hint == (
         "the environment variable 'DATA_DIR' is set where the notebook was written, not here. "
@@ -98,13 +102,13 @@ def test_a_missing_environment_variable_is_named_with_a_way_out(tmp_path: Path) 
 
 def test_a_key_error_from_a_dict_is_not_blamed_on_the_environment(tmp_path: Path) -> None:
     source = "config = {}\nconfig['DATA_DIR']"
-    ctx = _ctx([(source, 1, [])], 0, tmp_path)
+    ctx = _ctx([code(source, count=1)], 0, tmp_path)
     assert hint_for("KeyError", ctx=ctx, evalue="'DATA_DIR'", source=source) is None
 
 
 def test_a_colab_only_import_is_not_sent_to_pip(tmp_path: Path) -> None:
     source = "from google.colab import drive\ndrive.mount('/content/drive')"
-    ctx = _ctx([(source, 1, [])], 0, tmp_path)
+    ctx = _ctx([code(source, count=1)], 0, tmp_path)
     hint = hint_for("ModuleNotFoundError", ctx=ctx, module="google", source=source)
     assert hint == (
         "google.colab exists only on Google Colab, not in a clean environment. Tag this cell "
@@ -114,7 +118,7 @@ def test_a_colab_only_import_is_not_sent_to_pip(tmp_path: Path) -> None:
 
 
 def test_a_missing_submodule_names_the_package_to_pin_by_its_pip_name(tmp_path: Path) -> None:
-    ctx = _ctx([("import sklearn.nope", 1, [])], 0, tmp_path)
+    ctx = _ctx([code("import sklearn.nope", count=1)], 0, tmp_path)
     hint = hint_for("ModuleNotFoundError", ctx=ctx, module="sklearn.nope")
     assert hint is not None
     assert "written against another version of scikit-learn." in hint

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from nbtrack.smoke.isolate import copy_tracked_files, git_root
+from tests.helpers.git import git
 
 pytestmark = pytest.mark.git
-
-
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
 
 
 def test_copy_holds_tracked_files_extras_and_includes_but_not_untracked_ones(
@@ -21,10 +17,10 @@ def test_copy_holds_tracked_files_extras_and_includes_but_not_untracked_ones(
 ) -> None:
     repo = tmp_path / "repo"
     (repo / "src").mkdir(parents=True)
-    _git(repo, "init", "-q")
+    git(repo, "init", "-q")
     (repo / "src" / "a.py").write_text("committed\n")
     (repo / "src" / "link.py").symlink_to("a.py")
-    _git(repo, "add", "src")
+    git(repo, "add", "src")
     (repo / "src" / "a.py").write_text("edited, not committed\n")
     (repo / "untracked.csv").write_text("x\n")
     (repo / "data").mkdir()

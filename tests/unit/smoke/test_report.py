@@ -11,8 +11,7 @@ import pytest
 
 from nbtrack.smoke.report import github_annotations, render_failure, to_json, write_junit
 from nbtrack.smoke.result import CellFailure, LintWarning, SmokeResult
-
-from .helpers import write
+from tests.helpers.notebooks import write_notebook
 
 
 def _failure() -> CellFailure:
@@ -93,7 +92,7 @@ def test_github_annotation_points_at_the_cell_line_inside_the_ipynb(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    path = write(tmp_path / "a.ipynb", ["x = 1", "y = 2\nz = boom()"])
+    path = write_notebook(tmp_path / "a.ipynb", "x = 1", "y = 2\nz = boom()")
     failure = CellFailure(
         1, None, 2, ((2, "z = boom()"),), "NameError", "name 'boom' is not defined"
     )

@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner
 
-from nbtrack.cli import cli
 from nbtrack.config import Settings
 from nbtrack.errors import SchemaError, StoreError
 from nbtrack.model import RunStatus
 from nbtrack.store import open_store, schema
 from nbtrack.store.migrations import script_heads
+from tests.helpers.cli import nbtrack
 
 
 def set_revision(url: str, revision: str) -> None:
@@ -71,12 +70,12 @@ def test_store_made_by_a_newer_nbtrack_is_refused(store_url: str, settings: Sett
     ):
         open_store(settings=settings)
 
-    result = CliRunner().invoke(cli, ["runs"], env={"NBTRACK_STORE": store_url})
+    result = nbtrack("runs", env={"NBTRACK_STORE": store_url})
     assert result.exit_code == 2
     assert "made by a newer nbtrack" in result.stderr
     assert "Traceback" not in result.output + result.stderr
 
-    result = CliRunner().invoke(cli, ["db", "upgrade"], env={"NBTRACK_STORE": store_url})
+    result = nbtrack("db", "upgrade", env={"NBTRACK_STORE": store_url})
     assert result.exit_code == 2
     assert "upgrade nbtrack" in result.stderr
 
@@ -95,7 +94,7 @@ def test_store_of_an_older_schema_is_not_rewritten_until_db_upgrade(
             match=r"made by an older nbtrack \(schema 0000_older\); run `nbtrack db upgrade`\.",
         ):
             open_store(settings=settings)
-        status = CliRunner().invoke(cli, ["db", "status"], env={"NBTRACK_STORE": store_url})
+        status = nbtrack("db", "status", env={"NBTRACK_STORE": store_url})
         assert status.exit_code == 0
         assert "schema:  0000_older" in status.stdout
         assert "Older than this nbtrack: run `nbtrack db upgrade`." in status.stdout
@@ -118,9 +117,9 @@ def test_db_upgrade_creates_then_reports_current(
 ) -> None:
     monkeypatch.chdir(project_root)
     env = {"NBTRACK_STORE": store_url}
-    first = CliRunner().invoke(cli, ["db", "upgrade"], env=env)
-    second = CliRunner().invoke(cli, ["db", "upgrade"], env=env)
-    status = CliRunner().invoke(cli, ["db", "status"], env=env)
+    first = nbtrack("db", "upgrade", env=env)
+    second = nbtrack("db", "upgrade", env=env)
+    status = nbtrack("db", "status", env=env)
 
     assert first.exit_code == 0, first.output
     if store_url.startswith("sqlite"):
@@ -134,7 +133,7 @@ def test_read_only_commands_do_not_create_a_store(
 ) -> None:
     monkeypatch.chdir(project_root)
     db = tmp_path / "never" / "runs.db"
-    result = CliRunner().invoke(cli, ["runs"], env={"NBTRACK_STORE": str(db)})
+    result = nbtrack("runs", env={"NBTRACK_STORE": str(db)})
     assert result.exit_code == 0
     assert "No runs yet" in result.stdout
     assert not db.parent.exists()

@@ -5,11 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from nbtrack.cli import cli
-
-from .nbfactory import code, load, notebook, write
+from tests.helpers.cli import Outcome, nbtrack
+from tests.helpers.notebooks import code, load, notebook, write
 
 
 @pytest.fixture
@@ -20,9 +18,8 @@ def pair(tmp_path: Path) -> tuple[Path, Path]:
     return write(tmp_path / "old.ipynb", old), write(tmp_path / "new.ipynb", new)
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, ["diff", *args])
-    return result.exit_code, result.stdout, result.stderr
+def run(*args: str) -> Outcome:
+    return nbtrack("diff", *args)
 
 
 def test_differences_exit_0_unless_exit_code_is_asked(pair: tuple[Path, Path]) -> None:

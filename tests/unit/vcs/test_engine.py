@@ -4,8 +4,16 @@ from nbformat.v4 import new_output
 
 from nbtrack.vcs.diffmodel import DiffOptions
 from nbtrack.vcs.engine import diff_notebooks, format_size
-
-from .nbfactory import code, load, markdown, notebook, png_output, png_payload, sha7, stream
+from tests.helpers.notebooks import (
+    code,
+    load,
+    markdown,
+    notebook,
+    png_output,
+    png_payload,
+    sha7,
+    stream,
+)
 
 
 def diff(old: dict, new: dict, **options: bool):  # type: ignore[no-untyped-def]
@@ -38,8 +46,8 @@ def test_text_output_change_is_a_short_diff() -> None:
 
 
 def test_execution_counts_are_hidden_by_default_and_shown_with_outputs() -> None:
-    old = notebook(code("x = 1", execution_count=1))
-    new = notebook(code("x = 1", execution_count=7))
+    old = notebook(code("x = 1", count=1))
+    new = notebook(code("x = 1", count=7))
     new["cells"][0]["id"] = old["cells"][0]["id"]
     assert not diff(old, new).has_changes
     (cell,) = diff(old, new, outputs=True).cells

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .nbfactory import code, load, notebook, write
+from tests.helpers.notebooks import code, load, notebook, write
 
 PROBE = """
 import sys

@@ -7,8 +7,16 @@ import re
 from nbtrack.vcs.diffmodel import DiffOptions, DiffResult
 from nbtrack.vcs.engine import diff_notebooks
 from nbtrack.vcs.render_markdown import GITHUB_COMMENT_LIMIT, render_markdown
-
-from .nbfactory import code, load, markdown, notebook, png_output, png_payload, sha7, stream
+from tests.helpers.notebooks import (
+    code,
+    load,
+    markdown,
+    notebook,
+    png_output,
+    png_payload,
+    sha7,
+    stream,
+)
 
 
 def render(old: dict | None, new: dict | None, **kwargs: int) -> str:

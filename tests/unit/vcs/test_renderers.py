@@ -8,8 +8,7 @@ from nbtrack.vcs.engine import diff_notebooks
 from nbtrack.vcs.render_html import render_html
 from nbtrack.vcs.render_json import render_json
 from nbtrack.vcs.render_terminal import render_plain
-
-from .nbfactory import code, load, markdown, notebook, png_output, png_payload, stream
+from tests.helpers.notebooks import code, load, markdown, notebook, png_output, png_payload, stream
 
 
 def result_of(old: dict, new: dict, **options: bool) -> DiffResult:
