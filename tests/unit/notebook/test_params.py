@@ -180,11 +180,7 @@ def test_non_finite_floats_are_injected_as_float_calls() -> None:
 
 
 def test_cell_origin_maps_each_run_cell_to_the_users_cell_and_none_to_the_injected() -> None:
-    nb = _nb(
-        ("markdown", "# train", []),
-        ("code", "lr = 0.1", ["parameters"]),
-        ("code", "print(lr)", []),
-    )
+    nb = _nb(markdown("# train"), code("lr = 0.1", tags=["parameters"]), code("print(lr)"))
     assert cell_origin(nb, inject_parameters(nb, {})) == (0, 1, 2)
     assert cell_origin(nb, inject_parameters(nb, {"lr": 0.5})) == (0, 1, None, 2)
 
