@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         RunError,
         RunNotFoundError,
         StoreError,
+        StoreUnreachableError,
         UsageError,
     )
     from nbtrack.model import ParamSource, Run, RunStatus, RunSummary
@@ -63,6 +64,7 @@ _LAZY: dict[str, str] = {
             "RunError",
             "RunNotFoundError",
             "StoreError",
+            "StoreUnreachableError",
             "UsageError",
         ],
         "nbtrack.errors",
@@ -139,6 +141,7 @@ __all__ = [
     "RunSummary",
     "StoreError",
     "StoreOutageWarning",
+    "StoreUnreachableError",
     "UsageError",
     "__version__",
     "active_run",
