@@ -143,7 +143,8 @@ def smoke(
         from nbtrack.notebook import parse_param_assignments
         from nbtrack.smoke import report
         from nbtrack.smoke.options import SmokeOptions, project_smoke_config
-        from nbtrack.smoke.runner import collect_notebooks, plan_notebook, run_notebooks
+        from nbtrack.smoke.plan import collect_notebooks, plan_notebook
+        from nbtrack.smoke.runner import run_notebooks
 
         config = project_smoke_config()
         options = SmokeOptions(
@@ -253,8 +254,8 @@ def lint(ctx: click.Context, paths: tuple[Path, ...], notes: bool) -> None:
     from nbtrack.smoke import report
     from nbtrack.smoke.lint import lint_notebook
     from nbtrack.smoke.options import project_smoke_config
+    from nbtrack.smoke.plan import collect_notebooks
     from nbtrack.smoke.result import SmokeResult
-    from nbtrack.smoke.runner import collect_notebooks
 
     config = project_smoke_config()
     notebooks = collect_notebooks(paths, config)

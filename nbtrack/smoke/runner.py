@@ -1,173 +1,32 @@
-"""Smoke-run notebooks: plan (read, lint, inject), run in a fresh process, explain.
+"""Smoke-run planned notebooks: each in a fresh process, *jobs* at a time, explained.
 
-:func:`plan_notebook` does everything that can fail on bad input -- reading
-the notebook, resolving parameters from config, ``-f`` and ``-p`` -- before
-anything runs, so a usage error is exit code 2 and one sentence, never a
-half-finished run. :func:`run_plan` then runs the cells in a child process
-(:mod:`nbtrack.smoke._child`: one fresh ``InteractiveShell``, cell by cell;
-or ``_kernel_child`` for ``--engine kernel``) with the notebook's folder as
-working directory, ``MPLBACKEND=Agg`` and a throwaway run store, and turns
-what happened into a :class:`~nbtrack.smoke.result.SmokeResult`.
+:func:`~nbtrack.smoke.plan.plan_notebook` does everything that can fail on
+bad input before anything runs. :func:`run_plan` then runs the cells in a
+child process (:mod:`nbtrack.smoke._child`: one fresh ``InteractiveShell``,
+cell by cell; or ``_kernel_child`` for ``--engine kernel``) with the
+notebook's folder as working directory, ``MPLBACKEND=Agg`` and a throwaway
+run store, and turns what happened into a
+:class:`~nbtrack.smoke.result.SmokeResult`.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nbtrack.config import NOTEBOOK_ENV, STORE_ENV, load_settings
 from nbtrack.errors import NbtrackError, UsageError
-from nbtrack.notebook import (
-    INJECTED_TAG,
-    Notebook,
-    inject_parameters,
-    is_skipped,
-    kernel_language,
-    load_param_file,
-    parameter_names,
-    read_notebook,
-    to_script,
-    write_notebook,
-)
-from nbtrack.smoke.lint import lint_notebook
+from nbtrack.notebook import kernel_language, to_script, write_notebook
+from nbtrack.smoke.isolate import Isolation
 from nbtrack.smoke.options import SmokeConfig, SmokeOptions
+from nbtrack.smoke.plan import Plan, plan_notebook
 from nbtrack.smoke.process import Child, spawn_child
-from nbtrack.smoke.result import LintWarning, SmokeResult
-from nbtrack.smoke.verdict import Isolation, verdict
+from nbtrack.smoke.result import SmokeResult
+from nbtrack.smoke.verdict import verdict
 
-__all__ = [
-    "Plan",
-    "PlannedCell",
-    "collect_notebooks",
-    "plan_notebook",
-    "run_notebook",
-    "run_notebooks",
-    "run_plan",
-]
-
-_PRUNED = {"__pycache__", "node_modules", "site-packages"}
-
-
-@dataclass(frozen=True)
-class PlannedCell:
-    """A code cell the child runs; ``origin`` is its index in the user's notebook."""
-
-    run_index: int
-    origin: int | None
-    source: str
-    allow_error: bool
-    label: str
-
-
-@dataclass(frozen=True)
-class Plan:
-    """One notebook, ready to run: parameters injected, lint done, limits resolved."""
-
-    path: Path
-    nb: Notebook
-    run_nb: Notebook
-    #: for each cell of ``run_nb``, its index in ``nb`` (None: the injected cell)
-    origin: tuple[int | None, ...]
-    cells: tuple[PlannedCell, ...]
-    params: dict[str, object] = field(default_factory=dict)
-    timeout: float | None = None
-    cell_timeout: float | None = None
-    warnings: tuple[LintWarning, ...] = ()
-    skip_reason: str | None = None
-    relative: str = ""
-
-
-def collect_notebooks(paths: Sequence[Path], config: SmokeConfig) -> list[Path]:
-    """Notebook files named by *paths*; folders are searched, hidden ones skipped."""
-    if not paths:
-        raise UsageError("Give at least one notebook or folder of notebooks.")
-    found: dict[Path, None] = {}
-    for path in paths:
-        if not path.exists():
-            raise UsageError(f"{path} does not exist.")
-        if not path.is_dir():
-            found.setdefault(path, None)
-            continue
-        inside = [
-            nb
-            for nb in sorted(path.rglob("*.ipynb"))
-            if not any(
-                part.startswith(".") or part in _PRUNED for part in nb.relative_to(path).parts
-            )
-            and not config.excluded(nb)
-        ]
-        if not inside:
-            raise UsageError(
-                f"{path} holds no notebooks (*.ipynb; checkpoints and hidden folders are skipped)."
-            )
-        for nb in inside:
-            found.setdefault(nb, None)
-    return list(found)
-
-
-def _resolve_params(
-    nb: Notebook, options: SmokeOptions, config_params: dict[str, object]
-) -> dict[str, object]:
-    defined = set(parameter_names(nb))
-    params = {k: v for k, v in config_params.items() if k in defined}
-    for file in options.param_files:
-        from_file = load_param_file(file)
-        inject_parameters(nb, from_file, source="file")  # checks every name, strictly
-        params.update(from_file)
-    if options.params:
-        inject_parameters(nb, options.params, source="cli")
-        params.update(options.params)
-    return params
-
-
-def plan_notebook(path: Path, options: SmokeOptions, config: SmokeConfig) -> Plan:
-    """Read, lint and parameterise one notebook; raises NbtrackError on bad input."""
-    nb = read_notebook(path)
-    if options.isolate:
-        from nbtrack.smoke.isolate import git_root
-
-        if git_root(path.resolve()) is None:
-            raise UsageError(f"--isolate needs a git repository, and {path} is not in one.")
-    language = kernel_language(nb)
-    skip = None
-    if language != "python" and options.engine == "script":
-        skip = (
-            f"its kernel language is {language}, not Python; nbtrack smoke runs Python "
-            f"notebooks as scripts (use --engine kernel to run it in its own kernel)"
-        )
-    # a skipped notebook is neither linted (its cells are not Python) nor parameterised
-    warnings = lint_notebook(nb) if language == "python" else ()
-    config_params, timeout, cell_timeout = config.defaults_for(path)
-    params = {} if skip else _resolve_params(nb, options, config_params)
-    run_nb = inject_parameters(nb, params, source="cli" if options.params else "config")
-    origin: list[int | None] = []
-    remaining = iter(c.index for c in nb.cells if not (params and INJECTED_TAG in c.tags))
-    for cell in run_nb.cells:
-        origin.append(None if params and INJECTED_TAG in cell.tags else next(remaining))
-    cells = []
-    for cell in run_nb.cells:
-        if not cell.is_code or is_skipped(cell) or not cell.source.strip():
-            continue
-        where = origin[cell.index]
-        label = "injected parameters" if where is None else f"cell {where + 1}"
-        allow = "raises-exception" in cell.tags
-        cells.append(PlannedCell(cell.index, where, cell.source, allow, label))
-    return Plan(
-        path=path,
-        nb=nb,
-        run_nb=run_nb,
-        origin=tuple(origin),
-        cells=tuple(cells),
-        params=params,
-        timeout=options.timeout if options.timeout is not None else timeout,
-        cell_timeout=options.cell_timeout if options.cell_timeout is not None else cell_timeout,
-        warnings=warnings,
-        skip_reason=skip,
-        relative=config.relative(path),
-    )
+__all__ = ["run_notebook", "run_notebooks", "run_plan"]
 
 
 def _child_env(plan: Plan, options: SmokeOptions, child: Child) -> dict[str, str]:

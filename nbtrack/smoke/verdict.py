@@ -2,32 +2,24 @@
 
 Kept apart from the runner so the one place that decides passed / failed /
 timeout, builds the source excerpt and asks :mod:`nbtrack.smoke.hints` for a
-diagnosis is small enough to read in one go. Also home of
-:class:`Isolation`, the shared ``--isolate`` copies of a run.
+diagnosis is small enough to read in one go.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 import signal
-import tempfile
-import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from nbtrack.errors import UsageError
 from nbtrack.smoke.hints import FailureContext, hint_for
-from nbtrack.smoke.isolate import copy_tracked_files, git_root
+from nbtrack.smoke.isolate import Isolation
 from nbtrack.smoke.lint import analyse_notebook
-from nbtrack.smoke.options import SmokeConfig
+from nbtrack.smoke.plan import Plan
 from nbtrack.smoke.process import ChildOutcome
 from nbtrack.smoke.result import CellFailure, SmokeResult
 
-if TYPE_CHECKING:
-    from nbtrack.smoke.runner import Plan
-
-__all__ = ["Isolation", "excerpt", "verdict"]
+__all__ = ["excerpt", "verdict"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 #: what a kernel's error text gives away when there is no exception object to ask
@@ -36,42 +28,6 @@ _FROM_TEXT = {
     "module": re.compile(r"No module named '([\w.]+)'"),
     "filename": re.compile(r"No such file or directory: '([^']+)'|File `'([^']+)'` not found"),
 }
-
-
-class Isolation:
-    """Clean copies of git repositories, made once per run and shared by its notebooks."""
-
-    def __init__(self, config: SmokeConfig) -> None:
-        self._config = config
-        self._lock = threading.Lock()
-        self._copies: dict[Path, Path] = {}
-        self._tmp = Path(tempfile.mkdtemp(prefix="nbtrack-isolate-"))
-
-    def roots_for(self, notebook: Path) -> tuple[Path, Path]:
-        """(copy root, repository root) for *notebook*, copying the repository once."""
-        root = git_root(notebook.resolve())
-        if root is None:
-            raise UsageError(f"--isolate needs a git repository, and {notebook} is not in one.")
-        with self._lock:
-            if root not in self._copies:
-                dest = self._tmp / f"{len(self._copies)}-{root.name}"
-                self._copies[root] = copy_tracked_files(
-                    root, dest, include=self._config.include, include_base=self._config.root
-                )
-            copy = self._copies[root]
-            # a notebook git does not track yet is still the one being tested
-            target = copy / notebook.resolve().relative_to(root)
-            if not target.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(notebook, target)
-        return copy, root
-
-    def run_dir_for(self, notebook: Path) -> Path:
-        copy, root = self.roots_for(notebook)
-        return copy / notebook.resolve().parent.relative_to(root)
-
-    def close(self) -> None:
-        shutil.rmtree(self._tmp, ignore_errors=True)
 
 
 def excerpt(source: str, line: int | None, before: int = 2) -> tuple[tuple[int, str], ...]:
