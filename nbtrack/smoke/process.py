@@ -4,7 +4,8 @@ A child (:mod:`nbtrack.smoke._child`, or ``_kernel_child``) is *spawned*
 before its notebook is planned: importing IPython takes about as long as the
 parent's own start-up, reading and linting, so the two overlap and a smoke
 run costs roughly one interpreter start instead of two. The child then reads
-its plan (cells, working directory, environment) from a pipe.
+its plan (cells, working directory, environment) from a pipe; what the two
+sides say is :mod:`nbtrack.smoke.protocol`.
 
 While it runs, cell starts and ends arrive as JSON lines on a second pipe,
 read with ``select``, so the parent always knows which cell is running and
@@ -17,9 +18,7 @@ to a log file, never a pipe, so a chatty notebook cannot deadlock the parent.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import re
 import selectors
 import shutil
 import signal
@@ -30,9 +29,10 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from nbtrack.config import SMOKE_ENV
+from nbtrack.smoke.protocol import START, ChildPlan, Event, stack_line
 
 __all__ = ["Child", "ChildOutcome", "spawn_child"]
 
@@ -45,11 +45,11 @@ _OUTPUT_TAIL = 20_000
 class ChildOutcome:
     """What happened to one child: its events, exit, and any timeout."""
 
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
     returncode: int | None = None
     timed_out: Literal["notebook", "cell"] | None = None
     #: the ``start`` event of the cell running when the child was stopped
-    running: dict[str, Any] | None = None
+    running: Event | None = None
     #: faulthandler's dump of the child's stacks at the timeout, if it answered
     stack: str = ""
     output: str = ""
@@ -57,21 +57,12 @@ class ChildOutcome:
 
     def stuck_line(self) -> int | None:
         """Line of the running cell the child was stuck on (script engine only)."""
-        if not self.running or self.running.get("count") is None:
-            return None
-        pattern = rf'File "<ipython-input-{self.running["count"]}-[0-9a-f]+>", line (\d+)'
-        match = re.search(pattern, self.stack)
-        return int(match.group(1)) if match else None
+        return stack_line(self.stack, self.running.execution_count) if self.running else None
 
 
 def _signal_group(pid: int, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
-
-
-def _final(event: dict[str, Any]) -> bool:
-    kind = event.get("e")
-    return kind in ("done", "exit", "skipped") or (kind == "error" and not event.get("allowed"))
 
 
 class Child:
@@ -115,16 +106,16 @@ class Child:
         self._plan = plan_write
 
     def run(
-        self, plan: dict[str, Any], *, timeout: float | None, cell_timeout: float | None
+        self, plan: ChildPlan, *, timeout: float | None, cell_timeout: float | None
     ) -> ChildOutcome:
         """Send *plan* and collect the child's events under both timeouts."""
-        plan = {**plan, "stack_file": str(self.stack_file)}
+        plan = plan._replace(stack_file=str(self.stack_file))
         outcome = ChildOutcome()
         started = time.monotonic()
         plan_fd, self._plan = self._plan, -1
         events_fd, self._events = self._events, -1
         with os.fdopen(plan_fd, "wb") as pipe, contextlib.suppress(BrokenPipeError):
-            pipe.write(json.dumps(plan).encode("utf-8"))
+            pipe.write(plan.to_json().encode("utf-8"))
         notebook_deadline = started + timeout if timeout else None
         cell_deadline: float | None = None
         buffer = b""
@@ -145,16 +136,16 @@ class Child:
                     break
                 buffer += chunk
                 *lines, buffer = buffer.split(b"\n")
-                events = [json.loads(line) for line in lines]
+                events = [Event.from_json(line) for line in lines]
                 for event in events:
                     outcome.events.append(event)
-                    if event.get("e") == "start":
+                    if event.kind == START:
                         outcome.running = event
                         cell_deadline = time.monotonic() + cell_timeout if cell_timeout else None
                     else:
                         outcome.running = None
                         cell_deadline = None
-                if any(_final(event) for event in events):
+                if any(event.final for event in events):
                     # finished: no need to wait for EOF, which a stray grandchild could hold off
                     break
         if outcome.timed_out is None:

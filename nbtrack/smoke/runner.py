@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from nbtrack.config import NOTEBOOK_ENV, STORE_ENV, load_settings
 from nbtrack.errors import NbtrackError, UsageError
@@ -23,6 +23,7 @@ from nbtrack.smoke.isolate import Isolation
 from nbtrack.smoke.options import SmokeConfig, SmokeOptions
 from nbtrack.smoke.plan import Plan, plan_notebook
 from nbtrack.smoke.process import Child, spawn_child
+from nbtrack.smoke.protocol import ChildCell, ChildPlan
 from nbtrack.smoke.result import SmokeResult
 from nbtrack.smoke.verdict import verdict
 
@@ -51,9 +52,7 @@ def _keep(options: SmokeOptions, plan: Plan) -> list[Path]:
     return [target]
 
 
-def _kernel_plan(plan: Plan, options: SmokeOptions, tmp: Path) -> dict[str, Any]:
-    from dataclasses import replace
-
+def _kernel_plan(plan: Plan, options: SmokeOptions, tmp: Path, cwd: str) -> ChildPlan:
     cells = []
     tags: dict[int, list[str]] = {}
     for cell in plan.run_nb.cells:
@@ -67,13 +66,14 @@ def _kernel_plan(plan: Plan, options: SmokeOptions, tmp: Path) -> dict[str, Any]
         output = options.output_dir.resolve() / Path(plan.relative).with_suffix(".ipynb")
     spec = plan.nb.metadata.get("kernelspec")
     kernel_name = spec.get("name") if isinstance(spec, dict) else None
-    return {
-        "notebook": str(notebook),
-        "output": str(output) if output else None,
-        "kernel_name": kernel_name,
-        "language": kernel_language(plan.nb),
-        "restore_tags": {str(k): v for k, v in tags.items()},
-    }
+    return ChildPlan(
+        cwd=cwd,
+        notebook=str(notebook),
+        output=str(output) if output else None,
+        kernel_name=kernel_name,
+        language=kernel_language(plan.nb),
+        restore_tags=tags,
+    )
 
 
 def run_plan(
@@ -97,16 +97,13 @@ def run_plan(
         if isolation is not None:
             run_dir = isolation.run_dir_for(plan.path)
         if options.engine == "kernel":
-            child_plan = _kernel_plan(plan, options, child.tmp)
-            if child_plan["output"]:
-                artifacts.append(Path(child_plan["output"]))
+            child_plan = _kernel_plan(plan, options, child.tmp, str(run_dir))
+            if child_plan.output:
+                artifacts.append(Path(child_plan.output))
         else:
-            cells = [
-                {"source": c.source, "allow_error": c.allow_error, "label": c.label}
-                for c in plan.cells
-            ]
-            child_plan = {"cells": cells}
-        child_plan.update(cwd=str(run_dir), env=_child_env(plan, options, child))
+            cells = tuple(ChildCell(c.source, c.allow_error, c.label) for c in plan.cells)
+            child_plan = ChildPlan(cwd=str(run_dir), cells=cells)
+        child_plan = child_plan._replace(env=_child_env(plan, options, child))
         outcome = child.run(child_plan, timeout=plan.timeout, cell_timeout=plan.cell_timeout)
     finally:
         child.close()
