@@ -30,7 +30,7 @@ from nbtrack.smoke.lint import lint_notebook
 from nbtrack.smoke.options import SmokeConfig, SmokeOptions
 from nbtrack.smoke.result import LintWarning
 
-__all__ = ["Plan", "PlannedCell", "collect_notebooks", "plan_notebook"]
+__all__ = ["Plan", "PlannedCell", "collect_notebooks", "plan_notebook", "plan_paths"]
 
 _PRUNED = {"__pycache__", "node_modules", "site-packages"}
 
@@ -152,3 +152,8 @@ def plan_notebook(path: Path, options: SmokeOptions, config: SmokeConfig) -> Pla
         skip_reason=skip,
         relative=config.relative(path),
     )
+
+
+def plan_paths(paths: Sequence[Path], options: SmokeOptions, config: SmokeConfig) -> list[Plan]:
+    """Plan every notebook *paths* name (folders searched) before any runs: bad input raises."""
+    return [plan_notebook(path, options, config) for path in collect_notebooks(paths, config)]

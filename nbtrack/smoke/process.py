@@ -13,6 +13,11 @@ since when. On expiry it asks the child for its stack (SIGUSR1, to name the
 stuck line) and kills the whole process group -- the child runs in its own
 session, so ``!sleep 600`` and other grandchildren die with it. Output goes
 to a log file, never a pipe, so a chatty notebook cannot deadlock the parent.
+
+The doors start a run with :func:`started_children`: the first children
+spawned before anything is planned, and SIGTERM turned into an unwind (as
+Ctrl-C is) so that a cancelled CI job does not leave notebooks running in
+their own sessions, out of the signal's reach.
 """
 
 from __future__ import annotations
@@ -25,8 +30,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -34,7 +40,7 @@ from typing import Literal
 from nbtrack.config import SMOKE_ENV
 from nbtrack.smoke.protocol import START, ChildPlan, Event, stack_line
 
-__all__ = ["Child", "ChildOutcome", "spawn_child"]
+__all__ = ["Child", "ChildOutcome", "spawn_child", "started_children", "unwind_on_sigterm"]
 
 _HERE = Path(__file__).resolve().parent
 _SCRIPTS = {"script": _HERE / "_child.py", "kernel": _HERE / "_kernel_child.py"}
@@ -216,3 +222,49 @@ class Child:
 def spawn_child(engine: Literal["script", "kernel"] = "script") -> Child:
     """Start a child now; it imports IPython while the caller plans its notebook."""
     return Child(engine, os.environ)
+
+
+@contextlib.contextmanager
+def unwind_on_sigterm() -> Iterator[None]:
+    """Inside the block, SIGTERM raises ``SystemExit(143)`` as Ctrl-C raises KeyboardInterrupt.
+
+    A cancelled CI job gets SIGTERM; the children run in sessions of their own,
+    which the signal does not reach, so the caller must unwind and stop them on
+    the way out. Outside the main thread (where no handler can be set) a no-op.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def started_children(
+    engine: Literal["script", "kernel"], paths: Sequence[Path], jobs: int = 1
+) -> Iterator[list[Child]]:
+    """Start the children a smoke run of *paths* wants first; SIGTERM unwinds the block.
+
+    One child per notebook named, up to *jobs* (a folder may hold many, so it
+    counts as *jobs*): they import IPython while the block reads and plans the
+    notebooks. Whoever runs a notebook takes a child from the list; any left
+    when the block ends are stopped. Both doors (the CLI and the pytest plugin)
+    start their runs this way, so both stop their notebooks on SIGTERM.
+    """
+    with unwind_on_sigterm():
+        wanted = min(jobs, sum(jobs if path.is_dir() else 1 for path in paths))
+        children = [spawn_child(engine) for _ in range(wanted)]
+        try:
+            yield children
+        finally:
+            for child in children:
+                child.close()

@@ -1,18 +1,25 @@
 """Smoke-run planned notebooks: each in a fresh process, *jobs* at a time, explained.
 
-:func:`~nbtrack.smoke.plan.plan_notebook` does everything that can fail on
-bad input before anything runs. :func:`run_plan` then runs the cells in a
+:func:`run_plan` runs one :class:`~nbtrack.smoke.plan.Plan`'s cells in a
 child process (:mod:`nbtrack.smoke._child`: one fresh ``InteractiveShell``,
 cell by cell; or ``_kernel_child`` for ``--engine kernel``) with the
 notebook's folder as working directory, ``MPLBACKEND=Agg`` and a throwaway
 run store, and turns what happened into a
 :class:`~nbtrack.smoke.result.SmokeResult`.
+
+``nbtrack smoke PATHS`` is :func:`~nbtrack.smoke.plan.plan_paths` then
+:func:`run_notebooks`; a pytest item is :func:`run_notebook`. Both doors
+plan inside :func:`~nbtrack.smoke.process.started_children`, so the
+children import IPython meanwhile and SIGTERM stops them.
+
+Not for: reading notebooks or deciding what failed (:mod:`nbtrack.smoke.plan`,
+:mod:`nbtrack.smoke.verdict`).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,7 +29,7 @@ from nbtrack.notebook import kernel_language, to_script, write_notebook
 from nbtrack.smoke.isolate import Isolation
 from nbtrack.smoke.options import SmokeConfig, SmokeOptions
 from nbtrack.smoke.plan import Plan, plan_notebook
-from nbtrack.smoke.process import Child, spawn_child
+from nbtrack.smoke.process import Child, spawn_child, started_children
 from nbtrack.smoke.protocol import ChildCell, ChildPlan
 from nbtrack.smoke.result import SmokeResult
 from nbtrack.smoke.verdict import verdict
@@ -115,23 +122,22 @@ def run_plan(
 def run_notebook(
     path: Path, options: SmokeOptions | None = None, config: SmokeConfig | None = None
 ) -> SmokeResult:
-    """Plan and run one notebook (the pytest plugin's entry point)."""
+    """Plan and run one notebook (the pytest plugin's entry point).
+
+    SIGTERM while it runs stops the notebook and raises ``SystemExit(143)``.
+    """
     from nbtrack.smoke.options import project_smoke_config
 
     options = options or SmokeOptions()
-    child = spawn_child(options.engine)  # starts IPython while we plan
-    try:
+    with started_children(options.engine, [path]) as warm:  # IPython starts while we plan
         config = config or project_smoke_config()
         plan = plan_notebook(path, options, config)
-    except BaseException:
-        child.close()
-        raise
-    isolation = Isolation(config) if options.isolate else None
-    try:
-        return run_plan(plan, options, isolation, child)
-    finally:
-        if isolation is not None:
-            isolation.close()
+        isolation = Isolation(config) if options.isolate else None
+        try:
+            return run_plan(plan, options, isolation, warm.pop())
+        finally:
+            if isolation is not None:
+                isolation.close()
 
 
 def run_notebooks(
@@ -142,15 +148,16 @@ def run_notebooks(
     jobs: int = 1,
     on_start: Callable[[Plan], None] | None = None,
     on_result: Callable[[SmokeResult], None] | None = None,
-    warm: Sequence[Child] = (),
+    warm: list[Child] | None = None,
 ) -> list[SmokeResult]:
     """Run planned notebooks, *jobs* at a time; results come back in input order.
 
-    *warm* children (started with :func:`~nbtrack.smoke.process.spawn_child`
-    before planning) are used first; any left over are stopped.
+    Children are taken from *warm* first (those
+    :func:`~nbtrack.smoke.process.started_children` started before planning);
+    any left over are stopped and the list is left empty.
     """
     plans = list(plans)
-    spare = list(warm)
+    spare = warm if warm is not None else []
     isolation = Isolation(config) if options.isolate else None
     lock = threading.Lock()
     # children running a notebook right now: on Ctrl-C they are killed (their own
@@ -202,7 +209,7 @@ def run_notebooks(
         finally:
             pool.shutdown(wait=True)
     finally:
-        for child in spare:
-            child.close()
+        while spare:
+            spare.pop().close()
         if isolation is not None:
             isolation.close()
