@@ -35,10 +35,16 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from nbtrack.config import SMOKE_ENV
-from nbtrack.smoke.protocol import START, ChildPlan, Event, stack_line
+
+if TYPE_CHECKING:
+    from nbtrack.smoke.protocol import ChildPlan, Event
+
+# The doors import this module to start the first children, so all it imports
+# delays them: the protocol is imported where a child's plan and events are
+# handled, once the children are on their way.
 
 __all__ = ["Child", "ChildOutcome", "spawn_child", "started_children", "unwind_on_sigterm"]
 
@@ -63,6 +69,8 @@ class ChildOutcome:
 
     def stuck_line(self) -> int | None:
         """Line of the running cell the child was stuck on (script engine only)."""
+        from nbtrack.smoke.protocol import stack_line
+
         return stack_line(self.stack, self.running.execution_count) if self.running else None
 
 
@@ -115,6 +123,8 @@ class Child:
         self, plan: ChildPlan, *, timeout: float | None, cell_timeout: float | None
     ) -> ChildOutcome:
         """Send *plan* and collect the child's events under both timeouts."""
+        from nbtrack.smoke.protocol import START, Event
+
         plan = plan._replace(stack_file=str(self.stack_file))
         outcome = ChildOutcome()
         started = time.monotonic()
