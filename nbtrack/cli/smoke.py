@@ -10,14 +10,17 @@ an unreadable notebook.
 from __future__ import annotations
 
 import contextlib
-import signal
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from nbtrack.smoke.options import Engine
+    from nbtrack.smoke.result import SmokeResult
 
 __all__ = ["lint", "smoke"]
 
@@ -130,20 +133,16 @@ def smoke(
         raise UsageError("--output-dir writes executed notebooks, so it needs --engine kernel.")
     if not paths:
         raise UsageError("Give at least one notebook or folder of notebooks.")
-    from nbtrack.smoke.process import spawn_child
+    from nbtrack.smoke.process import started_children
 
-    # a cancelled CI job gets SIGTERM: unwind as on Ctrl-C, so that the notebooks (in
-    # sessions of their own, which the signal does not reach) are killed on the way out
-    restore = _unwind_on_sigterm()
-    # start the child processes first: they import IPython while we plan the notebooks
-    # (one per notebook named, up to -j; a folder may hold many)
-    wanted = min(jobs, sum(jobs if path.is_dir() else 1 for path in paths))
-    warm = [spawn_child("kernel" if engine == "kernel" else "script") for _ in range(wanted)]
-    try:
+    kind: Engine = "kernel" if engine == "kernel" else "script"
+    # the children start first: they import IPython while the notebooks are planned
+    with started_children(kind, paths, jobs) as warm:
         from nbtrack.notebook import parse_param_assignments
-        from nbtrack.smoke import report
         from nbtrack.smoke.options import SmokeOptions, project_smoke_config
-        from nbtrack.smoke.runner import collect_notebooks, plan_notebook, run_notebooks
+        from nbtrack.smoke.plan import plan_paths
+        from nbtrack.smoke.report import ConsoleReporter
+        from nbtrack.smoke.runner import run_notebooks
 
         config = project_smoke_config()
         options = SmokeOptions(
@@ -155,15 +154,14 @@ def smoke(
             isolate=isolate,
             keep_script=keep_script,
             track=track,
-            engine="kernel" if engine == "kernel" else "script",
+            engine=kind,
             output_dir=output_dir,
         )
-        notebooks = collect_notebooks(paths, config)
-        plans = [plan_notebook(path, options, config) for path in notebooks]
+        plans = plan_paths(paths, options, config)
         stream = sys.stderr if json_out == "-" else sys.stdout
         from nbtrack.cli._output import is_tty
 
-        reporter = report.ConsoleReporter(len(plans), stream=stream, quiet=quiet, rich=is_tty())
+        reporter = ConsoleReporter(len(plans), stream=stream, quiet=quiet, rich=is_tty())
         started = time.monotonic()
         try:
             results = run_notebooks(
@@ -178,14 +176,18 @@ def smoke(
         except BaseException:
             reporter.stop()  # Ctrl-C: leave the terminal as it was
             raise
-        finally:
-            warm.clear()  # run_notebooks used them up (and stopped any left over)
-    finally:
-        for child in warm:
-            child.close()
-        restore()
     seconds = time.monotonic() - started
     reporter.close(results, seconds)
+    _write_reports(results, seconds, junit_xml, json_out)
+    ctx.exit(0 if all(r.ok for r in results) else 1)
+
+
+def _write_reports(
+    results: list[SmokeResult], seconds: float, junit_xml: Path | None, json_out: str | None
+) -> None:
+    """The JUnit and JSON files, and GitHub annotations when in GitHub Actions."""
+    from nbtrack.smoke import report
+
     if junit_xml is not None:
         with _report_file("--junit-xml", junit_xml):
             report.write_junit(results, junit_xml, seconds)
@@ -198,7 +200,6 @@ def smoke(
         # the runner reads workflow commands from stderr too; stdout may be the JSON
         for line in report.github_annotations(results):
             click.echo(line, err=json_out == "-")
-    ctx.exit(0 if all(r.ok for r in results) else 1)
 
 
 @contextlib.contextmanager
@@ -213,24 +214,6 @@ def _report_file(option: str, path: Path) -> Iterator[Path]:
         raise UsageError(f"{option} {path} cannot be written: {path.parent} is a file.") from None
     except OSError as exc:
         raise UsageError(f"{option} {path} cannot be written: {exc.strerror}.") from None
-
-
-def _unwind_on_sigterm() -> Callable[[], None]:
-    """Make SIGTERM raise SystemExit(143) until the returned function is called."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-
-    def handler(signum: int, frame: object) -> None:
-        raise SystemExit(128 + signum)
-
-    previous = signal.getsignal(signal.SIGTERM)
-    signal.signal(signal.SIGTERM, handler)
-
-    def restore() -> None:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-
-    return restore
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -253,8 +236,8 @@ def lint(ctx: click.Context, paths: tuple[Path, ...], notes: bool) -> None:
     from nbtrack.smoke import report
     from nbtrack.smoke.lint import lint_notebook
     from nbtrack.smoke.options import project_smoke_config
+    from nbtrack.smoke.plan import collect_notebooks
     from nbtrack.smoke.result import SmokeResult
-    from nbtrack.smoke.runner import collect_notebooks
 
     config = project_smoke_config()
     notebooks = collect_notebooks(paths, config)

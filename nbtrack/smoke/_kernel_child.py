@@ -1,9 +1,10 @@
 """The child process of ``nbtrack smoke --engine kernel``: nbclient with the notebook's kernel.
 
 For notebooks that need a live kernel (widgets, rich display) or are not
-Python. Same protocol as :mod:`nbtrack.smoke._child` -- JSON events on a
-pipe, ``k`` being the cell's index in the notebook it was given -- so the
-parent's timeouts and reports work unchanged. SIGTERM shuts the kernel down
+Python. Same protocol (:mod:`nbtrack.smoke.protocol`) as the script child
+-- events on a pipe, ``cell`` being the cell's index in the notebook it was
+given -- so the parent's timeouts and reports work unchanged; the failing line
+is read from the kernel's traceback text here. SIGTERM shuts the kernel down
 before the parent kills the process group. Imports nbformat and nbclient,
 which is why this is not the default engine.
 """
@@ -11,12 +12,24 @@ which is why this is not the default engine.
 from __future__ import annotations
 
 import os
-import re
 import signal
 import sys
 from typing import Any
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+from nbtrack.smoke.protocol import (
+    ANSI,
+    DONE,
+    END,
+    ERROR,
+    NOTICE,
+    SKIPPED,
+    START,
+    ChildPlan,
+    Event,
+    EventPipe,
+    receive_plan,
+    traceback_line,
+)
 
 
 def _installed(kernel_name: str) -> bool:
@@ -29,6 +42,24 @@ def _installed(kernel_name: str) -> bool:
     return True
 
 
+def _kernel_name(plan: ChildPlan, events: EventPipe) -> dict[str, Any]:
+    """The ``kernel_name`` argument for nbclient (none: the notebook's own)."""
+    if not plan.kernel_name:
+        return {}
+    if plan.language == "python" and not _installed(plan.kernel_name):
+        # kernelspec names are per machine ('conda-env-ml-py'): a Python notebook
+        # runs in this environment's own Python kernel rather than not at all
+        events.emit(
+            Event(
+                NOTICE,
+                text=f"ran in the kernel 'python3': the notebook's kernel "
+                f"{plan.kernel_name!r} is not installed here",
+            )
+        )
+        return {"kernel_name": "python3"}
+    return {"kernel_name": plan.kernel_name}
+
+
 def main(argv: list[str]) -> int:
     events_fd, plan_fd = int(argv[1]), int(argv[2])
     for fd in (events_fd, plan_fd):
@@ -38,8 +69,6 @@ def main(argv: list[str]) -> int:
     from jupyter_client.kernelspec import NoSuchKernel
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
-
-    from nbtrack.smoke._child import EventPipe, receive_plan
 
     plan = receive_plan(plan_fd)
     if plan is None:
@@ -52,32 +81,21 @@ def main(argv: list[str]) -> int:
 
     signal.signal(signal.SIGTERM, stop)
 
-    nb = nbformat.read(plan["notebook"], as_version=4)  # type: ignore[no-untyped-call]
-    kwargs: dict[str, Any] = {}
-    if plan.get("kernel_name"):
-        kwargs["kernel_name"] = plan["kernel_name"]
-        if plan.get("language") == "python" and not _installed(plan["kernel_name"]):
-            # kernelspec names are per machine ('conda-env-ml-py'): a Python notebook
-            # runs in this environment's own Python kernel rather than not at all
-            kwargs["kernel_name"] = "python3"
-            emit(
-                e="notice",
-                text=f"ran in the kernel 'python3': the notebook's kernel "
-                f"{plan['kernel_name']!r} is not installed here",
-            )
+    nb = nbformat.read(plan.notebook, as_version=4)  # type: ignore[no-untyped-call]
+    kwargs = _kernel_name(plan, events)
     current: dict[str, int] = {}
 
     def on_cell_execute(cell: Any, cell_index: int) -> None:
         current["k"] = cell_index
-        emit(e="start", k=cell_index, count=None)
+        emit(Event(START, cell=cell_index))
 
     def on_cell_executed(cell: Any, cell_index: int, execute_reply: Any) -> None:
-        emit(e="end", k=cell_index)
+        emit(Event(END, cell=cell_index))
 
     client = NotebookClient(
         nb,
         timeout=None,
-        resources={"metadata": {"path": plan["cwd"]}},
+        resources={"metadata": {"path": plan.cwd}},
         on_cell_execute=on_cell_execute,
         on_cell_executed=on_cell_executed,
         **kwargs,
@@ -85,29 +103,31 @@ def main(argv: list[str]) -> int:
     code = 0
     try:
         client.execute()
-        emit(e="done")
+        emit(Event(DONE))
     except NoSuchKernel as exc:
-        emit(e="skipped", reason=f"its kernel {exc.name!r} is not installed here")
+        emit(Event(SKIPPED, reason=f"its kernel {exc.name!r} is not installed here"))
     except CellExecutionError as exc:
         k = current.get("k", 0)
         count = nb.cells[k].get("execution_count")
+        text = ANSI.sub("", exc.traceback or "")
         emit(
-            e="error",
-            k=k,
-            count=count,
-            allowed=False,
-            ename=exc.ename,
-            evalue=_ANSI.sub("", str(exc.evalue)),
-            line=None,
-            traceback=_ANSI.sub("", exc.traceback or "").splitlines(),
+            Event(
+                ERROR,
+                cell=k,
+                execution_count=count,
+                ename=exc.ename,
+                evalue=ANSI.sub("", str(exc.evalue)),
+                line=traceback_line(text, count, nb.cells[k].source),
+                traceback=tuple(text.splitlines()),
+            )
         )
         code = 1
     finally:
-        for index, tags in plan.get("restore_tags", {}).items():
-            nb.cells[int(index)].metadata["tags"] = tags
-        if plan.get("output"):
-            os.makedirs(os.path.dirname(plan["output"]) or ".", exist_ok=True)
-            nbformat.write(nb, plan["output"])  # type: ignore[no-untyped-call]
+        for index, tags in plan.restore_tags.items():
+            nb.cells[index].metadata["tags"] = tags
+        if plan.output:
+            os.makedirs(os.path.dirname(plan.output) or ".", exist_ok=True)
+            nbformat.write(nb, plan.output)  # type: ignore[no-untyped-call]
         events.close()
     return code
 

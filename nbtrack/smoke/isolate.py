@@ -5,6 +5,8 @@ lists (uncommitted edits included: they are what the author is testing),
 the notebooks being run, and whatever ``[tool.nbtrack.smoke] include`` names
 relative to the project root. Anything else a notebook reads -- a CSV made
 by hand, a ``helpers.py`` never added -- is missing, as it would be in CI.
+An :class:`Isolation` makes each repository's copy once per run and shares
+it among the run's notebooks.
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
 from nbtrack.errors import UsageError
+from nbtrack.smoke.options import SmokeConfig
 
-__all__ = ["copy_tracked_files", "git_root"]
+__all__ = ["Isolation", "copy_tracked_files", "git_root"]
 
 
 def git_root(path: Path) -> Path | None:
@@ -95,3 +100,39 @@ def copy_tracked_files(
             if resolved.is_relative_to(root):
                 _copy(resolved, dest / resolved.relative_to(root))
     return dest
+
+
+class Isolation:
+    """Clean copies of git repositories, made once per run and shared by its notebooks."""
+
+    def __init__(self, config: SmokeConfig) -> None:
+        self._config = config
+        self._lock = threading.Lock()
+        self._copies: dict[Path, Path] = {}
+        self._tmp = Path(tempfile.mkdtemp(prefix="nbtrack-isolate-"))
+
+    def roots_for(self, notebook: Path) -> tuple[Path, Path]:
+        """(copy root, repository root) for *notebook*, copying the repository once."""
+        root = git_root(notebook.resolve())
+        if root is None:
+            raise UsageError(f"--isolate needs a git repository, and {notebook} is not in one.")
+        with self._lock:
+            if root not in self._copies:
+                dest = self._tmp / f"{len(self._copies)}-{root.name}"
+                self._copies[root] = copy_tracked_files(
+                    root, dest, include=self._config.include, include_base=self._config.root
+                )
+            copy = self._copies[root]
+            # a notebook git does not track yet is still the one being tested
+            target = copy / notebook.resolve().relative_to(root)
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(notebook, target)
+        return copy, root
+
+    def run_dir_for(self, notebook: Path) -> Path:
+        copy, root = self.roots_for(notebook)
+        return copy / notebook.resolve().parent.relative_to(root)
+
+    def close(self) -> None:
+        shutil.rmtree(self._tmp, ignore_errors=True)

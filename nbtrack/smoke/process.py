@@ -4,7 +4,8 @@ A child (:mod:`nbtrack.smoke._child`, or ``_kernel_child``) is *spawned*
 before its notebook is planned: importing IPython takes about as long as the
 parent's own start-up, reading and linting, so the two overlap and a smoke
 run costs roughly one interpreter start instead of two. The child then reads
-its plan (cells, working directory, environment) from a pipe.
+its plan (cells, working directory, environment) from a pipe; what the two
+sides say is :mod:`nbtrack.smoke.protocol`.
 
 While it runs, cell starts and ends arrive as JSON lines on a second pipe,
 read with ``select``, so the parent always knows which cell is running and
@@ -12,29 +13,40 @@ since when. On expiry it asks the child for its stack (SIGUSR1, to name the
 stuck line) and kills the whole process group -- the child runs in its own
 session, so ``!sleep 600`` and other grandchildren die with it. Output goes
 to a log file, never a pipe, so a chatty notebook cannot deadlock the parent.
+
+The doors start a run with :func:`started_children`: the first children
+spawned before anything is planned, and SIGTERM turned into an unwind (as
+Ctrl-C is) so that a cancelled CI job does not leave notebooks running in
+their own sessions, out of the signal's reach.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import re
 import selectors
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from nbtrack.config import SMOKE_ENV
 
-__all__ = ["Child", "ChildOutcome", "spawn_child"]
+if TYPE_CHECKING:
+    from nbtrack.smoke.protocol import ChildPlan, Event
+
+# The doors import this module to start the first children, so all it imports
+# delays them: the protocol is imported where a child's plan and events are
+# handled, once the children are on their way.
+
+__all__ = ["Child", "ChildOutcome", "spawn_child", "started_children", "unwind_on_sigterm"]
 
 _HERE = Path(__file__).resolve().parent
 _SCRIPTS = {"script": _HERE / "_child.py", "kernel": _HERE / "_kernel_child.py"}
@@ -45,11 +57,11 @@ _OUTPUT_TAIL = 20_000
 class ChildOutcome:
     """What happened to one child: its events, exit, and any timeout."""
 
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
     returncode: int | None = None
     timed_out: Literal["notebook", "cell"] | None = None
     #: the ``start`` event of the cell running when the child was stopped
-    running: dict[str, Any] | None = None
+    running: Event | None = None
     #: faulthandler's dump of the child's stacks at the timeout, if it answered
     stack: str = ""
     output: str = ""
@@ -57,21 +69,14 @@ class ChildOutcome:
 
     def stuck_line(self) -> int | None:
         """Line of the running cell the child was stuck on (script engine only)."""
-        if not self.running or self.running.get("count") is None:
-            return None
-        pattern = rf'File "<ipython-input-{self.running["count"]}-[0-9a-f]+>", line (\d+)'
-        match = re.search(pattern, self.stack)
-        return int(match.group(1)) if match else None
+        from nbtrack.smoke.protocol import stack_line
+
+        return stack_line(self.stack, self.running.execution_count) if self.running else None
 
 
 def _signal_group(pid: int, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
-
-
-def _final(event: dict[str, Any]) -> bool:
-    kind = event.get("e")
-    return kind in ("done", "exit", "skipped") or (kind == "error" and not event.get("allowed"))
 
 
 class Child:
@@ -115,16 +120,18 @@ class Child:
         self._plan = plan_write
 
     def run(
-        self, plan: dict[str, Any], *, timeout: float | None, cell_timeout: float | None
+        self, plan: ChildPlan, *, timeout: float | None, cell_timeout: float | None
     ) -> ChildOutcome:
         """Send *plan* and collect the child's events under both timeouts."""
-        plan = {**plan, "stack_file": str(self.stack_file)}
+        from nbtrack.smoke.protocol import START, Event
+
+        plan = plan._replace(stack_file=str(self.stack_file))
         outcome = ChildOutcome()
         started = time.monotonic()
         plan_fd, self._plan = self._plan, -1
         events_fd, self._events = self._events, -1
         with os.fdopen(plan_fd, "wb") as pipe, contextlib.suppress(BrokenPipeError):
-            pipe.write(json.dumps(plan).encode("utf-8"))
+            pipe.write(plan.to_json().encode("utf-8"))
         notebook_deadline = started + timeout if timeout else None
         cell_deadline: float | None = None
         buffer = b""
@@ -145,16 +152,16 @@ class Child:
                     break
                 buffer += chunk
                 *lines, buffer = buffer.split(b"\n")
-                events = [json.loads(line) for line in lines]
+                events = [Event.from_json(line) for line in lines]
                 for event in events:
                     outcome.events.append(event)
-                    if event.get("e") == "start":
+                    if event.kind == START:
                         outcome.running = event
                         cell_deadline = time.monotonic() + cell_timeout if cell_timeout else None
                     else:
                         outcome.running = None
                         cell_deadline = None
-                if any(_final(event) for event in events):
+                if any(event.final for event in events):
                     # finished: no need to wait for EOF, which a stray grandchild could hold off
                     break
         if outcome.timed_out is None:
@@ -225,3 +232,49 @@ class Child:
 def spawn_child(engine: Literal["script", "kernel"] = "script") -> Child:
     """Start a child now; it imports IPython while the caller plans its notebook."""
     return Child(engine, os.environ)
+
+
+@contextlib.contextmanager
+def unwind_on_sigterm() -> Iterator[None]:
+    """Inside the block, SIGTERM raises ``SystemExit(143)`` as Ctrl-C raises KeyboardInterrupt.
+
+    A cancelled CI job gets SIGTERM; the children run in sessions of their own,
+    which the signal does not reach, so the caller must unwind and stop them on
+    the way out. Outside the main thread (where no handler can be set) a no-op.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def started_children(
+    engine: Literal["script", "kernel"], paths: Sequence[Path], jobs: int = 1
+) -> Iterator[list[Child]]:
+    """Start the children a smoke run of *paths* wants first; SIGTERM unwinds the block.
+
+    One child per notebook named, up to *jobs* (a folder may hold many, so it
+    counts as *jobs*): they import IPython while the block reads and plans the
+    notebooks. Whoever runs a notebook takes a child from the list; any left
+    when the block ends are stopped. Both doors (the CLI and the pytest plugin)
+    start their runs this way, so both stop their notebooks on SIGTERM.
+    """
+    with unwind_on_sigterm():
+        wanted = min(jobs, sum(jobs if path.is_dir() else 1 for path in paths))
+        children = [spawn_child(engine) for _ in range(wanted)]
+        try:
+            yield children
+        finally:
+            for child in children:
+                child.close()

@@ -5,7 +5,9 @@ pytest run in an environment where nbtrack is installed: it imports nothing
 but pytest at start-up and does nothing unless ``--nbtrack-smoke`` is given.
 Each ``*.ipynb`` becomes one item that runs exactly what ``nbtrack smoke``
 runs and fails with the same text. Items are plain files and node ids, so
-pytest-xdist (``-n 2``) distributes them like any test.
+pytest-xdist (``-n 2``) distributes them like any test. SIGTERM (a cancelled
+CI job) stops the running notebook, as it does for ``nbtrack smoke``, and
+ends the session with exit code 143.
 """
 
 from __future__ import annotations
@@ -136,7 +138,11 @@ class NotebookItem(pytest.Item):
         path = self.path
         with contextlib.suppress(ValueError):  # messages name it as the user would
             path = path.relative_to(Path.cwd())
-        result = run_notebook(path, options, config)
+        try:
+            result = run_notebook(path, options, config)
+        except SystemExit as stop:  # SIGTERM: the notebook is stopped; so is the session
+            code = stop.code if isinstance(stop.code, int) else None
+            pytest.exit(f"{path}: stopped by SIGTERM; its notebook was stopped too", code)
         if result.status == "skipped":
             pytest.skip(result.reason or "skipped")
         if not result.ok:

@@ -1,163 +1,40 @@
-"""Smoke-run notebooks: plan (read, lint, inject), run in a fresh process, explain.
+"""Smoke-run planned notebooks: each in a fresh process, *jobs* at a time, explained.
 
-:func:`plan_notebook` does everything that can fail on bad input -- reading
-the notebook, resolving parameters from config, ``-f`` and ``-p`` -- before
-anything runs, so a usage error is exit code 2 and one sentence, never a
-half-finished run. :func:`run_plan` then runs the cells in a child process
-(:mod:`nbtrack.smoke._child`: one fresh ``InteractiveShell``, cell by cell;
-or ``_kernel_child`` for ``--engine kernel``) with the notebook's folder as
-working directory, ``MPLBACKEND=Agg`` and a throwaway run store, and turns
-what happened into a :class:`~nbtrack.smoke.result.SmokeResult`.
+:func:`run_plan` runs one :class:`~nbtrack.smoke.plan.Plan`'s cells in a
+child process (:mod:`nbtrack.smoke._child`: one fresh ``InteractiveShell``,
+cell by cell; or ``_kernel_child`` for ``--engine kernel``) with the
+notebook's folder as working directory, ``MPLBACKEND=Agg`` and a throwaway
+run store, and turns what happened into a
+:class:`~nbtrack.smoke.result.SmokeResult`.
+
+``nbtrack smoke PATHS`` is :func:`~nbtrack.smoke.plan.plan_paths` then
+:func:`run_notebooks`; a pytest item is :func:`run_notebook`. Both doors
+plan inside :func:`~nbtrack.smoke.process.started_children`, so the
+children import IPython meanwhile and SIGTERM stops them.
+
+Not for: reading notebooks or deciding what failed (:mod:`nbtrack.smoke.plan`,
+:mod:`nbtrack.smoke.verdict`).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from nbtrack.config import NOTEBOOK_ENV, STORE_ENV, load_settings
 from nbtrack.errors import NbtrackError, UsageError
-from nbtrack.notebook import (
-    Notebook,
-    cell_origin,
-    inject_parameters,
-    is_skipped,
-    kernel_language,
-    read_notebook,
-    resolve_params,
-    to_script,
-    write_notebook,
-)
-from nbtrack.smoke.lint import lint_notebook
+from nbtrack.notebook import kernel_language, to_script, write_notebook
+from nbtrack.smoke.isolate import Isolation
 from nbtrack.smoke.options import SmokeConfig, SmokeOptions
-from nbtrack.smoke.process import Child, spawn_child
-from nbtrack.smoke.result import LintWarning, SmokeResult
-from nbtrack.smoke.verdict import Isolation, verdict
+from nbtrack.smoke.plan import Plan, plan_notebook
+from nbtrack.smoke.process import Child, spawn_child, started_children
+from nbtrack.smoke.protocol import ChildCell, ChildPlan
+from nbtrack.smoke.result import SmokeResult
+from nbtrack.smoke.verdict import verdict
 
-__all__ = [
-    "Plan",
-    "PlannedCell",
-    "collect_notebooks",
-    "plan_notebook",
-    "run_notebook",
-    "run_notebooks",
-    "run_plan",
-]
-
-_PRUNED = {"__pycache__", "node_modules", "site-packages"}
-
-
-@dataclass(frozen=True)
-class PlannedCell:
-    """A code cell the child runs; ``origin`` is its index in the user's notebook."""
-
-    run_index: int
-    origin: int | None
-    source: str
-    allow_error: bool
-    label: str
-
-
-@dataclass(frozen=True)
-class Plan:
-    """One notebook, ready to run: parameters injected, lint done, limits resolved."""
-
-    path: Path
-    nb: Notebook
-    run_nb: Notebook
-    #: for each cell of ``run_nb``, its index in ``nb`` (None: the injected cell)
-    origin: tuple[int | None, ...]
-    cells: tuple[PlannedCell, ...]
-    params: dict[str, object] = field(default_factory=dict)
-    timeout: float | None = None
-    cell_timeout: float | None = None
-    warnings: tuple[LintWarning, ...] = ()
-    skip_reason: str | None = None
-    relative: str = ""
-
-
-def collect_notebooks(paths: Sequence[Path], config: SmokeConfig) -> list[Path]:
-    """Notebook files named by *paths*; folders are searched, hidden ones skipped."""
-    if not paths:
-        raise UsageError("Give at least one notebook or folder of notebooks.")
-    found: dict[Path, None] = {}
-    for path in paths:
-        if not path.exists():
-            raise UsageError(f"{path} does not exist.")
-        if not path.is_dir():
-            found.setdefault(path, None)
-            continue
-        inside = [
-            nb
-            for nb in sorted(path.rglob("*.ipynb"))
-            if not any(
-                part.startswith(".") or part in _PRUNED for part in nb.relative_to(path).parts
-            )
-            and not config.excluded(nb)
-        ]
-        if not inside:
-            raise UsageError(
-                f"{path} holds no notebooks (*.ipynb; checkpoints and hidden folders are skipped)."
-            )
-        for nb in inside:
-            found.setdefault(nb, None)
-    return list(found)
-
-
-def _resolve_params(
-    nb: Notebook, options: SmokeOptions, config_params: dict[str, object]
-) -> dict[str, object]:
-    resolved = resolve_params(
-        nb, defaults=config_params, files=options.param_files, cli=options.params
-    )
-    return resolved.values
-
-
-def plan_notebook(path: Path, options: SmokeOptions, config: SmokeConfig) -> Plan:
-    """Read, lint and parameterise one notebook; raises NbtrackError on bad input."""
-    nb = read_notebook(path)
-    if options.isolate:
-        from nbtrack.smoke.isolate import git_root
-
-        if git_root(path.resolve()) is None:
-            raise UsageError(f"--isolate needs a git repository, and {path} is not in one.")
-    language = kernel_language(nb)
-    skip = None
-    if language != "python" and options.engine == "script":
-        skip = (
-            f"its kernel language is {language}, not Python; nbtrack smoke runs Python "
-            f"notebooks as scripts (use --engine kernel to run it in its own kernel)"
-        )
-    # a skipped notebook is neither linted (its cells are not Python) nor parameterised
-    warnings = lint_notebook(nb) if language == "python" else ()
-    config_params, timeout, cell_timeout = config.defaults_for(path)
-    params = {} if skip else _resolve_params(nb, options, config_params)
-    run_nb = inject_parameters(nb, params, source="cli" if options.params else "config")
-    origin = cell_origin(nb, run_nb)
-    cells = []
-    for cell in run_nb.cells:
-        if not cell.is_code or is_skipped(cell) or not cell.source.strip():
-            continue
-        where = origin[cell.index]
-        label = "injected parameters" if where is None else f"cell {where + 1}"
-        allow = "raises-exception" in cell.tags
-        cells.append(PlannedCell(cell.index, where, cell.source, allow, label))
-    return Plan(
-        path=path,
-        nb=nb,
-        run_nb=run_nb,
-        origin=origin,
-        cells=tuple(cells),
-        params=params,
-        timeout=options.timeout if options.timeout is not None else timeout,
-        cell_timeout=options.cell_timeout if options.cell_timeout is not None else cell_timeout,
-        warnings=warnings,
-        skip_reason=skip,
-        relative=config.relative(path),
-    )
+__all__ = ["run_notebook", "run_notebooks", "run_plan"]
 
 
 def _child_env(plan: Plan, options: SmokeOptions, child: Child) -> dict[str, str]:
@@ -182,9 +59,7 @@ def _keep(options: SmokeOptions, plan: Plan) -> list[Path]:
     return [target]
 
 
-def _kernel_plan(plan: Plan, options: SmokeOptions, tmp: Path) -> dict[str, Any]:
-    from dataclasses import replace
-
+def _kernel_plan(plan: Plan, options: SmokeOptions, tmp: Path, cwd: str) -> ChildPlan:
     cells = []
     tags: dict[int, list[str]] = {}
     for cell in plan.run_nb.cells:
@@ -198,13 +73,14 @@ def _kernel_plan(plan: Plan, options: SmokeOptions, tmp: Path) -> dict[str, Any]
         output = options.output_dir.resolve() / Path(plan.relative).with_suffix(".ipynb")
     spec = plan.nb.metadata.get("kernelspec")
     kernel_name = spec.get("name") if isinstance(spec, dict) else None
-    return {
-        "notebook": str(notebook),
-        "output": str(output) if output else None,
-        "kernel_name": kernel_name,
-        "language": kernel_language(plan.nb),
-        "restore_tags": {str(k): v for k, v in tags.items()},
-    }
+    return ChildPlan(
+        cwd=cwd,
+        notebook=str(notebook),
+        output=str(output) if output else None,
+        kernel_name=kernel_name,
+        language=kernel_language(plan.nb),
+        restore_tags=tags,
+    )
 
 
 def run_plan(
@@ -228,16 +104,13 @@ def run_plan(
         if isolation is not None:
             run_dir = isolation.run_dir_for(plan.path)
         if options.engine == "kernel":
-            child_plan = _kernel_plan(plan, options, child.tmp)
-            if child_plan["output"]:
-                artifacts.append(Path(child_plan["output"]))
+            child_plan = _kernel_plan(plan, options, child.tmp, str(run_dir))
+            if child_plan.output:
+                artifacts.append(Path(child_plan.output))
         else:
-            cells = [
-                {"source": c.source, "allow_error": c.allow_error, "label": c.label}
-                for c in plan.cells
-            ]
-            child_plan = {"cells": cells}
-        child_plan.update(cwd=str(run_dir), env=_child_env(plan, options, child))
+            cells = tuple(ChildCell(c.source, c.allow_error, c.label) for c in plan.cells)
+            child_plan = ChildPlan(cwd=str(run_dir), cells=cells)
+        child_plan = child_plan._replace(env=_child_env(plan, options, child))
         outcome = child.run(child_plan, timeout=plan.timeout, cell_timeout=plan.cell_timeout)
     finally:
         child.close()
@@ -249,23 +122,22 @@ def run_plan(
 def run_notebook(
     path: Path, options: SmokeOptions | None = None, config: SmokeConfig | None = None
 ) -> SmokeResult:
-    """Plan and run one notebook (the pytest plugin's entry point)."""
+    """Plan and run one notebook (the pytest plugin's entry point).
+
+    SIGTERM while it runs stops the notebook and raises ``SystemExit(143)``.
+    """
     from nbtrack.smoke.options import project_smoke_config
 
     options = options or SmokeOptions()
-    child = spawn_child(options.engine)  # starts IPython while we plan
-    try:
+    with started_children(options.engine, [path]) as warm:  # IPython starts while we plan
         config = config or project_smoke_config()
         plan = plan_notebook(path, options, config)
-    except BaseException:
-        child.close()
-        raise
-    isolation = Isolation(config) if options.isolate else None
-    try:
-        return run_plan(plan, options, isolation, child)
-    finally:
-        if isolation is not None:
-            isolation.close()
+        isolation = Isolation(config) if options.isolate else None
+        try:
+            return run_plan(plan, options, isolation, warm.pop())
+        finally:
+            if isolation is not None:
+                isolation.close()
 
 
 def run_notebooks(
@@ -276,15 +148,16 @@ def run_notebooks(
     jobs: int = 1,
     on_start: Callable[[Plan], None] | None = None,
     on_result: Callable[[SmokeResult], None] | None = None,
-    warm: Sequence[Child] = (),
+    warm: list[Child] | None = None,
 ) -> list[SmokeResult]:
     """Run planned notebooks, *jobs* at a time; results come back in input order.
 
-    *warm* children (started with :func:`~nbtrack.smoke.process.spawn_child`
-    before planning) are used first; any left over are stopped.
+    Children are taken from *warm* first (those
+    :func:`~nbtrack.smoke.process.started_children` started before planning);
+    any left over are stopped and the list is left empty.
     """
     plans = list(plans)
-    spare = list(warm)
+    spare = warm if warm is not None else []
     isolation = Isolation(config) if options.isolate else None
     lock = threading.Lock()
     # children running a notebook right now: on Ctrl-C they are killed (their own
@@ -336,7 +209,7 @@ def run_notebooks(
         finally:
             pool.shutdown(wait=True)
     finally:
-        for child in spare:
-            child.close()
+        while spare:
+            spare.pop().close()
         if isolation is not None:
             isolation.close()

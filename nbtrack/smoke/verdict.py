@@ -2,76 +2,45 @@
 
 Kept apart from the runner so the one place that decides passed / failed /
 timeout, builds the source excerpt and asks :mod:`nbtrack.smoke.hints` for a
-diagnosis is small enough to read in one go. Also home of
-:class:`Isolation`, the shared ``--isolate`` copies of a run.
+diagnosis is small enough to read in one go. The failing line itself
+comes from the child's event (or, at a timeout, from its stack dump): both
+are worked out by :func:`nbtrack.smoke.protocol.failing_line`.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 import signal
-import tempfile
-import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from nbtrack.errors import UsageError
 from nbtrack.smoke.hints import FailureContext, hint_for
-from nbtrack.smoke.isolate import copy_tracked_files, git_root
+from nbtrack.smoke.isolate import Isolation
 from nbtrack.smoke.lint import analyse_notebook
-from nbtrack.smoke.options import SmokeConfig
+from nbtrack.smoke.plan import Plan
 from nbtrack.smoke.process import ChildOutcome
+from nbtrack.smoke.protocol import (
+    ANSI,
+    CELL_FILE,
+    DONE,
+    ERROR,
+    EXIT,
+    NOTICE,
+    SKIPPED,
+    START,
+    Event,
+    relabel_cells,
+)
 from nbtrack.smoke.result import CellFailure, SmokeResult
 
-if TYPE_CHECKING:
-    from nbtrack.smoke.runner import Plan
+__all__ = ["excerpt", "verdict"]
 
-__all__ = ["Isolation", "excerpt", "verdict"]
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 #: what a kernel's error text gives away when there is no exception object to ask
 _FROM_TEXT = {
     "name": re.compile(r"name '(\w+)' is not defined"),
     "module": re.compile(r"No module named '([\w.]+)'"),
     "filename": re.compile(r"No such file or directory: '([^']+)'|File `'([^']+)'` not found"),
 }
-
-
-class Isolation:
-    """Clean copies of git repositories, made once per run and shared by its notebooks."""
-
-    def __init__(self, config: SmokeConfig) -> None:
-        self._config = config
-        self._lock = threading.Lock()
-        self._copies: dict[Path, Path] = {}
-        self._tmp = Path(tempfile.mkdtemp(prefix="nbtrack-isolate-"))
-
-    def roots_for(self, notebook: Path) -> tuple[Path, Path]:
-        """(copy root, repository root) for *notebook*, copying the repository once."""
-        root = git_root(notebook.resolve())
-        if root is None:
-            raise UsageError(f"--isolate needs a git repository, and {notebook} is not in one.")
-        with self._lock:
-            if root not in self._copies:
-                dest = self._tmp / f"{len(self._copies)}-{root.name}"
-                self._copies[root] = copy_tracked_files(
-                    root, dest, include=self._config.include, include_base=self._config.root
-                )
-            copy = self._copies[root]
-            # a notebook git does not track yet is still the one being tested
-            target = copy / notebook.resolve().relative_to(root)
-            if not target.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(notebook, target)
-        return copy, root
-
-    def run_dir_for(self, notebook: Path) -> Path:
-        copy, root = self.roots_for(notebook)
-        return copy / notebook.resolve().parent.relative_to(root)
-
-    def close(self) -> None:
-        shutil.rmtree(self._tmp, ignore_errors=True)
 
 
 def excerpt(source: str, line: int | None, before: int = 2) -> tuple[tuple[int, str], ...]:
@@ -83,30 +52,8 @@ def excerpt(source: str, line: int | None, before: int = 2) -> tuple[tuple[int, 
     return tuple((n, lines[n - 1]) for n in range(start, line + 1))
 
 
-def _magic_line(source: str) -> int:
-    """1-based line of the ``%%magic`` that opens *source* (0: not a cell magic)."""
-    for number, text in enumerate(source.splitlines(), start=1):
-        if text.strip():
-            return number if text.startswith("%%") else 0
-    return 0
-
-
-def _kernel_line(traceback: list[str], count: int | None, source: str = "") -> int | None:
-    text = _ANSI.sub("", "\n".join(traceback))
-    # %%time / %%timeit compile the body on its own, numbered from the line below %%
-    body = re.findall(r"File <(?:timed exec|magic-timeit)>:(\d+)", text)
-    if body and _magic_line(source):
-        return int(body[-1]) + _magic_line(source)
-    if count is not None:
-        match = re.search(rf"Cell In\[{count}\], line (\d+)", text)
-        if match:
-            return int(match.group(1))
-    match = re.search(r"Cell In\[\d+\], line (\d+)", text)
-    return int(match.group(1)) if match else None
-
-
 def _cell_of(plan: Plan, engine: str, k: int) -> tuple[int | None, str]:
-    """(origin index, source) of the k in a child's event."""
+    """(origin index, source) of cell *k* of a child's event."""
     if engine == "kernel":
         return plan.origin[k], plan.run_nb.cells[k].source
     cell = plan.cells[k]
@@ -131,41 +78,35 @@ def _context(
 
 
 def _failure(
-    plan: Plan, engine: str, event: dict[str, Any], run_dir: Path, isolation: Isolation | None
+    plan: Plan, engine: str, event: Event, run_dir: Path, isolation: Isolation | None
 ) -> CellFailure:
-    origin, source = _cell_of(plan, engine, int(event["k"]))
+    origin, source = _cell_of(plan, engine, int(event.cell or 0))
     saved = plan.nb.cells[origin].execution_count if origin is not None else None
-    traceback = [_ANSI.sub("", t) for t in event.get("traceback", [])]
-    line = event.get("line")
-    if engine == "kernel" and line is None:
-        line = _kernel_line(traceback, event.get("count"), source)
-    found = {key: event.get(key) for key in _FROM_TEXT}
+    traceback = [ANSI.sub("", t) for t in event.traceback]
+    found = {"name": event.name, "module": event.module, "filename": event.filename}
     for key, pattern in _FROM_TEXT.items():
-        match = pattern.search(str(event.get("evalue", "")))
+        match = pattern.search(event.evalue)
         if found[key] is None and match:
             found[key] = next(group for group in match.groups() if group is not None)
     hint = hint_for(
-        str(event.get("ename", "Error")),
+        event.ename,
         ctx=_context(plan, origin, run_dir, isolation),
         name=found["name"],
         module=found["module"],
         filename=found["filename"],
         source=source,
-        evalue=str(event.get("evalue", "")),
+        evalue=event.evalue,
     )
     return CellFailure(
         cell=origin,
         execution_count=saved,
-        line=line,
-        excerpt=excerpt(source, line),
-        ename=str(event.get("ename", "Error")),
-        evalue=_ANSI.sub("", str(event.get("evalue", ""))),
+        line=event.line,
+        excerpt=excerpt(source, event.line),
+        ename=event.ename,
+        evalue=ANSI.sub("", event.evalue),
         traceback=tuple("\n".join(traceback).splitlines()),
         hint=hint,
     )
-
-
-_STACK_CELL = re.compile(r"<ipython-input-(\d+)-[0-9a-f]+>")
 
 
 def _cell_stack(plan: Plan, outcome: ChildOutcome) -> tuple[str, ...]:
@@ -175,22 +116,20 @@ def _cell_stack(plan: Plan, outcome: ChildOutcome) -> tuple[str, ...]:
     are only IPython's and nbtrack's own callers, which say nothing about the hang.
     """
     labels = {
-        int(e["count"]): plan.cells[int(e["k"])].label
+        e.execution_count: plan.cells[e.cell].label
         for e in outcome.events
-        if e.get("e") == "start" and e.get("count") is not None and int(e["k"]) < len(plan.cells)
+        if e.kind == START and e.execution_count is not None and e.cell is not None
+        if e.cell < len(plan.cells)
     }
     kept: list[str] = []
     for block in outcome.stack.strip().split("\n\n"):
         lines = block.splitlines()
-        last = max((i for i, line in enumerate(lines) if _STACK_CELL.search(line)), default=None)
+        last = max((i for i, line in enumerate(lines) if CELL_FILE.search(line)), default=None)
         if last is not None:
             lines = lines[: last + 1]
         if kept:
             kept.append("")
-        kept.extend(
-            _STACK_CELL.sub(lambda m: f"<{labels.get(int(m.group(1)), 'cell')}>", line)
-            for line in lines
-        )
+        kept.extend(relabel_cells(line, labels) for line in lines)
     return tuple(kept)
 
 
@@ -199,7 +138,7 @@ def _stopped(plan: Plan, outcome: ChildOutcome, engine: str) -> CellFailure:
     origin: int | None = None
     source = ""
     if running is not None:
-        origin, source = _cell_of(plan, engine, int(running["k"]))
+        origin, source = _cell_of(plan, engine, int(running.cell or 0))
     label = (
         "the injected parameters cell"
         if origin is None and running
@@ -257,16 +196,16 @@ def verdict(
         "output": outcome.output,
         "artifacts": artifacts,
     }
-    skipped = next((e for e in events if e.get("e") == "skipped"), None)
+    skipped = next((e for e in events if e.kind == SKIPPED), None)
     if skipped is not None:
-        return SmokeResult(plan.path, "skipped", reason=str(skipped.get("reason")), **common)
+        return SmokeResult(plan.path, "skipped", reason=skipped.reason, **common)
     if outcome.timed_out:
         return SmokeResult(plan.path, "timeout", failure=_stopped(plan, outcome, engine), **common)
-    error = next((e for e in events if e.get("e") == "error" and not e.get("allowed")), None)
+    error = next((e for e in events if e.kind == ERROR and not e.allowed), None)
     if error is not None:
         failure = _failure(plan, engine, error, run_dir, isolation)
         return SmokeResult(plan.path, "failed", failure=failure, **common)
-    if not any(e.get("e") in ("done", "exit") for e in events):
+    if not any(e.kind in (DONE, EXIT) for e in events):
         return SmokeResult(plan.path, "failed", failure=_stopped(plan, outcome, engine), **common)
     serious = [w for w in plan.warnings if w.severity == "warning"]
     if strict and serious:
@@ -275,5 +214,5 @@ def verdict(
             f"warning{'s' if len(serious) != 1 else ''}"
         )
         return SmokeResult(plan.path, "failed", reason=reason, **common)
-    notice = next((str(e.get("text")) for e in events if e.get("e") == "notice"), None)
+    notice = next((e.text for e in events if e.kind == NOTICE), None)
     return SmokeResult(plan.path, "passed", reason=notice, **common)
