@@ -48,8 +48,8 @@ from nbtrack.config import (
 )
 from nbtrack.errors import NotebookError
 from nbtrack.model import RunStatus
+from nbtrack.notebook.document import Notebook, notebook_to_dict, read_notebook
 from nbtrack.notebook.failure import CellFailure
-from nbtrack.notebook.model import Notebook, notebook_to_dict, read_notebook
 from nbtrack.notebook.params import (
     cell_origin,
     find_parameters_cell,

@@ -6,12 +6,18 @@ conventions) with the map from injected cells back to the user's, literal
 assignments of a cell, conversion to a script with a line -> cell map, and
 :class:`CellFailure`, the failing cell both runners report. Nothing here runs
 a notebook; :mod:`nbtrack.smoke` and :mod:`nbtrack.execute` do.
+
+* ``document``: notebooks as light, immutable values read with plain :mod:`json`.
+* ``params``: ``-p``/``-f`` values, their resolution, the parameters cell,
+  injection and the map from executed cells back to the user's.
+* ``script``: a notebook as one readable script with a line -> cell map.
+* ``source``: cell source as Python: IPython syntax neutralised, literals found.
+* ``failure``: :class:`CellFailure`, the cell that stopped a notebook.
 """
 
 from __future__ import annotations
 
-from nbtrack.notebook.failure import CellFailure, first_code_line
-from nbtrack.notebook.model import (
+from nbtrack.notebook.document import (
     Cell,
     Notebook,
     kernel_language,
@@ -21,6 +27,7 @@ from nbtrack.notebook.model import (
     read_notebook,
     write_notebook,
 )
+from nbtrack.notebook.failure import CellFailure, first_code_line
 from nbtrack.notebook.params import (
     INJECTED_MARKER,
     INJECTED_TAG,

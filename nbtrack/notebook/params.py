@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from nbtrack.errors import ParamError
-from nbtrack.notebook.model import Cell, Notebook
+from nbtrack.notebook.document import Cell, Notebook
 from nbtrack.notebook.source import assigned_names, cell_magic_name
 
 __all__ = [

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from nbtrack.notebook.model import Cell, Notebook
+from nbtrack.notebook.document import Cell, Notebook
 from nbtrack.notebook.params import INJECTED_TAG
 
 __all__ = ["SKIP_TAGS", "Script", "is_skipped", "to_script", "uses_ipython_syntax"]
@@ -73,7 +73,7 @@ def _marker(cell: Cell, number: int, note: str = "") -> str:
 def to_script(nb: Notebook) -> Script:
     """The notebook's code cells as one script with ``# %%`` cell markers.
 
-    >>> from nbtrack.notebook.model import notebook_from_dict
+    >>> from nbtrack.notebook.document import notebook_from_dict
     >>> nb = notebook_from_dict({"nbformat": 4, "cells": [
     ...     {"cell_type": "markdown", "source": "# Title"},
     ...     {"cell_type": "code", "source": "x = 1\\ny = x + 1"}]})

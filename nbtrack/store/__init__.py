@@ -4,6 +4,14 @@
 ``[tool.nbtrack] store``, else ``.nbtrack/runs.db`` at the project root) and
 returns a :class:`~nbtrack.store.base.Store`. SQLAlchemy is imported only
 here, on first use.
+
+* ``base``: the ``Store`` interface every reader and writer goes through.
+* ``sql``: ``SqlStore``, the one implementation, for SQLite and PostgreSQL.
+* ``sql_read`` / ``sql_metrics``: reading runs back; the metric write hot path.
+* ``query``: the ``--where`` and ``--sort`` languages (parsing only).
+* ``schema`` / ``migrations``: the tables and their Alembic history.
+* ``_engine``: engines, SQLite pragmas, driver errors as one sentence
+  (``StoreUnreachableError`` when a retry can cure it), schema checks.
 """
 
 from __future__ import annotations

@@ -182,7 +182,7 @@ def cell_number(path: Path | None, cell_id: str | None, code: str) -> int | None
     if path is None or path.suffix != ".ipynb":
         return None
     try:
-        from nbtrack.notebook.model import read_notebook
+        from nbtrack.notebook.document import read_notebook
 
         cells = read_notebook(path).cells
     except Exception:

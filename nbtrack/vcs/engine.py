@@ -20,7 +20,7 @@ from dataclasses import replace
 from itertools import zip_longest
 from typing import Any, Literal
 
-from nbtrack.notebook.model import Cell, Notebook
+from nbtrack.notebook.document import Cell, Notebook
 from nbtrack.vcs.align import CellKey, align_cells
 from nbtrack.vcs.diffmodel import (
     CellDiff,

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nbtrack.errors import NotebookError, VcsError
-from nbtrack.notebook.model import Notebook, notebook_from_bytes, read_notebook
+from nbtrack.notebook.document import Notebook, notebook_from_bytes, read_notebook
 from nbtrack.vcs import _git
 from nbtrack.vcs.diffmodel import DiffOptions, DiffResult, NotebookDiff
 from nbtrack.vcs.engine import diff_notebooks

@@ -21,7 +21,7 @@ from nbtrack.notebook import (
     parse_param_assignments,
     resolve_params,
 )
-from nbtrack.notebook.model import Notebook
+from nbtrack.notebook.document import Notebook
 from tests.helpers.notebooks import code, load, markdown, notebook
 
 

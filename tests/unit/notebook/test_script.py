@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nbtrack.notebook import to_script
-from nbtrack.notebook.model import Notebook
+from nbtrack.notebook.document import Notebook
 from tests.helpers.notebooks import code, load, markdown, notebook
 
 
