@@ -10,6 +10,7 @@ import pytest
 from nbtrack.smoke.options import SmokeOptions, project_smoke_config
 from nbtrack.smoke.runner import run_notebook
 from tests.helpers.notebooks import code, write_notebook
+from tests.helpers.processes import process_gone
 
 from .conftest import Invoke
 
@@ -28,15 +29,6 @@ SLEEPY = [
 ]
 
 
-def _gone(pid: int) -> bool:
-    """True when *pid* no longer runs (a zombie waiting for its reaper counts as gone)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return True
-    return "State:\tZ" in status
-
-
 def test_a_cell_running_past_the_cell_timeout_is_killed_and_named(
     project: Path, nbtrack_cli: Invoke
 ) -> None:
@@ -49,7 +41,7 @@ def test_a_cell_running_past_the_cell_timeout_is_killed_and_named(
     assert first.startswith("TIMEOUT slow.ipynb  cell 3 (In [3]), line 4: CellTimeout:")
     assert "cell 3 (In [3]) was still running after 1.5 s" in first
     assert ">  4 | time.sleep(120)" in out.stdout
-    assert _gone(int((project / "grandchild.pid").read_text()))
+    assert process_gone(int((project / "grandchild.pid").read_text()))
 
 
 def test_a_notebook_running_past_the_timeout_is_killed_and_the_running_cell_named(
@@ -68,7 +60,7 @@ def test_a_notebook_running_past_the_timeout_is_killed_and_the_running_cell_name
     assert "cell 3 (In [3]) was running" in result.failure.evalue
     # the stack at the timeout starts at the stuck line and stops at the cell
     assert result.failure.traceback[1:] == ('  File "<cell 3>", line 4 in <module>',)
-    assert _gone(int((project / "grandchild.pid").read_text()))
+    assert process_gone(int((project / "grandchild.pid").read_text()))
     assert os.path.exists(project / "grandchild.pid")
 
 
@@ -94,7 +86,7 @@ def test_a_background_process_neither_holds_the_run_open_nor_outlives_it(
     out = nbtrack_cli("smoke", "bg.ipynb", "--timeout", "20")
 
     assert out.exit_code == 0, out.text
-    assert _gone(int((project / "bg.pid").read_text()))
+    assert process_gone(int((project / "bg.pid").read_text()))
 
 
 @pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
@@ -139,7 +131,7 @@ def test_ctrl_c_or_a_cancelled_job_stops_at_once_and_kills_every_notebook(
             os.kill(int(pid.read_text()), signal.SIGKILL)
         raise AssertionError(f"nbtrack smoke -j 2 ignored {sig}:\n{out}") from None
 
-    left = [pid for pid in (int(p.read_text()) for p in pids) if not _gone(pid)]
+    left = [pid for pid in (int(p.read_text()) for p in pids) if not process_gone(pid)]
     for pid in left:  # leave no orphan behind, even when the test fails
         os.kill(pid, signal.SIGKILL)
     assert left == []

@@ -1,7 +1,8 @@
-"""Tracking tests run in an empty tmp project and never leave a run active."""
+"""Tracking tests run in an empty tmp project and never leave a run active; a store that is down."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,3 +17,12 @@ def _in_project(project_root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     monkeypatch.chdir(project_root)
     yield project_root
     get_tracker().end_run()
+
+
+@pytest.fixture
+def down_url() -> str:
+    """A PostgreSQL URL whose port refuses connections."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"postgresql+psycopg://nbtrack:secret@127.0.0.1:{port}/runs"

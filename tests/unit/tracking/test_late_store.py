@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -50,15 +49,6 @@ def arguments(name: str) -> tuple[tuple[Any, ...], dict[str, Any]]:
         else:
             args.append(value)
     return tuple(args), kwargs
-
-
-@pytest.fixture
-def down_url() -> str:
-    """A PostgreSQL URL whose port refuses connections."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"postgresql+psycopg://nbtrack:secret@127.0.0.1:{port}/runs"
 
 
 def late_store(url: str, project_root: Path) -> LateStore:

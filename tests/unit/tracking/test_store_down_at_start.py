@@ -8,7 +8,6 @@ store that comes back are in tests/integration/tracking/test_store_down_at_start
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 import pytest
@@ -20,15 +19,6 @@ from nbtrack.model import RunStatus
 from nbtrack.store import open_store
 from nbtrack.store._engine import cannot_reach
 from nbtrack.tracking import StoreOutageWarning, replay_spill
-
-
-@pytest.fixture
-def down_url() -> str:
-    """A PostgreSQL URL whose port refuses connections."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"postgresql+psycopg://nbtrack:secret@127.0.0.1:{port}/runs"
 
 
 def test_a_run_starts_while_its_store_is_down_and_its_spill_replays_whole(
