@@ -12,25 +12,15 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nbtrack.envvars import HEARTBEAT_TIMEOUT_ENV, REDACT_SECRETS_ENV, STORE_ENV
 from nbtrack.errors import ConfigError
 
 __all__ = [
     "DEFAULT_HEARTBEAT_TIMEOUT",
-    "HEARTBEAT_TIMEOUT_ENV",
-    "NOTEBOOK_ENV",
-    "PARAMETERS_CELL_ENV",
-    "PARAM_SOURCES_ENV",
-    "REDACT_SECRETS_ENV",
-    "RUN_ID_FILE_ENV",
-    "RUN_NAME_ENV",
-    "RUN_TAGS_ENV",
-    "SMOKE_ENV",
-    "STORE_ENV",
     "Settings",
     "find_project_root",
     "load_settings",
@@ -41,28 +31,6 @@ __all__ = [
 DEFAULT_HEARTBEAT_TIMEOUT = 60.0
 STORE_DIRNAME = ".nbtrack"
 STORE_FILENAME = "runs.db"
-
-# -- NBTRACK_* variables: every name is spelled here and nowhere else ------------
-#: settings a user sets (override ``[tool.nbtrack]``)
-STORE_ENV = "NBTRACK_STORE"
-HEARTBEAT_TIMEOUT_ENV = "NBTRACK_HEARTBEAT_TIMEOUT"
-REDACT_SECRETS_ENV = "NBTRACK_REDACT_SECRETS"
-#: names the notebook a kernel runs (a user may set it; ``nbtrack run`` and
-#: ``nbtrack smoke`` set it for their child processes)
-NOTEBOOK_ENV = "NBTRACK_NOTEBOOK"
-#: set by ``nbtrack run`` in its kernel: track from the first cell, and write the
-#: id of the run started to this file
-RUN_ID_FILE_ENV = "NBTRACK_RUN_ID_FILE"
-#: set by ``nbtrack run``: the run's name, and its tags as a JSON object
-RUN_NAME_ENV = "NBTRACK_RUN_NAME"
-RUN_TAGS_ENV = "NBTRACK_RUN_TAGS"
-#: set by ``nbtrack run``: JSON object of injected name -> "cli" or "file"
-PARAM_SOURCES_ENV = "NBTRACK_PARAM_SOURCES"
-#: set by ``nbtrack run``: the source of a parameters cell that is only tagged
-#: ``parameters`` (no ``%%track_params``), so its defaults are logged all the same
-PARAMETERS_CELL_ENV = "NBTRACK_PARAMETERS_CELL"
-#: set to "1" in the child process of ``nbtrack smoke``
-SMOKE_ENV = "NBTRACK_SMOKE"
 
 #: the user:password@ part of a URL, as SQLAlchemy's URL grammar reads it (a
 #: password runs to the next "@", so it may hold ":" and "/")
@@ -146,6 +114,8 @@ def _read_pyproject(root: Path) -> tuple[dict[str, Any], Path | None]:
     path = root / "pyproject.toml"
     if not path.is_file():
         return {}, None
+    import tomllib  # here, not at the top: %load_ext nbtrack imports this module for its names
+
     try:
         with path.open("rb") as fh:
             data = tomllib.load(fh)

@@ -37,7 +37,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from nbtrack.config import (
+from nbtrack.envvars import (
     NOTEBOOK_ENV,
     PARAM_SOURCES_ENV,
     PARAMETERS_CELL_ENV,

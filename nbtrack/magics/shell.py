@@ -13,7 +13,7 @@ import weakref
 from contextlib import suppress
 from typing import TYPE_CHECKING
 
-from nbtrack.config import RUN_ID_FILE_ENV
+from nbtrack.envvars import RUN_ID_FILE_ENV
 from nbtrack.magics.door import is_magic_usage_error
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nbtrack.config import NOTEBOOK_ENV, mask_url
+from nbtrack.envvars import NOTEBOOK_ENV
 
 if TYPE_CHECKING:
     from nbtrack.tracking.session import SessionStatus
@@ -33,6 +33,8 @@ def render_status(status: SessionStatus) -> str:
     run, location = status.run, status.location
     if run is None:
         return "nbtrack: no active run; the next %track_* magic or nbtrack.log_* call starts one."
+    from nbtrack.config import mask_url  # with a run, config is loaded already
+
     name = f"  {run.name!r}" if run.name else ""
     lines = [f"run       {run.id}{name}  RUNNING", f"store     {mask_url(run.store.url)}"]
     if location.path is not None:

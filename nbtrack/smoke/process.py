@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from nbtrack.config import SMOKE_ENV
+from nbtrack.envvars import SMOKE_ENV
 
 if TYPE_CHECKING:
     from nbtrack.smoke.protocol import ChildPlan, Event

@@ -23,7 +23,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from nbtrack.config import NOTEBOOK_ENV, STORE_ENV, load_settings
+from nbtrack.config import load_settings
+from nbtrack.envvars import NOTEBOOK_ENV, STORE_ENV
 from nbtrack.errors import NbtrackError, UsageError
 from nbtrack.notebook import kernel_language, to_script, write_notebook
 from nbtrack.smoke.isolate import Isolation

@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from nbtrack.config import NOTEBOOK_ENV
+from nbtrack.envvars import NOTEBOOK_ENV
 
 __all__ = [
     "NOT_FOUND_MESSAGE",

@@ -30,7 +30,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from nbtrack.config import PARAM_SOURCES_ENV, PARAMETERS_CELL_ENV
+from nbtrack.envvars import PARAM_SOURCES_ENV, PARAMETERS_CELL_ENV
 from nbtrack.model import ParamSource
 from nbtrack.tracking.run import ActiveRun
 

@@ -34,7 +34,7 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, replace
 from typing import Any, TextIO
 
-from nbtrack.config import RUN_ID_FILE_ENV, RUN_NAME_ENV, RUN_TAGS_ENV
+from nbtrack.envvars import RUN_ID_FILE_ENV, RUN_NAME_ENV, RUN_TAGS_ENV
 from nbtrack.model import ParamSource, Run, RunStatus
 from nbtrack.tracking.api import Tracker, get_tracker
 from nbtrack.tracking.ledger import carried_over, change_summary

@@ -30,17 +30,17 @@ def _definitions(name: str) -> list[str]:
     ]
 
 
-def test_every_nbtrack_variable_name_is_a_string_only_in_config() -> None:
+def test_every_nbtrack_variable_name_is_a_string_only_in_envvars() -> None:
     spelled: Counter[tuple[str, str]] = Counter()
     for module, tree in _modules().items():
         for node in ast.walk(tree):
             is_text = isinstance(node, ast.Constant) and isinstance(node.value, str)
             if is_text and ENV_NAME.fullmatch(node.value):
                 spelled[(module, node.value)] += 1
-    outside = sorted({(m, n) for m, n in spelled if m != "nbtrack/config.py"})
-    assert outside == [], f"NBTRACK_* names spelled outside config.py: {outside}"
+    outside = sorted({(m, n) for m, n in spelled if m != "nbtrack/envvars.py"})
+    assert outside == [], f"NBTRACK_* names spelled outside envvars.py: {outside}"
     twice = sorted(n for (_, n), count in spelled.items() if count > 1)
-    assert twice == [], f"NBTRACK_* names spelled more than once in config.py: {twice}"
+    assert twice == [], f"NBTRACK_* names spelled more than once in envvars.py: {twice}"
     assert {n for _, n in spelled} >= {"NBTRACK_STORE", "NBTRACK_NOTEBOOK", "NBTRACK_SMOKE"}
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from nbtrack.config import RUN_ID_FILE_ENV, mask_url
+from nbtrack.config import mask_url
+from nbtrack.envvars import RUN_ID_FILE_ENV
 from nbtrack.errors import NotebookError
 from nbtrack.model import Source
 from nbtrack.tracking.locate import find_notebook, resolve_session_path

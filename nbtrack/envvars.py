@@ -1,0 +1,45 @@
+"""Every ``NBTRACK_*`` environment variable nbtrack reads or sets, spelled once.
+
+Users set the first three to override ``[tool.nbtrack]``
+(:func:`nbtrack.config.load_settings` reads them); the others pass between
+nbtrack's own processes (``nbtrack run`` and ``nbtrack smoke`` set them for
+the kernel or child they start, the magics and the session read them).
+Plain strings and nothing else, so the lightest start-up path
+(``%load_ext nbtrack``) can import it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "HEARTBEAT_TIMEOUT_ENV",
+    "NOTEBOOK_ENV",
+    "PARAMETERS_CELL_ENV",
+    "PARAM_SOURCES_ENV",
+    "REDACT_SECRETS_ENV",
+    "RUN_ID_FILE_ENV",
+    "RUN_NAME_ENV",
+    "RUN_TAGS_ENV",
+    "SMOKE_ENV",
+    "STORE_ENV",
+]
+
+#: settings a user sets (override ``[tool.nbtrack]``)
+STORE_ENV = "NBTRACK_STORE"
+HEARTBEAT_TIMEOUT_ENV = "NBTRACK_HEARTBEAT_TIMEOUT"
+REDACT_SECRETS_ENV = "NBTRACK_REDACT_SECRETS"
+#: names the notebook a kernel runs (a user may set it; ``nbtrack run`` and
+#: ``nbtrack smoke`` set it for their child processes)
+NOTEBOOK_ENV = "NBTRACK_NOTEBOOK"
+#: set by ``nbtrack run`` in its kernel: track from the first cell, and write the
+#: id of the run started to this file
+RUN_ID_FILE_ENV = "NBTRACK_RUN_ID_FILE"
+#: set by ``nbtrack run``: the run's name, and its tags as a JSON object
+RUN_NAME_ENV = "NBTRACK_RUN_NAME"
+RUN_TAGS_ENV = "NBTRACK_RUN_TAGS"
+#: set by ``nbtrack run``: JSON object of injected name -> "cli" or "file"
+PARAM_SOURCES_ENV = "NBTRACK_PARAM_SOURCES"
+#: set by ``nbtrack run``: the source of a parameters cell that is only tagged
+#: ``parameters`` (no ``%%track_params``), so its defaults are logged all the same
+PARAMETERS_CELL_ENV = "NBTRACK_PARAMETERS_CELL"
+#: set to "1" in the child process of ``nbtrack smoke``
+SMOKE_ENV = "NBTRACK_SMOKE"
