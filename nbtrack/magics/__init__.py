@@ -11,6 +11,12 @@ Nothing here kills or wedges the kernel.
 
 Loading the extension must stay cheap (no store, SQLAlchemy, nbformat or
 jupytext import): the session module is imported on the first tracking call.
+
+* ``track``: the ``%track_*`` magics themselves.
+* ``door``: what they share: argument parsing, ``usage_error``, nbtrack's
+  errors said IPython's way.
+* ``shell``: per shell, the cell hooks and the tracking session.
+* ``status``: the text of ``%track_status``.
 """
 
 from __future__ import annotations
