@@ -11,7 +11,7 @@ text is the one shape everything shows (console, JUnit, pytest)::
 Everything a notebook wrote (its path, an exception message, a source
 line, a kernelspec language in a hint) goes through
 :mod:`nbtrack.printable`: one line per field on a console or in a CI log,
-GitHub's escaping in a workflow command.
+GitHub's escaping in a workflow command, only what XML 1.0 allows in JUnit.
 rich is imported only for the progress display on a terminal.
 """
 
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from xml.etree import ElementTree as ET
 
-from nbtrack.printable import printable, workflow_command
+from nbtrack.printable import printable, workflow_command, xml_text
 from nbtrack.smoke.result import LintWarning, SmokeResult
 
 __all__ = [
@@ -190,7 +190,11 @@ def to_json(results: Sequence[SmokeResult], seconds: float) -> str:
 
 
 def write_junit(results: Sequence[SmokeResult], path: Path, seconds: float) -> Path:
-    """A JUnit XML report (one testcase per notebook) that CI systems display."""
+    """A JUnit XML report (one testcase per notebook) that CI systems display.
+
+    Valid XML 1.0 whatever a notebook printed: colour codes are dropped and
+    every other character XML forbids is shown as an escape (``\\x07``).
+    """
     failures = sum(r.status in ("failed", "timeout") for r in results)
     skipped = sum(r.status == "skipped" for r in results)
     suites = ET.Element("testsuites")
@@ -205,7 +209,7 @@ def write_junit(results: Sequence[SmokeResult], path: Path, seconds: float) -> P
         time=f"{seconds:.3f}",
     )
     for result in results:
-        shown = display_path(result.notebook)
+        shown = xml_text(display_path(result.notebook))
         folder = Path(shown).parent.as_posix().strip("./").replace("/", ".")
         case = ET.SubElement(
             suite,
@@ -218,17 +222,16 @@ def write_junit(results: Sequence[SmokeResult], path: Path, seconds: float) -> P
         if result.status in ("failed", "timeout"):
             failure = result.failure
             message = failure.headline if failure else (result.reason or "failed")
-            element = ET.SubElement(
-                case, "failure", message=message, type=failure.ename if failure else "StrictLint"
-            )
+            kind = failure.ename if failure else "StrictLint"
+            element = ET.SubElement(case, "failure", message=xml_text(message), type=xml_text(kind))
             body = render_failure(result)
             if failure and failure.traceback:
                 body += "\n\n" + "\n".join(failure.traceback)
-            element.text = body
+            element.text = xml_text(body)
         elif result.status == "skipped":
-            ET.SubElement(case, "skipped", message=result.reason or "skipped")
+            ET.SubElement(case, "skipped", message=xml_text(result.reason or "skipped"))
         if result.output:
-            ET.SubElement(case, "system-out").text = result.output
+            ET.SubElement(case, "system-out").text = xml_text(result.output)
     ET.indent(suites)
     path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)

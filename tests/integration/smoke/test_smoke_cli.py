@@ -627,3 +627,26 @@ def test_smoke_prints_a_hostile_failure_message_inert_and_annotates_it_once(
     assert "\n" not in message
     assert "%0A::warning" not in message
     assert "%250A::warning::encoded" in message
+
+
+def test_junit_xml_is_valid_xml_whatever_the_notebook_printed(
+    project: Path, nbtrack_cli: Invoke
+) -> None:
+    from xml.etree import ElementTree
+
+    write_notebook(
+        project / "a.ipynb",
+        code(
+            "print('\\x1b[31mred\\x1b[0m bell\\x07 back\\x08 feed\\x0c nul\\x00 end')\n"
+            "raise RuntimeError('\\x1b[1mbad\\x1b[0m\\x07\\x08\\x0c')",
+            count=1,
+        ),
+    )
+
+    out = nbtrack_cli("smoke", "a.ipynb", "--junit-xml", "smoke.xml")
+
+    assert out.exit_code == 1
+    root = ElementTree.parse(project / "smoke.xml").getroot()  # raises on what XML 1.0 forbids
+    (failure,) = root.iter("failure")
+    assert failure.get("message") == "cell 1 (In [1]), line 2: RuntimeError: bad\\x07\\x08\\x0c"
+    assert "red bell\\x07 back\\x08 feed\\x0c nul\\x00 end" in root.findtext(".//system-out", "")
