@@ -81,7 +81,7 @@ def fmt_value(value: Any) -> str:
         return f"{value:.4g}"
     if isinstance(value, str):
         return one_line(value)
-    return json.dumps(value, ensure_ascii=False)
+    return one_line(json.dumps(value, ensure_ascii=False))
 
 
 def one_line(text: str) -> str:
