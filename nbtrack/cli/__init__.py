@@ -72,7 +72,10 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except NbtrackError as exc:
-            raise CommandError(str(exc)) from exc
+            from nbtrack.printable import printable
+
+            # the sentence names the user's file, key or value: it must not act on the terminal
+            raise CommandError(printable(str(exc), lines=True)) from exc
 
 
 def _module_exists(target: str) -> bool:

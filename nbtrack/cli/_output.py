@@ -1,8 +1,10 @@
 """Shared rendering helpers for CLI commands: rich on a terminal, plain in a pipe.
 
 Commands call these instead of choosing between rich and print themselves, so
-``nbtrack runs | grep`` and CI logs get plain, stable text. rich is imported
-only when stdout is a terminal.
+``nbtrack runs | grep`` and CI logs get plain, stable text. Every header, cell
+and line they print goes through :func:`nbtrack.printable.printable`, so text
+a run or a notebook carries cannot act on the terminal. rich is imported only
+when stdout is a terminal.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+
+from nbtrack.printable import printable
 
 __all__ = ["echo_err", "is_tty", "print_table"]
 
@@ -22,8 +26,13 @@ def is_tty() -> bool:
 
 
 def echo_err(message: str) -> None:
-    """One line to stderr (warnings, progress notes)."""
-    print(message, file=sys.stderr)
+    """One line to stderr (warnings, progress notes).
+
+    What the message quotes (an exception's text, a file name) stays on this
+    line: a line break in it is shown as ``\\n``, so it cannot start a line of
+    its own in a CI log.
+    """
+    print(printable(message, tabs=True), file=sys.stderr)
 
 
 def print_table(
@@ -32,16 +41,23 @@ def print_table(
     *,
     title: str | None = None,
 ) -> None:
-    """A table: rich box on a terminal; aligned plain columns otherwise."""
+    """A table: rich box on a terminal; aligned plain columns otherwise.
+
+    Every header and cell is shown on one line, its control characters escaped.
+    """
+    columns = [printable(c) for c in columns]
+    rows = [[printable(cell) for cell in row] for row in rows]
+    title = printable(title) if title else title
     if is_tty():
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(title=title, show_lines=False, header_style="bold")
         for column in columns:
-            table.add_column(column, overflow="fold")
+            table.add_column(Text(column), overflow="fold")
         for row in rows:
-            table.add_row(*row)
+            table.add_row(*(Text(cell) for cell in row))
         Console().print(table)
         return
     if title:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import re
 import shutil
 import sys
 from collections import Counter
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from nbtrack.cli._output import is_tty, print_table
+from nbtrack.printable import printable
 
 if TYPE_CHECKING:
     from nbtrack.model import Run, RunSummary
@@ -81,15 +81,12 @@ def fmt_value(value: Any) -> str:
         return f"{value:.4g}"
     if isinstance(value, str):
         return one_line(value)
-    return json.dumps(value, ensure_ascii=False)
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+    return one_line(json.dumps(value, ensure_ascii=False))
 
 
 def one_line(text: str) -> str:
-    """*text* with line breaks and other control characters escaped (``\\n``), for a cell."""
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+    """*text* on one line, every control character escaped (``\\n``), for a cell or a line."""
+    return printable(text)
 
 
 def jsonable(value: Any) -> Any:
@@ -260,7 +257,8 @@ def _print_table(
 ) -> None:
     params, metrics = key_columns(listed, where, sort)
     columns = ["id", "name", "status", "notebook", "started", "duration"]
-    columns += [f"params.{k}" for k in params] + [f"metrics.{k}" for k in metrics]
+    columns += [one_line(f"params.{k}") for k in params]
+    columns += [one_line(f"metrics.{k}") for k in metrics]
     rows = [
         [
             r.id[:8],
@@ -363,6 +361,11 @@ def _section(title: str) -> None:
     print(title)
 
 
+def _line(text: str) -> None:
+    """One line of ``show``: whatever the run carries (a branch, a command line) stays inert."""
+    print(one_line(text))
+
+
 def _print_run(run: Run) -> None:
     header = [
         ("id", run.id),
@@ -374,10 +377,10 @@ def _print_run(run: Run) -> None:
         ("duration", fmt_duration(run.duration)),
     ]
     for label, value in header:
-        print(f"{label + ':':<10}{value}")
+        _line(f"{label + ':':<10}{value}")
     if run.tags:
         tags = ", ".join(f"{k}={v}" for k, v in run.tags.items())
-        print(f"{'tags:':<10}{one_line(tags)}")
+        _line(f"{'tags:':<10}{one_line(tags)}")
     if run.params:
         _section(f"Params ({len(run.params)})")
         print_table(
@@ -419,25 +422,25 @@ def _print_run(run: Run) -> None:
         _section(f"Events ({len(run.events)})")
         for e in run.events:
             detail = json.dumps(jsonable(e.detail), ensure_ascii=False) if e.detail else ""
-            print(f"  {fmt_time(e.timestamp)}  {e.kind}  {detail}".rstrip())
+            _line(f"  {fmt_time(e.timestamp)}  {e.kind}  {detail}".rstrip())
     git = run.git
     if git.commit or git.branch:
         _section("Git")
         dirty = {True: "dirty", False: "clean", None: "unknown"}[git.dirty]
         commit = git.commit or "(no commits yet)"
-        print(f"  commit {commit} on {git.branch or '(detached HEAD)'}, {dirty}")
+        _line(f"  commit {commit} on {git.branch or '(detached HEAD)'}, {dirty}")
         if git.diff:
             lines = len(git.diff.splitlines())
             cut = " (truncated)" if git.diff_truncated else ""
-            print(f"  diff of tracked changes: {lines} lines, {len(git.diff)} bytes{cut}")
+            _line(f"  diff of tracked changes: {lines} lines, {len(git.diff)} bytes{cut}")
     env = run.environment
     if env.python or env.platform:
         _section("Environment")
-        print(f"  python {env.python} on {env.platform}")
-        print(f"  {env.user or '?'}@{env.host or '?'} in {env.cwd or '?'}")
-        print(f"  {len(env.packages)} packages installed")
+        _line(f"  python {env.python} on {env.platform}")
+        _line(f"  {env.user or '?'}@{env.host or '?'} in {env.cwd or '?'}")
+        _line(f"  {len(env.packages)} packages installed")
         if env.argv:
-            print(f"  command: {' '.join(env.argv)}")
+            _line(f"  command: {' '.join(env.argv)}")
 
 
 @click.command()

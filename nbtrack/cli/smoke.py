@@ -233,6 +233,7 @@ def lint(ctx: click.Context, paths: tuple[Path, ...], notes: bool) -> None:
     Exit code 1 when a warning is found, so it works as a pre-commit hook.
     """
     from nbtrack.notebook import read_notebook
+    from nbtrack.printable import printable
     from nbtrack.smoke import report
     from nbtrack.smoke.lint import lint_notebook
     from nbtrack.smoke.options import project_smoke_config
@@ -250,7 +251,7 @@ def lint(ctx: click.Context, paths: tuple[Path, ...], notes: bool) -> None:
         for warning in warnings:
             if warning.severity == "note" and not notes:
                 continue
-            click.echo(f"{shown}: {report.render_warning(warning)}")
+            click.echo(f"{printable(shown)}: {report.render_warning(warning)}")
     total = sum(len([w for w in ws if w.severity == "warning"]) for _, ws in found)
     click.echo(
         f"{total} warning{'s' if total != 1 else ''} in {warned} of {len(found)} "

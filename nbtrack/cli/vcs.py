@@ -101,8 +101,13 @@ def sync(ctx: click.Context, paths: tuple[Path, ...], check: bool, prefer: str |
 
 
 def _shown(path: Path) -> str:
-    """``path`` relative to the working directory when it is below it (as git prints paths)."""
+    """``path`` relative to the working directory when it is below it (as git prints paths).
+
+    A file name can hold control characters: they are shown, never sent to the terminal.
+    """
+    from nbtrack.printable import printable
+
     try:
-        return str(path.absolute().relative_to(Path.cwd()))
+        return printable(str(path.absolute().relative_to(Path.cwd())))
     except ValueError:
-        return str(path)
+        return printable(str(path))

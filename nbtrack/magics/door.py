@@ -27,6 +27,7 @@ __all__ = [
     "parse_argstring",
     "unquote",
     "usage_error",
+    "warn",
 ]
 
 _Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -92,9 +93,16 @@ def door() -> Iterator[None]:
             outcome = "Nothing from this cell was recorded; run it again once the store works."
         else:
             outcome = "What was logged is kept in memory and retried."
-        print(f"nbtrack warning: {exc} {outcome}", file=sys.stderr)
+        warn(f"{exc} {outcome}")
     except NbtrackError as exc:
         raise usage_error(str(exc)) from None
+
+
+def warn(message: str) -> None:
+    """``nbtrack warning: ...`` on stderr, one line whatever the message quotes."""
+    from nbtrack.printable import printable
+
+    print(printable(f"nbtrack warning: {message}", tabs=True), file=sys.stderr)
 
 
 def unquote(text: str) -> str:

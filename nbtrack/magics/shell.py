@@ -7,14 +7,13 @@ or splits the session; the session module is imported on the first tracking call
 from __future__ import annotations
 
 import os
-import sys
 import time
 import weakref
 from contextlib import suppress
 from typing import TYPE_CHECKING
 
 from nbtrack.envvars import RUN_ID_FILE_ENV
-from nbtrack.magics.door import is_magic_usage_error
+from nbtrack.magics.door import is_magic_usage_error, warn
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import ExecutionInfo, ExecutionResult, InteractiveShell
@@ -44,7 +43,7 @@ class _ShellState:
             try:
                 self.get_session().ensure_run()
             except Exception as exc:  # retried at the first cell
-                print(f"nbtrack warning: {exc}", file=sys.stderr)
+                warn(str(exc))
 
     def disconnect(self) -> None:
         for event, hook in (
@@ -68,7 +67,7 @@ class _ShellState:
         try:
             self.get_session().cell_started(info.raw_cell or "")
         except Exception as exc:  # a hook must never break the user's cell
-            print(f"nbtrack warning: {exc}", file=sys.stderr)
+            warn(str(exc))
 
     def post_run_cell(self, result: ExecutionResult) -> None:
         if self.session is None:
@@ -85,7 +84,7 @@ class _ShellState:
                 raw_cell=(info.raw_cell or "") if info is not None else "",
             )
         except Exception as exc:
-            print(f"nbtrack warning: {exc}", file=sys.stderr)
+            warn(str(exc))
 
 
 _STATES: weakref.WeakKeyDictionary[InteractiveShell, _ShellState] = weakref.WeakKeyDictionary()

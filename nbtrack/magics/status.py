@@ -52,7 +52,7 @@ def render_status(status: SessionStatus) -> str:
     stored = status.stored
     if stored is None:
         lines.append(f"(the store cannot be read right now: {status.read_error})")
-        return "\n".join(lines)
+        return _joined(lines)
     for metric in stored.metrics:
         step = "" if metric.last_step is None else f" at step {metric.last_step}"
         points = "1 point" if metric.count == 1 else f"{metric.count} points"
@@ -67,4 +67,11 @@ def render_status(status: SessionStatus) -> str:
         for e in stored.events
         if e.kind == "cell_error"
     ]
-    return "\n".join(lines)
+    return _joined(lines)
+
+
+def _joined(lines: list[str]) -> str:
+    """One status line each: a key, name or path the run carries cannot break or act on it."""
+    from nbtrack.printable import printable
+
+    return "\n".join(printable(line) for line in lines)

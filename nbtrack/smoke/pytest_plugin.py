@@ -144,7 +144,9 @@ class NotebookItem(pytest.Item):
             code = stop.code if isinstance(stop.code, int) else None
             pytest.exit(f"{path}: stopped by SIGTERM; its notebook was stopped too", code)
         if result.status == "skipped":
-            pytest.skip(result.reason or "skipped")
+            from nbtrack.printable import printable
+
+            pytest.skip(printable(result.reason or "skipped"))
         if not result.ok:
             raise NotebookFailed(result)
 
@@ -154,6 +156,7 @@ class NotebookItem(pytest.Item):
         style: Any = None,
     ) -> str:
         from nbtrack.errors import NbtrackError
+        from nbtrack.printable import ANSI_SEQUENCE, printable
 
         if isinstance(excinfo.value, NotebookFailed):
             from nbtrack.smoke.report import render_failure
@@ -161,10 +164,12 @@ class NotebookItem(pytest.Item):
             result = excinfo.value.result
             text = render_failure(result)
             if result.failure and result.failure.traceback:
-                text += "\n\n" + "\n".join(result.failure.traceback)
+                # a kernel's traceback is coloured; what the notebook wrote in it must not act
+                trace = "\n".join(result.failure.traceback)
+                text += "\n\n" + printable(ANSI_SEQUENCE.sub("", trace), lines=True)
             return text
         if isinstance(excinfo.value, NbtrackError):
-            return f"Error: {excinfo.value}"
+            return f"Error: {printable(str(excinfo.value), lines=True)}"
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:

@@ -8,6 +8,10 @@ text is the one shape everything shows (console, JUnit, pytest)::
     >  3 | X_test = scaler.transform(X_test)
     hint: no cell of this notebook defines 'scaler' any more; ...
 
+Everything a notebook wrote (its path, an exception message, a source
+line, a kernelspec language in a hint) goes through
+:mod:`nbtrack.printable`: one line per field on a console or in a CI log,
+GitHub's escaping in a workflow command, only what XML 1.0 allows in JUnit.
 rich is imported only for the progress display on a terminal.
 """
 
@@ -23,6 +27,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from xml.etree import ElementTree as ET
 
+from nbtrack.printable import printable, workflow_command, xml_text
 from nbtrack.smoke.result import LintWarning, SmokeResult
 
 __all__ = [
@@ -48,13 +53,14 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-#: "In [12]", "cell 7", "line 3" stay on one line when a hint is wrapped
-_UNBREAKABLE = re.compile(r"\b(In|cell|line) (?=\[?\d)")
+#: "In [12]", "cell 7", "line 3" stay on one line when a hint is wrapped; and no
+#: wrapped line starts with "::", which a CI runner would read as a workflow command
+_UNBREAKABLE = re.compile(r"\b(In|cell|line) (?=\[?\d)|()\s+(?=::)")
 
 
 def _wrap(label: str, text: str, width: int = 88) -> list[str]:
     # textwrap breaks at ASCII whitespace only, so a no-break space holds a pair together
-    glued = _UNBREAKABLE.sub(lambda m: f"{m.group(1)}\u00a0", text)
+    glued = _UNBREAKABLE.sub(lambda m: f"{m.group(1) or ''}\u00a0", text)
     lines = textwrap.wrap(
         glued, width=width, initial_indent=f"{label}: ", subsequent_indent=" " * (len(label) + 2)
     ) or [f"{label}:"]
@@ -62,7 +68,7 @@ def _wrap(label: str, text: str, width: int = 88) -> list[str]:
 
 
 def render_warning(warning: LintWarning) -> str:
-    return f"{warning.severity}: {warning.message}"
+    return f"{warning.severity}: {printable(warning.message)}"
 
 
 def render_failure(
@@ -71,20 +77,21 @@ def render_failure(
     """The result as text: a status line, then source excerpt, hint, warnings (and notes).
 
     The hint is wrapped at *width* with a hanging indent; other lines are never wrapped.
+    What the notebook wrote stays inside its field: no line of the text starts with it.
     """
-    head = f"{_WORD[result.status]} {display_path(result.notebook)}"
+    head = f"{_WORD[result.status]} {printable(display_path(result.notebook))}"
     lines: list[str] = []
     failure = result.failure
     if failure is not None:
-        lines.append(f"{head}  {failure.headline}")
+        lines.append(f"{head}  {printable(failure.headline)}")
         digits = len(str(failure.excerpt[-1][0])) if failure.excerpt else 1
         for number, text in failure.excerpt:
             marker = ">" if number == failure.line else " "
-            lines.append(f"{marker} {number:>{digits + 1}} | {text}".rstrip())
+            lines.append(f"{marker} {number:>{digits + 1}} | {printable(text, tabs=True)}".rstrip())
         if failure.hint:
-            lines.extend(_wrap("hint", failure.hint, width))
+            lines.extend(_wrap("hint", printable(failure.hint), width))
     elif result.reason:
-        lines.append(f"{head}  {result.reason}")
+        lines.append(f"{head}  {printable(result.reason)}")
     else:
         lines.append(f"{head}  ({result.seconds:.2f} s)")
     if with_warnings:
@@ -123,7 +130,7 @@ class ConsoleReporter:
                 TextColumn("smoke"),
                 BarColumn(),
                 MofNCompleteColumn(),
-                TextColumn("{task.description}"),
+                TextColumn("{task.description}", markup=False),
                 transient=True,
             )
             self._task = self._progress.add_task("", total=total)
@@ -134,12 +141,12 @@ class ConsoleReporter:
         return ", ".join(self._running)
 
     def started(self, notebook: Path) -> None:
-        self._running.append(display_path(notebook))
+        self._running.append(printable(display_path(notebook)))
         if self._progress is not None:
             self._progress.update(self._task, description=self.running())
 
     def result(self, result: SmokeResult) -> None:
-        shown = display_path(result.notebook)
+        shown = printable(display_path(result.notebook))
         if shown in self._running:
             self._running.remove(shown)
         if self._progress is not None:
@@ -183,7 +190,11 @@ def to_json(results: Sequence[SmokeResult], seconds: float) -> str:
 
 
 def write_junit(results: Sequence[SmokeResult], path: Path, seconds: float) -> Path:
-    """A JUnit XML report (one testcase per notebook) that CI systems display."""
+    """A JUnit XML report (one testcase per notebook) that CI systems display.
+
+    Valid XML 1.0 whatever a notebook printed: colour codes are dropped and
+    every other character XML forbids is shown as an escape (``\\x07``).
+    """
     failures = sum(r.status in ("failed", "timeout") for r in results)
     skipped = sum(r.status == "skipped" for r in results)
     suites = ET.Element("testsuites")
@@ -198,7 +209,7 @@ def write_junit(results: Sequence[SmokeResult], path: Path, seconds: float) -> P
         time=f"{seconds:.3f}",
     )
     for result in results:
-        shown = display_path(result.notebook)
+        shown = xml_text(display_path(result.notebook))
         folder = Path(shown).parent.as_posix().strip("./").replace("/", ".")
         case = ET.SubElement(
             suite,
@@ -211,28 +222,20 @@ def write_junit(results: Sequence[SmokeResult], path: Path, seconds: float) -> P
         if result.status in ("failed", "timeout"):
             failure = result.failure
             message = failure.headline if failure else (result.reason or "failed")
-            element = ET.SubElement(
-                case, "failure", message=message, type=failure.ename if failure else "StrictLint"
-            )
+            kind = failure.ename if failure else "StrictLint"
+            element = ET.SubElement(case, "failure", message=xml_text(message), type=xml_text(kind))
             body = render_failure(result)
             if failure and failure.traceback:
                 body += "\n\n" + "\n".join(failure.traceback)
-            element.text = body
+            element.text = xml_text(body)
         elif result.status == "skipped":
-            ET.SubElement(case, "skipped", message=result.reason or "skipped")
+            ET.SubElement(case, "skipped", message=xml_text(result.reason or "skipped"))
         if result.output:
-            ET.SubElement(case, "system-out").text = result.output
+            ET.SubElement(case, "system-out").text = xml_text(result.output)
     ET.indent(suites)
     path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
     return path
-
-
-def _escape(text: str, *, prop: bool = False) -> str:
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    if prop:
-        text = text.replace(":", "%3A").replace(",", "%2C")
-    return text
 
 
 def _json_line(path: Path, cell: int | None, line: int | None) -> int:
@@ -272,17 +275,14 @@ def github_annotations(results: Sequence[SmokeResult]) -> list[str]:
             text = render_failure(result, with_warnings=False, width=sys.maxsize)
             message = text.split("  ", 1)[-1]
             title = f"nbtrack smoke: {failure.ename}" if failure else "nbtrack smoke"
-            lines.append(
-                f"::error file={_escape(shown, prop=True)},line={row},"
-                f"title={_escape(title, prop=True)}::{_escape(message)}"
-            )
+            lines.append(workflow_command("error", message, file=shown, line=str(row), title=title))
         for warning in result.warnings:
             if warning.severity != "warning":
                 continue
             row = _json_line(result.notebook, warning.cell, None)
+            title = f"nbtrack lint: {warning.code}"
             lines.append(
-                f"::warning file={_escape(shown, prop=True)},line={row},"
-                f"title=nbtrack lint%3A {warning.code}::{_escape(warning.message)}"
+                workflow_command("warning", warning.message, file=shown, line=str(row), title=title)
             )
     return lines
 

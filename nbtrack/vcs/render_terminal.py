@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from nbtrack.printable import printable
 from nbtrack.vcs.diffmodel import CellDiff, DiffResult, NotebookDiff
 
 __all__ = ["print_terminal", "render_plain", "terminal_lines"]
@@ -26,20 +27,12 @@ def terminal_lines(result: DiffResult) -> list[Line]:
         return lines
     for nb in changed:
         lines.extend(_notebook_lines(nb, result))
-    return [(style, _visible(text)) for style, text in lines]
+    # a notebook under review must not move the cursor, retitle the terminal or reorder text
+    return [(style, printable(text, tabs=True, caret=True)) for style, text in lines]
 
 
 def render_plain(result: DiffResult) -> str:
     return "\n".join(text for _, text in terminal_lines(result)) + "\n"
-
-
-#: control characters a notebook may carry (ESC, BEL, CR, ...), shown as ``^[`` etc. so
-#: that a notebook under review cannot move the cursor, retitle or recolour the terminal
-_CONTROL = {c: f"^{chr(c + 64)}" for c in (*range(0, 9), *range(11, 32))} | {127: "^?"}
-
-
-def _visible(text: str) -> str:
-    return text.translate(_CONTROL)
 
 
 def print_terminal(result: DiffResult, *, color: bool, file: TextIO | None = None) -> None:

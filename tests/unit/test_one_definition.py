@@ -46,3 +46,18 @@ def test_every_nbtrack_variable_name_is_a_string_only_in_envvars() -> None:
 
 def test_one_url_masker() -> None:
     assert _definitions("mask_url") == ["nbtrack/config.py"]
+
+
+def test_one_escaper_for_text_on_its_way_to_a_terminal_a_ci_log_or_xml() -> None:
+    for name in ("printable", "workflow_command", "xml_text"):
+        assert _definitions(name) == ["nbtrack/printable.py"], name
+    # a second home would be a pattern over the control characters (r"[\x00-\x1f]", ...)
+    ranges = re.compile(r"\\x(?:00|1f|7f|9f)|\\u20(?:2a|2e|66|69)", re.I)
+    elsewhere = sorted(
+        module
+        for module, tree in _modules().items()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        if module != "nbtrack/printable.py" and ranges.search(node.value)
+    )
+    assert elsewhere == [], f"control characters handled outside printable.py: {elsewhere}"

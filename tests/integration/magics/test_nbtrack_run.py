@@ -150,6 +150,20 @@ def test_a_failing_cell_exits_1_naming_it_and_the_run_is_failed(
     assert event.detail["execution_count"] == 5
 
 
+def test_a_failure_message_stays_on_its_line_of_stderr(tmp_path: Path, store_file: Path) -> None:
+    # a notebook's exception text must not start a line (a CI runner's workflow command)
+    write_notebook(
+        tmp_path / "fails.ipynb",
+        "raise ValueError('bad\\n::error::injected\\x1b]0;title\\x07 \\u202eok')",
+        kernelspec=PYTHON3,
+    )
+    done = nbtrack_subprocess("run", "fails.ipynb", cwd=tmp_path)
+    assert done.returncode == 1
+    (line,) = [line for line in done.stderr.splitlines() if "ValueError" in line]
+    assert "ValueError: bad\\n::error::injected\\x1b]0;title\\x07 <U+202E>ok" in line
+    assert not [line for line in done.stderr.splitlines() if line.strip().startswith("::")]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -568,3 +568,85 @@ def test_lint_as_a_pre_commit_hook_gets_file_names_and_annotates_on_github(
     assert "b.ipynb" not in out.stdout.split("::warning")[0]  # its note is not printed
     assert any(line.startswith("::warning file=a.ipynb,line=") for line in out.stdout.splitlines())
     assert out.stderr.strip() == "1 warning in 1 of 2 notebooks"
+
+
+def _workflow_commands(text: str) -> list[str]:
+    """The lines a GitHub runner reads as workflow commands (it trims leading whitespace)."""
+    return [line.strip() for line in text.splitlines() if line.strip().startswith("::")]
+
+
+_ACTING = ("\x1b", "\x07", "\x9b", "\u202e")
+
+
+def test_lint_prints_a_hostile_kernelspec_and_pip_line_inert(
+    project: Path, nbtrack_cli: Invoke
+) -> None:
+    # a pull request's notebooks: one claims a language that starts a workflow command on a
+    # new line, the other installs with an argument that retitles the terminal
+    write_notebook(
+        project / "lang.ipynb",
+        "x = 1",
+        kernelspec=kernel("evil", "r\n::error::injected\x1b]0;title\x07"),
+    )
+    write_notebook(
+        project / "pip.ipynb",
+        code("%pip install numpy\x1b]0;pwned\x07 \x9b2J\u202e", count=1),
+    )
+
+    out = nbtrack_cli("lint", "lang.ipynb", "pip.ipynb", env={"GITHUB_ACTIONS": "true"})
+
+    printed = out.stdout + out.stderr
+    assert not any(char in printed for char in _ACTING), repr(printed)
+    assert "its kernel language is r\\n::error::injected\\x1b]0;title\\x07, not Python" in printed
+    assert "%pip install numpy\\x1b]0;pwned\\x07 \\x9b2J<U+202E>" in printed
+    assert _workflow_commands(printed) == []  # notes are not annotated
+
+
+def test_smoke_prints_a_hostile_failure_message_inert_and_annotates_it_once(
+    project: Path, nbtrack_cli: Invoke
+) -> None:
+    write_notebook(
+        project / "a.ipynb",
+        code("x = 1", count=1),
+        code(
+            "raise ValueError('boom\\n::set-output name=x::1\\n  ::error::fake\\x1b[2J\\x9b1m"
+            "\\u202e %0A::warning::encoded')",
+            count=2,
+        ),
+    )
+
+    out = nbtrack_cli("smoke", "a.ipynb", env={"GITHUB_ACTIONS": "true"})
+
+    assert out.exit_code == 1
+    assert not any(char in out.stdout for char in _ACTING), repr(out.stdout)
+    assert "ValueError: boom\\n::set-output name=x::1\\n  ::error::fake" in out.stdout
+    assert "\\x9b1m<U+202E> %0A::warning::encoded" in out.stdout
+    (annotation,) = _workflow_commands(out.stdout)
+    assert annotation.startswith("::error file=a.ipynb,line=")
+    message = annotation.split("::", 2)[2]
+    assert "\n" not in message
+    assert "%0A::warning" not in message
+    assert "%250A::warning::encoded" in message
+
+
+def test_junit_xml_is_valid_xml_whatever_the_notebook_printed(
+    project: Path, nbtrack_cli: Invoke
+) -> None:
+    from xml.etree import ElementTree
+
+    write_notebook(
+        project / "a.ipynb",
+        code(
+            "print('\\x1b[31mred\\x1b[0m bell\\x07 back\\x08 feed\\x0c nul\\x00 end')\n"
+            "raise RuntimeError('\\x1b[1mbad\\x1b[0m\\x07\\x08\\x0c')",
+            count=1,
+        ),
+    )
+
+    out = nbtrack_cli("smoke", "a.ipynb", "--junit-xml", "smoke.xml")
+
+    assert out.exit_code == 1
+    root = ElementTree.parse(project / "smoke.xml").getroot()  # raises on what XML 1.0 forbids
+    (failure,) = root.iter("failure")
+    assert failure.get("message") == "cell 1 (In [1]), line 2: RuntimeError: bad\\x07\\x08\\x0c"
+    assert "red bell\\x07 back\\x08 feed\\x0c nul\\x00 end" in root.findtext(".//system-out", "")

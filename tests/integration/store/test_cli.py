@@ -303,3 +303,43 @@ def test_json_is_complete_strict_and_names_artifact_files(invoke, store: Store) 
     assert {"git", "environment", "source", "data", "artifacts", "events"} <= set(shown)
     assert shown["heartbeat_at"] == listed[0]["heartbeat_at"]
     assert Path(shown["artifacts"][0]["path"]).read_bytes() == b"weights"
+
+
+#: what a hostile run carries: OSC 52 (writes the clipboard), OSC 0 (the title), BEL,
+#: an 8-bit CSI (U+009B) and a bidi override (U+202E)
+_HOSTILE = "\x1b]52;c;aGk=\x07\x1b]0;pwned\x07\x9b31m\u202eevil"
+_ACTING = ("\x1b", "\x07", "\x9b", "\u202e")
+
+
+def test_runs_and_show_escape_every_control_in_headers_and_cells(invoke, store: Store) -> None:  # type: ignore[no-untyped-def]
+    (run_id,) = make_runs(store, 1)
+    store.set_name(run_id, _HOSTILE)
+    store.log_params(run_id, [Param(f"k{_HOSTILE}", _HOSTILE)])
+    store.log_metrics(run_id, [(f"m{_HOSTILE}", 1.0, 0, time.time())])
+    store.set_tags(run_id, {"note": _HOSTILE})
+
+    table = invoke("runs").stdout
+    shown = invoke("show", run_id).stdout
+
+    for out in (table, shown):
+        assert not any(char in out for char in _ACTING), repr(out)
+        assert "\\x1b]52;c;aGk=\\x07\\x1b]0;pwned\\x07\\x9b31m<U+202E>evil" in out
+    assert "params.k\\x1b]52" in table.splitlines()[0]  # a column header
+    assert len(table.splitlines()) == 2
+
+
+def test_runs_on_a_terminal_draws_hostile_headers_and_cells_inert(
+    store: Store, store_url: str, project_root: Path
+) -> None:
+    (run_id,) = make_runs(store, 1)
+    store.set_name(run_id, f"[bold]{_HOSTILE}[/]")
+    store.log_params(run_id, [Param(f"k{_HOSTILE}", {"v": _HOSTILE})])
+
+    out = _on_a_terminal(["runs"], project_root, store_url, 400)
+
+    assert "\x1b]" not in out  # rich's own colour codes are stripped; OSC never gets through
+    assert not any(char in out for char in ("\x07", "\x9b", "\u202e")), repr(out)
+    assert "[bold]\\x1b]52;c;aGk=\\x07" in out  # rich markup in a name is text too
+    assert "params.k\\x1b]52" in out
+    assert '{"v": "\\u001b]52;c;aGk=\\u0007' in out  # JSON's own escapes, then ours:
+    assert "\\x9b31m<U+202E>evil" in out

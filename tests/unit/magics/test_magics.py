@@ -301,6 +301,19 @@ def test_track_status_shows_run_store_and_what_was_logged(
     assert "store     sqlite:///" in out
 
 
+def test_track_status_shows_what_a_run_carries_inert(
+    ip: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # keys logged through the API can hold anything: OSC 0 retitles a terminal IPython
+    run(ip, "import nbtrack")
+    run(ip, "nbtrack.log_metric('loss\\x1b]0;pwned\\x07\\n\\u202e', 0.5, step=1)")
+    run(ip, "%track_status")
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert "\u202e" not in out
+    assert "metric    loss\\x1b]0;pwned\\x07\\n<U+202E>: last 0.5 at step 1" in out
+
+
 def test_track_status_names_the_clue_that_found_the_notebook_in_words(
     ip: Any, project_root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

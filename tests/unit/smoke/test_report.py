@@ -165,3 +165,21 @@ def test_a_wrapped_hint_never_splits_in_n_or_cell_n(
         assert not (line.endswith("In") and after.startswith("["))
         assert not (line.endswith("cell") and after[:1].isdigit())
     assert "\u00a0" not in text
+
+
+def test_a_wrapped_hint_never_starts_a_line_with_a_workflow_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    failure = CellFailure(
+        cell=0,
+        execution_count=1,
+        line=1,
+        excerpt=((1, "open(path)"),),
+        ename="FileNotFoundError",
+        evalue="no such file",
+        hint="the file " + "word " * 12 + "::error::injected and ::set-output name=x::1 " * 3,
+    )
+    text = render_failure(SmokeResult(tmp_path / "a.ipynb", "failed", failure=failure), width=30)
+    assert len(text.splitlines()) > 5  # the hint was wrapped
+    assert not [line for line in text.splitlines() if line.strip().startswith("::")]

@@ -97,6 +97,19 @@ def test_terminal_output_cannot_carry_a_notebooks_control_characters() -> None:
     assert "+x = '^[]0;pwned^G^[[2J'" in text
 
 
+def test_terminal_output_shows_8_bit_csi_and_bidi_overrides() -> None:
+    # U+009B is a one-character CSI; U+202E makes "access = 'user'  # admin" read reversed
+    old = notebook(code("x = 1"), markdown("# Notes"))
+    new = load(old).to_dict()
+    new["cells"][0]["source"] = "x = '\x9b2J'\naccess = 'user\u202e \u2066# admin\u2069\u2066'"
+    new["cells"][1]["source"] = "# Notes \u202a\u202b\u202c\u202d\u2067\u2068"
+    text = render_plain(result_of(old, new))
+    assert not any(c in text for c in "\x9b\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    assert "+x = '<U+009B>2J'" in text
+    assert "+access = 'user<U+202E> <U+2066># admin<U+2069><U+2066>'" in text
+    assert "<U+202A><U+202B><U+202C><U+202D><U+2067><U+2068>" in text
+
+
 def test_html_names_an_added_notebook_and_colours_text_output_changes() -> None:
     added = diff_notebooks(
         None, load(notebook(code("x = 1"), code("y = 2"))),
