@@ -24,6 +24,7 @@ __all__ = [
     "Settings",
     "find_project_root",
     "load_settings",
+    "looks_secret",
     "mask_url",
     "store_url_from_setting",
 ]
@@ -35,6 +36,15 @@ STORE_FILENAME = "runs.db"
 #: the user:password@ part of a URL, as SQLAlchemy's URL grammar reads it (a
 #: password runs to the next "@", so it may hold ":" and "/")
 _CREDENTIALS = re.compile(r"^(?P<head>[A-Za-z][\w+.-]*://[^:/@]*):[^@]*@")
+#: a URL and its query string, the query starting at the first "?" after any
+#: user:password@ (libpq also takes ``?password=`` and ``?sslpassword=``)
+_QUERY = re.compile(r"^(?P<head>[A-Za-z][\w+.-]*://(?:[^/]*@)?[^?]*)\?(?P<query>.*)$", re.DOTALL)
+
+# Word-part matching for "token" keeps max_tokens / tokenizer out; the others
+# are rare enough as substrings of innocent names to match anywhere.
+_SECRET_ANYWHERE = re.compile(r"password|passwd|secret|api[_\-.]?key")
+_SECRET_WORD = re.compile(r"(?:^|[^a-z0-9])token(?:$|[^a-z0-9])")
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 _KNOWN_KEYS = {"store", "heartbeat_timeout", "redact_secrets", "smoke"}
 
@@ -82,10 +92,39 @@ def mask_url(url: str, *, drop: bool = False) -> str:
     'postgresql+psycopg://ana:***@db:5432/runs'
     >>> mask_url("postgresql+psycopg://ana:s3cret@db:5432/runs", drop=True)
     'postgresql+psycopg://ana@db:5432/runs'
+    >>> mask_url("postgresql://ana@db/runs?sslmode=require&password=s3cret")
+    'postgresql://ana@db/runs?sslmode=require&password=***'
     >>> mask_url("sqlite:////tmp/runs.db")
     'sqlite:////tmp/runs.db'
+
+    Query keys are secret when :func:`looks_secret` says so of their name.
     """
-    return _CREDENTIALS.sub(r"\g<head>@" if drop else r"\g<head>:***@", url, count=1)
+    url = _CREDENTIALS.sub(r"\g<head>@" if drop else r"\g<head>:***@", url, count=1)
+    match = _QUERY.match(url)
+    if match is None:
+        return url
+    from urllib.parse import unquote_plus  # only a URL with a query string pays for it
+
+    kept = []
+    for item in match["query"].split("&"):
+        key, equals, value = item.partition("=")
+        if not (value and looks_secret(unquote_plus(key))):
+            kept.append(item)
+        elif not drop:
+            kept.append(f"{key}{equals}***")
+    return match["head"] + ("?" + "&".join(kept) if kept else "")
+
+
+def looks_secret(key: str) -> bool:
+    """Whether a name (a param's, a URL query key) looks like it holds a credential.
+
+    >>> [looks_secret(k) for k in ("db.password", "HF_TOKEN", "authToken", "max_tokens")]
+    [True, True, True, False]
+    >>> looks_secret("PassWord")
+    True
+    """
+    words = _CAMEL_BOUNDARY.sub("_", key).lower()
+    return bool(_SECRET_ANYWHERE.search(key.lower()) or _SECRET_WORD.search(words))
 
 
 def store_url_from_setting(value: str, base: Path) -> str:

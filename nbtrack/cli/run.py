@@ -121,6 +121,8 @@ def run(
         echo_err(f"Error: {notebook} did not finish: {result.error}; {run_label}.")
         raise SystemExit(1)
     kept = f", executed notebook in {result.output}" if result.output else ""
+    if result.early_exit is not None:
+        echo_err(f"nbtrack: warning: {notebook}: {result.early_exit.describe()}.")
     echo_err(
         f"nbtrack: run {result.run_id[:8]} {result.status.value} in {result.seconds:.1f} s"
         f" ({notebook}{kept})."

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["KERNEL_SETUP", "environment", "execute", "kernel_path"]
+__all__ = ["KERNEL_SETUP", "AskedToExit", "environment", "execute", "kernel_path"]
 
 #: run in the kernel before the first cell: the extension by its public name, as
 #: ``%load_ext nbtrack`` would, then forgotten by IPython's extension manager, so
@@ -31,6 +31,24 @@ KERNEL_SETUP = (
     "get_ipython().run_line_magic('load_ext', 'nbtrack');"
     " get_ipython().extension_manager.loaded.discard('nbtrack')"
 )
+
+
+class AskedToExit(Exception):
+    """A cell called ``exit()``: execution stops after it.
+
+    A kernel only passes ``exit()`` on to its frontend (an ``ask_exit``
+    payload); Jupyter then shuts the kernel down, nbclient would run on.
+    """
+
+    def __init__(self, cell_index: int) -> None:
+        super().__init__(f"cell {cell_index} called exit()")
+        self.cell_index = cell_index
+
+
+def _stop_at_exit(cell: Any, cell_index: int, execute_reply: Any) -> None:
+    payloads = (execute_reply or {}).get("content", {}).get("payload") or ()
+    if any(payload.get("source") == "ask_exit" for payload in payloads):
+        raise AskedToExit(cell_index)
 
 
 @contextlib.contextmanager
@@ -67,7 +85,10 @@ def kernel_path(tmp: Path) -> str:
 def execute(
     source: Path, executed: Path, workdir: Path, env: Mapping[str, str], timeout: float | None
 ) -> tuple[Any, Exception | None]:
-    """Run papermill: (a cell's PapermillExecutionError, or what else stopped it)."""
+    """Run papermill: (a cell's PapermillExecutionError, or what else stopped it).
+
+    A cell that called ``exit()`` stops it with :class:`AskedToExit`.
+    """
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -87,6 +108,7 @@ def execute(
                 execution_timeout=timeout,
                 # the magics, and so the run, from cell 1
                 extra_arguments=[f"--IPKernelApp.exec_lines={KERNEL_SETUP}"],
+                on_cell_executed=_stop_at_exit,
             )
         except PapermillExecutionError as exc:
             return exc, None

@@ -1,5 +1,9 @@
 """Which of the user's cells stopped a notebook papermill ran, as a :class:`CellFailure`.
 
+Or, for a notebook that ended itself cleanly before its last cell
+(``sys.exit(0)``, ``raise SystemExit``, ``exit()``), an :class:`EarlyExit`
+naming that cell and the cells that never ran.
+
 Papermill numbers cells in the notebook it ran, the one with the injected
 parameters cell; :func:`~nbtrack.notebook.params.cell_origin` maps them back
 to the file the user wrote, as smoke does.
@@ -12,11 +16,93 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from nbtrack.notebook.failure import CellFailure, first_code_line
+from nbtrack.notebook.failure import CellFailure, cell_list, first_code_line
 
-__all__ = ["cell_failure", "error_line", "stopped_cell"]
+__all__ = ["EarlyExit", "cell_failure", "clean_exit", "early_exit", "error_line", "stopped_cell"]
+
+
+@dataclass(frozen=True)
+class EarlyExit:
+    """A notebook that ended itself cleanly before its last cell.
+
+    Cells are the user's, 0-based (``cell`` None: the injected parameters cell).
+    """
+
+    cell: int | None
+    execution_count: int | None
+    #: how: ``SystemExit: 0``, ``SystemExit``, ``exit()``
+    how: str
+    not_run: tuple[int, ...]
+
+    def describe(self) -> str:
+        """``cell 3 (In [2]) ended the notebook with SystemExit: 0; cells 4, 5 never ran``."""
+        where = "the injected parameters cell"
+        if self.cell is not None:
+            where = f"cell {self.cell + 1}"
+            if self.execution_count is not None:
+                where += f" (In [{self.execution_count}])"
+        never = cell_list([cell + 1 for cell in self.not_run])
+        return f"{where} ended the notebook with {self.how}; {never} never ran"
+
+
+def clean_exit(ename: str, evalue: str) -> str | None:
+    """How an error a kernel reported ended the notebook cleanly, or None when it did not.
+
+    ``SystemExit`` with code 0 or None: papermill passes those (``None`` only
+    when it reads ``""``), nbclient fails them, a script exits with status 0.
+    """
+    evalue = evalue.strip()
+    if ename != "SystemExit" or evalue not in ("", "0", "None"):
+        return None
+    return f"SystemExit: {evalue}" if evalue else "SystemExit"
+
+
+def early_exit(
+    executed: Path, origin: Sequence[int | None], asked: int | None = None
+) -> EarlyExit | None:
+    """The clean early end of the notebook papermill saved, or None (it ran to its end).
+
+    *asked*: the executed cell that called ``exit()``; else a cell whose
+    output is a clean ``SystemExit`` is looked for.
+    """
+    try:
+        cells = json.loads(executed.read_text(encoding="utf-8"))["cells"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    code = [
+        (i, c) for i, c in enumerate(cells) if isinstance(c, dict) and c.get("cell_type") == "code"
+    ]
+    end, how = (asked, "exit()") if asked is not None else _exited(code)
+    if end is None:
+        return None
+    not_run = tuple(
+        where
+        for i, cell in code
+        if i > end and _text(cell.get("source", "")).strip()
+        if (where := origin[i] if i < len(origin) else i) is not None
+    )
+    if not not_run:
+        return None
+    user = origin[end] if end < len(origin) else end
+    return EarlyExit(user, cells[end].get("execution_count"), how, not_run)
+
+
+def _exited(code: list[tuple[int, Any]]) -> tuple[int | None, str]:
+    for i, cell in code:
+        for output in cell.get("outputs") or ():
+            if isinstance(output, dict) and output.get("output_type") == "error":
+                how = clean_exit(str(output.get("ename")), str(output.get("evalue", "")))
+                if how is not None:
+                    return i, how
+    return None, ""
+
+
+def _text(source: Any) -> str:
+    return "".join(source) if isinstance(source, list) else str(source)
 
 
 def cell_failure(
@@ -58,11 +144,10 @@ def stopped_cell(
     if not started:
         return None
     index, cell = started[-1]
-    source = cell.get("source", "")
     return cell_failure(
         index,
         cell.get("execution_count"),
-        "".join(source) if isinstance(source, list) else str(source),
+        _text(cell.get("source", "")),
         type(exc).__name__,
         error_line(exc),
         origin,

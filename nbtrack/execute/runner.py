@@ -17,7 +17,9 @@ What ``nbtrack run`` does, as a function returning a value
    file's hash as a ``config`` data ref and the notebook's ``py:percent``
    snapshot (the kernel records only its path and hash, to start sooner), and
    settle the run's status (FAILED, with the failing cell named, when a cell
-   raised): :mod:`nbtrack.execute.settle`.
+   raised): :mod:`nbtrack.execute.settle`. A notebook that ended itself
+   cleanly before its last cell (``sys.exit(0)``, ``exit()``) is FINISHED
+   with an ``early_exit`` event naming the cells that never ran.
 
 The notebook's path is recorded relative to the project root of the
 kernel's working directory (the root the kernel's run uses) when the
@@ -47,7 +49,8 @@ from nbtrack.envvars import (
     STORE_ENV,
 )
 from nbtrack.errors import NotebookError
-from nbtrack.model import RunStatus
+from nbtrack.execute.locate import EarlyExit
+from nbtrack.model import RunEvent, RunStatus
 from nbtrack.notebook.document import Notebook, notebook_to_dict, read_notebook
 from nbtrack.notebook.failure import CellFailure
 from nbtrack.notebook.params import (
@@ -70,6 +73,8 @@ class BatchResult:
     output: Path | None  # the executed notebook, when the user asked to keep it
     failure: CellFailure | None = None
     error: str | None = None  # a failure that is not a cell's (kernel died, ...)
+    #: the notebook ended itself cleanly before its last cell
+    early_exit: EarlyExit | None = None
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,7 @@ def run_notebook(
     started = time.time()
     failure: CellFailure | None = None
     error: str | None = None
+    early: EarlyExit | None = None
     # made while the kernel runs (this process only waits for it meanwhile)
     prepared = Prepared(path.resolve(), root)
     with tempfile.TemporaryDirectory(prefix="nbtrack-run-") as tmp:
@@ -154,7 +160,7 @@ def run_notebook(
             Path(output).resolve() if output is not None else Path(tmp) / f"executed-{path.name}"
         )
         try:
-            failure, error = _execute(source, executed, workdir, env, timeout, job.origin)
+            failure, error, early = _execute(source, executed, workdir, env, timeout, job.origin)
         finally:
             status = RunStatus.FAILED if (failure or error) else RunStatus.FINISHED
             ids = id_file.read_text(encoding="utf-8").split() if id_file.is_file() else []
@@ -172,6 +178,7 @@ def run_notebook(
                 error,
                 prepared.source(),
                 root=root,
+                events=_early_exit_event(early),
             )
     return BatchResult(
         run_id=run_id,
@@ -181,7 +188,20 @@ def run_notebook(
         output=Path(output) if output is not None else None,
         failure=failure,
         error=error,
+        early_exit=early,
     )
+
+
+def _early_exit_event(early: EarlyExit | None) -> tuple[RunEvent, ...]:
+    if early is None:
+        return ()
+    detail = {
+        "cell": None if early.cell is None else early.cell + 1,
+        "exit": early.how,
+        "not_run": [cell + 1 for cell in early.not_run],
+        "message": early.describe(),
+    }
+    return (RunEvent(kind="early_exit", timestamp=time.time(), detail=detail),)
 
 
 def _kernel_env(
@@ -214,12 +234,26 @@ def _execute(
     env: Mapping[str, str],
     timeout: float | None,
     origin: tuple[int | None, ...],
-) -> tuple[CellFailure | None, str | None]:
-    """Run the injected notebook: (the user's cell that failed, or another failure)."""
-    from nbtrack.execute.engine import execute
-    from nbtrack.execute.locate import cell_failure, error_line, stopped_cell
+) -> tuple[CellFailure | None, str | None, EarlyExit | None]:
+    """Run the injected notebook: (the user's cell that failed, another failure, a clean end).
+
+    The clean end is set when the notebook ended itself before its last cell.
+    """
+    from nbtrack.execute.engine import AskedToExit, execute
+    from nbtrack.execute.locate import (
+        cell_failure,
+        clean_exit,
+        early_exit,
+        error_line,
+        stopped_cell,
+    )
 
     cell_error, stopped = execute(source, executed, workdir, env, timeout)
+    asked = stopped.cell_index if isinstance(stopped, AskedToExit) else None
+    if asked is not None:
+        stopped = None
+    if cell_error is not None and clean_exit(str(cell_error.ename), str(cell_error.evalue)):
+        cell_error = None  # sys.exit(None): papermill passes only what reads "" or "0"
     if cell_error is not None:
         raised = cell_failure(
             int(cell_error.cell_index),
@@ -229,10 +263,10 @@ def _execute(
             str(cell_error.evalue),
             origin,
         )
-        return raised, None
+        return raised, None, None
     if stopped is None:
-        return None, None
+        return None, None, early_exit(executed, origin, asked)
     failure = stopped_cell(executed, stopped, origin)
     if failure is None:
-        return None, f"{type(stopped).__name__}: {error_line(stopped)}".rstrip(": ")
-    return failure, None
+        return None, f"{type(stopped).__name__}: {error_line(stopped)}".rstrip(": "), None
+    return failure, None, None

@@ -16,7 +16,7 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -70,11 +70,13 @@ def settle(
     source: Source | None = None,
     *,
     root: Path,
+    events: Sequence[RunEvent] = (),
 ) -> None:
     """Make the stored run complete, whatever the kernel managed to write.
 
     *source* is the notebook's snapshot taken when the run began; *root* the
-    project root its path is recorded against.
+    project root its path is recorded against; *events* are added to the run
+    (an ``early_exit``).
     """
     from nbtrack.store import open_store
     from nbtrack.tracking.capture import hash_data
@@ -103,6 +105,8 @@ def settle(
             store.set_source(run_id, source)
         if error is not None:
             store.add_event(run_id, RunEvent(kind="error", timestamp=now, detail={"error": error}))
+        for event in events:
+            store.add_event(run_id, event)
         if param_file is not None:
             ref = hash_data(param_file, root=settings.root)
             store.add_data_ref(run_id, replace(ref, kind="config", logged_at=now))

@@ -4,7 +4,8 @@
 fresh process, a papermill kernel) but report a failure the same way: the
 cell numbered as in the file the user wrote, the exception, and what is known
 of where in the cell it happened. Renderers (console, JUnit, JSON, GitHub,
-the ``nbtrack run`` summary) only read it.
+the ``nbtrack run`` summary) only read it. Both name the cells a notebook
+that ended itself early never ran with :func:`cell_list`.
 
 Not for: finding the failing cell or line (each runner knows its own
 evidence), or mapping an executed cell back to the user's
@@ -16,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CellFailure", "first_code_line"]
+__all__ = ["CellFailure", "cell_list", "first_code_line"]
 
 #: longest first line :meth:`CellFailure.describe` quotes whole
 _FIRST_LINE_WIDTH = 60
@@ -33,6 +34,20 @@ def first_code_line(source: str) -> str:
     if len(first) <= _FIRST_LINE_WIDTH:
         return first
     return first[: _FIRST_LINE_WIDTH - 3] + "..."
+
+
+def cell_list(numbers: list[int], shown: int = 6) -> str:
+    """1-based cell numbers as a report names them: "cell 4", "cells 4, 6", "cells 4, ... 40".
+
+    >>> cell_list([4, 5, 7, 8, 9, 10, 11, 12])
+    'cells 4, 5, 7, 8, 9 and 3 more, up to cell 12'
+    """
+    if len(numbers) == 1:
+        return f"cell {numbers[0]}"
+    if len(numbers) <= shown:
+        return "cells " + ", ".join(map(str, numbers))
+    first = ", ".join(map(str, numbers[: shown - 1]))
+    return f"cells {first} and {len(numbers) - shown + 1} more, up to cell {numbers[-1]}"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ here (a smoke run exists to see it). The parent learns
 what happens through the protocol's events: ``start`` (cell k, with the
 execution count IPython gives it), ``end``, ``error`` (structured: name,
 value, cell line, traceback, plus the missing name / module / file), ``exit``
-(the notebook called ``sys.exit(0)``) and ``done``. On SIGUSR1 the stacks of
+(the notebook ended itself with ``sys.exit(0)``, ``raise SystemExit`` or
+``exit()``: the cells after it never run) and ``done``. On SIGUSR1 the stacks of
 all threads are dumped to the plan's stack file, so a timeout can name the
 line a cell was stuck on before the parent kills the process group.
 """
@@ -102,6 +103,10 @@ def _shell() -> InteractiveShell:
         def enable_gui(self, gui: str | None = None) -> None:
             """No event loop to start: like a headless kernel, %matplotlib inline/Agg need none."""
 
+        def ask_exit(self) -> None:
+            """``exit()`` / ``quit()``: as in Jupyter, the cell ends and then the notebook."""
+            self.exit_now = True
+
     config = Config()
     config.HistoryManager.enabled = False
     config.InteractiveShell.colors = "nocolor"
@@ -140,11 +145,17 @@ def _run_cells(shell: InteractiveShell, cells: tuple[ChildCell, ...], events: Ev
             err = next(e for e in outcomes[:-1] if e is not None)
         sys.stdout.flush()
         sys.stderr.flush()
+        if err is None and shell.exit_now:
+            emit(Event(EXIT, cell=k, text="exit()"))
+            return 0
         if err is None:
             emit(Event(END, cell=k))
             continue
         if isinstance(err, SystemExit) and err.code in (0, None):
-            emit(Event(EXIT, cell=k))
+            # a clean exit: the notebook passes, and the cells after this one never run
+            how = "SystemExit" + ("" if err.code is None else f": {err.code}")
+            line = error_line(err, count, cell.source, nested=nested)
+            emit(Event(EXIT, cell=k, ename="SystemExit", line=line, text=how))
             return 0
         emit(_describe(err, k, count, labels, cell.source, nested=nested, allowed=cell.allow_error))
         if not cell.allow_error:

@@ -5,7 +5,13 @@ Python. Same protocol (:mod:`nbtrack.smoke.protocol`) as the script child
 -- events on a pipe, ``cell`` being the cell's index in the notebook it was
 given -- so the parent's timeouts and reports work unchanged; the failing line
 is read from the kernel's traceback text here. SIGTERM shuts the kernel down
-before the parent kills the process group. Imports nbformat and nbclient,
+before the parent kills the process group.
+
+A notebook that ends itself is an ``exit`` event, as in the script child:
+``sys.exit(0)`` or ``raise SystemExit`` (an error to nbclient, a clean end
+here, as papermill has it) and ``exit()`` (which a kernel only passes on to
+the frontend, as an ``ask_exit`` payload: Jupyter then shuts the kernel down,
+nbclient would run on). Imports nbformat and nbclient,
 which is why this is not the default engine.
 """
 
@@ -21,6 +27,7 @@ from nbtrack.smoke.protocol import (
     DONE,
     END,
     ERROR,
+    EXIT,
     NOTICE,
     SKIPPED,
     START,
@@ -60,6 +67,19 @@ def _kernel_name(plan: ChildPlan, events: EventPipe) -> dict[str, Any]:
     return {"kernel_name": plan.kernel_name}
 
 
+#: what a kernel's error text says for ``SystemExit`` with code 0 or None
+_CLEAN_EXIT = ("", "0", "None")
+
+
+class _AskedToExit(Exception):
+    """A cell called ``exit()``: stop nbclient after it."""
+
+
+def _asked_to_exit(execute_reply: Any) -> bool:
+    payloads = (execute_reply or {}).get("content", {}).get("payload") or ()
+    return any(payload.get("source") == "ask_exit" for payload in payloads)
+
+
 def main(argv: list[str]) -> int:
     events_fd, plan_fd = int(argv[1]), int(argv[2])
     for fd in (events_fd, plan_fd):
@@ -90,6 +110,8 @@ def main(argv: list[str]) -> int:
         emit(Event(START, cell=cell_index))
 
     def on_cell_executed(cell: Any, cell_index: int, execute_reply: Any) -> None:
+        if _asked_to_exit(execute_reply):
+            raise _AskedToExit
         emit(Event(END, cell=cell_index))
 
     client = NotebookClient(
@@ -106,10 +128,18 @@ def main(argv: list[str]) -> int:
         emit(Event(DONE))
     except NoSuchKernel as exc:
         emit(Event(SKIPPED, reason=f"its kernel {exc.name!r} is not installed here"))
+    except _AskedToExit:
+        emit(Event(EXIT, cell=current.get("k", 0), text="exit()"))
     except CellExecutionError as exc:
         k = current.get("k", 0)
         count = nb.cells[k].get("execution_count")
         text = ANSI.sub("", exc.traceback or "")
+        evalue = ANSI.sub("", str(exc.evalue)).strip()
+        if exc.ename == "SystemExit" and evalue in _CLEAN_EXIT:
+            line = traceback_line(text, count, nb.cells[k].source)
+            how = "SystemExit" + (f": {evalue}" if evalue else "")
+            emit(Event(EXIT, cell=k, ename="SystemExit", line=line, text=how))
+            return 0
         emit(
             Event(
                 ERROR,

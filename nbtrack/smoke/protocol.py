@@ -63,7 +63,8 @@ START: Final = "start"
 END: Final = "end"
 #: ``cell`` raised (``allowed``: tagged ``raises-exception``, the run goes on)
 ERROR: Final = "error"
-#: the notebook called ``sys.exit(0)``: it ends here, passed
+#: ``cell`` ended the notebook cleanly (``sys.exit(0)``, ``raise SystemExit``,
+#: ``exit()``; ``text`` says which, ``line`` where when known): no later cell runs
 EXIT: Final = "exit"
 #: every cell ran
 DONE: Final = "done"

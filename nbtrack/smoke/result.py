@@ -22,7 +22,7 @@ Status = Literal["passed", "failed", "skipped", "timeout"]
 
 @dataclass(frozen=True)
 class LintWarning:
-    """One finding of the static hidden-state check.
+    """One finding of the static hidden-state check (or, ``early-exit``, of the run).
 
     ``severity`` is ``warning`` (``--strict`` fails on it) or ``note`` (said,
     never fatal: e.g. stripped execution counts).

@@ -14,6 +14,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
+from nbtrack.notebook.failure import cell_list
 from nbtrack.smoke.hints import FailureContext, hint_for
 from nbtrack.smoke.isolate import Isolation
 from nbtrack.smoke.lint import analyse_notebook
@@ -31,7 +32,7 @@ from nbtrack.smoke.protocol import (
     Event,
     relabel_cells,
 )
-from nbtrack.smoke.result import CellFailure, SmokeResult
+from nbtrack.smoke.result import CellFailure, LintWarning, SmokeResult
 
 __all__ = ["excerpt", "verdict"]
 
@@ -106,6 +107,28 @@ def _failure(
         evalue=ANSI.sub("", event.evalue),
         traceback=tuple("\n".join(traceback).splitlines()),
         hint=hint,
+    )
+
+
+def _early_exit(plan: Plan, engine: str, event: Event) -> LintWarning | None:
+    """The warning for a notebook that ended itself before its last cell (None: at it)."""
+    k = int(event.cell or 0)
+    run_index = k if engine == "kernel" else plan.cells[k].run_index
+    origin, source = _cell_of(plan, engine, k)
+    never = [c.origin + 1 for c in plan.cells if c.run_index > run_index and c.origin is not None]
+    if not never:
+        return None
+    where = plan.nb.cells[origin].label if origin is not None else "the injected parameters cell"
+    lines = source.splitlines()
+    code = ""
+    if event.line is not None and 1 <= event.line <= len(lines):
+        where += f", line {event.line}"
+        code = f" (`{lines[event.line - 1].strip()}`)"
+    how = f" with {event.text}" if event.text else ""
+    return LintWarning(
+        "early-exit",
+        f"{where}{code} ended the notebook{how}; {cell_list(never)} never ran",
+        cell=origin,
     )
 
 
@@ -207,6 +230,12 @@ def verdict(
         return SmokeResult(plan.path, "failed", failure=failure, **common)
     if not any(e.kind in (DONE, EXIT) for e in events):
         return SmokeResult(plan.path, "failed", failure=_stopped(plan, outcome, engine), **common)
+    exited = next((e for e in events if e.kind == EXIT), None)
+    early = _early_exit(plan, engine, exited) if exited is not None else None
+    if early is not None and strict:
+        return SmokeResult(plan.path, "failed", reason=f"--strict: {early.message}", **common)
+    if early is not None:
+        common["warnings"] = (early, *plan.warnings)
     serious = [w for w in plan.warnings if w.severity == "warning"]
     if strict and serious:
         reason = (

@@ -17,12 +17,12 @@ import enum
 import json
 import math
 import os
-import re
 import warnings
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from nbtrack.config import looks_secret  # one rule for param names and URL query keys
 from nbtrack.errors import ParamError
 from nbtrack.model import JSONValue, Param, ParamSource
 
@@ -44,12 +44,6 @@ REDACTED = "***"
 #: longest param, metric or tag name the store keeps
 MAX_KEY_LENGTH = 250
 
-# Word-part matching for "token" keeps max_tokens / tokenizer out; the others
-# are rare enough as substrings of innocent names to match anywhere.
-_SECRET_ANYWHERE = re.compile(r"password|passwd|secret|api[_\-.]?key")
-_SECRET_WORD = re.compile(r"(?:^|[^a-z0-9])token(?:$|[^a-z0-9])")
-_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-
 
 def bad_name(kind: str, key: Any) -> str | None:
     """Why *key* cannot name a param, metric or tag (*kind*), or None when it can.
@@ -69,16 +63,6 @@ def bad_name(kind: str, key: Any) -> str | None:
 
 class ParamWarning(UserWarning):
     """A param value was stored in a lossy form (its repr)."""
-
-
-def looks_secret(key: str) -> bool:
-    """Whether a param name looks like it holds a credential.
-
-    >>> [looks_secret(k) for k in ("db.password", "HF_TOKEN", "authToken", "max_tokens")]
-    [True, True, True, False]
-    """
-    lowered = _CAMEL_BOUNDARY.sub("_", key).lower()
-    return bool(_SECRET_ANYWHERE.search(lowered) or _SECRET_WORD.search(lowered))
 
 
 def normalise(key: str, value: Any) -> JSONValue:

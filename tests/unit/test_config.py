@@ -107,3 +107,46 @@ def test_mask_url_leaves_urls_without_a_password_alone() -> None:
 
     for url in ("postgresql://ana@db/runs", "sqlite:////tmp/a:b@c.db", "runs.db"):
         assert mask_url(url) == url
+
+
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        (
+            "postgresql://ana@db/runs?password=hunter2",
+            "postgresql://ana@db/runs?password=***",
+        ),
+        (
+            "postgresql://ana@db/runs?sslmode=require&sslpassword=k3y&application_name=nb",
+            "postgresql://ana@db/runs?sslmode=require&sslpassword=***&application_name=nb",
+        ),
+        (
+            "postgresql://ana:pw@db/runs?PassWord=a%26b&auth_token=t0k&api-key=x",
+            "postgresql://ana:***@db/runs?PassWord=***&auth_token=***&api-key=***",
+        ),
+        # a key spelled with percent-escapes is the same key to the driver
+        ("postgresql://db/runs?pass%77ord=hunter2", "postgresql://db/runs?pass%77ord=***"),
+        # names that only look alike, and empty values, stay as they are
+        (
+            "postgresql://db/runs?max_tokens=5&passfile=/home/ana/.pgpass&password=",
+            "postgresql://db/runs?max_tokens=5&passfile=/home/ana/.pgpass&password=",
+        ),
+        ("sqlite:////tmp/a:b@c.db?password=x", "sqlite:////tmp/a:b@c.db?password=***"),
+    ],
+)
+def test_mask_url_hides_secrets_in_the_query_string(url: str, masked: str) -> None:
+    from nbtrack.config import mask_url
+
+    assert mask_url(url) == masked
+
+
+def test_mask_url_drop_leaves_secret_query_keys_out() -> None:
+    from nbtrack.config import mask_url
+
+    assert (
+        mask_url("postgresql://ana:pw@db/runs?sslpassword=k&sslmode=require&token=t", drop=True)
+        == "postgresql://ana@db/runs?sslmode=require"
+    )
+    assert mask_url("postgresql://ana@db/runs?password=hunter2", drop=True) == (
+        "postgresql://ana@db/runs"
+    )

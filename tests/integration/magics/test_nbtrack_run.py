@@ -165,6 +165,52 @@ def test_a_failure_message_stays_on_its_line_of_stderr(tmp_path: Path, store_fil
 
 
 @pytest.mark.parametrize(
+    ("ending", "how"),
+    [
+        ("import sys\nsys.exit(0)", "SystemExit: 0"),
+        ("import sys\nsys.exit(None)", "SystemExit"),
+        ("raise SystemExit", "SystemExit"),
+        ("exit()", "exit()"),
+    ],
+)
+def test_a_notebook_that_ends_itself_early_is_finished_with_an_event_naming_the_cells_never_run(
+    tmp_path: Path, store_file: Path, read_store: Any, ending: str, how: str
+) -> None:
+    write_notebook(
+        tmp_path / "early.ipynb",
+        code("lr = 0.1", tags=["parameters"]),
+        "x = 1",
+        ending,
+        "raise RuntimeError('not reached')",
+        "y = 2",
+        kernelspec=PYTHON3,
+    )
+
+    done = nbtrack_subprocess("run", "early.ipynb", "-p", "lr=0.2", cwd=tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    # the injected parameters cell ran as In [2], so cell 3 ran as In [4]
+    said = f"cell 3 (In [4]) ended the notebook with {how}; cells 4, 5 never ran"
+    assert f"nbtrack: warning: early.ipynb: {said}." in done.stderr
+    run = read_store(done.stdout.strip())
+    assert run.status is RunStatus.FINISHED
+    (event,) = [e for e in run.events if e.kind == "early_exit"]
+    assert event.detail == {"cell": 3, "exit": how, "not_run": [4, 5], "message": said}
+
+
+def test_a_notebook_that_exits_non_zero_fails(
+    tmp_path: Path, store_file: Path, read_store: Any
+) -> None:
+    write_notebook(tmp_path / "exits.ipynb", "x = 1", "import sys\nsys.exit(3)", "y = 2")
+
+    done = nbtrack_subprocess("run", "exits.ipynb", cwd=tmp_path)
+
+    assert done.returncode == 1
+    assert "cell 2 (In [2]) `import sys` raised SystemExit: 3" in done.stderr
+    assert read_store(done.stdout.strip()).status is RunStatus.FAILED
+
+
+@pytest.mark.parametrize(
     ("args", "message"),
     [
         (["-p", "nope=1"], "does not define 'nope', so -p nope cannot be injected"),

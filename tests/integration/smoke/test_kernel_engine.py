@@ -107,3 +107,26 @@ def test_kernel_engine_names_the_line_inside_a_timed_cell(project: Path) -> None
     assert result.failure is not None
     assert (result.failure.cell, result.failure.line) == (1, 3)
     assert result.failure.excerpt[-1] == (3, "z = y / 0")
+
+
+@pytest.mark.parametrize(
+    ("ending", "how"),
+    [("import sys\nsys.exit(0)", "SystemExit: 0"), ("exit()", "exit()")],
+)
+def test_kernel_engine_a_notebook_that_ends_itself_early_passes_with_a_warning(
+    project: Path, nbtrack_cli: Invoke, ending: str, how: str
+) -> None:
+    write_notebook(
+        project / "early.ipynb",
+        code("x = 1"),
+        code(ending),
+        code("raise RuntimeError('not reached')"),
+        code("y = 2"),
+    )
+
+    out = nbtrack_cli("smoke", "--engine", "kernel", "early.ipynb")
+    failed = nbtrack_cli("smoke", "--engine", "kernel", "--strict", "early.ipynb")
+
+    assert out.exit_code == 0, out.text
+    assert f"  warning: cell 2 ended the notebook with {how}; cells 3, 4 never ran" in out.stdout
+    assert failed.exit_code == 1, failed.text

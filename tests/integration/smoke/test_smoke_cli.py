@@ -447,6 +447,72 @@ def test_sys_exit_zero_ends_the_notebook_as_passed(project: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("ending", "how"),
+    [
+        (
+            "import sys\nsys.exit(0)",
+            "cell 4, line 2 (`sys.exit(0)`) ended the notebook with SystemExit: 0",
+        ),
+        (
+            "raise SystemExit",
+            "cell 4, line 1 (`raise SystemExit`) ended the notebook with SystemExit",
+        ),
+        ("exit()", "cell 4 ended the notebook with exit()"),
+        ("quit()", "cell 4 ended the notebook with exit()"),
+    ],
+)
+def test_a_notebook_that_ends_itself_early_passes_with_a_warning_naming_the_cells_never_run(
+    project: Path, nbtrack_cli: Invoke, ending: str, how: str
+) -> None:
+    write_notebook(
+        project / "early.ipynb",
+        markdown("# Early"),
+        "x = 1",
+        "print('ran')",
+        ending,
+        "y = 2",
+        markdown("## more"),
+        "raise RuntimeError('not reached')",
+    )
+
+    out = nbtrack_cli("smoke", "early.ipynb")
+    strict = nbtrack_cli("smoke", "--strict", "early.ipynb")
+    report = json.loads(nbtrack_cli("smoke", "--json", "-", "early.ipynb").stdout)
+
+    assert out.exit_code == 0, out.text
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("PASSED early.ipynb")
+    assert lines[1] == f"  warning: {how}; cells 5, 7 never ran"
+    assert strict.exit_code == 1, strict.text
+    assert strict.stdout.startswith(f"FAILED early.ipynb  --strict: {how}; cells 5, 7 never ran")
+    (warning,) = [w for w in report["results"][0]["warnings"] if w["code"] == "early-exit"]
+    assert warning["cell_index"] == 3
+    assert warning["severity"] == "warning"
+
+
+@pytest.mark.parametrize("ending", ["import sys\nsys.exit(3)", "raise SystemExit('bye')"])
+def test_a_notebook_that_exits_with_a_non_zero_status_fails_at_that_cell(
+    project: Path, nbtrack_cli: Invoke, ending: str
+) -> None:
+    write_notebook(project / "early.ipynb", "x = 1", ending, "y = 2")
+
+    out = nbtrack_cli("smoke", "early.ipynb")
+
+    assert out.exit_code == 1
+    assert out.stdout.startswith("FAILED early.ipynb  cell 2, line ")
+    assert "SystemExit: " in out.stdout.splitlines()[0]
+
+
+def test_an_exit_in_the_last_cell_ends_nothing_early(project: Path, nbtrack_cli: Invoke) -> None:
+    write_notebook(project / "last.ipynb", "x = 1", "exit()", markdown("the end"))
+
+    out = nbtrack_cli("smoke", "--strict", "last.ipynb")
+
+    assert out.exit_code == 0, out.text
+    assert "never ran" not in out.stdout
+
+
+@pytest.mark.parametrize(
     ("content", "message"),
     [
         (

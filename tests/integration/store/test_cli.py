@@ -207,6 +207,30 @@ def test_db_status_masks_the_password(invoke, store_url: str) -> None:  # type: 
     assert "Traceback" not in result.output
 
 
+@pytest.mark.postgres
+def test_every_command_that_names_the_store_hides_a_password_in_its_query_string(
+    pg_url: str, project_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # libpq takes the password from the query string as well as from user:password@
+    monkeypatch.chdir(project_root)
+    url = f"{pg_url}?sslmode=disable&password=hunter2"
+    masked = f"{pg_url}?sslmode=disable&password=***"
+    env = {"NBTRACK_STORE": url}
+
+    status = nbtrack("db", "status", env=env)
+    upgrade = nbtrack("db", "upgrade", env=env)
+    again = nbtrack("db", "upgrade", env=env)
+    empty = nbtrack("runs", env=env)
+
+    assert f"store:   {masked}" in status.stdout
+    assert f"Created the run store {masked} at schema" in upgrade.stdout
+    assert f"The run store {masked} is already at schema" in again.stdout
+    assert f"No runs yet in {masked}." in empty.stdout
+    for outcome in (status, upgrade, again, empty):
+        assert outcome.exit_code == 0, outcome.text
+        assert "hunter2" not in outcome.text
+
+
 def test_limit_zero_lists_every_run_and_json_defaults_to_all(invoke, store: Store) -> None:  # type: ignore[no-untyped-def]
     make_runs(store, 23)
     table = invoke("runs", "--limit", "0").stdout.splitlines()
