@@ -40,6 +40,11 @@ if TYPE_CHECKING:
     from nbtrack.store.base import Store
 
 
+#: the role of the test server that logs in with a password (all others are trusted)
+PASSWORD_USER = "ana"
+PASSWORD = "the-right-one"
+
+
 @dataclass(frozen=True)
 class PgServer:
     host: str
@@ -109,6 +114,10 @@ def pg_server() -> Iterator[PgServer]:
     if done.returncode != 0:
         shutil.rmtree(base, ignore_errors=True)
         _missing_postgres(f"initdb failed: {done.stderr.strip()[-500:]}")
+    # one role must give its password (PASSWORD_USER), so a refused password is the
+    # server's own answer; every other role is trusted
+    hba = data / "pg_hba.conf"
+    hba.write_text(f"host all {PASSWORD_USER} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
     options = (
         f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
@@ -122,7 +131,10 @@ def pg_server() -> Iterator[PgServer]:
         shutil.rmtree(base, ignore_errors=True)
         _missing_postgres(f"pg_ctl start failed: {detail.strip()}")
     try:
-        yield PgServer("127.0.0.1", port, "postgres")
+        server = PgServer("127.0.0.1", port, "postgres")
+        with server.admin() as admin:  # type: ignore[attr-defined]
+            admin.execute(f"CREATE ROLE {PASSWORD_USER} LOGIN PASSWORD '{PASSWORD}'")
+        yield server
     finally:
         run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(base, ignore_errors=True)

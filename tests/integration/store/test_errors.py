@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,51 +61,21 @@ def test_unreachable_postgresql_hides_a_password_in_the_query_string(tmp_path: P
     assert "k3y" not in proc.stderr
 
 
-@pytest.fixture
-def refusing_server() -> Iterator[int]:
-    """The port of a server that speaks just enough of PostgreSQL to refuse every password."""
-    import struct
-    import threading
-
-    listener = socket.create_server(("127.0.0.1", 0))
-
-    def serve() -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            with client, contextlib.suppress(OSError):
-                while True:
-                    (length,) = struct.unpack("!i", client.recv(4, socket.MSG_WAITALL))
-                    body = client.recv(length - 4, socket.MSG_WAITALL)
-                    if length == 8 and struct.unpack("!i", body)[0] in (80877103, 80877104):
-                        client.sendall(b"N")  # no SSL, no GSS encryption: plain text
-                        continue
-                    fields = b"SFATAL\0VFATAL\0C28P01\0M"
-                    fields += b'password authentication failed for user "ana"\0\0'
-                    client.sendall(b"E" + struct.pack("!i", len(fields) + 4) + fields)
-                    break
-
-    threading.Thread(target=serve, daemon=True).start()
-    try:
-        yield int(listener.getsockname()[1])
-    finally:
-        listener.close()
-
-
+@pytest.mark.postgres
 @pytest.mark.parametrize("secret", ["ana:hunter2@", "ana@", "ana:pw@"])
 def test_refused_password_names_the_store_with_every_password_hidden(
-    refusing_server: int, tmp_path: Path, secret: str
+    pg_server: Any, tmp_path: Path, secret: str
 ) -> None:
-    url = f"postgresql://{secret}127.0.0.1:{refusing_server}/runs?password=hunter2"
+    # the test server asks role "ana" for its password (tests/conftest.py); these are wrong
+    port = pg_server.port
+    url = f"postgresql://{secret}127.0.0.1:{port}/postgres?password=hunter2"
 
     proc = nbtrack("runs", store=url, cwd=tmp_path)
 
     assert_one_sentence(
         proc,
-        f"Cannot reach the PostgreSQL store at 127.0.0.1:{refusing_server}",
-        "/runs?password=***",
+        f"Cannot reach the PostgreSQL store at 127.0.0.1:{port}",
+        "/postgres?password=***",
         "password authentication failed",
     )
     assert "hunter2" not in proc.stderr
