@@ -30,6 +30,20 @@ def test_nan_and_infinities_round_trip(settings: Settings) -> None:
     assert values[2:] == [math.inf, -math.inf, 0.0]
 
 
+def test_the_extreme_64_bit_steps_round_trip(settings: Settings) -> None:
+    with nbtrack.start_run(settings=settings) as run:
+        nbtrack.log_metric("m", 1.0, step=2**63 - 1)
+        nbtrack.log_metric("m", 2.0, step=-(2**63))
+        nbtrack.log_metric("m", 3.0)
+    history = get_tracker().store(settings).metric_history(run.id, "m")
+    assert sorted((m.value, m.step) for m in history) == [
+        (1.0, 2**63 - 1),
+        (2.0, -(2**63)),
+        (3.0, None),
+    ]
+    assert run.spilled == []
+
+
 def test_a_whole_run_round_trips(settings: Settings, project_root: Path) -> None:
     (project_root / "train.csv").write_text("a,b\n")
     with nbtrack.start_run(name="baseline", tags={"team": "vision"}, settings=settings) as run:
