@@ -9,6 +9,7 @@ The modules, one job each:
 * ``flusher``: writes a run to the store from a background thread, and beats its heartbeat.
 * ``late_store``: a store that could not be reached when a run started.
 * ``spill``: keeps what an unreachable store could not take, and replays it.
+* ``isolate``: writes a batch the store refused in parts, down to the points it refuses.
 * ``capture``: what a run records about where it came from: git, environment, data versions.
 * ``locate``: which notebook a kernel runs, the path a run records, a cell's number in it.
 * ``snapshot``: the hash and ``py:percent`` text of the saved notebook (a run's source).

@@ -10,7 +10,10 @@ back, spills to a JSON-lines file it names in a :class:`StoreOutageWarning`
 (replay with ``nbtrack.replay_spill(path)``). A write the store refuses
 while it is reachable (say, text with half a surrogate pair, which no
 database encodes) is set aside to such a file after a few tries, so it
-cannot hold up the rest.
+cannot hold up the rest; a batch of points the store refuses is first
+written again in parts (``isolate``), so only the points it refuses on
+their own are kept back, and the warnings name them. The warning that the
+store takes writes again says what, if anything, was set aside meanwhile.
 
 A run whose store could not be reached when it started begins with its
 ``create_run`` op at the head of the queue: that is the first thing written
@@ -33,7 +36,8 @@ from pathlib import Path
 
 from nbtrack.model import RunStatus
 from nbtrack.store.base import MetricRow, Store
-from nbtrack.tracking.spill import Op, apply_op, write_spill
+from nbtrack.tracking.isolate import describe, isolate, one_line
+from nbtrack.tracking.spill import Op, StoreOutageWarning, apply_op, write_spill
 
 __all__ = ["DEFAULT_INTERVAL", "DEFAULT_MAX_PENDING", "Flusher", "StoreOutageWarning"]
 
@@ -49,10 +53,6 @@ POLL = 0.05
 EARLY_BATCH = 50_000
 #: a write the store refuses this many times while it is reachable is set aside
 STRIKES = 3
-
-
-class StoreOutageWarning(RuntimeWarning):
-    """The run store could not be written; data is kept, retried or spilled."""
 
 
 def _notify(message: str) -> None:
@@ -100,6 +100,8 @@ class Flusher:
         self._served = 0  # flush requests a finished tick has covered
         self._last_ok = True
         self._outage_since: float | None = None
+        self._refusal = False  # the store answered but refused points (not an outage)
+        self._set_aside: list[tuple[int, int, Path]] = []  # spilled since the trouble began
         self.spilled: list[Path] = []
         self._thread = threading.Thread(
             target=self._main, name=f"nbtrack-flush-{run_id[:8]}", daemon=True
@@ -223,11 +225,7 @@ class Flusher:
             self._failed(exc)
         else:
             if self._outage_since is not None:
-                _notify(
-                    f"nbtrack: run {self.run_id[:8]} reaches its store again;"
-                    " everything held back has been written."
-                )
-                self._outage_since = None
+                self._recovered()
         with self._done:
             self._last_ok = ok
             self._served = max(self._served, ticket)
@@ -250,17 +248,7 @@ class Flusher:
         except Exception as exc:
             if not rows or not self._reachable():
                 raise
-            self._row_strikes += 1
-            if self._row_strikes < STRIKES:
-                raise
-            with self._lock:
-                del self._chunks[: len(chunks)]
-                self._pending -= len(rows)
-            self._spill(
-                [],
-                list(rows),
-                f"the store refused {len(rows)} points {STRIKES} times ({_one_line(exc)})",
-            )
+            self._refused_rows(len(chunks), rows, exc)
         else:
             self._row_strikes = 0 if rows else self._row_strikes
             with self._lock:
@@ -282,7 +270,7 @@ class Flusher:
                 self._spill(
                     [op],
                     [],
-                    f"the store refused a {op.kind} record {STRIKES} times ({_one_line(exc)})",
+                    f"the store refused a {op.kind} record {STRIKES} times ({one_line(exc)})",
                 )
             self._op_strikes = 0
             with self._lock:
@@ -294,6 +282,33 @@ class Flusher:
             apply_op(self.store, self.run_id, end)
             with self._lock:
                 self._end = None
+
+    def _refused_rows(self, taken: int, rows: Sequence[MetricRow], exc: Exception) -> None:
+        """The store is up but refused *rows* (the first *taken* chunks): write
+        the rest of them, keep the refused ones, and set those aside on the
+        last strike. Raises while anything is kept, so the tick retries."""
+        done = isolate(self._beat, rows, exc, self._reachable)
+        with self._lock:
+            del self._chunks[:taken]
+            if done.left:
+                self._chunks.insert(0, done.left)
+            self._pending -= len(rows) - len(done.left)
+        if done.outage is not None:
+            raise done.outage
+        self._row_strikes += 1
+        why = describe(done.refused) or one_line(exc)
+        if self._row_strikes < STRIKES:
+            raise _Refused(len(done.left), done.written, why)
+        with self._lock:
+            if self._chunks and self._chunks[0] is done.left:
+                del self._chunks[0]
+                self._pending -= len(done.left)
+        self._spill(
+            [], done.left, f"the store refused {len(done.left)} points {STRIKES} times ({why})"
+        )
+
+    def _beat(self, rows: Sequence[MetricRow]) -> None:
+        self.store.heartbeat(self.run_id, time.time(), rows)
 
     def _create_run(self) -> None:
         """Write the pending ``create_run`` op, if any; raises while the store is away."""
@@ -331,10 +346,21 @@ class Flusher:
         first = self._outage_since is None
         if first:
             self._outage_since = time.monotonic()
-            _notify(
-                f"nbtrack: cannot write run {self.run_id[:8]} to its store ({_one_line(exc)});"
-                f" keeping {self._pending} points in memory and retrying."
-            )
+            self._set_aside = []
+            self._refusal = isinstance(exc, _Refused)
+            if isinstance(exc, _Refused):
+                _notify(
+                    f"nbtrack: run {self.run_id[:8]}: the store refused {exc.kept} points"
+                    f" ({exc.why}); the other {exc.written} points of their batch were"
+                    f" written. The refused ones are kept and retried, and set aside to a"
+                    f" spill file if the store refuses them {STRIKES} times."
+                )
+            else:
+                _notify(
+                    f"nbtrack: cannot write run {self.run_id[:8]} to its store"
+                    f" ({one_line(exc)}); keeping {self._pending} points in memory and"
+                    " retrying."
+                )
         if self._pending > self.max_pending:
             with self._lock:
                 rows = [row for chunk in self._chunks for row in chunk]
@@ -344,6 +370,22 @@ class Flusher:
             self._spill(
                 create, rows, f"more than {self.max_pending} points were waiting for the store"
             )
+
+    def _recovered(self) -> None:
+        """Say the store takes writes again, and what did not reach it meanwhile."""
+        again = "reaches its store again" if not self._refusal else "writes to its store again"
+        if not self._set_aside:
+            told = "everything held back has been written."
+        else:
+            points = sum(n for n, _, _ in self._set_aside)
+            records = sum(k for _, k, _ in self._set_aside)
+            files = ", ".join(str(path) for _, _, path in self._set_aside)
+            told = (
+                f"what was held back has been written, except {points} points and"
+                f" {records} other records set aside in {files} (see the warning above)."
+            )
+        _notify(f"nbtrack: run {self.run_id[:8]} {again}; {told}")
+        self._outage_since = None
 
     def _spill(self, ops: list[Op], rows: list[MetricRow], why: str) -> Path | None:
         if not ops and not rows:
@@ -357,6 +399,8 @@ class Flusher:
             )
             return None
         self.spilled.append(path)
+        if self._outage_since is not None:
+            self._set_aside.append((len(rows), len(ops), path))
         _notify(
             f"nbtrack: run {self.run_id[:8]}: {why}; wrote {len(rows)} points and"
             f" {len(ops)} other records to {path}. Replay them once the store can take"
@@ -365,6 +409,11 @@ class Flusher:
         return path
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__
+class _Refused(Exception):
+    """The store is up but refused *kept* points of a batch; *written* others landed."""
+
+    def __init__(self, kept: int, written: int, why: str) -> None:
+        super().__init__(f"the store refused {kept} points ({why})")
+        self.kept = kept
+        self.written = written
+        self.why = why

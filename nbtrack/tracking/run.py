@@ -42,6 +42,8 @@ __all__ = ["DEFAULT_END_TIMEOUT", "ActiveRun"]
 DEFAULT_END_TIMEOUT = 10.0
 
 _time = time.time
+#: the steps a store keeps: a signed 64-bit integer in SQLite and PostgreSQL
+STEP_MIN, STEP_MAX = -(2**63), 2**63 - 1
 
 
 class _EndedBuffer(list[MetricRow]):
@@ -63,9 +65,16 @@ class _EndedBuffer(list[MetricRow]):
 
 def _metric_value(key: Any, value: Any) -> float:
     """The slow path of ``log_metric``: anything but an exact float."""
-    if type(value) is int:
-        return float(value)
     kind = type(value)
+    if kind is int:
+        try:
+            return float(value)
+        except OverflowError:
+            raise MetricError(
+                f"metric {key!r}: the value, an int of {value.bit_length()} bits, is too large"
+                " for a 64-bit float (what the store keeps).",
+                key=str(key),
+            ) from None
     if kind.__name__ in ("bool", "bool_") or isinstance(value, bool | str | bytes):
         pass  # True is a number to Python, never a metric to a human
     elif isinstance(value, numbers.Real) or hasattr(kind, "__float__"):
@@ -87,9 +96,17 @@ def _metric_key(key: Any) -> NoReturn:
 
 def _metric_step(key: str, step: Any) -> int:
     integral = isinstance(step, numbers.Integral) or (isinstance(step, float) and step.is_integer())
-    if integral and not isinstance(step, bool):
-        return int(step)
-    raise MetricError(f"metric {key!r}: step must be an integer, not {step!r}.", key=key)
+    if not integral or isinstance(step, bool):
+        raise MetricError(f"metric {key!r}: step must be an integer, not {step!r}.", key=key)
+    number = int(step)
+    if not STEP_MIN <= number <= STEP_MAX:
+        # SQLite and PostgreSQL both store a step as a signed 64-bit integer
+        raise MetricError(
+            f"metric {key!r}: step {number} does not fit a signed 64-bit integer"
+            f" ({STEP_MIN} to {STEP_MAX}), which is what the store keeps.",
+            key=key,
+        )
+    return number
 
 
 class ActiveRun:
@@ -149,13 +166,16 @@ class ActiveRun:
         """Buffer one metric point; the flusher writes it within about a second.
 
         NaN and infinities are kept; bools, strings and other non-numbers raise
-        ``MetricError`` naming the key and the value.
+        ``MetricError`` naming the key and the value, and so does a step that
+        is not an integer or does not fit 64 bits (signed), naming the step.
         """
         if type(value) is not float:
             value = _metric_value(key, value)
         if type(key) is not str or not 0 < len(key) <= MAX_KEY_LENGTH:
             _metric_key(key)
-        if step is not None and type(step) is not int:
+        if step is not None and (
+            type(step) is not int or not -9223372036854775808 <= step <= 9223372036854775807
+        ):  # literals, not STEP_MIN/MAX: a constant is cheaper than a global here
             step = _metric_step(key, step)
         # The row is built before the buffer is looked up, so that lookup and
         # append happen with no bytecode in between that could hand the GIL to
@@ -167,7 +187,7 @@ class ActiveRun:
         """Buffer several metrics at one step and one timestamp."""
         if not isinstance(metrics, Mapping):
             raise MetricError(f"log_metrics takes a dict of name -> number, not {metrics!r}.")
-        if step is not None and type(step) is not int:
+        if step is not None and (type(step) is not int or not STEP_MIN <= step <= STEP_MAX):
             step = _metric_step(", ".join(map(str, metrics)), step)
         rows: list[MetricRow] = []
         now = _time()

@@ -22,8 +22,10 @@ from __future__ import annotations
 import json
 import os
 import time
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,17 +43,22 @@ from nbtrack.model import (
     Source,
 )
 from nbtrack.store.base import MetricRow, Store
+from nbtrack.tracking.isolate import describe, isolate, one_line
 
 if TYPE_CHECKING:
     from nbtrack.config import Settings
 
-__all__ = ["Op", "apply_op", "replay_spill", "spill_dir", "write_spill"]
+__all__ = ["Op", "StoreOutageWarning", "apply_op", "replay_spill", "spill_dir", "write_spill"]
 
 SPILL_FORMAT = "nbtrack-spill"
 SPILL_VERSION = 1
 _ROWS_PER_LINE = 10_000
 #: the parts of a ``create_run`` op that are dataclasses
 _RUN_PARTS: dict[str, type[Any]] = {"git": GitState, "environment": Environment, "source": Source}
+
+
+class StoreOutageWarning(RuntimeWarning):
+    """The run store could not be written; data is kept, retried or spilled."""
 
 
 @dataclass(frozen=True)
@@ -218,6 +225,7 @@ def replay_spill(path: str | os.PathLike[str], store: Store | None = None) -> in
 
         store = open_store()
     points = 0
+    refused: list[str] = []
     try:
         for number, text in enumerate(lines[1:], start=2):
             try:
@@ -226,12 +234,45 @@ def replay_spill(path: str | os.PathLike[str], store: Store | None = None) -> in
                 raise UsageError(f"{spill}, line {number}: not JSON.") from None
             if line.get("op") == "metrics":
                 rows = [(k, float(v), s, float(t)) for k, v, s, t in line["rows"]]
-                store.log_metrics(run_id, rows)
-                points += len(rows)
+                written, why = _replay_rows(store, run_id, rows)
+                points += written
+                refused += [f"line {number}: {why}"] if why else []
             elif line.get("op") != "create_run" or not _exists(store, run_id):
                 apply_op(store, run_id, _decode(line))
     finally:
         if owned:
             store.close()
-    spill.rename(spill.with_name(spill.name + ".replayed"))
+    done = spill.with_name(spill.name + ".replayed")
+    spill.rename(done)
+    if refused:
+        warnings.warn(
+            f"nbtrack: {spill}: the store refused some points, which stay in {done.name}"
+            f" ({'; '.join(refused)}); the other {points} points were written.",
+            StoreOutageWarning,
+            stacklevel=2,
+        )
     return points
+
+
+def _replay_rows(store: Store, run_id: str, rows: list[MetricRow]) -> tuple[int, str]:
+    """Write one line's points; a row the store refuses costs only itself.
+
+    Returns the points written and, when some were refused, which and why.
+    """
+    try:
+        store.log_metrics(run_id, rows)
+    except Exception as exc:
+        done = isolate(partial(store.log_metrics, run_id), rows, exc, partial(_up, store, run_id))
+        if done.outage is not None:
+            raise
+        kept = len(done.left)
+        return len(rows) - kept, f"{kept} points, {describe(done.refused) or one_line(exc)}"
+    return len(rows), ""
+
+
+def _up(store: Store, run_id: str) -> bool:
+    """Whether the store answers and holds the run: a failed write was then refused."""
+    try:
+        return _exists(store, run_id)
+    except Exception:
+        return False

@@ -115,3 +115,37 @@ def test_metrics_logged_from_several_threads_all_arrive() -> None:
 def test_a_metric_name_longer_than_the_store_keeps_is_refused() -> None:
     with nbtrack.start_run(), pytest.raises(nbtrack.MetricError, match="300 characters long"):
         nbtrack.log_metric("k" * 300, 1.0)
+
+
+@pytest.mark.parametrize("step", [2**63, -(2**63) - 1, 10**30, np.uint64(2**63), 1e19])
+def test_a_step_no_database_can_hold_is_a_metric_error_naming_key_and_step(step: object) -> None:
+    with nbtrack.start_run() as run:
+        nbtrack.log_metric("kept", 1.0, step=1)
+        with pytest.raises(nbtrack.MetricError, match="64-bit") as caught:
+            nbtrack.log_metric("m", 1.0, step=step)  # type: ignore[arg-type]
+        assert "'m'" in str(caught.value)
+        assert str(int(step)) in str(caught.value)  # type: ignore[call-overload]
+        assert caught.value.key == "m"
+        with pytest.raises(nbtrack.MetricError, match="64-bit"):
+            nbtrack.log_metrics({"a": 1.0, "b": 2.0}, step=step)  # type: ignore[arg-type]
+    assert _history(run.id, "kept") == [(1.0, 1)]
+    assert run.spilled == []
+
+
+def test_the_extreme_64_bit_steps_are_stored() -> None:
+    with nbtrack.start_run() as run:
+        nbtrack.log_metric("m", 1.0, step=2**63 - 1)
+        nbtrack.log_metric("m", 2.0, step=np.int64(-(2**63)))  # type: ignore[arg-type]
+    assert sorted(_history(run.id, "m"), key=lambda p: p[1] or 0) == [
+        (2.0, -(2**63)),
+        (1.0, 2**63 - 1),
+    ]
+
+
+@pytest.mark.parametrize("value", [10**400, -(10**400), 10**5000], ids=["huge", "-huge", "vast"])
+def test_an_int_no_float_can_hold_is_a_metric_error_naming_key_and_value(value: int) -> None:
+    with nbtrack.start_run(), pytest.raises(nbtrack.MetricError, match="too large") as caught:
+        nbtrack.log_metric("m", value)
+    assert "'m'" in str(caught.value)
+    with nbtrack.start_run(), pytest.raises(nbtrack.MetricError, match="'big'"):
+        nbtrack.log_metrics({"ok": 1.0, "big": value})
