@@ -303,3 +303,16 @@ def test_json_is_complete_strict_and_names_artifact_files(invoke, store: Store) 
     assert {"git", "environment", "source", "data", "artifacts", "events"} <= set(shown)
     assert shown["heartbeat_at"] == listed[0]["heartbeat_at"]
     assert Path(shown["artifacts"][0]["path"]).read_bytes() == b"weights"
+
+
+def test_where_of_a_thousand_terms_or_deep_nesting_through_the_cli(invoke, store: Store) -> None:  # type: ignore[no-untyped-def]
+    make_runs(store, 3)
+    many = " and ".join(f"params.seed < {1000 + i}" for i in range(1000))
+    listed = invoke("runs", "--where", many, "--format", "json", catch_exceptions=False)
+    assert listed.exit_code == 0, listed.output
+    assert [r["name"] for r in json.loads(listed.stdout)] == ["run-2", "run-1", "run-0"]
+    nested = invoke("runs", "--where", "(" * 1000 + "params.seed < 1" + ")" * 1000)
+    assert nested.exit_code == 2
+    (line,) = nested.stderr.strip().splitlines()
+    assert line.startswith("Error: Cannot read --where '((((")
+    assert line.endswith("nests deeper than 16 levels (each parenthesis and 'not' opens one).")
