@@ -9,6 +9,7 @@ here, on first use.
 * ``sql``: ``SqlStore``, the one implementation, for SQLite and PostgreSQL.
 * ``sql_read`` / ``sql_metrics``: reading runs back; the metric write hot path.
 * ``query``: the ``--where`` and ``--sort`` languages (parsing only).
+* ``sql_where``: a parsed ``--where`` compiled into SQL; ``status_expr``.
 * ``schema`` / ``migrations``: the tables and their Alembic history.
 * ``_engine``: engines, SQLite pragmas, driver errors as one sentence
   (``StoreUnreachableError`` when a retry can cure it), schema checks.

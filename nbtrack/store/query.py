@@ -3,7 +3,7 @@
 For: turning ``params.lr < 0.1 and (metrics.val_acc >= 0.9 or tags.team = vision)``
 into a small AST, and ``-metrics.val_acc`` into a sort key, with a
 ``QueryError`` naming the expression and the position at fault.
-Not for: SQL. ``sql_read.py`` compiles the AST into SQLAlchemy expressions.
+Not for: SQL. ``sql_where.py`` compiles the AST into SQLAlchemy expressions.
 
 Grammar::
 
@@ -18,10 +18,26 @@ Grammar::
     value   := number | 'string' | "string" | bareword
 
 KEY may contain dots, slashes and dashes (``params.optimizer.lr``,
-``metrics.train/loss``); quote it with backticks for anything else
-(``params.`batch size```). ``metrics.X`` means the run's last value of X (by
-step, then time). A comparison on a key the run does not have is false.
-``like`` takes SQL wildcards (``%``, ``_``); ``contains`` a plain substring.
+``metrics.train/loss``); quote it with double quotes (``params."my key"``,
+``\"`` for a quote inside) or backticks (``params.`batch size```) for
+anything else. ``metrics.X`` means the run's last value of X (by step, then
+time). A comparison on a key the run does not have is false. ``like`` takes
+SQL wildcards (``%``, ``_``); ``contains`` a plain substring.
+
+``and``/``or`` chains parse into one flat :class:`And`/:class:`Or` of any
+length, iteratively; only nesting recurses, so parentheses and ``not``
+together may nest at most :data:`MAX_NESTING` levels (a ``QueryError`` says
+so), which keeps parsing and SQL compilation far from Python's recursion
+limit.
+
+Types: ``<``, ``<=``, ``>``, ``>=`` compare like with like. A number is
+compared with numbers (a param stored as a number, a metric, a time); a
+string with strings (a param stored as a string, a tag, a name). A number
+against a text field (tags, names, ...) is refused here; the compiler makes a
+string never match a numeric param and a number never match a string param.
+``=`` and ``!=`` compare the value as written (the string param ``"32"``
+equals ``32``, ``true`` a boolean param), and ``contains``/``like`` match
+string values only.
 """
 
 from __future__ import annotations
@@ -33,6 +49,8 @@ from nbtrack.errors import QueryError
 
 __all__ = [
     "ATTRIBUTES",
+    "MAX_NESTING",
+    "TEXT_ATTRIBUTES",
     "And",
     "Compare",
     "Expr",
@@ -57,8 +75,14 @@ ATTRIBUTES = (
     "branch",
     "commit",
 )
+#: run attributes that hold text (a number cannot be ordered against them)
+TEXT_ATTRIBUTES = ("id", "name", "notebook", "user", "host", "branch", "commit")
 _NAMESPACES = ("params", "metrics", "tags")
 OPERATORS = ("=", "==", "!=", "<", "<=", ">", ">=", "contains", "like")
+ORDERING = ("<", "<=", ">", ">=")
+#: how deep parentheses and ``not`` may nest (each counts one level); SQLite's
+#: parser overflows its stack not far beyond
+MAX_NESTING = 16
 
 
 @dataclass(frozen=True)
@@ -81,16 +105,24 @@ class Compare:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class And:
-    left: Expr
-    right: Expr
+    """All of ``terms`` (two or more; never an ``And`` among them)."""
+
+    terms: tuple[Expr, ...]
+
+    def __init__(self, *terms: Expr) -> None:
+        object.__setattr__(self, "terms", terms)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Or:
-    left: Expr
-    right: Expr
+    """Any of ``terms`` (two or more; never an ``Or`` among them)."""
+
+    terms: tuple[Expr, ...]
+
+    def __init__(self, *terms: Expr) -> None:
+        object.__setattr__(self, "terms", terms)
 
 
 @dataclass(frozen=True)
@@ -114,7 +146,7 @@ _TOKEN = re.compile(
   | (?P<paren>[()])
   | (?P<string>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
   | (?P<number>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w.\-/:]))
-  | (?P<word>(?:[A-Za-z_\d][\w\-/:]*|`[^`]*`)(?:\.(?:[\w\-/:]+|`[^`]*`))*\.?)
+  | (?P<word>(?:[A-Za-z_\d][\w\-/:]*|`[^`]*`)(?:\.(?:[\w\-/:]+|`[^`]*`|"(?:[^"\\]|\\.)*"))*\.?)
     """,
     re.VERBOSE,
 )
@@ -127,10 +159,19 @@ class _Token:
     pos: int
 
 
+_SHOWN = 120  # a longer expression is shown by its start and its length
+
+
+def _shown(expression: str) -> str:
+    if len(expression) <= _SHOWN:
+        return repr(expression)
+    return f"{expression[: _SHOWN - 40] + '…'!r} ({len(expression)} characters)"
+
+
 def _fail(expression: str, message: str, pos: int | None = None) -> QueryError:
     where = f" at position {pos + 1}" if pos is not None else ""
     return QueryError(
-        f"Cannot read --where {expression!r}{where}: {message}.", expression=expression
+        f"Cannot read --where {_shown(expression)}{where}: {message}.", expression=expression
     )
 
 
@@ -156,14 +197,30 @@ def _unquote(text: str) -> str:
     return re.sub(r"\\(.)", r"\1", body)
 
 
+_KEY_PART = re.compile(r'"(?:[^"\\]|\\.)*"|`[^`]*`|[^"`]+')
+
+
+def _key(rest: str) -> str:
+    """The key after ``params.``: quoted parts (``"my key"``, ```a b```) unquoted."""
+    parts = []
+    for match in _KEY_PART.finditer(rest):
+        part = match.group()
+        if part[0] == '"':
+            parts.append(_unquote(part))
+        elif part[0] == "`":
+            parts.append(part[1:-1])
+        else:
+            parts.append(part)
+    return "".join(parts)
+
+
 def _field(expression: str, token: _Token) -> Field:
     text = token.text
     head, dot, rest = text.partition(".")
     if head.lower() in _NAMESPACES:
         if not dot or not rest:
             raise _fail(expression, f"{head}. needs a key, as in {head}.lr", token.pos)
-        key = rest.replace("`", "")
-        return Field(head.lower(), key)
+        return Field(head.lower(), _key(rest))
     if not dot and text.lower() in ATTRIBUTES:
         return Field("", text.lower())
     known = ", ".join((*ATTRIBUTES, "params.KEY", "metrics.KEY", "tags.KEY"))
@@ -195,34 +252,42 @@ class _Parser:
     def parse(self) -> Expr:
         if self.token.kind == "end":
             raise _fail(self.expression, "the expression is empty")
-        expr = self.parse_or()
+        expr = self.parse_or(0)
         if self.token.kind != "end":
             raise self.fail("expected 'and', 'or' or the end")
         return expr
 
-    def parse_or(self) -> Expr:
-        left = self.parse_and()
+    def parse_or(self, depth: int) -> Expr:
+        terms = [self.parse_and(depth)]
         while self.keyword("or"):
-            left = Or(left, self.parse_and())
-        return left
+            terms.append(self.parse_and(depth))
+        return _joined(Or, terms)
 
-    def parse_and(self) -> Expr:
-        left = self.parse_not()
+    def parse_and(self, depth: int) -> Expr:
+        terms = [self.parse_not(depth)]
         while self.keyword("and"):
-            left = And(left, self.parse_not())
-        return left
+            terms.append(self.parse_not(depth))
+        return _joined(And, terms)
 
-    def parse_not(self) -> Expr:
-        if self.keyword("not"):
-            return Not(self.parse_not())
-        if self.token.kind == "paren" and self.token.text == "(":
-            self.index += 1
-            inner = self.parse_or()
-            if not (self.token.kind == "paren" and self.token.text == ")"):
-                raise self.fail("expected ')'")
-            self.index += 1
-            return inner
-        return self.parse_compare()
+    def parse_not(self, depth: int) -> Expr:
+        token = self.token
+        opens = token.kind == "paren" and token.text == "("
+        if not opens and not (token.kind == "word" and token.text.lower() == "not"):
+            return self.parse_compare()
+        if depth >= MAX_NESTING:
+            raise _fail(
+                self.expression,
+                f"it nests deeper than {MAX_NESTING} levels (each parenthesis and 'not' opens one)",
+                token.pos,
+            )
+        self.index += 1
+        if not opens:
+            return Not(self.parse_not(depth + 1))
+        inner = self.parse_or(depth + 1)
+        if not (self.token.kind == "paren" and self.token.text == ")"):
+            raise self.fail("expected ')'")
+        self.index += 1
+        return inner
 
     def parse_compare(self) -> Expr:
         token = self.token
@@ -258,12 +323,28 @@ class _Parser:
         return Compare(field, op, value, text)
 
 
+def _joined(kind: type[And] | type[Or], terms: list[Expr]) -> Expr:
+    """One term, or one flat *kind* of them (an inner *kind* is spliced in)."""
+    if len(terms) == 1:
+        return terms[0]
+    flat: list[Expr] = []
+    for term in terms:
+        flat.extend(term.terms if isinstance(term, kind) else (term,))
+    return kind(*flat)
+
+
 _STATUSES = ("RUNNING", "FINISHED", "FAILED", "KILLED", "CRASHED")
 
 
 def _check_value(field: Field, op: str, value: str | float, text: str) -> str | None:
     """Why *value* cannot be compared with *field*, or None when it can."""
     text_op = op in ("contains", "like")
+    text_field = field.namespace == "tags" or (not field.namespace and field.key in TEXT_ATTRIBUTES)
+    if text_field and op in ORDERING and isinstance(value, float):
+        return (
+            f"{field} is text and {text} a number, which cannot be ordered against each "
+            f"other; quote the number ({field} {op} '{text}') to compare it as text"
+        )
     if field.namespace == "metrics":
         try:
             number = float(text)

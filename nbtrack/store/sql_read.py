@@ -1,12 +1,11 @@
 """Reading runs back: ids, one run in full, filtered and sorted listings.
 
 For: the read half of ``SqlStore`` — resolving id prefixes, assembling
-``Run`` and ``RunSummary`` values, and compiling the ``--where``/``--sort``
-AST of ``query.py`` into SQLAlchemy Core (EXISTS subqueries per param, metric
-and tag, so a run lacking a key simply does not match).
-Not for: writing, connecting, or parsing the query text.
+``Run`` and ``RunSummary`` values, filtered listings (the ``--where``
+condition compiled by ``sql_where.py``) and the ``--sort`` keys as SQL.
+Not for: writing, connecting, parsing the query text, or compiling ``--where``.
 
-CRASHED is computed, never stored: every read uses :func:`status_expr` (SQL)
+CRASHED is computed, never stored: every read uses ``sql_where.status_expr`` (SQL)
 or :func:`effective_status` (Python), which turn a RUNNING run whose
 heartbeat is older than the cutoff into CRASHED, so ``status = CRASHED`` in a
 ``--where`` and the status column of ``nbtrack runs`` always agree.
@@ -19,7 +18,6 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -46,6 +44,7 @@ from nbtrack.store import query, schema
 from nbtrack.store.schema import decode_text as _text
 from nbtrack.store.schema import encode_text as _stored
 from nbtrack.store.sql_metrics import NO_STEP
+from nbtrack.store.sql_where import TEXT_COLUMNS, compile_where, status_expr
 
 __all__ = [
     "RunQuery",
@@ -78,15 +77,6 @@ def effective_status(status: str, heartbeat_at: float | None, cutoff: float) -> 
     if value is RunStatus.RUNNING and (heartbeat_at is None or heartbeat_at < cutoff):
         return RunStatus.CRASHED
     return value
-
-
-def status_expr(cutoff: float) -> ColumnElement[Any]:
-    """SQL for :func:`effective_status` over the ``runs`` table."""
-    stale = sa.and_(
-        runs.c.status == RunStatus.RUNNING.value,
-        sa.or_(runs.c.heartbeat_at.is_(None), runs.c.heartbeat_at < cutoff),
-    )
-    return sa.case((stale, sa.literal(RunStatus.CRASHED.value)), else_=runs.c.status)
 
 
 # -- ids -----------------------------------------------------------------------
@@ -243,84 +233,6 @@ class RunQuery:
         return cls(expr, tuple(query.parse_sort(s) for s in sort))
 
 
-_OPS: dict[str, Any] = {
-    "=": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
-    "contains": lambda a, b: a.contains(b, autoescape=True),
-    "like": lambda a, b: a.like(b),
-}
-_TEXT_ATTRS = {
-    "name": runs.c.name,
-    "notebook": runs.c.notebook,
-    "user": runs.c.username,
-    "host": runs.c.hostname,
-    "branch": runs.c.git_branch,
-    "commit": runs.c.git_commit,
-}
-
-
-def _time_value(cmp: query.Compare) -> float:
-    # the parser has checked that a string here is an ISO time
-    if isinstance(cmp.value, float):
-        return cmp.value
-    return datetime.fromisoformat(cmp.value).timestamp()
-
-
-def _compare(cmp: query.Compare, cutoff: float) -> ColumnElement[bool]:
-    op = _OPS[cmp.op]
-    field = cmp.field
-    text_ops = cmp.op in ("contains", "like")
-    key, text = _stored(field.key), _stored(cmp.text)
-    if field.namespace == "params":
-        p = schema.params
-        if isinstance(cmp.value, float) and not text_ops:
-            cond = op(p.c.num, cmp.value)
-            if cmp.op in ("=", "!="):  # a string param "5" still equals 5
-                cond = sa.or_(cond, sa.and_(p.c.num.is_(None), op(p.c.text, text)))
-        else:
-            cond = op(p.c.text, text)
-        return sa.exists().where(p.c.run_id == runs.c.id, p.c.key == key, cond)
-    if field.namespace == "metrics":
-        lt = schema.metric_latest
-        value = float(cmp.text)  # the parser has checked it is a number
-        if value != value:  # NaN is stored as NULL; the parser allows only = and !=
-            cond = lt.c.last_value.is_(None) if cmp.op == "=" else lt.c.last_value.is_not(None)
-        else:
-            cond = op(lt.c.last_value, value)
-        return sa.exists().where(lt.c.run_id == runs.c.id, lt.c.key == key, cond)
-    if field.namespace == "tags":
-        t = schema.tags
-        cond = op(t.c.value, text)
-        return sa.exists().where(t.c.run_id == runs.c.id, t.c.key == key, cond)
-    name = field.key
-    if name == "status":
-        wanted = cmp.text.upper()
-        result: ColumnElement[bool] = op(status_expr(cutoff), wanted)
-        return result
-    if name == "id":
-        if cmp.op == "=":
-            return runs.c.id.like(cmp.text.lower().replace("%", "") + "%")
-        return op(runs.c.id, cmp.text.lower())  # type: ignore[no-any-return]
-    if name in ("started", "ended"):
-        column = runs.c.started_at if name == "started" else runs.c.ended_at
-        return op(column, _time_value(cmp))  # type: ignore[no-any-return]
-    return op(_TEXT_ATTRS[name], text)  # type: ignore[no-any-return]
-
-
-def compile_where(expr: query.Expr, cutoff: float) -> ColumnElement[bool]:
-    if isinstance(expr, query.And):
-        return sa.and_(compile_where(expr.left, cutoff), compile_where(expr.right, cutoff))
-    if isinstance(expr, query.Or):
-        return sa.or_(compile_where(expr.left, cutoff), compile_where(expr.right, cutoff))
-    if isinstance(expr, query.Not):
-        return sa.not_(compile_where(expr.inner, cutoff))
-    return _compare(expr, cutoff)
-
-
 def _sort_columns(key: query.SortKey, cutoff: float) -> list[ColumnElement[Any]]:
     field = key.field
     stored = _stored(field.key)
@@ -351,8 +263,19 @@ def _sort_columns(key: query.SortKey, cutoff: float) -> list[ColumnElement[Any]]
     elif field.key in ("started", "ended"):
         columns = [runs.c.started_at if field.key == "started" else runs.c.ended_at]
     else:
-        columns = [_TEXT_ATTRS[field.key]]
+        columns = [TEXT_COLUMNS[field.key]]
     return [(c.desc() if key.descending else c.asc()).nulls_last() for c in columns]
+
+
+def _without_jit(connection: Connection, q: RunQuery) -> None:
+    """Turn PostgreSQL's JIT off for this read's transaction when it filters.
+
+    A ``--where`` of many terms is many small subplans, which the planner
+    costs high enough to JIT-compile; compiling them took minutes for 1,000
+    terms, running them takes milliseconds.
+    """
+    if q.where is not None and connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL jit = off")
 
 
 def _filtered(q: RunQuery, cutoff: float) -> sa.Select[Any]:
@@ -372,6 +295,7 @@ def _filtered(q: RunQuery, cutoff: float) -> sa.Select[Any]:
 
 def count_runs(connection: Connection, q: RunQuery, cutoff: float) -> int:
     inner = _filtered(q, cutoff).subquery()
+    _without_jit(connection, q)
     return int(connection.execute(sa.select(sa.func.count()).select_from(inner)).scalar_one())
 
 
@@ -389,6 +313,7 @@ def list_runs(
     sorted page and its "N more" line cost one pass over the runs, not two.
     """
     stmt = _filtered(q, cutoff)
+    _without_jit(connection, q)
     if with_total:
         stmt = stmt.add_columns(sa.func.count().over().label("total"))
     order: list[Any] = []

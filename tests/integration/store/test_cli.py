@@ -367,3 +367,16 @@ def test_runs_on_a_terminal_draws_hostile_headers_and_cells_inert(
     assert "params.k\\x1b]52" in out
     assert '{"v": "\\u001b]52;c;aGk=\\u0007' in out  # JSON's own escapes, then ours:
     assert "\\x9b31m<U+202E>evil" in out
+
+
+def test_where_of_a_thousand_terms_or_deep_nesting_through_the_cli(invoke, store: Store) -> None:  # type: ignore[no-untyped-def]
+    make_runs(store, 3)
+    many = " and ".join(f"params.seed < {1000 + i}" for i in range(1000))
+    listed = invoke("runs", "--where", many, "--format", "json", catch_exceptions=False)
+    assert listed.exit_code == 0, listed.output
+    assert [r["name"] for r in json.loads(listed.stdout)] == ["run-2", "run-1", "run-0"]
+    nested = invoke("runs", "--where", "(" * 1000 + "params.seed < 1" + ")" * 1000)
+    assert nested.exit_code == 2
+    (line,) = nested.stderr.strip().splitlines()
+    assert line.startswith("Error: Cannot read --where '((((")
+    assert line.endswith("nests deeper than 16 levels (each parenthesis and 'not' opens one).")

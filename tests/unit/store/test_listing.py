@@ -11,6 +11,7 @@ import pytest
 from nbtrack.errors import QueryError, RunNotFoundError
 from nbtrack.model import Param, RunStatus
 from nbtrack.store.base import Store
+from nbtrack.store.query import MAX_NESTING
 
 T0 = 1_700_000_000.0
 
@@ -185,3 +186,62 @@ def test_ambiguous_prefix_names_the_count_and_candidates(populated: Store) -> No
     assert "The id prefix 'a' is ambiguous: it matches 2 runs" in message
     assert "aaaaaaaaaaaa" in message
     assert "ab0000000000" in message
+
+
+def test_a_thousand_terms_filter_without_recursion(populated: Store) -> None:
+    every = " and ".join(f"params.lr < {1 + i}" for i in range(1000))
+    assert names(populated, every) == ["adam-nan", "sgd-big", "adam-small"]
+    assert populated.count_runs(where=every) == 3
+    anyone = " or ".join(f"params.lr = {i}" for i in range(999)) + " or params.lr = 0.5"
+    assert names(populated, anyone) == ["sgd-big"]
+    page, total = populated.list_page(where=anyone, limit=1)
+    assert ([r.name for r in page], total) == (["sgd-big"], 1)
+
+
+def test_nesting_at_the_limit_filters_and_deeper_is_a_query_error(populated: Store) -> None:
+    # each level "(x or y and (...))" is an OR holding an AND: the deepest SQL it can build
+    levels = MAX_NESTING
+    where = "(params.lr > 100 or status = FINISHED and " * levels + "params.lr < 0.1"
+    where += ")" * levels
+    assert names(populated, where) == ["adam-nan", "adam-small"]
+    with pytest.raises(QueryError, match=f"nests deeper than {MAX_NESTING} levels"):
+        populated.list_runs(where="(" * 1000 + "params.lr < 1" + ")" * 1000)
+    with pytest.raises(QueryError, match=f"nests deeper than {MAX_NESTING} levels"):
+        populated.count_runs(where="not " * 1000 + "params.lr < 1")
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        # a string is ordered against string params only, a number against numbers only
+        ("params.lr < 'abc'", []),
+        ("params.lr > ''", []),
+        ("params.optimizer < 'b'", ["adam-nan", "adam-small"]),
+        ("params.optimizer >= adam", ["adam-nan", "sgd-big", "adam-small"]),
+        ("params.optimizer < 1000", []),
+        ("params.batch < 100", []),  # the string "32"
+        ("params.batch < '4'", ["adam-nan"]),
+        ("params.flag > 'a'", []),  # a boolean is not a string
+        ("params.lr contains 0", []),
+        ("params.lr like '0%'", []),
+        ("params.optimizer contains da", ["adam-nan", "adam-small"]),
+        # = and != compare the value as written, across types (as before)
+        ("params.batch = '32'", ["adam-nan"]),
+        ("params.lr = '0.5'", ["sgd-big"]),
+    ],
+)
+def test_ordering_compares_like_types_only(
+    populated: Store, where: str, expected: list[str]
+) -> None:
+    assert names(populated, where) == expected
+
+
+def test_double_quoted_keys_may_hold_spaces(store: Store) -> None:
+    add_run(
+        store, "d" * 32, "spaced", started=T0,
+        params={"my key": 1, "a.b": "x"}, metrics=[("val acc", 0.75, 0)],
+    )  # fmt: skip
+    add_run(store, "e" * 32, "other", started=T0 + 1, params={"my": 1})
+    assert names(store, 'params."my key" = 1') == ["spaced"]
+    assert names(store, 'params."a.b" = x and metrics."val acc" > 0.5') == ["spaced"]
+    assert names(store, sort=['-params."my key"']) == ["spaced", "other"]

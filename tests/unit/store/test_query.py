@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 
 from nbtrack.errors import QueryError
-from nbtrack.store.query import And, Compare, Field, Not, Or, SortKey, parse_sort, parse_where
+from nbtrack.store.query import (
+    MAX_NESTING,
+    And,
+    Compare,
+    Field,
+    Not,
+    Or,
+    SortKey,
+    parse_sort,
+    parse_where,
+)
 
 
 def test_comparison_on_a_param_parses_to_field_op_number() -> None:
@@ -105,3 +115,87 @@ def test_sort_keys(spec: str, expected: SortKey) -> None:
 def test_malformed_sort_names_the_key(spec: str) -> None:
     with pytest.raises(QueryError, match=r"Cannot read --sort"):
         parse_sort(spec)
+
+
+def test_a_thousand_terms_parse_into_one_flat_list() -> None:
+    terms = [f"params.p{i} = {i}" for i in range(1000)]
+    anded = parse_where(" and ".join(terms))
+    assert isinstance(anded, And)
+    assert len(anded.terms) == 1000
+    assert anded.terms[999] == Compare(Field("params", "p999"), "=", 999.0, "999")
+    ored = parse_where(" or ".join(terms))
+    assert isinstance(ored, Or)
+    assert len(ored.terms) == 1000
+    # parentheses around a chain of the same kind splice it in
+    assert parse_where("(params.b = 1 or id = 2) or id = 3") == Or(
+        Compare(Field("params", "b"), "=", 1.0, "1"),
+        Compare(Field("", "id"), "=", 2.0, "2"),
+        Compare(Field("", "id"), "=", 3.0, "3"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("expression", "position"),
+    [
+        ("(" * 1000 + "status = FINISHED" + ")" * 1000, MAX_NESTING + 1),
+        ("not " * 1000 + "status = FINISHED", 4 * MAX_NESTING + 1),
+        ("(not " * 17 + "status = FINISHED" + ")" * 17, 5 * (MAX_NESTING // 2) + 1),
+    ],
+)
+def test_nesting_deeper_than_the_limit_is_one_sentence(expression: str, position: int) -> None:
+    with pytest.raises(QueryError) as caught:
+        parse_where(expression)
+    message = str(caught.value)
+    assert f"at position {position}: it nests deeper than {MAX_NESTING} levels" in message
+    assert message.count(": ") == 1
+    assert len(message) < 300  # a long expression is shown by its start and length
+    assert caught.value.exit_code == 2
+
+
+def test_nesting_up_to_the_limit_parses() -> None:
+    half = MAX_NESTING // 2
+    expr = parse_where("(not " * half + "status = FINISHED" + ")" * half)
+    for _ in range(half):
+        assert isinstance(expr, Not)
+        expr = expr.inner
+    assert expr == Compare(Field("", "status"), "=", "FINISHED", "FINISHED")
+
+
+@pytest.mark.parametrize(
+    ("expression", "key"),
+    [
+        ('params."my key" = 1', "my key"),
+        ('params."a.b" = 1', "a.b"),
+        ('params.model."drop out" = 1', "model.drop out"),
+        (r'params."say \"hi\"" = 1', 'say "hi"'),
+        ('params."" = 1', ""),
+    ],
+)
+def test_double_quoted_keys(expression: str, key: str) -> None:
+    assert parse_where(expression) == Compare(Field("params", key), "=", 1.0, "1")
+
+
+def test_double_quoted_metric_key_and_sort_key() -> None:
+    assert parse_where('metrics."val acc" > 0.5') == Compare(
+        Field("metrics", "val acc"), ">", 0.5, "0.5"
+    )
+    assert parse_sort('-metrics."val acc"') == SortKey(Field("metrics", "val acc"), True)
+
+
+@pytest.mark.parametrize(
+    ("expression", "fault"),
+    [
+        ('params."my key = 1', "at position 8: an unclosed quote"),
+        (
+            "tags.epoch < 10",
+            "tags.epoch is text and 10 a number, which cannot be ordered against each other; "
+            "quote the number (tags.epoch < '10') to compare it as text",
+        ),
+        ("name >= 5", "name is text and 5 a number"),
+    ],
+)
+def test_quoted_keys_and_text_fields_name_the_fault(expression: str, fault: str) -> None:
+    with pytest.raises(QueryError) as caught:
+        parse_where(expression)
+    assert fault in str(caught.value)
+    assert str(caught.value).count(": ") == 1
