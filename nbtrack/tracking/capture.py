@@ -3,7 +3,7 @@
 For: :func:`capture_git` (commit, branch, dirty flag, size-capped diff of
 tracked changes, remote without credentials, via the git CLI with a short
 timeout), :func:`capture_environment` (python, platform, host, user, cwd,
-argv, installed distributions; cached per process) and :func:`hash_data`
+argv with its secrets redacted, installed distributions; cached per process) and :func:`hash_data`
 (the version of a file or directory a run used, streaming; Git LFS and DVC
 versions are read from their pointer files instead of hashing the data).
 
@@ -30,6 +30,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from nbtrack.errors import UsageError
 from nbtrack.model import DataRef, Environment, GitState
+from nbtrack.redact import redact_argv
 
 __all__ = [
     "DIFF_LIMIT",
@@ -227,16 +228,22 @@ def _static_environment() -> tuple[str, str, str, str]:
     return platform.python_version(), platform.platform(), socket.gethostname(), user
 
 
-def capture_environment() -> Environment:
-    """Python, platform, host, user, cwd, argv and installed packages."""
+def capture_environment(*, redact: bool = True) -> Environment:
+    """Python, platform, host, user, cwd, argv and installed packages.
+
+    With *redact*, secrets on the command line are hidden
+    (:func:`nbtrack.redact.redact_argv`: ``--password X``, ``-p api_token=X``,
+    a URL's credentials).
+    """
     python, plat, host, user = _static_environment()
+    argv = tuple(sys.argv)
     return Environment(
         python=python,
         platform=plat,
         host=host,
         user=user,
         cwd=os.getcwd(),
-        argv=tuple(sys.argv),
+        argv=redact_argv(argv) if redact else argv,
         packages=installed_distributions(),
     )
 
