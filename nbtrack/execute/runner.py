@@ -50,6 +50,7 @@ from nbtrack.envvars import (
 )
 from nbtrack.errors import NotebookError
 from nbtrack.execute.locate import EarlyExit
+from nbtrack.execute.redacted import RedactedCells
 from nbtrack.model import RunEvent, RunStatus
 from nbtrack.notebook.document import Notebook, notebook_to_dict, read_notebook
 from nbtrack.notebook.failure import CellFailure
@@ -88,12 +89,16 @@ class _Job:
     sources: dict[str, str]
     #: the parameters cell's source when no ``%%track_params`` will log it
     parameters_cell: str
+    #: cells with a secret (injected or the user's): real text for the kernel, redacted in files
+    redacted: RedactedCells
 
 
 def _job(
     path: Path,
     params: Mapping[str, object] | None,
     param_file: str | os.PathLike[str] | None,
+    *,
+    redact: bool,
 ) -> _Job:
     """Read and parameterise the notebook; every bad input raises here."""
     if not path.is_file():
@@ -110,6 +115,7 @@ def _job(
         origin=cell_origin(nb, run_nb),
         sources=resolved.sources,
         parameters_cell="" if cell_magic_name(tagged) == "track_params" else tagged,
+        redacted=RedactedCells(run_nb, redact=redact),
     )
 
 
@@ -135,8 +141,8 @@ def run_notebook(
     from nbtrack.execute.settle import Prepared, settle
 
     path = Path(notebook)
-    job = _job(path, params, param_file)
     settings = load_settings()
+    job = _job(path, params, param_file, redact=settings.redact_secrets)
     url = store_url or settings.store_url
     workdir = Path(cwd) if cwd is not None else path.resolve().parent
     if not workdir.is_dir():
@@ -154,13 +160,13 @@ def run_notebook(
         id_file = Path(tmp) / "run-id"
         env = _kernel_env(job, Path(tmp), id_file, url, name, tags)
         source = Path(tmp) / path.name
-        source.write_text(json.dumps(notebook_to_dict(job.run_nb)), encoding="utf-8")
+        source.write_text(json.dumps(notebook_to_dict(job.redacted.shown)), encoding="utf-8")
         # absolute: papermill saves it from inside the kernel's working directory too
         executed = (
             Path(output).resolve() if output is not None else Path(tmp) / f"executed-{path.name}"
         )
         try:
-            failure, error, early = _execute(source, executed, workdir, env, timeout, job.origin)
+            failure, error, early = _execute(source, executed, workdir, env, timeout, job)
         finally:
             status = RunStatus.FAILED if (failure or error) else RunStatus.FINISHED
             ids = id_file.read_text(encoding="utf-8").split() if id_file.is_file() else []
@@ -233,7 +239,7 @@ def _execute(
     workdir: Path,
     env: Mapping[str, str],
     timeout: float | None,
-    origin: tuple[int | None, ...],
+    job: _Job,
 ) -> tuple[CellFailure | None, str | None, EarlyExit | None]:
     """Run the injected notebook: (the user's cell that failed, another failure, a clean end).
 
@@ -248,7 +254,11 @@ def _execute(
         stopped_cell,
     )
 
-    cell_error, stopped = execute(source, executed, workdir, env, timeout)
+    origin = job.origin
+    try:  # the kernel gets the real code, the executed notebook keeps its secrets redacted
+        cell_error, stopped = execute(source, executed, workdir, env, timeout, job.redacted.hooks())
+    finally:
+        job.redacted.scrub(executed)
     asked = stopped.cell_index if isinstance(stopped, AskedToExit) else None
     if asked is not None:
         stopped = None
