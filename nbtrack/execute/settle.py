@@ -78,7 +78,7 @@ def settle(
     project root its path is recorded against; *events* are added to the run
     (an ``early_exit``).
     """
-    from nbtrack.redact import redact_source
+    from nbtrack.redact import redact_source, redact_text
     from nbtrack.store import open_store
     from nbtrack.tracking.capture import hash_data
     from nbtrack.tracking.locate import recorded_path
@@ -106,7 +106,8 @@ def settle(
                 source = capture_source(notebook.resolve(), batch=True, root=root)
             store.set_source(run_id, redact_source(source) if settings.redact_secrets else source)
         if error is not None:
-            store.add_event(run_id, RunEvent(kind="error", timestamp=now, detail={"error": error}))
+            detail = {"error": redact_text(error) if settings.redact_secrets else error}
+            store.add_event(run_id, RunEvent(kind="error", timestamp=now, detail=detail))
         for event in events:
             store.add_event(run_id, event)
         if param_file is not None:

@@ -148,7 +148,7 @@ class Tracker:
                 "name": name,
                 "started_at": started,
                 "tags": clean_tags,
-                "git": capture_git(settings.root),
+                "git": capture_git(settings.root, redact=settings.redact_secrets),
                 "environment": capture_environment(redact=settings.redact_secrets),
                 "source": source,
             }

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from nbtrack.errors import MetricError, RunError, UsageError
 from nbtrack.model import Artifact, DataRef, Param, ParamSource, RunEvent, RunStatus, Source
-from nbtrack.redact import redact_source, redact_value
+from nbtrack.redact import redact_mapping, redact_source, redact_value
 from nbtrack.store.base import MetricRow, Store
 from nbtrack.tracking.flusher import DEFAULT_INTERVAL, DEFAULT_MAX_PENDING, Flusher
 from nbtrack.tracking.ledger import MAX_KEY_LENGTH, ParamLedger, bad_name
@@ -286,7 +286,13 @@ class ActiveRun:
             self._flusher.submit(Op("set_source", {"source": source}))
 
     def add_event(self, kind: str, **detail: Any) -> None:
-        """Note something that happened to the run (a cell error, a re-run...)."""
+        """Note something that happened to the run (a cell error, a re-run...).
+
+        Secrets in *detail* are redacted like a param's (an exception's
+        message may hold a URL with its password).
+        """
+        if self.settings.redact_secrets:
+            detail = redact_mapping(detail)
         with self._lock:
             self._check_running()
             event = RunEvent(kind=kind, timestamp=_time(), detail=detail)

@@ -120,3 +120,13 @@ def test_with_redact_secrets_off_params_tags_and_argv_are_stored_as_given(
     assert stored.params[0].value == "postgresql://ana:url-pw-3@db/runs"
     assert stored.tags == {"api_key": "tag-key-5"}
     assert stored.environment.argv == tuple(ARGV)
+
+
+def test_an_exception_message_with_a_url_password_is_stored_redacted_in_its_event(
+    store_dir: Path,
+) -> None:
+    with pytest.raises(ConnectionError), nbtrack.start_run() as run:
+        raise ConnectionError("cannot reach postgresql://ana:event-pw-12@db/runs")
+    assert leaks([store_dir], ["event-pw-12"]) == []
+    (event,) = nbtrack.get_run(run.id).events
+    assert event.detail["message"] == "cannot reach postgresql://ana:***@db/runs"
