@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import nbtrack
+from nbtrack.tracking import StoreOutageWarning
 from tests.helpers.secrets import leaks
 
 
@@ -130,3 +131,19 @@ def test_an_exception_message_with_a_url_password_is_stored_redacted_in_its_even
     assert leaks([store_dir], ["event-pw-12"]) == []
     (event,) = nbtrack.get_run(run.id).events
     assert event.detail["message"] == "cannot reach postgresql://ana:***@db/runs"
+
+
+def test_a_spill_file_written_while_the_store_is_down_holds_no_secret(
+    down_url: str, project_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NBTRACK_STORE", down_url)
+    monkeypatch.setattr(sys, "argv", ARGV)
+    with pytest.warns(StoreOutageWarning):
+        run = nbtrack.start_run(tags={"api_key": "tag-key-5"})
+    nbtrack.log_params({"db": {"url": "postgresql://ana:url-pw-3@db/runs", "password": "pw-13"}})
+    nbtrack.set_tag("HF_TOKEN", "hf_tag7")
+    with pytest.warns(StoreOutageWarning, match="replay_spill"):
+        nbtrack.end_run(timeout=0.5)
+    (spill,) = run.spilled
+    secrets = ["tag-key-5", "url-pw-3", "pw-13", "hf_tag7", "argv-pw-8", "argv-api-10"]
+    assert leaks([spill.parent], secrets) == []
