@@ -47,6 +47,9 @@ REDACTED = "***"
 
 #: a URL inside text: a scheme, then everything up to a space, a quote or a bracket
 _URL = re.compile(r"(?<![\w+.-])[A-Za-z][\w+.-]*://[^\s'\"`<>()\[\]{}]+")
+#: ``name=value`` in a string: a libpq DSN (``host=db password=...``), a query
+#: string without its URL (``token=...&page=2``), a JDBC ``;password=...``
+_PAIR = re.compile(r"(?<![\w.-])(?P<name>[A-Za-z_][\w.-]*)=(?P<value>[^\s&;,'\"]+)")
 
 # -- source code ---------------------------------------------------------------
 #: a Python string literal (any prefix, triple-quoted ones across lines)
@@ -54,6 +57,7 @@ _STRING = (
     r"[rRbBuUfF]{0,2}(?:'''(?:\\.|[^\\])*?'''|\"\"\"(?:\\.|[^\\])*?\"\"\""
     r"|'(?:\\.|[^'\\\n])*'|\"(?:\\.|[^\"\\\n])*\")"
 )
+_ANY_STRING = re.compile(_STRING)
 _NUMBER = r"[-+]?\.?\d[\w.]*"
 #: a name, then what makes it take a literal: ``name = v``, ``name: T = v``,
 #: ``name := v``, ``f(name=v)``; or a quoted key: ``{"name": v}``,
@@ -79,14 +83,32 @@ _SHELL_PAIR = re.compile(
 
 
 def redact_text(text: str) -> str:
-    """*text* with the credentials of every URL in it masked.
+    """A string value with the credentials of every URL, and ``secret=value`` pairs, masked.
 
     >>> redact_text("load('postgresql://ana:s3cret@db/runs') then https://h/?token=abc&x=1")
     "load('postgresql://ana:***@db/runs') then https://h/?token=***&x=1"
+    >>> redact_text("host=db user=ana password=s3cret sslmode=require")
+    'host=db user=ana password=*** sslmode=require'
     """
+    return _mask_pairs(_mask_urls(text))
+
+
+def _mask_urls(text: str) -> str:
     if "://" not in text:
         return text
     return _URL.sub(lambda match: mask_url(match.group()), text)
+
+
+def _mask_pairs(text: str) -> str:
+    if "=" not in text:
+        return text
+    return _PAIR.sub(_pair, text)
+
+
+def _pair(match: re.Match[str]) -> str:
+    if not looks_secret(match["name"]):
+        return match.group()
+    return f"{match['name']}={REDACTED}"
 
 
 def redact_value(key: str | None, value: JSONValue) -> JSONValue:
@@ -149,7 +171,7 @@ def redact_argv(argv: Iterable[str]) -> tuple[str, ...]:
             out.append(arg)
             value_is_secret = True
         else:
-            out.append(redact_code(arg))
+            out.append(redact_text(redact_code(arg)))
     return tuple(out)
 
 
@@ -199,7 +221,9 @@ def redact_code(text: str) -> str:
     """
     text = _ASSIGNED.sub(_assigned, text)
     text = _SHELL_LINE.sub(_shell_line, text)
-    return redact_text(text)
+    # name=value pairs only inside strings: in code, api_key=key_var names no secret
+    text = _ANY_STRING.sub(lambda match: _mask_pairs(match.group()), text)
+    return _mask_urls(text)
 
 
 def redact_source(source: Source) -> Source:

@@ -18,6 +18,7 @@ PRIVATE_TOKEN = '''line one
 line two'''
 pin_password = 1234
 DB = "postgresql://ana:url-pw@db/runs?sslmode=require"
+conn = psycopg.connect("host=db user=ana password=dsn-pw", autocommit=True)
 # %env OPENAI_API_KEY=sk-env
 # !curl --token tok-shell -H 'X: y' https://example.com
 """
@@ -34,6 +35,7 @@ PRIVATE_TOKEN = '''***
 '''
 pin_password = '***'
 DB = "postgresql://ana:***@db/runs?sslmode=require"
+conn = psycopg.connect("host=db user=ana password=***", autocommit=True)
 # %env OPENAI_API_KEY=***
 # !curl --token *** -H 'X: y' https://example.com
 """
@@ -53,6 +55,7 @@ def test_source_code_keeps_everything_but_the_literals_of_secret_names_and_url_p
         "if password == expected: pass",
         "url = 'https://example.com/a?page=2&q=token'",
         "lr = 0.1  # the api_key is read from a file",
+        "client = connect(api_key=key_from_vault)",
     ],
 )
 def test_code_without_a_secret_literal_is_kept_as_it_is(line: str) -> None:
@@ -76,6 +79,9 @@ def test_values_without_secrets_are_kept_unchanged() -> None:
     value = {"lr": 0.1, "layers": [64, 32], "url": "https://example.com/x?page=2", "n": None}
     assert redact_value("model", value) == value
     assert redact_value("max_tokens", 512) == 512
+    assert redact_value("dsn", "host=db password=pw sslmode=require") == (
+        "host=db password=*** sslmode=require"
+    )
     assert redact_value("db", {"auth": {"passwd": "p", "user": "u"}}) == {
         "auth": {"passwd": "***", "user": "u"}
     }
