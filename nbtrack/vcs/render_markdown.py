@@ -211,6 +211,8 @@ def _html_title(cell: CellDiff) -> str:
 def _cell_block(cell: CellDiff, result: DiffResult, limit: int) -> str:
     body = _body_lines(cell)
     extra: list[str] = []
+    if cell.source_note:
+        extra.append(f"- {_escape_inline(cell.source_note)}")
     if cell.execution_count:
         old, new = cell.execution_count
         extra.append(f"- execution count: {old} → {new}")
