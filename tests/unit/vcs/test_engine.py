@@ -137,3 +137,18 @@ def test_line_breaks_changed_without_any_line_changing_is_a_modified_cell() -> N
         (1, (), "only the newline at the end was removed"),
     ]
 
+
+def test_a_reformatted_40_line_cell_without_ids_is_one_modified_cell() -> None:
+    from tests.unit.vcs.long_cells import black_formatted, hand_written
+
+    old = notebook(markdown("# Training"), code(hand_written()), code("train_model(x, y, 3, 0.1)"))
+    new = load(old).to_dict()
+    new["cells"][1]["source"] = black_formatted()
+    for nb in (old, new):
+        nb["nbformat_minor"] = 4  # before cell ids: cells are aligned by content
+        for cell in nb["cells"]:
+            cell.pop("id")
+    result = diff(old, new)
+    assert result.aligned_by == "content"
+    assert result.summary() == "1 modified"
+    assert [(c.old_index, c.new_index, c.status) for c in result.cells] == [(1, 1, "modified")]
