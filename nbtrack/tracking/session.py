@@ -30,7 +30,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TextIO
 
@@ -61,6 +61,8 @@ class NotebookSession:
         tracker: Tracker | None = None,
         out: TextIO | None = None,
         last_cell_at: float | None = None,
+        executed: Callable[[], Sequence[str]] | None = None,
+        terminal: bool = False,
     ) -> None:
         self.ns = namespace
         self.env = os.environ if env is None else env
@@ -77,6 +79,8 @@ class NotebookSession:
             running=self._running,
             warn=self._warn,
             last_cell_at=last_cell_at,
+            executed=executed,
+            terminal=terminal,
         )
         self.tracker.source_provider = self.source.for_new_run
         self.params_cell = ParametersCell(
