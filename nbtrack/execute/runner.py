@@ -51,7 +51,7 @@ from nbtrack.envvars import (
 from nbtrack.errors import NotebookError
 from nbtrack.execute.locate import EarlyExit
 from nbtrack.model import RunEvent, RunStatus
-from nbtrack.notebook.document import Notebook, notebook_to_dict, read_notebook
+from nbtrack.notebook.document import Notebook, marked_output, notebook_to_dict, read_notebook
 from nbtrack.notebook.failure import CellFailure
 from nbtrack.notebook.params import (
     cell_origin,
@@ -154,7 +154,9 @@ def run_notebook(
         id_file = Path(tmp) / "run-id"
         env = _kernel_env(job, Path(tmp), id_file, url, name, tags)
         source = Path(tmp) / path.name
-        source.write_text(json.dumps(notebook_to_dict(job.run_nb)), encoding="utf-8")
+        # marked, so the executed copy papermill writes from it is never paired or synced
+        marked = marked_output(job.run_nb, path.as_posix())
+        source.write_text(json.dumps(notebook_to_dict(marked)), encoding="utf-8")
         # absolute: papermill saves it from inside the kernel's working directory too
         executed = (
             Path(output).resolve() if output is not None else Path(tmp) / f"executed-{path.name}"
