@@ -51,6 +51,7 @@ from nbtrack.notebook.source import (
     cell_magic_name,
     literal_assignments,
     neutralise_ipython,
+    non_literal_names,
     parse_cell,
 )
 
@@ -77,6 +78,7 @@ __all__ = [
     "load_param_file",
     "marked_output",
     "neutralise_ipython",
+    "non_literal_names",
     "notebook_from_bytes",
     "notebook_from_dict",
     "notebook_to_dict",
