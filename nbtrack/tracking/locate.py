@@ -31,6 +31,7 @@ cell, and as plain JSON to match executed code.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -121,8 +122,12 @@ def find_notebook(
 
 #: a notebook file bigger than this (outputs, mostly) is not read to match code
 MATCH_MAX_BYTES = 20 * 1024 * 1024
+#: at most this many bytes of notebooks are read, in all, to match code
+MATCH_MAX_TOTAL_BYTES = 64 * 1024 * 1024
 #: at most this many notebook files are read to match code
 MATCH_MAX_FILES = 200
+#: at most this many directory entries are looked at to find them
+MATCH_MAX_ENTRIES = 5000
 
 
 def match_executed_cells(executed: Sequence[str], folder: Path) -> Path | None:
@@ -131,21 +136,27 @@ def match_executed_cells(executed: Sequence[str], folder: Path) -> Path | None:
     A notebook matches when the code of each executed cell (*executed*,
     blank ones aside) is, whitespace at its ends aside, the source of one of
     its code cells. The scan is bounded: *folder* and its direct subfolders
-    (hidden ones, such as ``.ipynb_checkpoints``, skipped), files up to
-    :data:`MATCH_MAX_BYTES`, at most :data:`MATCH_MAX_FILES` of them, each
-    read as plain JSON. A notebook ``nbtrack run`` or ``nbtrack smoke`` wrote
+    (hidden ones, such as ``.ipynb_checkpoints``, skipped), at most
+    :data:`MATCH_MAX_ENTRIES` directory entries, :data:`MATCH_MAX_FILES`
+    notebooks of up to :data:`MATCH_MAX_BYTES` each and
+    :data:`MATCH_MAX_TOTAL_BYTES` in all. A file is parsed (as plain JSON)
+    only when its bytes hold the longest executed line, as JSON writes it.
+    A notebook ``nbtrack run`` or ``nbtrack smoke`` wrote
     (``metadata.nbtrack.output_of``) is an output, never the source. None
-    unless exactly one notebook matches: two copies of a notebook are a
-    guess, and nothing is guessed.
+    unless exactly one of the notebooks read matches: two copies of a
+    notebook are a guess, and nothing is guessed.
 
     >>> match_executed_cells(["x = 1"], Path("/nonexistent"))
     """
     wanted = {text.strip() for text in executed} - {""}
     if not wanted:
         return None
+    probe = _probe(wanted)
     matches: list[Path] = []
-    for path in _notebooks_near(folder):
-        cells = _code_cell_sources(path)
+    for path, data in _notebooks_near(folder):
+        if probe not in data:
+            continue  # the cheap check: it cannot hold that line
+        cells = _code_cell_sources(path, data)
         if cells is not None and wanted <= cells:
             matches.append(path)
             if len(matches) > 1:
@@ -153,47 +164,70 @@ def match_executed_cells(executed: Sequence[str], folder: Path) -> Path | None:
     return matches[0].resolve() if matches else None
 
 
-def _notebooks_near(folder: Path) -> Iterator[Path]:
-    """The ``.ipynb`` files of *folder* and of its visible subfolders, within the bounds."""
-    seen = 0
+def _probe(cells: set[str]) -> bytes:
+    """The longest ASCII line of *cells* as a notebook's JSON spells it (b"" when none is)."""
+    lines = (line.strip() for cell in cells for line in cell.splitlines())
+    ascii_lines = [line for line in lines if line.isascii()]
+    if not ascii_lines:
+        return b""
+    return json.dumps(max(ascii_lines, key=len))[1:-1].encode("ascii")
+
+
+def _notebooks_near(folder: Path) -> Iterator[tuple[Path, bytes]]:
+    """The ``.ipynb`` files of *folder* and of its visible subfolders, read, within the bounds."""
+    budget = {"entries": MATCH_MAX_ENTRIES, "files": MATCH_MAX_FILES}
+    budget["bytes"] = MATCH_MAX_TOTAL_BYTES
+    top = list(_entries(folder, budget))
+    below = [Path(e.path) for e in top if not e.name.startswith(".") and _is_dir(e)]
+    for listing in (top, *(_entries(directory, budget) for directory in below)):
+        for entry in listing:
+            if not entry.name.endswith(".ipynb") or entry.name.startswith("."):
+                continue
+            try:
+                size = entry.stat().st_size
+                if not entry.is_file() or size > MATCH_MAX_BYTES:
+                    continue
+                if budget["files"] <= 0 or budget["bytes"] < size:
+                    return
+                budget["files"] -= 1
+                budget["bytes"] -= size
+                data = Path(entry.path).read_bytes()
+            except OSError:
+                continue
+            yield Path(entry.path), data
+
+
+def _entries(directory: Path, budget: dict[str, int]) -> Iterator[os.DirEntry[str]]:
+    """The entries of *directory* in name order, while the entry budget lasts."""
     try:
-        entries = sorted(folder.iterdir())
+        with os.scandir(directory) as scan:
+            entries = []
+            for entry in scan:
+                if budget["entries"] <= 0:
+                    break
+                budget["entries"] -= 1
+                entries.append(entry)
     except OSError:
         return
-    subfolders = [e for e in entries if not e.name.startswith(".") and _is_dir(e)]
-    for directory, listing in ((folder, entries), *((d, None) for d in subfolders)):
-        if listing is None:
-            try:
-                listing = sorted(directory.iterdir())
-            except OSError:
-                continue
-        for path in listing:
-            if path.suffix != ".ipynb" or path.name.startswith("."):
-                continue
-            try:
-                if not path.is_file() or path.stat().st_size > MATCH_MAX_BYTES:
-                    continue
-            except OSError:
-                continue
-            seen += 1
-            if seen > MATCH_MAX_FILES:
-                return
-            yield path
+    yield from sorted(entries, key=lambda entry: entry.name)
 
 
-def _is_dir(path: Path) -> bool:
+def _is_dir(entry: os.DirEntry[str]) -> bool:
     try:
-        return path.is_dir()
+        return entry.is_dir()
     except OSError:
         return False
 
 
-def _code_cell_sources(path: Path) -> set[str] | None:
-    """The stripped sources of *path*'s code cells; None for an unreadable or output notebook."""
+def _code_cell_sources(path: Path, data: bytes) -> set[str] | None:
+    """The stripped sources of the code cells of *data*, read from *path*.
+
+    None for a file that is not a notebook, or is an output nbtrack wrote.
+    """
     from nbtrack.notebook.document import notebook_from_bytes, output_of
 
     try:
-        notebook = notebook_from_bytes(path.read_bytes(), path)
+        notebook = notebook_from_bytes(data, path)
     except Exception:  # unreadable, not a notebook: not the one
         return None
     if output_of(notebook.metadata) is not None:

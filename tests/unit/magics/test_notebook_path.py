@@ -150,6 +150,15 @@ def test_a_cell_that_is_not_in_the_notebook_rules_it_out(tmp_path: Path) -> None
     assert match_executed_cells(["", "  "], tmp_path) is None  # nothing ran: no guess
 
 
+def test_cells_with_non_ascii_text_match_however_the_json_escapes_them(tmp_path: Path) -> None:
+    data = notebook("%load_ext nbtrack", "title = '学习率'\nlr = 0.1")
+    escaped = tmp_path / "escaped.ipynb"  # \\u5b66 in the file, not the character
+    escaped.write_text(json.dumps(data, ensure_ascii=True))
+    ran = ["%load_ext nbtrack", "title = '学习率'\nlr = 0.1"]
+    assert match_executed_cells(ran, tmp_path) == escaped.resolve()
+    assert match_executed_cells(["title = '学习率'"], tmp_path) is None  # not a cell of it
+
+
 def test_a_terminal_ipython_is_a_session_of_its_own_not_a_missing_notebook(
     tmp_path: Path,
 ) -> None:
