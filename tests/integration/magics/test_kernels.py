@@ -184,6 +184,9 @@ def _tracking_notebook(path: Path) -> Path:
         "%load_ext nbtrack",
         "import math\nloss = math.sqrt(0.25)",
         "%track_metric loss {loss}",
+        # ends the run, waiting for its snapshot (a loaded machine may take seconds
+        # to make it, longer than jupyter_client lets a kernel take to exit)
+        "%track_run --end",
         kernelspec=PYTHON3,
     )
 
@@ -201,8 +204,7 @@ def test_jupyter_execute_records_the_notebook_found_by_its_executed_cells(
     run = read_store()
     assert run.source.path == "train.ipynb"
     assert run.source.stale is False  # every executed cell is in the file as it ran
-    wait_until(lambda: read_store().source.snapshot is not None)
-    assert "%track_metric loss {loss}" in (read_store().source.snapshot or "")
+    assert "%track_metric loss {loss}" in (run.source.snapshot or "")
 
 
 def test_jupyter_execute_with_two_copies_of_the_notebook_guesses_nothing(
