@@ -111,6 +111,7 @@ def run(
         output=output,
         cwd=cwd,
         timeout=timeout,
+        warn=lambda text: echo_err(f"nbtrack: warning: {text}"),
     )
     click.echo(result.run_id)
     run_label = f"run {result.run_id[:8]} is FAILED"

@@ -35,7 +35,7 @@ import os
 import tempfile
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,7 +51,7 @@ from nbtrack.envvars import (
 from nbtrack.errors import NotebookError
 from nbtrack.execute.locate import EarlyExit
 from nbtrack.model import RunEvent, RunStatus
-from nbtrack.notebook.document import Notebook, notebook_to_dict, read_notebook
+from nbtrack.notebook.document import Notebook, marked_output, notebook_to_dict, read_notebook
 from nbtrack.notebook.failure import CellFailure
 from nbtrack.notebook.params import (
     cell_origin,
@@ -88,19 +88,28 @@ class _Job:
     sources: dict[str, str]
     #: the parameters cell's source when no ``%%track_params`` will log it
     parameters_cell: str
+    #: a value whose type is not its default's, one sentence each
+    warnings: tuple[str, ...] = ()
 
 
 def _job(
     path: Path,
     params: Mapping[str, object] | None,
     param_file: str | os.PathLike[str] | None,
+    warn: Callable[[str], None] | None = None,
 ) -> _Job:
-    """Read and parameterise the notebook; every bad input raises here."""
+    """Read and parameterise the notebook; every bad input raises here.
+
+    *warn* is told of each value whose type is not its default's (it runs as given).
+    """
     if not path.is_file():
         raise NotebookError(f"Notebook {path} does not exist.", path=path)
     nb = read_notebook(path)
     files = () if param_file is None else (Path(param_file),)
     resolved = resolve_params(nb, files=files, cli=params)
+    if warn is not None:
+        for warning in resolved.warnings:
+            warn(warning)
     run_nb = inject_parameters(nb, resolved.values, source="cli")
     index = find_parameters_cell(nb)
     tagged = "" if index is None else nb.cells[index].source
@@ -110,6 +119,7 @@ def _job(
         origin=cell_origin(nb, run_nb),
         sources=resolved.sources,
         parameters_cell="" if cell_magic_name(tagged) == "track_params" else tagged,
+        warnings=resolved.warnings,
     )
 
 
@@ -124,18 +134,19 @@ def run_notebook(
     cwd: str | os.PathLike[str] | None = None,
     store_url: str | None = None,
     timeout: float | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> BatchResult:
     """Execute *notebook* in a kernel as one tracked run; see the module docstring.
 
-    Bad input (missing or malformed notebook, unknown parameter, unreadable
-    parameter file) raises before a kernel starts: ``NotebookError`` or
-    ``ParamError``. A notebook that fails is a result with ``failure`` set.
+    Bad input (a missing or malformed notebook, an unknown param, an unreadable
+    param file) raises ``NotebookError`` or ``ParamError`` before a kernel starts;
+    a failing notebook is a result with ``failure``. *warn* hears of type changes.
     """
     from nbtrack.config import find_project_root, load_settings
     from nbtrack.execute.settle import Prepared, settle
 
     path = Path(notebook)
-    job = _job(path, params, param_file)
+    job = _job(path, params, param_file, warn)
     settings = load_settings()
     url = store_url or settings.store_url
     workdir = Path(cwd) if cwd is not None else path.resolve().parent
@@ -154,7 +165,9 @@ def run_notebook(
         id_file = Path(tmp) / "run-id"
         env = _kernel_env(job, Path(tmp), id_file, url, name, tags)
         source = Path(tmp) / path.name
-        source.write_text(json.dumps(notebook_to_dict(job.run_nb)), encoding="utf-8")
+        # marked, so the executed copy papermill writes from it is never paired or synced
+        marked = marked_output(job.run_nb, path.as_posix())
+        source.write_text(json.dumps(notebook_to_dict(marked)), encoding="utf-8")
         # absolute: papermill saves it from inside the kernel's working directory too
         executed = (
             Path(output).resolve() if output is not None else Path(tmp) / f"executed-{path.name}"

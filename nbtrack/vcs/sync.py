@@ -12,6 +12,9 @@ conflict for ``--prefer``. The ``.ipynb`` keeps its
 outputs, cell ids and metadata for every cell whose text did not change, and
 a file already in step is never rewritten.
 
+The executed copies ``nbtrack run --output`` and ``nbtrack smoke`` write
+(marked ``metadata.nbtrack.output_of``) are skipped, never paired.
+
 Not here: pairing configuration (``init``) and diffs (``engine``).
 """
 
@@ -84,6 +87,10 @@ def sync_paths(
     seen: set[Path] = set()
     try:
         for path in _expand(paths):
+            origin = _output_of(path)
+            if origin is not None:
+                skipped.append(f"{path}: the executed copy of {origin} nbtrack wrote, not paired")
+                continue
             group = _pair_of(path)
             if group is None:
                 skipped.append(f"{path}: not paired with a text file (no jupytext formats)")
@@ -112,6 +119,15 @@ def _expand(paths: Iterable[Path]) -> list[Path]:
 
 
 _Group = list[tuple[Path, dict[str, str]]]
+
+
+def _output_of(path: Path) -> str | None:
+    """The notebook *path* is an executed copy of (``nbtrack run``/``smoke`` wrote it), or None."""
+    from nbtrack.notebook.document import output_of
+
+    if path.suffix != ".ipynb":
+        return None
+    return output_of(_read(path).metadata)
 
 
 def _pair_of(path: Path) -> _Group | None:
