@@ -67,3 +67,18 @@ def test_too_many_arguments_exit_2(pair: tuple[Path, Path]) -> None:
     code_, _, err = run(str(pair[0]), str(pair[1]), "third")
     assert code_ == 2
     assert "put paths after '--'" in err
+
+
+def test_a_file_left_mid_merge_is_named_as_a_conflict_not_bad_json(
+    pair: tuple[Path, Path], tmp_path: Path
+) -> None:
+    old_text = pair[0].read_text(encoding="utf-8")
+    new_text = pair[1].read_text(encoding="utf-8")
+    merged = tmp_path / "merged.ipynb"
+    merged.write_text(
+        f"<<<<<<< HEAD\n{old_text}=======\n{new_text}>>>>>>> feature\n", encoding="utf-8"
+    )
+    code_, _, err = run(str(pair[0]), str(merged))
+    assert code_ == 2
+    assert f"{merged} has unresolved merge conflict markers (line 1)" in err
+    assert len(err.strip().splitlines()) == 1
