@@ -48,10 +48,10 @@ from nbtrack.envvars import (
     RUN_TAGS_ENV,
     STORE_ENV,
 )
-from nbtrack.errors import NotebookError
+from nbtrack.errors import NotebookError, UsageError
 from nbtrack.execute.locate import EarlyExit
 from nbtrack.model import RunEvent, RunStatus
-from nbtrack.notebook.document import Notebook, notebook_to_dict, read_notebook
+from nbtrack.notebook.document import Notebook, kernel_language, notebook_to_dict, read_notebook
 from nbtrack.notebook.failure import CellFailure
 from nbtrack.notebook.params import (
     cell_origin,
@@ -99,6 +99,14 @@ def _job(
     if not path.is_file():
         raise NotebookError(f"Notebook {path} does not exist.", path=path)
     nb = read_notebook(path)
+    language = kernel_language(nb)
+    if language != "python":
+        # the run is recorded by nbtrack loaded inside the kernel: a Python kernel
+        raise NotebookError(
+            f"{path}: its kernel language is {language}, not Python; nbtrack run executes"
+            " Python notebooks only, in a Python kernel that records the run.",
+            path=path,
+        )
     files = () if param_file is None else (Path(param_file),)
     resolved = resolve_params(nb, files=files, cli=params)
     run_nb = inject_parameters(nb, resolved.values, source="cli")
@@ -127,15 +135,20 @@ def run_notebook(
 ) -> BatchResult:
     """Execute *notebook* in a kernel as one tracked run; see the module docstring.
 
-    Bad input (missing or malformed notebook, unknown parameter, unreadable
-    parameter file) raises before a kernel starts: ``NotebookError`` or
-    ``ParamError``. A notebook that fails is a result with ``failure`` set.
+    Bad input (missing or malformed notebook, a notebook in another kernel
+    language, unknown parameter, unreadable parameter file, an output path
+    that cannot be written, a timeout not above 0) raises before a kernel
+    starts: ``NotebookError``, ``ParamError`` or ``UsageError``.
+    A notebook that fails is a result with ``failure`` set.
     """
     from nbtrack.config import find_project_root, load_settings
     from nbtrack.execute.settle import Prepared, settle
 
     path = Path(notebook)
+    if timeout is not None and not timeout > 0:
+        raise UsageError(f"The cell timeout must be a positive number of seconds, not {timeout!r}.")
     job = _job(path, params, param_file)
+    _check_output(output)
     settings = load_settings()
     url = store_url or settings.store_url
     workdir = Path(cwd) if cwd is not None else path.resolve().parent
@@ -190,6 +203,23 @@ def run_notebook(
         error=error,
         early_exit=early,
     )
+
+
+def _check_output(output: str | os.PathLike[str] | None) -> None:
+    """Refuse, before a kernel starts, an output path the executed notebook cannot go to."""
+    if output is None:
+        return
+    target = Path(output)
+    folder = target.resolve().parent
+    if target.is_dir():
+        problem = "it is a directory"
+    elif not folder.is_dir():
+        problem = f"its directory {folder} does not exist"
+    elif not os.access(folder, os.W_OK):
+        problem = f"its directory {folder} is not writable"
+    else:
+        return
+    raise UsageError(f"Cannot write the executed notebook to {target}: {problem}.")
 
 
 def _early_exit_event(early: EarlyExit | None) -> tuple[RunEvent, ...]:
