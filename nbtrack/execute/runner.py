@@ -145,10 +145,8 @@ def run_notebook(
     from nbtrack.execute.settle import Prepared, settle
 
     path = Path(notebook)
-    if timeout is not None and not timeout > 0:
-        raise UsageError(f"The cell timeout must be a positive number of seconds, not {timeout!r}.")
+    _check_arguments(output, timeout)
     job = _job(path, params, param_file)
-    _check_output(output)
     settings = load_settings()
     url = store_url or settings.store_url
     workdir = Path(cwd) if cwd is not None else path.resolve().parent
@@ -205,8 +203,11 @@ def run_notebook(
     )
 
 
-def _check_output(output: str | os.PathLike[str] | None) -> None:
-    """Refuse, before a kernel starts, an output path the executed notebook cannot go to."""
+def _check_arguments(output: str | os.PathLike[str] | None, timeout: float | None) -> None:
+    """Refuse, before a kernel starts, a timeout not above 0 and an output path that
+    the executed notebook cannot go to."""
+    if timeout is not None and not timeout > 0:
+        raise UsageError(f"The cell timeout must be a positive number of seconds, not {timeout!r}.")
     if output is None:
         return
     target = Path(output)
