@@ -11,6 +11,12 @@ a 30 s busy timeout. Python's sqlite3 transaction handling is switched off and
 nbtrack emits ``BEGIN`` itself: ``BEGIN IMMEDIATE`` for writes, so a writer
 waits for the lock through the busy timeout up front instead of failing with
 "database is locked" when a read transaction tries to become a write one.
+
+A SQLite store nbtrack cannot write (a read-only file, or a read-only folder
+that cannot hold the ``-wal`` and ``-shm`` files) is opened read-only
+(``mode=ro``); in a read-only folder with no ``-wal`` file, where no writer
+can be at work, also ``immutable=1``, because SQLite cannot make the
+``-shm`` file it otherwise needs to read a WAL database.
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ __all__ = [
     "ensure_schema",
     "guard",
     "make_engine",
+    "make_parent",
+    "read_only_reason",
     "sqlite_path",
     "write_engine",
 ]
@@ -71,19 +79,68 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def make_parent(path: Path) -> None:
+    """Make the folder of a new SQLite store *path*; one sentence when it cannot be."""
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreError(
+            f"Cannot create the run store {path}: its directory {parent} cannot be made "
+            f"({error.strerror or error}).",
+            uri=str(path),
+        ) from None
+    if not os.access(parent, os.W_OK):
+        raise StoreError(
+            f"Cannot create the run store {path}: the directory {parent} is read-only.",
+            uri=str(path),
+        )
+
+
 def _where(url: URL) -> str:
     if url.get_backend_name() == "sqlite":
         return str(url.database)
     return f"{url.host or 'localhost'}:{url.port or 5432}"
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for *url*; SQLite connections get nbtrack's pragmas."""
+def read_only_reason(path: Path) -> str | None:
+    """Why nbtrack cannot write the existing SQLite file *path*; None when it can."""
+    if not os.access(path.parent, os.W_OK):
+        return f"its directory {path.parent} is read-only"
+    if not os.access(path, os.W_OK):
+        return "the file is read-only"
+    return None
+
+
+def _read_only_creator(path: Path) -> Any:
+    """A connect function opening *path* read-only (see the module docstring)."""
+    from urllib.parse import quote
+
+    wal = path.with_name(path.name + "-wal")
+    query = "mode=ro"
+    if not os.access(path.parent, os.W_OK) and not wal.exists():
+        query += "&immutable=1"
+    uri = f"file:{quote(str(path.resolve()))}?{query}"
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT, check_same_thread=False)
+
+    return connect
+
+
+def make_engine(url: str, *, read_only: bool = False) -> Engine:
+    """An engine for *url*; SQLite connections get nbtrack's pragmas.
+
+    *read_only* opens an existing SQLite file read-only (writes then fail).
+    """
     parsed = parse_url(url)
     backend = parsed.get_backend_name()
     try:
         if backend == "sqlite":
             options: dict[str, Any] = {}
+            path = sqlite_path(url)
+            if read_only and path is not None:
+                options = {"creator": _read_only_creator(path)}
             if parsed.database in (None, "", ":memory:"):
                 # one shared connection, or every pooled connection sees its own empty db
                 options = {"poolclass": sa.StaticPool}
@@ -205,6 +262,8 @@ def _sqlite_access(path: Path) -> str:
     parent = path.parent
     if not parent.is_dir():
         return f"cannot be opened: its directory {parent} does not exist"
+    if path.is_dir():
+        return "cannot be opened: it is a directory, not a SQLite file"
     if not os.access(parent, os.W_OK):
         return (
             f"cannot be opened for writing: its directory {parent} is read-only "

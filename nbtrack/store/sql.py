@@ -101,13 +101,23 @@ class SqlStore(Store):
         self.artifact_root = dataclasses.replace(settings, store_url=url).artifact_root
         #: no store exists and create=False: reads see an empty store, writes fail
         self.missing = False
+        #: why this SQLite store cannot be written (it is opened read-only); None if it can
+        self.read_only: str | None = None
         path = _engine.sqlite_path(url)
+        if path is not None and path.is_dir():
+            raise StoreError(
+                f"The SQLite store {path} is a directory, not a SQLite file; point the store "
+                f"at a file (e.g. {path / 'runs.db'}) or move the directory away.",
+                uri=mask_url(url),
+            )
         if path is not None and not path.exists():
             if not create:
                 self.missing = True
             else:
-                _make_parent(path)
-        self.engine = _engine.make_engine(url)
+                _engine.make_parent(path)
+        elif path is not None:
+            self.read_only = _engine.read_only_reason(path)
+        self.engine = _engine.make_engine(url, read_only=self.read_only is not None)
         self._writer = _engine.write_engine(self.engine)
         self.dialect = self.engine.dialect.name
         self._metrics = MetricWriter(self.engine)
@@ -141,6 +151,8 @@ class SqlStore(Store):
                 f"There is no run store at {mask_url(self.url)} yet.",
                 uri=mask_url(self.url),
             )
+        if self.read_only is not None:
+            self._refuse_write()
         try:
             with _engine.guard(self.url), self._writer.begin() as connection:
                 yield connection
@@ -151,6 +163,13 @@ class SqlStore(Store):
                     f"No run with id {run_id!r} in the store.", run_id=run_id
                 ) from None
             raise
+
+    def _refuse_write(self) -> None:
+        raise StoreError(
+            f"The SQLite store {_engine.sqlite_path(self.url)} can be read but not written:"
+            f" {self.read_only}.",
+            uri=mask_url(self.url),
+        )
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -453,26 +472,14 @@ class SqlStore(Store):
         if self.missing:
             path = _engine.sqlite_path(self.url)
             if path is not None:
-                _make_parent(path)
+                _engine.make_parent(path)
             self.missing = False
+        if self.read_only is not None:
+            current = self.schema_status()["current"]
+            if current == schema.HEAD:
+                return current, current
+            self._refuse_write()
         return _engine.ensure_schema(self.engine, self.url, upgrade=True)
 
     def close(self) -> None:
         self.engine.dispose()
-
-
-def _make_parent(path: Path) -> None:
-    parent = path.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise StoreError(
-            f"Cannot create the run store {path}: its directory {parent} cannot be made "
-            f"({error.strerror or error}).",
-            uri=str(path),
-        ) from None
-    if not os.access(parent, os.W_OK):
-        raise StoreError(
-            f"Cannot create the run store {path}: the directory {parent} is read-only.",
-            uri=str(path),
-        )
