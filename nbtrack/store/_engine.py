@@ -48,6 +48,7 @@ __all__ = [
     "make_parent",
     "read_only_reason",
     "sqlite_path",
+    "umask",
     "write_engine",
 ]
 
@@ -101,6 +102,20 @@ def _where(url: URL) -> str:
     if url.get_backend_name() == "sqlite":
         return str(url.database)
     return f"{url.host or 'localhost'}:{url.port or 5432}"
+
+
+def umask() -> int:
+    """The process's umask, read without changing it where Linux says it."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere the one way to read it is to set it (and put it back)
+    os.umask(mask)
+    return mask
 
 
 def read_only_reason(path: Path) -> str | None:

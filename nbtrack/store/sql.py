@@ -11,6 +11,9 @@ both dialects and read back as ``float("nan")``; ±inf are stored as
 themselves. Param values are JSON text. Artifacts are files named by their
 sha256 under ``settings.artifact_root`` (``sha256/ab/abcdef...``), written to
 a temporary file and renamed into place, so a reader never sees half a file.
+Artifact files and folders get the modes the process's umask gives new files
+(``0666 & ~umask``, folders ``0777 & ~umask``), so teammates can read a
+shared store's artifacts whenever they can read its other files.
 """
 
 from __future__ import annotations
@@ -378,6 +381,7 @@ class SqlStore(Store):
             size = 0
             fd, tmp_name = tempfile.mkstemp(dir=tmp_dir, prefix="upload-")
             try:
+                os.fchmod(fd, 0o666 & ~_engine.umask())  # mkstemp's 0600 would hide it
                 with os.fdopen(fd, "wb") as target:
                     while chunk := source.read(1 << 20):
                         digest.update(chunk)
