@@ -42,6 +42,7 @@ __all__ = [
     "cannot_reach",
     "check_schema",
     "current_revision",
+    "detect_revision",
     "ensure_schema",
     "guard",
     "make_engine",
@@ -323,6 +324,48 @@ def current_revision(connection: Connection) -> tuple[str | None, bool]:
     return revision, bool(names & {"runs", "alembic_version"})
 
 
+def _fingerprint(connection: Connection) -> dict[str, frozenset[str]]:
+    """{table: its column names} of every table but Alembic's record."""
+    inspector = sa.inspect(connection)
+    return {
+        name: frozenset(column["name"] for column in inspector.get_columns(name))
+        for name in inspector.get_table_names()
+        if name != "alembic_version"
+    }
+
+
+def detect_revision(connection: Connection) -> str | None:
+    """The revision whose tables and columns the store has; None when none matches.
+
+    For a store whose ``alembic_version`` record is gone (dropped by hand, or
+    lost in a copy) but whose tables are there. Each revision's tables are
+    what its migrations make on an in-memory SQLite database, so the answer
+    is the same for both dialects and for every revision this nbtrack ships.
+    """
+    from nbtrack.store import migrations
+
+    found = _fingerprint(connection)
+    for revision in reversed(schema.REVISIONS):
+        scratch = sa.create_engine("sqlite://")
+        try:
+            with scratch.begin() as memory:
+                migrations.upgrade(memory, revision)
+                if _fingerprint(memory) == found:
+                    return revision
+        finally:
+            scratch.dispose()
+    return None
+
+
+def _lost_record(where: str) -> SchemaError:
+    return SchemaError(
+        f"The run store {where} has nbtrack's tables but no record of its schema revision"
+        " (its alembic_version table is missing or empty); run `nbtrack db upgrade` to"
+        " restore the record.",
+        uri=where,
+    )
+
+
 def check_schema(revision: str | None, has_tables: bool, url: str) -> None:
     """Raise ``SchemaError`` unless *revision* is the one this nbtrack speaks."""
     if revision == schema.HEAD:
@@ -330,7 +373,9 @@ def check_schema(revision: str | None, has_tables: bool, url: str) -> None:
     where = mask_url(url)
     if revision is None and not has_tables:
         raise StoreError(f"There is no run store at {where} yet.", uri=where)
-    if revision is None or revision in schema.REVISIONS:
+    if revision is None:
+        raise _lost_record(where)
+    if revision in schema.REVISIONS:
         raise SchemaError(
             f"The run store {where} was made by an older nbtrack (schema {revision or 'none'}); "
             "run `nbtrack db upgrade`.",
@@ -362,6 +407,24 @@ def ensure_schema(engine: Engine, url: str, *, upgrade: bool) -> tuple[str | Non
             check_schema(before, has_tables, url)  # raises: older, needs upgrade
         from nbtrack.store import migrations
 
+        if before is None and has_tables:
+            _restore_record(connection, url)
         migrations.upgrade(connection)
         after, _ = current_revision(connection)
         return before, after
+
+
+def _restore_record(connection: Connection, url: str) -> None:
+    """Record the revision the tables match (Alembic's stamp), or say none does."""
+    from nbtrack.store import migrations
+
+    revision = detect_revision(connection)
+    if revision is None:
+        where = mask_url(url)
+        raise SchemaError(
+            f"The run store {where} has no record of its schema revision, and its tables"
+            " match no schema this nbtrack knows; restore it from a backup, or point"
+            " nbtrack at a new store.",
+            uri=where,
+        )
+    migrations.stamp(connection, revision)

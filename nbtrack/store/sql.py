@@ -465,11 +465,17 @@ class SqlStore(Store):
 
     # -- lifetime --------------------------------------------------------------
     def schema_status(self) -> dict[str, Any]:
-        current = None
+        """current/head revisions, the URL; ``lost_record`` with the ``detected`` revision
+        when the tables are there but ``alembic_version`` is not."""
+        current, tables, detected = None, False, None
         if not self.missing:
             with self._read() as connection:
-                current, _ = _engine.current_revision(connection)
-        return {"current": current, "head": schema.HEAD, "url": mask_url(self.url)}
+                current, tables = _engine.current_revision(connection)
+                if current is None and tables:
+                    detected = _engine.detect_revision(connection)
+        lost = current is None and tables
+        return {"current": current, "head": schema.HEAD, "url": mask_url(self.url),
+                "lost_record": lost, "detected": detected}  # fmt: skip
 
     def upgrade(self) -> tuple[str | None, str | None]:
         """Apply migrations; (revision before, after). Creates a missing store."""
