@@ -48,10 +48,16 @@ from nbtrack.envvars import (
     RUN_TAGS_ENV,
     STORE_ENV,
 )
-from nbtrack.errors import NotebookError
+from nbtrack.errors import NotebookError, UsageError
 from nbtrack.execute.locate import EarlyExit
 from nbtrack.model import RunEvent, RunStatus
-from nbtrack.notebook.document import Notebook, marked_output, notebook_to_dict, read_notebook
+from nbtrack.notebook.document import (
+    Notebook,
+    kernel_language,
+    marked_output,
+    notebook_to_dict,
+    read_notebook,
+)
 from nbtrack.notebook.failure import CellFailure
 from nbtrack.notebook.params import (
     cell_origin,
@@ -105,6 +111,14 @@ def _job(
     if not path.is_file():
         raise NotebookError(f"Notebook {path} does not exist.", path=path)
     nb = read_notebook(path)
+    language = kernel_language(nb)
+    if language != "python":
+        # the run is recorded by nbtrack loaded inside the kernel: a Python kernel
+        raise NotebookError(
+            f"{path}: its kernel language is {language}, not Python; nbtrack run executes"
+            " Python notebooks only, in a Python kernel that records the run.",
+            path=path,
+        )
     files = () if param_file is None else (Path(param_file),)
     resolved = resolve_params(nb, files=files, cli=params)
     if warn is not None:
@@ -138,14 +152,18 @@ def run_notebook(
 ) -> BatchResult:
     """Execute *notebook* in a kernel as one tracked run; see the module docstring.
 
-    Bad input (a missing or malformed notebook, an unknown param, an unreadable
-    param file) raises ``NotebookError`` or ``ParamError`` before a kernel starts;
-    a failing notebook is a result with ``failure``. *warn* hears of type changes.
+    Bad input (missing or malformed notebook, a notebook in another kernel
+    language, unknown parameter, unreadable parameter file, an output path
+    that cannot be written, a timeout not above 0) raises before a kernel
+    starts: ``NotebookError``, ``ParamError`` or ``UsageError``.
+    A notebook that fails is a result with ``failure`` set. *warn* hears of
+    a parameter given with another type than its default.
     """
     from nbtrack.config import find_project_root, load_settings
     from nbtrack.execute.settle import Prepared, settle
 
     path = Path(notebook)
+    _check_arguments(output, timeout)
     job = _job(path, params, param_file, warn)
     settings = load_settings()
     url = store_url or settings.store_url
@@ -203,6 +221,26 @@ def run_notebook(
         error=error,
         early_exit=early,
     )
+
+
+def _check_arguments(output: str | os.PathLike[str] | None, timeout: float | None) -> None:
+    """Refuse, before a kernel starts, a timeout not above 0 and an output path that
+    the executed notebook cannot go to."""
+    if timeout is not None and not timeout > 0:
+        raise UsageError(f"The cell timeout must be a positive number of seconds, not {timeout!r}.")
+    if output is None:
+        return
+    target = Path(output)
+    folder = target.resolve().parent
+    if target.is_dir():
+        problem = "it is a directory"
+    elif not folder.is_dir():
+        problem = f"its directory {folder} does not exist"
+    elif not os.access(folder, os.W_OK):
+        problem = f"its directory {folder} is not writable"
+    else:
+        return
+    raise UsageError(f"Cannot write the executed notebook to {target}: {problem}.")
 
 
 def _early_exit_event(early: EarlyExit | None) -> tuple[RunEvent, ...]:

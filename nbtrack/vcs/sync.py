@@ -21,6 +21,7 @@ Not here: pairing configuration (``init``) and diffs (``engine``).
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,8 +197,6 @@ _CELLS: dict[tuple[int, str], tuple[Any, list[tuple[str, str]]]] = {}
 
 
 def _read(path: Path, fmt: dict[str, str] | None = None) -> Any:
-    import jupytext
-
     try:
         stat = path.stat()
         key = (
@@ -207,13 +206,39 @@ def _read(path: Path, fmt: dict[str, str] | None = None) -> Any:
             stat.st_size,
         )
         if key not in _READS:
-            _READS[key] = jupytext.read(str(path), fmt=fmt)
+            _READS[key] = _parse(path, fmt)
         return _READS[key]
+    except NotebookError:
+        raise
     except Exception as exc:  # jupytext/nbformat raise many types; name the file instead
         raise NotebookError(
             f"{path} cannot be read as a notebook: {_first_line(exc)}",
             path=path,
         ) from None
+
+
+def _parse(path: Path, fmt: dict[str, str] | None) -> Any:
+    """*path* read by jupytext; an ``.ipynb`` with a UTF-8 BOM read as if it had none.
+
+    An ``.ipynb`` in nbformat 3 is refused: jupytext reads it but cannot write it.
+    """
+    import jupytext
+
+    if (fmt or {}).get("extension", path.suffix) != ".ipynb":
+        return jupytext.read(str(path), fmt=fmt)
+    # some Windows editors start a file with a BOM; JSON has none, nbformat refuses it
+    text = path.read_bytes().decode("utf-8-sig")
+    with warnings.catch_warnings():  # its warning about nbformat 3: said below, once
+        warnings.simplefilter("ignore", UserWarning)
+        nb = jupytext.reads(text, fmt=fmt or "ipynb")
+    version = getattr(nb, "nbformat", 4)
+    if isinstance(version, int) and version < 4:
+        raise NotebookError(
+            f"{path} is in nbformat {version}, which cannot be paired with a text file;"
+            f" convert it with `jupyter nbconvert --to notebook --nbformat 4 --inplace {path}`.",
+            path=path,
+        )
+    return nb
 
 
 def _first_line(exc: Exception) -> str:

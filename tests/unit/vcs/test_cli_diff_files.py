@@ -81,3 +81,18 @@ def test_a_newline_added_at_the_end_of_a_cell_is_a_change_and_says_so(tmp_path: 
     assert "no notebook changes" not in out
     _, text, _ = run(str(a), str(b), "--format", "markdown")
     assert "- only a newline at the end was added\n" in text
+
+
+def test_a_file_left_mid_merge_is_named_as_a_conflict_not_bad_json(
+    pair: tuple[Path, Path], tmp_path: Path
+) -> None:
+    old_text = pair[0].read_text(encoding="utf-8")
+    new_text = pair[1].read_text(encoding="utf-8")
+    merged = tmp_path / "merged.ipynb"
+    merged.write_text(
+        f"<<<<<<< HEAD\n{old_text}=======\n{new_text}>>>>>>> feature\n", encoding="utf-8"
+    )
+    code_, _, err = run(str(pair[0]), str(merged))
+    assert code_ == 2
+    assert f"{merged} has unresolved merge conflict markers (line 1)" in err
+    assert len(err.strip().splitlines()) == 1
