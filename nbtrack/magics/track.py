@@ -134,8 +134,6 @@ class TrackMagics(Magics):
         # IPython leaves frames that set this out of a traceback: an error in the
         # cell shows the user's line, as in a plain cell, not nbtrack's insides
         __tracebackhide__ = True
-        from nbtrack.notebook.source import literal_assignments
-
         shell = self._shell
         transform: Callable[[str], str] = shell.transform_cell
         code = transform(cell)
@@ -143,9 +141,9 @@ class TrackMagics(Magics):
         compiled = shell.compile(code, filename, "exec")
         # errors propagate: the cell fails the way a plain cell would
         exec(compiled, shell.user_global_ns, shell.user_ns)
-        names = [name for name in literal_assignments(cell) if name in shell.user_ns]
         with door():
-            self.session.defer_params(names)
+            # its note prints under this cell, which it names
+            self.session.defer_params_cell(cell)
 
     @magic_arguments()
     @argument("names", nargs="+", help="variables to log (NAME, or KEY=EXPRESSION to rename)")

@@ -48,8 +48,6 @@ __all__ = [
 DIFF_LIMIT = 256 * 1024
 #: seconds any one git command may take before we give up on it
 GIT_TIMEOUT = 5.0
-#: read size when hashing: streams, never whole files
-CHUNK = 1024 * 1024
 #: directory names never hashed as part of a data directory
 SKIP_DIRS = frozenset({".git", "__pycache__", ".ipynb_checkpoints", ".dvc"})
 
@@ -272,13 +270,10 @@ def project_relative_path(path: Path, root: Path) -> str:
 
 
 def _sha256_file(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
+    """sha256 hex digest and size of the bytes read (hashlib's own loop, no GIL held)."""
     with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
+        digest = hashlib.file_digest(fh, "sha256")
+        return digest.hexdigest(), fh.tell()
 
 
 def _lfs_pointer(path: Path) -> tuple[str, int] | None:

@@ -324,9 +324,11 @@ class ActiveRun:
         if not file.is_file():
             what = "a directory" if file.is_dir() else "missing"
             raise UsageError(f"cannot log artifact {os.fspath(path)!r}: it is {what}; give a file.")
+        name = file.name if name is None else name
+        _check_artifact_name(name)
         digest, size, uri = self.store.put_artifact(file)
         media = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-        return self._attach(Artifact(name or file.name, digest, size, media, uri, _time()))
+        return self._attach(Artifact(name, digest, size, media, uri, _time()))
 
     def log_figure(self, figure: Any, name: str) -> Artifact:
         """Store a matplotlib figure (anything with ``savefig``) as a PNG artifact."""
@@ -336,6 +338,7 @@ class ActiveRun:
                 f"log_figure({name!r}) needs a figure with a savefig method,"
                 f" not {type(figure).__name__}."
             )
+        _check_artifact_name(name)
         buffer = BytesIO()
         figure.savefig(buffer, format="png")
         digest, size, uri = self.store.put_artifact_bytes(buffer.getvalue())
@@ -450,3 +453,33 @@ def normalise_tags(tags: Mapping[str, Any] | None, *, redact: bool = True) -> di
         text = value if isinstance(value, str) else str(value)
         out[key] = str(redact_value(key, text)) if redact else text
     return out
+
+
+def _artifact_name_problem(name: object) -> str | None:
+    """Why *name* cannot name an artifact, as the end of a sentence; None when it can."""
+    if not isinstance(name, str) or not name:
+        return "it is not a non-empty string"
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in name):
+        return "it holds a control character (NUL, a newline, ...)"
+    if "\\" in name:
+        return "it holds a backslash"
+    if name.startswith("/"):
+        return "it is an absolute path"
+    parts = name.split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        return "it has an empty, '.' or '..' part"
+    return None
+
+
+def _check_artifact_name(name: object) -> None:
+    """Refuse a name an artifact cannot be saved under by anyone who downloads it.
+
+    An artifact name is a relative path of plain parts, ``model.pkl`` or
+    ``plots/loss.png`` (nbtrack itself stores ``executed/<notebook>``).
+    """
+    problem = _artifact_name_problem(name)
+    if problem is not None:
+        raise UsageError(
+            f"cannot log an artifact named {name!r}: {problem}; an artifact name is a relative"
+            " path of plain parts such as 'model.pkl' or 'plots/loss.png' (give name=...)."
+        )

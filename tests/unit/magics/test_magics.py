@@ -512,3 +512,21 @@ def test_unloading_the_extension_stops_the_cell_hooks(ip: Any) -> None:
     run(ip, "%unload_ext nbtrack")
     run(ip, "raise ValueError('after unload')")
     assert [e for e in stored().events if e.kind == "cell_error"] == []
+
+
+def test_computed_names_in_the_parameters_cell_are_named_once_in_a_note(
+    ip: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cell = "%%track_params\nlr = 0.1\nfrac = 1/1000\ntag = f'run-{lr}'\n"
+    run(ip, cell)
+    run(ip, "pass")
+    out = capsys.readouterr().out
+    assert out.count("nbtrack note:") == 1
+    assert (
+        "nbtrack note: frac and tag in the parameters cell are not literal "
+        "values, so they are not logged as params; log one with %track_params NAME in a "
+        "later cell." in out
+    )
+    assert params_of(stored()) == {"lr": (0.1, "notebook")}
+    run(ip, cell)  # the same cell again: said once is enough
+    assert "nbtrack note:" not in capsys.readouterr().out
