@@ -69,8 +69,10 @@ _ASSIGNED = re.compile(
     re.DOTALL,
 )
 #: a line of shell or of ``%env``: ``!cmd NAME=value``, ``%env NAME=value``,
-#: ``%env NAME value`` (jupytext comments magics out: ``# %env ...``)
-_SHELL_LINE = re.compile(r"^[ \t]*(?:#[ \t]*)?(?:!|%%?(?:set_)?env\b|%%(?:bash|sh)\b).*$", re.M)
+#: ``%env NAME value``, ``export NAME=value`` (jupytext comments magics out: ``# %env ...``)
+_SHELL_LINE = re.compile(
+    r"^[ \t]*(?:#[ \t]*)?(?:!|%%?(?:set_)?env\b|%%(?:bash|sh)\b|export\b).*$", re.M
+)
 _ENV_MAGIC = re.compile(
     r"%(?:set_)?env[ \t]+(?P<name>[^\s=]+)(?:[ \t]*=[ \t]*|[ \t]+)(?P<value>\S.*)"
 )

@@ -21,6 +21,7 @@ DB = "postgresql://ana:url-pw@db/runs?sslmode=require"
 conn = psycopg.connect("host=db user=ana password=dsn-pw", autocommit=True)
 # %env OPENAI_API_KEY=sk-env
 # !curl --token tok-shell -H 'X: y' https://example.com
+# export DB_PASSWORD=bash-pw
 """
 
 REDACTED = """\
@@ -38,6 +39,7 @@ DB = "postgresql://ana:***@db/runs?sslmode=require"
 conn = psycopg.connect("host=db user=ana password=***", autocommit=True)
 # %env OPENAI_API_KEY=***
 # !curl --token *** -H 'X: y' https://example.com
+# export DB_PASSWORD=***
 """
 
 
