@@ -50,6 +50,7 @@ from nbtrack.envvars import (
 )
 from nbtrack.errors import NotebookError, UsageError
 from nbtrack.execute.locate import EarlyExit
+from nbtrack.execute.redacted import RedactedCells
 from nbtrack.model import RunEvent, RunStatus
 from nbtrack.notebook.document import (
     Notebook,
@@ -94,6 +95,8 @@ class _Job:
     sources: dict[str, str]
     #: the parameters cell's source when no ``%%track_params`` will log it
     parameters_cell: str
+    #: cells with a secret (injected or the user's): real text for the kernel, redacted in files
+    redacted: RedactedCells
     #: a value whose type is not its default's, one sentence each
     warnings: tuple[str, ...] = ()
 
@@ -103,6 +106,8 @@ def _job(
     params: Mapping[str, object] | None,
     param_file: str | os.PathLike[str] | None,
     warn: Callable[[str], None] | None = None,
+    *,
+    redact: bool,
 ) -> _Job:
     """Read and parameterise the notebook; every bad input raises here.
 
@@ -133,6 +138,7 @@ def _job(
         origin=cell_origin(nb, run_nb),
         sources=resolved.sources,
         parameters_cell="" if cell_magic_name(tagged) == "track_params" else tagged,
+        redacted=RedactedCells(run_nb, redact=redact),
         warnings=resolved.warnings,
     )
 
@@ -164,8 +170,8 @@ def run_notebook(
 
     path = Path(notebook)
     _check_arguments(output, timeout)
-    job = _job(path, params, param_file, warn)
     settings = load_settings()
+    job = _job(path, params, param_file, warn, redact=settings.redact_secrets)
     url = store_url or settings.store_url
     workdir = Path(cwd) if cwd is not None else path.resolve().parent
     if not workdir.is_dir():
@@ -182,16 +188,9 @@ def run_notebook(
     with tempfile.TemporaryDirectory(prefix="nbtrack-run-") as tmp:
         id_file = Path(tmp) / "run-id"
         env = _kernel_env(job, Path(tmp), id_file, url, name, tags)
-        source = Path(tmp) / path.name
-        # marked, so the executed copy papermill writes from it is never paired or synced
-        marked = marked_output(job.run_nb, path.as_posix())
-        source.write_text(json.dumps(notebook_to_dict(marked)), encoding="utf-8")
-        # absolute: papermill saves it from inside the kernel's working directory too
-        executed = (
-            Path(output).resolve() if output is not None else Path(tmp) / f"executed-{path.name}"
-        )
+        source, executed = _notebook_files(job, path, Path(tmp), output)
         try:
-            failure, error, early = _execute(source, executed, workdir, env, timeout, job.origin)
+            failure, error, early = _execute(source, executed, workdir, env, timeout, job)
         finally:
             status = RunStatus.FAILED if (failure or error) else RunStatus.FINISHED
             ids = id_file.read_text(encoding="utf-8").split() if id_file.is_file() else []
@@ -221,6 +220,20 @@ def run_notebook(
         error=error,
         early_exit=early,
     )
+
+
+def _notebook_files(
+    job: _Job, path: Path, tmp: Path, output: str | os.PathLike[str] | None
+) -> tuple[Path, Path]:
+    """The notebook papermill reads (written to *tmp*), and the one it writes."""
+    source = tmp / path.name
+    # marked, so the executed copy papermill writes from it is never paired or synced;
+    # its secrets redacted (the kernel gets the real code through the hooks)
+    marked = marked_output(job.redacted.shown, path.as_posix())
+    source.write_text(json.dumps(notebook_to_dict(marked)), encoding="utf-8")
+    # absolute: papermill saves it from inside the kernel's working directory too
+    executed = Path(output).resolve() if output is not None else tmp / f"executed-{path.name}"
+    return source, executed
 
 
 def _check_arguments(output: str | os.PathLike[str] | None, timeout: float | None) -> None:
@@ -284,7 +297,7 @@ def _execute(
     workdir: Path,
     env: Mapping[str, str],
     timeout: float | None,
-    origin: tuple[int | None, ...],
+    job: _Job,
 ) -> tuple[CellFailure | None, str | None, EarlyExit | None]:
     """Run the injected notebook: (the user's cell that failed, another failure, a clean end).
 
@@ -299,7 +312,11 @@ def _execute(
         stopped_cell,
     )
 
-    cell_error, stopped = execute(source, executed, workdir, env, timeout)
+    origin = job.origin
+    try:  # the kernel gets the real code, the executed notebook keeps its secrets redacted
+        cell_error, stopped = execute(source, executed, workdir, env, timeout, job.redacted.hooks())
+    finally:
+        job.redacted.scrub(executed)
     asked = stopped.cell_index if isinstance(stopped, AskedToExit) else None
     if asked is not None:
         stopped = None

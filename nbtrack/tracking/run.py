@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from nbtrack.errors import MetricError, RunError, UsageError
 from nbtrack.model import Artifact, DataRef, Param, ParamSource, RunEvent, RunStatus, Source
+from nbtrack.redact import redact_mapping, redact_source, redact_value
 from nbtrack.store.base import MetricRow, Store
 from nbtrack.tracking.flusher import DEFAULT_INTERVAL, DEFAULT_MAX_PENDING, Flusher
 from nbtrack.tracking.ledger import MAX_KEY_LENGTH, ParamLedger, bad_name
@@ -260,8 +261,8 @@ class ActiveRun:
 
     # -- everything else a run records --------------------------------------------------
     def set_tags(self, tags: Mapping[str, Any]) -> None:
-        """Set (or replace) tags; values are stored as strings."""
-        clean = normalise_tags(tags)
+        """Set (or replace) tags; values are stored as strings (secrets redacted)."""
+        clean = normalise_tags(tags, redact=self.settings.redact_secrets)
         if clean:
             with self._lock:
                 self._check_running()
@@ -277,13 +278,21 @@ class ActiveRun:
             self._flusher.submit(Op("set_name", {"name": name}))
 
     def set_source(self, source: Source) -> None:
-        """Record the notebook (or script) path and its text snapshot."""
+        """Record the notebook (or script) path and its text snapshot (secrets redacted)."""
+        if self.settings.redact_secrets:
+            source = redact_source(source)
         with self._lock:
             self._check_running()
             self._flusher.submit(Op("set_source", {"source": source}))
 
     def add_event(self, kind: str, **detail: Any) -> None:
-        """Note something that happened to the run (a cell error, a re-run...)."""
+        """Note something that happened to the run (a cell error, a re-run...).
+
+        Secrets in *detail* are redacted like a param's (an exception's
+        message may hold a URL with its password).
+        """
+        if self.settings.redact_secrets:
+            detail = redact_mapping(detail)
         with self._lock:
             self._check_running()
             event = RunEvent(kind=kind, timestamp=_time(), detail=detail)
@@ -426,8 +435,12 @@ def _terminal_status(status: RunStatus | str) -> RunStatus:
     return final
 
 
-def normalise_tags(tags: Mapping[str, Any] | None) -> dict[str, str]:
-    """Tags as ``{str: str}``; a non-string or empty name is a ``UsageError``."""
+def normalise_tags(tags: Mapping[str, Any] | None, *, redact: bool = True) -> dict[str, str]:
+    """Tags as ``{str: str}``; a non-string or empty name is a ``UsageError``.
+
+    With *redact*, a tag named like a secret is ``"***"`` and a URL in a
+    value loses its credentials (:func:`nbtrack.redact.redact_value`).
+    """
     if tags is None:
         return {}
     if not isinstance(tags, Mapping):
@@ -437,7 +450,8 @@ def normalise_tags(tags: Mapping[str, Any] | None) -> dict[str, str]:
         problem = bad_name("tag", key)
         if problem:
             raise UsageError(problem)
-        out[key] = value if isinstance(value, str) else str(value)
+        text = value if isinstance(value, str) else str(value)
+        out[key] = str(redact_value(key, text)) if redact else text
     return out
 
 
