@@ -69,7 +69,8 @@ class Block:
 
     @property
     def where(self) -> str:
-        return f"{self.page.relative_to(REPO)}:{self.line}"
+        page = self.page.relative_to(REPO) if self.page.is_relative_to(REPO) else self.page
+        return f"{page}:{self.line}"
 
 
 def blocks_of(page: Path) -> list[Block]:
@@ -106,16 +107,46 @@ def blocks_of(page: Path) -> list[Block]:
 ALL_BLOCKS = [block for page in PAGES for block in blocks_of(page)]
 
 
-def test_every_block_has_a_language_that_is_run_or_a_skip_marker_with_a_reason() -> None:
-    wrong = [
-        f"{block.where}: a ```{block.language or ''} block is neither run by"
-        f" tests/integration/test_docs.py (languages: {', '.join(sorted(RUNNABLE))}; ```text"
-        " for output) nor marked `<!-- docs-test: skip (reason) -->` on the line before it"
-        for block in ALL_BLOCKS
+def unrunnable(blocks: list[Block]) -> list[str]:
+    """One line per block that is neither run nor marked, naming its file and line."""
+    return [
+        f"{block.where}: a ```{block.language} block is neither run by"
+        f" tests/integration/test_docs.py ({', '.join(sorted(RUNNABLE))}; ```text for output)"
+        " nor marked `<!-- docs-test: skip (reason) -->` on the line before it"
+        for block in blocks
         if block.skip is None and block.language not in RUNNABLE | NOT_RUN
     ]
+
+
+def test_every_block_has_a_language_that_is_run_or_a_skip_marker_with_a_reason() -> None:
+    wrong = unrunnable(ALL_BLOCKS)
     assert not wrong, "\n".join(wrong)
     assert len([b for b in ALL_BLOCKS if b.skip is None and b.language in RUNNABLE]) > 30
+
+
+def test_blocks_are_read_with_their_line_language_marker_and_commands(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "Intro\n\n```\nnbtrack frobnicate\n```\n\n"
+        "<!-- docs-test: skip (needs a team PostgreSQL server) -->\n"
+        "```bash\nnbtrack db upgrade\n```\n"
+        "<!-- docs-test: skip () -->\n```bash\nnbtrack db status\n```\n"
+        "* a list item:\n\n  ```console\n  $ nbtrack runs \\\n  >   --limit 1   # newest\n"
+        "  No runs yet.\n  $ nbtrack lint notebooks/\n  ```\n"
+    )
+    bare, marked, empty_reason, indented = blocks_of(page)
+    assert (bare.line, bare.language, marked.skip, empty_reason.skip) == (
+        3,
+        "",
+        "needs a team PostgreSQL server",
+        None,
+    )
+    # a marker without a reason skips nothing: that bash block runs
+    assert [line.split(":")[1] for line in unrunnable([bare, marked, empty_reason])] == ["3"]
+    assert commands_of(indented) == [
+        "nbtrack runs  --limit 1   # newest",
+        "nbtrack lint notebooks/",
+    ]
 
 
 # -- the project a page runs in -------------------------------------------------------------
