@@ -144,7 +144,7 @@ def test_blocks_are_read_with_their_line_language_marker_and_commands(tmp_path: 
     # a marker without a reason skips nothing: that bash block runs
     assert [line.split(":")[1] for line in unrunnable([bare, marked, empty_reason])] == ["3"]
     assert commands_of(indented) == [
-        "nbtrack runs  --limit 1   # newest",
+        "nbtrack runs    --limit 1   # newest",
         "nbtrack lint notebooks/",
     ]
 
