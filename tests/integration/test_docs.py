@@ -1,13 +1,18 @@
 """Every code block in README.md and docs/*.md runs as written, so the docs cannot rot.
 
 Each fenced block is run according to its language, in a fresh project made
-for its page (a git repository holding a copy of ``notebooks/``, a small data
-file and a store that already has a run in it, as a user's store does):
+for its page: a git repository (branch ``main``, an ``origin`` to diff
+against) holding a copy of ``notebooks/``, the small files the examples name
+(``data/train.csv``, ``model.pkl``, ...), a ``pyproject.toml`` whose
+``[tool.nbtrack.smoke]`` runs notebooks for one epoch (the docs' own config,
+for speed), and a store that already has a run in it, as a user's store does
+(an example that reads "the" run back must hold among others):
 
 * ``python``: a fresh interpreter (a subprocess) in the project;
-* ``ipython``: notebook cells. The page's cells run in order through one real
-  IPython shell (``InteractiveShell``) in its own process, so a later cell
-  sees what an earlier one defined, as in a notebook;
+* ``ipython``: notebook cells. The page's cells run first, in order, through
+  one real IPython shell (``InteractiveShell``) in its own process, so a
+  later cell sees what an earlier one defined, as in a notebook; a cell
+  fails when IPython reports an error (a ``UsageError`` included);
 * ``console``: every line starting with ``$ `` is a command, run with this
   environment's ``nbtrack`` first on ``PATH``; the other lines are output and
   are not compared (they show the shape, not the bytes);
