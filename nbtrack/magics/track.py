@@ -15,6 +15,7 @@ from nbtrack.magics.door import (
     door,
     magic_arguments,
     parse_argstring,
+    strip_comment,
     unquote,
     usage_error,
 )
@@ -261,7 +262,7 @@ class TrackMagics(Magics):
     @line_magic
     def track_status(self, line: str) -> None:
         """Show the current run: id, store, notebook, and what has been logged so far."""
-        if line.strip():
+        if strip_comment(line).strip():
             raise usage_error("%track_status takes no arguments.")
         with door():
             print(render_status(self.session.status()))
