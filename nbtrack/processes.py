@@ -12,7 +12,10 @@ Two marks find them all the same:
   processes whose starting environment carries it;
 * **the tree**: :func:`tree` lists what runs below a process, so a child
   started with an environment of its own is found while the notebook's own
-  process still lives.
+  process still lives. That process (the smoke child, the kernel of
+  ``nbtrack run``) makes itself a child subreaper (:func:`become_subreaper`),
+  so a double fork's orphan stays below it too, and ends everything below
+  it as it exits (:func:`end_descendants`).
 
 :func:`end_processes` ends both sets: SIGTERM, a short grace, then SIGKILL,
 again until none is left (a process may fork while it is being ended). A
@@ -180,9 +183,9 @@ def become_subreaper() -> bool:
 
     A process that forks and lets the middle process exit (a daemon's double
     fork) stays below this one, so :func:`tree` still finds it: what a
-    notebook's own process calls before it runs cells. The orphans that exit
-    are left as zombies until this process ends; it is not for long-lived
-    processes that start others.
+    notebook's own process calls before it runs cells. An adopted orphan that
+    exits stays a zombie until this process ends (init would reap it at
+    once): for a process that runs one notebook, not for a server.
     """
     if not sys.platform.startswith("linux"):
         return False
