@@ -21,6 +21,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from nbtrack import processes
+
 __all__ = ["KERNEL_SETUP", "AskedToExit", "environment", "execute", "kernel_path"]
 
 #: run in the kernel before the first cell: the extension by its public name, as
@@ -102,7 +104,8 @@ def execute(
     quiet = logging.getLogger("papermill")
     level = quiet.level
     quiet.setLevel(logging.CRITICAL)
-    with environment(env):
+    # every process of the run carries a mark; those the kernel leaves behind are ended
+    with processes.contained() as mark, environment({**env, **mark}):
         try:
             papermill.execute_notebook(
                 str(source),
