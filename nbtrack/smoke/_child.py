@@ -24,6 +24,7 @@ line a cell was stuck on before the parent kills the process group.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import faulthandler
 import os
 import signal
@@ -33,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from nbtrack.smoke.protocol import (
     CELL_FILE,
+    DISPLAY_NOTE,
     DONE,
     END,
     ERROR,
@@ -44,6 +46,7 @@ from nbtrack.smoke.protocol import (
     error_line,
     receive_plan,
     relabel_cells,
+    result_line,
 )
 
 if TYPE_CHECKING:
@@ -68,8 +71,13 @@ def _describe(
     *,
     nested: bool,
     allowed: bool,
+    result_line: int | None = None,
 ) -> Event:
-    """The :data:`ERROR` event for *err*, raised by cell *k* (``In [count]``)."""
+    """The :data:`ERROR` event for *err*, raised by cell *k* (``In [count]``).
+
+    *result_line*: *err* was raised building the display data of the cell's
+    result, the expression on that line (None: raised by the cell's code).
+    """
     if nested:
         # %%capture runs its body as a cell of its own, numbered one on
         labels = {**labels, count + 1: labels[count]}
@@ -77,6 +85,10 @@ def _describe(
     if nested:
         magic = source.lstrip().split(None, 1)[0]
         evalue += f" (raised inside {magic}, which hid it from the output)"
+    line = error_line(err, count, source, nested=nested)
+    if result_line is not None:
+        evalue += f" ({DISPLAY_NOTE})"
+        line = line or result_line
     filename = None
     if isinstance(err, OSError) and err.filename is not None:
         filename = os.fsdecode(err.filename) if not isinstance(err.filename, int) else None
@@ -86,7 +98,7 @@ def _describe(
         allowed=allowed,
         ename=type(err).__name__,
         evalue=evalue,
-        line=error_line(err, count, source, nested=nested),
+        line=line,
         traceback=tuple(_format(err, labels).splitlines()),
         name=getattr(err, "name", None) if isinstance(err, NameError) else None,
         module=err.name if isinstance(err, ModuleNotFoundError) else None,
@@ -94,12 +106,53 @@ def _describe(
     )
 
 
+def _result_line(shell: InteractiveShell, source: str) -> int | None:
+    """The line the cell's last expression starts on: the result a kernel displays."""
+    try:
+        code = shell.transform_cell(source)  # type: ignore[no-untyped-call]
+    except (SyntaxError, ValueError):
+        return None
+    return result_line(code, source)
+
+
 def _shell() -> InteractiveShell:
     """A fresh, plain ``InteractiveShell`` (the slow part: importing IPython)."""
+    from IPython.core.displayhook import DisplayHook
     from IPython.core.interactiveshell import InteractiveShell
     from traitlets.config import Config
 
+    class SmokeDisplayHook(DisplayHook):
+        """The display hook, knowing when it is building a cell's result for display."""
+
+        building = False
+
+        def start_displayhook(self) -> None:
+            self.building = True
+            super().start_displayhook()  # type: ignore[no-untyped-call]
+
+        def finish_displayhook(self) -> None:
+            super().finish_displayhook()  # type: ignore[no-untyped-call]
+            self.building = False
+
     class SmokeShell(InteractiveShell):
+        displayhook_class = SmokeDisplayHook
+        #: the first error a formatter raised while the display hook built the
+        #: cell's result (IPython's formatters catch it and show its traceback)
+        display_error: BaseException | None = None
+
+        def showtraceback(self, exc_tuple: Any = None, *args: Any, **kwargs: Any) -> None:
+            """As IPython, and remember an error raised building the cell's result.
+
+            A kernel fails such a cell (ipykernel marks the execute request failed
+            when a traceback is shown while its display hook runs); a ``display()``
+            call outside the display hook only shows the traceback, there as here.
+            """
+            building = getattr(self.displayhook, "building", False)
+            if building and self.display_error is None:
+                with contextlib.suppress(ValueError):
+                    self.display_error = self._get_exc_info(exc_tuple)[1]  # type: ignore[no-untyped-call]
+            super().showtraceback(exc_tuple, *args, **kwargs)
+
         def enable_gui(self, gui: str | None = None) -> None:
             """No event loop to start: like a headless kernel, %matplotlib inline/Agg need none."""
 
@@ -138,11 +191,16 @@ def _run_cells(shell: InteractiveShell, cells: tuple[ChildCell, ...], events: Ev
         labels[count] = cell.label
         emit(Event(START, cell=k, execution_count=count))
         outcomes.clear()
+        shell.display_error = None  # type: ignore[attr-defined]
         result = shell.run_cell(cell.source, store_history=True)  # type: ignore[no-untyped-call]
         err = result.error_before_exec or result.error_in_exec
         nested = err is None and any(outcomes[:-1])
         if nested:
             err = next(e for e in outcomes[:-1] if e is not None)
+        displaying: BaseException | None = shell.display_error  # type: ignore[attr-defined]
+        result_line = None
+        if err is None and displaying is not None:
+            err, result_line = displaying, _result_line(shell, cell.source)
         sys.stdout.flush()
         sys.stderr.flush()
         if err is None and shell.exit_now:
@@ -157,7 +215,18 @@ def _run_cells(shell: InteractiveShell, cells: tuple[ChildCell, ...], events: Ev
             line = error_line(err, count, cell.source, nested=nested)
             emit(Event(EXIT, cell=k, ename="SystemExit", line=line, text=how))
             return 0
-        emit(_describe(err, k, count, labels, cell.source, nested=nested, allowed=cell.allow_error))
+        emit(
+            _describe(
+                err,
+                k,
+                count,
+                labels,
+                cell.source,
+                nested=nested,
+                allowed=cell.allow_error,
+                result_line=result_line,
+            )
+        )
         if not cell.allow_error:
             return 1
     emit(Event(DONE))

@@ -24,6 +24,7 @@ from typing import Any
 
 from nbtrack.smoke.protocol import (
     ANSI,
+    DISPLAY_NOTE,
     DONE,
     END,
     ERROR,
@@ -35,6 +36,7 @@ from nbtrack.smoke.protocol import (
     Event,
     EventPipe,
     receive_plan,
+    result_line,
     traceback_line,
 )
 
@@ -78,6 +80,29 @@ class _AskedToExit(Exception):
 def _asked_to_exit(execute_reply: Any) -> bool:
     payloads = (execute_reply or {}).get("content", {}).get("payload") or ()
     return any(payload.get("source") == "ask_exit" for payload in payloads)
+
+
+def _reported(exc: Any, cell: Any, count: int | None) -> tuple[str, str, str, int | None]:
+    """The error's name, value, traceback text and line, as the failed cell shows them.
+
+    A formatter that raised while the kernel built the cell's result fails the
+    cell with no exception of its own (ipykernel reports ``NoneType: None``);
+    the error output the formatter's traceback left in the cell says what it
+    was, and the line is the expression whose result it was building.
+    """
+    ename, evalue, text = exc.ename, str(exc.evalue), exc.traceback or ""
+    shown = [o for o in cell.get("outputs", ()) if o.get("output_type") == "error"]
+    displaying = ename == "NoneType" and bool(shown)
+    if displaying:
+        first = shown[0]
+        ename = first.get("ename", ename)
+        evalue = f"{first.get('evalue', '')} ({DISPLAY_NOTE})"
+        text = "\n".join(first.get("traceback", ()))
+    text = ANSI.sub("", text)
+    line = traceback_line(text, count, cell.source)
+    if displaying and line is None:
+        line = result_line(cell.source, cell.source)
+    return ename, ANSI.sub("", evalue).strip(), text, line
 
 
 def main(argv: list[str]) -> int:
@@ -133,10 +158,8 @@ def main(argv: list[str]) -> int:
     except CellExecutionError as exc:
         k = current.get("k", 0)
         count = nb.cells[k].get("execution_count")
-        text = ANSI.sub("", exc.traceback or "")
-        evalue = ANSI.sub("", str(exc.evalue)).strip()
-        if exc.ename == "SystemExit" and evalue in _CLEAN_EXIT:
-            line = traceback_line(text, count, nb.cells[k].source)
+        ename, evalue, text, line = _reported(exc, nb.cells[k], count)
+        if ename == "SystemExit" and evalue in _CLEAN_EXIT:
             how = "SystemExit" + (f": {evalue}" if evalue else "")
             emit(Event(EXIT, cell=k, ename="SystemExit", line=line, text=how))
             return 0
@@ -145,9 +168,9 @@ def main(argv: list[str]) -> int:
                 ERROR,
                 cell=k,
                 execution_count=count,
-                ename=exc.ename,
-                evalue=ANSI.sub("", str(exc.evalue)),
-                line=traceback_line(text, count, nb.cells[k].source),
+                ename=ename,
+                evalue=evalue,
+                line=line,
                 traceback=tuple(text.splitlines()),
             )
         )
