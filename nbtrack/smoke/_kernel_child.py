@@ -178,6 +178,8 @@ def main(argv: list[str]) -> int:
     finally:
         for index, tags in plan.restore_tags.items():
             nb.cells[index].metadata["tags"] = tags
+            if not tags:
+                del nb.cells[index].metadata["tags"]
         if plan.output:
             os.makedirs(os.path.dirname(plan.output) or ".", exist_ok=True)
             nbformat.write(nb, plan.output)  # type: ignore[no-untyped-call]

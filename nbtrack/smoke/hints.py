@@ -30,7 +30,7 @@ from pathlib import Path
 
 from nbtrack.notebook import Notebook
 from nbtrack.smoke.isolate import git_root
-from nbtrack.smoke.lint import HOME_PATH, NotebookNames
+from nbtrack.smoke.lint import HOME_PATH, NotebookNames, skip_how
 
 __all__ = ["FailureContext", "hint_for", "pip_name"]
 
@@ -116,8 +116,9 @@ def _name_hint(name: str, ctx: FailureContext) -> str | None:
         return None  # defined above, yet missing: conditional or deleted at run time
     skipped = ctx.names.skipped_definers(name)
     if skipped:
+        definer = ctx.nb.cells[skipped[0]]
         return (
-            f"{name!r} is defined only in {ctx.nb.cells[skipped[0]].label}, which is tagged to "
+            f"{name!r} is defined only in {definer.label}, which is {skip_how(definer)} to "
             f"be skipped. Define it in a cell that runs, before {here}."
         )
     counts = sorted(

@@ -45,6 +45,19 @@ def test_name_error_for_a_name_only_a_skipped_cell_defines(tmp_path: Path) -> No
     )
 
 
+def test_name_error_for_a_name_only_an_nbval_skip_cell_defines_names_the_marker(
+    tmp_path: Path,
+) -> None:
+    ctx = _ctx(
+        [code("# NBVAL_SKIP\ntoken = 1", count=1), code("print(token)", count=2)], 1, tmp_path
+    )
+    hint = hint_for("NameError", ctx=ctx, name="token")
+    assert hint == (
+        "'token' is defined only in cell 1 (In [1]), which is marked # NBVAL_SKIP to be "
+        "skipped. Define it in a cell that runs, before cell 2."
+    )
+
+
 def test_name_error_without_saved_evidence_omits_the_in_number(tmp_path: Path) -> None:
     ctx = _ctx([code("print(ghost)")], 0, tmp_path)
     hint = hint_for("NameError", ctx=ctx, name="ghost")
