@@ -4,7 +4,9 @@ A fresh process fails where the author's kernel did not for a handful of
 reasons, and each leaves a fingerprint in the error and the saved notebook:
 
 - ``NameError`` for a name no cell defines any more (deleted or edited
-  cell), or one only a later or skipped cell defines (run out of order);
+  cell), or one only a later or skipped cell defines (run out of order); when
+  the saved notebook never executed the failing or the defining cell, it says
+  so instead of blaming a deleted cell or the order;
 - ``FileNotFoundError`` for a file that git does not track (made by hand),
   or an absolute path into someone's home folder;
 - ``ModuleNotFoundError``: installed in the author's environment, not here;
@@ -102,11 +104,23 @@ def _ignored(path: Path) -> bool:
     return done is not None and done.returncode == 0
 
 
+def _never_ran(ctx: FailureContext, index: int | None) -> bool:
+    """The saved notebook never executed cell *index*, though it executed others."""
+    if index is None or ctx.nb.cells[index].execution_count is not None:
+        return False
+    return any(c.execution_count is not None for c in ctx.nb.code_cells)
+
+
 def _name_hint(name: str, ctx: FailureContext) -> str | None:
     here = f"cell {ctx.cell + 1}" if ctx.cell is not None else "this cell"
     later = [i for i in ctx.names.definers(name) if ctx.cell is None or i > ctx.cell]
     if later:
         where = ctx.nb.cells[later[0]].label
+        if _never_ran(ctx, later[0]):
+            return (
+                f"{name!r} is defined only further down, in {where}, which the saved notebook "
+                f"never executed (it has no In [n]). Move that definition above {here}."
+            )
         return (
             f"{name!r} is defined only further down, in {where}; the notebook was run out of "
             f"order. Move that definition above {here}."
@@ -127,6 +141,13 @@ def _name_hint(name: str, ctx: FailureContext) -> str | None:
         if (c := ctx.nb.cells[i]).execution_count is not None
         and not any(o.get("output_type") == "error" for o in c.outputs)
     )
+    if not counts and _never_ran(ctx, ctx.cell):
+        return (
+            f"{here} was never executed in the saved notebook (it has no In [n]) and no cell "
+            f"defines {name!r}, so nothing shows it ever ran: it may never have worked. Define "
+            f"{name!r} in a cell before it, or mark the cell to be skipped (tag it "
+            f"skip-execution)."
+        )
     evidence = f" (the saved outputs show it was used at In [{counts[0]}])" if counts else ""
     return (
         f"no cell of this notebook defines {name!r} any more; it lived in the kernel from a "

@@ -58,6 +58,44 @@ def test_name_error_for_a_name_only_an_nbval_skip_cell_defines_names_the_marker(
     )
 
 
+def test_name_error_in_a_cell_the_saved_notebook_never_ran_blames_no_deleted_cell(
+    tmp_path: Path,
+) -> None:
+    ctx = _ctx([code("x = 1", count=1), code("print(ghost)"), code("y = x", count=2)], 1, tmp_path)
+
+    hint = hint_for("NameError", ctx=ctx, name="ghost")
+
+    assert hint == (
+        "cell 2 was never executed in the saved notebook (it has no In [n]) and no cell "
+        "defines 'ghost', so nothing shows it ever ran: it may never have worked. Define "
+        "'ghost' in a cell before it, or mark the cell to be skipped (tag it skip-execution)."
+    )
+
+
+def test_name_defined_only_in_a_later_cell_that_never_ran_blames_no_run_order(
+    tmp_path: Path,
+) -> None:
+    ctx = _ctx([code("print(model)", count=1), code("model = 'fit'")], 0, tmp_path)
+
+    hint = hint_for("NameError", ctx=ctx, name="model")
+
+    assert hint == (
+        "'model' is defined only further down, in cell 2, which the saved notebook never "
+        "executed (it has no In [n]). Move that definition above cell 1."
+    )
+
+
+def test_name_error_in_a_never_run_cell_with_saved_evidence_of_the_name_keeps_that_evidence(
+    tmp_path: Path,
+) -> None:
+    ctx = _ctx([code("print(ghost)", count=4), code("print(ghost + 1)")], 1, tmp_path)
+
+    hint = hint_for("NameError", ctx=ctx, name="ghost")
+
+    assert hint is not None
+    assert "(the saved outputs show it was used at In [4])" in hint
+
+
 def test_name_error_without_saved_evidence_omits_the_in_number(tmp_path: Path) -> None:
     ctx = _ctx([code("print(ghost)")], 0, tmp_path)
     hint = hint_for("NameError", ctx=ctx, name="ghost")
