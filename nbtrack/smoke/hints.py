@@ -14,7 +14,9 @@ reasons, and each leaves a fingerprint in the error and the saved notebook:
 - ``KeyError`` from ``os.environ['X']``: a variable set only on the author's
   machine;
 - ``input()`` (or ``getpass``): the author typed an answer, a smoke run has
-  nobody to (stdin is empty, so it fails at once rather than hang).
+  nobody to (stdin is empty, so it fails at once rather than hang);
+- ``get_ipython().kernel`` (or another attribute only a kernel's shell has)
+  under the script engine: the notebook needs ``--engine kernel``.
 
 Each hint is one or two sentences ending in what to do. git is asked
 (``git ls-files``) only when a file is missing.
@@ -241,6 +243,31 @@ def _file_hint(filename: str, ctx: FailureContext, source: str) -> str | None:
     return None
 
 
+#: what the script engine's shell (``_child.SmokeShell``) says for an attribute it lacks
+_SHELL_ATTRIBUTE = re.compile(r"'SmokeShell' object has no attribute '(\w+)'")
+
+
+def _kernel_only(attribute: str) -> bool:
+    """True when a Jupyter kernel's shell has *attribute* and a plain IPython shell does not."""
+    # imported on this failure path only: ipykernel takes most of a second
+    from ipykernel.zmqshell import ZMQInteractiveShell
+    from IPython.core.interactiveshell import InteractiveShell
+
+    return hasattr(ZMQInteractiveShell, attribute) and not hasattr(InteractiveShell, attribute)
+
+
+def _kernel_hint(evalue: str) -> str | None:
+    """A hint for ``get_ipython().kernel`` and the like under the script engine."""
+    match = _SHELL_ATTRIBUTE.search(evalue)
+    if match is None or not _kernel_only(match.group(1)):
+        return None
+    return (
+        f"the notebook uses get_ipython().{match.group(1)}, which only a Jupyter kernel has; "
+        f"nbtrack smoke runs cells in a plain IPython shell unless told otherwise. Run it "
+        f"in a kernel: nbtrack smoke --engine kernel (pytest: --nbtrack-engine kernel)."
+    )
+
+
 _INPUT_HINT = (
     "the notebook asks for input and a smoke run has nobody to type an answer (it gets an "
     "empty stdin, so it stops here instead of waiting forever). Give the value another "
@@ -286,6 +313,8 @@ def hint_for(
             f"not here. Set it for the smoke run (the CI job's env), or give it a default: "
             f"os.environ.get({variable!r}, ...)."
         )
+    if ename == "AttributeError" and (needs_kernel := _kernel_hint(evalue)):
+        return needs_kernel
     if ename in ("NameError", "UnboundLocalError") and name:
         return _name_hint(name, ctx)
     if ename == "ModuleNotFoundError" and module:

@@ -173,3 +173,33 @@ def test_a_missing_submodule_names_the_package_to_pin_by_its_pip_name(tmp_path: 
     hint = hint_for("ModuleNotFoundError", ctx=ctx, module="sklearn.nope")
     assert hint is not None
     assert "written against another version of scikit-learn." in hint
+
+
+def test_a_kernel_only_shell_attribute_under_the_script_engine_suggests_the_kernel_engine(
+    tmp_path: Path,
+) -> None:
+    source = "session = get_ipython().kernel.session"
+    ctx = _ctx([code(source, count=1)], 0, tmp_path)
+
+    hint = hint_for(
+        "AttributeError",
+        ctx=ctx,
+        source=source,
+        evalue="'SmokeShell' object has no attribute 'kernel'",
+    )
+
+    assert hint == (
+        "the notebook uses get_ipython().kernel, which only a Jupyter kernel has; nbtrack "
+        "smoke runs cells in a plain IPython shell unless told otherwise. Run it in a kernel: "
+        "nbtrack smoke --engine kernel (pytest: --nbtrack-engine kernel)."
+    )
+
+
+def test_a_shell_attribute_no_kernel_has_either_gets_no_kernel_hint(tmp_path: Path) -> None:
+    ctx = _ctx([code("get_ipython().no_such_thing", count=1)], 0, tmp_path)
+
+    hint = hint_for(
+        "AttributeError", ctx=ctx, evalue="'SmokeShell' object has no attribute 'no_such_thing'"
+    )
+
+    assert hint is None
