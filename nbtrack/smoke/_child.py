@@ -16,7 +16,10 @@ what happens through the protocol's events: ``start`` (cell k, with the
 execution count IPython gives it), ``end``, ``error`` (structured: name,
 value, cell line, traceback, plus the missing name / module / file), ``exit``
 (the notebook ended itself with ``sys.exit(0)``, ``raise SystemExit`` or
-``exit()``: the cells after it never run) and ``done``. On SIGUSR1 the stacks of
+``exit()``: the cells after it never run), ``line`` (a top-level statement
+of the cell starts: the last one names the line if the process is killed
+without a word) and ``done``. A formatter error while the display hook builds
+the cell's result fails the cell, as in a kernel. On SIGUSR1 the stacks of
 all threads are dumped to the plan's stack file, so a timeout can name the
 line a cell was stuck on before the parent kills the process group.
 """
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dis
 import faulthandler
 import os
 import signal
@@ -140,6 +144,15 @@ def _shell() -> InteractiveShell:
         #: cell's result (IPython's formatters catch it and show its traceback)
         display_error: BaseException | None = None
 
+        #: called with each code object IPython runs (one per top-level statement)
+        on_code: Any = None
+
+        async def run_code(self, code_obj: Any, *args: Any, **kwargs: Any) -> Any:
+            """As IPython, telling ``on_code`` first which statement starts."""
+            if self.on_code is not None:
+                self.on_code(code_obj)
+            return await super().run_code(code_obj, *args, **kwargs)  # type: ignore[no-untyped-call]
+
         def showtraceback(self, exc_tuple: Any = None, *args: Any, **kwargs: Any) -> None:
             """As IPython, and remember an error raised building the cell's result.
 
@@ -186,9 +199,22 @@ def _run_cells(shell: InteractiveShell, cells: tuple[ChildCell, ...], events: Ev
         outcomes.append(result.error_before_exec or result.error_in_exec)
 
     shell.events.register("post_run_cell", after_cell)
+    running: dict[str, Any] = {}
+
+    def on_code(code: Any) -> None:
+        # the line each top-level statement of the cell starts on, as it starts: if the
+        # process dies without a word (SIGKILL, out of memory), the last one names the line
+        if not code.co_filename.startswith(running["file"]):
+            return  # a magic's body, compiled under a name of its own
+        line = next((n for _, n in dis.findlinestarts(code) if n), None)
+        if line is not None:
+            events.emit_line(running["k"], line)
+
+    shell.on_code = on_code  # type: ignore[attr-defined]
     for k, cell in enumerate(cells):
         count = shell.execution_count
         labels[count] = cell.label
+        running.update(k=k, file=f"<ipython-input-{count}-")
         emit(Event(START, cell=k, execution_count=count))
         outcomes.clear()
         shell.display_error = None  # type: ignore[attr-defined]

@@ -32,6 +32,7 @@ __all__ = [
     "END",
     "ERROR",
     "EXIT",
+    "LINE",
     "NOTICE",
     "SKIPPED",
     "START",
@@ -72,6 +73,9 @@ ERROR: Final = "error"
 #: ``cell`` ended the notebook cleanly (``sys.exit(0)``, ``raise SystemExit``,
 #: ``exit()``; ``text`` says which, ``line`` where when known): no later cell runs
 EXIT: Final = "exit"
+#: a top-level statement of the running ``cell`` starts at ``line`` (script engine): what
+#: names the line when the process dies without a word (SIGKILL, out of memory)
+LINE: Final = "line"
 #: every cell ran
 DONE: Final = "done"
 #: the notebook could not be run here (``reason``), e.g. its kernel is not installed
@@ -183,6 +187,11 @@ class EventPipe:
 
     def emit(self, event: Event) -> None:
         self._file.write(event.to_json() + "\n")
+        self._file.flush()
+
+    def emit_line(self, cell: int, line: int) -> None:
+        """``emit(Event(LINE, cell=cell, line=line))``, cheaper: one per statement run."""
+        self._file.write(f'{{"kind": "{LINE}", "cell": {cell:d}, "line": {line:d}}}\n')
         self._file.flush()
 
     def close(self) -> None:

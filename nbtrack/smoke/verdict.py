@@ -26,6 +26,7 @@ from nbtrack.smoke.protocol import (
     DONE,
     ERROR,
     EXIT,
+    LINE,
     NOTICE,
     SKIPPED,
     START,
@@ -156,6 +157,25 @@ def _cell_stack(plan: Plan, outcome: ChildOutcome) -> tuple[str, ...]:
     return tuple(kept)
 
 
+def _last_started(outcome: ChildOutcome) -> int | None:
+    """The line the running cell's last top-level statement started on (script engine).
+
+    What names the killing line when the process died without a word: SIGKILL
+    from the kernel's out-of-memory killer, or ``os.kill(os.getpid(), 9)``.
+    """
+    running = outcome.running
+    if running is None:
+        return None
+    after = False
+    line = None
+    for event in outcome.events:
+        if event is running:
+            after = True
+        elif after and event.kind == LINE and event.cell == running.cell:
+            line = event.line
+    return line
+
+
 def _stopped(plan: Plan, outcome: ChildOutcome, engine: str) -> CellFailure:
     running = outcome.running
     origin: int | None = None
@@ -167,7 +187,7 @@ def _stopped(plan: Plan, outcome: ChildOutcome, engine: str) -> CellFailure:
         if origin is None and running
         else (plan.nb.cells[origin].label if origin is not None else "no cell")
     )
-    line = outcome.stuck_line()
+    line = outcome.stuck_line() or _last_started(outcome)
     if outcome.timed_out == "cell":
         ename = "CellTimeout"
         evalue = f"{label} was still running after {plan.cell_timeout:g} s (cell timeout)"

@@ -48,3 +48,26 @@ def test_the_engine_the_hint_suggests_runs_that_notebook(
     out = nbtrack_cli("smoke", "--engine", "kernel", "comm.ipynb")
 
     assert out.exit_code == 0, out.text
+
+
+def test_a_process_killed_by_its_own_cell_names_the_killing_line(project: Path) -> None:
+    from nbtrack.smoke.options import SmokeOptions, project_smoke_config
+    from nbtrack.smoke.runner import run_notebook
+
+    path = write_notebook(
+        project / "kill.ipynb",
+        code("x = 1", count=1),
+        code(
+            "import os\nimport signal\n\nfor step in range(3):\n    x += step\n"
+            "os.kill(os.getpid(), signal.SIGKILL)\nprint('never')",
+            count=2,
+        ),
+        code("print('never either')", count=3),
+    )
+
+    result = run_notebook(path, SmokeOptions(), project_smoke_config(project))
+
+    failure = result.failure
+    assert failure is not None
+    assert (failure.ename, failure.cell, failure.line) == ("ProcessDied", 1, 6)
+    assert failure.excerpt[-1] == (6, "os.kill(os.getpid(), signal.SIGKILL)")
