@@ -8,7 +8,8 @@ reasons, and each leaves a fingerprint in the error and the saved notebook:
   the saved notebook never executed the failing or the defining cell, it says
   so instead of blaming a deleted cell or the order;
 - ``FileNotFoundError`` for a file that git does not track (made by hand),
-  or an absolute path into someone's home folder;
+  an absolute path into someone's home folder, or a relative path that climbs
+  out of the notebook's folder (``../assets/x.png``);
 - ``ModuleNotFoundError``: installed in the author's environment, not here;
 - ``%run helper.py`` of a file git does not track;
 - ``KeyError`` from ``os.environ['X']``: a variable set only on the author's
@@ -16,7 +17,10 @@ reasons, and each leaves a fingerprint in the error and the saved notebook:
 - ``input()`` (or ``getpass``): the author typed an answer, a smoke run has
   nobody to (stdin is empty, so it fails at once rather than hang);
 - ``get_ipython().kernel`` (or another attribute only a kernel's shell has)
-  under the script engine: the notebook needs ``--engine kernel``.
+  under the script engine: the notebook needs ``--engine kernel``;
+- a connection that could not be made (``URLError``, ``gaierror``, connection
+  refused, requests' or httpx's ``ConnectionError``, by class name): the
+  notebook needs the network, or a local server nothing started.
 
 Each hint is one or two sentences ending in what to do. git is asked
 (``git ls-files``) only when a file is missing.
@@ -202,6 +206,26 @@ def _module_hint(module: str, ctx: FailureContext, source: str = "") -> str:
     )
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+def _climbing_hint(filename: str, path: Path, root: Path | None) -> str:
+    """A missing file the notebook reads from outside its own folder (``../assets/x.png``)."""
+    if root is not None and _inside(path, root):
+        where = f"{path.resolve().relative_to(root.resolve()).as_posix()} in the repository"
+        return (
+            f"{filename} climbs out of the notebook's folder, to {where}, which git does not "
+            f"track and no cell creates. Commit it, or create it in the notebook."
+        )
+    return (
+        f"{filename} climbs out of the notebook's folder, to {path.resolve()}, and nothing is "
+        f"there: the notebook reads a file from outside its folder, so the CI checkout or "
+        f"working directory must have it at that place too. Keep the file inside the "
+        f"repository and commit it, or fetch it in the notebook."
+    )
+
+
 def _file_hint(filename: str, ctx: FailureContext, source: str) -> str | None:
     home = HOME_PATH.search(filename) or HOME_PATH.search(source)
     if home:
@@ -217,9 +241,10 @@ def _file_hint(filename: str, ctx: FailureContext, source: str) -> str | None:
         with contextlib.suppress(ValueError):
             path = ctx.source_root / path.resolve().relative_to(ctx.run_root.resolve())
     shown = filename
+    climbs = not Path(filename).is_absolute() and not _inside(ctx.run_dir / filename, ctx.run_dir)
     root = git_root(ctx.source_dir)
     if root is None:
-        return None
+        return _climbing_hint(filename, path, None) if climbs and not path.exists() else None
     if path.exists() and not _tracked(path):
         ignored = " (it is ignored by .gitignore)" if _ignored(path) else ""
         return (
@@ -229,6 +254,8 @@ def _file_hint(filename: str, ctx: FailureContext, source: str) -> str | None:
         )
     if path.exists():
         return None
+    if climbs:
+        return _climbing_hint(filename, path, root)
     if path.resolve().is_relative_to(root.resolve()):
         return (
             f"no cell creates {shown} and git does not track it; create it in the notebook or "
@@ -265,6 +292,67 @@ def _kernel_hint(evalue: str) -> str | None:
         f"the notebook uses get_ipython().{match.group(1)}, which only a Jupyter kernel has; "
         f"nbtrack smoke runs cells in a plain IPython shell unless told otherwise. Run it "
         f"in a kernel: nbtrack smoke --engine kernel (pytest: --nbtrack-engine kernel)."
+    )
+
+
+#: errors (by class name, whatever the library) that say a connection could not be made
+_CONNECT_ERRORS = frozenset(
+    {
+        "gaierror",  # socket: the host name does not resolve
+        "herror",
+        "ConnectionRefusedError",
+        "ConnectionResetError",
+        "ConnectionAbortedError",
+        "ConnectionError",  # the builtin, and requests.exceptions.ConnectionError
+        "NewConnectionError",  # urllib3
+        "MaxRetryError",
+        "NameResolutionError",
+        "ConnectError",  # httpx
+        "ConnectTimeout",  # httpx, requests
+        "ClientConnectorError",  # aiohttp
+        "RemoteDisconnected",  # http.client
+    }
+)
+#: what a urllib URLError says when the network, not the URL, is at fault
+_URLERROR_NETWORK = re.compile(
+    r"Errno -\d+|Name or service not known|name resolution|nodename nor servname|"
+    r"Connection refused|Network is unreachable|No route to host|timed out",
+    re.IGNORECASE,
+)
+#: a host in an error text (``host='example.org'``, requests/urllib3), a URL in the cell,
+#: or a quoted local address (``socket.create_connection(("127.0.0.1", 8080))``)
+_HOST = re.compile(
+    r"host='([^']+)'|\b[a-z][a-z0-9+.-]*://(?:[^@/\s'\"]*@)?([^/:\s'\"?#]+)"
+    r"|['\"](localhost|127\.\d+\.\d+\.\d+)['\"]"
+)
+_LOCAL_HOST = re.compile(r"^(?:localhost|127\.\d+\.\d+\.\d+|0\.0\.0\.0|::1|\[::1\])$")
+
+
+def _hosts(text: str) -> list[str]:
+    return [next(g for g in m.groups() if g) for m in _HOST.finditer(text)]
+
+
+def _network_hint(ename: str, evalue: str, source: str) -> str | None:
+    """A hint for a connection that could not be made: no network here, or no local server."""
+    if ename == "URLError":
+        if not _URLERROR_NETWORK.search(evalue):
+            return None  # a file:// URL or an unknown scheme: not the network
+    elif ename not in _CONNECT_ERRORS:
+        return None
+    hosts = _hosts(evalue) or _hosts(source)
+    if hosts and all(_LOCAL_HOST.match(h) for h in hosts):
+        return (
+            f"the notebook connects to a server on {hosts[0]}, and nothing started one here. "
+            f"Start it before the smoke run (in CI: a service container), or tag the cell "
+            f"skip-execution."
+        )
+    public = next((h for h in hosts if not _LOCAL_HOST.match(h)), None)
+    reached = f" (it could not reach {public})" if public else ""
+    return (
+        f"the notebook needs the network{reached}: this run has none, cannot resolve the "
+        f"name, or the host is down. Let the CI job reach it, or make the notebook work "
+        f"offline: commit a small copy of the data (or cache the download) and tag the "
+        f"downloading cell skip-execution."
     )
 
 
@@ -315,6 +403,8 @@ def hint_for(
         )
     if ename == "AttributeError" and (needs_kernel := _kernel_hint(evalue)):
         return needs_kernel
+    if network := _network_hint(ename, evalue, source):
+        return network
     if ename in ("NameError", "UnboundLocalError") and name:
         return _name_hint(name, ctx)
     if ename == "ModuleNotFoundError" and module:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,81 @@ def test_a_process_killed_by_its_own_cell_names_the_killing_line(project: Path) 
     assert failure is not None
     assert (failure.ename, failure.cell, failure.line) == ("ProcessDied", 1, 6)
     assert failure.excerpt[-1] == (6, "os.kill(os.getpid(), signal.SIGKILL)")
+
+
+def _closed_port() -> int:
+    """A local TCP port nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+@pytest.mark.parametrize(
+    ("source", "reached"),
+    [
+        (
+            "import urllib.request\n"
+            "data = urllib.request.urlopen('https://data.nbtrack-test.invalid/train.csv')",
+            " (it could not reach data.nbtrack-test.invalid)",
+        ),
+        (
+            "import requests\n"
+            "response = requests.get('https://data.nbtrack-test.invalid/train.csv', timeout=5)",
+            " (it could not reach data.nbtrack-test.invalid)",
+        ),
+        (
+            "import socket\nsocket.create_connection(('data.nbtrack-test.invalid', 443), 5)",
+            "",
+        ),
+    ],
+    ids=["urllib", "requests", "socket"],
+)
+def test_a_download_that_cannot_connect_says_the_notebook_needs_the_network(
+    project: Path, nbtrack_cli: Invoke, source: str, reached: str
+) -> None:
+    write_notebook(project / "fetch.ipynb", code(source, count=1))
+
+    out = nbtrack_cli("smoke", "fetch.ipynb")
+
+    assert out.exit_code == 1, out.text
+    assert f"hint: the notebook needs the network{reached}:" in _one_line(out.stdout)
+
+
+def test_a_refused_connection_to_this_machine_says_no_server_was_started(
+    project: Path, nbtrack_cli: Invoke
+) -> None:
+    port = _closed_port()
+    write_notebook(
+        project / "api.ipynb",
+        code(f"import urllib.request\nurllib.request.urlopen('http://localhost:{port}/')", count=1),
+    )
+
+    out = nbtrack_cli("smoke", "api.ipynb")
+
+    assert out.exit_code == 1, out.text
+    assert (
+        "hint: the notebook connects to a server on localhost, and nothing started one here."
+        in _one_line(out.stdout)
+    )
+
+
+def test_a_missing_file_above_the_notebook_folder_says_the_notebook_reads_outside_it(
+    project: Path, nbtrack_cli: Invoke
+) -> None:
+    write_notebook(
+        project / "notebooks" / "plot.ipynb",
+        code("from pathlib import Path\nlogo = Path('../assets/logo.png').read_bytes()", count=1),
+    )
+
+    out = nbtrack_cli("smoke", "--json", "-", "notebooks/plot.ipynb")
+
+    assert out.exit_code == 1, out.text
+    text = json.loads(out.stdout[: out.stdout.rindex("}") + 1])["results"][0]["failure"]["hint"]
+    assert (
+        f"../assets/logo.png climbs out of the notebook's folder, to "
+        f"{(project / 'assets' / 'logo.png').resolve()}, and nothing is there" in text
+    )
+    assert "the CI checkout or working directory must have it at that place too" in text

@@ -203,3 +203,41 @@ def test_a_shell_attribute_no_kernel_has_either_gets_no_kernel_hint(tmp_path: Pa
     )
 
     assert hint is None
+
+
+def test_a_missing_file_above_the_notebook_inside_the_repository_is_named_from_its_root(
+    tmp_path: Path,
+) -> None:
+    from tests.helpers.git import git
+
+    git(tmp_path, "init", "-q")
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    source = "open('../assets/logo.png', 'rb')"
+    nb = load(notebook(code(source, count=1)))
+    ctx = FailureContext(nb, analyse_notebook(nb), 0, notebooks, notebooks)
+
+    hint = hint_for("FileNotFoundError", ctx=ctx, filename="../assets/logo.png", source=source)
+
+    assert hint == (
+        "../assets/logo.png climbs out of the notebook's folder, to assets/logo.png in the "
+        "repository, which git does not track and no cell creates. Commit it, or create it in "
+        "the notebook."
+    )
+
+
+@pytest.mark.parametrize(
+    ("ename", "evalue"),
+    [
+        ("URLError", "<urlopen error [Errno 2] No such file or directory: 'data.csv'>"),
+        ("URLError", "<urlopen error unknown url type: s3>"),
+        ("HTTPError", "HTTP Error 404: Not Found"),
+    ],
+)
+def test_errors_that_are_not_about_connecting_get_no_network_hint(
+    tmp_path: Path, ename: str, evalue: str
+) -> None:
+    source = "urllib.request.urlopen('https://example.org/data.csv')"
+    ctx = _ctx([code(source, count=1)], 0, tmp_path)
+
+    assert hint_for(ename, ctx=ctx, evalue=evalue, source=source) is None
