@@ -218,6 +218,8 @@ def _run_cells(shell: InteractiveShell, cells: tuple[ChildCell, ...], events: Ev
         emit(Event(START, cell=k, execution_count=count))
         outcomes.clear()
         shell.display_error = None  # type: ignore[attr-defined]
+        # an error escaping the hook may have left it set
+        shell.displayhook.building = False  # type: ignore[attr-defined]
         result = shell.run_cell(cell.source, store_history=True)  # type: ignore[no-untyped-call]
         err = result.error_before_exec or result.error_in_exec
         nested = err is None and any(outcomes[:-1])

@@ -210,14 +210,9 @@ def _inside(path: Path, folder: Path) -> bool:
     return path.resolve().is_relative_to(folder.resolve())
 
 
-def _climbing_hint(filename: str, path: Path, root: Path | None) -> str:
-    """A missing file the notebook reads from outside its own folder (``../assets/x.png``)."""
-    if root is not None and _inside(path, root):
-        where = f"{path.resolve().relative_to(root.resolve()).as_posix()} in the repository"
-        return (
-            f"{filename} climbs out of the notebook's folder, to {where}, which git does not "
-            f"track and no cell creates. Commit it, or create it in the notebook."
-        )
+def _climbing_hint(filename: str, path: Path) -> str:
+    """A missing file the notebook reads from outside its folder (``../assets/x.png``),
+    and outside the repository (or with no repository at all)."""
     return (
         f"{filename} climbs out of the notebook's folder, to {path.resolve()}, and nothing is "
         f"there: the notebook reads a file from outside its folder, so the CI checkout or "
@@ -244,7 +239,7 @@ def _file_hint(filename: str, ctx: FailureContext, source: str) -> str | None:
     climbs = not Path(filename).is_absolute() and not _inside(ctx.run_dir / filename, ctx.run_dir)
     root = git_root(ctx.source_dir)
     if root is None:
-        return _climbing_hint(filename, path, None) if climbs and not path.exists() else None
+        return _climbing_hint(filename, path) if climbs and not path.exists() else None
     if path.exists() and not _tracked(path):
         ignored = " (it is ignored by .gitignore)" if _ignored(path) else ""
         return (
@@ -254,8 +249,6 @@ def _file_hint(filename: str, ctx: FailureContext, source: str) -> str | None:
         )
     if path.exists():
         return None
-    if climbs:
-        return _climbing_hint(filename, path, root)
     if path.resolve().is_relative_to(root.resolve()):
         return (
             f"no cell creates {shown} and git does not track it; create it in the notebook or "
@@ -267,7 +260,7 @@ def _file_hint(filename: str, ctx: FailureContext, source: str) -> str | None:
             f"colleague) does not have it. Use a path relative to the notebook and commit the "
             f"file, or fetch it in the notebook."
         )
-    return None
+    return _climbing_hint(filename, path) if climbs else None
 
 
 #: what the script engine's shell (``_child.SmokeShell``) says for an attribute it lacks

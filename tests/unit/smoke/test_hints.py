@@ -205,24 +205,27 @@ def test_a_shell_attribute_no_kernel_has_either_gets_no_kernel_hint(tmp_path: Pa
     assert hint is None
 
 
-def test_a_missing_file_above_the_notebook_inside_the_repository_is_named_from_its_root(
+def test_a_missing_file_above_the_repository_says_the_notebook_reads_outside_its_folder(
     tmp_path: Path,
 ) -> None:
     from tests.helpers.git import git
 
-    git(tmp_path, "init", "-q")
-    notebooks = tmp_path / "notebooks"
-    notebooks.mkdir()
-    source = "open('../assets/logo.png', 'rb')"
+    repo = tmp_path / "repo"
+    notebooks = repo / "notebooks"
+    notebooks.mkdir(parents=True)
+    git(repo, "init", "-q")
+    source = "open('../../assets/logo.png', 'rb')"
     nb = load(notebook(code(source, count=1)))
     ctx = FailureContext(nb, analyse_notebook(nb), 0, notebooks, notebooks)
 
-    hint = hint_for("FileNotFoundError", ctx=ctx, filename="../assets/logo.png", source=source)
+    hint = hint_for("FileNotFoundError", ctx=ctx, filename="../../assets/logo.png", source=source)
 
     assert hint == (
-        "../assets/logo.png climbs out of the notebook's folder, to assets/logo.png in the "
-        "repository, which git does not track and no cell creates. Commit it, or create it in "
-        "the notebook."
+        f"../../assets/logo.png climbs out of the notebook's folder, to "
+        f"{(tmp_path / 'assets' / 'logo.png').resolve()}, and nothing is there: the notebook "
+        f"reads a file from outside its folder, so the CI checkout or working directory must "
+        f"have it at that place too. Keep the file inside the repository and commit it, or "
+        f"fetch it in the notebook."
     )
 
 
