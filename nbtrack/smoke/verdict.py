@@ -45,6 +45,10 @@ _FROM_TEXT = {
 }
 
 
+#: a line that signals a process (the notebook's own, when the process then dies)
+_SENDS_SIGNAL = re.compile(r"\b(?:os\.kill|os\.killpg|signal\.raise_signal|os\.abort)\s*\(")
+
+
 def excerpt(source: str, line: int | None, before: int = 2) -> tuple[tuple[int, str], ...]:
     """Numbered lines of *source* ending at *line* (the first three when unknown)."""
     lines = source.splitlines() or [""]
@@ -206,7 +210,14 @@ def _stopped(plan: Plan, outcome: ChildOutcome, engine: str) -> CellFailure:
         if running is None:
             evalue = f"the Python process {how} before running any cell"
     hint = None
-    if ename == "ProcessDied" and outcome.returncode == -signal.SIGKILL:
+    lines = source.splitlines()
+    killing = lines[line - 1] if line is not None and 1 <= line <= len(lines) else ""
+    if ename == "ProcessDied" and _SENDS_SIGNAL.search(killing):
+        hint = (
+            f"line {line} sends a signal, and the notebook runs as this one process: it killed "
+            f"itself, as it would a kernel. Guard that line, or tag the cell skip-execution."
+        )
+    elif ename == "ProcessDied" and outcome.returncode == -signal.SIGKILL:
         hint = (
             "a process killed by SIGKILL usually ran out of memory; run it with smaller data (-p)."
         )

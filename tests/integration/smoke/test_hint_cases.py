@@ -72,6 +72,8 @@ def test_a_process_killed_by_its_own_cell_names_the_killing_line(project: Path) 
     assert failure is not None
     assert (failure.ename, failure.cell, failure.line) == ("ProcessDied", 1, 6)
     assert failure.excerpt[-1] == (6, "os.kill(os.getpid(), signal.SIGKILL)")
+    assert failure.hint is not None
+    assert failure.hint.startswith("line 6 sends a signal, and the notebook runs as this one")
 
 
 def _closed_port() -> int:
