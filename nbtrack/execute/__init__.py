@@ -5,7 +5,9 @@
 :class:`~nbtrack.execute.runner.BatchResult`); ``engine`` starts papermill on
 a kernel of this interpreter with nbtrack loaded; ``kernel`` is that kernel's
 process (ipykernel, less routine log lines); ``locate`` names the user's cell
-that stopped the notebook; ``settle`` completes the stored run afterwards.
+that stopped the notebook; ``settle`` completes the stored run afterwards;
+``redacted`` lets the kernel run a cell's real code (injected parameters
+too) while every file keeps its secrets redacted.
 
 A sibling of :mod:`nbtrack.smoke` below the doors: both read, parameterise
 and report on notebooks through :mod:`nbtrack.notebook` (one resolver, one

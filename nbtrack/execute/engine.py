@@ -83,11 +83,17 @@ def kernel_path(tmp: Path) -> str:
 
 
 def execute(
-    source: Path, executed: Path, workdir: Path, env: Mapping[str, str], timeout: float | None
+    source: Path,
+    executed: Path,
+    workdir: Path,
+    env: Mapping[str, str],
+    timeout: float | None,
+    hooks: Mapping[str, Any] | None = None,
 ) -> tuple[Any, Exception | None]:
     """Run papermill: (a cell's PapermillExecutionError, or what else stopped it).
 
-    A cell that called ``exit()`` stops it with :class:`AskedToExit`.
+    A cell that called ``exit()`` stops it with :class:`AskedToExit`. *hooks*
+    are more nbclient hooks (``on_cell_execute``, ...).
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -109,6 +115,7 @@ def execute(
                 # the magics, and so the run, from cell 1
                 extra_arguments=[f"--IPKernelApp.exec_lines={KERNEL_SETUP}"],
                 on_cell_executed=_stop_at_exit,
+                **dict(hooks or {}),
             )
         except PapermillExecutionError as exc:
             return exc, None

@@ -30,6 +30,7 @@ from nbtrack.notebook import (
     allows_error,
     is_skipped,
     kernel_language,
+    marked_output,
     to_script,
     write_notebook,
 )
@@ -80,7 +81,9 @@ def _kernel_plan(plan: Plan, options: SmokeOptions, tmp: Path, cwd: str) -> Chil
             tags[cell.index] = list(cell.tags)
             cell = replace(cell, tags=(*cell.tags, *added))
         cells.append(cell)
-    notebook = write_notebook(plan.run_nb.with_cells(cells), tmp / "input.ipynb")
+    # marked, so the executed copy written from it is never paired or synced
+    marked = marked_output(plan.run_nb.with_cells(cells), Path(plan.relative).as_posix())
+    notebook = write_notebook(marked, tmp / "input.ipynb")
     output = None
     if options.output_dir is not None:
         output = options.output_dir.resolve() / Path(plan.relative).with_suffix(".ipynb")

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from nbtrack.errors import NbtrackError, RunError, StoreError, StoreUnreachableError
 from nbtrack.model import Artifact, DataRef, Param, Run, RunStatus, RunSummary, Source
+from nbtrack.redact import redact_source
 from nbtrack.tracking.flusher import DEFAULT_INTERVAL, DEFAULT_MAX_PENDING
 from nbtrack.tracking.late_store import LateStore
 from nbtrack.tracking.run import (
@@ -127,8 +128,8 @@ class Tracker:
                 )
             if name is not None and not isinstance(name, str):
                 raise RunError(f"a run name must be a string, not {name!r}.")
-            clean_tags = normalise_tags(tags)
             settings = settings or _load_settings()
+            clean_tags = normalise_tags(tags, redact=settings.redact_secrets)
             outage: StoreError | None = None
             try:
                 store = self.store(settings)
@@ -140,14 +141,15 @@ class Tracker:
                 from nbtrack.tracking.snapshot import default_source
 
                 source = default_source()
+            source = redact_source(source) if source and settings.redact_secrets else source
             run_id = uuid.uuid4().hex
             started = time.time()
             record: dict[str, Any] = {
                 "name": name,
                 "started_at": started,
                 "tags": clean_tags,
-                "git": capture_git(settings.root),
-                "environment": capture_environment(),
+                "git": capture_git(settings.root, redact=settings.redact_secrets),
+                "environment": capture_environment(redact=settings.redact_secrets),
                 "source": source,
             }
             if outage is None:
