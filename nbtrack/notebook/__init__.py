@@ -11,7 +11,8 @@ a notebook; :mod:`nbtrack.smoke` and :mod:`nbtrack.execute` do.
   the mark on the executed copies nbtrack writes.
 * ``params``: ``-p``/``-f`` values, their resolution, the parameters cell,
   injection and the map from executed cells back to the user's.
-* ``script``: a notebook as one readable script with a line -> cell map.
+* ``script``: a notebook as one readable script with a line -> cell map; which
+  cells run (skip and raises markers: nbclient/nbmake tags, nbval's too).
 * ``source``: cell source as Python: IPython syntax neutralised, literals found.
 * ``failure``: :class:`CellFailure`, the cell that stopped a notebook.
 """
@@ -45,7 +46,15 @@ from nbtrack.notebook.params import (
     parse_param_assignments,
     resolve_params,
 )
-from nbtrack.notebook.script import SKIP_TAGS, Script, is_skipped, to_script
+from nbtrack.notebook.script import (
+    RAISES_TAGS,
+    SKIP_TAGS,
+    Script,
+    allows_error,
+    is_skipped,
+    skip_marker,
+    to_script,
+)
 from nbtrack.notebook.source import (
     assigned_names,
     cell_magic_name,
@@ -59,12 +68,14 @@ __all__ = [
     "INJECTED_MARKER",
     "INJECTED_TAG",
     "PARAMETERS_TAG",
+    "RAISES_TAGS",
     "SKIP_TAGS",
     "Cell",
     "CellFailure",
     "Notebook",
     "ResolvedParams",
     "Script",
+    "allows_error",
     "assigned_names",
     "cell_magic_name",
     "cell_origin",
@@ -88,6 +99,7 @@ __all__ = [
     "parse_param_assignments",
     "read_notebook",
     "resolve_params",
+    "skip_marker",
     "to_script",
     "write_notebook",
 ]

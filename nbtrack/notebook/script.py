@@ -2,11 +2,13 @@
 
 :func:`to_script` is what ``nbtrack smoke --keep-script`` writes and what a
 line number in a script is mapped back through. Cells that do not run
-(markdown, raw, tagged ``skip-execution`` / ``nbtrack:skip``) become a marker
-comment only. IPython syntax (``%magic``, ``%%cell_magic``, ``!cmd``,
-``obj?``) is translated to ``get_ipython()`` calls with IPython's own input
-transformer, so the script runs under ``ipython script.py``; IPython is
-imported only when some cell needs it.
+(markdown, raw, tagged ``skip-execution`` / ``nbtrack:skip`` / ``nbval-skip``
+or marked ``# NBVAL_SKIP``) become a marker comment only. IPython syntax
+(``%magic``, ``%%cell_magic``, ``!cmd``, ``obj?``) is translated to
+``get_ipython()`` calls with IPython's own input transformer, so the script
+runs under ``ipython script.py``; IPython is imported only when some cell
+needs it. Which cells run is decided here too (:func:`is_skipped`,
+:func:`allows_error`), for both smoke engines.
 """
 
 from __future__ import annotations
@@ -17,10 +19,24 @@ from dataclasses import dataclass
 from nbtrack.notebook.document import Cell, Notebook
 from nbtrack.notebook.params import INJECTED_TAG
 
-__all__ = ["SKIP_TAGS", "Script", "is_skipped", "to_script", "uses_ipython_syntax"]
+__all__ = [
+    "RAISES_TAGS",
+    "SKIP_TAGS",
+    "Script",
+    "allows_error",
+    "is_skipped",
+    "skip_marker",
+    "to_script",
+    "uses_ipython_syntax",
+]
 
-#: tags that keep a cell from running (papermill/nbmake's, and nbtrack's own)
-SKIP_TAGS = frozenset({"skip-execution", "nbtrack:skip"})
+#: tags that keep a cell from running (nbclient/nbmake's, nbval's, and nbtrack's own)
+SKIP_TAGS = frozenset({"skip-execution", "nbval-skip", "nbtrack:skip"})
+#: tags that let a cell raise and the run go on (nbclient/nbmake's and nbval's)
+RAISES_TAGS = frozenset({"raises-exception", "nbval-raises-exception"})
+#: nbval's comment markers with the same meanings: a line ``# NBVAL_SKIP`` in the cell
+_SKIP_COMMENTS = frozenset({"NBVAL_SKIP"})
+_RAISES_COMMENTS = frozenset({"NBVAL_RAISES_EXCEPTION"})
 
 
 @dataclass(frozen=True)
@@ -41,9 +57,35 @@ class Script:
         return None
 
 
+def _comment_markers(source: str) -> set[str]:
+    """nbval's markers in *source*: comment lines that are a marker alone (``# NBVAL_SKIP``)."""
+    found = set()
+    for line in source.splitlines():
+        line = line.strip()
+        if line.startswith("#"):
+            found.add(line.lstrip("#").strip())
+    return found
+
+
+def skip_marker(cell: Cell) -> str | None:
+    """How *cell* is marked not to run (``tagged skip-execution``, ``marked # NBVAL_SKIP``)."""
+    tags = sorted(SKIP_TAGS.intersection(cell.tags))
+    if tags:
+        return f"tagged {', '.join(tags)}"
+    comments = sorted(_SKIP_COMMENTS & _comment_markers(cell.source))
+    return f"marked # {comments[0]}" if comments else None
+
+
 def is_skipped(cell: Cell) -> bool:
-    """True for a code cell whose tags say not to run it."""
-    return bool(SKIP_TAGS.intersection(cell.tags))
+    """True for a code cell its tags or an nbval comment marker say not to run."""
+    return skip_marker(cell) is not None
+
+
+def allows_error(cell: Cell) -> bool:
+    """True for a cell allowed to raise, the run going on (nbclient's and nbval's markers)."""
+    return bool(RAISES_TAGS.intersection(cell.tags)) or bool(
+        _RAISES_COMMENTS & _comment_markers(cell.source)
+    )
 
 
 def uses_ipython_syntax(source: str) -> bool:
@@ -92,11 +134,11 @@ def to_script(nb: Notebook) -> Script:
         number = cell.number - injected
         if not cell.is_code:
             continue
-        if is_skipped(cell):
-            tags = ", ".join(sorted(SKIP_TAGS.intersection(cell.tags)))
-            body.append((_marker(cell, number, f" (not run: tagged {tags})"), None))
+        skipped = skip_marker(cell)
+        if skipped:
+            body.append((_marker(cell, number, f" (not run: {skipped})"), None))
             continue
-        note = " (raises-exception: allowed to fail)" if "raises-exception" in cell.tags else ""
+        note = " (allowed to raise)" if allows_error(cell) else ""
         body.append((_marker(cell, number, note), None))
         source = cell.source
         original = source.splitlines() or [""]

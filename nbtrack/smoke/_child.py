@@ -16,7 +16,10 @@ what happens through the protocol's events: ``start`` (cell k, with the
 execution count IPython gives it), ``end``, ``error`` (structured: name,
 value, cell line, traceback, plus the missing name / module / file), ``exit``
 (the notebook ended itself with ``sys.exit(0)``, ``raise SystemExit`` or
-``exit()``: the cells after it never run) and ``done``. On SIGUSR1 the stacks of
+``exit()``: the cells after it never run), ``line`` (a top-level statement
+of the cell starts: the last one names the line if the process is killed
+without a word) and ``done``. A formatter error while the display hook builds
+the cell's result fails the cell, as in a kernel. On SIGUSR1 the stacks of
 all threads are dumped to the plan's stack file, so a timeout can name the
 line a cell was stuck on before the parent kills the process group.
 """
@@ -24,6 +27,8 @@ line a cell was stuck on before the parent kills the process group.
 from __future__ import annotations
 
 import atexit
+import contextlib
+import dis
 import faulthandler
 import os
 import signal
@@ -34,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from nbtrack.processes import become_subreaper, end_descendants
 from nbtrack.smoke.protocol import (
     CELL_FILE,
+    DISPLAY_NOTE,
     DONE,
     END,
     ERROR,
@@ -45,6 +51,7 @@ from nbtrack.smoke.protocol import (
     error_line,
     receive_plan,
     relabel_cells,
+    result_line,
 )
 
 if TYPE_CHECKING:
@@ -69,8 +76,13 @@ def _describe(
     *,
     nested: bool,
     allowed: bool,
+    result_line: int | None = None,
 ) -> Event:
-    """The :data:`ERROR` event for *err*, raised by cell *k* (``In [count]``)."""
+    """The :data:`ERROR` event for *err*, raised by cell *k* (``In [count]``).
+
+    *result_line*: *err* was raised building the display data of the cell's
+    result, the expression on that line (None: raised by the cell's code).
+    """
     if nested:
         # %%capture runs its body as a cell of its own, numbered one on
         labels = {**labels, count + 1: labels[count]}
@@ -78,6 +90,10 @@ def _describe(
     if nested:
         magic = source.lstrip().split(None, 1)[0]
         evalue += f" (raised inside {magic}, which hid it from the output)"
+    line = error_line(err, count, source, nested=nested)
+    if result_line is not None:
+        evalue += f" ({DISPLAY_NOTE})"
+        line = line or result_line
     filename = None
     if isinstance(err, OSError) and err.filename is not None:
         filename = os.fsdecode(err.filename) if not isinstance(err.filename, int) else None
@@ -87,7 +103,7 @@ def _describe(
         allowed=allowed,
         ename=type(err).__name__,
         evalue=evalue,
-        line=error_line(err, count, source, nested=nested),
+        line=line,
         traceback=tuple(_format(err, labels).splitlines()),
         name=getattr(err, "name", None) if isinstance(err, NameError) else None,
         module=err.name if isinstance(err, ModuleNotFoundError) else None,
@@ -95,12 +111,62 @@ def _describe(
     )
 
 
+def _result_line(shell: InteractiveShell, source: str) -> int | None:
+    """The line the cell's last expression starts on: the result a kernel displays."""
+    try:
+        code = shell.transform_cell(source)  # type: ignore[no-untyped-call]
+    except (SyntaxError, ValueError):
+        return None
+    return result_line(code, source)
+
+
 def _shell() -> InteractiveShell:
     """A fresh, plain ``InteractiveShell`` (the slow part: importing IPython)."""
+    from IPython.core.displayhook import DisplayHook
     from IPython.core.interactiveshell import InteractiveShell
     from traitlets.config import Config
 
+    class SmokeDisplayHook(DisplayHook):
+        """The display hook, knowing when it is building a cell's result for display."""
+
+        building = False
+
+        def start_displayhook(self) -> None:
+            self.building = True
+            super().start_displayhook()  # type: ignore[no-untyped-call]
+
+        def finish_displayhook(self) -> None:
+            super().finish_displayhook()  # type: ignore[no-untyped-call]
+            self.building = False
+
     class SmokeShell(InteractiveShell):
+        displayhook_class = SmokeDisplayHook
+        #: the first error a formatter raised while the display hook built the
+        #: cell's result (IPython's formatters catch it and show its traceback)
+        display_error: BaseException | None = None
+
+        #: called with each code object IPython runs (one per top-level statement)
+        on_code: Any = None
+
+        async def run_code(self, code_obj: Any, *args: Any, **kwargs: Any) -> Any:
+            """As IPython, telling ``on_code`` first which statement starts."""
+            if self.on_code is not None:
+                self.on_code(code_obj)
+            return await super().run_code(code_obj, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+        def showtraceback(self, exc_tuple: Any = None, *args: Any, **kwargs: Any) -> None:
+            """As IPython, and remember an error raised building the cell's result.
+
+            A kernel fails such a cell (ipykernel marks the execute request failed
+            when a traceback is shown while its display hook runs); a ``display()``
+            call outside the display hook only shows the traceback, there as here.
+            """
+            building = getattr(self.displayhook, "building", False)
+            if building and self.display_error is None:
+                with contextlib.suppress(ValueError):
+                    self.display_error = self._get_exc_info(exc_tuple)[1]  # type: ignore[no-untyped-call]
+            super().showtraceback(exc_tuple, *args, **kwargs)
+
         def enable_gui(self, gui: str | None = None) -> None:
             """No event loop to start: like a headless kernel, %matplotlib inline/Agg need none."""
 
@@ -134,16 +200,36 @@ def _run_cells(shell: InteractiveShell, cells: tuple[ChildCell, ...], events: Ev
         outcomes.append(result.error_before_exec or result.error_in_exec)
 
     shell.events.register("post_run_cell", after_cell)
+    running: dict[str, Any] = {}
+
+    def on_code(code: Any) -> None:
+        # the line each top-level statement of the cell starts on, as it starts: if the
+        # process dies without a word (SIGKILL, out of memory), the last one names the line
+        if not code.co_filename.startswith(running["file"]):
+            return  # a magic's body, compiled under a name of its own
+        line = next((n for _, n in dis.findlinestarts(code) if n), None)
+        if line is not None:
+            events.emit_line(running["k"], line)
+
+    shell.on_code = on_code  # type: ignore[attr-defined]
     for k, cell in enumerate(cells):
         count = shell.execution_count
         labels[count] = cell.label
+        running.update(k=k, file=f"<ipython-input-{count}-")
         emit(Event(START, cell=k, execution_count=count))
         outcomes.clear()
+        shell.display_error = None  # type: ignore[attr-defined]
+        # an error escaping the hook may have left it set
+        shell.displayhook.building = False  # type: ignore[attr-defined]
         result = shell.run_cell(cell.source, store_history=True)  # type: ignore[no-untyped-call]
         err = result.error_before_exec or result.error_in_exec
         nested = err is None and any(outcomes[:-1])
         if nested:
             err = next(e for e in outcomes[:-1] if e is not None)
+        displaying: BaseException | None = shell.display_error  # type: ignore[attr-defined]
+        result_line = None
+        if err is None and displaying is not None:
+            err, result_line = displaying, _result_line(shell, cell.source)
         sys.stdout.flush()
         sys.stderr.flush()
         if err is None and shell.exit_now:
@@ -158,7 +244,18 @@ def _run_cells(shell: InteractiveShell, cells: tuple[ChildCell, ...], events: Ev
             line = error_line(err, count, cell.source, nested=nested)
             emit(Event(EXIT, cell=k, ename="SystemExit", line=line, text=how))
             return 0
-        emit(_describe(err, k, count, labels, cell.source, nested=nested, allowed=cell.allow_error))
+        emit(
+            _describe(
+                err,
+                k,
+                count,
+                labels,
+                cell.source,
+                nested=nested,
+                allowed=cell.allow_error,
+                result_line=result_line,
+            )
+        )
         if not cell.allow_error:
             return 1
     emit(Event(DONE))

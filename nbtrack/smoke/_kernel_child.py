@@ -25,6 +25,7 @@ from typing import Any
 from nbtrack.processes import become_subreaper, end_descendants
 from nbtrack.smoke.protocol import (
     ANSI,
+    DISPLAY_NOTE,
     DONE,
     END,
     ERROR,
@@ -36,6 +37,7 @@ from nbtrack.smoke.protocol import (
     Event,
     EventPipe,
     receive_plan,
+    result_line,
     traceback_line,
 )
 
@@ -79,6 +81,29 @@ class _AskedToExit(Exception):
 def _asked_to_exit(execute_reply: Any) -> bool:
     payloads = (execute_reply or {}).get("content", {}).get("payload") or ()
     return any(payload.get("source") == "ask_exit" for payload in payloads)
+
+
+def _reported(exc: Any, cell: Any, count: int | None) -> tuple[str, str, str, int | None]:
+    """The error's name, value, traceback text and line, as the failed cell shows them.
+
+    A formatter that raised while the kernel built the cell's result fails the
+    cell with no exception of its own (ipykernel reports ``NoneType: None``);
+    the error output the formatter's traceback left in the cell says what it
+    was, and the line is the expression whose result it was building.
+    """
+    ename, evalue, text = exc.ename, str(exc.evalue), exc.traceback or ""
+    shown = [o for o in cell.get("outputs", ()) if o.get("output_type") == "error"]
+    displaying = ename == "NoneType" and bool(shown)
+    if displaying:
+        first = shown[0]
+        ename = first.get("ename", ename)
+        evalue = f"{first.get('evalue', '')} ({DISPLAY_NOTE})"
+        text = "\n".join(first.get("traceback", ()))
+    text = ANSI.sub("", text)
+    line = traceback_line(text, count, cell.source)
+    if displaying and line is None:
+        line = result_line(cell.source, cell.source)
+    return ename, ANSI.sub("", evalue).strip(), text, line
 
 
 def main(argv: list[str]) -> int:
@@ -134,10 +159,8 @@ def main(argv: list[str]) -> int:
     except CellExecutionError as exc:
         k = current.get("k", 0)
         count = nb.cells[k].get("execution_count")
-        text = ANSI.sub("", exc.traceback or "")
-        evalue = ANSI.sub("", str(exc.evalue)).strip()
-        if exc.ename == "SystemExit" and evalue in _CLEAN_EXIT:
-            line = traceback_line(text, count, nb.cells[k].source)
+        ename, evalue, text, line = _reported(exc, nb.cells[k], count)
+        if ename == "SystemExit" and evalue in _CLEAN_EXIT:
             how = "SystemExit" + (f": {evalue}" if evalue else "")
             emit(Event(EXIT, cell=k, ename="SystemExit", line=line, text=how))
             return 0
@@ -146,9 +169,9 @@ def main(argv: list[str]) -> int:
                 ERROR,
                 cell=k,
                 execution_count=count,
-                ename=exc.ename,
-                evalue=ANSI.sub("", str(exc.evalue)),
-                line=traceback_line(text, count, nb.cells[k].source),
+                ename=ename,
+                evalue=evalue,
+                line=line,
                 traceback=tuple(text.splitlines()),
             )
         )
@@ -156,6 +179,8 @@ def main(argv: list[str]) -> int:
     finally:
         for index, tags in plan.restore_tags.items():
             nb.cells[index].metadata["tags"] = tags
+            if not tags:
+                del nb.cells[index].metadata["tags"]
         if plan.output:
             os.makedirs(os.path.dirname(plan.output) or ".", exist_ok=True)
             nbformat.write(nb, plan.output)  # type: ignore[no-untyped-call]

@@ -17,11 +17,25 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from nbtrack.notebook import INJECTED_TAG, Cell, Notebook, is_skipped, kernel_language
+from nbtrack.notebook import (
+    INJECTED_TAG,
+    Cell,
+    Notebook,
+    is_skipped,
+    kernel_language,
+    skip_marker,
+)
 from nbtrack.smoke.names import CellNames, analyse_cell, is_builtin
 from nbtrack.smoke.result import LintWarning
 
-__all__ = ["HOME_PATH", "NotebookNames", "analyse_notebook", "lint_notebook", "lint_summary"]
+__all__ = [
+    "HOME_PATH",
+    "NotebookNames",
+    "analyse_notebook",
+    "lint_notebook",
+    "lint_summary",
+    "skip_how",
+]
 
 #: an absolute path into a user's home folder (Linux, macOS, Windows)
 HOME_PATH = re.compile(
@@ -93,6 +107,12 @@ def analyse_notebook(nb: Notebook) -> NotebookNames:
         if names.opaque and opaque is None:
             opaque = cell.index
     return NotebookNames(cells=cells, skipped=skipped, opaque_cell=opaque)
+
+
+def skip_how(cell: Cell) -> str:
+    """``tagged`` or ``marked # NBVAL_SKIP``: how a skipped cell says so."""
+    how = skip_marker(cell) or "tagged"
+    return "tagged" if how.startswith("tagged") else how
 
 
 def _cell_label(nb: Notebook, index: int) -> str:
@@ -168,7 +188,8 @@ def _name_checks(nb: Notebook, names: NotebookNames) -> Iterable[LintWarning]:
                 yield LintWarning(
                     "defined-in-skipped-cell",
                     f"{label}, line {line} uses {name!r}, which only "
-                    f"{_cell_label(nb, skipped[0])} defines, and that cell is tagged to be skipped",
+                    f"{_cell_label(nb, skipped[0])} defines, and that cell is "
+                    f"{skip_how(nb.cells[skipped[0]])} to be skipped",
                     cell=index,
                 )
             else:

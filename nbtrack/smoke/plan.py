@@ -18,6 +18,7 @@ from pathlib import Path
 from nbtrack.errors import UsageError
 from nbtrack.notebook import (
     Notebook,
+    allows_error,
     cell_origin,
     find_parameters_cell,
     inject_parameters,
@@ -132,7 +133,7 @@ def plan_notebook(path: Path, options: SmokeOptions, config: SmokeConfig) -> Pla
             continue
         where = origin[cell.index]
         label = "injected parameters" if where is None else f"cell {where + 1}"
-        allow = "raises-exception" in cell.tags
+        allow = allows_error(cell)
         cells.append(PlannedCell(cell.index, where, cell.source, allow, label))
     return Plan(
         path=path,

@@ -194,7 +194,7 @@ class Child:
         self, plan: ChildPlan, *, timeout: float | None, cell_timeout: float | None
     ) -> ChildOutcome:
         """Send *plan* and collect the child's events under both timeouts."""
-        from nbtrack.smoke.protocol import START, Event
+        from nbtrack.smoke.protocol import LINE, START, Event
 
         plan = plan._replace(stack_file=str(self.stack_file))
         outcome = ChildOutcome()
@@ -223,7 +223,7 @@ class Child:
                     if event.kind == START:
                         outcome.running = event
                         cell_deadline = time.monotonic() + cell_timeout if cell_timeout else None
-                    else:
+                    elif event.kind != LINE:  # a LINE is a statement of the running cell
                         outcome.running = None
                         cell_deadline = None
                 if any(event.final for event in events):

@@ -16,6 +16,7 @@ path of every smoke run.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -26,10 +27,12 @@ from typing import Any, Final, NamedTuple
 __all__ = [
     "ANSI",
     "CELL_FILE",
+    "DISPLAY_NOTE",
     "DONE",
     "END",
     "ERROR",
     "EXIT",
+    "LINE",
     "NOTICE",
     "SKIPPED",
     "START",
@@ -42,6 +45,7 @@ __all__ = [
     "magic_line",
     "receive_plan",
     "relabel_cells",
+    "result_line",
     "stack_line",
     "traceback_line",
 ]
@@ -50,6 +54,9 @@ __all__ = [
 CELL_FILE: Final = re.compile(r"<ipython-input-(\d+)-[0-9a-f]+>")
 #: terminal colour codes, as a kernel's traceback text is full of them
 ANSI: Final = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+#: what an error's value is followed by when a display formatter raised it while the
+#: cell's result was built for display (a kernel fails the cell; both engines say so)
+DISPLAY_NOTE: Final = "raised while building the display of the cell's result"
 #: where IPython's cell magics compile the cell's body (the line after the ``%%`` line)
 _BODY_FILES: Final = ("<timed exec>", "<magic-timeit>")
 #: a kernel's traceback text names cells and magic bodies like this
@@ -66,6 +73,9 @@ ERROR: Final = "error"
 #: ``cell`` ended the notebook cleanly (``sys.exit(0)``, ``raise SystemExit``,
 #: ``exit()``; ``text`` says which, ``line`` where when known): no later cell runs
 EXIT: Final = "exit"
+#: a top-level statement of the running ``cell`` starts at ``line`` (script engine): what
+#: names the line when the process dies without a word (SIGKILL, out of memory)
+LINE: Final = "line"
 #: every cell ran
 DONE: Final = "done"
 #: the notebook could not be run here (``reason``), e.g. its kernel is not installed
@@ -179,6 +189,11 @@ class EventPipe:
         self._file.write(event.to_json() + "\n")
         self._file.flush()
 
+    def emit_line(self, cell: int, line: int) -> None:
+        """``emit(Event(LINE, cell=cell, line=line))``, cheaper: one per statement run."""
+        self._file.write(f'{{"kind": "{LINE}", "cell": {cell:d}, "line": {line:d}}}\n')
+        self._file.flush()
+
     def close(self) -> None:
         self._file.close()
 
@@ -287,3 +302,20 @@ def stack_line(stack: str, count: int | None) -> int | None:
     # faulthandler lists the innermost frame first
     frames = [(CELL_FRAME, int(m.group(1))) for m in re.finditer(pattern, stack)]
     return failing_line(reversed(frames), "")
+
+
+def result_line(code: str, source: str) -> int | None:
+    """The line of *source* its last expression starts on (the result a kernel displays).
+
+    *code* is *source* as Python (IPython syntax translated); None when it does
+    not parse, ends in a statement, or the translation moved its lines.
+    """
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return None
+    if not tree.body or not isinstance(tree.body[-1], ast.Expr):
+        return None
+    if len(code.splitlines()) != len(source.splitlines()):
+        return None
+    return tree.body[-1].lineno

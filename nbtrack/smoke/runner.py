@@ -26,7 +26,14 @@ from pathlib import Path
 from nbtrack.config import load_settings
 from nbtrack.envvars import NOTEBOOK_ENV, STORE_ENV
 from nbtrack.errors import NbtrackError, UsageError
-from nbtrack.notebook import kernel_language, marked_output, to_script, write_notebook
+from nbtrack.notebook import (
+    allows_error,
+    is_skipped,
+    kernel_language,
+    marked_output,
+    to_script,
+    write_notebook,
+)
 from nbtrack.smoke.isolate import Isolation
 from nbtrack.smoke.options import SmokeConfig, SmokeOptions
 from nbtrack.smoke.plan import Plan, plan_notebook
@@ -64,9 +71,15 @@ def _kernel_plan(plan: Plan, options: SmokeOptions, tmp: Path, cwd: str) -> Chil
     cells = []
     tags: dict[int, list[str]] = {}
     for cell in plan.run_nb.cells:
-        if "nbtrack:skip" in cell.tags and "skip-execution" not in cell.tags:
+        # nbclient knows only these two tags: other tools' markers become them
+        added = [
+            tag
+            for tag, marked in (("skip-execution", is_skipped), ("raises-exception", allows_error))
+            if cell.is_code and marked(cell) and tag not in cell.tags
+        ]
+        if added:
             tags[cell.index] = list(cell.tags)
-            cell = replace(cell, tags=(*cell.tags, "skip-execution"))
+            cell = replace(cell, tags=(*cell.tags, *added))
         cells.append(cell)
     # marked, so the executed copy written from it is never paired or synced
     marked = marked_output(plan.run_nb.with_cells(cells), Path(plan.relative).as_posix())

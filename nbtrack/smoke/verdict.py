@@ -26,6 +26,7 @@ from nbtrack.smoke.protocol import (
     DONE,
     ERROR,
     EXIT,
+    LINE,
     NOTICE,
     SKIPPED,
     START,
@@ -42,6 +43,10 @@ _FROM_TEXT = {
     "module": re.compile(r"No module named '([\w.]+)'"),
     "filename": re.compile(r"No such file or directory: '([^']+)'|File `'([^']+)'` not found"),
 }
+
+
+#: a line that signals a process (the notebook's own, when the process then dies)
+_SENDS_SIGNAL = re.compile(r"\b(?:os\.kill|os\.killpg|signal\.raise_signal|os\.abort)\s*\(")
 
 
 def excerpt(source: str, line: int | None, before: int = 2) -> tuple[tuple[int, str], ...]:
@@ -156,6 +161,25 @@ def _cell_stack(plan: Plan, outcome: ChildOutcome) -> tuple[str, ...]:
     return tuple(kept)
 
 
+def _last_started(outcome: ChildOutcome) -> int | None:
+    """The line the running cell's last top-level statement started on (script engine).
+
+    What names the killing line when the process died without a word: SIGKILL
+    from the kernel's out-of-memory killer, or ``os.kill(os.getpid(), 9)``.
+    """
+    running = outcome.running
+    if running is None:
+        return None
+    after = False
+    line = None
+    for event in outcome.events:
+        if event is running:
+            after = True
+        elif after and event.kind == LINE and event.cell == running.cell:
+            line = event.line
+    return line
+
+
 def _stopped(plan: Plan, outcome: ChildOutcome, engine: str) -> CellFailure:
     running = outcome.running
     origin: int | None = None
@@ -167,7 +191,7 @@ def _stopped(plan: Plan, outcome: ChildOutcome, engine: str) -> CellFailure:
         if origin is None and running
         else (plan.nb.cells[origin].label if origin is not None else "no cell")
     )
-    line = outcome.stuck_line()
+    line = outcome.stuck_line() or _last_started(outcome)
     if outcome.timed_out == "cell":
         ename = "CellTimeout"
         evalue = f"{label} was still running after {plan.cell_timeout:g} s (cell timeout)"
@@ -186,7 +210,14 @@ def _stopped(plan: Plan, outcome: ChildOutcome, engine: str) -> CellFailure:
         if running is None:
             evalue = f"the Python process {how} before running any cell"
     hint = None
-    if ename == "ProcessDied" and outcome.returncode == -signal.SIGKILL:
+    lines = source.splitlines()
+    killing = lines[line - 1] if line is not None and 1 <= line <= len(lines) else ""
+    if ename == "ProcessDied" and _SENDS_SIGNAL.search(killing):
+        hint = (
+            f"line {line} sends a signal, and the notebook runs as this one process: it killed "
+            f"itself, as it would a kernel. Guard that line, or tag the cell skip-execution."
+        )
+    elif ename == "ProcessDied" and outcome.returncode == -signal.SIGKILL:
         hint = (
             "a process killed by SIGKILL usually ran out of memory; run it with smaller data (-p)."
         )

@@ -67,3 +67,24 @@ def test_cells_keep_their_numbers_when_parameters_were_injected() -> None:
     script = to_script(inject_parameters(nb, {"lr": 0.5}))
     assert "# %% injected parameters\n# Parameters injected by nbtrack\nlr = 0.5\n" in script.text
     assert "# %% cell 2\nprint(lr)\n" in script.text
+
+
+def test_nbval_markers_skip_or_allow_errors_only_as_whole_comment_lines() -> None:
+    from nbtrack.notebook import allows_error, is_skipped
+
+    nb = _nb(
+        code("%%time\n# NBVAL_SKIP\nboom()"),
+        code("#NBVAL_RAISES_EXCEPTION\n1 / 0"),
+        code("x = 1  # NBVAL_SKIP"),
+        code("# NBVAL_SKIP because it needs a GPU\ny = 2"),
+        code("z = 3", tags=["nbval-skip"]),
+        code("1 / 0", tags=["nbval-raises-exception"]),
+    )
+    cells = nb.code_cells
+
+    assert [is_skipped(c) for c in cells] == [True, False, False, False, True, False]
+    assert [allows_error(c) for c in cells] == [False, True, False, False, False, True]
+    script = to_script(nb)
+    assert "boom()" not in script.text
+    assert "# %% cell 1 (not run: marked # NBVAL_SKIP)" in script.text
+    assert "# %% cell 5 (not run: tagged nbval-skip)" in script.text

@@ -45,6 +45,57 @@ def test_name_error_for_a_name_only_a_skipped_cell_defines(tmp_path: Path) -> No
     )
 
 
+def test_name_error_for_a_name_only_an_nbval_skip_cell_defines_names_the_marker(
+    tmp_path: Path,
+) -> None:
+    ctx = _ctx(
+        [code("# NBVAL_SKIP\ntoken = 1", count=1), code("print(token)", count=2)], 1, tmp_path
+    )
+    hint = hint_for("NameError", ctx=ctx, name="token")
+    assert hint == (
+        "'token' is defined only in cell 1 (In [1]), which is marked # NBVAL_SKIP to be "
+        "skipped. Define it in a cell that runs, before cell 2."
+    )
+
+
+def test_name_error_in_a_cell_the_saved_notebook_never_ran_blames_no_deleted_cell(
+    tmp_path: Path,
+) -> None:
+    ctx = _ctx([code("x = 1", count=1), code("print(ghost)"), code("y = x", count=2)], 1, tmp_path)
+
+    hint = hint_for("NameError", ctx=ctx, name="ghost")
+
+    assert hint == (
+        "cell 2 was never executed in the saved notebook (it has no In [n]) and no cell "
+        "defines 'ghost', so nothing shows it ever ran: it may never have worked. Define "
+        "'ghost' in a cell before it, or mark the cell to be skipped (tag it skip-execution)."
+    )
+
+
+def test_name_defined_only_in_a_later_cell_that_never_ran_blames_no_run_order(
+    tmp_path: Path,
+) -> None:
+    ctx = _ctx([code("print(model)", count=1), code("model = 'fit'")], 0, tmp_path)
+
+    hint = hint_for("NameError", ctx=ctx, name="model")
+
+    assert hint == (
+        "'model' is defined only further down, in cell 2, which the saved notebook never "
+        "executed (it has no In [n]). Move that definition above cell 1."
+    )
+
+
+def test_name_error_in_a_never_run_cell_with_saved_evidence_of_the_name_keeps_that_evidence(
+    tmp_path: Path,
+) -> None:
+    ctx = _ctx([code("print(ghost)", count=4), code("print(ghost + 1)")], 1, tmp_path)
+
+    hint = hint_for("NameError", ctx=ctx, name="ghost")
+
+    assert hint is not None
+    assert "(the saved outputs show it was used at In [4])" in hint
+
+
 def test_name_error_without_saved_evidence_omits_the_in_number(tmp_path: Path) -> None:
     ctx = _ctx([code("print(ghost)")], 0, tmp_path)
     hint = hint_for("NameError", ctx=ctx, name="ghost")
@@ -122,3 +173,74 @@ def test_a_missing_submodule_names_the_package_to_pin_by_its_pip_name(tmp_path: 
     hint = hint_for("ModuleNotFoundError", ctx=ctx, module="sklearn.nope")
     assert hint is not None
     assert "written against another version of scikit-learn." in hint
+
+
+def test_a_kernel_only_shell_attribute_under_the_script_engine_suggests_the_kernel_engine(
+    tmp_path: Path,
+) -> None:
+    source = "session = get_ipython().kernel.session"
+    ctx = _ctx([code(source, count=1)], 0, tmp_path)
+
+    hint = hint_for(
+        "AttributeError",
+        ctx=ctx,
+        source=source,
+        evalue="'SmokeShell' object has no attribute 'kernel'",
+    )
+
+    assert hint == (
+        "the notebook uses get_ipython().kernel, which only a Jupyter kernel has; nbtrack "
+        "smoke runs cells in a plain IPython shell unless told otherwise. Run it in a kernel: "
+        "nbtrack smoke --engine kernel (pytest: --nbtrack-engine kernel)."
+    )
+
+
+def test_a_shell_attribute_no_kernel_has_either_gets_no_kernel_hint(tmp_path: Path) -> None:
+    ctx = _ctx([code("get_ipython().no_such_thing", count=1)], 0, tmp_path)
+
+    hint = hint_for(
+        "AttributeError", ctx=ctx, evalue="'SmokeShell' object has no attribute 'no_such_thing'"
+    )
+
+    assert hint is None
+
+
+def test_a_missing_file_above_the_repository_says_the_notebook_reads_outside_its_folder(
+    tmp_path: Path,
+) -> None:
+    from tests.helpers.git import git
+
+    repo = tmp_path / "repo"
+    notebooks = repo / "notebooks"
+    notebooks.mkdir(parents=True)
+    git(repo, "init", "-q")
+    source = "open('../../assets/logo.png', 'rb')"
+    nb = load(notebook(code(source, count=1)))
+    ctx = FailureContext(nb, analyse_notebook(nb), 0, notebooks, notebooks)
+
+    hint = hint_for("FileNotFoundError", ctx=ctx, filename="../../assets/logo.png", source=source)
+
+    assert hint == (
+        f"../../assets/logo.png climbs out of the notebook's folder, to "
+        f"{(tmp_path / 'assets' / 'logo.png').resolve()}, and nothing is there: the notebook "
+        f"reads a file from outside its folder, so the CI checkout or working directory must "
+        f"have it at that place too. Keep the file inside the repository and commit it, or "
+        f"fetch it in the notebook."
+    )
+
+
+@pytest.mark.parametrize(
+    ("ename", "evalue"),
+    [
+        ("URLError", "<urlopen error [Errno 2] No such file or directory: 'data.csv'>"),
+        ("URLError", "<urlopen error unknown url type: s3>"),
+        ("HTTPError", "HTTP Error 404: Not Found"),
+    ],
+)
+def test_errors_that_are_not_about_connecting_get_no_network_hint(
+    tmp_path: Path, ename: str, evalue: str
+) -> None:
+    source = "urllib.request.urlopen('https://example.org/data.csv')"
+    ctx = _ctx([code(source, count=1)], 0, tmp_path)
+
+    assert hint_for(ename, ctx=ctx, evalue=evalue, source=source) is None
