@@ -88,7 +88,7 @@ def sync_paths(
     seen: set[Path] = set()
     try:
         for path in _expand(paths):
-            origin = _output_of(path)
+            origin = _output_of(path.absolute())  # absolute, as _pair_of reads it: one read
             if origin is not None:
                 skipped.append(f"{path}: the executed copy of {origin} nbtrack wrote, not paired")
                 continue
