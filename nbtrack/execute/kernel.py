@@ -25,6 +25,7 @@ Not for: the user's own code, which runs in the kernel as in any other.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -57,6 +58,14 @@ def main() -> None:
         del sys.path[0]
     # traitlets' logging set-up replaces the logger's handlers, not its filters
     logging.getLogger(KERNEL_LOGGER).addFilter(KernelNoiseFilter())
+    # ipykernel would leave with os._exit when its parent dies; the run ends KILLED first
+    parent = os.environ.get("JPY_PARENT_PID", "")
+    if parent.isdigit() and int(parent) == os.getppid():
+        from nbtrack.execute.orphan import watch_parent
+
+        # 1 (init) is a parent ipykernel never polls, yet it still knows it has one
+        os.environ["JPY_PARENT_PID"] = "1"
+        watch_parent(int(parent))
     from ipykernel import kernelapp
 
     kernelapp.launch_new_instance()
