@@ -24,7 +24,7 @@ __all__ = ["run"]
 def _skip_iri_checker() -> None:
     """Keep jsonschema from building its optional IRI checker in this process.
 
-    nbformat (imported by papermill) imports jsonschema, which imports
+    nbformat (which reads the notebook to run) imports jsonschema, which imports
     ``rfc3987_syntax`` when it is installed to check the ``iri`` string
     format, compiling some forty grammars: about a second of every
     ``nbtrack run`` on a 2-core machine. Nothing here validates IRIs

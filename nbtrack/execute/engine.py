@@ -222,12 +222,21 @@ def _run_cells(client: Any, end_file: Path, state: _Signalled) -> Execution:
                 _stopped(outcome, exc, client, state)
             finally:
                 _write_end(end_file, outcome)
+            if outcome.signal is None and outcome.stopped is None:
+                _language_info(client)
     except BaseException as exc:
         if outcome.raised is None and outcome.stopped is None and not outcome.asked_exit:
             client.running = None
             _stopped(outcome, exc, client, state)
             _write_end(end_file, outcome)
     return outcome
+
+
+def _language_info(client: Any) -> None:
+    """The kernel's ``language_info`` in the notebook's metadata, as Jupyter saves it."""
+    with contextlib.suppress(Exception):
+        reply = client.wait_for_reply(client.kc.kernel_info())
+        client.nb.metadata["language_info"] = reply["content"]["language_info"]
 
 
 def _drop_leftover_tasks() -> None:

@@ -12,7 +12,7 @@ kernel always produces are dropped, and only those:
 * "KeyboardInterrupt caught in kernel": jupyter_client interrupts a kernel
   before it asks it to shut down (``KernelManager.shutdown_kernel``), and a
   kernel still inside a message handler at that moment (finishing the last
-  reply, or still starting up on a busy machine) logs this. papermill has
+  reply, or still starting up on a busy machine) logs this. ``nbtrack run`` has
   already collected every cell by then, so nothing was interrupted; a
   KeyboardInterrupt inside a cell is reported by IPython in the cell's output.
 * "Exception in message handler" caused by a ``zmq.ZMQError``: a cell that

@@ -6,7 +6,7 @@ What ``nbtrack run`` does, as a function returning a value
 1. read the notebook, resolve ``-f``/``-p`` values and inject them after its
    parameters cell (:func:`nbtrack.notebook.params.resolve_params`, so an
    unknown name is a ``ParamError`` before any kernel starts);
-2. start a ``python3`` kernel of this very interpreter through papermill
+2. start a ``python3`` kernel of this very interpreter and run the cells
    (:mod:`nbtrack.execute.engine`), with the nbtrack magics loaded at
    start-up and the run described in its environment (the ``NBTRACK_*``
    names of :mod:`nbtrack.config`): the kernel's session starts the run at
@@ -17,7 +17,8 @@ What ``nbtrack run`` does, as a function returning a value
    file's hash as a ``config`` data ref and the notebook's ``py:percent``
    snapshot (the kernel records only its path and hash, to start sooner), and
    settle the run's status (FAILED, with the failing cell named, when a cell
-   raised): :mod:`nbtrack.execute.settle`. A notebook that ended itself
+   raised or timed out; KILLED when Ctrl-C or SIGTERM stopped it):
+   :mod:`nbtrack.execute.settle`. A notebook that ended itself
    cleanly before its last cell (``sys.exit(0)``, ``exit()``) is FINISHED
    with an ``early_exit`` event naming the cells that never ran.
 
@@ -152,7 +153,6 @@ def run_notebook(
     # the kernel's run loads its settings there, and records the notebook against that root
     root = find_project_root(workdir)
 
-    ran = _Ran(RunStatus.KILLED)  # until the engine says otherwise
     # made while the kernel runs (this process only waits for it meanwhile)
     prepared = Prepared(path.resolve(), root)
     with tempfile.TemporaryDirectory(prefix="nbtrack-run-") as tmp:
@@ -165,6 +165,11 @@ def run_notebook(
         executed = Path(tmp) / f"executed-{path.name}"
         try:
             ran = _execute(source, executed, workdir, env, timeout, end_file, job.origin)
+        except BaseException as exc:  # settled below, then raised on
+            interrupted = isinstance(exc, KeyboardInterrupt)
+            error = None if interrupted else f"{type(exc).__name__}: {exc}"
+            ran = _Ran(RunStatus.KILLED if interrupted else RunStatus.FAILED, error=error)
+            raise
         finally:
             ids = id_file.read_text(encoding="utf-8").split() if id_file.is_file() else []
             run_id = ids[0] if ids else uuid.uuid4().hex
