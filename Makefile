@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck check bench clean
+.PHONY: demo test lint typecheck check bench dist clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,5 +34,10 @@ check: lint typecheck test
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
+## dist: build the wheel and the sdist into dist/ (install the wheel anywhere: pip install dist/nbtrack-*.whl)
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+
 clean:
-	rm -rf $(VENV) .nbtrack .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .nbtrack .pytest_cache .mypy_cache .ruff_cache dist

@@ -16,6 +16,7 @@ __all__ = [
     "NOTEBOOK_ENV",
     "PARAMETERS_CELL_ENV",
     "PARAM_SOURCES_ENV",
+    "PROCESS_TAG_ENV",
     "REDACT_SECRETS_ENV",
     "RUN_END_FILE_ENV",
     "RUN_ID_FILE_ENV",
@@ -53,3 +54,6 @@ PARAM_SOURCES_ENV = "NBTRACK_PARAM_SOURCES"
 PARAMETERS_CELL_ENV = "NBTRACK_PARAMETERS_CELL"
 #: set to "1" in the child process of ``nbtrack smoke``
 SMOKE_ENV = "NBTRACK_SMOKE"
+#: set by ``nbtrack smoke`` and ``nbtrack run`` for a notebook's processes, a value
+#: unique to that notebook: whatever it starts inherits it, so it can be ended
+PROCESS_TAG_ENV = "NBTRACK_PROCESS_TAG"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one-command tour behind `make demo`: real runs of notebooks/train.ipynb on the
 # embedded default store (.nbtrack/runs.db at the project root), a smoke test of
-# notebooks/, and the runs compared side by side. Expects `nbtrack` on PATH.
+# notebooks/, and the runs compared side by side. The data the runs record is the
+# repository's own notebooks/data/digits.csv.gz. Expects `nbtrack` on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from nbtrack.printable import printable
 
-__all__ = ["echo_err", "is_tty", "print_table"]
+__all__ = ["display_width", "echo_err", "is_tty", "print_table"]
 
 
 def is_tty() -> bool:
@@ -62,9 +62,28 @@ def print_table(
         return
     if title:
         print(title)
-    widths = [len(c) for c in columns]
+    widths = [display_width(c) for c in columns]
     for row in rows:
-        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
+        widths = [max(w, display_width(cell)) for w, cell in zip(widths, row, strict=True)]
     lines = [columns, *rows]
     for line in lines:
-        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+        padded = (
+            cell + " " * (w - display_width(cell)) for cell, w in zip(line, widths, strict=True)
+        )
+        print("  ".join(padded).rstrip())
+
+
+def display_width(text: str) -> int:
+    """Columns *text* takes in a terminal: wide (CJK) characters two, combining ones none.
+
+    >>> display_width("loss"), display_width("学习率"), display_width("e\u0301")
+    (4, 6, 1)
+    """
+    import unicodedata
+
+    width = 0
+    for char in text:
+        if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width

@@ -40,6 +40,9 @@ def status() -> None:
         info = store.schema_status()
     current, head = info["current"], info["head"]
     print(f"store:   {info['url']}")
+    if info["lost_record"]:
+        _lost_record(info["detected"], head)
+        return
     print(f"schema:  {current or '(no store yet)'}")
     print(f"nbtrack: {head}")
     if current is None:
@@ -52,16 +55,37 @@ def status() -> None:
         print("Made by a newer nbtrack: upgrade nbtrack to use this store.")
 
 
+def _lost_record(detected: str | None, head: str) -> None:
+    match = f"the tables match {detected}" if detected else "the tables match no known schema"
+    print(f"schema:  none recorded (the alembic_version table is missing); {match}")
+    print(f"nbtrack: {head}")
+    if detected:
+        print("Run `nbtrack db upgrade` to restore the record (and upgrade if needed).")
+    else:
+        print("Restore the store from a backup, or point nbtrack at a new store.")
+
+
 @db.command()
 def upgrade() -> None:
-    """Apply schema migrations to the store (creating it if there is none)."""
+    """Apply schema migrations to the store (creating it if there is none).
+
+    A store whose schema record (the alembic_version table) was lost gets it
+    back: the revision its tables match is recorded, then upgraded as usual.
+    """
     store = _open(create=False)
     try:
-        url = store.schema_status()["url"]
+        info = store.schema_status()
+        url = info["url"]
         before, after = store.upgrade()
     finally:
         store.close()
-    if before == after:
+    if info["lost_record"]:
+        upgraded = "" if after == info["detected"] else f", then upgraded it to {after}"
+        print(
+            f"Restored the schema record of the run store {url}: its tables match"
+            f" {info['detected']}{upgraded}."
+        )
+    elif before == after:
         print(f"The run store {url} is already at schema {after} (current); nothing to do.")
     elif before is None:
         print(f"Created the run store {url} at schema {after}.")

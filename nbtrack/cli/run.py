@@ -77,7 +77,11 @@ def _pairs(option: str, items: tuple[str, ...]) -> dict[str, str]:
     type=click.Path(path_type=Path, file_okay=False),
     help="Working directory of the kernel (default: the notebook's directory).",
 )
-@click.option("--timeout", type=float, help="Seconds any one cell may run (default: no limit).")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds any one cell may run, more than 0 (default: no limit).",
+)
 def run(
     notebook: Path,
     params: tuple[str, ...],
@@ -113,6 +117,7 @@ def run(
         output=output,
         cwd=cwd,
         timeout=timeout,
+        warn=lambda text: echo_err(f"nbtrack: warning: {text}"),
     )
     click.echo(result.run_id)
     if result.signal is not None:

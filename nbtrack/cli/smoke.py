@@ -235,7 +235,7 @@ def lint(ctx: click.Context, paths: tuple[Path, ...], notes: bool) -> None:
     from nbtrack.notebook import read_notebook
     from nbtrack.printable import printable
     from nbtrack.smoke import report
-    from nbtrack.smoke.lint import lint_notebook
+    from nbtrack.smoke.lint import lint_notebook, lint_summary
     from nbtrack.smoke.options import project_smoke_config
     from nbtrack.smoke.plan import collect_notebooks
     from nbtrack.smoke.result import SmokeResult
@@ -253,11 +253,7 @@ def lint(ctx: click.Context, paths: tuple[Path, ...], notes: bool) -> None:
                 continue
             click.echo(f"{printable(shown)}: {report.render_warning(warning)}")
     total = sum(len([w for w in ws if w.severity == "warning"]) for _, ws in found)
-    click.echo(
-        f"{total} warning{'s' if total != 1 else ''} in {warned} of {len(found)} "
-        f"notebook{'s' if len(found) != 1 else ''}",
-        err=True,
-    )
+    click.echo(lint_summary(total, warned, len(found)), err=True)
     if report.in_github_actions():
         results = [SmokeResult(path, "passed", warnings=ws) for path, ws in found]
         for line in report.github_annotations(results):

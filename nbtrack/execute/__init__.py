@@ -9,7 +9,9 @@ lines), and ``orphan`` ends its run
 KILLED when ``nbtrack run`` dies under it; ``client`` is nbclient with what
 cells print spooled to disk and the executed notebook written from there;
 ``locate`` names the user's cell that stopped the notebook; ``settle``
-completes the stored run afterwards.
+completes the stored run afterwards;
+``redacted`` lets the kernel run a cell's real code (injected parameters
+too) while every file keeps its secrets redacted.
 
 A sibling of :mod:`nbtrack.smoke` below the doors: both read, parameterise
 and report on notebooks through :mod:`nbtrack.notebook` (one resolver, one

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nbtrack import processes
 from nbtrack.model import RunStatus
 
 __all__ = [
@@ -175,8 +176,12 @@ def execute(
     env: Mapping[str, str],
     timeout: float | None,
     end_file: Path,
+    hooks: Mapping[str, Any] | None = None,
 ) -> Execution:
-    """Run the notebook at *source*, write it executed to *executed*; see the module docstring."""
+    """Run the notebook at *source*, write it executed to *executed*; see the module docstring.
+
+    *hooks* are more nbclient hooks (``on_cell_execute``, ...).
+    """
     import nbformat
 
     from nbtrack.execute.client import Spool, SpoolingClient, write_notebook
@@ -194,8 +199,14 @@ def execute(
             # the magics, and so the run, from cell 1
             extra_arguments=[f"--IPKernelApp.exec_lines={KERNEL_SETUP}"],
             on_cell_executed=_stop_at_exit,
+            **dict(hooks or {}),
         )
-        with environment(env), stop_on_signals(state):
+        # every process of the run carries a mark; those the kernel leaves behind are ended
+        with (
+            processes.contained() as mark,
+            environment({**env, **mark}),
+            stop_on_signals(state),
+        ):
             outcome = _run_cells(client, end_file, state)
         outcome.cells = list(nb.cells)
         write_notebook(nb, executed, spool)

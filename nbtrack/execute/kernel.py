@@ -19,6 +19,10 @@ kernel always produces are dropped, and only those:
   ``--timeout`` stopped tries to send its reply after jupyter_client closed
   the kernel's sockets; ``nbtrack run`` has already named that cell.
 
+The kernel adopts what the notebook's processes leave orphaned (a daemon's
+double fork) and, as it ends, ends every process below it
+(:mod:`nbtrack.processes`), so nothing a cell started outlives the run.
+
 Not for: the user's own code, which runs in the kernel as in any other.
 """
 
@@ -28,6 +32,8 @@ import logging
 import os
 import sys
 from pathlib import Path
+
+from nbtrack.processes import become_subreaper, end_descendants
 
 __all__ = ["KernelNoiseFilter", "main"]
 
@@ -58,6 +64,7 @@ def main() -> None:
         del sys.path[0]
     # traitlets' logging set-up replaces the logger's handlers, not its filters
     logging.getLogger(KERNEL_LOGGER).addFilter(KernelNoiseFilter())
+    become_subreaper()  # what the notebook starts stays below the kernel (a double fork too)
     # ipykernel would leave with os._exit when its parent dies; the run ends KILLED first
     parent = os.environ.get("JPY_PARENT_PID", "")
     if parent.isdigit() and int(parent) == os.getppid():
@@ -68,7 +75,10 @@ def main() -> None:
         watch_parent(int(parent))
     from ipykernel import kernelapp
 
-    kernelapp.launch_new_instance()
+    try:
+        kernelapp.launch_new_instance()
+    finally:
+        end_descendants()  # nothing the notebook started outlives the kernel
 
 
 if __name__ == "__main__":

@@ -43,4 +43,7 @@ def _watch(parent: int) -> None:
     except Exception as exc:  # leave all the same
         print(f"nbtrack: could not end the run after nbtrack run went away: {exc}", file=sys.stderr)
     finally:
+        from nbtrack.processes import end_descendants
+
+        end_descendants()  # as the kernel does when it ends: nothing outlives the run
         os._exit(1)

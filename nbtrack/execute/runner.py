@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,10 +52,17 @@ from nbtrack.envvars import (
     RUN_TAGS_ENV,
     STORE_ENV,
 )
-from nbtrack.errors import NotebookError
+from nbtrack.errors import NotebookError, UsageError
 from nbtrack.execute.locate import EarlyExit
+from nbtrack.execute.redacted import RedactedCells
 from nbtrack.model import RunEvent, RunStatus
-from nbtrack.notebook.document import Notebook, notebook_to_dict, read_notebook
+from nbtrack.notebook.document import (
+    Notebook,
+    kernel_language,
+    marked_output,
+    notebook_to_dict,
+    read_notebook,
+)
 from nbtrack.notebook.failure import CellFailure
 from nbtrack.notebook.params import (
     cell_origin,
@@ -97,19 +104,40 @@ class _Job:
     sources: dict[str, str]
     #: the parameters cell's source when no ``%%track_params`` will log it
     parameters_cell: str
+    #: cells with a secret (injected or the user's): real text for the kernel, redacted in files
+    redacted: RedactedCells
+    #: a value whose type is not its default's, one sentence each
+    warnings: tuple[str, ...] = ()
 
 
 def _job(
     path: Path,
     params: Mapping[str, object] | None,
     param_file: str | os.PathLike[str] | None,
+    warn: Callable[[str], None] | None = None,
+    *,
+    redact: bool,
 ) -> _Job:
-    """Read and parameterise the notebook; every bad input raises here."""
+    """Read and parameterise the notebook; every bad input raises here.
+
+    *warn* is told of each value whose type is not its default's (it runs as given).
+    """
     if not path.is_file():
         raise NotebookError(f"Notebook {path} does not exist.", path=path)
     nb = read_notebook(path)
+    language = kernel_language(nb)
+    if language != "python":
+        # the run is recorded by nbtrack loaded inside the kernel: a Python kernel
+        raise NotebookError(
+            f"{path}: its kernel language is {language}, not Python; nbtrack run executes"
+            " Python notebooks only, in a Python kernel that records the run.",
+            path=path,
+        )
     files = () if param_file is None else (Path(param_file),)
     resolved = resolve_params(nb, files=files, cli=params)
+    if warn is not None:
+        for warning in resolved.warnings:
+            warn(warning)
     run_nb = inject_parameters(nb, resolved.values, source="cli")
     index = find_parameters_cell(nb)
     tagged = "" if index is None else nb.cells[index].source
@@ -119,6 +147,8 @@ def _job(
         origin=cell_origin(nb, run_nb),
         sources=resolved.sources,
         parameters_cell="" if cell_magic_name(tagged) == "track_params" else tagged,
+        redacted=RedactedCells(run_nb, redact=redact),
+        warnings=resolved.warnings,
     )
 
 
@@ -133,19 +163,24 @@ def run_notebook(
     cwd: str | os.PathLike[str] | None = None,
     store_url: str | None = None,
     timeout: float | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> BatchResult:
     """Execute *notebook* in a kernel as one tracked run; see the module docstring.
 
-    Bad input (missing or malformed notebook, unknown parameter, unreadable
-    parameter file) raises before a kernel starts: ``NotebookError`` or
-    ``ParamError``. A notebook that fails is a result with ``failure`` set.
+    Bad input (missing or malformed notebook, a notebook in another kernel
+    language, unknown parameter, unreadable parameter file, an output path
+    that cannot be written, a timeout not above 0) raises before a kernel
+    starts: ``NotebookError``, ``ParamError`` or ``UsageError``.
+    A notebook that fails is a result with ``failure`` set. *warn* hears of
+    a parameter given with another type than its default.
     """
     from nbtrack.config import find_project_root, load_settings
     from nbtrack.execute.settle import Prepared, settle
 
     path = Path(notebook)
-    job = _job(path, params, param_file)
+    _check_arguments(output, timeout)
     settings = load_settings()
+    job = _job(path, params, param_file, warn, redact=settings.redact_secrets)
     url = store_url or settings.store_url
     workdir = Path(cwd) if cwd is not None else path.resolve().parent
     if not workdir.is_dir():
@@ -159,21 +194,16 @@ def run_notebook(
         id_file = Path(tmp) / "run-id"
         end_file = Path(tmp) / "run-end"
         env = _kernel_env(job, Path(tmp), id_file, end_file, url, name, tags)
-        source = Path(tmp) / path.name
-        source.write_text(json.dumps(notebook_to_dict(job.run_nb)), encoding="utf-8")
         # written here, then copied to the user's -o: a full disk there loses nothing
-        executed = Path(tmp) / f"executed-{path.name}"
+        source, executed = _notebook_files(job, path, Path(tmp))
         try:
-            ran = _execute(source, executed, workdir, env, timeout, end_file, job.origin)
+            ran = _execute(source, executed, workdir, env, timeout, end_file, job)
         except BaseException as exc:  # settled below, then raised on
-            interrupted = isinstance(exc, KeyboardInterrupt)
-            error = None if interrupted else f"{type(exc).__name__}: {exc}"
-            ran = _Ran(RunStatus.KILLED if interrupted else RunStatus.FAILED, error=error)
+            ran = _broke(exc)
             raise
         finally:
             ids = id_file.read_text(encoding="utf-8").split() if id_file.is_file() else []
             run_id = ids[0] if ids else uuid.uuid4().hex
-            events = _early_exit_event(ran.early) + _stop_event(ran)
             seconds = settle(
                 url,
                 settings,
@@ -187,7 +217,7 @@ def run_notebook(
                 ran.error,
                 prepared.source(),
                 root=root,
-                events=events,
+                events=_early_exit_event(ran.early) + _stop_event(ran),
             )
         output_error = None if output is None else _copy_out(executed, Path(output))
     return BatchResult(
@@ -234,6 +264,36 @@ def _stop_event(ran: _Ran) -> tuple[RunEvent, ...]:
     assert stopped is not None
     detail["message"] = stopped.describe()
     return (RunEvent(kind="error", timestamp=time.time(), detail=detail),)
+
+
+def _notebook_files(job: _Job, path: Path, tmp: Path) -> tuple[Path, Path]:
+    """The notebook to run (written to *tmp*), and where the executed one goes (in *tmp*)."""
+    source = tmp / path.name
+    # marked, so the executed copy made from it is never paired or synced;
+    # its secrets redacted (the kernel gets the real code through the hooks)
+    marked = marked_output(job.redacted.shown, path.as_posix())
+    source.write_text(json.dumps(notebook_to_dict(marked)), encoding="utf-8")
+    return source, tmp / f"executed-{path.name}"
+
+
+def _check_arguments(output: str | os.PathLike[str] | None, timeout: float | None) -> None:
+    """Refuse, before a kernel starts, a timeout not above 0 and an output path that
+    the executed notebook cannot go to."""
+    if timeout is not None and not timeout > 0:
+        raise UsageError(f"The cell timeout must be a positive number of seconds, not {timeout!r}.")
+    if output is None:
+        return
+    target = Path(output)
+    folder = target.resolve().parent
+    if target.is_dir():
+        problem = "it is a directory"
+    elif not folder.is_dir():
+        problem = f"its directory {folder} does not exist"
+    elif not os.access(folder, os.W_OK):
+        problem = f"its directory {folder} is not writable"
+    else:
+        return
+    raise UsageError(f"Cannot write the executed notebook to {target}: {problem}.")
 
 
 def _early_exit_event(early: EarlyExit | None) -> tuple[RunEvent, ...]:
@@ -287,6 +347,13 @@ class _Ran:
     interrupted: CellFailure | None = None  # the cell running when the signal came
 
 
+def _broke(exc: BaseException) -> _Ran:
+    """How the run ends when running it raised *exc* (Ctrl-C outside the engine, a bug)."""
+    if isinstance(exc, KeyboardInterrupt):
+        return _Ran(RunStatus.KILLED)
+    return _Ran(RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
+
+
 def _execute(
     source: Path,
     executed: Path,
@@ -294,7 +361,7 @@ def _execute(
     env: Mapping[str, str],
     timeout: float | None,
     end_file: Path,
-    origin: tuple[int | None, ...],
+    job: _Job,
 ) -> _Ran:
     """Run the injected notebook; see :class:`_Ran`."""
     from nbtrack.execute.engine import execute
@@ -306,7 +373,11 @@ def _execute(
         stopped_cell,
     )
 
-    done = execute(source, executed, workdir, env, timeout, end_file)
+    origin = job.origin
+    try:  # the kernel gets the real code, the executed notebook keeps its secrets redacted
+        done = execute(source, executed, workdir, env, timeout, end_file, job.redacted.hooks())
+    finally:
+        job.redacted.scrub(executed)
     raised, status = done.raised, done.status
     if done.signal is not None:
         running = stopped_cell(done.cells, done.cell, KeyboardInterrupt(), origin)

@@ -80,9 +80,11 @@ def settle(
     too when it could (see :mod:`nbtrack.execute.engine`), and what it
     recorded otherwise is corrected. Returns the run's recorded duration.
     """
+    from nbtrack.redact import redact_source, redact_text
     from nbtrack.store import open_store
     from nbtrack.tracking.capture import hash_data
     from nbtrack.tracking.locate import recorded_path
+    from nbtrack.tracking.run import normalise_tags
     from nbtrack.tracking.snapshot import capture_source
 
     now = time.time()
@@ -95,7 +97,7 @@ def settle(
                 run_id=run_id,
                 name=name,
                 started_at=now,
-                tags=dict(tags or {}),
+                tags=normalise_tags(tags, redact=settings.redact_secrets),
                 source=Source(path=recorded_path(notebook.resolve(), root)),
             )
             run = store.get_run(run_id)
@@ -104,9 +106,10 @@ def settle(
             # here, off the notebook's clock (and kept when the kernel died)
             if source is None or source.snapshot is None:
                 source = capture_source(notebook.resolve(), batch=True, root=root)
-            store.set_source(run_id, source)
+            store.set_source(run_id, redact_source(source) if settings.redact_secrets else source)
         if error is not None:
-            store.add_event(run_id, RunEvent(kind="error", timestamp=now, detail={"error": error}))
+            detail = {"error": redact_text(error) if settings.redact_secrets else error}
+            store.add_event(run_id, RunEvent(kind="error", timestamp=now, detail=detail))
         for event in events:
             store.add_event(run_id, event)
         if param_file is not None:

@@ -44,7 +44,11 @@ __all__ = [
 
 
 def load_ipython_extension(ip: InteractiveShell) -> None:
-    """``%load_ext nbtrack``: register the tracking magics (and their cell hooks)."""
+    """``%load_ext nbtrack``: register the tracking magics (and their cell hooks).
+
+    It binds no name in the user's namespace: a cell that calls the Python API
+    writes ``import nbtrack`` itself, as a linter and a reader expect.
+    """
     ip.register_magics(TrackMagics)
 
 

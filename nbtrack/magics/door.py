@@ -25,6 +25,7 @@ __all__ = [
     "is_magic_usage_error",
     "magic_arguments",
     "parse_argstring",
+    "strip_comment",
     "unquote",
     "usage_error",
     "warn",
@@ -69,10 +70,38 @@ def argument(*args: Any, **kwargs: Any) -> _Decorator:
     return cast(_Decorator, _new_argument(*args, **kwargs))
 
 
+def strip_comment(line: str) -> str:
+    """*line* without a trailing ``# comment``, as IPython users expect of a magic.
+
+    A ``#`` starts a comment at the start of the line or after whitespace, and
+    outside quotes (the way a POSIX shell reads it): ``--name "run #2"`` and
+    ``data/#1.csv`` keep theirs. IPython hands a line magic the raw rest of the
+    line, comment included; every ``%track_*`` magic reads its line through here.
+    """
+    quote = ""
+    escaped = False
+    previous = " "
+    for index, char in enumerate(line):
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\" and quote == '"':
+                escaped = True
+            elif char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char == "#" and previous.isspace():
+            return line[:index].rstrip()
+        previous = char
+    return line
+
+
 def parse_argstring(magic: Callable[..., Any], line: str) -> Any:
-    """The parsed line; a bad option is a :func:`usage_error` with argparse's words."""
+    """The parsed line (a trailing ``# comment`` left out); a bad option is a
+    :func:`usage_error` with argparse's words."""
     try:
-        return _parse_argstring(magic, line)
+        return _parse_argstring(magic, strip_comment(line))
     except UsageError as exc:
         raise usage_error(str(exc)) from None
 

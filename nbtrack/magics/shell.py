@@ -57,8 +57,19 @@ class _ShellState:
         if self.session is None:
             from nbtrack.tracking.session import NotebookSession
 
-            self.session = NotebookSession(self.shell.user_ns, last_cell_at=self.cell_started_at)
+            self.session = NotebookSession(
+                self.shell.user_ns,
+                last_cell_at=self.cell_started_at,
+                executed=self.executed_cells,
+                terminal=_is_terminal(self.shell),
+            )
         return self.session
+
+    def executed_cells(self) -> list[str]:
+        """The raw code of the cells this shell ran (``In`` holds them transformed)."""
+        history = getattr(self.shell, "history_manager", None)
+        raw = getattr(history, "input_hist_raw", None)
+        return [cell for cell in raw if isinstance(cell, str)] if raw else []
 
     def pre_run_cell(self, info: ExecutionInfo) -> None:
         self.cell_started_at = time.time()
@@ -85,6 +96,11 @@ class _ShellState:
             )
         except Exception as exc:
             warn(str(exc))
+
+
+def _is_terminal(shell: InteractiveShell) -> bool:
+    """A terminal IPython (``ipython`` at a prompt): no kernel, so no notebook to find."""
+    return any(cls.__name__ == "TerminalInteractiveShell" for cls in type(shell).__mro__)
 
 
 _STATES: weakref.WeakKeyDictionary[InteractiveShell, _ShellState] = weakref.WeakKeyDictionary()

@@ -25,6 +25,7 @@ _CLUES = {
     "vscode": "VS Code",
     "jupyter-server": "the Jupyter server's session",
     "script": "the script being run",
+    "cells": "the code of the cells run so far",
 }
 
 
@@ -44,6 +45,8 @@ def render_status(status: SessionStatus) -> str:
         recorded = recorded_path(location.path, run.settings.root)
         clue = _CLUES.get(location.how, location.how)
         lines.append(f"notebook  {recorded} (found via {clue})")
+    elif location.how == "terminal":
+        lines.append("notebook  none: a terminal IPython session (its typed cells are recorded)")
     else:
         lines.append(f"notebook  unknown (set {NOTEBOOK_ENV} or %track_run --notebook PATH)")
     if run.params:

@@ -15,6 +15,7 @@ from nbtrack.magics.door import (
     door,
     magic_arguments,
     parse_argstring,
+    strip_comment,
     unquote,
     usage_error,
 )
@@ -134,8 +135,6 @@ class TrackMagics(Magics):
         # IPython leaves frames that set this out of a traceback: an error in the
         # cell shows the user's line, as in a plain cell, not nbtrack's insides
         __tracebackhide__ = True
-        from nbtrack.notebook.source import literal_assignments
-
         shell = self._shell
         transform: Callable[[str], str] = shell.transform_cell
         code = transform(cell)
@@ -143,9 +142,9 @@ class TrackMagics(Magics):
         compiled = shell.compile(code, filename, "exec")
         # errors propagate: the cell fails the way a plain cell would
         exec(compiled, shell.user_global_ns, shell.user_ns)
-        names = [name for name in literal_assignments(cell) if name in shell.user_ns]
         with door():
-            self.session.defer_params(names)
+            # its note prints under this cell, which it names
+            self.session.defer_params_cell(cell)
 
     @magic_arguments()
     @argument("names", nargs="+", help="variables to log (NAME, or KEY=EXPRESSION to rename)")
@@ -263,7 +262,7 @@ class TrackMagics(Magics):
     @line_magic
     def track_status(self, line: str) -> None:
         """Show the current run: id, store, notebook, and what has been logged so far."""
-        if line.strip():
+        if strip_comment(line).strip():
             raise usage_error("%track_status takes no arguments.")
         with door():
             print(render_status(self.session.status()))

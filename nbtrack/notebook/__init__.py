@@ -7,7 +7,8 @@ assignments of a cell, conversion to a script with a line -> cell map, and
 :class:`CellFailure`, the failing cell both runners report. Nothing here runs
 a notebook; :mod:`nbtrack.smoke` and :mod:`nbtrack.execute` do.
 
-* ``document``: notebooks as light, immutable values read with plain :mod:`json`.
+* ``document``: notebooks as light, immutable values read with plain :mod:`json`;
+  the mark on the executed copies nbtrack writes.
 * ``params``: ``-p``/``-f`` values, their resolution, the parameters cell,
   injection and the map from executed cells back to the user's.
 * ``script``: a notebook as one readable script with a line -> cell map.
@@ -21,9 +22,11 @@ from nbtrack.notebook.document import (
     Cell,
     Notebook,
     kernel_language,
+    marked_output,
     notebook_from_bytes,
     notebook_from_dict,
     notebook_to_dict,
+    output_of,
     read_notebook,
     write_notebook,
 )
@@ -48,6 +51,7 @@ from nbtrack.notebook.source import (
     cell_magic_name,
     literal_assignments,
     neutralise_ipython,
+    non_literal_names,
     parse_cell,
 )
 
@@ -72,10 +76,13 @@ __all__ = [
     "kernel_language",
     "literal_assignments",
     "load_param_file",
+    "marked_output",
     "neutralise_ipython",
+    "non_literal_names",
     "notebook_from_bytes",
     "notebook_from_dict",
     "notebook_to_dict",
+    "output_of",
     "parameter_names",
     "parse_cell",
     "parse_param_assignments",

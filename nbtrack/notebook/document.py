@@ -9,6 +9,11 @@ newer, a ``cells`` list of objects with a ``cell_type``. Every problem is one
 
 Values round-trip: :func:`write_notebook` writes back the original JSON with
 only the cells changed, so metadata nbtrack does not understand survives.
+
+A notebook ``nbtrack run`` or ``nbtrack smoke`` writes executed is marked
+(:func:`marked_output`: ``metadata.nbtrack.output_of`` names the notebook it
+ran), so ``nbtrack sync`` and the search for a kernel's notebook skip it
+(:func:`output_of`).
 """
 
 from __future__ import annotations
@@ -25,9 +30,11 @@ __all__ = [
     "Cell",
     "Notebook",
     "kernel_language",
+    "marked_output",
     "notebook_from_bytes",
     "notebook_from_dict",
     "notebook_to_dict",
+    "output_of",
     "read_notebook",
     "write_notebook",
 ]
@@ -290,3 +297,27 @@ def kernel_language(nb: Notebook) -> str:
             if isinstance(value, str) and value.strip():
                 return value.strip().lower()
     return "python"
+
+
+#: ``metadata[OUTPUT_KEY][OUTPUT_OF]``: the notebook an executed copy was run from
+OUTPUT_KEY = "nbtrack"
+OUTPUT_OF = "output_of"
+
+
+def marked_output(nb: Notebook, source: str) -> Notebook:
+    """*nb* marked as an executed copy of the notebook *source*, which nbtrack wrote.
+
+    >>> output_of(marked_output(notebook_from_dict({"cells": []}), "train.ipynb").metadata)
+    'train.ipynb'
+    """
+    metadata = dict(nb.metadata)
+    table = metadata.get(OUTPUT_KEY)
+    metadata[OUTPUT_KEY] = {**(table if isinstance(table, dict) else {}), OUTPUT_OF: source}
+    return replace(nb, metadata=metadata)
+
+
+def output_of(metadata: Mapping[str, Any]) -> str | None:
+    """The notebook an executed copy was run from (see :func:`marked_output`), or None."""
+    table = metadata.get(OUTPUT_KEY)
+    value = table.get(OUTPUT_OF) if isinstance(table, Mapping) else None
+    return value if isinstance(value, str) else None

@@ -7,8 +7,10 @@ a new cell right after it, tagged ``injected-parameters``, holding plain
 ``name = value`` lines under the marker comment :data:`INJECTED_MARKER`.
 :func:`resolve_params` merges defaults, files and ``-p`` values (each name
 checked, each value's source kept); :func:`cell_origin` maps the cells of
-the injected notebook back to the user's. Shared by ``nbtrack run``,
-``nbtrack smoke`` and the magics.
+the injected notebook back to the user's. A value whose type differs from
+the parameters cell's default (``-p lr=abc`` for ``lr = 0.1``) is injected
+as given, with a warning (:attr:`ResolvedParams.warnings`) for the door to
+show. Shared by ``nbtrack run``, ``nbtrack smoke`` and the magics.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 
 from nbtrack.errors import ParamError
 from nbtrack.notebook.document import Cell, Notebook
-from nbtrack.notebook.source import assigned_names, cell_magic_name
+from nbtrack.notebook.source import assigned_names, cell_magic_name, literal_assignments
 
 __all__ = [
     "INJECTED_MARKER",
@@ -264,6 +266,38 @@ class ResolvedParams:
 
     values: dict[str, object]
     sources: dict[str, str]
+    #: one sentence per value whose type is not its default's (``-p lr=abc`` for 0.1);
+    #: the value is injected as given
+    warnings: tuple[str, ...] = ()
+
+
+def _kind(value: object) -> str:
+    """The type a param's value is compared by: ints and floats are both numbers."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, list | tuple):
+        return "sequence"
+    return type(value).__name__
+
+
+def _type_change(name: str, value: object, default: object, source: str) -> str | None:
+    """The warning for *value* given for *name* whose default is *default*, or None."""
+    if default is None or value is None or _kind(value) == _kind(default):
+        return None
+    where = {"cli": "", "file": " from the parameter file", "config": " from the configuration"}
+    given = (
+        f"-p {name}={value!r}" if source == "cli" else f"{name} = {value!r}{where.get(source, '')}"
+    )
+    return (
+        f"{given} is {_a(type(value).__name__)}, but the parameters cell's default for {name} "
+        f"is {_a(type(default).__name__)} ({default!r})."
+    )
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
 def resolve_params(
@@ -278,7 +312,15 @@ def resolve_params(
     A later source wins for a name. *defaults* (from configuration) apply
     only to names the parameters cell defines; a name from a file or the
     command line it does not define is a :class:`ParamError` naming that
-    source, as :func:`inject_parameters` words it.
+    source, as :func:`inject_parameters` words it. A value of another type
+    than the cell's literal default (ints and floats count as one, lists and
+    tuples too, ``None`` matches anything) gets a warning.
+
+    >>> from nbtrack.notebook.document import notebook_from_dict
+    >>> nb = notebook_from_dict({"cells": [{"cell_type": "code", "source": "lr = 0.1",
+    ...     "metadata": {"tags": ["parameters"]}}]})
+    >>> resolve_params(nb, cli={"lr": "abc"}).warnings[0]
+    "-p lr='abc' is a str, but the parameters cell's default for lr is a float (0.1)."
     """
     values: dict[str, object] = {}
     sources: dict[str, str] = {}
@@ -296,4 +338,11 @@ def resolve_params(
     if cli:
         inject_parameters(nb, cli, source="cli")
         add(cli, "cli")
-    return ResolvedParams(values, sources)
+    index = find_parameters_cell(nb)
+    cell_defaults = {} if index is None else literal_assignments(nb.cells[index].source)
+    changes = (
+        _type_change(name, value, cell_defaults[name], sources[name])
+        for name, value in values.items()
+        if name in cell_defaults
+    )
+    return ResolvedParams(values, sources, tuple(c for c in changes if c is not None))

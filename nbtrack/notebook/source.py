@@ -19,6 +19,7 @@ __all__ = [
     "cell_magic_name",
     "literal_assignments",
     "neutralise_ipython",
+    "non_literal_names",
     "parse_cell",
 ]
 
@@ -184,3 +185,16 @@ def assigned_names(source: str) -> list[str]:
             for name in _target_names(target):
                 names.setdefault(name, None)
     return list(names)
+
+
+def non_literal_names(source: str) -> list[str]:
+    """Names a cell binds at top level to something that is not a literal, in order.
+
+    What :func:`literal_assignments` leaves out: computed values
+    (``frac = 1/1000``), f-strings, calls, names bound again by ``+=``.
+
+    >>> non_literal_names("lr = 0.1\\nfrac = 1/1000\\ntag = f'run-{lr}'")
+    ['frac', 'tag']
+    """
+    literal = literal_assignments(source)
+    return [name for name in assigned_names(source) if name not in literal]

@@ -31,6 +31,7 @@ import sys
 import traceback
 from typing import TYPE_CHECKING, Any
 
+from nbtrack.processes import become_subreaper, end_descendants
 from nbtrack.smoke.protocol import (
     CELL_FILE,
     DONE,
@@ -188,10 +189,12 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    become_subreaper()  # what the notebook starts stays below us, to be ended with us
     status = main(sys.argv)
     # what a kernel does at exit (atexit: tracking ends its run and flushes), then
     # leave without tearing down every module IPython imported: the parent is waiting
     atexit._run_exitfuncs()
+    end_descendants()  # nothing the notebook started outlives it
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(status)

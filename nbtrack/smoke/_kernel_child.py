@@ -22,6 +22,7 @@ import signal
 import sys
 from typing import Any
 
+from nbtrack.processes import become_subreaper, end_descendants
 from nbtrack.smoke.protocol import (
     ANSI,
     DONE,
@@ -163,4 +164,7 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    become_subreaper()  # what the notebook starts stays below us, to be ended with us
+    status = main(sys.argv)
+    end_descendants()  # nothing the notebook started outlives it
+    sys.exit(status)

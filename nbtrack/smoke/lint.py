@@ -21,12 +21,35 @@ from nbtrack.notebook import INJECTED_TAG, Cell, Notebook, is_skipped, kernel_la
 from nbtrack.smoke.names import CellNames, analyse_cell, is_builtin
 from nbtrack.smoke.result import LintWarning
 
-__all__ = ["HOME_PATH", "NotebookNames", "analyse_notebook", "lint_notebook"]
+__all__ = ["HOME_PATH", "NotebookNames", "analyse_notebook", "lint_notebook", "lint_summary"]
 
 #: an absolute path into a user's home folder (Linux, macOS, Windows)
 HOME_PATH = re.compile(
     r"""(?<![\w.])(/home/[^/\s'"]+/[^\s'"]*|/Users/[^/\s'"]+/[^\s'"]*|[A-Za-z]:\\{1,2}Users\\{1,2}[^\s'"]+)"""
 )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def lint_summary(warnings: int, warned: int, checked: int) -> str:
+    """The last line of ``nbtrack lint``: *warnings* found in *warned* of *checked* notebooks.
+
+    >>> lint_summary(0, 0, 1)
+    'no warnings in 1 notebook'
+    >>> lint_summary(1, 1, 2)
+    '1 warning in 1 of 2 notebooks'
+    >>> lint_summary(3, 2, 2)
+    '3 warnings in both notebooks'
+    """
+    if not warnings:
+        return f"no warnings in {_count(checked, 'notebook')}"
+    if warned == checked:
+        where = {1: "1 notebook", 2: "both notebooks"}.get(checked, f"all {checked} notebooks")
+    else:
+        where = f"{warned} of {_count(checked, 'notebook')}"
+    return f"{_count(warnings, 'warning')} in {where}"
 
 
 #: a cell line that installs packages: !pip install, %pip install, !conda install, ...

@@ -19,6 +19,7 @@ from nbtrack.errors import UsageError
 from nbtrack.notebook import (
     Notebook,
     cell_origin,
+    find_parameters_cell,
     inject_parameters,
     is_skipped,
     kernel_language,
@@ -93,11 +94,14 @@ def collect_notebooks(paths: Sequence[Path], config: SmokeConfig) -> list[Path]:
 
 def _resolve_params(
     nb: Notebook, options: SmokeOptions, config_params: dict[str, object]
-) -> dict[str, object]:
+) -> tuple[dict[str, object], tuple[LintWarning, ...]]:
+    """The values to inject, and a warning for each whose type is not its default's."""
     resolved = resolve_params(
         nb, defaults=config_params, files=options.param_files, cli=options.params
     )
-    return resolved.values
+    cell = find_parameters_cell(nb)
+    changed = tuple(LintWarning("param-type", text, cell) for text in resolved.warnings)
+    return resolved.values, changed
 
 
 def plan_notebook(path: Path, options: SmokeOptions, config: SmokeConfig) -> Plan:
@@ -118,7 +122,8 @@ def plan_notebook(path: Path, options: SmokeOptions, config: SmokeConfig) -> Pla
     # a skipped notebook is neither linted (its cells are not Python) nor parameterised
     warnings = lint_notebook(nb) if language == "python" else ()
     config_params, timeout, cell_timeout = config.defaults_for(path)
-    params = {} if skip else _resolve_params(nb, options, config_params)
+    params, changed = ({}, ()) if skip else _resolve_params(nb, options, config_params)
+    warnings = (*warnings, *changed)
     run_nb = inject_parameters(nb, params, source="cli" if options.params else "config")
     origin = cell_origin(nb, run_nb)
     cells = []

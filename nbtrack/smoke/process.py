@@ -13,6 +13,15 @@ since when. On expiry it asks the child for its stack (SIGUSR1, to name the
 stuck line) and kills the whole process group -- the child runs in its own
 session, so ``!sleep 600`` and other grandchildren die with it. Output goes
 to a log file, never a pipe, so a chatty notebook cannot deadlock the parent.
+The events are read until the child exits, not until EOF: a process the
+notebook forked holds the pipe as long as it lives.
+
+Nothing the notebook started outlives it, not even a process that left the
+child's session (``setsid``, ``start_new_session=True``): the child ends the
+processes below it as it exits (:func:`nbtrack.processes.end_descendants`;
+it adopts the orphans of a double fork), and the parent then ends whatever
+still carries the child's mark (:attr:`Child.mark`, in the environment of
+every process the notebook starts) or ran below the child when it finished.
 
 The doors start a run with :func:`started_children`: the first children
 spawned before anything is planned, and SIGTERM turned into an unwind (as
@@ -37,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from nbtrack import processes
 from nbtrack.envvars import SMOKE_ENV
 
 if TYPE_CHECKING:
@@ -51,6 +61,10 @@ __all__ = ["Child", "ChildOutcome", "spawn_child", "started_children", "unwind_o
 _HERE = Path(__file__).resolve().parent
 _SCRIPTS = {"script": _HERE / "_child.py", "kernel": _HERE / "_kernel_child.py"}
 _OUTPUT_TAIL = 20_000
+#: how often a child is polled for its exit where its exit cannot be selected on
+_POLL = 0.2
+#: reads of the events pipe after the child exited (a grandchild may write on)
+_DRAIN = 64
 
 
 @dataclass
@@ -79,6 +93,58 @@ def _signal_group(pid: int, sig: int) -> None:
         os.killpg(pid, sig)
 
 
+class _EventPipe:
+    """The events pipe, read until the child exits.
+
+    Not until EOF: a grandchild that inherited the pipe's write end (a cell
+    that forked) would put that off for ever. Once the child is gone, what it
+    wrote is in the pipe already: that much is read, and no more is waited for.
+    """
+
+    def __init__(self, fd: int, proc: subprocess.Popen[bytes]) -> None:
+        self._reader = os.fdopen(fd, "rb", 0)
+        self._proc = proc
+        self._buffer = b""
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._reader, selectors.EVENT_READ, "events")
+        # the child's exit as a readable file (Linux 5.3), else the child is polled
+        self._exit = -1
+        with contextlib.suppress(AttributeError, OSError):
+            self._exit = os.pidfd_open(proc.pid)
+            self._selector.register(self._exit, selectors.EVENT_READ, "exit")
+        #: EOF, or the child exited
+        self.ended = False
+
+    def lines(self, timeout: float | None) -> list[bytes]:
+        """The complete lines that arrived within *timeout* (seconds; None: until one does)."""
+        if self._exit < 0:
+            timeout = _POLL if timeout is None else min(timeout, _POLL)
+        ready = {key.data for key, _ in self._selector.select(timeout)}
+        if "exit" in ready or (self._exit < 0 and self._proc.poll() is not None):
+            self.ended = True
+            os.set_blocking(self._reader.fileno(), False)
+            for _ in range(_DRAIN):
+                chunk = self._reader.read(65536)
+                if not chunk:  # EOF, or nothing more (None) for now
+                    break
+                self._buffer += chunk
+        elif "events" in ready:
+            chunk = self._reader.read(65536)
+            self.ended = not chunk
+            self._buffer += chunk or b""
+        *lines, self._buffer = self._buffer.split(b"\n")
+        return lines
+
+    def __enter__(self) -> _EventPipe:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._selector.close()
+        self._reader.close()
+        if self._exit >= 0:
+            os.close(self._exit)
+
+
 class Child:
     """One started child process, waiting for its plan; owns a temporary folder."""
 
@@ -87,10 +153,15 @@ class Child:
         self.tmp = Path(tempfile.mkdtemp(prefix="nbtrack-smoke-"))
         self.stack_file = self.tmp / "stack.txt"
         self.log_path = self.tmp / "output.log"
+        #: in the environment of every process of this notebook, so that all are ended
+        self.mark = processes.new_mark()
+        self._seen: set[processes.Seen] = set()
+        self._ended = False
         events_read, events_write = os.pipe()
         plan_read, plan_write = os.pipe()
         child_env = {
             **env,
+            **self.mark,
             "MPLBACKEND": "Agg",
             "PYTHONUNBUFFERED": "1",
             "IPYTHONDIR": str(self.tmp / "ipython"),
@@ -134,10 +205,8 @@ class Child:
             pipe.write(plan.to_json().encode("utf-8"))
         notebook_deadline = started + timeout if timeout else None
         cell_deadline: float | None = None
-        buffer = b""
-        with selectors.DefaultSelector() as selector, os.fdopen(events_fd, "rb", 0) as reader:
-            selector.register(reader, selectors.EVENT_READ)
-            while True:
+        with _EventPipe(events_fd, self.proc) as pipe:
+            while not pipe.ended:
                 now = time.monotonic()
                 limits = [d for d in (notebook_deadline, cell_deadline) if d is not None]
                 if limits and min(limits) <= now:
@@ -145,14 +214,10 @@ class Child:
                     outcome.timed_out = "notebook" if expired_nb else "cell"
                     self._stop(outcome)
                     break
-                if not selector.select(min(limits) - now if limits else None):
-                    continue
-                chunk = reader.read(65536)
-                if not chunk:
-                    break
-                buffer += chunk
-                *lines, buffer = buffer.split(b"\n")
-                events = [Event.from_json(line) for line in lines]
+                events = [
+                    Event.from_json(line)
+                    for line in pipe.lines(min(limits) - now if limits else None)
+                ]
                 for event in events:
                     outcome.events.append(event)
                     if event.kind == START:
@@ -162,22 +227,33 @@ class Child:
                         outcome.running = None
                         cell_deadline = None
                 if any(event.final for event in events):
-                    # finished: no need to wait for EOF, which a stray grandchild could hold off
+                    # finished: no need to wait for EOF, which a stray grandchild could hold off;
+                    # what runs below the child now is the notebook's, even with an environment
+                    # of its own
+                    self._seen |= processes.tree(self.proc.pid)
                     break
         if outcome.timed_out is None:
-            # the events pipe closed: the child is finishing (atexit handlers may still run)
+            # the child is finishing (atexit handlers may still run)
             remaining = notebook_deadline - time.monotonic() if notebook_deadline else 60.0
             try:
                 self.proc.wait(timeout=max(remaining, 1.0))
             except subprocess.TimeoutExpired:
+                self._seen |= processes.tree(self.proc.pid)
                 _signal_group(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
-        # grandchildren left behind (``!server &``) do not outlive a smoke run
-        _signal_group(self.proc.pid, signal.SIGKILL)
+        # grandchildren left behind (``!server &``, ``setsid``) do not outlive a smoke run
+        self._end_the_rest()
         outcome.returncode = self.proc.returncode
         outcome.seconds = time.monotonic() - started
         outcome.output = self._output_tail()
         return outcome
+
+    def _end_the_rest(self) -> None:
+        """End what the notebook started: its process group, then whatever left it."""
+        _signal_group(self.proc.pid, signal.SIGKILL)
+        processes.end_processes(self.mark, seen=self._seen)
+        self._seen = set()
+        self._ended = True
 
     def _stop(self, outcome: ChildOutcome) -> None:
         proc = self.proc
@@ -197,6 +273,7 @@ class Child:
                 proc.wait(timeout=3)
             except (ProcessLookupError, subprocess.TimeoutExpired):
                 pass
+        self._seen |= processes.tree(proc.pid)
         _signal_group(proc.pid, signal.SIGKILL)
         proc.wait()
 
@@ -224,8 +301,11 @@ class Child:
                     os.close(fd)
         self._plan = self._events = -1
         if self.proc.poll() is None:
+            self._seen |= processes.tree(self.proc.pid)
             _signal_group(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+        if not self._ended:
+            self._end_the_rest()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 

@@ -104,8 +104,11 @@ def summary_line(results: Sequence[SmokeResult], seconds: float) -> str:
     counts: dict[str, int] = {}
     for result in results:
         counts[result.status] = counts.get(result.status, 0) + 1
+    words = {"timeout": "timed out"}  # "2 timed out", not "2 timeout"
     parts = [
-        f"{counts[s]} {s}" for s in ("passed", "failed", "timeout", "skipped") if counts.get(s)
+        f"{counts[s]} {words.get(s, s)}"
+        for s in ("passed", "failed", "timeout", "skipped")
+        if counts.get(s)
     ]
     return f"{', '.join(parts) or 'nothing run'} in {seconds:.2f} s"
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from nbtrack.config import load_settings
 from nbtrack.envvars import NOTEBOOK_ENV, STORE_ENV
 from nbtrack.errors import NbtrackError, UsageError
-from nbtrack.notebook import kernel_language, to_script, write_notebook
+from nbtrack.notebook import kernel_language, marked_output, to_script, write_notebook
 from nbtrack.smoke.isolate import Isolation
 from nbtrack.smoke.options import SmokeConfig, SmokeOptions
 from nbtrack.smoke.plan import Plan, plan_notebook
@@ -68,7 +68,9 @@ def _kernel_plan(plan: Plan, options: SmokeOptions, tmp: Path, cwd: str) -> Chil
             tags[cell.index] = list(cell.tags)
             cell = replace(cell, tags=(*cell.tags, "skip-execution"))
         cells.append(cell)
-    notebook = write_notebook(plan.run_nb.with_cells(cells), tmp / "input.ipynb")
+    # marked, so the executed copy written from it is never paired or synced
+    marked = marked_output(plan.run_nb.with_cells(cells), Path(plan.relative).as_posix())
+    notebook = write_notebook(marked, tmp / "input.ipynb")
     output = None
     if options.output_dir is not None:
         output = options.output_dir.resolve() / Path(plan.relative).with_suffix(".ipynb")

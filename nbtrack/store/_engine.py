@@ -11,6 +11,12 @@ a 30 s busy timeout. Python's sqlite3 transaction handling is switched off and
 nbtrack emits ``BEGIN`` itself: ``BEGIN IMMEDIATE`` for writes, so a writer
 waits for the lock through the busy timeout up front instead of failing with
 "database is locked" when a read transaction tries to become a write one.
+
+A SQLite store nbtrack cannot write (a read-only file, or a read-only folder
+that cannot hold the ``-wal`` and ``-shm`` files) is opened read-only
+(``mode=ro``); in a read-only folder with no ``-wal`` file, where no writer
+can be at work, also ``immutable=1``, because SQLite cannot make the
+``-shm`` file it otherwise needs to read a WAL database.
 """
 
 from __future__ import annotations
@@ -36,10 +42,14 @@ __all__ = [
     "cannot_reach",
     "check_schema",
     "current_revision",
+    "detect_revision",
     "ensure_schema",
     "guard",
     "make_engine",
+    "make_parent",
+    "read_only_reason",
     "sqlite_path",
+    "umask",
     "write_engine",
 ]
 
@@ -71,19 +81,82 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def make_parent(path: Path) -> None:
+    """Make the folder of a new SQLite store *path*; one sentence when it cannot be."""
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreError(
+            f"Cannot create the run store {path}: its directory {parent} cannot be made "
+            f"({error.strerror or error}).",
+            uri=str(path),
+        ) from None
+    if not os.access(parent, os.W_OK):
+        raise StoreError(
+            f"Cannot create the run store {path}: the directory {parent} is read-only.",
+            uri=str(path),
+        )
+
+
 def _where(url: URL) -> str:
     if url.get_backend_name() == "sqlite":
         return str(url.database)
     return f"{url.host or 'localhost'}:{url.port or 5432}"
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for *url*; SQLite connections get nbtrack's pragmas."""
+def umask() -> int:
+    """The process's umask, read without changing it where Linux says it."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere the one way to read it is to set it (and put it back)
+    os.umask(mask)
+    return mask
+
+
+def read_only_reason(path: Path) -> str | None:
+    """Why nbtrack cannot write the existing SQLite file *path*; None when it can."""
+    if not os.access(path.parent, os.W_OK):
+        return f"its directory {path.parent} is read-only"
+    if not os.access(path, os.W_OK):
+        return "the file is read-only"
+    return None
+
+
+def _read_only_creator(path: Path) -> Any:
+    """A connect function opening *path* read-only (see the module docstring)."""
+    from urllib.parse import quote
+
+    wal = path.with_name(path.name + "-wal")
+    query = "mode=ro"
+    if not os.access(path.parent, os.W_OK) and not wal.exists():
+        query += "&immutable=1"
+    uri = f"file:{quote(str(path.resolve()))}?{query}"
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT, check_same_thread=False)
+
+    return connect
+
+
+def make_engine(url: str, *, read_only: bool = False) -> Engine:
+    """An engine for *url*; SQLite connections get nbtrack's pragmas.
+
+    *read_only* opens an existing SQLite file read-only (writes then fail).
+    """
     parsed = parse_url(url)
     backend = parsed.get_backend_name()
     try:
         if backend == "sqlite":
             options: dict[str, Any] = {}
+            path = sqlite_path(url)
+            if read_only and path is not None:
+                options = {"creator": _read_only_creator(path)}
             if parsed.database in (None, "", ":memory:"):
                 # one shared connection, or every pooled connection sees its own empty db
                 options = {"poolclass": sa.StaticPool}
@@ -205,6 +278,8 @@ def _sqlite_access(path: Path) -> str:
     parent = path.parent
     if not parent.is_dir():
         return f"cannot be opened: its directory {parent} does not exist"
+    if path.is_dir():
+        return "cannot be opened: it is a directory, not a SQLite file"
     if not os.access(parent, os.W_OK):
         return (
             f"cannot be opened for writing: its directory {parent} is read-only "
@@ -249,6 +324,48 @@ def current_revision(connection: Connection) -> tuple[str | None, bool]:
     return revision, bool(names & {"runs", "alembic_version"})
 
 
+def _fingerprint(connection: Connection) -> dict[str, frozenset[str]]:
+    """{table: its column names} of every table but Alembic's record."""
+    inspector = sa.inspect(connection)
+    return {
+        name: frozenset(column["name"] for column in inspector.get_columns(name))
+        for name in inspector.get_table_names()
+        if name != "alembic_version"
+    }
+
+
+def detect_revision(connection: Connection) -> str | None:
+    """The revision whose tables and columns the store has; None when none matches.
+
+    For a store whose ``alembic_version`` record is gone (dropped by hand, or
+    lost in a copy) but whose tables are there. Each revision's tables are
+    what its migrations make on an in-memory SQLite database, so the answer
+    is the same for both dialects and for every revision this nbtrack ships.
+    """
+    from nbtrack.store import migrations
+
+    found = _fingerprint(connection)
+    for revision in reversed(schema.REVISIONS):
+        scratch = sa.create_engine("sqlite://")
+        try:
+            with scratch.begin() as memory:
+                migrations.upgrade(memory, revision)
+                if _fingerprint(memory) == found:
+                    return revision
+        finally:
+            scratch.dispose()
+    return None
+
+
+def _lost_record(where: str) -> SchemaError:
+    return SchemaError(
+        f"The run store {where} has nbtrack's tables but no record of its schema revision"
+        " (its alembic_version table is missing or empty); run `nbtrack db upgrade` to"
+        " restore the record.",
+        uri=where,
+    )
+
+
 def check_schema(revision: str | None, has_tables: bool, url: str) -> None:
     """Raise ``SchemaError`` unless *revision* is the one this nbtrack speaks."""
     if revision == schema.HEAD:
@@ -256,7 +373,9 @@ def check_schema(revision: str | None, has_tables: bool, url: str) -> None:
     where = mask_url(url)
     if revision is None and not has_tables:
         raise StoreError(f"There is no run store at {where} yet.", uri=where)
-    if revision is None or revision in schema.REVISIONS:
+    if revision is None:
+        raise _lost_record(where)
+    if revision in schema.REVISIONS:
         raise SchemaError(
             f"The run store {where} was made by an older nbtrack (schema {revision or 'none'}); "
             "run `nbtrack db upgrade`.",
@@ -288,6 +407,24 @@ def ensure_schema(engine: Engine, url: str, *, upgrade: bool) -> tuple[str | Non
             check_schema(before, has_tables, url)  # raises: older, needs upgrade
         from nbtrack.store import migrations
 
+        if before is None and has_tables:
+            _restore_record(connection, url)
         migrations.upgrade(connection)
         after, _ = current_revision(connection)
         return before, after
+
+
+def _restore_record(connection: Connection, url: str) -> None:
+    """Record the revision the tables match (Alembic's stamp), or say none does."""
+    from nbtrack.store import migrations
+
+    revision = detect_revision(connection)
+    if revision is None:
+        where = mask_url(url)
+        raise SchemaError(
+            f"The run store {where} has no record of its schema revision, and its tables"
+            " match no schema this nbtrack knows; restore it from a backup, or point"
+            " nbtrack at a new store.",
+            uri=where,
+        )
+    migrations.stamp(connection, revision)

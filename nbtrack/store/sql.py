@@ -11,6 +11,9 @@ both dialects and read back as ``float("nan")``; ±inf are stored as
 themselves. Param values are JSON text. Artifacts are files named by their
 sha256 under ``settings.artifact_root`` (``sha256/ab/abcdef...``), written to
 a temporary file and renamed into place, so a reader never sees half a file.
+Artifact files and folders get the modes the process's umask gives new files
+(``0666 & ~umask``, folders ``0777 & ~umask``), so teammates can read a
+shared store's artifacts whenever they can read its other files.
 """
 
 from __future__ import annotations
@@ -101,13 +104,23 @@ class SqlStore(Store):
         self.artifact_root = dataclasses.replace(settings, store_url=url).artifact_root
         #: no store exists and create=False: reads see an empty store, writes fail
         self.missing = False
+        #: why this SQLite store cannot be written (it is opened read-only); None if it can
+        self.read_only: str | None = None
         path = _engine.sqlite_path(url)
+        if path is not None and path.is_dir():
+            raise StoreError(
+                f"The SQLite store {path} is a directory, not a SQLite file; point the store "
+                f"at a file (e.g. {path / 'runs.db'}) or move the directory away.",
+                uri=mask_url(url),
+            )
         if path is not None and not path.exists():
             if not create:
                 self.missing = True
             else:
-                _make_parent(path)
-        self.engine = _engine.make_engine(url)
+                _engine.make_parent(path)
+        elif path is not None:
+            self.read_only = _engine.read_only_reason(path)
+        self.engine = _engine.make_engine(url, read_only=self.read_only is not None)
         self._writer = _engine.write_engine(self.engine)
         self.dialect = self.engine.dialect.name
         self._metrics = MetricWriter(self.engine)
@@ -141,6 +154,8 @@ class SqlStore(Store):
                 f"There is no run store at {mask_url(self.url)} yet.",
                 uri=mask_url(self.url),
             )
+        if self.read_only is not None:
+            self._refuse_write()
         try:
             with _engine.guard(self.url), self._writer.begin() as connection:
                 yield connection
@@ -151,6 +166,13 @@ class SqlStore(Store):
                     f"No run with id {run_id!r} in the store.", run_id=run_id
                 ) from None
             raise
+
+    def _refuse_write(self) -> None:
+        raise StoreError(
+            f"The SQLite store {_engine.sqlite_path(self.url)} can be read but not written:"
+            f" {self.read_only}.",
+            uri=mask_url(self.url),
+        )
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -359,6 +381,7 @@ class SqlStore(Store):
             size = 0
             fd, tmp_name = tempfile.mkstemp(dir=tmp_dir, prefix="upload-")
             try:
+                os.fchmod(fd, 0o666 & ~_engine.umask())  # mkstemp's 0600 would hide it
                 with os.fdopen(fd, "wb") as target:
                     while chunk := source.read(1 << 20):
                         digest.update(chunk)
@@ -442,37 +465,31 @@ class SqlStore(Store):
 
     # -- lifetime --------------------------------------------------------------
     def schema_status(self) -> dict[str, Any]:
-        current = None
+        """current/head revisions, the URL; ``lost_record`` with the ``detected`` revision
+        when the tables are there but ``alembic_version`` is not."""
+        current, tables, detected = None, False, None
         if not self.missing:
             with self._read() as connection:
-                current, _ = _engine.current_revision(connection)
-        return {"current": current, "head": schema.HEAD, "url": mask_url(self.url)}
+                current, tables = _engine.current_revision(connection)
+                if current is None and tables:
+                    detected = _engine.detect_revision(connection)
+        lost = current is None and tables
+        return {"current": current, "head": schema.HEAD, "url": mask_url(self.url),
+                "lost_record": lost, "detected": detected}  # fmt: skip
 
     def upgrade(self) -> tuple[str | None, str | None]:
         """Apply migrations; (revision before, after). Creates a missing store."""
         if self.missing:
             path = _engine.sqlite_path(self.url)
             if path is not None:
-                _make_parent(path)
+                _engine.make_parent(path)
             self.missing = False
+        if self.read_only is not None:
+            current = self.schema_status()["current"]
+            if current == schema.HEAD:
+                return current, current
+            self._refuse_write()
         return _engine.ensure_schema(self.engine, self.url, upgrade=True)
 
     def close(self) -> None:
         self.engine.dispose()
-
-
-def _make_parent(path: Path) -> None:
-    parent = path.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise StoreError(
-            f"Cannot create the run store {path}: its directory {parent} cannot be made "
-            f"({error.strerror or error}).",
-            uri=str(path),
-        ) from None
-    if not os.access(parent, os.W_OK):
-        raise StoreError(
-            f"Cannot create the run store {path}: the directory {parent} is read-only.",
-            uri=str(path),
-        )

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from nbtrack.errors import NbtrackError, RunError, StoreError, StoreUnreachableError
 from nbtrack.model import Artifact, DataRef, Param, Run, RunStatus, RunSummary, Source
+from nbtrack.redact import redact_source
 from nbtrack.tracking import sigterm
 from nbtrack.tracking.flusher import DEFAULT_INTERVAL, DEFAULT_MAX_PENDING
 from nbtrack.tracking.late_store import LateStore
@@ -130,8 +131,8 @@ class Tracker:
                 )
             if name is not None and not isinstance(name, str):
                 raise RunError(f"a run name must be a string, not {name!r}.")
-            clean_tags = normalise_tags(tags)
             settings = settings or _load_settings()
+            clean_tags = normalise_tags(tags, redact=settings.redact_secrets)
             outage: StoreError | None = None
             try:
                 store = self.store(settings)
@@ -143,14 +144,15 @@ class Tracker:
                 from nbtrack.tracking.snapshot import default_source
 
                 source = default_source()
+            source = redact_source(source) if source and settings.redact_secrets else source
             run_id = uuid.uuid4().hex
             started = time.time()
             record: dict[str, Any] = {
                 "name": name,
                 "started_at": started,
                 "tags": clean_tags,
-                "git": capture_git(settings.root),
-                "environment": capture_environment(),
+                "git": capture_git(settings.root, redact=settings.redact_secrets),
+                "environment": capture_environment(redact=settings.redact_secrets),
                 "source": source,
             }
             if outage is None:
@@ -177,11 +179,15 @@ class Tracker:
                 outage=None if outage is None else str(outage),
             )
             self.run = run
-            if not self._atexit:
-                atexit.register(self._at_exit)
-                self._atexit = True
-            sigterm.install(self._on_sigterm)
+            self._hook_exit()
             return run
+
+    def _hook_exit(self) -> None:
+        """End the run at interpreter exit, and on SIGTERM (see :mod:`nbtrack.tracking.sigterm`)."""
+        if not self._atexit:
+            atexit.register(self._at_exit)
+            self._atexit = True
+        sigterm.install(self._on_sigterm)
 
     def current(self) -> ActiveRun:
         """The active run, started implicitly if there is none."""

@@ -1,10 +1,11 @@
 """What a run records about where it came from: git, environment, data versions.
 
 For: :func:`capture_git` (commit, branch, dirty flag, size-capped diff of
-tracked changes, remote without credentials, via the git CLI with a short
-timeout), :func:`capture_environment` (python, platform, host, user, cwd,
-argv, installed distributions; cached per process) and :func:`hash_data`
-(the version of a file or directory a run used, streaming; Git LFS and DVC
+tracked changes with its secrets redacted, remote without credentials, via
+the git CLI with a short timeout), :func:`capture_environment` (python,
+platform, host, user, cwd, argv with its secrets redacted, installed
+distributions; cached per process) and :func:`hash_data` (the version of a
+file or directory a run used, streaming; Git LFS and DVC
 versions are read from their pointer files instead of hashing the data).
 
 Not for: the notebook path and its snapshot (the magics capture those) or
@@ -32,6 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 from nbtrack.envvars import COMMAND_ENV
 from nbtrack.errors import UsageError
 from nbtrack.model import DataRef, Environment, GitState
+from nbtrack.redact import redact_argv, redact_code
 
 __all__ = [
     "DIFF_LIMIT",
@@ -48,8 +50,6 @@ __all__ = [
 DIFF_LIMIT = 256 * 1024
 #: seconds any one git command may take before we give up on it
 GIT_TIMEOUT = 5.0
-#: read size when hashing: streams, never whole files
-CHUNK = 1024 * 1024
 #: directory names never hashed as part of a data directory
 SKIP_DIRS = frozenset({".git", "__pycache__", ".ipynb_checkpoints", ".dvc"})
 
@@ -142,11 +142,15 @@ def strip_credentials(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
-def capture_git(path: Path | None = None, *, diff_limit: int = DIFF_LIMIT) -> GitState | None:
+def capture_git(
+    path: Path | None = None, *, diff_limit: int = DIFF_LIMIT, redact: bool = True
+) -> GitState | None:
     """Git state of the repository holding *path* (default: cwd); None outside one.
 
     ``dirty`` means tracked files differ from HEAD (staged or not); untracked
-    files do not count, as they are not in the diff either.
+    files do not count, as they are not in the diff either. With *redact*,
+    the diff is code like a snapshot: secrets in it are hidden
+    (:func:`nbtrack.redact.redact_code`).
     """
     cwd = (path or Path.cwd()).resolve()
     if cwd.is_file():
@@ -162,6 +166,8 @@ def capture_git(path: Path | None = None, *, diff_limit: int = DIFF_LIMIT) -> Gi
     truncated = False
     if dirty and commit:
         diff, truncated = _git_diff(cwd, diff_limit)
+        if diff and redact:
+            diff = redact_code(diff)
     remote = _git(["config", "--get", "remote.origin.url"], cwd)
     return GitState(
         commit=commit,
@@ -229,16 +235,22 @@ def _static_environment() -> tuple[str, str, str, str]:
     return platform.python_version(), platform.platform(), socket.gethostname(), user
 
 
-def capture_environment() -> Environment:
-    """Python, platform, host, user, cwd, argv and installed packages."""
+def capture_environment(*, redact: bool = True) -> Environment:
+    """Python, platform, host, user, cwd, argv and installed packages.
+
+    With *redact*, secrets on the command line are hidden
+    (:func:`nbtrack.redact.redact_argv`: ``--password X``, ``-p api_token=X``,
+    a URL's credentials).
+    """
     python, plat, host, user = _static_environment()
+    argv = _command()
     return Environment(
         python=python,
         platform=plat,
         host=host,
         user=user,
         cwd=os.getcwd(),
-        argv=_command(),
+        argv=redact_argv(argv) if redact else argv,
         packages=installed_distributions(),
     )
 
@@ -279,13 +291,10 @@ def project_relative_path(path: Path, root: Path) -> str:
 
 
 def _sha256_file(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
+    """sha256 hex digest and size of the bytes read (hashlib's own loop, no GIL held)."""
     with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
+        digest = hashlib.file_digest(fh, "sha256")
+        return digest.hexdigest(), fh.tell()
 
 
 def _lfs_pointer(path: Path) -> tuple[str, int] | None:

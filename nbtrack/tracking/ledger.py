@@ -5,7 +5,9 @@ digest of each real value), which raises ``ParamError`` naming both values
 when one would silently change; and the rules every value meets on its way
 in: turning whatever a user passes to ``log_param`` into JSON data
 (:func:`normalise`), and deciding whether a name looks like a secret
-(:func:`looks_secret`, redacted as :data:`REDACTED`).
+(:func:`looks_secret`). What of a value is stored redacted, by name and
+by shape (a secret-looking key inside a dict, a URL's credentials), is
+:func:`nbtrack.redact.redact_value`; the digest is of the real value.
 
 Not for: writing to the store (``ActiveRun`` does that) or parsing parameter
 cells and config files (the magics and ``notebook/`` do that).
@@ -25,6 +27,7 @@ from typing import Any
 from nbtrack.config import looks_secret  # one rule for param names and URL query keys
 from nbtrack.errors import ParamError
 from nbtrack.model import JSONValue, Param, ParamSource
+from nbtrack.redact import REDACTED, has_redaction, redact_value
 
 __all__ = [
     "MAX_KEY_LENGTH",
@@ -39,8 +42,6 @@ __all__ = [
     "same_value",
 ]
 
-#: what a redacted param is stored as
-REDACTED = "***"
 #: longest param, metric or tag name the store keeps
 MAX_KEY_LENGTH = 250
 
@@ -206,7 +207,8 @@ class ParamLedger:
                 raise ParamError(problem, key=str(key))
             value = normalise(key, raw)
             digest = _digest(value)
-            secret = redacting and looks_secret(key)
+            stored = redact_value(key, value) if redacting else value
+            secret = not same_value(stored, value)  # something was taken out
             entry = self._entries.get(key)
             if entry is not None:
                 if entry.digest == digest:
@@ -215,7 +217,6 @@ class ParamLedger:
             if key in seen and seen[key] != digest:
                 raise ParamError(f"param {key!r} is given twice with different values.", key=key)
             seen[key] = digest
-            stored = REDACTED if secret else value
             new.append((Param(key=key, value=stored, source=source), digest))
         return new
 
@@ -226,7 +227,7 @@ class ParamLedger:
 
     def _conflict_message(self, key: str, entry: _Entry, value: JSONValue, secret: bool) -> str:
         run = self.run_id[:8]
-        if secret or (entry.param.value == REDACTED and looks_secret(key)):
+        if secret or has_redaction(entry.param.value):
             return (
                 f"param {key!r} was already logged (redacted) for run {run};"
                 " refusing to change it to a different value"
@@ -242,12 +243,12 @@ def carried_over(
 ) -> dict[ParamSource, dict[str, JSONValue]]:
     """The *logged* params a new run takes over, by source: all but the *relogged* ones.
 
-    A redacted secret is left out too: its value is only ``"***"`` here, and
-    its cell logs it again when re-run.
+    A redacted value is left out too (a secret, or a value with a secret in
+    it): only its ``"***"`` form is here, and its cell logs it again when re-run.
     """
     carried: dict[ParamSource, dict[str, JSONValue]] = {}
     for key, param in logged.items():
-        if key not in relogged and param.value != REDACTED:
+        if key not in relogged and not has_redaction(param.value):
             carried.setdefault(param.source, {})[key] = param.value
     return carried
 
@@ -255,7 +256,8 @@ def carried_over(
 def change_summary(logged: Mapping[str, Param], changed: Sequence[tuple[str, Any]]) -> str:
     """The first three *changed* params as they were and are now, and how many more.
 
-    A name that looks like a secret shows no value.
+    A name that looks like a secret shows no value, and a value shows no
+    secret inside it (:func:`~nbtrack.redact.redact_value`).
 
     >>> change_summary({"lr": Param("lr", 0.1)}, [("lr", 0.2), ("api_key", "k")])
     'lr 0.1 -> 0.2, api_key changed'
@@ -267,6 +269,7 @@ def change_summary(logged: Mapping[str, Param], changed: Sequence[tuple[str, Any
             shown.append(f"{key} changed")
         else:
             was = _short(before.value, 40) if before is not None else "?"
-            shown.append(f"{key} {was} -> {_short(value, 40)}")
+            now = redact_value(key, _normalise(value)[0])
+            shown.append(f"{key} {was} -> {_short(now, 40)}")
     more = f" (and {len(changed) - 3} more)" if len(changed) > 3 else ""
     return f"{', '.join(shown)}{more}"

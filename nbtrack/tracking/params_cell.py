@@ -18,6 +18,9 @@ cell; the values injected after it are what gets logged):
 * under ``nbtrack run`` a cell only tagged ``parameters`` (its code is in
   ``NBTRACK_PARAMETERS_CELL``) counts, once it ran without error, as if it
   held ``%%track_params`` naming its literal assignments: its defaults.
+* only literal assignments are params (:meth:`ParametersCell.literal_names`);
+  the names a parameters cell computes (``frac = 1/1000``, f-strings) are
+  named once in a note, so none is left out silently.
 
 Not for: logging itself, starting runs, or what a changed value does to a
 run (:class:`~nbtrack.tracking.session.NotebookSession`, which hands this
@@ -69,8 +72,12 @@ class ParametersCell:
         batch: bool,
         log: Callable[[ParamGroups], object],
         ensure_run: Callable[[], ActiveRun],
+        note: Callable[[str], None] | None = None,
     ) -> None:
         self.ns = namespace
+        self._note = note
+        #: the sets of computed names a note was given for (each said once)
+        self._noted: set[tuple[str, ...]] = set()
         self._env = env
         self._batch = batch
         self._log = log
@@ -82,6 +89,31 @@ class ParametersCell:
         #: a parameters cell only tagged ``parameters`` (``nbtrack run`` says which)
         self._tagged_params = (env.get(PARAMETERS_CELL_ENV) or "").strip()
         self._tagged_running = False
+
+    def literal_names(self, source: str, execution_count: int | None = None) -> list[str]:
+        """The names the parameters cell *source* binds to literals (and that exist).
+
+        The names it binds to anything else are not params; the first time
+        a set of them is seen, a note names them and the cell (``In [n]``).
+        """
+        from nbtrack.notebook.source import literal_assignments, non_literal_names
+
+        computed = tuple(non_literal_names(source))
+        if computed and computed not in self._noted and self._note is not None:
+            self._noted.add(computed)
+            where = "" if execution_count is None else f" (In [{execution_count}])"
+            one = len(computed) == 1
+            shown = computed[0] if one else f"{', '.join(computed[:-1])} and {computed[-1]}"
+            what = (
+                "is not a literal value, so it is not logged as a param; log it"
+                if one
+                else "are not literal values, so they are not logged as params; log one"
+            )
+            self._note(
+                f"nbtrack note: {shown} in the parameters cell{where} {what} "
+                "with %track_params NAME in a later cell."
+            )
+        return [name for name in literal_assignments(source) if name in self.ns]
 
     def defer(self, names: list[str]) -> None:
         """``%%track_params`` ran: log these names once their final values are known.
@@ -137,14 +169,14 @@ class ParametersCell:
             self.settle()
         self._tagged_running = bool(self._tagged_params) and raw_cell.strip() == self._tagged_params
 
-    def cell_finished(self, raw_cell: str, error: BaseException | None) -> None:
+    def cell_finished(
+        self, raw_cell: str, error: BaseException | None, execution_count: int | None = None
+    ) -> None:
         """After a cell: log an injected cell's values; defer a tagged cell's defaults."""
         if self._injected_source is not None:
             injected, self._injected_source = self._injected_source, None
             self.settle(injected)
         if self._tagged_running and error is None:
             # as if it held %%track_params: its literals, settled after injection
-            from nbtrack.notebook.source import literal_assignments
-
-            self.defer([name for name in literal_assignments(raw_cell) if name in self.ns])
+            self.defer(self.literal_names(raw_cell, execution_count))
         self._tagged_running = False

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from nbtrack.errors import MetricError, RunError, UsageError
 from nbtrack.model import Artifact, DataRef, Param, ParamSource, RunEvent, RunStatus, Source
+from nbtrack.redact import redact_mapping, redact_source, redact_value
 from nbtrack.store.base import MetricRow, Store
 from nbtrack.tracking.flusher import DEFAULT_INTERVAL, DEFAULT_MAX_PENDING, Flusher
 from nbtrack.tracking.ledger import MAX_KEY_LENGTH, ParamLedger, bad_name
@@ -260,8 +261,8 @@ class ActiveRun:
 
     # -- everything else a run records --------------------------------------------------
     def set_tags(self, tags: Mapping[str, Any]) -> None:
-        """Set (or replace) tags; values are stored as strings."""
-        clean = normalise_tags(tags)
+        """Set (or replace) tags; values are stored as strings (secrets redacted)."""
+        clean = normalise_tags(tags, redact=self.settings.redact_secrets)
         if clean:
             with self._lock:
                 self._check_running()
@@ -277,13 +278,21 @@ class ActiveRun:
             self._flusher.submit(Op("set_name", {"name": name}))
 
     def set_source(self, source: Source) -> None:
-        """Record the notebook (or script) path and its text snapshot."""
+        """Record the notebook (or script) path and its text snapshot (secrets redacted)."""
+        if self.settings.redact_secrets:
+            source = redact_source(source)
         with self._lock:
             self._check_running()
             self._flusher.submit(Op("set_source", {"source": source}))
 
     def add_event(self, kind: str, **detail: Any) -> None:
-        """Note something that happened to the run (a cell error, a re-run...)."""
+        """Note something that happened to the run (a cell error, a re-run...).
+
+        Secrets in *detail* are redacted like a param's (an exception's
+        message may hold a URL with its password).
+        """
+        if self.settings.redact_secrets:
+            detail = redact_mapping(detail)
         with self._lock:
             self._check_running()
             event = RunEvent(kind=kind, timestamp=_time(), detail=detail)
@@ -315,9 +324,11 @@ class ActiveRun:
         if not file.is_file():
             what = "a directory" if file.is_dir() else "missing"
             raise UsageError(f"cannot log artifact {os.fspath(path)!r}: it is {what}; give a file.")
+        name = file.name if name is None else name
+        _check_artifact_name(name)
         digest, size, uri = self.store.put_artifact(file)
         media = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-        return self._attach(Artifact(name or file.name, digest, size, media, uri, _time()))
+        return self._attach(Artifact(name, digest, size, media, uri, _time()))
 
     def log_figure(self, figure: Any, name: str) -> Artifact:
         """Store a matplotlib figure (anything with ``savefig``) as a PNG artifact."""
@@ -327,6 +338,7 @@ class ActiveRun:
                 f"log_figure({name!r}) needs a figure with a savefig method,"
                 f" not {type(figure).__name__}."
             )
+        _check_artifact_name(name)
         buffer = BytesIO()
         figure.savefig(buffer, format="png")
         digest, size, uri = self.store.put_artifact_bytes(buffer.getvalue())
@@ -423,8 +435,12 @@ def _terminal_status(status: RunStatus | str) -> RunStatus:
     return final
 
 
-def normalise_tags(tags: Mapping[str, Any] | None) -> dict[str, str]:
-    """Tags as ``{str: str}``; a non-string or empty name is a ``UsageError``."""
+def normalise_tags(tags: Mapping[str, Any] | None, *, redact: bool = True) -> dict[str, str]:
+    """Tags as ``{str: str}``; a non-string or empty name is a ``UsageError``.
+
+    With *redact*, a tag named like a secret is ``"***"`` and a URL in a
+    value loses its credentials (:func:`nbtrack.redact.redact_value`).
+    """
     if tags is None:
         return {}
     if not isinstance(tags, Mapping):
@@ -434,5 +450,36 @@ def normalise_tags(tags: Mapping[str, Any] | None) -> dict[str, str]:
         problem = bad_name("tag", key)
         if problem:
             raise UsageError(problem)
-        out[key] = value if isinstance(value, str) else str(value)
+        text = value if isinstance(value, str) else str(value)
+        out[key] = str(redact_value(key, text)) if redact else text
     return out
+
+
+def _artifact_name_problem(name: object) -> str | None:
+    """Why *name* cannot name an artifact, as the end of a sentence; None when it can."""
+    if not isinstance(name, str) or not name:
+        return "it is not a non-empty string"
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in name):
+        return "it holds a control character (NUL, a newline, ...)"
+    if "\\" in name:
+        return "it holds a backslash"
+    if name.startswith("/"):
+        return "it is an absolute path"
+    parts = name.split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        return "it has an empty, '.' or '..' part"
+    return None
+
+
+def _check_artifact_name(name: object) -> None:
+    """Refuse a name an artifact cannot be saved under by anyone who downloads it.
+
+    An artifact name is a relative path of plain parts, ``model.pkl`` or
+    ``plots/loss.png`` (nbtrack itself stores ``executed/<notebook>``).
+    """
+    problem = _artifact_name_problem(name)
+    if problem is not None:
+        raise UsageError(
+            f"cannot log an artifact named {name!r}: {problem}; an artifact name is a relative"
+            " path of plain parts such as 'model.pkl' or 'plots/loss.png' (give name=...)."
+        )

@@ -30,7 +30,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TextIO
 
@@ -61,6 +61,8 @@ class NotebookSession:
         tracker: Tracker | None = None,
         out: TextIO | None = None,
         last_cell_at: float | None = None,
+        executed: Callable[[], Sequence[str]] | None = None,
+        terminal: bool = False,
     ) -> None:
         self.ns = namespace
         self.env = os.environ if env is None else env
@@ -77,10 +79,17 @@ class NotebookSession:
             running=self._running,
             warn=self._warn,
             last_cell_at=last_cell_at,
+            executed=executed,
+            terminal=terminal,
         )
         self.tracker.source_provider = self.source.for_new_run
         self.params_cell = ParametersCell(
-            namespace, self.env, batch=self.batch, log=self._log_params, ensure_run=self.ensure_run
+            namespace,
+            self.env,
+            batch=self.batch,
+            log=self._log_params,
+            ensure_run=self.ensure_run,
+            note=self.say,
         )
         self._exit = SessionExit(
             running=self._running,
@@ -176,9 +185,12 @@ class NotebookSession:
             self.say(f"nbtrack: run {run.id} ({run.status.value}).")
 
     # -- params --------------------------------------------------------------------------
-    def defer_params(self, names: list[str]) -> None:
-        """``%%track_params`` ran: log these names once their final values are known."""
-        self.params_cell.defer(names)
+    def defer_params_cell(self, source: str, execution_count: int | None = None) -> None:
+        """``%%track_params`` ran *source*: log its literal names once their values are known.
+
+        The names it computes are said once in a note, not logged.
+        """
+        self.params_cell.defer(self.params_cell.literal_names(source, execution_count))
 
     def settle_params(self) -> None:
         """Log the parameters cell's deferred names with their values now."""
@@ -267,7 +279,7 @@ class NotebookSession:
         raw_cell: str = "",
     ) -> None:
         """After each cell: settle injected params, record an error, re-snapshot."""
-        self.params_cell.cell_finished(raw_cell, error)
+        self.params_cell.cell_finished(raw_cell, error, execution_count)
         run = self._running()
         if run is None:
             return

@@ -20,14 +20,14 @@ ends (``nbtrack.tracking.session``). Nothing here imports IPython.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
 
 from nbtrack.model import RunStatus, Source
 from nbtrack.tracking.locate import NOT_FOUND_MESSAGE, NotebookLocation, find_notebook
 from nbtrack.tracking.run import ActiveRun
-from nbtrack.tracking.snapshot import BackgroundSnapshot, read_source
+from nbtrack.tracking.snapshot import BackgroundSnapshot, content_hash, read_source
 
 __all__ = ["SessionSource"]
 
@@ -38,6 +38,11 @@ class SessionSource:
     *running* returns the session's running run (or None); *warn* prints a
     warning for the user. In a *batch* session the file does not change
     under the run, so it is neither refreshed nor snapshotted here.
+    *executed* returns the raw code of the cells the shell ran so far, the
+    last clue to the notebook (matched against the notebooks in the working
+    directory while the session has not said it cannot tell). A *terminal*
+    session (a terminal IPython) has no notebook: its snapshot is the code
+    typed so far, taken at run start and at exit, and no warning is given.
     """
 
     def __init__(
@@ -49,8 +54,14 @@ class SessionSource:
         running: Callable[[], ActiveRun | None],
         warn: Callable[[str], None],
         last_cell_at: float | None = None,
+        executed: Callable[[], Sequence[str]] | None = None,
+        terminal: bool = False,
     ) -> None:
         self.ns = namespace
+        self._executed = executed
+        self.terminal = terminal
+        #: a terminal session's cells as of its last cell (IPython clears them before exit)
+        self._typed: list[str] = []
         self.env = env
         self.batch = batch
         self._running = running
@@ -69,7 +80,16 @@ class SessionSource:
     def location(self) -> NotebookLocation:
         """Where this session's code lives (found once, then remembered)."""
         if self._location is None or not self._location.found:
-            self._location = find_notebook(self.ns, override=self._override, env=self.env)
+            executed = None
+            if self._executed is not None and not self._warned_not_found:
+                executed = self._executed()  # once said "cannot tell", no more scans
+            self._location = find_notebook(
+                self.ns,
+                override=self._override,
+                env=self.env,
+                executed=executed,
+                terminal=self.terminal,
+            )
         return self._location
 
     def set_notebook(self, path: str) -> None:
@@ -99,9 +119,12 @@ class SessionSource:
     def _capture(self) -> Source | None:
         """Path, hash and staleness now; the text from a thread (see :meth:`attach`)."""
         location = self.location()
+        if location.how == "terminal":
+            return self._typed_source()
         if location.path is None:
             return None  # said once, after the cell (papermill's path may come later)
-        ran_as_is = self.batch or location.how == "script"
+        # a file matched by the executed cells holds every one of them as it ran
+        ran_as_is = self.batch or location.how in ("script", "cells")
         root = self._project_root()
         source, text = read_source(
             location.path, last_cell_at=self.last_cell_at, batch=ran_as_is, root=root
@@ -116,6 +139,15 @@ class SessionSource:
             # kernel is done (``nbtrack.execute``): none of it is the notebook's time
             self._snapshot = BackgroundSnapshot(source, text, location.path)
         return source
+
+    def _typed_source(self) -> Source | None:
+        """A terminal session's source: no file, the cells typed so far as ``py:percent``."""
+        cells = [c.strip() for c in (self._executed() if self._executed else ()) or self._typed]
+        text = "".join(f"# %%\n{cell}\n\n" for cell in cells if cell).rstrip("\n")
+        if not text:
+            return None
+        text += "\n"
+        return Source(snapshot=text, snapshot_hash=content_hash(text), stale=False)
 
     def _project_root(self) -> Path:
         """The project root the run's settings use, for the recorded notebook path.
@@ -166,6 +198,9 @@ class SessionSource:
         """Re-snapshot the run's source when the file was saved since the last one."""
         run = self._running()
         location = self._location
+        if run is not None and force and location is not None and location.how == "terminal":
+            self.recapture(run)  # at exit: every cell typed
+            return
         if run is None or location is None or location.path is None or self.batch:
             return
         mtime = _mtime(location.path)
@@ -175,6 +210,10 @@ class SessionSource:
     def after_cell(self, run: ActiveRun) -> None:
         """After a cell of *run*: hand over the snapshot, find a late path, follow the root."""
         self.attach(run)
+        if self._location is not None and self._location.how == "terminal":
+            if self._executed is not None:  # no notebook to find; the code is taken at exit
+                self._typed = list(self._executed())
+            return
         if self._location is None or not self._location.found:
             self._locate_late(run)
         elif self._root is not None and self._root != run.settings.root:

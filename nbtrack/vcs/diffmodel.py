@@ -88,6 +88,8 @@ class CellDiff:
     new_source: str
     #: unified diff hunks (``@@`` lines included, file headers not)
     source_diff: tuple[str, ...] = ()
+    #: what changed when the lines did not: ``only a newline at the end was added``
+    source_note: str = ""
     outputs: tuple[OutputChange, ...] = ()
     metadata: tuple[MetadataChange, ...] = ()
     #: (old, new) when it changed and ``--outputs`` asked for it
@@ -165,10 +167,14 @@ class NotebookDiff:
     def headline(self) -> str:
         """What every renderer says first: the cell summary, or the notebook's fate."""
         if self.status == "added":
-            return f"new notebook, {self.new_cell_count} cells"
+            return f"new notebook, {_cells(self.new_cell_count)}"
         if self.status == "deleted":
-            return f"deleted notebook, had {self.old_cell_count} cells"
+            return f"deleted notebook, had {_cells(self.old_cell_count)}"
         return self.summary()
+
+
+def _cells(count: int) -> str:
+    return "1 cell" if count == 1 else f"{count} cells"
 
 
 @dataclass(frozen=True)
@@ -200,6 +206,7 @@ def to_jsonable(result: DiffResult) -> dict[str, Any]:
             "new_index": c.new_index,
             "id": c.cell_id,
             "source_diff": list(c.source_diff),
+            "source_note": c.source_note,
             "old_source": c.old_source,
             "new_source": c.new_source,
             "outputs": [

@@ -36,6 +36,7 @@ __all__ = [
     "VOLATILE_NOTEBOOK_METADATA",
     "diff_notebooks",
     "format_size",
+    "line_break_note",
 ]
 
 #: cell metadata that changes on every run or click, not by intent
@@ -126,6 +127,43 @@ def format_size(size: int) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def line_break_note(old: str, new: str) -> str:
+    """What changed between two sources whose lines are the same: only line breaks.
+
+    A line diff cannot show it (``x = 1`` and ``x = 1\\n`` have the same lines),
+    but the file changed, so a reviewer and ``--exit-code`` must see it.
+
+    >>> line_break_note("x = 1", "x = 1\\n")
+    'only a newline at the end was added'
+    >>> line_break_note("a\\r\\nb\\r\\n", "a\\nb\\n")
+    'only line breaks changed, on 2 lines (CRLF -> LF)'
+    """
+    if old == new or old.splitlines() != new.splitlines():
+        return ""
+    ends_old, ends_new = _line_ends(old), _line_ends(new)
+    if ends_old[:-1] == ends_new[:-1]:
+        before, after = ends_old[-1], ends_new[-1]
+        if not before:
+            return "only a newline at the end was added"
+        if not after:
+            return "only the newline at the end was removed"
+        return f"only the line break at the end changed ({_break(before)} -> {_break(after)})"
+    changed = [(a, b) for a, b in zip(ends_old, ends_new, strict=True) if a != b]
+    kinds = {(_break(a), _break(b)) for a, b in changed}
+    how = f" ({' -> '.join(next(iter(kinds)))})" if len(kinds) == 1 else ""
+    return f"only line breaks changed, on {_plural(len(changed), 'line')}{how}"
+
+
+def _line_ends(text: str) -> list[str]:
+    return [line[len(line.rstrip("\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029")) :]
+            for line in text.splitlines(keepends=True)]  # fmt: skip
+
+
+def _break(end: str) -> str:
+    names = {"\n": "LF", "\r\n": "CRLF", "\r": "CR", "": "none"}
+    return names.get(end, ascii(end))
+
+
 def _key(cell: Cell) -> CellKey:
     return CellKey(cell.id, cell.cell_type, cell.source)
 
@@ -162,6 +200,7 @@ def _diff_cell(
             cell.old_source.splitlines(), cell.new_source.splitlines(), lineterm="", n=opts.context
         )
         source_diff = tuple(lines)[2:]  # drop the ---/+++ file headers
+    source_note = "" if source_diff else line_break_note(cell.old_source, cell.new_source)
     metadata = _metadata_changes(a.metadata, b.metadata, VOLATILE_CELL_METADATA, opts)
     if a.cell_type != b.cell_type:
         metadata = (MetadataChange("cell_type", a.cell_type, b.cell_type, False), *metadata)
@@ -171,11 +210,12 @@ def _diff_cell(
     execution_count = None
     if opts.outputs and a.execution_count != b.execution_count:
         execution_count = (a.execution_count, b.execution_count)
-    changed = bool(source_diff or outputs or metadata or execution_count)
+    changed = bool(source_diff or source_note or outputs or metadata or execution_count)
     return replace(
         cell,
         status="modified" if changed else "unchanged",
         source_diff=source_diff,
+        source_note=source_note,
         outputs=outputs,
         metadata=metadata,
         execution_count=execution_count,

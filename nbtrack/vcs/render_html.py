@@ -80,6 +80,8 @@ def _cell(cell: CellDiff, result: DiffResult) -> str:
     if cell.status != "unchanged" and (cell.old_source != cell.new_source or cell.moved):
         parts.append(_side_by_side(cell.old_source, cell.new_source))
     notes: list[str] = []
+    if cell.source_note:
+        notes.append(f"<li>{escape(cell.source_note)}</li>")
     if cell.execution_count:
         old, new = cell.execution_count
         notes.append(f"<li>execution count: {escape(str(old))} → {escape(str(new))}</li>")

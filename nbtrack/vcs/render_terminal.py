@@ -76,6 +76,8 @@ def _cell_lines(cell: CellDiff, result: DiffResult) -> list[Line]:
             if line.startswith("@@"):
                 line_style = "cyan"
             lines.append((line_style, f"    {line}"))
+    if cell.source_note:
+        lines.append(("yellow", f"    {cell.source_note}"))
     if cell.execution_count:
         old, new = cell.execution_count
         lines.append(("dim", f"    execution count: {old} -> {new}"))

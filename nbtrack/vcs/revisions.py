@@ -33,11 +33,19 @@ def diff_files(
     """Diff two notebook files (no git involved); ``labels`` name them in the output."""
     opts = options or DiffOptions()
     old_label, new_label = labels or (str(old), str(new))
-    a, b = read_notebook(old), read_notebook(new)
+    a, b = _read_file(old, old_label), _read_file(new, new_label)
     nb = diff_notebooks(
         a, b, path=new_label, old_label=old_label, new_label=new_label, options=opts
     )
     return DiffResult(old_label, new_label, (nb,), opts)
+
+
+def _read_file(path: Path, label: str) -> Notebook:
+    try:
+        return read_notebook(path)
+    except NotebookError:
+        _refuse_conflict(path, label)
+        raise
 
 
 def diff_arguments(
@@ -228,7 +236,7 @@ def _load(
         try:
             return read_notebook(root / path)
         except NotebookError:
-            _refuse_conflict(root / path, path, "in the working tree")
+            _refuse_conflict(root / path, f"{path} in the working tree")
             raise
     if blobs is not None and (revision, path) in blobs:
         data = blobs[(revision, path)]
@@ -239,15 +247,18 @@ def _load(
     try:
         return notebook_from_bytes(data, Path(path), name=f"{path} at {label}")
     except NotebookError:
-        _refuse_conflict(data, path, f"at {label}")
+        _refuse_conflict(data, f"{path} at {label}")
         raise
 
 
 _MARKERS = (b"<<<<<<< ", b"=======", b">>>>>>> ")
 
 
-def _refuse_conflict(source: Path | bytes, path: str, where: str) -> None:
-    """A clearer sentence than "not valid JSON" for a notebook left mid-merge by git."""
+def _refuse_conflict(source: Path | bytes, what: str) -> None:
+    """A clearer sentence than "not valid JSON" for a notebook left mid-merge by git.
+
+    *what* names the notebook: a file as given, or a path and its revision.
+    """
     try:
         data = source.read_bytes() if isinstance(source, Path) else source
     except OSError:
@@ -256,6 +267,6 @@ def _refuse_conflict(source: Path | bytes, path: str, where: str) -> None:
     if all(any(line.startswith(marker) for line in lines) for marker in _MARKERS):
         first = next(k for k, line in enumerate(lines) if line.startswith(_MARKERS[0])) + 1
         raise VcsError(
-            f"{path} {where} has unresolved merge conflict markers (line {first}); "
+            f"{what} has unresolved merge conflict markers (line {first}); "
             "resolve the conflict first (e.g. 'nbdime mergetool')"
         )

@@ -12,12 +12,16 @@ conflict for ``--prefer``. The ``.ipynb`` keeps its
 outputs, cell ids and metadata for every cell whose text did not change, and
 a file already in step is never rewritten.
 
+The executed copies ``nbtrack run --output`` and ``nbtrack smoke`` write
+(marked ``metadata.nbtrack.output_of``) are skipped, never paired.
+
 Not here: pairing configuration (``init``) and diffs (``engine``).
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,6 +88,10 @@ def sync_paths(
     seen: set[Path] = set()
     try:
         for path in _expand(paths):
+            origin = _output_of(path)
+            if origin is not None:
+                skipped.append(f"{path}: the executed copy of {origin} nbtrack wrote, not paired")
+                continue
             group = _pair_of(path)
             if group is None:
                 skipped.append(f"{path}: not paired with a text file (no jupytext formats)")
@@ -112,6 +120,15 @@ def _expand(paths: Iterable[Path]) -> list[Path]:
 
 
 _Group = list[tuple[Path, dict[str, str]]]
+
+
+def _output_of(path: Path) -> str | None:
+    """The notebook *path* is an executed copy of (``nbtrack run``/``smoke`` wrote it), or None."""
+    from nbtrack.notebook.document import output_of
+
+    if path.suffix != ".ipynb":
+        return None
+    return output_of(_read(path).metadata)
 
 
 def _pair_of(path: Path) -> _Group | None:
@@ -180,8 +197,6 @@ _CELLS: dict[tuple[int, str], tuple[Any, list[tuple[str, str]]]] = {}
 
 
 def _read(path: Path, fmt: dict[str, str] | None = None) -> Any:
-    import jupytext
-
     try:
         stat = path.stat()
         key = (
@@ -191,13 +206,39 @@ def _read(path: Path, fmt: dict[str, str] | None = None) -> Any:
             stat.st_size,
         )
         if key not in _READS:
-            _READS[key] = jupytext.read(str(path), fmt=fmt)
+            _READS[key] = _parse(path, fmt)
         return _READS[key]
+    except NotebookError:
+        raise
     except Exception as exc:  # jupytext/nbformat raise many types; name the file instead
         raise NotebookError(
             f"{path} cannot be read as a notebook: {_first_line(exc)}",
             path=path,
         ) from None
+
+
+def _parse(path: Path, fmt: dict[str, str] | None) -> Any:
+    """*path* read by jupytext; an ``.ipynb`` with a UTF-8 BOM read as if it had none.
+
+    An ``.ipynb`` in nbformat 3 is refused: jupytext reads it but cannot write it.
+    """
+    import jupytext
+
+    if (fmt or {}).get("extension", path.suffix) != ".ipynb":
+        return jupytext.read(str(path), fmt=fmt)
+    # some Windows editors start a file with a BOM; JSON has none, nbformat refuses it
+    text = path.read_bytes().decode("utf-8-sig")
+    with warnings.catch_warnings():  # its warning about nbformat 3: said below, once
+        warnings.simplefilter("ignore", UserWarning)
+        nb = jupytext.reads(text, fmt=fmt or "ipynb")
+    version = getattr(nb, "nbformat", 4)
+    if isinstance(version, int) and version < 4:
+        raise NotebookError(
+            f"{path} is in nbformat {version}, which cannot be paired with a text file;"
+            f" convert it with `jupyter nbconvert --to notebook --nbformat 4 --inplace {path}`.",
+            path=path,
+        )
+    return nb
 
 
 def _first_line(exc: Exception) -> str:

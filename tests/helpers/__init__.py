@@ -7,6 +7,7 @@
   fixture, and the active run as the store has it.
 * ``runs`` — reading a run's params; waiting until a run's buffer is flushed.
 * ``git`` — git in a test's own repository, as a test user.
+* ``secrets`` — every place under a store or an output a test's secret still shows.
 * ``processes`` — whether a process a test (or a notebook) started still runs.
 * ``relay`` — a TCP relay to PostgreSQL that a test cuts to make the store
   unreachable for real.

@@ -1,7 +1,9 @@
-"""Asking whether a process a test started (or a notebook forked) still runs."""
+"""Asking whether a process a test started (or a notebook forked) still runs; cells that escape."""
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 
@@ -12,3 +14,45 @@ def process_gone(pid: int) -> bool:
     except FileNotFoundError:
         return True
     return "State:\tZ" in status
+
+
+#: a cell that starts a ``sleep 600`` out of the notebook's session and its pid in
+#: ``{name}.pid``; each keeps the notebook's standard streams, as such code does
+ESCAPES = {
+    # the classic daemon: fork, setsid, fork again, the middle one exits; the
+    # grandchild also inherits the smoke child's pipes
+    "double_fork_setsid": (
+        "import os, time\n"
+        "middle = os.fork()\n"
+        "if middle == 0:\n"
+        "    os.setsid()\n"
+        "    if os.fork() == 0:\n"
+        "        open('{name}.tmp', 'w').write(str(os.getpid()))\n"
+        "        os.rename('{name}.tmp', '{name}.pid')\n"
+        "        time.sleep(600)\n"
+        "    os._exit(0)\n"
+        "os.waitpid(middle, 0)\n"
+        "while not os.path.exists('{name}.pid'):\n"
+        "    time.sleep(0.01)"
+    ),
+    "popen_new_session": (
+        "import subprocess\n"
+        "server = subprocess.Popen(['sleep', '600'], start_new_session=True)\n"
+        "open('{name}.pid', 'w').write(str(server.pid))"
+    ),
+    # an environment of its own: the notebook's mark is not inherited
+    "popen_new_session_own_environment": (
+        "import shutil, subprocess\n"
+        "server = subprocess.Popen([shutil.which('sleep'), '600'], start_new_session=True,"
+        " env={{'LANG': 'C'}})\n"
+        "open('{name}.pid', 'w').write(str(server.pid))"
+    ),
+}
+
+
+def survivors(pid_files: list[Path]) -> list[int]:
+    """Pids still running; they are killed, so a failing test leaves nothing behind."""
+    left = [pid for pid in (int(p.read_text()) for p in pid_files) if not process_gone(pid)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    return left

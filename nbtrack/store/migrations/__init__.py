@@ -2,6 +2,8 @@
 
 For: creating a new store's tables and upgrading an older store, both through
 :func:`upgrade`, which the store calls while holding its write lock.
+:func:`stamp` restores the record of a store whose ``alembic_version``
+table was lost (``_engine.detect_revision`` finds which revision to record).
 Not for: the normal open path. Opening a store reads ``alembic_version``
 directly and compares it with ``schema.HEAD``; Alembic is imported only here,
 and only when something must be created or upgraded.
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
     from sqlalchemy.engine import Connection
 
-__all__ = ["alembic_config", "script_heads", "upgrade"]
+__all__ = ["alembic_config", "script_heads", "stamp", "upgrade"]
 
 HERE = Path(__file__).resolve().parent
 
@@ -48,3 +50,10 @@ def upgrade(connection: Connection, target: str = "head") -> None:
     from alembic import command
 
     command.upgrade(alembic_config(connection), target)
+
+
+def stamp(connection: Connection, revision: str) -> None:
+    """Record *revision* as the store's schema without running any migration."""
+    from alembic import command
+
+    command.stamp(alembic_config(connection), revision)

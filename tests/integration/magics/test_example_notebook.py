@@ -45,6 +45,9 @@ def test_the_example_trains_and_records_params_metrics_data_and_the_figure(
     assert metrics["val_acc"].count == 2
     assert metrics["val_acc"].last > 0.8  # a real classifier, not a stub
     assert {d.kind for d in run.data} == {"file", "config"}
+    # the data file in the repository, recorded relative to its root (not one under .venv/)
+    (data,) = [d for d in run.data if d.kind == "file"]
+    assert data.path == "notebooks/data/digits.csv.gz"
     assert {a.name for a in run.artifacts} == {"confusion_matrix.png", "executed/train.ipynb"}
     # relative to the project root (this repository), though run from elsewhere
     assert run.source.path == "notebooks/train.ipynb"

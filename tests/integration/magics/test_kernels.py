@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -143,3 +146,102 @@ def test_a_jupyter_server_kernel_finds_its_notebook_from_the_session_name(
     assert run.source.path == "analysis/eda.ipynb"  # relative to the project root
     assert run.source.snapshot == "# %%\nx = 1\n"
     assert run.status is RunStatus.FINISHED
+
+
+def _jupyter_execute(notebook: Path) -> subprocess.CompletedProcess[str]:
+    """``jupyter execute NOTEBOOK`` as a user types it, in the notebook's folder."""
+    jupyter = Path(sys.executable).parent / "jupyter"
+    return subprocess.run(
+        [str(jupyter), "execute", notebook.name],
+        cwd=notebook.parent,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+def _nbclient_stderr(notebook: Path) -> str:
+    """Execute *notebook* with nbclient in its folder; what its cells wrote to stderr."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    NotebookClient(
+        nb, kernel_name="python3", resources={"metadata": {"path": notebook.parent}}
+    ).execute()
+    return "".join(
+        output.get("text", "")
+        for cell in nb.cells
+        for output in cell.get("outputs", ())
+        if output.get("name") == "stderr"
+    )
+
+
+def _tracking_notebook(path: Path) -> Path:
+    return write_notebook(
+        path,
+        "%load_ext nbtrack",
+        "import math\nloss = math.sqrt(0.25)",
+        "%track_metric loss {loss}",
+        # ends the run, waiting for its snapshot (a loaded machine may take seconds
+        # to make it, longer than jupyter_client lets a kernel take to exit)
+        "%track_run --end",
+        kernelspec=PYTHON3,
+    )
+
+
+def test_jupyter_execute_records_the_notebook_found_by_its_executed_cells(
+    tmp_path: Path, store_file: Path, read_store: Any
+) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "demo"\n')  # the project root
+    notebook = _tracking_notebook(tmp_path / "train.ipynb")
+    # another notebook in the folder, sharing the first cell, is not taken for it
+    write_notebook(tmp_path / "other.ipynb", "%load_ext nbtrack", "x = 2", kernelspec=PYTHON3)
+    done = _jupyter_execute(notebook)
+    assert done.returncode == 0, done.stderr
+    assert "could not tell which notebook" not in done.stderr
+    run = read_store()
+    assert run.source.path == "train.ipynb"
+    assert run.source.stale is False  # every executed cell is in the file as it ran
+    assert "%track_metric loss {loss}" in (run.source.snapshot or "")
+
+
+def test_jupyter_execute_with_two_copies_of_the_notebook_guesses_nothing(
+    tmp_path: Path, store_file: Path, read_store: Any
+) -> None:
+    notebook = _tracking_notebook(tmp_path / "train.ipynb")
+    (tmp_path / "copies").mkdir()
+    shutil.copy(notebook, tmp_path / "copies" / "train-copy.ipynb")
+    # nbclient, what `jupyter execute` runs, keeping the outputs (the warning is one)
+    stderr = _nbclient_stderr(notebook)
+    assert "could not tell which notebook this kernel runs" in stderr
+    run = read_store()
+    assert (run.source.path, run.source.snapshot) == (None, None)
+    assert run.metrics[0].last == 0.5  # the run itself is recorded as ever
+
+
+def test_a_terminal_ipython_records_its_typed_cells_without_a_warning(
+    tmp_path: Path, store_file: Path, read_store: Any
+) -> None:
+    ipython = Path(sys.executable).parent / "ipython"
+    typed = "%load_ext nbtrack\nloss = 0.25\n%track_metric loss {loss}\nextra = 1\nexit\n"
+    done = subprocess.run(
+        [str(ipython), "--simple-prompt", "--no-banner", "--HistoryManager.enabled=False"],
+        cwd=tmp_path,
+        input=typed,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "could not tell which notebook" not in done.stdout + done.stderr
+    run = read_store()
+    assert run.metrics[0].last == 0.25
+    assert run.source.path is None
+    # the cells typed up to the exit, the one after the tracking call too
+    assert run.source.snapshot == (
+        "# %%\n%load_ext nbtrack\n\n# %%\nloss = 0.25\n\n"
+        "# %%\n%track_metric loss {loss}\n\n# %%\nextra = 1\n"
+    )

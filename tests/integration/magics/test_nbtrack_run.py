@@ -84,6 +84,37 @@ def test_a_notebook_that_never_calls_nbtrack_is_still_recorded(
     assert [a.name for a in run.artifacts] == ["executed/plain.ipynb"]
 
 
+def test_a_type_change_is_warned_and_computed_parameters_are_noted_once(
+    tmp_path: Path, store_file: Path, read_store: Any
+) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "demo"\n')  # the project root
+    write_notebook(
+        tmp_path / "plain.ipynb",
+        code("x = 1\nscale = 3\nz = x * scale\ntag = f'x{x}'", tags=["parameters"]),
+        "y = x * 2",
+        kernelspec=PYTHON3,
+    )
+    done = nbtrack_subprocess("run", "plain.ipynb", "-p", "x='ab'", "-o", "out.ipynb", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (
+        "nbtrack: warning: -p x='ab' is a str, but the parameters cell's default for x is an "
+        "int (1).\n" in done.stderr
+    )
+    run = read_store(done.stdout.strip())
+    assert params_of(run) == {"x": ("ab", "cli"), "scale": (3, "notebook")}
+    cells = json.loads((tmp_path / "out.ipynb").read_text())["cells"]
+    said = [
+        "".join(output.get("text", ""))
+        for cell in cells
+        for output in cell.get("outputs", ())
+        if "nbtrack note" in "".join(output.get("text", ""))
+    ]
+    assert said == [
+        "nbtrack note: z and tag in the parameters cell (In [1]) are not literal values, so "
+        "they are not logged as params; log one with %track_params NAME in a later cell.\n"
+    ]
+
+
 @pytest.mark.git
 def test_a_notebook_in_a_subfolder_is_recorded_from_the_repository_root_wherever_it_is_run(
     repo: Path, store_file: Path, read_store: Any

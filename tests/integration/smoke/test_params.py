@@ -40,6 +40,22 @@ def test_p_values_are_injected_as_literals_or_strings(project: Path, nbtrack_cli
     assert _seen(project) == {"epochs": 1, "name": "adam", "layers": [8]}
 
 
+def test_a_p_value_of_another_type_than_its_default_is_warned_about_and_run(
+    project: Path, nbtrack_cli: Invoke
+) -> None:
+    write_notebook(project / "train.ipynb", *PARAMS_NB)
+
+    out = nbtrack_cli("smoke", "train.ipynb", "-p", "epochs=abc", "-p", "name=adam")
+
+    assert out.exit_code == 0, out.text
+    assert _seen(project)["epochs"] == "abc"  # run as given
+    warned = [line for line in out.stdout.splitlines() if "epochs" in line]
+    assert warned == [
+        "  warning: -p epochs='abc' is a str, but the parameters cell's default for epochs "
+        "is an int (100)."
+    ]
+
+
 def test_track_params_cell_is_a_parameters_cell_too(project: Path, nbtrack_cli: Invoke) -> None:
     pytest.importorskip("nbtrack.magics")
     write_notebook(

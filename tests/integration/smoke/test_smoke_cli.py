@@ -636,6 +636,18 @@ def test_lint_as_a_pre_commit_hook_gets_file_names_and_annotates_on_github(
     assert out.stderr.strip() == "1 warning in 1 of 2 notebooks"
 
 
+def test_lint_of_clean_notebooks_says_no_warnings_with_the_right_plural(
+    project: Path, nbtrack_cli: Invoke
+) -> None:
+    write_notebook(project / "a.ipynb", code("a = 1", count=1))
+    out = nbtrack_cli("lint", "a.ipynb")
+    assert (out.exit_code, out.stderr.strip()) == (0, "no warnings in 1 notebook")
+    write_notebook(project / "b.ipynb", code("b = 2", count=2), code("c = b", count=1))
+    write_notebook(project / "c.ipynb", code("c = 3", count=2), code("d = c", count=1))
+    out = nbtrack_cli("lint", "--no-notes", "b.ipynb", "c.ipynb")
+    assert (out.exit_code, out.stderr.strip()) == (1, "2 warnings in both notebooks")
+
+
 def _workflow_commands(text: str) -> list[str]:
     """The lines a GitHub runner reads as workflow commands (it trims leading whitespace)."""
     return [line.strip() for line in text.splitlines() if line.strip().startswith("::")]

@@ -312,6 +312,21 @@ def test_control_characters_in_user_text_stay_on_one_line(invoke, store: Store) 
     assert (row["name"], row["params.note"]) == ("two\nlines", "tab\there\x00")  # exact
 
 
+def test_plain_tables_align_wide_cjk_text_by_display_width(invoke, store: Store) -> None:  # type: ignore[no-untyped-def]
+    import unicodedata
+
+    def columns_of(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+    first, _ = make_runs(store, 2)
+    store.set_name(first, "学习率实验")  # five wide characters: ten columns
+    table = invoke("runs").stdout.splitlines()
+    # where "status" starts on screen is where each row's status starts
+    at = columns_of(table[0][: table[0].index("status")])
+    for line in table[1:]:
+        assert columns_of(line[: line.index("FINISHED")]) == at, table
+
+
 def test_json_is_complete_strict_and_names_artifact_files(invoke, store: Store) -> None:  # type: ignore[no-untyped-def]
     (run_id,) = make_runs(store, 1)
     digest, size, uri = store.put_artifact_bytes(b"weights")

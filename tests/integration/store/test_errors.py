@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import socket
@@ -14,6 +16,7 @@ import pytest
 
 from nbtrack.config import load_settings
 from nbtrack.errors import StoreError
+from nbtrack.model import RunStatus
 from nbtrack.store import open_store
 from tests.helpers.cli import nbtrack_subprocess
 
@@ -135,29 +138,87 @@ def test_new_store_in_a_read_only_directory_names_it(read_only_dir: Path, tmp_pa
     assert_one_sentence(proc, str(store), f"the directory {read_only_dir} is read-only")
 
 
-def test_existing_store_in_a_directory_made_read_only_names_it(tmp_path: Path) -> None:
-    directory = tmp_path / "ro"
-    directory.mkdir()
-    store = directory / "runs.db"
-    assert nbtrack("db", "upgrade", store=str(store), cwd=tmp_path).returncode == 0
-    for extra in directory.glob("runs.db-*"):
-        extra.unlink()
-    if os.geteuid() == 0:
-        if shutil.which("chattr") is None:
-            pytest.skip("running as root without chattr")
-        subprocess.run(["chattr", "+i", str(directory)], check=True)
-    else:
-        directory.chmod(0o555)
+def _made_store(directory: Path) -> Path:
+    """A store in *directory* with one run (params, a metric), closed cleanly."""
+    from nbtrack.model import Param, ParamSource
+
+    store_path = directory / "runs.db"
+    url = f"sqlite:///{store_path}"
+    store = open_store(url, settings=load_settings(directory, env={"NBTRACK_STORE": url}))
+    store.create_run(run_id="ab" * 16, name="kept", started_at=1.0)
+    store.log_params("ab" * 16, [Param("lr", 0.1, ParamSource.NOTEBOOK)])
+    store.log_metrics("ab" * 16, [("loss", 0.5, 0, 2.0)])
+    store.end_run("ab" * 16, RunStatus.FINISHED, 3.0)
+    store.close()
+    assert not list(directory.glob("runs.db-*"))  # a clean close leaves no -wal / -shm
+    return store_path
+
+
+@contextlib.contextmanager
+def made_read_only(path: Path) -> Iterator[None]:
+    """*path* (a file or a folder) read-only for this user: chmod, or chattr +i for root."""
+    if os.geteuid() != 0:
+        mode = path.stat().st_mode
+        path.chmod(0o555 if path.is_dir() else 0o444)
+        try:
+            yield
+        finally:
+            path.chmod(mode)
+        return
+    if shutil.which("chattr") is None:
+        pytest.skip("running as root without chattr: cannot make a path read-only for root")
+    made = subprocess.run(["chattr", "+i", str(path)], capture_output=True, check=False)
+    if made.returncode != 0 or os.access(path, os.W_OK):
+        subprocess.run(["chattr", "-i", str(path)], check=False)
+        pytest.skip(f"chattr +i had no effect here ({made.stderr!r})")
     try:
-        proc = nbtrack("runs", store=str(store), cwd=tmp_path)
+        yield
     finally:
-        if os.geteuid() == 0:
-            subprocess.run(["chattr", "-i", str(directory)], check=True)
-        else:
-            directory.chmod(0o755)
-    assert_one_sentence(
-        proc, f"The SQLite store {store}", f"its directory {directory} is read-only"
-    )
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+@pytest.mark.parametrize("what", ["directory", "file"])
+def test_a_read_only_store_is_read_and_a_write_is_one_sentence(tmp_path: Path, what: str) -> None:
+    directory = tmp_path / "shared"
+    directory.mkdir()
+    store = _made_store(directory)
+    locked = directory if what == "directory" else store
+    reason = f"its directory {directory} is read-only" if what == "directory" else "read-only"
+    with made_read_only(locked):
+        listed = nbtrack("runs", "--format", "json", store=str(store), cwd=tmp_path)
+        shown = nbtrack("show", "abab", store=str(store), cwd=tmp_path)
+        upgraded = nbtrack("db", "upgrade", store=str(store), cwd=tmp_path)
+        settings = load_settings(tmp_path, env={"NBTRACK_STORE": str(store)})
+        opened = open_store(settings=settings)
+        try:
+            with pytest.raises(StoreError) as refused:
+                opened.create_run(run_id="cd" * 16, name="new", started_at=4.0)
+        finally:
+            opened.close()
+        after = sorted(p.name for p in directory.iterdir())
+    assert listed.returncode == 0, listed.stderr
+    (run,) = json.loads(listed.stdout)
+    assert run["name"] == "kept"
+    assert shown.returncode == 0, shown.stderr
+    assert "lr" in shown.stdout
+    assert "loss" in shown.stdout
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "already at schema" in upgraded.stdout
+    message = str(refused.value)
+    assert message.startswith(f"The SQLite store {store} can be read but not written: ")
+    assert reason in message
+    assert "\n" not in message
+    if what == "directory":
+        assert after == ["runs.db"]  # nothing was made in (or vanished from) the folder
+
+
+def test_a_store_path_that_is_a_directory_is_named_as_one(tmp_path: Path) -> None:
+    store = tmp_path / "runs.db"
+    store.mkdir()
+    for args in (("runs",), ("db", "status"), ("db", "upgrade")):
+        proc = nbtrack(*args, store=str(store), cwd=tmp_path)
+        assert_one_sentence(proc, f"The SQLite store {store} is a directory, not a SQLite file")
+        assert "permission" not in proc.stderr
 
 
 def test_unsupported_url_scheme_is_named(tmp_path: Path) -> None:

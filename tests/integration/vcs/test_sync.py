@@ -224,3 +224,20 @@ def test_check_of_a_pair_in_step_parses_no_text_notebook(
     monkeypatch.setattr(jupytext, "reads", counting)
     assert nbtrack("sync", "--check")[0] == 0
     assert [fmt for fmt in parsed if "ipynb" not in fmt] == []
+
+
+@pytest.mark.kernel
+def test_sync_skips_the_executed_notebooks_run_and_smoke_wrote(paired: Path) -> None:
+    assert nbtrack("run", "train.ipynb", "--output", "train-run.ipynb")[0] == 0
+    smoked = nbtrack("smoke", "train.ipynb", "--engine", "kernel", "--output-dir", "smoked")
+    assert smoked[0] == 0, smoked
+    outputs = [paired.parent / "train-run.ipynb", paired.parent / "smoked" / "train.ipynb"]
+    for output in outputs:
+        assert json.loads(output.read_text())["metadata"]["nbtrack"] == {"output_of": "train.ipynb"}
+    code_, out, _ = nbtrack("sync")
+    assert code_ == 0
+    assert (paired.parent / "train.py").exists()  # the notebook itself is paired
+    assert not (paired.parent / "train-run.py").exists()
+    assert not (paired.parent / "smoked" / "train.py").exists()
+    assert "wrote train.py" in out
+    assert nbtrack("sync", "--check") == (0, "1 paired notebook(s) in step\n", "")

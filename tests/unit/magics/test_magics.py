@@ -512,3 +512,64 @@ def test_unloading_the_extension_stops_the_cell_hooks(ip: Any) -> None:
     run(ip, "%unload_ext nbtrack")
     run(ip, "raise ValueError('after unload')")
     assert [e for e in stored().events if e.kind == "cell_error"] == []
+
+
+def test_computed_names_in_the_parameters_cell_are_named_once_in_a_note(
+    ip: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cell = "%%track_params\nlr = 0.1\nfrac = 1/1000\ntag = f'run-{lr}'\n"
+    run(ip, cell)
+    run(ip, "pass")
+    out = capsys.readouterr().out
+    assert out.count("nbtrack note:") == 1
+    assert (
+        "nbtrack note: frac and tag in the parameters cell are not literal "
+        "values, so they are not logged as params; log one with %track_params NAME in a "
+        "later cell." in out
+    )
+    assert params_of(stored()) == {"lr": (0.1, "notebook")}
+    run(ip, cell)  # the same cell again: said once is enough
+    assert "nbtrack note:" not in capsys.readouterr().out
+
+
+# -- trailing comments ----------------------------------------------------------------------------
+
+
+def test_every_line_magic_takes_a_trailing_comment_as_ipython_users_expect(
+    ip: Any, project_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project_root / "train.csv").write_text("a,b\n1,2\n")
+    (project_root / "model.pkl").write_bytes(b"weights")
+    run(ip, "batch_size = 32\nseed = 1\nval_acc = 0.9")
+    cells = [
+        "%track_params batch_size seed  # the loader's, not the model's",
+        '%track_run --name "run #2" --tag owner=ana # named and tagged',
+        "%track_metrics val_acc --step 3   # after the third epoch",
+        "%track_metric loss 0.31 --step 7\t# one point",
+        "%track_data train.csv  # the raw export",
+        "%track_artifact model.pkl #the weights",
+        "%track_status  # what has been recorded",
+    ]
+    for cell in cells:
+        assert run(ip, cell).error_in_exec is None, cell
+    assert "run #2" in capsys.readouterr().out  # a '#' inside quotes is no comment
+    run_ = stored()
+    assert params_of(run_) == {"batch_size": (32, "notebook"), "seed": (1, "notebook")}
+    assert (run_.name, run_.tags) == ("run #2", {"owner": "ana"})
+    assert {m.key: (m.last, m.last_step) for m in run_.metrics} == {
+        "val_acc": (0.9, 3),
+        "loss": (0.31, 7),
+    }
+    assert [d.path for d in run_.data] == ["train.csv"]
+    assert [a.name for a in run_.artifacts] == ["model.pkl"]
+
+
+def test_a_parameters_cell_header_takes_a_comment_and_a_hash_inside_a_word_is_kept(
+    ip: Any, project_root: Path
+) -> None:
+    assert run(ip, "%%track_params  # for papermill too\nlr = 0.5\n").error_in_exec is None
+    run(ip, "x = 1")
+    assert params_of(stored()) == {"lr": (0.5, "notebook")}
+    (project_root / "data#1.csv").write_text("a\n1\n")
+    assert run(ip, "%track_data data#1.csv").error_in_exec is None
+    assert [d.path for d in stored().data] == ["data#1.csv"]

@@ -16,7 +16,12 @@ from nbtrack.config import mask_url
 from nbtrack.envvars import RUN_ID_FILE_ENV
 from nbtrack.errors import NotebookError
 from nbtrack.model import Source
-from nbtrack.tracking.locate import find_notebook, resolve_session_path
+from nbtrack.tracking.locate import (
+    MATCH_MAX_BYTES,
+    find_notebook,
+    match_executed_cells,
+    resolve_session_path,
+)
 from nbtrack.tracking.params_cell import is_injected_cell
 from nbtrack.tracking.snapshot import (
     BackgroundSnapshot,
@@ -25,7 +30,7 @@ from nbtrack.tracking.snapshot import (
     read_source,
     snapshot_text,
 )
-from tests.helpers.notebooks import write_notebook
+from tests.helpers.notebooks import notebook, write, write_notebook
 
 
 def _notebook(path: Path, *sources: str) -> Path:
@@ -94,6 +99,72 @@ def test_a_kernel_launcher_is_never_taken_for_the_notebook(tmp_path: Path) -> No
     found = find_notebook({}, env={}, cwd=tmp_path, argv=[launcher, "-f", "k.json"])
     assert (found.path, found.how) == (None, "none")
     assert not found.found
+
+
+#: what IPython's raw input history holds after three cells of train.ipynb ran
+_RAN = ["", "%load_ext nbtrack", "lr = 0.1\n", "%track_metric lr {lr}"]
+
+
+def _train(path: Path) -> Path:
+    return _notebook(path, "%load_ext nbtrack", "lr = 0.1", "%track_metric lr {lr}", "print(lr)")
+
+
+def test_a_kernel_no_clue_names_is_found_by_the_cells_it_executed(tmp_path: Path) -> None:
+    notebook_path = _train(tmp_path / "train.ipynb")
+    _notebook(tmp_path / "eda.ipynb", "%load_ext nbtrack", "lr = 0.2")  # shares a cell only
+    found = find_notebook({}, env={}, cwd=tmp_path, argv=["launcher"], executed=_RAN)
+    assert (found.path, found.how) == (notebook_path.resolve(), "cells")
+
+
+def test_a_notebook_one_folder_down_is_found_two_folders_down_is_not(tmp_path: Path) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    deep = _train(tmp_path / "a" / "b" / "train.ipynb")
+    assert match_executed_cells(_RAN, tmp_path) is None
+    assert match_executed_cells(_RAN, tmp_path / "a") == deep.resolve()
+
+
+def test_two_copies_of_the_notebook_match_nothing(tmp_path: Path) -> None:
+    _train(tmp_path / "train.ipynb")
+    _train(tmp_path / "train-copy.ipynb")
+    found = find_notebook({}, env={}, cwd=tmp_path, argv=["launcher"], executed=_RAN)
+    assert (found.path, found.how) == (None, "none")
+
+
+def test_checkpoints_outputs_big_and_broken_files_are_not_candidates(tmp_path: Path) -> None:
+    notebook_path = _train(tmp_path / "train.ipynb")
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    _train(tmp_path / ".ipynb_checkpoints" / "train-checkpoint.ipynb")
+    executed = json.loads(notebook_path.read_text())
+    executed["metadata"]["nbtrack"] = {"output_of": "train.ipynb"}  # what nbtrack run wrote
+    write(tmp_path / "executed-train.ipynb", executed)
+    big = notebook("%load_ext nbtrack", "lr = 0.1", "%track_metric lr {lr}")
+    big["metadata"]["padding"] = "x" * MATCH_MAX_BYTES
+    write(tmp_path / "big.ipynb", big)
+    (tmp_path / "broken.ipynb").write_text("{not json")
+    assert match_executed_cells(_RAN, tmp_path) == notebook_path.resolve()
+
+
+def test_a_cell_that_is_not_in_the_notebook_rules_it_out(tmp_path: Path) -> None:
+    _train(tmp_path / "train.ipynb")
+    assert match_executed_cells([*_RAN, "lr = 0.5"], tmp_path) is None
+    assert match_executed_cells(["", "  "], tmp_path) is None  # nothing ran: no guess
+
+
+def test_cells_with_non_ascii_text_match_however_the_json_escapes_them(tmp_path: Path) -> None:
+    data = notebook("%load_ext nbtrack", "title = '学习率'\nlr = 0.1")
+    escaped = tmp_path / "escaped.ipynb"  # \\u5b66 in the file, not the character
+    escaped.write_text(json.dumps(data, ensure_ascii=True))
+    ran = ["%load_ext nbtrack", "title = '学习率'\nlr = 0.1"]
+    assert match_executed_cells(ran, tmp_path) == escaped.resolve()
+    assert match_executed_cells(["title = '学习率'"], tmp_path) is None  # not a cell of it
+
+
+def test_a_terminal_ipython_is_a_session_of_its_own_not_a_missing_notebook(
+    tmp_path: Path,
+) -> None:
+    _train(tmp_path / "train.ipynb")  # typing its cells at a prompt does not make it the source
+    found = find_notebook({}, env={}, cwd=tmp_path, argv=["ipython"], executed=_RAN, terminal=True)
+    assert (found.path, found.how) == (None, "terminal")
 
 
 def test_snapshot_is_percent_text_without_notebook_metadata(tmp_path: Path) -> None:

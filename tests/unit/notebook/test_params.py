@@ -224,3 +224,25 @@ def test_resolve_params_names_the_source_of_a_name_the_cell_does_not_define(
         resolve_params(nb, cli={"lrr": 0.5})
     # defaults from configuration are for notebooks that define the name; never an error
     assert resolve_params(_nb(code("x = 1")), defaults={"lr": 1}).values == {}
+
+
+def test_a_value_of_another_type_than_the_cells_default_is_one_warning_each(
+    tmp_path: Path,
+) -> None:
+    nb = _nb(
+        code(
+            "lr = 0.1\nepochs = 3\nshuffle = True\nlayers = [8]\nseed = None\nname = 'a'",
+            tags=["parameters"],
+        )
+    )
+    (tmp_path / "p.yaml").write_text("name: 7\n")
+    same_kind = {"lr": 1, "epochs": 2.5, "layers": (4, 4), "seed": "x"}
+    assert resolve_params(nb, cli=same_kind).warnings == ()
+    resolved = resolve_params(nb, files=[tmp_path / "p.yaml"], cli={"lr": "abc", "shuffle": 0})
+    assert resolved.values["lr"] == "abc"  # injected as given
+    assert resolved.warnings == (
+        "name = 7 from the parameter file is an int, but the parameters cell's default for "
+        "name is a str ('a').",
+        "-p lr='abc' is a str, but the parameters cell's default for lr is a float (0.1).",
+        "-p shuffle=0 is an int, but the parameters cell's default for shuffle is a bool (True).",
+    )

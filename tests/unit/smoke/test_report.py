@@ -183,3 +183,12 @@ def test_a_wrapped_hint_never_starts_a_line_with_a_workflow_command(
     text = render_failure(SmokeResult(tmp_path / "a.ipynb", "failed", failure=failure), width=30)
     assert len(text.splitlines()) > 5  # the hint was wrapped
     assert not [line for line in text.splitlines() if line.strip().startswith("::")]
+
+
+def test_the_summary_line_says_timed_out_not_timeout() -> None:
+    from nbtrack.smoke.report import summary_line
+    from nbtrack.smoke.result import SmokeResult
+
+    results = [SmokeResult(Path(f"{n}.ipynb"), "timeout") for n in "ab"]
+    results.append(SmokeResult(Path("c.ipynb"), "passed"))
+    assert summary_line(results, 2.0) == "1 passed, 2 timed out in 2.00 s"

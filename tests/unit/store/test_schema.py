@@ -102,13 +102,15 @@ def test_store_of_an_older_schema_is_not_rewritten_until_db_upgrade(
         schema.REVISIONS = old_revisions
 
 
-def test_tables_without_a_revision_count_as_older(sqlite_url: str, settings: Settings) -> None:
+def test_tables_without_a_revision_are_named_a_lost_record(
+    sqlite_url: str, settings: Settings
+) -> None:
     Path(sqlite_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(sqlite_url)
     with engine.begin() as connection:
         connection.exec_driver_sql("CREATE TABLE runs (id TEXT)")
     engine.dispose()
-    with pytest.raises(SchemaError, match="older nbtrack"):
+    with pytest.raises(SchemaError, match="no record of its schema revision"):
         open_store(sqlite_url, settings=settings)
 
 

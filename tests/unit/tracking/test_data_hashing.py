@@ -135,3 +135,27 @@ def test_a_path_outside_the_project_is_stored_absolute(tmp_path: Path) -> None:
     root = tmp_path / "some-project"
     root.mkdir()
     assert hash_data(outside, root=root).path == outside.as_posix()
+
+
+def test_files_are_hashed_by_hashlib_file_digest_not_a_hand_written_loop() -> None:
+    """A loop that reads a file only to feed a digest is ``hashlib.file_digest``'s job.
+
+    (A loop that also writes what it reads, copying while it hashes, is not that.)
+    """
+    import ast
+
+    import nbtrack
+
+    hand_written = []
+    for module in sorted(Path(nbtrack.__file__).parent.rglob("*.py")):
+        for loop in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if not isinstance(loop, ast.While | ast.For):
+                continue
+            calls = {
+                node.func.attr
+                for node in ast.walk(loop)
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            }
+            if {"read", "update"} <= calls and "write" not in calls:
+                hand_written.append(f"{module.name}:{loop.lineno}")
+    assert hand_written == []

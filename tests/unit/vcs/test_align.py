@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from nbtrack.vcs.align import CellKey, Pair, align_cells, similarity
+from tests.unit.vcs.long_cells import black_formatted, hand_written, unrelated
 
 
 def keys(*sources: str, ids: bool = False) -> list[CellKey]:
@@ -88,3 +89,23 @@ def test_without_ids_every_cell_edited_still_pairs_each_cell_with_its_edit() -> 
     new = keys(*(f"values_{i} = [x * {i} for x in range(12)]\nprint({i})" for i in range(800)))
     pairs = align_cells(old, new).pairs
     assert pairs == tuple(Pair(i, i) for i in range(800))
+
+
+def test_a_long_cell_reformatted_by_black_is_still_the_same_cell() -> None:
+    old, new = hand_written(), black_formatted()
+    assert len(old.splitlines()) == 40
+    assert similarity(old, new) >= 0.75  # lines alone: 0.07; without whitespace: 0.31
+    old_keys = keys("# Training", old, "print('done')")
+    new_keys = keys("# Training", new, "print('done')")
+    assert align_cells(old_keys, new_keys).pairs == (Pair(0, 0), Pair(1, 1), Pair(2, 2))
+
+
+def test_a_long_cell_only_re_indented_is_still_the_same_cell() -> None:
+    old = hand_written()
+    assert similarity(old, old.replace("\n  ", "\n    ")) == 1.0
+
+
+def test_a_long_cell_replaced_by_unrelated_code_is_deleted_and_added() -> None:
+    assert similarity(hand_written(), unrelated()) < 0.5
+    pairs = align_cells(keys("a = 1", hand_written()), keys("a = 1", unrelated())).pairs
+    assert pairs == (Pair(0, 0), Pair(1, None), Pair(None, 1))

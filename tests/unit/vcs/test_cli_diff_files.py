@@ -67,3 +67,32 @@ def test_too_many_arguments_exit_2(pair: tuple[Path, Path]) -> None:
     code_, _, err = run(str(pair[0]), str(pair[1]), "third")
     assert code_ == 2
     assert "put paths after '--'" in err
+
+
+def test_a_newline_added_at_the_end_of_a_cell_is_a_change_and_says_so(tmp_path: Path) -> None:
+    old = notebook(code("x = 1"), code("y = 2"), code("z = 3"))
+    new = load(old).to_dict()
+    new["cells"][2]["source"] = "z = 3\n"
+    a, b = write(tmp_path / "a.ipynb", old), write(tmp_path / "b.ipynb", new)
+    exit_code, out, _ = run(str(a), str(b), "--exit-code")
+    assert exit_code == 1
+    assert "cell 3 (code) modified" in out
+    assert "only a newline at the end was added" in out
+    assert "no notebook changes" not in out
+    _, text, _ = run(str(a), str(b), "--format", "markdown")
+    assert "- only a newline at the end was added\n" in text
+
+
+def test_a_file_left_mid_merge_is_named_as_a_conflict_not_bad_json(
+    pair: tuple[Path, Path], tmp_path: Path
+) -> None:
+    old_text = pair[0].read_text(encoding="utf-8")
+    new_text = pair[1].read_text(encoding="utf-8")
+    merged = tmp_path / "merged.ipynb"
+    merged.write_text(
+        f"<<<<<<< HEAD\n{old_text}=======\n{new_text}>>>>>>> feature\n", encoding="utf-8"
+    )
+    code_, _, err = run(str(pair[0]), str(merged))
+    assert code_ == 2
+    assert f"{merged} has unresolved merge conflict markers (line 1)" in err
+    assert len(err.strip().splitlines()) == 1

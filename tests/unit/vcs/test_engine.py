@@ -122,3 +122,33 @@ def test_an_image_pasted_into_a_markdown_cell_is_summarised_when_it_changes() ->
         f"image/png changed, 2.0 KB -> 4.0 KB ({sha7(raw_a)} -> {sha7(raw_b)})"
     )
     assert change.new_image == payload_b
+
+
+def test_line_breaks_changed_without_any_line_changing_is_a_modified_cell() -> None:
+    old = notebook(code("a = 1\r\nb = 2\r\nc = 3\n"), markdown("# Title\n"))
+    new = load(old).to_dict()
+    new["cells"][0]["source"] = "a = 1\nb = 2\nc = 3\n"
+    new["cells"][1]["source"] = "# Title"
+    result = diff(old, new)
+    assert result.summary() == "2 modified"
+    notes = [(cell.new_index, cell.source_diff, cell.source_note) for cell in result.cells]
+    assert notes == [
+        (0, (), "only line breaks changed, on 2 lines (CRLF -> LF)"),
+        (1, (), "only the newline at the end was removed"),
+    ]
+
+
+def test_a_reformatted_40_line_cell_without_ids_is_one_modified_cell() -> None:
+    from tests.unit.vcs.long_cells import black_formatted, hand_written
+
+    old = notebook(markdown("# Training"), code(hand_written()), code("train_model(x, y, 3, 0.1)"))
+    new = load(old).to_dict()
+    new["cells"][1]["source"] = black_formatted()
+    for nb in (old, new):
+        nb["nbformat_minor"] = 4  # before cell ids: cells are aligned by content
+        for cell in nb["cells"]:
+            cell.pop("id")
+    result = diff(old, new)
+    assert result.aligned_by == "content"
+    assert result.summary() == "1 modified"
+    assert [(c.old_index, c.new_index, c.status) for c in result.cells] == [(1, 1, "modified")]
