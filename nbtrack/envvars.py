@@ -11,12 +11,14 @@ Plain strings and nothing else, so the lightest start-up path
 from __future__ import annotations
 
 __all__ = [
+    "COMMAND_ENV",
     "HEARTBEAT_TIMEOUT_ENV",
     "NOTEBOOK_ENV",
     "PARAMETERS_CELL_ENV",
     "PARAM_SOURCES_ENV",
     "PROCESS_TAG_ENV",
     "REDACT_SECRETS_ENV",
+    "RUN_END_FILE_ENV",
     "RUN_ID_FILE_ENV",
     "RUN_NAME_ENV",
     "RUN_TAGS_ENV",
@@ -34,6 +36,14 @@ NOTEBOOK_ENV = "NBTRACK_NOTEBOOK"
 #: set by ``nbtrack run`` in its kernel: track from the first cell, and write the
 #: id of the run started to this file
 RUN_ID_FILE_ENV = "NBTRACK_RUN_ID_FILE"
+#: set by ``nbtrack run`` in its kernel: the file where it writes how the run ends
+#: (FINISHED, FAILED or KILLED) before it stops the kernel; a kernel whose
+#: parent went away without writing it ends the run KILLED
+RUN_END_FILE_ENV = "NBTRACK_RUN_END_FILE"
+#: set by ``nbtrack run`` in its kernel: the user's command line and the pid of the
+#: process that set it (JSON ``{"pid": ..., "argv": [...]}``); that process's direct
+#: child records it as the run's command instead of the kernel's launcher
+COMMAND_ENV = "NBTRACK_COMMAND"
 #: set by ``nbtrack run``: the run's name, and its tags as a JSON object
 RUN_NAME_ENV = "NBTRACK_RUN_NAME"
 RUN_TAGS_ENV = "NBTRACK_RUN_TAGS"

@@ -4,7 +4,9 @@ A door: options are parsed here and handed to
 :func:`nbtrack.execute.runner.run_notebook`, whose result is rendered. The run
 id goes to stdout (so ``RUN=$(nbtrack run ...)`` works); the one-line summary
 to stderr. Exit codes: 0 the notebook ran, 1 a cell failed (named), 2 bad
-input (missing or malformed notebook, unknown ``-p`` name, bad file).
+input (missing or malformed notebook, unknown ``-p`` name, bad file) or an
+``-o`` file that cannot be written, 128 + the signal when Ctrl-C or SIGTERM
+stopped it (the run is KILLED).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ __all__ = ["run"]
 def _skip_iri_checker() -> None:
     """Keep jsonschema from building its optional IRI checker in this process.
 
-    nbformat (imported by papermill) imports jsonschema, which imports
+    nbformat (which reads the notebook to run) imports jsonschema, which imports
     ``rfc3987_syntax`` when it is installed to check the ``iri`` string
     format, compiling some forty grammars: about a second of every
     ``nbtrack run`` on a 2-core machine. Nothing here validates IRIs
@@ -118,13 +120,25 @@ def run(
         warn=lambda text: echo_err(f"nbtrack: warning: {text}"),
     )
     click.echo(result.run_id)
-    run_label = f"run {result.run_id[:8]} is FAILED"
+    if result.signal is not None:
+        import signal
+
+        name = signal.Signals(result.signal).name
+        echo_err(f"nbtrack: {notebook} was stopped by {name}; run {result.run_id[:8]} is KILLED.")
+        raise SystemExit(128 + result.signal)
+    run_label = f"run {result.run_id[:8]} is {result.status.value}"
     if result.failure is not None:
         echo_err(f"Error: {notebook} failed: {result.failure.describe().rstrip('.')}; {run_label}.")
         raise SystemExit(1)
     if result.error is not None:
         echo_err(f"Error: {notebook} did not finish: {result.error}; {run_label}.")
         raise SystemExit(1)
+    if result.output_error is not None:
+        echo_err(
+            f"Error: {result.output_error}; run {result.run_id[:8]} is {result.status.value}"
+            " and keeps the executed notebook as an artifact."
+        )
+        raise SystemExit(2)
     kept = f", executed notebook in {result.output}" if result.output else ""
     if result.early_exit is not None:
         echo_err(f"nbtrack: warning: {notebook}: {result.early_exit.describe()}.")

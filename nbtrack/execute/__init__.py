@@ -2,10 +2,14 @@
 
 ``runner`` is the whole job as one function returning a value
 (:func:`~nbtrack.execute.runner.run_notebook` ->
-:class:`~nbtrack.execute.runner.BatchResult`); ``engine`` starts papermill on
-a kernel of this interpreter with nbtrack loaded; ``kernel`` is that kernel's
-process (ipykernel, less routine log lines); ``locate`` names the user's cell
-that stopped the notebook; ``settle`` completes the stored run afterwards;
+:class:`~nbtrack.execute.runner.BatchResult`); ``engine`` runs the cells on a
+kernel of this interpreter with nbtrack loaded and decides how the run
+ends; ``kernel`` is that kernel's process (ipykernel, less routine log
+lines), and ``orphan`` ends its run
+KILLED when ``nbtrack run`` dies under it; ``client`` is nbclient with what
+cells print spooled to disk and the executed notebook written from there;
+``locate`` names the user's cell that stopped the notebook; ``settle``
+completes the stored run afterwards;
 ``redacted`` lets the kernel run a cell's real code (injected parameters
 too) while every file keeps its secrets redacted.
 

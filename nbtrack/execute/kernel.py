@@ -12,7 +12,7 @@ kernel always produces are dropped, and only those:
 * "KeyboardInterrupt caught in kernel": jupyter_client interrupts a kernel
   before it asks it to shut down (``KernelManager.shutdown_kernel``), and a
   kernel still inside a message handler at that moment (finishing the last
-  reply, or still starting up on a busy machine) logs this. papermill has
+  reply, or still starting up on a busy machine) logs this. ``nbtrack run`` has
   already collected every cell by then, so nothing was interrupted; a
   KeyboardInterrupt inside a cell is reported by IPython in the cell's output.
 * "Exception in message handler" caused by a ``zmq.ZMQError``: a cell that
@@ -29,6 +29,7 @@ Not for: the user's own code, which runs in the kernel as in any other.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -64,6 +65,14 @@ def main() -> None:
     # traitlets' logging set-up replaces the logger's handlers, not its filters
     logging.getLogger(KERNEL_LOGGER).addFilter(KernelNoiseFilter())
     become_subreaper()  # what the notebook starts stays below the kernel (a double fork too)
+    # ipykernel would leave with os._exit when its parent dies; the run ends KILLED first
+    parent = os.environ.get("JPY_PARENT_PID", "")
+    if parent.isdigit() and int(parent) == os.getppid():
+        from nbtrack.execute.orphan import watch_parent
+
+        # 1 (init) is a parent ipykernel never polls, yet it still knows it has one
+        os.environ["JPY_PARENT_PID"] = "1"
+        watch_parent(int(parent))
     from ipykernel import kernelapp
 
     try:

@@ -1,10 +1,10 @@
-"""Which of the user's cells stopped a notebook papermill ran, as a :class:`CellFailure`.
+"""Which of the user's cells stopped a notebook ``nbtrack run`` ran, as a :class:`CellFailure`.
 
 Or, for a notebook that ended itself cleanly before its last cell
 (``sys.exit(0)``, ``raise SystemExit``, ``exit()``), an :class:`EarlyExit`
 naming that cell and the cells that never ran.
 
-Papermill numbers cells in the notebook it ran, the one with the injected
+The engine numbers cells in the notebook it ran, the one with the injected
 parameters cell; :func:`~nbtrack.notebook.params.cell_origin` maps them back
 to the file the user wrote, as smoke does.
 
@@ -14,10 +14,8 @@ failure (``nbtrack.cli.run`` prints :meth:`CellFailure.describe`).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from nbtrack.notebook.failure import CellFailure, cell_list, first_code_line
@@ -62,43 +60,24 @@ def clean_exit(ename: str, evalue: str) -> str | None:
 
 
 def early_exit(
-    executed: Path, origin: Sequence[int | None], asked: int | None = None
+    cells: Sequence[Any], origin: Sequence[int | None], end: int | None, how: str
 ) -> EarlyExit | None:
-    """The clean early end of the notebook papermill saved, or None (it ran to its end).
+    """The clean early end at executed cell *end*, or None (it ran to its last cell).
 
-    *asked*: the executed cell that called ``exit()``; else a cell whose
-    output is a clean ``SystemExit`` is looked for.
+    *cells* are the executed notebook's; *how* says how the cell ended it.
     """
-    try:
-        cells = json.loads(executed.read_text(encoding="utf-8"))["cells"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    code = [
-        (i, c) for i, c in enumerate(cells) if isinstance(c, dict) and c.get("cell_type") == "code"
-    ]
-    end, how = (asked, "exit()") if asked is not None else _exited(code)
     if end is None:
         return None
     not_run = tuple(
         where
-        for i, cell in code
-        if i > end and _text(cell.get("source", "")).strip()
+        for i, cell in enumerate(cells)
+        if i > end and cell.get("cell_type") == "code" and _text(cell.get("source", "")).strip()
         if (where := origin[i] if i < len(origin) else i) is not None
     )
     if not not_run:
         return None
     user = origin[end] if end < len(origin) else end
     return EarlyExit(user, cells[end].get("execution_count"), how, not_run)
-
-
-def _exited(code: list[tuple[int, Any]]) -> tuple[int | None, str]:
-    for i, cell in code:
-        for output in cell.get("outputs") or ():
-            if isinstance(output, dict) and output.get("output_type") == "error":
-                how = clean_exit(str(output.get("ename")), str(output.get("evalue", "")))
-                if how is not None:
-                    return i, how
-    return None, ""
 
 
 def _text(source: Any) -> str:
@@ -129,21 +108,12 @@ def cell_failure(
 
 
 def stopped_cell(
-    executed: Path, exc: BaseException, origin: Sequence[int | None]
+    cells: Sequence[Any], index: int | None, exc: BaseException, origin: Sequence[int | None]
 ) -> CellFailure | None:
-    """The cell running when execution stopped from outside, from papermill's saves."""
-    try:
-        cells = json.loads(executed.read_text(encoding="utf-8"))["cells"]
-    except (OSError, ValueError, KeyError, TypeError):
+    """The executed cell *index*, running when execution was stopped from outside by *exc*."""
+    if index is None or not 0 <= index < len(cells):
         return None
-    started = [
-        (i, c)
-        for i, c in enumerate(cells)
-        if isinstance(c, dict) and (c.get("metadata", {}).get("papermill") or {}).get("start_time")
-    ]
-    if not started:
-        return None
-    index, cell = started[-1]
+    cell = cells[index]
     return cell_failure(
         index,
         cell.get("execution_count"),

@@ -6,7 +6,7 @@ What ``nbtrack run`` does, as a function returning a value
 1. read the notebook, resolve ``-f``/``-p`` values and inject them after its
    parameters cell (:func:`nbtrack.notebook.params.resolve_params`, so an
    unknown name is a ``ParamError`` before any kernel starts);
-2. start a ``python3`` kernel of this very interpreter through papermill
+2. start a ``python3`` kernel of this very interpreter and run the cells
    (:mod:`nbtrack.execute.engine`), with the nbtrack magics loaded at
    start-up and the run described in its environment (the ``NBTRACK_*``
    names of :mod:`nbtrack.config`): the kernel's session starts the run at
@@ -17,7 +17,8 @@ What ``nbtrack run`` does, as a function returning a value
    file's hash as a ``config`` data ref and the notebook's ``py:percent``
    snapshot (the kernel records only its path and hash, to start sooner), and
    settle the run's status (FAILED, with the failing cell named, when a cell
-   raised): :mod:`nbtrack.execute.settle`. A notebook that ended itself
+   raised or timed out; KILLED when Ctrl-C or SIGTERM stopped it):
+   :mod:`nbtrack.execute.settle`. A notebook that ended itself
    cleanly before its last cell (``sys.exit(0)``, ``exit()``) is FINISHED
    with an ``early_exit`` event naming the cells that never ran.
 
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 import time
 import uuid
@@ -40,9 +42,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nbtrack.envvars import (
+    COMMAND_ENV,
     NOTEBOOK_ENV,
     PARAM_SOURCES_ENV,
     PARAMETERS_CELL_ENV,
+    RUN_END_FILE_ENV,
     RUN_ID_FILE_ENV,
     RUN_NAME_ENV,
     RUN_TAGS_ENV,
@@ -76,12 +80,17 @@ class BatchResult:
     run_id: str
     notebook: Path
     status: RunStatus
+    #: the run's duration as recorded (start to end, in the kernel's clock)
     seconds: float
     output: Path | None  # the executed notebook, when the user asked to keep it
     failure: CellFailure | None = None
     error: str | None = None  # a failure that is not a cell's (kernel died, ...)
     #: the notebook ended itself cleanly before its last cell
     early_exit: EarlyExit | None = None
+    #: SIGINT or SIGTERM, when one stopped the run (KILLED)
+    signal: int | None = None
+    #: why the executed notebook could not be copied to ``output`` (the run keeps it)
+    output_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -179,23 +188,23 @@ def run_notebook(
     # the kernel's run loads its settings there, and records the notebook against that root
     root = find_project_root(workdir)
 
-    started = time.time()
-    failure: CellFailure | None = None
-    error: str | None = None
-    early: EarlyExit | None = None
     # made while the kernel runs (this process only waits for it meanwhile)
     prepared = Prepared(path.resolve(), root)
     with tempfile.TemporaryDirectory(prefix="nbtrack-run-") as tmp:
         id_file = Path(tmp) / "run-id"
-        env = _kernel_env(job, Path(tmp), id_file, url, name, tags)
-        source, executed = _notebook_files(job, path, Path(tmp), output)
+        end_file = Path(tmp) / "run-end"
+        env = _kernel_env(job, Path(tmp), id_file, end_file, url, name, tags)
+        # written here, then copied to the user's -o: a full disk there loses nothing
+        source, executed = _notebook_files(job, path, Path(tmp))
         try:
-            failure, error, early = _execute(source, executed, workdir, env, timeout, job)
+            ran = _execute(source, executed, workdir, env, timeout, end_file, job)
+        except BaseException as exc:  # settled below, then raised on
+            ran = _broke(exc)
+            raise
         finally:
-            status = RunStatus.FAILED if (failure or error) else RunStatus.FINISHED
             ids = id_file.read_text(encoding="utf-8").split() if id_file.is_file() else []
             run_id = ids[0] if ids else uuid.uuid4().hex
-            settle(
+            seconds = settle(
                 url,
                 settings,
                 run_id,
@@ -204,36 +213,67 @@ def run_notebook(
                 tags,
                 executed,
                 param_file,
-                status,
-                error,
+                ran.status,
+                ran.error,
                 prepared.source(),
                 root=root,
-                events=_early_exit_event(early),
+                events=_early_exit_event(ran.early) + _stop_event(ran),
             )
+        output_error = None if output is None else _copy_out(executed, Path(output))
     return BatchResult(
         run_id=run_id,
         notebook=path,
-        status=status,
-        seconds=time.time() - started,
+        status=ran.status,
+        seconds=seconds,
         output=Path(output) if output is not None else None,
-        failure=failure,
-        error=error,
-        early_exit=early,
+        failure=ran.failure,
+        error=ran.error,
+        early_exit=ran.early,
+        signal=ran.signal,
+        output_error=output_error,
     )
 
 
-def _notebook_files(
-    job: _Job, path: Path, tmp: Path, output: str | os.PathLike[str] | None
-) -> tuple[Path, Path]:
-    """The notebook papermill reads (written to *tmp*), and the one it writes."""
+def _copy_out(executed: Path, output: Path) -> str | None:
+    """Copy the executed notebook to the user's *output*; the reason it failed, or None."""
+    import shutil
+
+    try:
+        shutil.copyfile(executed, output)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        return f"cannot write the executed notebook to {output}: {reason}"
+    return None
+
+
+def _stop_event(ran: _Ran) -> tuple[RunEvent, ...]:
+    """The event saying what stopped the run from outside: a signal, or a cell's timeout."""
+    import signal
+
+    stopped = ran.interrupted if ran.signal is not None else ran.failure
+    if (stopped is None and ran.signal is None) or (stopped is not None and stopped.raised):
+        return ()  # a cell's own exception is the kernel's cell_error event
+    detail: dict[str, object] = {"cell": None}
+    if stopped is not None and stopped.cell is not None:
+        detail["cell"] = stopped.cell + 1
+    if ran.signal is not None:
+        name = signal.Signals(ran.signal).name
+        where = f" while {stopped.cell_label} ran" if stopped is not None else ""
+        detail.update(signal=name, message=f"nbtrack run got {name}{where}")
+        return (RunEvent(kind="killed", timestamp=time.time(), detail=detail),)
+    assert stopped is not None
+    detail["message"] = stopped.describe()
+    return (RunEvent(kind="error", timestamp=time.time(), detail=detail),)
+
+
+def _notebook_files(job: _Job, path: Path, tmp: Path) -> tuple[Path, Path]:
+    """The notebook to run (written to *tmp*), and where the executed one goes (in *tmp*)."""
     source = tmp / path.name
-    # marked, so the executed copy papermill writes from it is never paired or synced;
+    # marked, so the executed copy made from it is never paired or synced;
     # its secrets redacted (the kernel gets the real code through the hooks)
     marked = marked_output(job.redacted.shown, path.as_posix())
     source.write_text(json.dumps(notebook_to_dict(marked)), encoding="utf-8")
-    # absolute: papermill saves it from inside the kernel's working directory too
-    executed = Path(output).resolve() if output is not None else tmp / f"executed-{path.name}"
-    return source, executed
+    return source, tmp / f"executed-{path.name}"
 
 
 def _check_arguments(output: str | os.PathLike[str] | None, timeout: float | None) -> None:
@@ -272,6 +312,7 @@ def _kernel_env(
     job: _Job,
     tmp: Path,
     id_file: Path,
+    end_file: Path,
     url: str,
     name: str | None,
     tags: Mapping[str, str] | None,
@@ -282,6 +323,9 @@ def _kernel_env(
     return {
         "JUPYTER_PATH": kernel_path(tmp),
         RUN_ID_FILE_ENV: str(id_file),
+        RUN_END_FILE_ENV: str(end_file),
+        # the user's command, for the kernel (this process's child) to record
+        COMMAND_ENV: json.dumps({"pid": os.getpid(), "argv": sys.argv}),
         NOTEBOOK_ENV: str(job.path.resolve()),
         STORE_ENV: url,
         RUN_NAME_ENV: name or "",
@@ -291,19 +335,36 @@ def _kernel_env(
     }
 
 
+@dataclass(frozen=True)
+class _Ran:
+    """How the injected notebook ran, in the user's cell numbers."""
+
+    status: RunStatus
+    failure: CellFailure | None = None  # the user's cell that failed
+    error: str | None = None  # a failure that is not a cell's
+    early: EarlyExit | None = None  # a clean end before the last cell
+    signal: int | None = None  # the signal that stopped it (KILLED)
+    interrupted: CellFailure | None = None  # the cell running when the signal came
+
+
+def _broke(exc: BaseException) -> _Ran:
+    """How the run ends when running it raised *exc* (Ctrl-C outside the engine, a bug)."""
+    if isinstance(exc, KeyboardInterrupt):
+        return _Ran(RunStatus.KILLED)
+    return _Ran(RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
+
+
 def _execute(
     source: Path,
     executed: Path,
     workdir: Path,
     env: Mapping[str, str],
     timeout: float | None,
+    end_file: Path,
     job: _Job,
-) -> tuple[CellFailure | None, str | None, EarlyExit | None]:
-    """Run the injected notebook: (the user's cell that failed, another failure, a clean end).
-
-    The clean end is set when the notebook ended itself before its last cell.
-    """
-    from nbtrack.execute.engine import AskedToExit, execute
+) -> _Ran:
+    """Run the injected notebook; see :class:`_Ran`."""
+    from nbtrack.execute.engine import execute
     from nbtrack.execute.locate import (
         cell_failure,
         clean_exit,
@@ -314,27 +375,27 @@ def _execute(
 
     origin = job.origin
     try:  # the kernel gets the real code, the executed notebook keeps its secrets redacted
-        cell_error, stopped = execute(source, executed, workdir, env, timeout, job.redacted.hooks())
+        done = execute(source, executed, workdir, env, timeout, end_file, job.redacted.hooks())
     finally:
         job.redacted.scrub(executed)
-    asked = stopped.cell_index if isinstance(stopped, AskedToExit) else None
-    if asked is not None:
-        stopped = None
-    if cell_error is not None and clean_exit(str(cell_error.ename), str(cell_error.evalue)):
-        cell_error = None  # sys.exit(None): papermill passes only what reads "" or "0"
-    if cell_error is not None:
-        raised = cell_failure(
-            int(cell_error.cell_index),
-            cell_error.exec_count,
-            str(cell_error.source or ""),
-            str(cell_error.ename),
-            str(cell_error.evalue),
-            origin,
+    raised, status = done.raised, done.status
+    if done.signal is not None:
+        running = stopped_cell(done.cells, done.cell, KeyboardInterrupt(), origin)
+        return _Ran(status, signal=done.signal, interrupted=running)
+    if done.asked_exit:
+        return _Ran(status, early=early_exit(done.cells, origin, done.cell, "exit()"))
+    if raised is not None:
+        how = clean_exit(raised.ename, raised.evalue)
+        if how is not None:
+            return _Ran(status, early=early_exit(done.cells, origin, raised.index, how))
+        failure = cell_failure(
+            raised.index, raised.execution_count, raised.source, raised.ename, raised.evalue, origin
         )
-        return raised, None, None
-    if stopped is None:
-        return None, None, early_exit(executed, origin, asked)
-    failure = stopped_cell(executed, stopped, origin)
-    if failure is None:
-        return None, f"{type(stopped).__name__}: {error_line(stopped)}".rstrip(": "), None
-    return failure, None, None
+        return _Ran(status, failure=failure)
+    if done.stopped is None:
+        return _Ran(status)
+    running = stopped_cell(done.cells, done.cell, done.stopped, origin)
+    if running is None:
+        stopped = done.stopped
+        return _Ran(status, error=f"{type(stopped).__name__}: {error_line(stopped)}".rstrip(": "))
+    return _Ran(status, failure=running)

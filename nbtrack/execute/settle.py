@@ -71,12 +71,14 @@ def settle(
     *,
     root: Path,
     events: Sequence[RunEvent] = (),
-) -> None:
+) -> float:
     """Make the stored run complete, whatever the kernel managed to write.
 
     *source* is the notebook's snapshot taken when the run began; *root* the
     project root its path is recorded against; *events* are added to the run
-    (an ``early_exit``).
+    (an ``early_exit``). *status* is how the run ends: the kernel ended it so
+    too when it could (see :mod:`nbtrack.execute.engine`), and what it
+    recorded otherwise is corrected. Returns the run's recorded duration.
     """
     from nbtrack.redact import redact_source, redact_text
     from nbtrack.store import open_store
@@ -126,5 +128,7 @@ def settle(
                     logged_at=now,
                 ),
             )
-        if status is RunStatus.FAILED or run.status in (RunStatus.RUNNING, RunStatus.CRASHED):
-            store.end_run(run_id, status, run.ended_at or now)
+        ended = run.ended_at or now
+        if status is not run.status:
+            store.end_run(run_id, status, ended)
+        return ended - run.started_at

@@ -16,7 +16,9 @@ The modules, one job each:
 * ``session``: one run per notebook session, what the magics and the cell hooks drive.
 * ``session_source``: keeps a session's run's source current (captured, refreshed on save).
 * ``params_cell``: the parameters cell: which cell it is, when and how its values are logged.
-* ``session_exit``: a session's kernel exit: settles params and source before the run ends.
+* ``session_exit``: a session's kernel exit: settles params and source before the run ends,
+  with the status ``nbtrack run`` decided for its kernel's run.
+* ``sigterm``: SIGTERM on a tracked script ends the run KILLED, flushed, then the process.
 
 This package imports no SQLAlchemy: the store is opened on the first run.
 """

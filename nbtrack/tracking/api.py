@@ -14,7 +14,9 @@ Semantics a user relies on:
   kernel exits, or the magics start another.
 * ``end_run()`` with no active run does nothing, so clean-up code can call it.
 * At interpreter exit an active run ends FINISHED, or FAILED if the script
-  died of an uncaught exception (KILLED for Ctrl-C).
+  died of an uncaught exception (KILLED for Ctrl-C). SIGTERM (``docker
+  stop``, ``timeout``) ends it KILLED, flushed, before the process dies of
+  the signal (:mod:`nbtrack.tracking.sigterm`).
 * A forked child does not inherit its parent's run: it starts its own.
 * A store that cannot be reached right now (a PostgreSQL server down:
   connection refused, a timeout; the store raises ``StoreUnreachableError``)
@@ -42,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 from nbtrack.errors import NbtrackError, RunError, StoreError, StoreUnreachableError
 from nbtrack.model import Artifact, DataRef, Param, Run, RunStatus, RunSummary, Source
 from nbtrack.redact import redact_source
+from nbtrack.tracking import sigterm
 from nbtrack.tracking.flusher import DEFAULT_INTERVAL, DEFAULT_MAX_PENDING
 from nbtrack.tracking.late_store import LateStore
 from nbtrack.tracking.run import (
@@ -176,10 +179,15 @@ class Tracker:
                 outage=None if outage is None else str(outage),
             )
             self.run = run
-            if not self._atexit:
-                atexit.register(self._at_exit)
-                self._atexit = True
+            self._hook_exit()
             return run
+
+    def _hook_exit(self) -> None:
+        """End the run at interpreter exit, and on SIGTERM (see :mod:`nbtrack.tracking.sigterm`)."""
+        if not self._atexit:
+            atexit.register(self._at_exit)
+            self._atexit = True
+        sigterm.install(self._on_sigterm)
 
     def current(self) -> ActiveRun:
         """The active run, started implicitly if there is none."""
@@ -201,6 +209,7 @@ class Tracker:
         with self._lock:
             if self.run is run:
                 self.run = None
+                sigterm.uninstall()
 
     # -- the store ----------------------------------------------------------------
     def store(self, settings: Settings | None = None) -> Store:
@@ -257,6 +266,16 @@ class Tracker:
             run.end(_exit_status())
         except Exception as exc:  # never turn exit into a traceback
             print(f"nbtrack: could not end run {run.id[:8]} at exit: {exc}", file=sys.stderr)
+
+    def _on_sigterm(self) -> None:
+        """SIGTERM arrived (see :mod:`nbtrack.tracking.sigterm`): end the run KILLED."""
+        run = self.run
+        if run is None or run.status is not RunStatus.RUNNING:
+            return
+        try:
+            run.end(RunStatus.KILLED)
+        except Exception as exc:  # the process dies of the signal all the same
+            print(f"nbtrack: could not end run {run.id[:8]} on SIGTERM: {exc}", file=sys.stderr)
 
     def _after_fork(self) -> None:
         self._left_by_fork.extend(x for x in (self.run, self._store) if x is not None)

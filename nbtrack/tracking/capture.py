@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import getpass
 import hashlib
+import json
 import os
 import platform
 import re
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from nbtrack.envvars import COMMAND_ENV
 from nbtrack.errors import UsageError
 from nbtrack.model import DataRef, Environment, GitState
 from nbtrack.redact import redact_argv, redact_code
@@ -241,7 +243,7 @@ def capture_environment(*, redact: bool = True) -> Environment:
     a URL's credentials).
     """
     python, plat, host, user = _static_environment()
-    argv = tuple(sys.argv)
+    argv = _command()
     return Environment(
         python=python,
         platform=plat,
@@ -251,6 +253,25 @@ def capture_environment(*, redact: bool = True) -> Environment:
         argv=redact_argv(argv) if redact else argv,
         packages=installed_distributions(),
     )
+
+
+def _command() -> tuple[str, ...]:
+    """This process's argv, or the user's command that started it (``nbtrack run``'s).
+
+    The command is taken only by the process it was meant for, the direct
+    child of the process that set it (its kernel), not by whatever a cell starts.
+    """
+    given = os.environ.get(COMMAND_ENV)
+    if given:
+        try:
+            told = json.loads(given)
+        except ValueError:
+            told = None
+        argv = told.get("argv") if isinstance(told, dict) else None
+        mine = isinstance(told, dict) and told.get("pid") == os.getppid()
+        if mine and isinstance(argv, list) and all(isinstance(arg, str) for arg in argv):
+            return tuple(argv)
+    return tuple(sys.argv)
 
 
 # -- data versions -------------------------------------------------------------

@@ -34,7 +34,7 @@ from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TextIO
 
-from nbtrack.envvars import RUN_ID_FILE_ENV, RUN_NAME_ENV, RUN_TAGS_ENV
+from nbtrack.envvars import RUN_END_FILE_ENV, RUN_ID_FILE_ENV, RUN_NAME_ENV, RUN_TAGS_ENV
 from nbtrack.model import ParamSource, Run, RunStatus
 from nbtrack.tracking.api import Tracker, get_tracker
 from nbtrack.tracking.ledger import carried_over, change_summary
@@ -96,6 +96,7 @@ class NotebookSession:
             settle_params=self.settle_params,
             source=self.source,
             warn=self._warn,
+            end_file=self.env.get(RUN_END_FILE_ENV) if self.batch else None,
         )
         self._tags: dict[str, str] = {}
 

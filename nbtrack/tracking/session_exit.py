@@ -9,6 +9,13 @@ data are safe whatever comes, and the text gets the time left (it goes
 straight to the store). :func:`_outlast_sigterm` keeps jupyter_client's
 SIGTERM from cutting the exit work short.
 
+A kernel of ``nbtrack run`` (*end_file* set) does not decide its run's
+status: ``nbtrack run`` writes it to that file before it stops the kernel
+(KILLED after Ctrl-C or SIGTERM, FAILED after a cell failed or timed out),
+and a kernel whose parent went away without writing it ends the run KILLED
+(:func:`batch_end_status`). So an interrupted run never reads FINISHED,
+whichever process goes first.
+
 Not for: ending runs in general (the tracker's exit hook does that) or
 anything before the kernel exits (``nbtrack.tracking.session``).
 """
@@ -24,7 +31,7 @@ from nbtrack.model import RunStatus
 from nbtrack.tracking.run import ActiveRun
 from nbtrack.tracking.session_source import SessionSource
 
-__all__ = ["SessionExit"]
+__all__ = ["SessionExit", "batch_end_status"]
 
 #: seconds the snapshot gets at kernel exit, after the run was ended (jupyter_client
 #: kills a kernel 5 s after asking it to shut down, see _outlast_sigterm); a run
@@ -42,7 +49,9 @@ class SessionExit:
         settle_params: Callable[[], None],
         source: SessionSource,
         warn: Callable[[str], None],
+        end_file: str | None = None,
     ) -> None:
+        self._end_file = end_file
         self._running = running
         self._settle_params = settle_params
         self._source = source
@@ -64,13 +73,32 @@ class SessionExit:
             self._settle_params()
             self._source.refresh(force=True)
             run = self._running()
-            if run is None or self._source.made(0.5):
-                return  # the tracker's exit hook, which runs next, ends the run
+            if run is None:
+                return
+            status = (
+                RunStatus.FINISHED if self._end_file is None else batch_end_status(self._end_file)
+            )
+            if self._source.made(0.5):
+                if status is not RunStatus.FINISHED:
+                    run.end(status)
+                return  # else the tracker's exit hook, which runs next, ends the run
             self._source.attach(run)
-            run.end(RunStatus.FINISHED)
+            run.end(status)
             self._source.made(_EXIT_SNAPSHOT_WAIT)
         except Exception as exc:
             self._warn(f"nbtrack warning: at exit: {exc}")
+
+
+def batch_end_status(end_file: str) -> RunStatus:
+    """How ``nbtrack run`` said its run ends; KILLED when it did not say (it went away)."""
+    try:
+        with open(end_file, encoding="utf-8") as fh:
+            said = fh.read(16).strip()
+    except OSError:
+        return RunStatus.KILLED
+    if said in (RunStatus.FINISHED.value, RunStatus.FAILED.value):
+        return RunStatus(said)
+    return RunStatus.KILLED
 
 
 def _outlast_sigterm() -> None:
