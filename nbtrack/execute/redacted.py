@@ -2,13 +2,13 @@
 
 ``nbtrack run -p api_token=X`` injects ``api_token = 'X'``; a notebook may
 say ``db_password = 'hunter2'`` itself. The kernel must run that, but the
-executed notebook (written by papermill as it goes, kept with ``-o`` and
+executed notebook (written by :mod:`nbtrack.execute.client` as it goes, kept with ``-o`` and
 stored as the run's artifact) is a record of the run like the store, so its
 code holds ``'***'`` where the run's source snapshot does
 (:func:`nbtrack.redact.redact_code`).
 
 For: :class:`RedactedCells`, made from the notebook to run. Its
-:attr:`~RedactedCells.shown` notebook is what papermill reads and saves; its
+:attr:`~RedactedCells.shown` notebook is what the client runs and saves; its
 :meth:`~RedactedCells.hooks` (nbclient's ``on_cell_execute`` and
 ``on_cell_complete``) put a cell's real text in only while it is sent to the
 kernel: nbclient saves nothing between the two. Should the run stop in
