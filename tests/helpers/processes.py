@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -56,3 +62,37 @@ def survivors(pid_files: list[Path]) -> list[int]:
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     return left
+
+
+@contextmanager
+def logging_script(script: str, cwd: Path) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+    """Start ``python -c script`` in *cwd*; once it printed ``logged``, yield it and its lines.
+
+    The script prints ``run <id>`` and then ``logged <step> <time>`` lines as it
+    logs; the lines keep arriving in the list while the caller signals the
+    process. On leaving, the process gets a minute to end (then it is killed)
+    and its stdout is read to the end.
+    """
+    lines: list[str] = []
+    with subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as child:
+        reader = threading.Thread(target=lambda: lines.extend(child.stdout or ()), daemon=True)
+        reader.start()
+        deadline = time.monotonic() + 60
+        while not any(x.startswith("logged") for x in lines) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert child.poll() is None, child.stderr.read() if child.stderr else ""
+        try:
+            yield child, lines
+        finally:
+            try:
+                child.wait(timeout=60)  # the caller signalled it; it has a minute to die of it
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+            reader.join(timeout=30)

@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pytest
 from nbtrack.config import load_settings
 from nbtrack.model import RunStatus
 from nbtrack.store import open_store
+from tests.helpers.processes import logging_script
 
 pytestmark = pytest.mark.slow
 
@@ -101,25 +101,10 @@ def test_a_sigkilled_run_keeps_what_it_logged_and_reads_crashed(
 ) -> None:
     monkeypatch.setenv("NBTRACK_STORE", store_url)
     monkeypatch.setenv("NBTRACK_HEARTBEAT_TIMEOUT", "2")
-    lines: list[str] = []
-    with subprocess.Popen(
-        [sys.executable, "-c", VICTIM],
-        cwd=project_root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as child:
-        reader = threading.Thread(target=lambda: lines.extend(child.stdout or ()), daemon=True)
-        reader.start()
-        deadline = time.monotonic() + 60
-        while not any(x.startswith("logged") for x in lines) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert child.poll() is None, child.stderr.read() if child.stderr else ""
+    with logging_script(VICTIM, project_root) as (child, lines):
         time.sleep(3.0)  # let it log for ~3 s
         killed_at = time.time()
         os.kill(child.pid, signal.SIGKILL)
-        child.wait(timeout=30)
-        reader.join(timeout=30)
 
     run_id = lines[0].split()[1]
     progress = [(int(p[1]), float(p[2])) for p in (line.split() for line in lines[1:])]

@@ -8,10 +8,7 @@ processes, real signals, a real store (SQLite and PostgreSQL).
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import textwrap
-import threading
 import time
 from pathlib import Path
 
@@ -21,6 +18,7 @@ from nbtrack.config import Settings, load_settings
 from nbtrack.model import RunStatus
 from nbtrack.store import open_store
 from nbtrack.tracking.api import get_tracker
+from tests.helpers.processes import logging_script
 
 pytestmark = pytest.mark.slow
 
@@ -61,24 +59,9 @@ OWN_HANDLER = textwrap.dedent(
 
 def _run_until_sigterm(script: str, cwd: Path) -> tuple[int, list[str]]:
     """Start *script*, let it log for a moment, SIGTERM it: (exit status, lines it printed)."""
-    lines: list[str] = []
-    with subprocess.Popen(
-        [sys.executable, "-c", script],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as child:
-        reader = threading.Thread(target=lambda: lines.extend(child.stdout or ()), daemon=True)
-        reader.start()
-        deadline = time.monotonic() + 60
-        while not any(x.startswith("logged") for x in lines) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert child.poll() is None, child.stderr.read() if child.stderr else ""
+    with logging_script(script, cwd) as (child, lines):
         time.sleep(0.4)  # less than a flush interval: the last points are still in its buffer
         child.send_signal(signal.SIGTERM)
-        child.wait(timeout=60)
-        reader.join(timeout=30)
     return child.returncode, lines
 
 
