@@ -285,7 +285,7 @@ class NotebookSession:
             return
         self._exit.register()  # also for a run the Python API started
         self.source.after_cell(run)
-        if error is not None:
+        if error is not None and not _clean_exit(error):
             detail: dict[str, Any] = {
                 "execution_count": execution_count,
                 "exception": type(error).__name__,
@@ -331,3 +331,12 @@ class SessionStatus:
     location: NotebookLocation
     stored: Run | None = None  # as the store has it, flushed just before
     read_error: str | None = None
+
+
+def _clean_exit(error: BaseException) -> bool:
+    """``sys.exit(0)`` / ``sys.exit()``: the cell ended the notebook, it did not fail.
+
+    ``nbtrack run`` records such an end as an ``early_exit`` event naming the
+    cells that never ran; a non-zero or non-numeric code is a failure.
+    """
+    return isinstance(error, SystemExit) and error.code in (0, None)

@@ -227,6 +227,7 @@ def test_a_notebook_that_ends_itself_early_is_finished_with_an_event_naming_the_
     assert run.status is RunStatus.FINISHED
     (event,) = [e for e in run.events if e.kind == "early_exit"]
     assert event.detail == {"cell": 3, "exit": how, "not_run": [4, 5], "message": said}
+    assert [e for e in run.events if e.kind == "cell_error"] == []  # it ended, it did not fail
 
 
 def test_a_notebook_that_exits_non_zero_fails(

@@ -338,6 +338,20 @@ def test_an_exception_in_a_cell_is_recorded_and_the_run_goes_on(ip: Any) -> None
     assert event.detail["execution_count"] == result.execution_count
 
 
+def test_a_clean_sys_exit_is_no_cell_error_and_a_failing_one_is(ip: Any) -> None:
+    run(ip, "%track_metric loss 1 --step 0")
+    for code_ in ("import sys; sys.exit(0)", "import sys; sys.exit()", "raise SystemExit"):
+        assert isinstance(run(ip, code_).error_in_exec, SystemExit), code_
+    assert [e for e in stored().events if e.kind == "cell_error"] == []
+    run(ip, "import sys; sys.exit(3)")
+    run(ip, "import sys; sys.exit('disk full')")
+    events = [e.detail for e in stored().events if e.kind == "cell_error"]
+    assert [(e["exception"], e["message"]) for e in events] == [
+        ("SystemExit", "3"),
+        ("SystemExit", "disk full"),
+    ]
+
+
 def test_a_mistyped_track_magic_is_one_line_under_the_cell_and_no_traceback(
     ip: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
