@@ -15,12 +15,12 @@ import binascii
 import difflib
 import hashlib
 import json
-import re
 from dataclasses import replace
 from itertools import zip_longest
 from typing import Any, Literal
 
 from nbtrack.notebook.document import Cell, Notebook
+from nbtrack.printable import ANSI_SEQUENCE  # Jupyter renders colour and OSC; a diff shows text
 from nbtrack.vcs.align import CellKey, align_cells
 from nbtrack.vcs.diffmodel import (
     CellDiff,
@@ -50,8 +50,6 @@ VOLATILE_NOTEBOOK_METADATA = frozenset(
      "varInspector", "celltoolbar", "accelerator", "execution"}
 )  # fmt: skip
 _IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"})
-#: terminal colour and control sequences (CSI and OSC): Jupyter renders them, a diff shows text
-_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?)")
 #: lines of a text output's diff kept for the short summary
 _OUTPUT_DIFF_LINES = 12
 #: with ``--outputs``: the whole diff of a text output, up to this many lines
@@ -256,7 +254,7 @@ def _parts(output: dict[str, Any]) -> dict[str, Any]:
         return {str(output.get("name", "stdout")): _text(output.get("text", ""))}
     if kind == "error":
         trace = "\n".join(str(line) for line in output.get("traceback") or [])
-        text = _ANSI.sub("", trace) or f"{output.get('ename')}: {output.get('evalue')}"
+        text = ANSI_SEQUENCE.sub("", trace) or f"{output.get('ename')}: {output.get('evalue')}"
         return {"error": text}
     data = output.get("data") or {}
     return {str(mime): value for mime, value in data.items()}
@@ -342,8 +340,8 @@ def _image_change(index: int, kind: str, before: Any, after: Any) -> OutputChang
 
 def _text_change(index: int, kind: str, before: Any, after: Any, limit: int) -> OutputChange:
     """A text output's change: its summary and at most ``limit`` lines of unified diff."""
-    lines_a = _ANSI.sub("", _text(before)).splitlines() if before is not None else []
-    lines_b = _ANSI.sub("", _text(after)).splitlines() if after is not None else []
+    lines_a = ANSI_SEQUENCE.sub("", _text(before)).splitlines() if before is not None else []
+    lines_b = ANSI_SEQUENCE.sub("", _text(after)).splitlines() if after is not None else []
     status: Literal["added", "removed", "changed"]
     if before is None:
         status, summary = "added", f"{kind} added ({_plural(len(lines_b), 'line')})"

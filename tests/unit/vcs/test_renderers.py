@@ -87,6 +87,15 @@ def test_colour_codes_in_a_text_output_are_not_part_of_its_diff() -> None:
     assert "\x1b" not in text
 
 
+def test_8_bit_csi_colour_in_a_text_output_is_not_part_of_its_diff_either() -> None:
+    # U+009B is CSI in one character: colours that terminals (and Jupyter) render
+    old = notebook(code("log()", [stream("\x9b32mINFO\x9b0m loss 0.5\n")]))
+    new = load(old).to_dict()
+    new["cells"][0]["outputs"][0]["text"] = "\x9b31mWARN\x9b0m loss 0.9\n"
+    text = render_plain(result_of(old, new))
+    assert "      -INFO loss 0.5\n      +WARN loss 0.9\n" in text
+
+
 def test_terminal_output_cannot_carry_a_notebooks_control_characters() -> None:
     old = notebook(code("x = 1"))
     new = load(old).to_dict()
