@@ -131,13 +131,13 @@ class SessionSource:
         )
         self._root = root
         self._mtime = _mtime(location.path)
-        if self._snapshot is not None:
-            self._snapshot.cancel()  # an older capture must not land after this one
-            self._snapshot = None
+        prior, self._snapshot = self._snapshot, None
+        if prior is not None:
+            prior.cancel()  # an older capture must not land after this one
         if text is not None and not self.batch:
             # under ``nbtrack run`` the parent process records the text once the
             # kernel is done (``nbtrack.execute``): none of it is the notebook's time
-            self._snapshot = BackgroundSnapshot(source, text, location.path)
+            self._snapshot = BackgroundSnapshot(source, text, location.path, prior)
         return source
 
     def _typed_source(self) -> Source | None:

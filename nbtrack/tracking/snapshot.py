@@ -165,7 +165,9 @@ class BackgroundSnapshot:
     later) and hands the completed :class:`Source` to the sink given to
     :meth:`deliver_to`, once, from whichever thread comes last. A snapshot
     that is :meth:`cancel`-led (a newer capture replaced it) is never
-    delivered.
+    delivered; a newer capture of the same bytes (*prior*: the one it
+    replaces) takes the text from that conversion instead of converting again,
+    so re-capturing an unchanged file at a kernel's exit costs no new wait.
 
     >>> job = BackgroundSnapshot(Source(path="x.py"), "x = 1", Path("x.py"))
     >>> job.wait(5.0)
@@ -174,7 +176,9 @@ class BackgroundSnapshot:
     x = 1
     """
 
-    def __init__(self, source: Source, text: str, path: Path) -> None:
+    def __init__(
+        self, source: Source, text: str, path: Path, prior: BackgroundSnapshot | None = None
+    ) -> None:
         self.source = source
         self._lock = threading.Lock()
         self._done = threading.Event()
@@ -182,14 +186,29 @@ class BackgroundSnapshot:
         self._sink: Callable[[Source], None] | None = None
         self._delivered = False
         self._cancelled = False
+        # jupytext's import reaches concurrent.futures.thread, whose import registers a
+        # threading exit hook: done first at interpreter exit (a kernel shut down right
+        # after its last cell) it raises, and no snapshot is ever made. Imported here,
+        # before the thread, it is in place however late the conversion runs.
+        import concurrent.futures.thread  # noqa: F401
+
+        # the same bytes as a capture this one replaces: its conversion is this one's
+        same = prior is not None and prior.source.snapshot_hash == source.snapshot_hash
         self._thread = threading.Thread(
-            target=self._convert, args=(text, path), name="nbtrack-snapshot", daemon=True
+            target=self._convert,
+            args=(text, path, prior if same else None),
+            name="nbtrack-snapshot",
+            daemon=True,
         )
         self._thread.start()
 
-    def _convert(self, text: str, path: Path) -> None:
+    def _convert(self, text: str, path: Path, prior: BackgroundSnapshot | None) -> None:
         try:
-            result: Source | None = replace(self.source, snapshot=percent_text(text, path))
+            if prior is not None:  # no second conversion racing the first (a kernel's exit)
+                prior._done.wait()
+            made = prior._result if prior is not None else None
+            snapshot = made.snapshot if made is not None else percent_text(text, path)
+            result: Source | None = replace(self.source, snapshot=snapshot)
         except Exception:  # not a readable notebook: path and hash are all there is
             result = None
         with self._lock:

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -210,6 +211,56 @@ def test_a_cancelled_background_snapshot_is_never_delivered(tmp_path: Path) -> N
     job.deliver_to(got.append)
     assert job.wait(30.0)
     assert got == []
+
+
+def test_a_recapture_of_the_same_bytes_takes_the_text_of_the_capture_it_replaces(
+    tmp_path: Path,
+) -> None:
+    # at a kernel's exit the file is captured again: an unchanged file must not
+    # start its conversion over (the kernel may be killed before it ends)
+    path = _notebook(tmp_path / "nb.ipynb", "lr = 0.1")
+    source, text = read_source(path)
+    assert text is not None
+    first = BackgroundSnapshot(source, text, path)
+    first.cancel()  # replaced, as the session does, before the next one starts
+    again = replace(source, stale=True)  # staleness is the new capture's own
+    second = BackgroundSnapshot(again, "not what was converted", path, first)
+    got: list[Source] = []
+    second.deliver_to(got.append)
+    assert second.wait(30.0)
+    assert [(s.snapshot, s.stale) for s in got] == [("# %%\nlr = 0.1\n", True)]
+    # other bytes are converted anew
+    other = replace(source, snapshot_hash="sha256:other")
+    third = BackgroundSnapshot(other, json.dumps(notebook("y = 2")), path, second)
+    assert third.wait(30.0)
+    third.deliver_to(got.append)
+    assert got[-1].snapshot == "# %%\ny = 2\n"
+
+
+def test_a_snapshot_still_converting_when_the_interpreter_exits_is_made(tmp_path: Path) -> None:
+    # a kernel shut down right after its last cell: the conversion (jupytext's first
+    # import) runs on while atexit hooks run, when Python refuses new thread exit hooks
+    path = _notebook(tmp_path / "nb.ipynb", "lr = 0.1")
+    script = (
+        "import atexit, sys\n"
+        "from pathlib import Path\n"
+        "from nbtrack.tracking.snapshot import BackgroundSnapshot, read_source\n"
+        f"path = Path({str(path)!r})\n"
+        "source, text = read_source(path)\n"
+        "assert 'jupytext' not in sys.modules\n"
+        "job = BackgroundSnapshot(source, text, path)\n"
+        "def at_exit():\n"
+        "    got = []\n"
+        "    job.deliver_to(got.append)\n"
+        "    job.wait(60)\n"
+        "    print(repr(got[0].snapshot if got else None))\n"
+        "atexit.register(at_exit)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == repr("# %%\nlr = 0.1\n"), done.stderr
 
 
 def test_snapshot_is_stale_when_the_file_is_older_than_the_last_cell(tmp_path: Path) -> None:
