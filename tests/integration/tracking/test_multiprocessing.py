@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import multiprocessing
+import sys
+import types
+
+import pytest
 
 import nbtrack
 from nbtrack.config import Settings
@@ -18,7 +22,12 @@ def _task_with_its_own_run(lr: float) -> str:
     return run.id
 
 
-def test_pool_workers_that_end_their_runs_keep_every_point(settings: Settings) -> None:
+def test_pool_workers_that_end_their_runs_keep_every_point(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a test before this one in the process may have made an IPython shell, which puts
+    # its namespace module (no __spec__) in as __main__; spawn reads __main__.__spec__
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     # spawn: a forkserver would keep the NBTRACK_STORE of the test that started it
     with multiprocessing.get_context("spawn").Pool(2) as pool:
         ended = pool.map(_task_with_its_own_run, [0.1, 0.01, 0.001])
