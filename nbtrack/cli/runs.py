@@ -110,12 +110,16 @@ def _open_store() -> Store:
 
 
 def _mentioned(where: str | None, sort: Sequence[str], namespace: str) -> list[str]:
-    """Keys of *namespace* the user filtered or sorted on, in order of mention."""
-    import re
+    """Keys of *namespace* the user filtered or sorted on, in order of mention.
 
-    text = " ".join([where or "", *sort])
-    found = re.findall(rf"\b{namespace}\.((?:[\w\-/:.]|`[^`]*`)+)", text)
-    return list(dict.fromkeys(k.replace("`", "").rstrip(".") for k in found))
+    Read by the query parser, so quoted keys (``params."my key"``) are the keys
+    the store matched; the store has parsed both already, so they are valid.
+    """
+    from nbtrack.store.query import fields_of, parse_sort, parse_where
+
+    fields = fields_of(parse_where(where)) if where else []
+    fields += [parse_sort(spec).field for spec in sort]
+    return list(dict.fromkeys(f.key for f in fields if f.namespace == namespace))
 
 
 def key_columns(

@@ -58,6 +58,7 @@ __all__ = [
     "Not",
     "Or",
     "SortKey",
+    "fields_of",
     "parse_sort",
     "parse_where",
 ]
@@ -377,6 +378,25 @@ def parse_where(expression: str) -> Expr:
     Compare(field=Field(namespace='params', key='lr'), op='<', value=0.1, text='0.1')
     """
     return _Parser(expression).parse()
+
+
+def fields_of(expr: Expr) -> list[Field]:
+    """The fields *expr* compares, in the order they are written (repeats kept).
+
+    >>> [str(f) for f in fields_of(parse_where('params."my key" = 1 or metrics.acc > 0'))]
+    ['params.my key', 'metrics.acc']
+    """
+    found: list[Field] = []
+    stack: list[Expr] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Compare):
+            found.append(node.field)
+        elif isinstance(node, Not):
+            stack.append(node.inner)
+        else:
+            stack.extend(reversed(node.terms))
+    return found
 
 
 _SORT_ALIASES = {"started_at": "started", "ended_at": "ended", "start": "started"}

@@ -91,6 +91,29 @@ def test_runs_table_lists_newest_first_with_varying_columns_and_more_line(
     assert lines[-1] == "... and 5 more runs (--limit 0 lists all)."
 
 
+def test_a_quoted_key_in_where_or_sort_is_the_first_column(invoke, store: Store) -> None:  # type: ignore[no-untyped-def]
+    ids = make_runs(store, 3)
+    for number, run_id in enumerate(ids):
+        store.log_params(run_id, [Param("my key", number), Param("same", 1)])
+        store.log_metrics(run_id, [("val acc", number / 10, 0, time.time())])
+
+    result = invoke(
+        "runs",
+        "--where",
+        'params."same" = 1 and params.`my key` >= 0',
+        "--sort",
+        "metrics.`val acc`",
+    )
+
+    assert result.exit_code == 0, result.output
+    header = result.stdout.splitlines()[0].split("  ")
+    columns = [c.strip() for c in header if c.strip()]
+    # mentioned first, in order, though "same" never varies; a key with a space is one column
+    assert columns[6:8] == ["params.same", "params.my key"]
+    assert "metrics.val acc" in columns
+    assert columns.index("metrics.val acc") < columns.index("metrics.val_acc")
+
+
 def test_runs_json_filters_sorts_and_round_trips(invoke, store: Store) -> None:  # type: ignore[no-untyped-def]
     make_runs(store, 12)
     store.log_metrics("00" + "5" * 30, [("val_acc", math.nan, 5, time.time())])
