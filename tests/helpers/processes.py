@@ -96,3 +96,24 @@ def logging_script(script: str, cwd: Path) -> Iterator[tuple[subprocess.Popen[st
                 child.kill()
                 child.wait()
             reader.join(timeout=30)
+
+
+def smoke_started(project: Path, *args: str, pid_files: list[Path]) -> subprocess.Popen[str]:
+    """``nbtrack smoke *args`` in *project*, once every notebook wrote its pid file.
+
+    SIGINT reaches it as from a terminal (the default handler, even under a
+    test runner that ignores it); its output is one text pipe, stderr folded in.
+    """
+    main = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    main += "from nbtrack.cli import main; main()"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", main, "smoke", *args],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not all(p.exists() and p.read_text() for p in pid_files) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return proc

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.helpers.notebooks import write_notebook
-from tests.helpers.processes import ESCAPES, survivors
+from tests.helpers.processes import ESCAPES, smoke_started, survivors
 
 from .conftest import Invoke
 
@@ -66,19 +65,8 @@ def test_ctrl_c_on_smoke_j2_returns_at_once_though_grandchildren_hold_the_pipes(
         cell = ESCAPES[escape].format(name=name)
         write_notebook(project / f"{name}.ipynb", cell, "import time\ntime.sleep(600)")
     # as a terminal does: SIGINT to nbtrack alone (the notebooks run in sessions of their own)
-    main = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
-    main += "from nbtrack.cli import main; main()"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", main, "smoke", "a.ipynb", "b.ipynb", "-j", "2"],
-        cwd=project,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
     pids = [project / "a.pid", project / "b.pid"]
-    deadline = time.monotonic() + 60
-    while not all(p.exists() and p.read_text() for p in pids) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    proc = smoke_started(project, "a.ipynb", "b.ipynb", "-j", "2", pid_files=pids)
     time.sleep(0.5)  # both notebooks are in their second cell
 
     proc.send_signal(signal.SIGINT)

@@ -10,7 +10,7 @@ import pytest
 from nbtrack.smoke.options import SmokeOptions, project_smoke_config
 from nbtrack.smoke.runner import run_notebook
 from tests.helpers.notebooks import code, write_notebook
-from tests.helpers.processes import process_gone
+from tests.helpers.processes import process_gone, smoke_started
 
 from .conftest import Invoke
 
@@ -95,7 +95,6 @@ def test_ctrl_c_or_a_cancelled_job_stops_at_once_and_kills_every_notebook(
 ) -> None:
     import signal
     import subprocess
-    import sys
     import time
 
     for name in ("a", "b"):
@@ -106,19 +105,8 @@ def test_ctrl_c_or_a_cancelled_job_stops_at_once_and_kills_every_notebook(
         )
     # the notebooks' children run in sessions of their own, out of the terminal's reach
     # of SIGINT: nbtrack itself must stop them
-    main = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
-    main += "from nbtrack.cli import main; main()"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", main, "smoke", "a.ipynb", "b.ipynb", "-j", "2"],
-        cwd=project,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
     pids = [project / "a.pid", project / "b.pid"]
-    deadline = time.monotonic() + 60
-    while not all(p.exists() and p.read_text() for p in pids) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    proc = smoke_started(project, "a.ipynb", "b.ipynb", "-j", "2", pid_files=pids)
     time.sleep(0.2)
 
     proc.send_signal(getattr(signal, sig))
