@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from nbtrack.model import RunStatus
+from tests.helpers.cli import nbtrack_subprocess
 from tests.helpers.notebooks import PYTHON3, write_notebook
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
@@ -124,13 +125,7 @@ def test_a_timed_out_run_is_failed_with_an_event_naming_the_cell(
 ) -> None:
     write_notebook(tmp_path / "long.ipynb", *CELLS, kernelspec=PYTHON3)
 
-    done = subprocess.run(
-        [sys.executable, "-m", "nbtrack", "run", "long.ipynb", "--timeout", "4"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = nbtrack_subprocess("run", "long.ipynb", "--timeout", "4", cwd=tmp_path, timeout=120)
 
     assert done.returncode == 1, done.stderr
     run = read_store(done.stdout.strip())
