@@ -17,6 +17,7 @@ __all__ = [
     "GitState",
     "JSONValue",
     "Metric",
+    "MetricHistory",
     "MetricSummary",
     "Param",
     "ParamSource",
@@ -71,6 +72,24 @@ class Metric:
     value: float  # NaN and +-inf round-trip
     step: int | None
     timestamp: float  # seconds since the epoch
+
+
+@dataclass(frozen=True)
+class MetricHistory:
+    """Every point of one metric of one run, as columns, in step order.
+
+    Points without a step come first (in logging order), then by step, then
+    by time. ``values`` keep NaN and ±inf as logged.
+    """
+
+    run_id: str
+    key: str
+    steps: tuple[int | None, ...] = ()
+    values: tuple[float, ...] = ()
+    timestamps: tuple[float, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.values)
 
 
 @dataclass(frozen=True)

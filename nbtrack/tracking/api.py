@@ -241,11 +241,19 @@ class Tracker:
             return late
 
     def _reading_store(self) -> Store:
+        return self.reading_store() or self.store()
+
+    def reading_store(self) -> Store | None:
+        """The active run's store with the run flushed first, or None without a run.
+
+        For readers in the same process (``nbtrack.compare.Reader.current``): what
+        the run logged so far is in the store when the read starts.
+        """
         run = self.run
-        if run is not None:
-            run.flush(timeout=5.0)  # bounded: a store outage must not wedge a read
-            return run.store
-        return self.store()
+        if run is None:
+            return None
+        run.flush(timeout=5.0)  # bounded: a store outage must not wedge a read
+        return run.store
 
     def get_run(self, run_id: str) -> Run:
         """A run from the store by id or unique prefix (the active run flushed first)."""

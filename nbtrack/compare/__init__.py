@@ -1,0 +1,12 @@
+"""The read side: everything a door shows about stored runs comes from here.
+
+For: reading the run store for people (the CLI's ``runs``/``show``/``compare``,
+the DataFrame API, plots, the static report, the web UI) through one
+:class:`~nbtrack.compare.reader.Reader`, so a query, a downsampling or an
+access rule is written once. Returns plain values; rendering for a terminal,
+markdown or HTML lives in its ``render_*`` modules, never in a door.
+Not for: writing runs (``nbtrack.tracking``) or SQL (``nbtrack.store``).
+
+* ``reader``: ``Reader``, the one read API over a store (runs, a run, metric
+  histories as columns, artifact files).
+"""

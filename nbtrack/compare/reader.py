@@ -1,0 +1,106 @@
+"""``Reader``: the one read-side API over a run store.
+
+For: every door and every module of ``nbtrack.compare`` that reads runs. A
+reader either owns a store it opened (the CLI: :meth:`Reader.open`, which
+never creates a store that is not there) or borrows the store of the
+process's tracker (the Python API: :meth:`Reader.current`, which flushes the
+active run first so a notebook sees what it just logged).
+Not for: SQL (the store does it) or writing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from nbtrack.model import Artifact, MetricHistory, Run, RunSummary
+
+if TYPE_CHECKING:
+    from nbtrack.store.base import Store
+
+__all__ = ["Reader"]
+
+
+class Reader:
+    """Reads runs, histories and artifact files from one store."""
+
+    def __init__(self, store: Store, *, owned: bool = True) -> None:
+        self._store = store
+        self._owned = owned
+
+    @classmethod
+    def open(cls, url: str | None = None) -> Reader:
+        """A reader over *url* (default: the project's store), never creating one.
+
+        A store that does not exist yet reads as empty.
+        """
+        from nbtrack.store import open_store
+
+        return cls(open_store(url, create=False))
+
+    @classmethod
+    def current(cls) -> Reader:
+        """A reader for the Python API: the active run's store, flushed, or the project's."""
+        from nbtrack.tracking.api import get_tracker
+
+        store = get_tracker().reading_store()
+        if store is not None:
+            return cls(store, owned=False)
+        return cls.open()
+
+    @property
+    def url(self) -> str:
+        """The store's URL, password masked (for messages)."""
+        from nbtrack.config import mask_url
+
+        return mask_url(self._store.url)
+
+    # -- runs ----------------------------------------------------------------------
+    def runs(
+        self, *, where: str | None = None, sort: Sequence[str] = (), limit: int | None = None
+    ) -> list[RunSummary]:
+        """Runs newest first (or by *sort*), filtered with the ``--where`` language."""
+        return self._store.list_runs(where=where, sort=sort, limit=limit)
+
+    def page(
+        self, *, where: str | None = None, sort: Sequence[str] = (), limit: int | None = None
+    ) -> tuple[list[RunSummary], int]:
+        """:meth:`runs` plus how many runs match in all."""
+        return self._store.list_page(where=where, sort=sort, limit=limit)
+
+    def resolve(self, id_or_prefix: str) -> str:
+        """The full id of the one run *id_or_prefix* names (``RunNotFoundError`` otherwise)."""
+        return self._store.resolve_run_id(id_or_prefix)
+
+    def run(self, id_or_prefix: str) -> Run:
+        """Everything stored about one run (histories excepted)."""
+        return self._store.get_run(id_or_prefix)
+
+    # -- metrics -------------------------------------------------------------------
+    def history(self, run_id: str, key: str) -> MetricHistory:
+        """Every point of metric *key* of the run *run_id* (a full id), as columns."""
+        points = self._store.metric_history(run_id, key)
+        return MetricHistory(
+            run_id=run_id,
+            key=key,
+            steps=tuple(p.step for p in points),
+            values=tuple(p.value for p in points),
+            timestamps=tuple(p.timestamp for p in points),
+        )
+
+    # -- artifacts -----------------------------------------------------------------
+    def artifact_path(self, artifact: Artifact) -> Path:
+        """Where the bytes of a stored artifact are on this machine."""
+        return self._store.artifact_path(artifact)
+
+    # -- lifetime ------------------------------------------------------------------
+    def close(self) -> None:
+        if self._owned:
+            self._store.close()
+
+    def __enter__(self) -> Reader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
