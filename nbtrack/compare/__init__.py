@@ -9,4 +9,6 @@ Not for: writing runs (``nbtrack.tracking``) or SQL (``nbtrack.store``).
 
 * ``reader``: ``Reader``, the one read API over a store (runs, a run, metric
   histories as columns, artifact files).
+* ``columns``: ``varying_keys``, the one rule for "the params that tell these
+  runs apart" (list columns, comparisons, legends).
 """
