@@ -11,4 +11,9 @@ Not for: writing runs (``nbtrack.tracking``) or SQL (``nbtrack.store``).
   histories as columns, artifact files).
 * ``columns``: ``varying_keys``, the one rule for "the params that tell these
   runs apart" (list columns, comparisons, legends).
+* ``downsample``: LTTB and min/max downsampling of (x, y) series to a few
+  thousand points, NaN gaps and ±inf kept.
+* ``curves``: ``curves`` and ``Curve``, the metric curves of runs (x = step,
+  time or relative time; smoothing; downsampled; legend labels).
+* ``svg``: ``curves_svg``, curves as a dependency-free inline SVG chart.
 """
