@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from nbtrack._version import __version__
 
 if TYPE_CHECKING:
+    from nbtrack.compare.plot import plot
     from nbtrack.errors import (
         MetricError,
         NbtrackError,
@@ -93,6 +94,7 @@ _LAZY: dict[str, str] = {
     "ParamWarning": "nbtrack.tracking.ledger",
     "ActiveRun": "nbtrack.tracking.run",
     "replay_spill": "nbtrack.tracking.spill",
+    "plot": "nbtrack.compare.plot",
 }
 
 
@@ -155,6 +157,7 @@ __all__ = [
     "log_metrics",
     "log_param",
     "log_params",
+    "plot",
     "replay_spill",
     "set_tag",
     "set_tags",

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
-import uuid
-from collections.abc import Sequence
 
 import numpy as np
 import pytest
@@ -13,34 +10,8 @@ import pytest
 from nbtrack.compare.curves import CurveWarning, curves, ema, x_label
 from nbtrack.compare.reader import Reader
 from nbtrack.errors import RunNotFoundError, UsageError
-from nbtrack.model import Param, RunStatus
-from nbtrack.store.base import MetricRow, Store
-
-T0 = 1_700_000_000.0
-
-
-def add_run(
-    store: Store,
-    name: str | None,
-    params: dict[str, object],
-    metrics: dict[str, Sequence[tuple[float, int | None, float]]],
-) -> str:
-    """A finished run with *params* and *metrics* (key -> [(value, step, seconds after start)])."""
-    run_id = uuid.uuid4().hex
-    store.create_run(run_id=run_id, name=name, started_at=T0)
-    store.log_params(run_id, [Param(k, v) for k, v in params.items()])
-    rows: list[MetricRow] = [
-        (key, value, step, T0 + offset)
-        for key, points in metrics.items()
-        for value, step, offset in points
-    ]
-    store.log_metrics(run_id, rows)
-    store.end_run(run_id, RunStatus.FINISHED, time.time())
-    return run_id
-
-
-def steps(values: Sequence[float], start: float = 10.0) -> list[tuple[float, int | None, float]]:
-    return [(v, i, start + i) for i, v in enumerate(values)]
+from nbtrack.store.base import Store
+from tests.helpers.history import T0, add_run, steps
 
 
 def test_each_metric_of_each_run_is_a_curve_labelled_by_name_and_the_params_that_differ(
