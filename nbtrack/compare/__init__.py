@@ -16,4 +16,8 @@ Not for: writing runs (``nbtrack.tracking``) or SQL (``nbtrack.store``).
 * ``curves``: ``curves`` and ``Curve``, the metric curves of runs (x = step,
   time or relative time; smoothing; downsampled; legend labels).
 * ``svg``: ``curves_svg``, curves as a dependency-free inline SVG chart.
+* ``plot``: ``nbtrack.plot`` and the figure behind ``nbtrack plot``: curves
+  drawn with matplotlib (the ``plots`` extra), saved as PNG, SVG or PDF.
+* ``figure``: ``CurvesFigure``, the matplotlib ``Figure`` that shows itself
+  in Jupyter (imported only once matplotlib is known to be there).
 """
