@@ -214,7 +214,8 @@ def ema(
     y = np.array(values, dtype=np.float64)
     finite = np.isfinite(y)
     v = y[finite]
-    if not weight or len(v) == 0 or (v == v[0]).all():
+    # below 1e-9 a weight changes no value by more than a billionth of the step between points
+    if weight < 1e-9 or len(v) == 0 or (v == v[0]).all():
         return y
     y[finite] = _ema_finite(v, float(weight))
     return y
@@ -244,9 +245,10 @@ def _ema_finite(v: npt.NDArray[np.float64], w: float) -> npt.NDArray[np.float64]
         carry[c] = last
         last = float(local[c, -1]) + w_m * last
     smoothed = (local + carry[:, None] * w ** (j + 1)).reshape(-1)[:n]
-    debias = 1 - w ** np.arange(1, n + 1, dtype=np.float64)
-    result: npt.NDArray[np.float64] = smoothed / debias
-    return result
+    # 1 - w^k is 1 to the last bit once w^k < 2^-53: only the first points need it
+    head = min(n, int(-53 / math.log2(w)) + 1)
+    smoothed[:head] /= 1 - w ** np.arange(1, head + 1, dtype=np.float64)
+    return smoothed
 
 
 def labels(runs: Sequence[Run]) -> dict[str, str]:

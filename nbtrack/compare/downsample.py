@@ -49,6 +49,8 @@ DEFAULT_MAX_POINTS = 2000
 Method = Literal["lttb", "minmax"]
 #: LTTB chooses among this many candidates per point it keeps (a min/max preselection)
 PRESELECT = 4
+#: vectorised LTTB passes at most, while at least this many buckets need choosing again
+_LTTB_PASSES, _LTTB_SWEEP = 16, 32
 METHODS: tuple[Method, ...] = ("lttb", "minmax")
 
 
@@ -126,28 +128,40 @@ def _lttb(x: FloatArray, y: FloatArray, n: int) -> IntArray:
     # a short bucket repeats its first point: a tie that argmax resolves to the first
     index = np.where(index < ends[:, None], index, starts[:, None])
     # Each bucket's choice depends on the point kept in the bucket before it.
-    # Choose for every bucket at once from a guess of that point (the one
-    # chosen from the bucket before's first point), then go through the
-    # buckets in order and choose again only where the guess was wrong.
+    # Choose for every bucket at once from a guess of that point (the bucket
+    # before's first point), choose again where the point before changed
+    # while many do, then go through the buckets in order and choose again
+    # only where the point assumed is not the one kept.
     rows = np.arange(buckets)
-    guess = _largest_triangles(x, y, index, next_x, next_y, np.append(0, starts[:-1]))
-    before = np.append(0, guess[:-1])
-    chosen = _largest_triangles(x, y, index, next_x, next_y, before)
-    xl, yl, nx, ny = x.tolist(), y.tolist(), next_x.tolist(), next_y.tolist()
-    picked, assumed = chosen.tolist(), before.tolist()
-    first, last = starts.tolist(), ends.tolist()
-    previous = 0
-    for b in rows.tolist():
-        if assumed[b] != previous:
-            ax, ay, cx, cy = xl[previous], yl[previous], nx[b], ny[b]
-            best, where = -1.0, first[b]
-            for i in range(first[b], last[b]):
-                area = abs((ax - cx) * (yl[i] - ay) - (ax - xl[i]) * (cy - ay))
+    assumed = np.append(0, starts[:-1])
+    chosen = _largest_triangles(x, y, index[rows], next_x, next_y, assumed, rows)
+    dirty = rows[1:]
+    for _ in range(_LTTB_PASSES):
+        if len(dirty) < _LTTB_SWEEP:
+            break
+        assumed[dirty] = chosen[dirty - 1]
+        again = _largest_triangles(x, y, index[dirty], next_x, next_y, assumed[dirty], dirty)
+        changed = dirty[again != chosen[dirty]]
+        chosen[dirty] = again
+        dirty = changed[changed < buckets - 1] + 1
+    # the few left: in order, each with its final point before, following a
+    # change on to the next bucket
+    done = 0
+    for b in dirty.tolist():
+        while done < b < buckets:
+            done = b
+            a = chosen.item(b - 1)
+            ax, ay, cx, cy = x.item(a), y.item(a), next_x.item(b), next_y.item(b)
+            best, pick = -1.0, 0
+            for i in range(starts.item(b), ends.item(b)):
+                area = abs((ax - cx) * (y.item(i) - ay) - (ax - x.item(i)) * (cy - ay))
                 if area > best:
-                    best, where = area, i
-            picked[b] = where
-        previous = picked[b]
-    return np.array([0, *picked, size - 1], dtype=np.intp)
+                    best, pick = area, i
+            if pick == chosen[b]:
+                break
+            chosen[b] = pick
+            b += 1
+    return np.concatenate(([0], chosen, [size - 1])).astype(np.intp)
 
 
 def _largest_triangles(
@@ -157,13 +171,14 @@ def _largest_triangles(
     next_x: FloatArray,
     next_y: FloatArray,
     before: IntArray,
+    rows: IntArray,
 ) -> IntArray:
-    """For every bucket (a row of *index*), its point of largest triangle with *before* and next."""
+    """Of each bucket *rows* (candidates *index*), the point of largest triangle with its ends."""
     import numpy as np
 
     # twice the area of the triangle (a, p, c) is |alpha * py + beta * px + gamma|
     ax, ay = x[before], y[before]
-    alpha, beta = ax - next_x, next_y - ay
+    alpha, beta = ax - next_x[rows], next_y[rows] - ay
     gamma = -alpha * ay - beta * ax
     area = np.abs(alpha[:, None] * y[index] + beta[:, None] * x[index] + gamma[:, None])
     picked: IntArray = index[np.arange(len(index)), area.argmax(axis=1)]
@@ -173,8 +188,8 @@ def _largest_triangles(
 def minmax(y: FloatArray, n: int) -> IntArray:
     """Indices of at most *n* points of the finite series *y*: each bucket's min and max.
 
-    The first and the last point are kept; the rest is cut into ``(n - 2) // 2``
-    buckets of nearly equal count.
+    The first and the last point are kept; the points between are cut into
+    ``(n - 2) // 2`` buckets of nearly equal count.
     """
     import numpy as np
 
@@ -184,10 +199,19 @@ def minmax(y: FloatArray, n: int) -> IntArray:
     buckets = (n - 2) // 2
     if buckets < 1:
         return np.array([0, size - 1][:n], dtype=np.intp)
-    edges = (np.arange(buckets + 1) * ((size - 2) / buckets)).astype(np.intp) + 1
-    edges[-1] = size - 1
-    lows, highs = _bucket_extremes(y, edges[:-1], edges[1:])
-    picked = np.unique(np.concatenate(([0, size - 1], lows, highs)))
+    inner = y[1:-1]
+    # buckets of two sizes, the first `longer` of them one point longer: two reshapes
+    width, longer = divmod(len(inner), buckets)
+    split = longer * (width + 1)
+    lows, highs = [], []
+    for offset, table in (
+        (0, inner[:split].reshape(longer, width + 1)),
+        (split, inner[split:].reshape(buckets - longer, width)),
+    ):
+        base = 1 + offset + np.arange(len(table)) * table.shape[1]
+        lows.append(base + table.argmin(axis=1))
+        highs.append(base + table.argmax(axis=1))
+    picked = np.unique(np.concatenate(([0, size - 1], *lows, *highs)))
     return picked.astype(np.intp)
 
 
@@ -220,8 +244,9 @@ def _keep(x: FloatArray, y: FloatArray, max_points: int, method: Method) -> IntA
     finite = np.isfinite(y)
     if finite.all():
         return _pick(x, y, max_points, method)
-    special = _special_points(y, finite)
-    starts, ends = _finite_stretches(finite)
+    marks = np.flatnonzero(~finite)
+    special = _special_points(y, marks)
+    starts, ends = _finite_stretches(len(y), marks)
     budget = max_points - len(special)
     if budget < 2 * len(starts):
         return _coarse(y, finite, max_points)
@@ -238,24 +263,26 @@ def _pick(x: FloatArray, y: FloatArray, n: int, method: Method) -> IntArray:
     return lttb(x, y, n) if method == "lttb" else minmax(y, n)
 
 
-def _special_points(y: FloatArray, finite: npt.NDArray[np.bool_]) -> IntArray:
-    """The non-finite points worth keeping: each NaN run's first, each inf run's ends."""
+def _special_points(y: FloatArray, marks: IntArray) -> IntArray:
+    """The non-finite points *marks* worth keeping: a NaN run's first, an inf run's ends."""
     import numpy as np
 
-    kind = np.where(finite, 0, np.where(np.isnan(y), 1, np.sign(np.nan_to_num(y, nan=0.0)) + 3))
-    changed = np.diff(kind) != 0
-    first = np.concatenate(([True], changed))
-    last = np.concatenate((changed, [True]))
-    keep = ~finite & (first | (last & ~np.isnan(y)))
-    return np.flatnonzero(keep).astype(np.intp)
+    values = y[marks]
+    kind = np.where(np.isnan(values), 0.0, np.sign(values))  # NaN 0, +inf 1, -inf -1
+    starts = np.ones(len(marks), dtype=bool)
+    starts[1:] = (np.diff(marks) != 1) | (kind[1:] != kind[:-1])
+    ends = np.append(starts[1:], True)
+    keep: IntArray = marks[starts | (ends & (kind != 0))]
+    return keep
 
 
-def _finite_stretches(finite: npt.NDArray[np.bool_]) -> tuple[IntArray, IntArray]:
-    """Start and end (exclusive) of each run of finite points."""
+def _finite_stretches(size: int, marks: IntArray) -> tuple[IntArray, IntArray]:
+    """Start and end (exclusive) of each run of finite points between the non-finite *marks*."""
     import numpy as np
 
-    edges = np.diff(np.concatenate(([0], finite.astype(np.int8), [0])))
-    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    starts, ends = np.append(0, marks + 1), np.append(marks, size)
+    filled = ends > starts
+    return starts[filled], ends[filled]
 
 
 def _coarse(y: FloatArray, finite: npt.NDArray[np.bool_], max_points: int) -> IntArray:

@@ -23,10 +23,17 @@ import html
 import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from nbtrack.compare.curves import Curve, time_unit, x_label
 from nbtrack.compare.downsample import downsample
 from nbtrack.printable import printable, xml_text
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    FloatArray = npt.NDArray[np.float64]
 
 __all__ = ["PALETTE", "curves_svg"]
 
@@ -77,21 +84,19 @@ def curves_svg(
     ]
     if title:
         parts.append(f'<text x="{width // 2}" y="17" text-anchor="middle">{label}</text>')
-    xs = [x for c in curves for x in c.xs if math.isfinite(x)]
-    ys = [_y(y, log_y) for c in curves for y in c.ys]
-    ys = [y for y in ys if math.isfinite(y)]
+    bounds = _bounds(curves, log_y)
     frame = (
         f'<rect x="{_LEFT}" y="{_TOP}" width="{plot_w}" height="{plot_h}"'
         ' fill="none" stroke="#999"/>'
     )
-    if not xs or not ys:
+    if bounds is None:
         parts.append(frame)
         parts.append(
             f'<text x="{_LEFT + plot_w // 2}" y="{_TOP + plot_h // 2}" text-anchor="middle"'
             ' fill="#666">no finite values to draw</text>'
         )
     else:
-        scale = _Scale(min(xs), max(xs), min(ys), max(ys), plot_w, plot_h)
+        scale = _Scale(*bounds, plot_w, plot_h)
         parts.extend(_axes(curves, scale, log_y, plot_w, plot_h))
         parts.append(frame)
         for index, curve in enumerate(curves):
@@ -122,43 +127,71 @@ class _Scale:
         return _TOP + round((self.y1 - y) / (self.y1 - self.y0) * self.h)
 
 
-def _y(value: float, log_y: bool) -> float:
-    """*value* on the y axis' scale: its log10 under *log_y* (NaN for <= 0, ±inf kept)."""
-    if not log_y or math.isnan(value) or value == math.inf:
-        return value
-    return math.log10(value) if value > 0 else math.nan
+def _y(values: FloatArray, log_y: bool) -> FloatArray:
+    """*values* on the y axis' scale: log10 under *log_y* (NaN for <= 0, +inf kept)."""
+    import numpy as np
+
+    if not log_y:
+        return values
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logged: FloatArray = np.where(values > 0, np.log10(values), np.nan)
+    return logged
+
+
+def _bounds(curves: Sequence[Curve], log_y: bool) -> tuple[float, float, float, float] | None:
+    """The finite x and y ranges of *curves* (y on its axis' scale); None when there are none."""
+    import numpy as np
+
+    if not curves:
+        return None
+    xs = np.concatenate([np.asarray(c.xs, dtype=np.float64) for c in curves])
+    ys = _y(np.concatenate([np.asarray(c.ys, dtype=np.float64) for c in curves]), log_y)
+    xs, ys = xs[np.isfinite(xs)], ys[np.isfinite(ys)]
+    if not len(xs) or not len(ys):
+        return None
+    return float(xs.min()), float(xs.max()), float(ys.min()), float(ys.max())
 
 
 def _series(curve: Curve, scale: _Scale, log_y: bool, colour: str, plot_w: int) -> str:
     """A ``<g>``: the tooltip, one polyline per stretch between gaps, inf markers."""
-    xs, ys = downsample(curve.xs, curve.ys, max(plot_w, 2))
-    lines: list[list[tuple[int, int]]] = [[]]
-    markers: list[str] = []
-    for x, raw in zip(xs.tolist(), ys.tolist(), strict=True):
-        y = _y(raw, log_y)
-        if math.isinf(y) and math.isfinite(x):
-            edge = _TOP if y > 0 else _TOP + scale.h
-            tip = 5 if y > 0 else -5
-            markers.append(f"M{scale.px(x)},{edge}l-3,{tip}h6z")
-        if not (math.isfinite(y) and math.isfinite(x)):
-            if lines[-1]:
-                lines.append([])
-            continue
-        point = (scale.px(x), scale.py(y))
-        if not lines[-1] or lines[-1][-1] != point:
-            lines[-1].append(point)
+    import numpy as np
+
+    xs, raw = downsample(curve.xs, curve.ys, max(plot_w, 2))
+    ys = _y(raw, log_y)
+    with np.errstate(invalid="ignore"):
+        px = _LEFT + np.rint((xs - scale.x0) / (scale.x1 - scale.x0) * scale.w)
+        py = _TOP + np.rint((scale.y1 - ys) / (scale.y1 - scale.y0) * scale.h)
+    drawn = np.isfinite(xs) & np.isfinite(ys)
     tooltip = _text(f"{curve.label} · {curve.metric}: {curve.raw_points} points{_last(curve)}")
     out = [f'<g stroke="{colour}" fill="none" stroke-width="1.5"><title>{tooltip}</title>']
-    for line in lines:
+    breaks = np.flatnonzero(~drawn).tolist()
+    for start, end in zip([-1, *breaks], [*breaks, len(xs)], strict=True):
+        line = _pixels(px[start + 1 : end], py[start + 1 : end])
         if len(line) == 1:  # a lone point between gaps: a dot, so it is seen
             out.append(f'<circle cx="{line[0][0]}" cy="{line[0][1]}" r="1.5" fill="{colour}"/>')
         elif line:
             points = " ".join(f"{x},{y}" for x, y in line)
             out.append(f'<polyline points="{points}"/>')
+    markers = [
+        f"M{x},{_TOP if y > 0 else _TOP + scale.h}l-3,{5 if y > 0 else -5}h6z"
+        for x, y in zip(px.tolist(), ys.tolist(), strict=True)
+        if math.isinf(y) and math.isfinite(x)
+    ]
     if markers:
         out.append(f'<path d="{"".join(markers)}" fill="{colour}" stroke="none"/>')
     out.append("</g>")
     return "".join(out)
+
+
+def _pixels(px: FloatArray, py: FloatArray) -> list[tuple[int, int]]:
+    """Whole-pixel points, a point equal to the one before it left out."""
+    import numpy as np
+
+    if not len(px):
+        return []
+    keep = np.ones(len(px), dtype=bool)
+    keep[1:] = (np.diff(px) != 0) | (np.diff(py) != 0)
+    return list(zip(px[keep].astype(int).tolist(), py[keep].astype(int).tolist(), strict=True))
 
 
 def _last(curve: Curve) -> str:
