@@ -2,7 +2,7 @@
 
 For: the static report (``nbtrack report``), which embeds one chart per
 metric in a single self-contained HTML file: no script, no font, no
-stylesheet, no network request; standard library only. :func:`curves_svg`
+stylesheet, no network request; nothing but numpy. :func:`curves_svg`
 draws axes with ticks, one polyline per curve (broken where the curve has a
 NaN), a legend, and a ``<title>`` tooltip per series. Every text a user
 wrote (run names and params in the labels, the metric's key, the title) is
