@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import math
 import subprocess
 import sys
@@ -214,3 +215,31 @@ def test_nbtrack_plot_returns_a_figure_that_a_notebook_shows_as_png(
     assert data["image/png"][:8] == PNG
     with pytest.raises(nbtrack.UsageError, match="No metric 'nope'"):
         nbtrack.plot(a, "nope")
+
+
+@pytest.mark.kernel
+def test_in_a_jupyter_kernel_the_figure_shows_once_as_the_cells_png(
+    sqlite_url: str, project_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import nbclient
+    import nbformat
+
+    monkeypatch.setenv("NBTRACK_STORE", sqlite_url)
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell(
+            "import nbtrack\n"
+            "with nbtrack.start_run(name='k') as run:\n"
+            "    for i in range(5):\n"
+            "        nbtrack.log_metric('loss', 1 / (i + 1), step=i)\n"
+        ),
+        nbformat.v4.new_code_cell("nbtrack.plot(run.id, 'loss')"),
+    ]
+    client = nbclient.NotebookClient(
+        notebook, timeout=120, resources={"metadata": {"path": str(project_root)}}
+    )
+    client.execute()
+    outputs = notebook.cells[1].outputs
+    # one output, the cell's value, as a PNG: no second copy from pyplot's inline backend
+    assert [o.output_type for o in outputs] == ["execute_result"]
+    assert base64.b64decode(outputs[0].data["image/png"])[:8] == PNG
