@@ -20,4 +20,8 @@ Not for: writing runs (``nbtrack.tracking``) or SQL (``nbtrack.store``).
 * ``render_terminal``, ``render_markdown``, ``render_json``, ``render_html``:
   a comparison for a terminal, a pull-request comment, tools, and Jupyter or
   the report (``comparison_html``, ``COMPARISON_CSS``).
+* ``pr``: ``run_deltas``, the runs at a diff's two commits for each changed
+  notebook, compared (``nbtrack diff A...B --runs``).
+* ``render_pr``: those run deltas as markdown for the pull-request comment,
+  terminal lines and JSON.
 """
