@@ -89,9 +89,11 @@ class _DiffCommand(click.Command):
               help="With --runs: only runs matching EXPR, in the `nbtrack runs --where` "
               "language (e.g. \"tags.purpose = 'ci'\"); implies --runs.")  # fmt: skip
 @click.option("--maximize", metavar="METRIC", multiple=True,
-              help="With --runs: METRIC is better higher (its name does not say).")  # fmt: skip
+              help="With --runs: a higher METRIC is better (for names the "
+              "direction rule does not know).")  # fmt: skip
 @click.option("--minimize", metavar="METRIC", multiple=True,
-              help="With --runs: METRIC is better lower (its name does not say).")  # fmt: skip
+              help="With --runs: a lower METRIC is better (for names the "
+              "direction rule does not know).")  # fmt: skip
 @click.pass_context
 def diff(
     ctx: click.Context,

@@ -48,27 +48,52 @@ _NAME = 60
 
 
 def deltas_markdown(deltas: RunDeltas, *, cap: int) -> str:
-    """The run deltas as markdown of at most *cap* characters (whole notebooks cut last first)."""
+    """The run deltas as markdown of at most *cap* characters.
+
+    Notebooks come in the diff's order; the one that does not fit whole is
+    shortened (its last table rows go), and the ones after it are counted in
+    a closing note.
+    """
     head = ["### Runs", ""]
     span = f"{_md(deltas.old_label)} → {_md(deltas.new_label)}"
-    intro = f"The newest finished run of each changed notebook at each side's commit, {span}"
+    intro = (
+        f"The newest finished run of each changed notebook at each side's commit, {span} "
+        "(runs with uncommitted changes left out)"
+    )
     if deltas.where is not None:
         intro += f", among runs matching {_md(deltas.where)}"
     head.extend([intro + ".", ""])
     if not deltas.notebooks:
         head.extend(["No notebook changed, so there are no runs to compare.", ""])
     text = "\n".join(head) + "\n"
-    note = (
-        "_… run deltas of {n} more notebooks cut to fit the comment; "
-        "run `nbtrack diff --runs` locally._\n"
-    )
     for position, nb in enumerate(deltas.notebooks):
         block = _notebook_markdown(nb, deltas)
-        rest = len(deltas.notebooks) - position
-        if len(text) + len(block) + len(note) + 10 > cap:
-            return text + note.format(n=rest)
-        text += block
+        rest = len(deltas.notebooks) - position - 1
+        if len(text) + len(block) + (len(_CUT) + 10 if rest else 0) <= cap:
+            text += block
+            continue
+        room = cap - len(text) - len(_CUT) - len(_SHORTENED) - 20
+        if room >= _MIN_BLOCK:
+            text += _shortened(block, room)
+        else:
+            rest += 1
+        return text + (_CUT.format(n=rest) if rest else "")
     return text
+
+
+#: a notebook's run deltas shortened to fewer characters than this say nothing: left out
+_MIN_BLOCK = 300
+_SHORTENED = "\n_… more rows cut to fit the comment._\n\n"
+_CUT = (
+    "_… run deltas of {n} more notebooks cut to fit the comment; "
+    "run `nbtrack diff --runs` for all._\n"
+)
+
+
+def _shortened(block: str, room: int) -> str:
+    """*block* cut to *room* characters at a line end (tables lose their last rows)."""
+    kept = block[:room].rsplit("\n", 1)[0]
+    return kept.rstrip("\n") + "\n" + _SHORTENED
 
 
 def _notebook_markdown(nb: NotebookRuns, deltas: RunDeltas) -> str:

@@ -357,6 +357,33 @@ def test_nan_and_inf_metrics_render_readably_and_json_stays_strict(
     assert "val_loss ↓  nan" in out
 
 
+def test_maximize_and_minimize_judge_metrics_the_name_rule_does_not_know(
+    pr: PullRequest, record: Record, invoke: Invoke
+) -> None:
+    record(pr.base, metrics={"reward_per_step": 1.0, "drift": 0.5, "val_acc": 0.5})
+    record(pr.head, metrics={"reward_per_step": 2.0, "drift": 0.7, "val_acc": 0.6})
+
+    code_, out, err = invoke(
+        "diff", "main...feature", "--minimize", "drift", "--maximize", "val_acc",
+        "--format", "markdown",
+    )  # fmt: skip
+
+    assert code_ == 0, err  # --maximize alone asks for the runs
+    (metrics,) = tables(runs_section(out))
+    verdicts = {row[0]: row[4] for row in metrics[1:]}
+    assert verdicts == {
+        "reward_per_step ↑": "✅ better",
+        "drift ↓": "❌ worse",
+        "val_acc ↑": "✅ better",
+    }
+
+    code_, _out, err = invoke(
+        "diff", "main...feature", "--maximize", "drift", "--minimize", "drift"
+    )
+    assert code_ == 2
+    assert "drift" in err
+
+
 HOSTILE = "x | y <script>alert(1)</script> `tick` **bold** @octocat"
 
 
@@ -398,6 +425,44 @@ def test_terminal_output_shows_control_characters_as_escapes(
     assert "\x07" not in out
     assert "run evil^[]0;pwned^G (" in out
     assert "lr      0.1   0.01" in out
+
+
+def test_many_notebooks_with_many_metrics_keep_the_comment_under_its_cap(
+    pr: PullRequest, record: Record, invoke: Invoke
+) -> None:
+    names = [f"notebooks/nb_{k:02}.ipynb" for k in range(12)]
+    pr.git("checkout", "-q", "main")
+    for name in names:
+        write(pr.repo / name, notebook(code("k = 1")))
+    pr.git("add", ".")
+    pr.git("commit", "-q", "-m", "more notebooks")
+    base = pr.git("rev-parse", "HEAD")
+    pr.git("checkout", "-q", "-b", "tune")
+    for name in names:
+        (pr.repo / name).write_text((pr.repo / name).read_text().replace("k = 1", "k = 2"))
+    pr.git("commit", "-q", "-am", "tune all")
+    head = pr.git("rev-parse", "HEAD")
+    for name in names:
+        metrics = {f"metric_{m:02}_acc": 0.5 + m / 100 for m in range(40)}
+        record(base, notebook_path=name, metrics=metrics, params={"k": 1})
+        record(head, notebook_path=name, metrics={k: v + 0.01 for k, v in metrics.items()},
+               params={"k": 2})  # fmt: skip
+
+    code_, out, err = invoke(
+        "diff", "main...tune", "--runs", "--format", "markdown", "--max-chars", "6000"
+    )
+
+    assert code_ == 0, err
+    assert len(out) <= 6000
+    section = runs_section(out)
+    assert len(section) <= 6000 // 3
+    # the first notebook is there, shortened; the rest are counted
+    assert "#### `notebooks/nb_00.ipynb`" in section
+    assert "_… more rows cut to fit the comment._" in section
+    assert "more notebooks cut to fit the comment; run `nbtrack diff --runs` for all._" in section
+    assert "| `k` | `1` | `2` |" in section
+    # and the code diff still has every notebook in its table
+    assert all(f"| `{name}` | modified |" in out for name in names)
 
 
 # -- the json document ---------------------------------------------------------------------------
