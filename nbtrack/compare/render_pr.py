@@ -175,7 +175,8 @@ def _at_md(side: SideRun) -> str:
 
 
 def _md(text: str) -> str:
-    return code_span(text)
+    """User text as a code span, its controls and bidi overrides shown as escapes."""
+    return code_span(printable(text))
 
 
 def _shorten(text: str) -> str:

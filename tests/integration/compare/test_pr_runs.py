@@ -235,6 +235,36 @@ def test_runs_where_picks_among_the_runs_at_each_commit(
     assert (nb["base"]["run"]["name"], nb["head"]["run"]["name"]) == ("ci base", "ci head")
 
 
+def test_runs_where_that_names_a_status_decides_the_status(
+    pr: PullRequest, record: Record, invoke: Invoke
+) -> None:
+    record(pr.base, name="finished", metrics={"acc": 0.5})
+    record(pr.base, name="failed base", status=RunStatus.FAILED, metrics={"acc": 0.1})
+    record(pr.head, name="failed head", status=RunStatus.FAILED, metrics={"acc": 0.2})
+
+    code_, out, err = invoke(
+        "diff", "main...feature", "--runs-where", "status = 'failed'", "--format", "json"
+    )
+
+    assert code_ == 0, err
+    (nb,) = json.loads(out)["runs"]["notebooks"]
+    assert (nb["base"]["run"]["name"], nb["head"]["run"]["name"]) == ("failed base", "failed head")
+
+
+def test_a_run_that_recorded_an_absolute_path_is_found_too(
+    pr: PullRequest, record: Record, invoke: Invoke
+) -> None:
+    """A notebook outside the project root it ran in is recorded by its absolute path."""
+    record(pr.base, name="absolute", notebook_path=str((pr.repo / TRAIN).resolve()))
+    record(pr.head, name="relative")
+
+    code_, out, err = invoke("diff", "main...feature", "--runs", "--format", "json")
+
+    assert code_ == 0, err
+    (nb,) = json.loads(out)["runs"]["notebooks"]
+    assert (nb["base"]["run"]["name"], nb["head"]["run"]["name"]) == ("absolute", "relative")
+
+
 # -- a side without a run ------------------------------------------------------------------------
 
 
@@ -412,7 +442,7 @@ def test_hostile_run_names_params_and_paths_stay_text_in_markdown(
         assert "@octocat" not in piece
 
 
-def test_terminal_output_shows_control_characters_as_escapes(
+def test_control_characters_in_a_run_name_are_shown_as_escapes(
     pr: PullRequest, record: Record, invoke: Invoke
 ) -> None:
     record(pr.base, name="evil\x1b]0;pwned\x07", params={"lr": 0.1}, metrics={"acc": 0.5})
@@ -425,6 +455,9 @@ def test_terminal_output_shows_control_characters_as_escapes(
     assert "\x07" not in out
     assert "run evil^[]0;pwned^G (" in out
     assert "lr      0.1   0.01" in out
+    code_, out, err = invoke("diff", "main...feature", "--runs", "--format", "markdown")
+    assert code_ == 0, err
+    assert "run `evil\\x1b]0;pwned\\x07` (`" in out  # shown, not hidden, in the comment
 
 
 def test_many_notebooks_with_many_metrics_keep_the_comment_under_its_cap(
