@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from nbtrack._version import __version__
 
 if TYPE_CHECKING:
+    from nbtrack.compare.comparison import compare
     from nbtrack.errors import (
         MetricError,
         NbtrackError,
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
 #: (PEP 562), so `import nbtrack` and the `nbtrack` command's start-up stay cheap;
 #: a test keeps this table, the imports above and ``__all__`` in step.
 _LAZY: dict[str, str] = {
+    "compare": "nbtrack.compare.comparison",
     **dict.fromkeys(
         [
             "MetricError",
@@ -145,6 +147,7 @@ __all__ = [
     "UsageError",
     "__version__",
     "active_run",
+    "compare",
     "end_run",
     "get_run",
     "list_runs",

@@ -25,3 +25,31 @@ Not for: writing runs (``nbtrack.tracking``) or SQL (``nbtrack.store``).
 * ``render_pr``: those run deltas as markdown for the pull-request comment,
   terminal lines and JSON.
 """
+
+from __future__ import annotations
+
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nbtrack.compare.comparison import Comparison
+
+
+class _CallablePackage(types.ModuleType):
+    """This package, callable as the public ``nbtrack.compare(...)``.
+
+    ``nbtrack.compare`` names both this package and the public function: once
+    any module of the package is imported (``nbtrack.runs()`` does), Python
+    binds the attribute ``compare`` of ``nbtrack`` to this package, so the
+    package forwards a call to the function to keep ``nbtrack.compare(a, b)``
+    working whichever came first.
+    """
+
+    def __call__(self, *runs: Any, **options: Any) -> Comparison:
+        from nbtrack.compare.comparison import compare
+
+        return compare(*runs, **options)
+
+
+sys.modules[__name__].__class__ = _CallablePackage

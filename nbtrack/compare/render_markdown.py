@@ -194,8 +194,8 @@ def _code_section(c: ComparisonData, budget: int) -> str:
 
 def _escape(text: str) -> str:
     """Plain text outside code: no HTML, no emphasis, links or mentions."""
-    text = printable(text).replace("&", "&amp;").replace("<", "&lt;").replace("@", "&#64;")
-    return re.sub(r"([\\`*_{}\[\]#|])", r"\\\1", text)
+    text = re.sub(r"([\\`*_{}\[\]#|])", r"\\\1", printable(text))
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace("@", "&#64;")
 
 
 def _html_code(text: str) -> str:
