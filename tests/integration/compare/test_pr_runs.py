@@ -299,6 +299,16 @@ def test_neither_side_with_a_run_and_an_empty_store_still_gives_the_diff(
     assert f"head: no finished run of notebooks/train.ipynb at {pr.head[:7]} (feature)" in out
 
 
+def test_no_notebook_changed_says_there_is_nothing_to_compare(
+    pr: PullRequest, invoke: Invoke
+) -> None:
+    code_, out, err = invoke("diff", "main...main", "--runs", "--format", "markdown")
+
+    assert code_ == 0, err
+    assert "no notebook changes" in out
+    assert "No notebook changed, so there are no runs to compare." in out
+
+
 def test_only_dirty_runs_at_a_commit_are_not_used_and_the_sentence_says_why(
     pr: PullRequest, record: Record, invoke: Invoke
 ) -> None:
@@ -440,6 +450,31 @@ def test_hostile_run_names_params_and_paths_stay_text_in_markdown(
         assert "<script>" not in piece
         assert "<b>" not in piece
         assert "@octocat" not in piece
+
+
+def test_a_notebook_named_like_query_syntax_is_matched_by_its_exact_name(
+    pr: PullRequest, record: Record, invoke: Invoke
+) -> None:
+    odd = "notebooks/o'neil \\ x' or name = 'y.ipynb"
+    pr.git("checkout", "-q", "main")
+    write(pr.repo / odd, notebook(code("a = 1")))
+    pr.git("add", ".")
+    pr.git("commit", "-q", "-m", "odd")
+    base = pr.git("rev-parse", "HEAD")
+    pr.git("checkout", "-q", "-b", "odd")
+    (pr.repo / odd).write_text((pr.repo / odd).read_text().replace("a = 1", "a = 2"))
+    pr.git("commit", "-q", "-am", "odd change")
+    head = pr.git("rev-parse", "HEAD")
+    record(base, name="odd base", notebook_path=odd, metrics={"acc": 0.5})
+    record(head, name="odd head", notebook_path=odd, metrics={"acc": 0.6})
+    record(head, name="y")  # what the name would match if the path were read as syntax
+
+    code_, out, err = invoke("diff", "main...odd", "--runs", "--format", "json")
+
+    assert code_ == 0, err
+    (nb,) = json.loads(out)["runs"]["notebooks"]
+    assert nb["path"] == odd
+    assert (nb["base"]["run"]["name"], nb["head"]["run"]["name"]) == ("odd base", "odd head")
 
 
 def test_control_characters_in_a_run_name_are_shown_as_escapes(
