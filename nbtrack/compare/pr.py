@@ -227,9 +227,14 @@ def _fields(where: str) -> set[str]:
 
 def _check_where(where: str) -> None:
     """Parse the user's expression alone, so an error points into what they wrote."""
+    from nbtrack.errors import QueryError
     from nbtrack.store.query import parse_where
 
-    parse_where(where)
+    try:
+        parse_where(where)
+    except QueryError as exc:
+        said = str(exc).replace("Cannot read --where", "Cannot read --runs-where", 1)
+        raise QueryError(said, expression=where) from None
 
 
 def missing_text(

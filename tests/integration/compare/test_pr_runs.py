@@ -297,6 +297,10 @@ def test_neither_side_with_a_run_and_an_empty_store_still_gives_the_diff(
         in out
     )
     assert f"head: no finished run of notebooks/train.ipynb at {pr.head[:7]} (feature)" in out
+    # the same plain text into a file
+    code_, _out, err = invoke("diff", "main...feature", "--runs", "-o", "diff.txt")
+    assert code_ == 0, err
+    assert (pr.repo / "diff.txt").read_text(encoding="utf-8") == out
 
 
 def test_no_notebook_changed_says_there_is_nothing_to_compare(
@@ -595,7 +599,7 @@ def test_a_bad_runs_where_names_the_expression(pr: PullRequest, invoke: Invoke) 
     code_, out, err = invoke("diff", "main...feature", "--runs-where", "params.lr <")
 
     assert code_ == 2
-    assert "params.lr <" in err
+    assert "Cannot read --runs-where 'params.lr <' at position 12" in err
     assert "Traceback" not in out + err
 
 
