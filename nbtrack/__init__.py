@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from nbtrack._version import __version__
 
 if TYPE_CHECKING:
+    from nbtrack.compare.comparison import compare
     from nbtrack.compare.plot import plot
     from nbtrack.errors import (
         MetricError,
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
 #: (PEP 562), so `import nbtrack` and the `nbtrack` command's start-up stay cheap;
 #: a test keeps this table, the imports above and ``__all__`` in step.
 _LAZY: dict[str, str] = {
+    "compare": "nbtrack.compare.comparison",
     **dict.fromkeys(
         [
             "MetricError",
@@ -147,6 +149,7 @@ __all__ = [
     "UsageError",
     "__version__",
     "active_run",
+    "compare",
     "end_run",
     "get_run",
     "list_runs",

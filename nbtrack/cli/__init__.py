@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("nbtrack.cli.run:run", "Execute a notebook in a kernel with parameters and track it."),
     "runs": ("nbtrack.cli.runs:runs", "List runs, newest first, with filters and sorting."),
     "show": ("nbtrack.cli.runs:show", "Show one run: params, metrics, data, artifacts, git, env."),
+    "compare": ("nbtrack.cli.compare:compare", "Compare runs side by side against a baseline run."),
     "smoke": ("nbtrack.cli.smoke:smoke", "Run notebooks as clean scripts and explain failures."),
     "lint": ("nbtrack.cli.smoke:lint", "Static hidden-state checks on notebooks, no execution."),
     "init": ("nbtrack.cli.vcs:init", "Set up jupytext pairing, nbdime git drivers and hooks."),
