@@ -61,6 +61,10 @@ def test_the_python_api_returns_a_comparison_that_shows_itself_as_html_and_text(
     assert [run.id for run in by_where.runs] == [a, b]
     with pytest.raises(UsageError, match="not both"):
         nbtrack.compare(a, where="name = 'a'")
+    as_list = nbtrack.compare([a, nbtrack.get_run(b)], code=False)
+    assert [run.name for run in as_list.runs] == ["a", "b"]
+    with pytest.raises(UsageError, match="compare takes run ids or runs, not int 5"):
+        nbtrack.compare(a, 5)
 
 
 def test_nbtrack_compare_is_callable_after_the_compare_package_was_imported(
