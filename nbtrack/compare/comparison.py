@@ -216,7 +216,9 @@ def compare(
     """
     from nbtrack.compare.reader import Reader
 
-    ids = [r if isinstance(r, str) else str(r.id) for r in runs]
+    if len(runs) == 1 and isinstance(runs[0], list | tuple):
+        runs = tuple(runs[0])  # nbtrack.compare(["3f9c2a", "6e39af"]), as nbtrack.plot takes them
+    ids = [_run_id(r) for r in runs]
     if where is not None and ids:
         raise UsageError("give runs or where=..., not both")
     with Reader.current() as reader:
@@ -231,6 +233,15 @@ def compare(
             minimize=[minimize] if isinstance(minimize, str) else minimize,
             code=code,
         )
+
+
+def _run_id(run: Any) -> str:
+    if isinstance(run, str):
+        return run
+    run_id = getattr(run, "id", None)
+    if not isinstance(run_id, str):
+        raise UsageError(f"compare takes run ids or runs, not {type(run).__name__} {run!r:.40}")
+    return run_id
 
 
 # -- the parts -----------------------------------------------------------------------

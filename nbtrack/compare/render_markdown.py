@@ -36,6 +36,8 @@ __all__ = ["MARKDOWN_CAP", "render_markdown"]
 MARKDOWN_CAP = 60_000
 #: a code span of user text keeps at most this many characters
 _SPAN = 120
+#: a diff given less room than this would show no cell: it is named instead
+_MIN_DIFF = 4_000
 _VERDICT = {"better": " ✅ better", "worse": " ❌ worse", "same": " = same"}
 
 
@@ -167,29 +169,36 @@ def _packages(c: ComparisonData) -> str:
 
 
 def _code_section(c: ComparisonData, budget: int) -> str:
+    """Each run's code diff in ``<details>``; a diff past *budget* is named, not shown."""
     from nbtrack.vcs.diffmodel import DiffResult
     from nbtrack.vcs.render_markdown import render_markdown as diff_markdown
 
-    lines = ["#### Code against the baseline", ""]
-    share = max(budget // max(len(c.code), 1) - 200, 1_000)
+    blocks = ["#### Code against the baseline\n"]
+    left = budget - len(blocks[0])
+    share = budget // max(len(c.code), 1) - 200
     for change in c.code:
         who = _code(c.runs[change.run].label)
         if change.diff is None:
-            lines += [f"- {who}: {_escape(change.note)}", ""]
+            block = f"- {who}: {_escape(change.note)}\n"
         elif change.same:
-            lines += [f"- {who}: the same code as the baseline", ""]
+            block = f"- {who}: the same code as the baseline\n"
         else:
             nb = change.diff
-            body = diff_markdown(DiffResult(nb.old_label, nb.new_label, (nb,)), cap=share)
-            lines += [
-                f"<details><summary>{_html_code(c.runs[change.run].label)}: "
-                f"{_escape(nb.summary())}</summary>",
-                "",
-                body,
-                "</details>",
-                "",
-            ]
-    return "\n".join(lines)
+            block = ""
+            if share >= _MIN_DIFF:
+                body = diff_markdown(DiffResult(nb.old_label, nb.new_label, (nb,)), cap=share)
+                block = (
+                    f"<details><summary>{_html_code(c.runs[change.run].label)}: "
+                    f"{_escape(nb.summary())}</summary>\n\n{body}\n</details>\n"
+                )
+            if not block or len(block) > left:
+                block = (
+                    f"- {who}: {_escape(nb.summary())}; its diff is left out to fit the "
+                    "comment (`nbtrack compare` shows it)\n"
+                )
+        left -= len(block) + 1
+        blocks.append(block)
+    return "\n".join(blocks)
 
 
 def _escape(text: str) -> str:

@@ -61,6 +61,10 @@ def test_the_python_api_returns_a_comparison_that_shows_itself_as_html_and_text(
     assert [run.id for run in by_where.runs] == [a, b]
     with pytest.raises(UsageError, match="not both"):
         nbtrack.compare(a, where="name = 'a'")
+    as_list = nbtrack.compare([a, nbtrack.get_run(b)], code=False)
+    assert [run.name for run in as_list.runs] == ["a", "b"]
+    with pytest.raises(UsageError, match="compare takes run ids or runs, not int 5"):
+        nbtrack.compare(a, 5)
 
 
 def test_nbtrack_compare_is_callable_after_the_compare_package_was_imported(
@@ -81,13 +85,25 @@ def test_nbtrack_compare_is_callable_after_the_compare_package_was_imported(
     assert (done.returncode, done.stdout, done.stderr) == (0, "b\n", "")
 
 
-def test_markdown_stays_under_its_cap_when_the_code_diff_is_huge(store: Store) -> None:
-    old = "".join(f"# %%\nx{i} = {i}\n\n" for i in range(400))
-    new = "".join(f"# %%\nx{i} = {i + 1}\n\n" for i in range(400))
-    a = add_run(store, "a", snapshot=old, metrics={"loss": [math.nan]})
-    b = add_run(store, "b", snapshot=new, metrics={"loss": [1.0]})
+def test_markdown_stays_under_its_cap_with_whole_blocks_when_code_diffs_are_huge(
+    store: Store,
+) -> None:
+    def code(shift: int) -> str:
+        return "".join(f"# %%\nx{i} = {i + shift}\n\n" for i in range(400))
 
-    text = render_markdown(compare_runs(Reader(store, owned=False), [a, b]), cap=20_000)
+    a = add_run(store, "a", snapshot=code(0), metrics={"loss": [math.nan]})
+    others = [add_run(store, f"r{k}", snapshot=code(k), metrics={"loss": [1.0]}) for k in (1, 2, 3)]
 
-    assert len(text) <= 20_000
-    assert "| `loss` | lower | **nan**" in text
+    comparison = compare_runs(Reader(store, owned=False), [a, *others])
+
+    for cap in (20_000, 4_000):
+        text = render_markdown(comparison, cap=cap)
+        assert len(text) <= cap
+        assert "| `loss` | lower | **nan**" in text
+        assert text.count("<details>") == text.count("</details>")
+        assert text.count("```") % 2 == 0
+    # each diff cut inside its own block, or named when even that does not fit
+    roomy = render_markdown(comparison, cap=20_000)
+    assert roomy.count("<details>") == 3
+    assert "Not shown: " in roomy
+    assert "400 modified; its diff is left out to fit the comment" in text
