@@ -13,6 +13,8 @@ cannot begin a line of its own (where a CI runner reads ``::error::`` and
 other workflow commands). :func:`workflow_command` builds a GitHub Actions
 workflow command with GitHub's own escaping, so a message cannot end it or
 start another. :func:`xml_text` keeps text inside what XML 1.0 allows.
+:func:`display_width` is how many terminal columns text takes (CJK two),
+for every door and renderer that aligns columns.
 
 Not for: HTML or Markdown escaping (their renderers do that) nor JSON
 (``json.dumps`` escapes it). Standard library only, no imports: every door
@@ -24,7 +26,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["ANSI_SEQUENCE", "printable", "workflow_command", "xml_text"]
+__all__ = ["ANSI_SEQUENCE", "display_width", "printable", "workflow_command", "xml_text"]
 
 #: the characters :func:`printable` never lets through: C0 but newline and tab, DEL, C1,
 #: bidi embeddings/overrides/isolates, and the Unicode line and paragraph separators
@@ -108,3 +110,19 @@ def workflow_command(command: str, message: str, **properties: str) -> str:
         f"{key}={_property(printable(value, tabs=True))}" for key, value in properties.items()
     )
     return f"::{command}{' ' + props if props else ''}::{_data(printable(message, lines=True))}"
+
+
+def display_width(text: str) -> int:
+    """Columns *text* takes in a terminal: wide (CJK) characters two, combining ones none.
+
+    >>> display_width("loss"), display_width("学习率"), display_width("e\u0301")
+    (4, 6, 1)
+    """
+    import unicodedata
+
+    width = 0
+    for char in text:
+        if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from nbtrack.printable import printable
+from nbtrack.printable import display_width, printable
 
 __all__ = ["display_width", "echo_err", "is_tty", "print_table"]
 
@@ -71,19 +71,3 @@ def print_table(
             cell + " " * (w - display_width(cell)) for cell, w in zip(line, widths, strict=True)
         )
         print("  ".join(padded).rstrip())
-
-
-def display_width(text: str) -> int:
-    """Columns *text* takes in a terminal: wide (CJK) characters two, combining ones none.
-
-    >>> display_width("loss"), display_width("学习率"), display_width("e\u0301")
-    (4, 6, 1)
-    """
-    import unicodedata
-
-    width = 0
-    for char in text:
-        if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
-            continue
-        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-    return width

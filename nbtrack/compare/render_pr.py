@@ -23,7 +23,7 @@ from typing import Any, TextIO
 from nbtrack.compare.comparison_model import ComparisonData, MetricRow, MetricStats
 from nbtrack.compare.formatting import DIRECTION_UNKNOWN, MISSING, delta_text, number, param_text
 from nbtrack.compare.pr import NotebookRuns, RunDeltas, SideRun, missing_text
-from nbtrack.printable import printable
+from nbtrack.printable import display_width, printable
 from nbtrack.vcs.diffmodel import DiffResult, to_jsonable
 from nbtrack.vcs.render_markdown import code_span, inline_text, table_text
 
@@ -236,13 +236,14 @@ def _aligned(rows: list[tuple[str, list[str]]]) -> list[Line]:
     if not rows:
         return []
     cells = [[printable(cell, caret=True) for cell in row] for _, row in rows]
-    widths = [max(len(row[k]) for row in cells) for k in range(len(cells[0]))]
+    widths = [max(display_width(row[k]) for row in cells) for k in range(len(cells[0]))]
     return [
         (
             style,
             "  "
             + "  ".join(
-                cell.ljust(width) for cell, width in zip(row, widths, strict=True)
+                cell + " " * (width - display_width(cell))
+                for cell, width in zip(row, widths, strict=True)
             ).rstrip(),
         )
         for (style, _), row in zip(rows, cells, strict=True)
