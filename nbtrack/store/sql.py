@@ -1,6 +1,7 @@
 """SqlStore: the one Store implementation, for SQLite and PostgreSQL alike.
 
-For: writing runs (this module) and delegating reads to ``sql_read.py`` and
+For: writing runs (this module) and delegating reads to ``sql_read.py``,
+managing runs (delete, purge, ...) to ``sql_manage.py`` and
 the metric hot path to ``sql_metrics.py`` (``executemany`` on SQLite, ``COPY``
 on PostgreSQL, SQL text built once per dialect).
 Not for: connecting and schema checks (``_engine.py``), the ``--where``
@@ -47,8 +48,9 @@ from nbtrack.model import (
     Source,
 )
 from nbtrack.store import _engine, schema, sql_read
-from nbtrack.store.base import MetricRow, Store
+from nbtrack.store.base import Deleted, MetricRow, Store
 from nbtrack.store.schema import encode_text as _text
+from nbtrack.store.sql_manage import RunManagement
 from nbtrack.store.sql_metrics import MetricWriter
 
 if TYPE_CHECKING:
@@ -83,7 +85,7 @@ def _param_columns(param: Param) -> dict[str, Any]:
     }
 
 
-class SqlStore(Store):
+class SqlStore(RunManagement, Store):
     """A run store over SQLAlchemy Core. Thread-safe; one per process is enough.
 
     >>> store = SqlStore("sqlite:////tmp/x/runs.db", settings=settings)  # doctest: +SKIP
@@ -431,17 +433,19 @@ class SqlStore(Store):
         where: str | None = None,
         sort: Sequence[str] = (),
         limit: int | None = None,
+        deleted: Deleted = False,
     ) -> list[RunSummary]:
-        query = sql_read.RunQuery.parse(where, sort)
+        query = sql_read.RunQuery.parse(where, sort, deleted)
         if self.missing:
             return []
         with self._read() as connection:
             return sql_read.list_runs(connection, query, limit, self._cutoff())[0]
 
     def list_page(
-        self, *, where: str | None = None, sort: Sequence[str] = (), limit: int | None = None
-    ) -> tuple[list[RunSummary], int]:
-        query = sql_read.RunQuery.parse(where, sort)
+        self, *, where: str | None = None, sort: Sequence[str] = (), limit: int | None = None,
+        deleted: Deleted = False,
+    ) -> tuple[list[RunSummary], int]:  # fmt: skip
+        query = sql_read.RunQuery.parse(where, sort, deleted)
         if self.missing:
             return [], 0
         with self._read() as connection:
@@ -449,9 +453,9 @@ class SqlStore(Store):
                 connection, query, limit, self._cutoff(), with_total=limit is not None
             )
 
-    def count_runs(self, *, where: str | None = None) -> int:
+    def count_runs(self, *, where: str | None = None, deleted: Deleted = False) -> int:
         """How many runs match *where* (for "N more" lines)."""
-        query = sql_read.RunQuery.parse(where, ())
+        query = sql_read.RunQuery.parse(where, (), deleted)
         if self.missing:
             return 0
         with self._read() as connection:
