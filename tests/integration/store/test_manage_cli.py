@@ -225,3 +225,35 @@ def test_hostile_names_and_notes_are_printed_inert(invoke: Invoke, runs: Store) 
         assert "\x07" not in output
         assert "\nFAKE LINE" not in output
         assert "\\x1b[2J" in output
+
+
+def test_runs_columns_picks_the_columns_and_a_bad_namespace_is_exit_2(
+    invoke: Invoke, runs: Store
+) -> None:
+    runs.set_tags(B, {"team": "vision"})
+    code, out, err = invoke("runs", "--columns", "tags.team,metrics.acc", "-c", "params.seed")
+    assert code == 0
+    assert err == ""
+    lines = out.splitlines()
+    assert lines[0].split()[6:] == ["tags.team", "metrics.acc", "params.seed"]
+    assert lines[2].split()[-3:] == ["vision", "0.6", "7"]
+
+    code, out, err = invoke("runs", "--columns", "params.nope", "--format", "csv")
+    assert code == 0
+    assert out.splitlines()[0].endswith(",duration,params.nope")
+    assert err == "Warning: no listed run has params.nope; its column is empty.\n"
+
+    line = one_error(invoke("runs", "--columns", "status,params.lr"))
+    assert "Cannot show the column 'status': name it params.KEY, metrics.KEY or tags.KEY" in line
+
+
+def test_runs_default_param_columns_are_the_ones_that_vary(invoke: Invoke, runs: Store) -> None:
+    header = invoke("runs")[1].splitlines()[0].split()
+    assert "params.lr" in header
+    assert "params.seed" not in header  # 7 in every run
+    invoke("rm", "a1")
+    assert listed(invoke, "--deleted", "--where", "params.lr < 0.15") == [A]
+    assert listed(invoke, "--where", "params.lr < 0.15") == []
+    assert invoke("runs", "--deleted", "--where", "params.lr > 5")[1] == (
+        "No deleted runs matching --where 'params.lr > 5'.\n"
+    )
