@@ -16,7 +16,6 @@ remaining run references its digest; the caller asks
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -26,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from nbtrack.model import Artifact
-from nbtrack.store import schema
+from nbtrack.store import artifacts, schema
 from nbtrack.store.schema import decode_text, encode_text
 
 __all__ = ["RunManagement"]
@@ -135,15 +134,7 @@ class RunManagement:
         return found
 
     def artifact_written_at(self, artifact: Artifact) -> float | None:
-        try:
-            return (self.artifact_root / artifact.uri).stat().st_mtime
-        except FileNotFoundError:
-            return None
+        return artifacts.written_at(self.artifact_root, artifact.uri)
 
     def remove_artifact(self, artifact: Artifact) -> bool:
-        path = self.artifact_root / artifact.uri
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            return False
-        return True
+        return artifacts.remove(self.artifact_root, artifact.uri)
