@@ -181,3 +181,43 @@ def test_a_store_made_at_0001_upgrades_to_0002_with_its_runs_intact(
         store.delete_run(A, at=3.0)
         assert store.list_runs() == []
         assert store.get_run(A).note == "written after the upgrade"
+
+
+def _age(store: Store, artifact: Artifact, seconds: float) -> None:
+    import os
+
+    path = store.artifact_path(artifact)
+    then = path.stat().st_mtime - seconds
+    os.utime(path, (then, then))
+
+
+def test_gc_keeps_a_file_a_run_recorded_after_the_plan(store: Store) -> None:
+    from nbtrack.tracking.edit import RunEditor
+
+    three_runs(store)
+    doomed = artifact(store, b"only B, for now", "model.pkl")
+    store.add_artifact(B, doomed)
+    _age(store, doomed, 7200)
+    editor = RunEditor(store, owned=False)
+    editor.delete([B])
+    plan = editor.plan_gc()
+    assert ([r.id for r in plan.runs], plan.files) == ([B], (doomed,))
+
+    store.add_artifact(C, doomed)  # a live run logs the same bytes before gc runs
+    done = editor.gc(plan)
+
+    assert [r.id for r in done.runs] == [B]
+    assert done.files == ()
+    assert store.artifact_path(doomed).read_bytes() == b"only B, for now"
+    assert ids(store.list_runs(deleted="all")) == [C, A]
+
+
+def test_gc_of_a_store_with_nothing_deleted_changes_nothing(store: Store) -> None:
+    from nbtrack.tracking.edit import RunEditor
+
+    three_runs(store)
+    editor = RunEditor(store, owned=False)
+    plan = editor.plan_gc()
+    assert (plan.runs, plan.files, plan.recent, plan.running, plan.bytes) == ((), (), (), (), 0)
+    assert editor.gc(plan).runs == ()
+    assert ids(store.list_runs()) == [C, B, A]
