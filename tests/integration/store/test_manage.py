@@ -5,6 +5,7 @@ SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -221,3 +222,27 @@ def test_gc_of_a_store_with_nothing_deleted_changes_nothing(store: Store) -> Non
     assert (plan.runs, plan.files, plan.recent, plan.running, plan.bytes) == ((), (), (), (), 0)
     assert editor.gc(plan).runs == ()
     assert ids(store.list_runs()) == [C, B, A]
+
+
+def test_a_0001_store_that_lost_its_schema_record_is_restored_then_upgraded(
+    store_url: str, project_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if store_url.startswith("sqlite"):
+        Path(store_url.removeprefix("sqlite:///")).parent.mkdir(parents=True)
+    _old_store(store_url)
+    engine = sa.create_engine(store_url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE alembic_version")
+    engine.dispose()
+    monkeypatch.chdir(project_root)
+    env = {"NBTRACK_STORE": store_url}
+
+    code, out, _ = nbtrack("db", "status", env=env)
+    assert code == 0
+    assert "the tables match 0001_initial" in out
+    code, out, _ = nbtrack("db", "upgrade", env=env)
+    assert code == 0
+    assert "its tables match 0001_initial, then upgraded it to 0002_manage_runs." in out
+    code, out, _ = nbtrack("runs", "--format", "json", env=env)
+    assert code == 0
+    assert [r["name"] for r in json.loads(out)] == ["old run"]
