@@ -145,15 +145,18 @@ def _print_csv(listed: Sequence[RunSummary], chosen: Sequence[Column] | None) ->
         + [str(c) for c in columns]
     )
     for r in listed:
-        values = [(c, c.value(r)) for c in columns]
+        cells = []
+        for column in columns:
+            value = column.value(r)
+            if value is MISSING:
+                cells.append("")
+            else:  # a metric keeps every digit
+                cells.append(repr(value) if column.namespace == "metrics" else _csv_value(value))
+        duration = "" if r.duration is None else f"{r.duration:.3f}"
         writer.writerow(
-            [r.id, r.name or "", r.status.value, r.notebook or "", iso(r.started_at)]
-            + [iso(r.ended_at) or "", "" if r.duration is None else f"{r.duration:.3f}"]
-            + [
-                "" if v is MISSING else repr(v) if c.namespace == "metrics" else _csv_value(v)
-                for c, v in values
-            ]
-        )
+            [r.id, r.name or "", r.status.value, r.notebook or "", iso(r.started_at),
+             iso(r.ended_at) or "", duration, *cells]
+        )  # fmt: skip
 
 
 #: narrowest the name and notebook columns get before param/metric columns go
