@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from nbtrack._version import __version__
 
 if TYPE_CHECKING:
+    from nbtrack.compare.comparison import compare
+    from nbtrack.compare.plot import plot
     from nbtrack.errors import (
         MetricError,
         NbtrackError,
@@ -55,6 +57,7 @@ if TYPE_CHECKING:
 #: (PEP 562), so `import nbtrack` and the `nbtrack` command's start-up stay cheap;
 #: a test keeps this table, the imports above and ``__all__`` in step.
 _LAZY: dict[str, str] = {
+    "compare": "nbtrack.compare.comparison",
     **dict.fromkeys(
         [
             "MetricError",
@@ -93,6 +96,7 @@ _LAZY: dict[str, str] = {
     "ParamWarning": "nbtrack.tracking.ledger",
     "ActiveRun": "nbtrack.tracking.run",
     "replay_spill": "nbtrack.tracking.spill",
+    "plot": "nbtrack.compare.plot",
 }
 
 
@@ -145,6 +149,7 @@ __all__ = [
     "UsageError",
     "__version__",
     "active_run",
+    "compare",
     "end_run",
     "get_run",
     "list_runs",
@@ -155,6 +160,7 @@ __all__ = [
     "log_metrics",
     "log_param",
     "log_params",
+    "plot",
     "replay_spill",
     "set_tag",
     "set_tags",

@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("nbtrack.cli.run:run", "Execute a notebook in a kernel with parameters and track it."),
     "runs": ("nbtrack.cli.runs:runs", "List runs, newest first, with filters and sorting."),
     "show": ("nbtrack.cli.runs:show", "Show one run: params, metrics, data, artifacts, git, env."),
+    "compare": ("nbtrack.cli.compare:compare", "Compare runs side by side against a baseline run."),
     "rename": ("nbtrack.cli.manage:rename", "Give a run a new name."),
     "tag": ("nbtrack.cli.manage:tag", "Set or remove tags on a run (key=value, --remove key)."),
     "note": ("nbtrack.cli.manage:note", "Set a run's free-text note (- reads it from stdin)."),
@@ -35,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("nbtrack.cli.vcs:init", "Set up jupytext pairing, nbdime git drivers and hooks."),
     "sync": ("nbtrack.cli.vcs:sync", "Bring paired .ipynb and text files in step."),
     "diff": ("nbtrack.cli.diff:diff", "Cell-aware diff of notebooks, files or git revisions."),
+    "plot": ("nbtrack.cli.plot:plot", "Plot metric curves of runs to a PNG, SVG or PDF file."),
     "db": ("nbtrack.cli.db:db", "Inspect and upgrade the run store's schema."),
 }
 

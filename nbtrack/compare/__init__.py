@@ -13,4 +13,54 @@ Not for: writing runs (``nbtrack.tracking``) or SQL (``nbtrack.store``).
   runs apart" (list columns, comparisons, legends).
 * ``listing``: the param/metric/tag columns of a list of runs: ``--columns``
   checked, and the default (the keys a query names, the params that vary).
+* ``comparison``: ``compare_runs`` (runs side by side against a baseline),
+  ``select_runs`` (``--where``), ``metric_direction`` (the name rule for
+  which way a metric improves), ``Comparison`` and the Python ``compare()``.
+* ``comparison_model``: the frozen values a comparison is made of.
+* ``code``: the cell diff of two runs' stored code snapshots.
+* ``formatting``: numbers, deltas and values as the comparison renderers show them.
+* ``render_terminal``, ``render_markdown``, ``render_json``, ``render_html``:
+  a comparison for a terminal, a pull-request comment, tools, and Jupyter or
+  the report (``comparison_html``, ``COMPARISON_CSS``).
+* ``pr``: ``run_deltas``, the runs at a diff's two commits for each changed
+  notebook, compared (``nbtrack diff A...B --runs``).
+* ``render_pr``: those run deltas as markdown for the pull-request comment,
+  terminal lines and JSON.
+* ``downsample``: LTTB and min/max downsampling of (x, y) series to a few
+  thousand points, NaN gaps and ±inf kept.
+* ``curves``: ``curves`` and ``Curve``, the metric curves of runs (x = step,
+  time or relative time; smoothing; downsampled; legend labels).
+* ``svg``: ``curves_svg``, curves as a dependency-free inline SVG chart.
+* ``plot``: ``nbtrack.plot`` and the figure behind ``nbtrack plot``: curves
+  drawn with matplotlib (the ``plots`` extra), saved as PNG, SVG or PDF.
+* ``figure``: ``CurvesFigure``, the matplotlib ``Figure`` that shows itself
+  in Jupyter (imported only once matplotlib is known to be there).
 """
+
+from __future__ import annotations
+
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nbtrack.compare.comparison import Comparison
+
+
+class _CallablePackage(types.ModuleType):
+    """This package, callable as the public ``nbtrack.compare(...)``.
+
+    ``nbtrack.compare`` names both this package and the public function: once
+    any module of the package is imported (``nbtrack.runs()`` does), Python
+    binds the attribute ``compare`` of ``nbtrack`` to this package, so the
+    package forwards a call to the function to keep ``nbtrack.compare(a, b)``
+    working whichever came first.
+    """
+
+    def __call__(self, *runs: Any, **options: Any) -> Comparison:
+        from nbtrack.compare.comparison import compare
+
+        return compare(*runs, **options)
+
+
+sys.modules[__name__].__class__ = _CallablePackage

@@ -185,6 +185,11 @@ class DiffResult:
     new_label: str
     notebooks: tuple[NotebookDiff, ...]
     options: DiffOptions = field(default_factory=DiffOptions)
+    #: the commits compared (full shas) when both sides are git revisions, else None
+    old_commit: str | None = None
+    new_commit: str | None = None
+    #: the git work tree the paths are relative to (None for two files)
+    root: str | None = None
 
     @property
     def has_changes(self) -> bool:

@@ -25,7 +25,14 @@ from dataclasses import dataclass, field
 
 from nbtrack.vcs.diffmodel import CellDiff, DiffResult, MetadataChange, NotebookDiff, OutputChange
 
-__all__ = ["GITHUB_COMMENT_LIMIT", "MARKDOWN_CAP", "render_markdown"]
+__all__ = [
+    "GITHUB_COMMENT_LIMIT",
+    "MARKDOWN_CAP",
+    "code_span",
+    "inline_text",
+    "render_markdown",
+    "table_text",
+]
 
 GITHUB_COMMENT_LIMIT = 65_536
 #: default cap: leaves room for a workflow's own heading around the diff
@@ -64,12 +71,18 @@ class _Section:
         return self.head + (self.blocks[0] if self.blocks else "")
 
 
-def render_markdown(result: DiffResult, *, cap: int = MARKDOWN_CAP) -> str:
-    """The diff as GitHub-flavoured markdown of at most ``cap`` characters."""
+def render_markdown(result: DiffResult, *, cap: int = MARKDOWN_CAP, insert: str = "") -> str:
+    """The diff as GitHub-flavoured markdown of at most ``cap`` characters.
+
+    *insert* is markdown another part wrote (``nbtrack diff --runs``' run
+    deltas), placed after the summary table and counted in the cap; it must
+    leave room for the diff (a third of the cap at most).
+    """
     changed = [nb for nb in result.notebooks if nb.has_changes]
     header = _header(result, changed)
+    insert = insert.rstrip("\n") + "\n\n" if insert.strip() else ""
     if not changed:
-        return header.rstrip() + "\n"
+        return (header + insert).rstrip() + "\n"
     table = _summary_table(changed, cap // _TABLE_SHARE)
     share = max(cap // _BLOCK_SHARE, 200)
     sections = [
@@ -81,9 +94,9 @@ def render_markdown(result: DiffResult, *, cap: int = MARKDOWN_CAP) -> str:
         for nb in changed
     ]
     sections.sort(key=lambda section: section.size)  # stable: equal sizes keep git's order
-    left = _place_first_changes(sections, cap - len(header) - len(table) - _NOTE_RESERVE)
-    _fill_smallest_first(sections, left)
-    parts = [header, table, *("".join(section.shown) for section in sections)]
+    budget = cap - len(header) - len(table) - len(insert) - _NOTE_RESERVE
+    _fill_smallest_first(sections, _place_first_changes(sections, budget))
+    parts = [header, table, insert, *("".join(section.shown) for section in sections)]
     cut = [section for section in sections if section.cells_shown < len(section.nb.cells)]
     cut += [section for section in sections if not section.shown and not section.nb.cells]
     if cut:
@@ -369,3 +382,10 @@ def _escape_inline(text: str) -> str:
     """
     text = text.replace("&", "&amp;").replace("<", "&lt;")
     return re.sub(r"([\\`*_{}\[\]#|])", r"\\\1", text)
+
+
+#: the escapers, public for markdown that other parts add to a diff's (``nbtrack diff --runs``):
+#: user text as a code span, text for a table cell, plain text outside code
+code_span = _code
+table_text = _cell_text
+inline_text = _escape_inline

@@ -154,7 +154,10 @@ def _diff_revisions(
                 old_path=old_path,
             )
         )
-    return DiffResult(old_label, new_label, tuple(notebooks), opts)
+    return DiffResult(
+        old_label, new_label, tuple(notebooks), opts, old_commit=old, new_commit=new,
+        root=str(root),
+    )  # fmt: skip
 
 
 def _is_revision(root: Path, text: str) -> bool:

@@ -257,3 +257,17 @@ def test_runs_default_param_columns_are_the_ones_that_vary(invoke: Invoke, runs:
     assert invoke("runs", "--deleted", "--where", "params.lr > 5")[1] == (
         "No deleted runs matching --where 'params.lr > 5'.\n"
     )
+
+
+def test_compare_where_leaves_deleted_runs_out_but_compares_one_named_by_id(
+    invoke: Invoke, runs: Store
+) -> None:
+    invoke("rm", "b2")
+    code, out, err = invoke("compare", "--where", "params.seed = 7", "--format", "json")
+    assert code == 0, err
+    assert B not in out
+    assert A in out
+    assert C in out
+    code, out, err = invoke("compare", "a1", "b2", "--format", "json")
+    assert code == 0, err
+    assert B in out
