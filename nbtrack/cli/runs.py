@@ -463,7 +463,12 @@ def _print_run(run: Run) -> None:
 @click.command()
 @click.argument("run_id", metavar="RUN")
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people; json for tools (every field, artifact file paths included).",
 )
 def show(run_id: str, fmt: str) -> None:
     """Show one run: params, metrics, data, artifacts, git, env. RUN may be an id prefix."""
