@@ -271,3 +271,36 @@ def test_compare_where_leaves_deleted_runs_out_but_compares_one_named_by_id(
     code, out, err = invoke("compare", "a1", "b2", "--format", "json")
     assert code == 0, err
     assert B in out
+
+
+@pytest.mark.parametrize(("answer", "purged"), [("y", True), ("n", False)])
+def test_gc_on_a_terminal_asks_before_removing(
+    store_url: str, project_root: Path, runs: Store, answer: str, purged: bool
+) -> None:
+    import pty
+    import subprocess
+    import sys
+
+    runs.delete_run(B, at=1.0)
+    leader, follower = pty.openpty()  # stdin is a terminal: gc may ask
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "nbtrack", "gc"],
+            cwd=project_root,
+            env={**os.environ, "NBTRACK_STORE": store_url},
+            stdin=follower,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        os.write(leader, f"{answer}\n".encode())
+        out, err = process.communicate(timeout=120)
+    finally:
+        os.close(leader)
+        os.close(follower)
+    assert "Would purge 1 deleted run:" in out
+    assert "Remove them for good? [y/N]" in out
+    assert process.returncode == (0 if purged else 1), err
+    assert ("Purged 1 deleted run:" in out) is purged
+    remaining = [r.id for r in runs.list_runs(deleted="all")]
+    assert (B not in remaining) is purged
