@@ -14,6 +14,7 @@ __all__ = [
     "Artifact",
     "DataRef",
     "Environment",
+    "GcPlan",
     "GitState",
     "JSONValue",
     "Metric",
@@ -169,6 +170,28 @@ class RunEvent:
 
 
 @dataclass(frozen=True)
+class GcPlan:
+    """What ``nbtrack gc`` removes (planned), or removed (done).
+
+    ``runs`` are soft-deleted runs whose rows go; ``files`` the artifacts (one
+    per digest) that only those runs reference, so their files go too.
+    """
+
+    runs: tuple[RunSummary, ...] = ()
+    files: tuple[Artifact, ...] = ()
+    #: digests of those runs that a run which stays still uses (their files stay)
+    shared: int = 0
+    #: files kept because they were written within the grace period
+    recent: tuple[Artifact, ...] = ()
+    #: deleted runs that still read RUNNING, kept unless forced
+    running: tuple[RunSummary, ...] = ()
+
+    @property
+    def bytes(self) -> int:
+        return sum(a.size for a in self.files)
+
+
+@dataclass(frozen=True)
 class RunSummary:
     """One row of ``nbtrack runs``: enough to list and filter, no histories."""
 
@@ -182,6 +205,8 @@ class RunSummary:
     params: dict[str, JSONValue] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)  # last value per key
     tags: dict[str, str] = field(default_factory=dict)
+    #: when ``nbtrack rm`` soft-deleted the run; None for a live run
+    deleted_at: float | None = None
 
     @property
     def duration(self) -> float | None:
@@ -208,6 +233,10 @@ class Run:
     git: GitState = field(default_factory=GitState)
     environment: Environment = field(default_factory=Environment)
     source: Source = field(default_factory=Source)
+    #: when ``nbtrack rm`` soft-deleted the run; None for a live run
+    deleted_at: float | None = None
+    #: the free-text note of ``nbtrack note``; None when there is none
+    note: str | None = None
 
     @property
     def notebook(self) -> str | None:

@@ -1,8 +1,9 @@
 """``nbtrack runs`` and ``nbtrack show``: read the run store and render it.
 
-For: parsing the options, asking the store (which does the filtering, sorting
-and limiting in SQL), choosing the few param/metric columns worth a glance,
-and rendering a table, JSON or CSV. Not for: any query logic of its own.
+For: parsing the options, asking :class:`nbtrack.compare.reader.Reader`
+(the store does the filtering, sorting and limiting in SQL; ``compare.listing``
+chooses the param/metric/tag columns), and rendering a table, JSON or CSV.
+Not for: any query logic of its own, or opening the store itself.
 
 Output conventions: the table shows 20 runs unless ``--limit`` says otherwise
 (``--limit 0`` = all) and ends with a line saying how many more there are;
@@ -18,25 +19,23 @@ import json
 import math
 import shutil
 import sys
-from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from nbtrack.cli._output import is_tty, print_table
+from nbtrack.cli._output import echo_err, is_tty, print_table
 from nbtrack.printable import printable
 
 if TYPE_CHECKING:
+    from nbtrack.compare.listing import Column
+    from nbtrack.compare.reader import Reader
     from nbtrack.model import Run, RunSummary
-    from nbtrack.store.base import Store
 
 __all__ = ["runs", "show"]
 
 TABLE_LIMIT = 20
-MAX_PARAM_COLUMNS = 3
-MAX_METRIC_COLUMNS = 3
 NO_RUNS_HINT = (
     "No runs yet in {url}. Start one from a notebook or script with "
     "`import nbtrack; nbtrack.start_run()`."
@@ -100,58 +99,13 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def _open_store() -> Store:
-    from nbtrack.store import open_store
+def _reader() -> Reader:
+    from nbtrack.compare.reader import Reader
 
-    return open_store(create=False)
+    return Reader.open()
 
 
 # -- nbtrack runs --------------------------------------------------------------
-
-
-def _mentioned(where: str | None, sort: Sequence[str], namespace: str) -> list[str]:
-    """Keys of *namespace* the user filtered or sorted on, in order of mention.
-
-    Read by the query parser, so quoted keys (``params."my key"``) are the keys
-    the store matched; the store has parsed both already, so they are valid.
-    """
-    from nbtrack.store.query import fields_of, parse_sort, parse_where
-
-    fields = fields_of(parse_where(where)) if where else []
-    fields += [parse_sort(spec).field for spec in sort]
-    return list(dict.fromkeys(f.key for f in fields if f.namespace == namespace))
-
-
-def key_columns(
-    listed: Sequence[RunSummary], where: str | None, sort: Sequence[str]
-) -> tuple[list[str], list[str]]:
-    """The params and metrics worth a column: the ones mentioned, then the ones that vary.
-
-    Params that have the same value in every listed run say nothing about the
-    difference between runs, so they are left out; metrics are ranked by how
-    many runs have them.
-    """
-    params = _mentioned(where, sort, "params")
-    values: dict[str, set[str]] = {}
-    for run in listed:
-        for key, value in run.params.items():
-            values.setdefault(key, set()).add(json.dumps(value, sort_keys=True, default=str))
-    present = Counter(k for run in listed for k in run.params)
-    varying = sorted(
-        (
-            k
-            for k, v in values.items()
-            if len(v) > 1 or present[k] < len(listed) or len(listed) == 1
-        ),
-        key=lambda k: (-present[k], k),
-    )
-    params += [k for k in varying if k not in params]
-    metrics = _mentioned(where, sort, "metrics")
-    counts = Counter(k for run in listed for k in run.metrics)
-    metrics += [
-        k for k, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if k not in metrics
-    ]
-    return params[:MAX_PARAM_COLUMNS], metrics[:MAX_METRIC_COLUMNS]
 
 
 def summary_dict(run: RunSummary) -> dict[str, Any]:
@@ -167,6 +121,7 @@ def summary_dict(run: RunSummary) -> dict[str, Any]:
         "params": jsonable(run.params),
         "metrics": jsonable(run.metrics),
         "tags": run.tags,
+        "deleted_at": iso(run.deleted_at),
     }
 
 
@@ -175,25 +130,33 @@ def _csv_value(value: Any) -> str:
     return value if isinstance(value, str) else fmt_value(value)
 
 
-def _print_csv(listed: Sequence[RunSummary]) -> None:
-    param_keys = sorted({k for r in listed for k in r.params})
-    metric_keys = sorted({k for r in listed for k in r.metrics})
-    tag_keys = sorted({k for r in listed for k in r.tags})
+def _print_csv(listed: Sequence[RunSummary], chosen: Sequence[Column] | None) -> None:
+    """Every param, metric and tag as a column, or the *chosen* ones (``--columns``)."""
+    from nbtrack.compare.listing import MISSING, NAMESPACES, Column
+
+    columns = list(chosen) if chosen is not None else []
+    if chosen is None:
+        for namespace in NAMESPACES:
+            keys = sorted({k for r in listed for k in getattr(r, namespace)})
+            columns += [Column(namespace, k) for k in keys]
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(
         ["id", "name", "status", "notebook", "started_at", "ended_at", "duration"]
-        + [f"params.{k}" for k in param_keys]
-        + [f"metrics.{k}" for k in metric_keys]
-        + [f"tags.{k}" for k in tag_keys]
+        + [str(c) for c in columns]
     )
     for r in listed:
+        cells = []
+        for column in columns:
+            value = column.value(r)
+            if value is MISSING:
+                cells.append("")
+            else:  # a metric keeps every digit
+                cells.append(repr(value) if column.namespace == "metrics" else _csv_value(value))
+        duration = "" if r.duration is None else f"{r.duration:.3f}"
         writer.writerow(
-            [r.id, r.name or "", r.status.value, r.notebook or "", iso(r.started_at)]
-            + [iso(r.ended_at) or "", "" if r.duration is None else f"{r.duration:.3f}"]
-            + [_csv_value(r.params[k]) if k in r.params else "" for k in param_keys]
-            + [repr(r.metrics[k]) if k in r.metrics else "" for k in metric_keys]
-            + [r.tags.get(k, "") for k in tag_keys]
-        )
+            [r.id, r.name or "", r.status.value, r.notebook or "", iso(r.started_at),
+             iso(r.ended_at) or "", duration, *cells]
+        )  # fmt: skip
 
 
 #: narrowest the name and notebook columns get before param/metric columns go
@@ -257,12 +220,13 @@ def _fit_width(
 
 
 def _print_table(
-    listed: Sequence[RunSummary], where: str | None, sort: Sequence[str], more: int
+    listed: Sequence[RunSummary], chosen: Sequence[Column], more: int, *, deleted: bool
 ) -> None:
-    params, metrics = key_columns(listed, where, sort)
+    from nbtrack.compare.listing import MISSING
+
     columns = ["id", "name", "status", "notebook", "started", "duration"]
-    columns += [one_line(f"params.{k}") for k in params]
-    columns += [one_line(f"metrics.{k}") for k in metrics]
+    columns += ["deleted"] if deleted else []
+    columns += [one_line(str(c)) for c in chosen]
     rows = [
         [
             r.id[:8],
@@ -271,8 +235,8 @@ def _print_table(
             one_line(r.notebook or ""),
             fmt_time(r.started_at),
             fmt_duration(r.duration),
-            *[fmt_value(r.params[k]) if k in r.params else "" for k in params],
-            *[fmt_value(r.metrics[k]) if k in r.metrics else "" for k in metrics],
+            *([fmt_time(r.deleted_at)] if deleted else []),
+            *["" if (v := c.value(r)) is MISSING else fmt_value(v) for c in chosen],
         ]
         for r in listed
     ]
@@ -315,44 +279,81 @@ def _print_table(
     type=click.Choice(["table", "json", "csv"]),
     default="table",
     show_default=True,
+    help="table for people; json (every field) or csv for tools.",
 )
-def runs(where: str | None, sort: tuple[str, ...], limit: int | None, fmt: str) -> None:
+@click.option(
+    "--columns",
+    "-c",
+    "columns",
+    metavar="COLS",
+    multiple=True,
+    help="The param, metric and tag columns of the table and CSV, comma-separated, e.g. "
+    "params.lr,metrics.val_acc,tags.team. Default: the keys --where/--sort name, the params "
+    "that differ between the listed runs, the metrics most runs have.",
+)
+@click.option(
+    "--deleted",
+    is_flag=True,
+    help="List the runs deleted with `nbtrack rm` (and not yet purged by `nbtrack gc`) instead.",
+)
+def runs(
+    where: str | None,
+    sort: tuple[str, ...],
+    limit: int | None,
+    fmt: str,
+    columns: tuple[str, ...],
+    deleted: bool,
+) -> None:
     """List runs, newest first, with filters and sorting."""
+    from nbtrack.compare.listing import default_columns, parse_columns
+
+    chosen = parse_columns(columns) if columns else None
     if limit is None:
         limit = TABLE_LIMIT if fmt == "table" else 0
-    with _open_store() as store:
-        listed, total = store.list_page(where=where, sort=sort, limit=limit or None)
+    with _reader() as reader:
+        listed, total = reader.page(where=where, sort=sort, limit=limit or None, deleted=deleted)
         more = total - len(listed)
-        url = store.schema_status()["url"] if not listed and fmt == "table" else ""
+        url = reader.url
+    for column in chosen or ():
+        if listed and not column.present_in(listed):
+            echo_err(f"Warning: no listed run has {column}; its column is empty.")
     if fmt == "json":
         json.dump([summary_dict(r) for r in listed], sys.stdout, indent=2, allow_nan=False)
         print()
     elif fmt == "csv":
-        _print_csv(listed)
+        _print_csv(listed, chosen)
     elif not listed:
-        if where:
-            print(f"No runs match --where {where!r}.")
-        else:
-            print(NO_RUNS_HINT.format(url=url))
+        _print_nothing(where, url, deleted=deleted)
     else:
-        _print_table(listed, where, sort, more)
+        shown = chosen if chosen is not None else default_columns(listed, where, sort)
+        _print_table(listed, shown, more, deleted=deleted)
+
+
+def _print_nothing(where: str | None, url: str, *, deleted: bool) -> None:
+    if deleted:
+        match = f" matching --where {where!r}" if where else ""
+        print(f"No deleted runs{match}.")
+    elif where:
+        print(f"No runs match --where {where!r}.")
+    else:
+        print(NO_RUNS_HINT.format(url=url))
 
 
 # -- nbtrack show --------------------------------------------------------------
 
 
-def run_dict(run: Run, store: Store | None = None) -> dict[str, Any]:
-    """*run* as JSON data; with *store*, each artifact also says where its file is."""
+def run_dict(run: Run, reader: Reader | None = None) -> dict[str, Any]:
+    """*run* as JSON data; with *reader*, each artifact also says where its file is."""
     import dataclasses
 
     data = dataclasses.asdict(run)
-    if store is not None:
+    if reader is not None:
         for artifact, item in zip(run.artifacts, data["artifacts"], strict=True):
-            item["path"] = str(store.artifact_path(artifact))
+            item["path"] = str(reader.artifact_path(artifact))
     data["status"] = run.status.value
     data["notebook"] = run.notebook
     data["duration"] = run.duration
-    for key in ("started_at", "ended_at", "heartbeat_at"):
+    for key in ("started_at", "ended_at", "heartbeat_at", "deleted_at"):
         data[key] = iso(data[key])
     data["params"] = [
         {"key": p.key, "value": jsonable(p.value), "source": p.source.value} for p in run.params
@@ -370,7 +371,8 @@ def _line(text: str) -> None:
     print(one_line(text))
 
 
-def _print_run(run: Run) -> None:
+def _print_header(run: Run) -> None:
+    """The run's one-line facts, its tags and its note."""
     header = [
         ("id", run.id),
         ("name", one_line(run.name or "-")),
@@ -380,11 +382,22 @@ def _print_run(run: Run) -> None:
         ("ended", fmt_time(run.ended_at)),
         ("duration", fmt_duration(run.duration)),
     ]
+    if run.deleted_at is not None:
+        undo = f"`nbtrack restore {run.id[:8]}` brings it back"
+        header.append(("deleted", f"{fmt_time(run.deleted_at)} ({undo})"))
     for label, value in header:
         _line(f"{label + ':':<10}{value}")
     if run.tags:
         tags = ", ".join(f"{k}={v}" for k, v in run.tags.items())
         _line(f"{'tags:':<10}{one_line(tags)}")
+    if run.note:
+        _section("Note")
+        for text in run.note.splitlines():
+            _line(f"  {text}")
+
+
+def _print_run(run: Run) -> None:
+    _print_header(run)
     if run.params:
         _section(f"Params ({len(run.params)})")
         print_table(
@@ -450,13 +463,18 @@ def _print_run(run: Run) -> None:
 @click.command()
 @click.argument("run_id", metavar="RUN")
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people; json for tools (every field, artifact file paths included).",
 )
 def show(run_id: str, fmt: str) -> None:
     """Show one run: params, metrics, data, artifacts, git, env. RUN may be an id prefix."""
-    with _open_store() as store:
-        run = store.get_run(run_id)
-        data = run_dict(run, store) if fmt == "json" else {}
+    with _reader() as reader:
+        run = reader.run(run_id)
+        data = run_dict(run, reader) if fmt == "json" else {}
     if fmt == "json":
         json.dump(data, sys.stdout, indent=2, allow_nan=False)
         print()

@@ -11,6 +11,8 @@ Not for: writing runs (``nbtrack.tracking``) or SQL (``nbtrack.store``).
   histories as columns, artifact files).
 * ``columns``: ``varying_keys``, the one rule for "the params that tell these
   runs apart" (list columns, comparisons, legends).
+* ``listing``: the param/metric/tag columns of a list of runs: ``--columns``
+  checked, and the default (the keys a query names, the params that vary).
 * ``comparison``: ``compare_runs`` (runs side by side against a baseline),
   ``select_runs`` (``--where``), ``metric_direction`` (the name rule for
   which way a metric improves), ``Comparison`` and the Python ``compare()``.

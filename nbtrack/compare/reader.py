@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from nbtrack.model import Artifact, MetricHistory, Run, RunSummary
 
 if TYPE_CHECKING:
-    from nbtrack.store.base import Store
+    from nbtrack.store.base import Deleted, Store
 
 __all__ = ["Reader"]
 
@@ -58,23 +58,37 @@ class Reader:
 
     # -- runs ----------------------------------------------------------------------
     def runs(
-        self, *, where: str | None = None, sort: Sequence[str] = (), limit: int | None = None
+        self,
+        *,
+        where: str | None = None,
+        sort: Sequence[str] = (),
+        limit: int | None = None,
+        deleted: Deleted = False,
     ) -> list[RunSummary]:
-        """Runs newest first (or by *sort*), filtered with the ``--where`` language."""
-        return self._store.list_runs(where=where, sort=sort, limit=limit)
+        """Runs newest first (or by *sort*), filtered with the ``--where`` language.
+
+        Soft-deleted runs (``nbtrack rm``) are left out unless *deleted* is
+        True (only them) or ``"all"``.
+        """
+        return self._store.list_runs(where=where, sort=sort, limit=limit, deleted=deleted)
 
     def page(
-        self, *, where: str | None = None, sort: Sequence[str] = (), limit: int | None = None
+        self,
+        *,
+        where: str | None = None,
+        sort: Sequence[str] = (),
+        limit: int | None = None,
+        deleted: Deleted = False,
     ) -> tuple[list[RunSummary], int]:
         """:meth:`runs` plus how many runs match in all."""
-        return self._store.list_page(where=where, sort=sort, limit=limit)
+        return self._store.list_page(where=where, sort=sort, limit=limit, deleted=deleted)
 
     def resolve(self, id_or_prefix: str) -> str:
         """The full id of the one run *id_or_prefix* names (``RunNotFoundError`` otherwise)."""
         return self._store.resolve_run_id(id_or_prefix)
 
     def run(self, id_or_prefix: str) -> Run:
-        """Everything stored about one run (histories excepted)."""
+        """Everything stored about one run (histories excepted), a soft-deleted one too."""
         return self._store.get_run(id_or_prefix)
 
     # -- metrics -------------------------------------------------------------------

@@ -8,6 +8,10 @@ here, on first use.
 * ``base``: the ``Store`` interface every reader and writer goes through.
 * ``sql``: ``SqlStore``, the one implementation, for SQLite and PostgreSQL.
 * ``sql_read`` / ``sql_metrics``: reading runs back; the metric write hot path.
+* ``artifacts``: artifact files, stored once per content (sha256) under the
+  artifact root; written whole or not at all.
+* ``sql_manage``: soft delete and restore, notes, tag removal, purging deleted
+  runs and the artifact files only they used (``nbtrack rm``/``gc``).
 * ``query``: the ``--where`` and ``--sort`` languages (parsing only).
 * ``sql_where``: a parsed ``--where`` compiled into SQL; ``status_expr``.
 * ``schema`` / ``migrations``: the tables and their Alembic history.

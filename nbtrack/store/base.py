@@ -23,7 +23,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from nbtrack.model import (
     Artifact,
@@ -39,10 +39,13 @@ from nbtrack.model import (
     Source,
 )
 
-__all__ = ["MetricRow", "Store"]
+__all__ = ["Deleted", "MetricRow", "Store"]
 
 #: one buffered metric point: key, value, step (or None), unix timestamp
 MetricRow = tuple[str, float, int | None, float]
+#: which runs a listing shows: False live runs (the default), True only
+#: soft-deleted ones, "all" both
+Deleted = bool | Literal["all"]
 
 
 class Store(abc.ABC):
@@ -110,6 +113,47 @@ class Store(abc.ABC):
     def end_run(self, run_id: str, status: RunStatus, ended_at: float) -> None:
         """Set a terminal status, the end time and a last heartbeat."""
 
+    # -- managing runs (rm, restore, note, tag --remove, gc) ------------------------
+    @abc.abstractmethod
+    def delete_run(self, run_id: str, at: float) -> None:
+        """Soft-delete: listings hide the run from *at* on; everything it holds stays."""
+
+    @abc.abstractmethod
+    def restore_run(self, run_id: str) -> None:
+        """Undo :meth:`delete_run`."""
+
+    @abc.abstractmethod
+    def set_note(self, run_id: str, note: str | None) -> None:
+        """Set (None: clear) the run's free-text note."""
+
+    @abc.abstractmethod
+    def remove_tags(self, run_id: str, keys: Sequence[str]) -> None:
+        """Remove these tags (a key the run lacks is ignored)."""
+
+    @abc.abstractmethod
+    def purge_runs(self, run_ids: Sequence[str]) -> int:
+        """Remove every row of these soft-deleted runs for good; how many went.
+
+        A run that is not soft-deleted is never purged. Artifact files stay:
+        see :meth:`artifacts_only_in` and :meth:`remove_artifact`.
+        """
+
+    @abc.abstractmethod
+    def artifacts_only_in(self, run_ids: Sequence[str]) -> list[Artifact]:
+        """Artifacts of *run_ids*, one per digest, that no other run references."""
+
+    @abc.abstractmethod
+    def referenced_digests(self, digests: Sequence[str]) -> set[str]:
+        """Which of *digests* some stored run's artifact references."""
+
+    @abc.abstractmethod
+    def artifact_written_at(self, artifact: Artifact) -> float | None:
+        """When the artifact's file was last written (None: there is no file)."""
+
+    @abc.abstractmethod
+    def remove_artifact(self, artifact: Artifact) -> bool:
+        """Remove the artifact's file; False when there was none."""
+
     # -- reading ---------------------------------------------------------------
     @abc.abstractmethod
     def resolve_run_id(self, id_or_prefix: str) -> str:
@@ -125,8 +169,12 @@ class Store(abc.ABC):
         where: str | None = None,
         sort: Sequence[str] = (),
         limit: int | None = None,
+        deleted: Deleted = False,
     ) -> list[RunSummary]:
         """Runs newest first (or by *sort*, e.g. ``-metrics.val_acc``), filtered.
+
+        Soft-deleted runs are left out unless *deleted* is True (only them)
+        or ``"all"``.
 
         *where* is the ``--where`` language: comparisons on ``params.X``,
         ``metrics.X`` (last value), ``tags.X``, ``status``, ``name``,
@@ -134,18 +182,23 @@ class Store(abc.ABC):
         and parentheses. Malformed input raises ``QueryError``.
         """
 
-    def count_runs(self, *, where: str | None = None) -> int:
+    def count_runs(self, *, where: str | None = None, deleted: Deleted = False) -> int:
         """How many runs match *where* (for the "N more" line of ``nbtrack runs``)."""
-        return len(self.list_runs(where=where))
+        return len(self.list_runs(where=where, deleted=deleted))
 
     def list_page(
-        self, *, where: str | None = None, sort: Sequence[str] = (), limit: int | None = None
+        self,
+        *,
+        where: str | None = None,
+        sort: Sequence[str] = (),
+        limit: int | None = None,
+        deleted: Deleted = False,
     ) -> tuple[list[RunSummary], int]:
         """``list_runs`` plus how many runs match in all (a store may do both at once)."""
-        listed = self.list_runs(where=where, sort=sort, limit=limit)
+        listed = self.list_runs(where=where, sort=sort, limit=limit, deleted=deleted)
         if limit is None or len(listed) < limit:
             return listed, len(listed)
-        return listed, self.count_runs(where=where)
+        return listed, self.count_runs(where=where, deleted=deleted)
 
     @abc.abstractmethod
     def metric_history(self, run_id: str, key: str) -> list[Metric]: ...

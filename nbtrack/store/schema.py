@@ -19,6 +19,8 @@ Encodings shared by both dialects:
   ``log_metrics`` so listing and filtering never scan metric histories;
   ``metrics.seq`` numbers a key's points in logging order (0, 1, ...), taken
   from ``metric_latest.count`` in the same transaction;
+* ``runs.deleted_at`` is when ``nbtrack rm`` soft-deleted the run (NULL: a
+  live run); listings hide such runs unless asked, ``gc`` purges them;
 * ``runs.seq`` is a small integer per run (max + 1 under the write lock) that
   ``metrics`` uses instead of the 32-char id;
 * free text (names, keys, tag values, ``params.text``, paths, snapshots) goes
@@ -53,7 +55,7 @@ __all__ = [
 ]
 
 #: every schema revision this nbtrack knows, oldest first (Alembic revision ids)
-REVISIONS: tuple[str, ...] = ("0001_initial",)
+REVISIONS: tuple[str, ...] = ("0001_initial", "0002_manage_runs")
 #: the revision this nbtrack reads and writes
 HEAD = REVISIONS[-1]
 
@@ -102,6 +104,8 @@ runs = sa.Table(
     sa.Column("hostname", sa.Text, nullable=True),
     # a small integer per run, so the metrics table stores 8 bytes, not 32 hex chars
     sa.Column("seq", sa.BigInteger, nullable=False),
+    # soft delete (0002): when `nbtrack rm` hid the run; NULL = a live run
+    sa.Column("deleted_at", sa.Float, nullable=True),
     sa.Index("ix_runs_started_at", "started_at"),
     sa.UniqueConstraint("seq", name="uq_runs_seq"),
 )
@@ -118,6 +122,7 @@ run_details = sa.Table(
     sa.Column("source_snapshot", sa.Text, nullable=True),
     sa.Column("source_hash", sa.String(80), nullable=True),
     sa.Column("source_stale", sa.Boolean, nullable=True),
+    sa.Column("note", sa.Text, nullable=True),  # free text (0002), `nbtrack note`
 )
 
 params = sa.Table(

@@ -1,6 +1,7 @@
 """SqlStore: the one Store implementation, for SQLite and PostgreSQL alike.
 
-For: writing runs (this module) and delegating reads to ``sql_read.py`` and
+For: writing runs (this module) and delegating reads to ``sql_read.py``,
+managing runs (delete, purge, ...) to ``sql_manage.py`` and
 the metric hot path to ``sql_metrics.py`` (``executemany`` on SQLite, ``COPY``
 on PostgreSQL, SQL text built once per dialect).
 Not for: connecting and schema checks (``_engine.py``), the ``--where``
@@ -9,22 +10,15 @@ language (``query.py``), or deciding what to log (``nbtrack.tracking``).
 Encoding (see also ``schema.py``): a metric value NaN is stored as NULL on
 both dialects and read back as ``float("nan")``; ±inf are stored as
 themselves. Param values are JSON text. Artifacts are files named by their
-sha256 under ``settings.artifact_root`` (``sha256/ab/abcdef...``), written to
-a temporary file and renamed into place, so a reader never sees half a file.
-Artifact files and folders get the modes the process's umask gives new files
-(``0666 & ~umask``, folders ``0777 & ~umask``), so teammates can read a
-shared store's artifacts whenever they can read its other files.
+sha256 under ``settings.artifact_root``, written by ``artifacts.py``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,9 +40,10 @@ from nbtrack.model import (
     RunSummary,
     Source,
 )
-from nbtrack.store import _engine, schema, sql_read
-from nbtrack.store.base import MetricRow, Store
+from nbtrack.store import _engine, artifacts, schema, sql_read
+from nbtrack.store.base import Deleted, MetricRow, Store
 from nbtrack.store.schema import encode_text as _text
+from nbtrack.store.sql_manage import RunManagement
 from nbtrack.store.sql_metrics import MetricWriter
 
 if TYPE_CHECKING:
@@ -83,7 +78,7 @@ def _param_columns(param: Param) -> dict[str, Any]:
     }
 
 
-class SqlStore(Store):
+class SqlStore(RunManagement, Store):
     """A run store over SQLAlchemy Core. Thread-safe; one per process is enough.
 
     >>> store = SqlStore("sqlite:////tmp/x/runs.db", settings=settings)  # doctest: +SKIP
@@ -357,7 +352,7 @@ class SqlStore(Store):
     def put_artifact(self, path: Path) -> tuple[str, int, str]:
         try:
             with open(path, "rb") as source:
-                return self._put_stream(source)
+                return artifacts.put_stream(self.artifact_root, source)
         except FileNotFoundError:
             raise StoreError(f"The artifact file {path} does not exist.", uri=str(path)) from None
         except IsADirectoryError:
@@ -370,38 +365,7 @@ class SqlStore(Store):
     def put_artifact_bytes(self, data: bytes) -> tuple[str, int, str]:
         import io
 
-        return self._put_stream(io.BytesIO(data))
-
-    def _put_stream(self, source: Any) -> tuple[str, int, str]:
-        root = self.artifact_root
-        try:
-            tmp_dir = root / "tmp"
-            tmp_dir.mkdir(parents=True, exist_ok=True)
-            digest = hashlib.sha256()
-            size = 0
-            fd, tmp_name = tempfile.mkstemp(dir=tmp_dir, prefix="upload-")
-            try:
-                os.fchmod(fd, 0o666 & ~_engine.umask())  # mkstemp's 0600 would hide it
-                with os.fdopen(fd, "wb") as target:
-                    while chunk := source.read(1 << 20):
-                        digest.update(chunk)
-                        target.write(chunk)
-                        size += len(chunk)
-                hexdigest = digest.hexdigest()
-                uri = f"sha256/{hexdigest[:2]}/{hexdigest}"
-                final = root / uri
-                final.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(tmp_name, final)
-            except BaseException:
-                with suppress(OSError):
-                    os.unlink(tmp_name)
-                raise
-        except OSError as error:
-            raise StoreError(
-                f"Cannot write the artifact under {root}: {error.strerror or error}.",
-                uri=str(root),
-            ) from None
-        return f"sha256:{hexdigest}", size, uri
+        return artifacts.put_stream(self.artifact_root, io.BytesIO(data))
 
     def artifact_path(self, artifact: Artifact) -> Path:
         return self.artifact_root / artifact.uri
@@ -431,17 +395,19 @@ class SqlStore(Store):
         where: str | None = None,
         sort: Sequence[str] = (),
         limit: int | None = None,
+        deleted: Deleted = False,
     ) -> list[RunSummary]:
-        query = sql_read.RunQuery.parse(where, sort)
+        query = sql_read.RunQuery.parse(where, sort, deleted)
         if self.missing:
             return []
         with self._read() as connection:
             return sql_read.list_runs(connection, query, limit, self._cutoff())[0]
 
     def list_page(
-        self, *, where: str | None = None, sort: Sequence[str] = (), limit: int | None = None
-    ) -> tuple[list[RunSummary], int]:
-        query = sql_read.RunQuery.parse(where, sort)
+        self, *, where: str | None = None, sort: Sequence[str] = (), limit: int | None = None,
+        deleted: Deleted = False,
+    ) -> tuple[list[RunSummary], int]:  # fmt: skip
+        query = sql_read.RunQuery.parse(where, sort, deleted)
         if self.missing:
             return [], 0
         with self._read() as connection:
@@ -449,9 +415,9 @@ class SqlStore(Store):
                 connection, query, limit, self._cutoff(), with_total=limit is not None
             )
 
-    def count_runs(self, *, where: str | None = None) -> int:
+    def count_runs(self, *, where: str | None = None, deleted: Deleted = False) -> int:
         """How many runs match *where* (for "N more" lines)."""
-        query = sql_read.RunQuery.parse(where, ())
+        query = sql_read.RunQuery.parse(where, (), deleted)
         if self.missing:
             return 0
         with self._read() as connection:

@@ -41,6 +41,7 @@ from nbtrack.model import (
     Source,
 )
 from nbtrack.store import query, schema
+from nbtrack.store.base import Deleted
 from nbtrack.store.schema import decode_text as _text
 from nbtrack.store.schema import encode_text as _stored
 from nbtrack.store.sql_metrics import NO_STEP
@@ -49,6 +50,7 @@ from nbtrack.store.sql_where import TEXT_COLUMNS, compile_where, status_expr
 __all__ = [
     "RunQuery",
     "count_runs",
+    "deleted_condition",
     "effective_status",
     "get_run",
     "list_runs",
@@ -61,6 +63,8 @@ __all__ = [
 _CHUNK = 500  # ids per IN (...) when fetching params/metrics/tags of a page
 _HEX = re.compile(r"^[0-9a-f]{1,32}$")
 runs = schema.runs
+#: a one-row table to join runs with, on the condition that picks them by deletion
+_ONE = sa.select(sa.literal(1).label("one")).subquery("one_row")
 
 
 def _nan(value: float | None) -> float:
@@ -200,6 +204,8 @@ def get_run(connection: Connection, run_id: str, cutoff: float) -> Run:
         git=git,
         environment=environment,
         source=source,
+        deleted_at=row.deleted_at,
+        note=_opt(details.note) if details is not None else None,
     )
 
 
@@ -222,15 +228,28 @@ def metric_history(connection: Connection, run_id: str, key: str) -> list[Metric
 
 @dataclass(frozen=True)
 class RunQuery:
-    """A parsed ``--where`` and ``--sort``, ready to compile."""
+    """A parsed ``--where`` and ``--sort``, ready to compile, and which runs by deletion."""
 
     where: query.Expr | None
     sort: tuple[query.SortKey, ...]
+    #: False: live runs only; True: soft-deleted runs only; "all": both
+    deleted: Deleted = False
 
     @classmethod
-    def parse(cls, where: str | None, sort: Sequence[str]) -> RunQuery:
+    def parse(cls, where: str | None, sort: Sequence[str], deleted: Deleted = False) -> RunQuery:
         expr = query.parse_where(where) if where and where.strip() else None
-        return cls(expr, tuple(query.parse_sort(s) for s in sort))
+        return cls(expr, tuple(query.parse_sort(s) for s in sort), deleted)
+
+
+def deleted_condition(deleted: Deleted) -> ColumnElement[bool] | None:
+    """The runs *deleted* selects, as SQL over ``runs`` (None: every run)."""
+    if deleted == "all":
+        return None
+    if deleted is True:
+        return runs.c.deleted_at.is_not(None)
+    if deleted is False:
+        return runs.c.deleted_at.is_(None)
+    raise ValueError(f"deleted must be False, True or 'all', not {deleted!r}")
 
 
 def _sort_columns(key: query.SortKey, cutoff: float) -> list[ColumnElement[Any]]:
@@ -287,7 +306,13 @@ def _filtered(q: RunQuery, cutoff: float) -> sa.Select[Any]:
         runs.c.started_at,
         runs.c.ended_at,
         runs.c.heartbeat_at,
+        runs.c.deleted_at,
     )
+    visible = deleted_condition(q.deleted)
+    if visible is not None:
+        # in a join's ON, not beside the --where: an AND around it would nest the
+        # --where one level deeper, past what SQLite's parser takes at MAX_NESTING
+        stmt = stmt.select_from(runs.join(_ONE, visible))
     if q.where is not None:
         stmt = stmt.where(compile_where(q.where, cutoff))
     return stmt
@@ -358,6 +383,7 @@ def list_runs(
             params=dict(sorted(params[r.id].items())),
             metrics=dict(sorted(metrics[r.id].items())),
             tags=dict(sorted(tags[r.id].items())),
+            deleted_at=r.deleted_at,
         )
         for r in rows
     ], total

@@ -19,6 +19,8 @@ The modules, one job each:
 * ``session_exit``: a session's kernel exit: settles params and source before the run ends,
   with the status ``nbtrack run`` decided for its kernel's run.
 * ``sigterm``: SIGTERM on a tracked script ends the run KILLED, flushed, then the process.
+* ``edit``: changing a recorded run afterwards (rename, tags, note, soft delete,
+  restore, gc), each change recorded as an event of the run.
 
 This package imports no SQLAlchemy: the store is opened on the first run.
 """

@@ -40,9 +40,12 @@ Invoke = Callable[..., Outcome]
 
 
 def nbtrack(
-    *args: str, env: Mapping[str, str] | None = None, catch_exceptions: bool = True
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    catch_exceptions: bool = True,
+    input: str | None = None,
 ) -> Outcome:
-    """Run ``nbtrack *args`` in this process; *env* is set for the command only.
+    """Run ``nbtrack *args`` in this process; *env* is set for the command only, *input* is stdin.
 
     ``catch_exceptions=False`` lets an exception from inside the command fail
     the test with its traceback instead of becoming exit code 1.
@@ -52,7 +55,7 @@ def nbtrack(
     from nbtrack.cli import cli
 
     result = CliRunner().invoke(
-        cli, list(args), env=dict(env or {}), catch_exceptions=catch_exceptions
+        cli, list(args), env=dict(env or {}), catch_exceptions=catch_exceptions, input=input
     )
     return Outcome(result.exit_code, result.stdout, result.stderr)
 

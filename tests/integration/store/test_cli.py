@@ -226,7 +226,7 @@ def test_show_reports_crashed_for_a_stale_heartbeat(invoke, store: Store) -> Non
 def test_db_status_masks_the_password(invoke, store_url: str) -> None:  # type: ignore[no-untyped-def]
     result = invoke("db", "status")
     assert result.exit_code == 0
-    assert "nbtrack: 0001_initial" in result.stdout
+    assert "nbtrack: 0002_manage_runs" in result.stdout
     assert "Traceback" not in result.output
 
 
@@ -360,8 +360,10 @@ def test_json_is_complete_strict_and_names_artifact_files(invoke, store: Store) 
 
     assert list(listed[0]) == [
         "id", "name", "status", "notebook", "started_at", "ended_at", "heartbeat_at",
-        "duration", "params", "metrics", "tags",
+        "duration", "params", "metrics", "tags", "deleted_at",
     ]  # fmt: skip
+    assert listed[0]["deleted_at"] is None
+    assert (shown["deleted_at"], shown["note"]) == (None, None)
     assert {"git", "environment", "source", "data", "artifacts", "events"} <= set(shown)
     assert shown["heartbeat_at"] == listed[0]["heartbeat_at"]
     assert Path(shown["artifacts"][0]["path"]).read_bytes() == b"weights"

@@ -126,7 +126,7 @@ def test_db_upgrade_creates_then_reports_current(
     assert first.exit_code == 0, first.output
     if store_url.startswith("sqlite"):
         assert f"Created the run store {store_url} at schema {schema.HEAD}." in first.stdout
-    assert "already at schema 0001_initial (current); nothing to do." in second.stdout
+    assert f"already at schema {schema.HEAD} (current); nothing to do." in second.stdout
     assert "Up to date." in status.stdout
 
 
