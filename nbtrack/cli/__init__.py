@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("nbtrack.cli.vcs:init", "Set up jupytext pairing, nbdime git drivers and hooks."),
     "sync": ("nbtrack.cli.vcs:sync", "Bring paired .ipynb and text files in step."),
     "diff": ("nbtrack.cli.diff:diff", "Cell-aware diff of notebooks, files or git revisions."),
+    "report": ("nbtrack.cli.report:report", "Write one self-contained HTML report of runs."),
     "db": ("nbtrack.cli.db:db", "Inspect and upgrade the run store's schema."),
 }
 

@@ -11,4 +11,7 @@ Not for: writing runs (``nbtrack.tracking``) or SQL (``nbtrack.store``).
   histories as columns, artifact files).
 * ``columns``: ``varying_keys``, the one rule for "the params that tell these
   runs apart" (list columns, comparisons, legends).
+* ``report``: ``build_report``, the static report: one self-contained HTML
+  file (runs table, comparison, curves, figures; no script, nothing loaded
+  by URL), from the Jinja2 template in ``templates/report.html.j2``.
 """
