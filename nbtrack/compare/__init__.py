@@ -11,6 +11,15 @@ Not for: writing runs (``nbtrack.tracking``) or SQL (``nbtrack.store``).
   histories as columns, artifact files).
 * ``columns``: ``varying_keys``, the one rule for "the params that tell these
   runs apart" (list columns, comparisons, legends).
+* ``comparison``: ``compare_runs`` (runs side by side against a baseline),
+  ``select_runs`` (``--where``), ``metric_direction`` (the name rule for
+  which way a metric improves), ``Comparison`` and the Python ``compare()``.
+* ``comparison_model``: the frozen values a comparison is made of.
+* ``code``: the cell diff of two runs' stored code snapshots.
+* ``formatting``: numbers, deltas and values as the comparison renderers show them.
+* ``render_terminal``, ``render_markdown``, ``render_json``, ``render_html``:
+  a comparison for a terminal, a pull-request comment, tools, and Jupyter or
+  the report (``comparison_html``, ``COMPARISON_CSS``).
 * ``report``: ``build_report``, the static report: one self-contained HTML
   file (runs table, comparison, curves, figures; no script, nothing loaded
   by URL), from the Jinja2 template in ``templates/report.html.j2``.

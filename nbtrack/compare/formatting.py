@@ -1,0 +1,94 @@
+"""Numbers, deltas and values of a comparison as short text, shared by its renderers.
+
+For: the terminal, markdown and HTML renderers of a comparison (and the
+report), so ``0.9312``, ``+2.3%``, ``nan`` and ``-inf`` read the same
+everywhere. Returns unescaped text: each renderer escapes it for its medium.
+Not for: JSON (numbers stay numbers there).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from typing import Any
+
+from nbtrack.compare.comparison_model import MetricRow, MetricStats, RunHeader
+
+__all__ = [
+    "DIRECTION_UNKNOWN",
+    "MISSING",
+    "best_text",
+    "commit_text",
+    "delta_text",
+    "direction_text",
+    "number",
+    "param_text",
+    "time_text",
+]
+
+#: what a cell shows for a value a run does not have
+MISSING = "—"
+#: the note beside a metric whose direction nobody knows
+DIRECTION_UNKNOWN = "direction unknown: no better/worse; say it with --maximize/--minimize"
+
+
+def number(value: float | None) -> str:
+    """``0.9312``, ``1.235e+06``, ``nan``, ``inf``, ``-inf`` (4 significant digits)."""
+    if value is None:
+        return MISSING
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return f"{value:.4g}"
+
+
+def delta_text(delta: float | None, relative: float | None) -> str:
+    """``+0.02 (+2.2%)``, ``-3`` (no relative: the baseline was 0), or '' (none)."""
+    if delta is None:
+        return ""
+    text = f"{delta:+.4g}"
+    if relative is not None:
+        text += f" ({relative * 100:+.1f}%)"
+    return text
+
+
+def best_text(stats: MetricStats) -> str:
+    """``0.94 @ step 9``, ``0.94`` (points without steps), or ``—`` (no direction)."""
+    if stats.best is None:
+        return MISSING
+    step = f" @ step {stats.best_step}" if stats.best_step is not None else ""
+    return number(stats.best) + step
+
+
+def direction_text(row: MetricRow) -> str:
+    """``higher`` / ``lower`` with where it came from, or ``?``."""
+    if row.direction is None:
+        return "?"
+    via = {"name": "", "maximize": " (--maximize)", "minimize": " (--minimize)"}
+    return f"{row.direction}{via.get(row.direction_source, '')}"
+
+
+def param_text(value: Any) -> str:
+    """A param value as text: strings as they are, everything else as JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        return number(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def commit_text(run: RunHeader) -> str:
+    """``1a2b3c4 (dirty)``, ``1a2b3c4``, or ``—`` outside git."""
+    if not run.git_commit:
+        return MISSING
+    state = {True: " (dirty)", False: "", None: " (dirty: unknown)"}[run.git_dirty]
+    return run.git_commit[:7] + state
+
+
+def time_text(ts: float | None) -> str:
+    """Local time to the minute: ``2026-12-02 15:47``."""
+    if ts is None:
+        return MISSING
+    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
