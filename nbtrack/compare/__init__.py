@@ -23,4 +23,9 @@ Not for: writing runs (``nbtrack.tracking``) or SQL (``nbtrack.store``).
 * ``report``: ``build_report``, the static report: one self-contained HTML
   file (runs table, comparison, curves, figures; no script, nothing loaded
   by URL), from the Jinja2 template in ``templates/report.html.j2``.
+* ``downsample``: LTTB and min/max downsampling of (x, y) series to a few
+  thousand points, NaN gaps and ±inf kept.
+* ``curves``: ``curves`` and ``Curve``, the metric curves of runs (x = step,
+  time or relative time; smoothing; downsampled; legend labels).
+* ``svg``: ``curves_svg``, curves as a dependency-free inline SVG chart.
 """
