@@ -25,13 +25,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from nbtrack.compare.columns import varying_keys
+from nbtrack.compare.reader import Reader
 from nbtrack.errors import UsageError
+from nbtrack.model import MetricHistory
 
 if TYPE_CHECKING:
-    from nbtrack.compare.reader import Reader
     from nbtrack.model import Artifact, Run
 
-__all__ = ["CSP", "MAX_FIGURE_BYTES", "build_report", "select_runs"]
+__all__ = ["CSP", "MAX_FIGURE_BYTES", "build_report", "curve_points", "select_runs"]
 
 #: what the page may load: nothing but its own inline styles and data: images
 CSP = (
@@ -43,6 +44,8 @@ MAX_FIGURE_BYTES = 2 * 1024 * 1024
 #: points drawn per chart across all its curves; each curve gets a share (200 to 2,000)
 CHART_POINT_BUDGET = 60_000
 MIN_CURVE_POINTS, MAX_CURVE_POINTS = 200, 2_000
+#: a history is kept as min/max of this many times the buckets a curve draws (LTTB picks from them)
+KEPT_PER_BUCKET = 4
 #: media types a browser shows in an <img>, with the bytes each file must start with
 _IMAGE_MAGIC: dict[str, tuple[bytes, ...]] = {
     "image/png": (b"\x89PNG\r\n\x1a\n",),
@@ -95,6 +98,7 @@ def build_report(
     the runs has, is a ``UsageError`` naming it.
     """
     ids = _resolve(reader, run_ids)
+    reader = _ReadOnce(reader, KEPT_PER_BUCKET * curve_points(len(ids)))
     runs = [reader.run(run_id) for run_id in ids]
     keys = _metric_keys(runs, metrics)
     params = _param_keys(runs)
@@ -114,6 +118,56 @@ def build_report(
         "has_figures": any(row.figures for row in rows),
     }
     return _render(context)
+
+
+class _ReadOnce(Reader):
+    """The report's reader: each run and each history read from the store once.
+
+    The comparison (a metric's best value and the step it was reached at)
+    and the charts both ask for every history of every run; a report of 100
+    runs x 3 metrics x 100,000 points must not read 30 million points twice
+    nor keep them. Each history is kept reduced to the lowest and highest
+    point of each of *points* / 2 buckets (``downsample``'s min/max: the first
+    and last points, every bucket's extremes at their first step, NaN gaps and
+    ±inf kept), which is exact for the comparison's last, min, max and best
+    step, and more than a chart draws.
+    """
+
+    def __init__(self, reader: Reader, points: int) -> None:
+        super().__init__(reader._store, owned=False)
+        self._points = points
+        self._runs: dict[str, Run] = {}
+        self._histories: dict[tuple[str, str], MetricHistory] = {}
+
+    def run(self, id_or_prefix: str) -> Run:
+        if id_or_prefix not in self._runs:
+            self._runs[id_or_prefix] = super().run(id_or_prefix)
+        return self._runs[id_or_prefix]
+
+    def history(self, run_id: str, key: str) -> MetricHistory:
+        kept = self._histories.get((run_id, key))
+        if kept is None:
+            kept = _reduced(super().history(run_id, key), self._points)
+            self._histories[(run_id, key)] = kept
+        return kept
+
+
+def _reduced(history: MetricHistory, points: int) -> MetricHistory:
+    """*history* cut to at most *points* points by min/max per bucket (whole when shorter)."""
+    if len(history) <= points:
+        return history
+    from nbtrack.compare.downsample import downsample
+
+    # the x of each point is its index, so what comes back says which points were kept
+    kept, _ = downsample(range(len(history)), history.values, points, method="minmax")
+    index = kept.astype(int).tolist()
+    return MetricHistory(
+        run_id=history.run_id,
+        key=history.key,
+        steps=tuple(history.steps[i] for i in index),
+        values=tuple(history.values[i] for i in index),
+        timestamps=tuple(history.timestamps[i] for i in index),
+    )
 
 
 # -- selecting ---------------------------------------------------------------------------
@@ -267,16 +321,74 @@ def _is_image(media_type: str, data: bytes) -> bool:
 # -- the parts other modules draw ----------------------------------------------------------
 
 
-def _curve_points(runs: int) -> int:
+@dataclass(frozen=True)
+class Chart:
+    """One metric's curves as an inline ``<svg>`` (markup made by ``svg.curves_svg``)."""
+
+    metric: str
+    svg: str
+    caption: str
+
+
+@dataclass(frozen=True)
+class ComparisonPart:
+    """The comparison fragment (markup made by ``render_html``) and its styles."""
+
+    html: str
+    css: str
+
+
+def curve_points(runs: int) -> int:
+    """Points each curve keeps in a chart of *runs* curves: the chart's budget, shared."""
     return max(MIN_CURVE_POINTS, min(MAX_CURVE_POINTS, CHART_POINT_BUDGET // max(runs, 1)))
 
 
-def _charts(reader: Reader, ids: Sequence[str], metrics: Sequence[str]) -> list[Any]:
-    return []
+def _charts(reader: Reader, ids: Sequence[str], metrics: Sequence[str]) -> list[Chart]:
+    import warnings
+
+    from markupsafe import Markup
+
+    from nbtrack.compare.curves import CurveWarning, curves
+    from nbtrack.compare.svg import curves_svg
+
+    if not metrics:
+        return []
+    with warnings.catch_warnings():
+        # a run without one of the metrics: the runs table shows it has none
+        warnings.simplefilter("ignore", CurveWarning)
+        drawn = curves(reader, ids, metrics, max_points=curve_points(len(ids)))
+    charts = []
+    for metric in metrics:
+        mine = [curve for curve in drawn if curve.metric == metric]
+        if not mine:
+            continue
+        # the points each run stored (what the reader hands the curves may be fewer already)
+        stored = max(
+            (m.count for i in ids for m in reader.run(i).metrics if m.key == metric), default=0
+        )
+        caption = (
+            f"{metric}: {len(mine)} run{'s' if len(mine) != 1 else ''}, "
+            f"up to {stored:,} stored points each"
+        )
+        if stored > curve_points(len(ids)):
+            caption += " (downsampled for display)"
+        svg = Markup(curves_svg(mine, width=720, height=340, title=metric))
+        charts.append(Chart(metric, svg, caption))
+    return charts
 
 
-def _comparison(reader: Reader, ids: Sequence[str], metrics: Sequence[str]) -> Any:
-    return None
+def _comparison(
+    reader: Reader, ids: Sequence[str], metrics: Sequence[str]
+) -> ComparisonPart | None:
+    from markupsafe import Markup
+
+    from nbtrack.compare.comparison import compare_runs
+    from nbtrack.compare.render_html import COMPARISON_CSS, comparison_html
+
+    if len(ids) < 2:
+        return None
+    comparison = compare_runs(reader, ids, metrics=metrics or None)
+    return ComparisonPart(Markup(comparison_html(comparison, style=False)), Markup(COMPARISON_CSS))
 
 
 # -- the page ----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from nbtrack.compare.reader import Reader
-from nbtrack.compare.report import CSP, MAX_FIGURE_BYTES, build_report, select_runs
+from nbtrack.compare.report import CSP, MAX_FIGURE_BYTES, build_report, curve_points, select_runs
 from nbtrack.errors import RunNotFoundError, UsageError
 from nbtrack.store.base import Store
 from tests.helpers.cli import nbtrack
@@ -204,6 +204,100 @@ def test_unknown_run_and_unknown_metric_are_one_sentence_each(store: Store) -> N
             build_report(reader, [run], title="t", metrics=["val_acc"])
         with pytest.raises(UsageError, match="at least one run"):
             build_report(reader, [], title="t")
+
+
+def test_each_metric_gets_a_chart_with_a_line_per_run(store: Store) -> None:
+    ids = [
+        add_run(store, f"run {i}", started=T0 + i, params={"lr": i},
+                metrics={"loss": [1.0 / (s + 1 + i) for s in range(300)], "acc": [0.1 * i, 0.5]})
+        for i in range(3)
+    ]  # fmt: skip
+    ids.append(add_run(store, "no metrics", started=T0 + 9, params={"lr": 9}))
+    page = Page(report_of(store, ids))
+    charts = [a for t, a in page.tags if t == "svg"]
+    assert [c["aria-label"] for c in charts] == ["acc", "loss"]  # as many runs: by name
+    assert len([t for t, _ in page.tags if t == "polyline"]) == 6  # 3 runs x 2 metrics
+    text = "".join(page.text)
+    assert "loss: 3 runs, up to 300 stored points each" in text
+    # a run without the metric is in the table, with nothing in that column
+    assert page.table()[3]["metrics.loss"] == ""
+
+
+def test_the_comparison_and_the_code_diff_against_the_baseline(store: Store) -> None:
+    code = "# %%\nlr = {lr}\n\n# %%\nprint('training')\n"
+    base = add_run(
+        store, "base", params={"lr": 0.1}, metrics={"val_loss": [0.5, 0.25]},
+        snapshot=code.format(lr=0.1),
+    )  # fmt: skip
+    other = add_run(
+        store, "tuned", started=T0 + 5, params={"lr": 0.05}, metrics={"val_loss": [0.5, 0.5]},
+        snapshot=code.format(lr=0.05),
+    )  # fmt: skip
+    html = report_of(store, [base, other])
+    section = html.split('<section id="comparison">')[1].split("</section>")[0]
+    assert "baseline: base" in section
+    assert "+0.25 (+100.0%) worse" in section  # val_loss: lower is better
+    assert "lr = 0.1" in section
+    assert "lr = 0.05" in section  # the changed line of the code diff
+    assert "<style>" not in section  # its styles are in the page's head, once
+    assert html.count(".nbtrack-compare{") == 1
+
+
+def test_a_report_of_one_run_has_no_comparison_and_shows_every_param(store: Store) -> None:
+    run = add_run(store, "alone", params={"lr": 0.1, "seed": 3}, metrics={"loss": [1.0, 0.5]})
+    html = report_of(store, [run])
+    assert '<section id="comparison">' not in html
+    (row,) = Page(html).table()
+    assert (row["params.lr"], row["params.seed"]) == ("0.1", "3")
+
+
+def test_long_histories_are_downsampled_so_the_report_stays_small(store: Store) -> None:
+    points = 10_000
+    ids = [
+        add_run(store, f"run {i}", started=T0 + i, params={"seed": i},
+                metrics={"loss": [math.sin(s / 50.0) + i for s in range(points)],
+                         "acc": [(s % 977) / 977.0 for s in range(points)]})
+        for i in range(12)
+    ]  # fmt: skip
+    html = report_of(store, ids)
+    raw = 12 * 2 * points
+    drawn = sum(len(attrs["points"].split()) for t, attrs in Page(html).tags if t == "polyline")  # type: ignore[union-attr]
+    assert drawn <= 24 * curve_points(12)
+    assert drawn < raw / 10
+    assert len(html.encode()) < 1_000_000, len(html.encode())
+    assert "up to 10,000 stored points each (downsampled for display)" in html
+
+
+def test_the_comparison_in_a_report_of_long_histories_is_the_full_comparison(
+    store: Store,
+) -> None:
+    from nbtrack.compare.comparison import compare_runs
+    from nbtrack.compare.render_html import comparison_html
+
+    def noisy(i: int, n: int = 12_000) -> list[float]:
+        values = [1.0 + math.sin(s * 0.37 + i) * 0.1 - s * 1e-5 for s in range(n)]
+        values[7_777 + i] = -5.0  # the best loss, once, deep inside a bucket
+        values[9_000] = math.nan
+        return values
+
+    ids = [
+        add_run(store, f"r{i}", started=T0 + i, params={"i": i},
+                metrics={"loss": noisy(i), "acc": [a / 12_000 for a in range(12_000)]})
+        for i in range(3)
+    ]  # fmt: skip
+    html = report_of(store, ids)
+    with Reader(store, owned=False) as reader:
+        full = comparison_html(compare_runs(reader, ids), style=False)
+    assert "best -5 @ step 7777" in full
+    assert full in html
+
+
+def test_nan_and_inf_in_histories_draw_without_crashing(store: Store) -> None:
+    run = add_run(store, "odd", metrics={"loss": [1.0, math.nan, 0.5, math.inf, -math.inf, 0.25]})
+    nan_only = add_run(store, "all nan", started=T0 + 1, metrics={"loss": [math.nan, math.nan]})
+    html = report_of(store, [run, nan_only])
+    assert [a["aria-label"] for t, a in Page(html).tags if t == "svg"] == ["loss"]
+    assert [row["metrics.loss"] for row in Page(html).table()] == ["0.25", "nan"]
 
 
 # -- the command -----------------------------------------------------------------------

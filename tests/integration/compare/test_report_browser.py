@@ -88,6 +88,10 @@ def test_the_page_renders_its_runs_table_in_chromium(
     assert [row["name"] for row in rows] == ["run 0", "run 1", "run 2"]
     assert [row["params.lr"] for row in rows] == ["1", "0.1", "0.01"]
     assert "<title>Three runs</title>" in loaded.dom
+    charts = [a for t, a in Page(loaded.dom).tags if t == "svg"]
+    assert [c["aria-label"] for c in charts] == ["loss"]
+    assert len([t for t, _ in Page(loaded.dom).tags if t == "polyline"]) == 3
+    assert 'id="comparison"' in loaded.dom
     assert loaded.requests == ()
 
 
