@@ -20,7 +20,7 @@ import base64
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -156,11 +156,15 @@ def _reduced(history: MetricHistory, points: int) -> MetricHistory:
     """*history* cut to at most *points* points by min/max per bucket (whole when shorter)."""
     if len(history) <= points:
         return history
+    import numpy as np
+
     from nbtrack.compare.downsample import downsample
 
     # the x of each point is its index, so what comes back says which points were kept
-    kept, _ = downsample(range(len(history)), history.values, points, method="minmax")
-    index = kept.astype(int).tolist()
+    xs = np.arange(len(history), dtype=np.float64)
+    ys = np.asarray(history.values, dtype=np.float64)
+    kept, _ = downsample(xs, ys, points, method="minmax")
+    index = kept.astype(np.intp).tolist()
     return MetricHistory(
         run_id=history.run_id,
         key=history.key,
@@ -357,15 +361,18 @@ def _charts(reader: Reader, ids: Sequence[str], metrics: Sequence[str]) -> list[
         # a run without one of the metrics: the runs table shows it has none
         warnings.simplefilter("ignore", CurveWarning)
         drawn = curves(reader, ids, metrics, max_points=curve_points(len(ids)))
+    # the points each run stored: the reader may have handed the curves fewer already
+    counts = {(i, m.key): m.count for i in ids for m in reader.run(i).metrics}
     charts = []
     for metric in metrics:
-        mine = [curve for curve in drawn if curve.metric == metric]
+        mine = [
+            replace(c, raw_points=counts.get((c.run_id, metric), c.raw_points))
+            for c in drawn
+            if c.metric == metric
+        ]
         if not mine:
             continue
-        # the points each run stored (what the reader hands the curves may be fewer already)
-        stored = max(
-            (m.count for i in ids for m in reader.run(i).metrics if m.key == metric), default=0
-        )
+        stored = max(curve.raw_points for curve in mine)
         caption = (
             f"{metric}: {len(mine)} run{'s' if len(mine) != 1 else ''}, "
             f"up to {stored:,} stored points each"

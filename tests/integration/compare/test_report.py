@@ -266,6 +266,7 @@ def test_long_histories_are_downsampled_so_the_report_stays_small(store: Store) 
     assert drawn < raw / 10
     assert len(html.encode()) < 1_000_000, len(html.encode())
     assert "up to 10,000 stored points each (downsampled for display)" in html
+    assert html.count("loss: 10000 points") == 12  # each line's tooltip: what the run stored
 
 
 def test_the_comparison_in_a_report_of_long_histories_is_the_full_comparison(
