@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sync": ("nbtrack.cli.vcs:sync", "Bring paired .ipynb and text files in step."),
     "diff": ("nbtrack.cli.diff:diff", "Cell-aware diff of notebooks, files or git revisions."),
     "db": ("nbtrack.cli.db:db", "Inspect and upgrade the run store's schema."),
+    "artifacts": ("nbtrack.cli.artifacts:artifacts", "List a run's artifacts; copy one out."),
 }
 
 

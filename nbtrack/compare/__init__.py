@@ -11,4 +11,10 @@ Not for: writing runs (``nbtrack.tracking``) or SQL (``nbtrack.store``).
   histories as columns, artifact files).
 * ``columns``: ``varying_keys``, the one rule for "the params that tell these
   runs apart" (list columns, comparisons, legends).
+* ``frames``: runs and metric histories as pandas DataFrames (``runs_frame``,
+  ``history_frame``), built from the store's columnar reads.
+* ``artifacts``: a run's artifact found by name, loaded as an object by its
+  type, or copied out with its digest checked.
+* ``read_api``: the public read functions ``nbtrack.runs``,
+  ``metric_history``, ``get_run``, ``load_artifact``, ``artifact_path``.
 """
