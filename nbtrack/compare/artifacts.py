@@ -88,7 +88,13 @@ def load(reader: Reader, run: Run, name: str, *, allow_pickle: bool = False) -> 
     if suffix == ".npy":
         import numpy as np
 
-        return np.load(path, allow_pickle=False)
+        try:
+            return np.load(path, allow_pickle=False)
+        except ValueError as error:  # an object array: loading it would unpickle
+            raise UsageError(
+                f"Artifact {name!r} of run {run.id[:12]} cannot be loaded without "
+                f"unpickling ({error}); use nbtrack.artifact_path() and numpy.load."
+            ) from None
     if suffix in PICKLED:
         return _unpickle(path, suffix)
     if suffix in TEXT or artifact.media_type.startswith("text/"):

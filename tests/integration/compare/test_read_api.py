@@ -85,6 +85,7 @@ def with_artifacts(settings: Settings, tmp_path: Path) -> str:
     (files / "preds.csv").write_text("id,score\n1,0.5\n2,0.25\n")
     np.save(files / "weights.npy", np.arange(6, dtype=np.float32).reshape(2, 3))
     (files / "model.pkl").write_bytes(pickle.dumps({"kind": "tree", "depth": 3}))
+    np.save(files / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     (files / "notes.md").write_text("# Notes\nfine\n")
     (files / "curve.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 16)
     with nbtrack.start_run(settings=settings) as run:
@@ -114,6 +115,8 @@ def test_a_pickle_loads_only_when_asked_for(with_artifacts: str) -> None:
         nbtrack.load_artifact(with_artifacts, "model.pkl")
     loaded = nbtrack.load_artifact(with_artifacts, "model.pkl", allow_pickle=True)
     assert loaded == {"kind": "tree", "depth": 3}
+    with pytest.raises(nbtrack.UsageError, match=r"'objects\.npy'.*without unpickling"):
+        nbtrack.load_artifact(with_artifacts, "objects.npy")
 
 
 def test_an_unknown_artifact_is_named_with_what_the_run_has(with_artifacts: str) -> None:
