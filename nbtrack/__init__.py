@@ -18,6 +18,13 @@ from typing import TYPE_CHECKING, Any
 from nbtrack._version import __version__
 
 if TYPE_CHECKING:
+    from nbtrack.compare.read_api import (
+        artifact_path,
+        get_run,
+        load_artifact,
+        metric_history,
+        runs,
+    )
     from nbtrack.errors import (
         MetricError,
         NbtrackError,
@@ -33,7 +40,6 @@ if TYPE_CHECKING:
     from nbtrack.tracking.api import (
         active_run,
         end_run,
-        get_run,
         list_runs,
         log_artifact,
         log_figure,
@@ -56,6 +62,10 @@ if TYPE_CHECKING:
 #: a test keeps this table, the imports above and ``__all__`` in step.
 _LAZY: dict[str, str] = {
     **dict.fromkeys(
+        ["artifact_path", "get_run", "load_artifact", "metric_history", "runs"],
+        "nbtrack.compare.read_api",
+    ),
+    **dict.fromkeys(
         [
             "MetricError",
             "NbtrackError",
@@ -74,7 +84,6 @@ _LAZY: dict[str, str] = {
         [
             "active_run",
             "end_run",
-            "get_run",
             "list_runs",
             "log_artifact",
             "log_figure",
@@ -145,9 +154,11 @@ __all__ = [
     "UsageError",
     "__version__",
     "active_run",
+    "artifact_path",
     "end_run",
     "get_run",
     "list_runs",
+    "load_artifact",
     "load_ipython_extension",
     "log_artifact",
     "log_figure",
@@ -155,7 +166,9 @@ __all__ = [
     "log_metrics",
     "log_param",
     "log_params",
+    "metric_history",
     "replay_spill",
+    "runs",
     "set_tag",
     "set_tags",
     "start_run",

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diff": ("nbtrack.cli.diff:diff", "Cell-aware diff of notebooks, files or git revisions."),
     "report": ("nbtrack.cli.report:report", "Write one self-contained HTML report of runs."),
     "db": ("nbtrack.cli.db:db", "Inspect and upgrade the run store's schema."),
+    "artifacts": ("nbtrack.cli.artifacts:artifacts", "List a run's artifacts; copy one out."),
 }
 
 

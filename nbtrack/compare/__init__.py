@@ -28,4 +28,10 @@ Not for: writing runs (``nbtrack.tracking``) or SQL (``nbtrack.store``).
 * ``curves``: ``curves`` and ``Curve``, the metric curves of runs (x = step,
   time or relative time; smoothing; downsampled; legend labels).
 * ``svg``: ``curves_svg``, curves as a dependency-free inline SVG chart.
+* ``frames``: runs and metric histories as pandas DataFrames (``runs_frame``,
+  ``history_frame``), built from the store's columnar reads.
+* ``artifacts``: a run's artifact found by name, loaded as an object by its
+  type, or copied out with its digest checked.
+* ``read_api``: the public read functions ``nbtrack.runs``,
+  ``metric_history``, ``get_run``, ``load_artifact``, ``artifact_path``.
 """

@@ -49,6 +49,7 @@ from nbtrack.model import (
 from nbtrack.store import _engine, schema, sql_read
 from nbtrack.store.base import MetricRow, Store
 from nbtrack.store.schema import encode_text as _text
+from nbtrack.store.sql_columns import ColumnReads
 from nbtrack.store.sql_metrics import MetricWriter
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ def _param_columns(param: Param) -> dict[str, Any]:
     }
 
 
-class SqlStore(Store):
+class SqlStore(ColumnReads, Store):
     """A run store over SQLAlchemy Core. Thread-safe; one per process is enough.
 
     >>> store = SqlStore("sqlite:////tmp/x/runs.db", settings=settings)  # doctest: +SKIP
