@@ -31,6 +31,7 @@ from nbtrack.model import MetricHistory
 
 if TYPE_CHECKING:
     from nbtrack.model import Artifact, Run
+    from nbtrack.store.base import HistoryArrays
 
 __all__ = ["CSP", "MAX_FIGURE_BYTES", "build_report", "curve_points", "select_runs"]
 
@@ -137,7 +138,7 @@ class _ReadOnce(Reader):
         super().__init__(reader._store, owned=False)
         self._points = points
         self._runs: dict[str, Run] = {}
-        self._histories: dict[tuple[str, str], MetricHistory] = {}
+        self._histories: dict[tuple[str, str], HistoryArrays] = {}
 
     def run(self, id_or_prefix: str) -> Run:
         if id_or_prefix not in self._runs:
@@ -145,33 +146,32 @@ class _ReadOnce(Reader):
         return self._runs[id_or_prefix]
 
     def history(self, run_id: str, key: str) -> MetricHistory:
+        from nbtrack.store.base import arrays_to_history
+
+        return arrays_to_history(run_id, key, self.history_arrays(run_id, key))
+
+    def history_arrays(self, run_id: str, key: str) -> HistoryArrays:
         kept = self._histories.get((run_id, key))
         if kept is None:
-            kept = _reduced(super().history(run_id, key), self._points)
+            kept = _reduced(super().history_arrays(run_id, key), self._points)
             self._histories[(run_id, key)] = kept
         return kept
 
 
-def _reduced(history: MetricHistory, points: int) -> MetricHistory:
+def _reduced(history: HistoryArrays, points: int) -> HistoryArrays:
     """*history* cut to at most *points* points by min/max per bucket (whole when shorter)."""
-    if len(history) <= points:
+    if len(history.values) <= points:
         return history
     import numpy as np
 
     from nbtrack.compare.downsample import downsample
+    from nbtrack.store.base import HistoryArrays
 
     # the x of each point is its index, so what comes back says which points were kept
-    xs = np.arange(len(history), dtype=np.float64)
-    ys = np.asarray(history.values, dtype=np.float64)
-    kept, _ = downsample(xs, ys, points, method="minmax")
-    index = kept.astype(np.intp).tolist()
-    return MetricHistory(
-        run_id=history.run_id,
-        key=history.key,
-        steps=tuple(history.steps[i] for i in index),
-        values=tuple(history.values[i] for i in index),
-        timestamps=tuple(history.timestamps[i] for i in index),
-    )
+    xs = np.arange(len(history.values), dtype=np.float64)
+    kept, _ = downsample(xs, history.values, points, method="minmax")
+    index = kept.astype(np.intp)
+    return HistoryArrays(*(column[index] for column in history))
 
 
 # -- selecting ---------------------------------------------------------------------------
