@@ -39,6 +39,13 @@ def browser() -> Browser:
     return require_browser()
 
 
+@pytest.fixture(autouse=True)
+def _in_project(project_root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """As the package's conftest, without its store: a page is the same on either store."""
+    monkeypatch.chdir(project_root)
+    return project_root
+
+
 @pytest.fixture
 def sqlite_store(
     sqlite_url: str, project_root: Path, monkeypatch: pytest.MonkeyPatch
@@ -63,7 +70,7 @@ def hostile_report(store: Store, path: Path) -> Path:
         store, script("name"),
         params={"lr": 0.1, "note": hostile("param")},
         tags={"who": script("tag")},
-        metrics={"loss": [1.0, 0.5]},
+        metrics={"loss": [1.0, 0.5], hostile("metric"): [0.5, 0.75]},
         notebook="notebooks/" + hostile("path") + ".ipynb",
         artifacts=[(hostile("figure") + ".png", png(8, 8, (200, 0, 0)), "image/png")],
     )  # fmt: skip
@@ -111,6 +118,8 @@ def test_a_script_in_a_name_param_tag_path_or_title_does_not_run(
     assert rows[0]["params.note"] == hostile("param")
     assert rows[0]["tags"] == "who=" + script("tag")
     assert rows[0]["notebook"] == "notebooks/" + hostile("path") + ".ipynb"
+    assert rows[0]["metrics." + hostile("metric")] == "0.75"
+    assert hostile("metric") in [a["aria-label"] for t, a in parsed.tags if t == "svg"]
     escaped = script("title").replace("<", "&lt;").replace(">", "&gt;")
     assert f"<title>{escaped}</title>" in loaded.dom
     assert f"<h1>{escaped}</h1>" in loaded.dom
