@@ -127,11 +127,12 @@ class _ReadOnce(Reader):
     The comparison (a metric's best value and the step it was reached at)
     and the charts both ask for every history of every run; a report of 100
     runs x 3 metrics x 100,000 points must not read 30 million points twice
-    nor keep them. Each history is kept reduced to the lowest and highest
-    point of each of *points* / 2 buckets (``downsample``'s min/max: the first
-    and last points, every bucket's extremes at their first step, NaN gaps and
-    ±inf kept), which is exact for the comparison's last, min, max and best
-    step, and more than a chart draws.
+    nor keep them. Each history is read as the lowest and highest point of
+    each of *points* / 2 buckets (``Store.metric_extremes``: the database
+    picks them, with the first and last points and a NaN per bucket that has
+    one) and kept as ``downsample``'s min/max of those: exact for the
+    comparison's last, min, max and best step (the first time it was reached,
+    for points logged in step order), and more than a chart draws.
     """
 
     def __init__(self, reader: Reader, points: int) -> None:
@@ -153,7 +154,10 @@ class _ReadOnce(Reader):
     def history_arrays(self, run_id: str, key: str) -> HistoryArrays:
         kept = self._histories.get((run_id, key))
         if kept is None:
-            kept = _reduced(super().history_arrays(run_id, key), self._points)
+            # the store picks each bucket's extremes itself: a long history never
+            # crosses into Python whole (3 points a bucket at most, then min/max again)
+            extremes = self._store.metric_extremes(run_id, key, max(self._points // 2, 1))
+            kept = _reduced(extremes, self._points)
             self._histories[(run_id, key)] = kept
         return kept
 

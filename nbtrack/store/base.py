@@ -207,6 +207,14 @@ class Store(abc.ABC):
             np.array(history.timestamps, dtype=np.float64),
         )
 
+    def metric_extremes(self, run_id: str, key: str, buckets: int) -> HistoryArrays:
+        """At most ``3 * buckets + 2`` points of the history: the first and the last,
+        and of each of *buckets* equal slices of the logging order the lowest and
+        highest point (not NaN) and the first NaN, in step order. A store that
+        cannot pick them answers every point (:meth:`metric_arrays`).
+        """
+        return self.metric_arrays(run_id, key)
+
     def run_table(
         self, *, where: str | None = None, sort: Sequence[str] = (), limit: int | None = None
     ) -> RunTable:

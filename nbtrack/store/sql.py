@@ -50,6 +50,7 @@ from nbtrack.store import _engine, schema, sql_read
 from nbtrack.store.base import MetricRow, Store
 from nbtrack.store.schema import encode_text as _text
 from nbtrack.store.sql_columns import ColumnReads
+from nbtrack.store.sql_extremes import ExtremeReads
 from nbtrack.store.sql_metrics import MetricWriter
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ def _param_columns(param: Param) -> dict[str, Any]:
     }
 
 
-class SqlStore(ColumnReads, Store):
+class SqlStore(ColumnReads, ExtremeReads, Store):
     """A run store over SQLAlchemy Core. Thread-safe; one per process is enough.
 
     >>> store = SqlStore("sqlite:////tmp/x/runs.db", settings=settings)  # doctest: +SKIP

@@ -272,24 +272,27 @@ def test_long_histories_are_downsampled_so_the_report_stays_small(store: Store) 
 def test_the_comparison_in_a_report_of_long_histories_is_the_full_comparison(
     store: Store,
 ) -> None:
+    """The report reads each long history as its extremes; the numbers stay exact."""
     from nbtrack.compare.comparison import compare_runs
     from nbtrack.compare.render_html import comparison_html
 
-    def noisy(i: int, n: int = 12_000) -> list[float]:
-        values = [1.0 + math.sin(s * 0.37 + i) * 0.1 - s * 1e-5 for s in range(n)]
-        values[7_777 + i] = -5.0  # the best loss, once, deep inside a bucket
-        values[9_000] = math.nan
+    n = 30_000  # longer than the report keeps (4 x 2,000 points): read as extremes
+
+    def noisy(i: int) -> list[float]:
+        values = [1.0 + math.sin(s * 0.37 + i) * 0.1 - s * 1e-6 for s in range(n)]
+        values[17_777 + i] = values[25_000] = -5.0  # the best loss, reached twice
+        values[20_000] = math.nan
         return values
 
     ids = [
         add_run(store, f"r{i}", started=T0 + i, params={"i": i},
-                metrics={"loss": noisy(i), "acc": [a / 12_000 for a in range(12_000)]})
+                metrics={"loss": noisy(i), "acc": [a / n for a in range(n)]})
         for i in range(3)
     ]  # fmt: skip
     html = report_of(store, ids)
     with Reader(store, owned=False) as reader:
         full = comparison_html(compare_runs(reader, ids), style=False)
-    assert "best -5 @ step 7777" in full
+    assert "best -5 @ step 17777" in full
     assert full in html
 
 
