@@ -9,10 +9,11 @@ runs: read, compare, downsample, draw, render) is timed, median of
 
 The anchor, measured in the same run on the same store: reading every point
 of the 300 histories once with plain ``sqlite3`` (``SELECT value, step,
-timestamp ... ORDER BY seq`` and ``fetchall``), the floor any Python code
-pays that looks at every point, as a report must to draw min/max-true
-curves and find each metric's best step. The ratio says what the report
-costs on top of that one read.
+timestamp ... ORDER BY seq`` and ``fetchall``), what any Python code pays
+that brings every point into memory to downsample it. The report does not:
+it asks the store for each bucket's extremes (``Store.metric_extremes``), so
+the database reads the points in C and Python sees a few thousand a history.
+The ratio says what that saves.
 
     .venv/bin/python benchmarks/bench_report.py [--runs 100] [--metrics 3] [--points 100000]
         [--repeat 3] [--keep DIR]

@@ -8,6 +8,8 @@ here, on first use.
 * ``base``: the ``Store`` interface every reader and writer goes through.
 * ``sql``: ``SqlStore``, the one implementation, for SQLite and PostgreSQL.
 * ``sql_read`` / ``sql_metrics``: reading runs back; the metric write hot path.
+* ``sql_extremes``: a long metric history as each bucket's extremes, picked
+  by the database (``metric_extremes``, for the static report).
 * ``query``: the ``--where`` and ``--sort`` languages (parsing only).
 * ``sql_where``: a parsed ``--where`` compiled into SQL; ``status_expr``.
 * ``schema`` / ``migrations``: the tables and their Alembic history.
