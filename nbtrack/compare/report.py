@@ -198,6 +198,8 @@ def select_runs(
     if run_ids and where is not None:
         raise UsageError("give RUN ids or --where, not both.")
     if run_ids:
+        if sort:
+            raise UsageError("--sort orders the runs --where finds; RUN ids keep the order given.")
         return _resolve(reader, run_ids)
     if where is None:
         raise UsageError(

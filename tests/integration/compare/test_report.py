@@ -335,6 +335,8 @@ def test_nbtrack_report_to_stdout_with_where(store: Store) -> None:
         (("--where", "status = FAILED"), "matches --where 'status = FAILED'"),
         (("0123abcd",), "0123abcd"),
         (("RUN", "--where", "status = FINISHED"), "give RUN ids or --where, not both."),
+        (("RUN", "--sort", "started"), "--sort orders the runs --where finds"),
+        (("--where", "status = FINISHED", "--sort", "params.x y"), "params.x y"),
         (("RUN", "--metric", "nope"), "no run in the report has metric 'nope'"),
         (
             ("RUN", "-o", "/nonexistent-dir/r.html"),
