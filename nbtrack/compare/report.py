@@ -45,8 +45,6 @@ MAX_FIGURE_BYTES = 2 * 1024 * 1024
 #: points drawn per chart across all its curves; each curve gets a share (200 to 2,000)
 CHART_POINT_BUDGET = 60_000
 MIN_CURVE_POINTS, MAX_CURVE_POINTS = 200, 2_000
-#: a history is kept as min/max of this many times the buckets a curve draws (LTTB picks from them)
-KEPT_PER_BUCKET = 4
 #: media types a browser shows in an <img>, with the bytes each file must start with
 _IMAGE_MAGIC: dict[str, tuple[bytes, ...]] = {
     "image/png": (b"\x89PNG\r\n\x1a\n",),
@@ -99,7 +97,7 @@ def build_report(
     the runs has, is a ``UsageError`` naming it.
     """
     ids = _resolve(reader, run_ids)
-    reader = _ReadOnce(reader, KEPT_PER_BUCKET * curve_points(len(ids)))
+    reader = _ReadOnce(reader, curve_points(len(ids)))
     runs = [reader.run(run_id) for run_id in ids]
     keys = _metric_keys(runs, metrics)
     params = _param_keys(runs)
@@ -128,16 +126,16 @@ class _ReadOnce(Reader):
     and the charts both ask for every history of every run; a report of 100
     runs x 3 metrics x 100,000 points must not read 30 million points twice
     nor keep them. Each history is read as the lowest and highest point of
-    each of *points* / 2 buckets (``Store.metric_extremes``: the database
-    picks them, with the first and last points and a NaN per bucket that has
-    one) and kept as ``downsample``'s min/max of those: exact for the
-    comparison's last, min, max and best step (the first time it was reached,
-    for points logged in step order), and more than a chart draws.
+    each of *buckets* buckets (``Store.metric_extremes``: the database picks
+    them, with the first and last points and a NaN per bucket that has one),
+    one bucket per point a curve keeps: exact for the comparison's last, min,
+    max and best step (the first time it was reached, for points logged in
+    step order), and twice the points a chart draws, for LTTB to choose from.
     """
 
-    def __init__(self, reader: Reader, points: int) -> None:
+    def __init__(self, reader: Reader, buckets: int) -> None:
         super().__init__(reader._store, owned=False)
-        self._points = points
+        self._buckets = buckets
         self._runs: dict[str, Run] = {}
         self._histories: dict[tuple[str, str], HistoryArrays] = {}
 
@@ -155,9 +153,9 @@ class _ReadOnce(Reader):
         kept = self._histories.get((run_id, key))
         if kept is None:
             # the store picks each bucket's extremes itself: a long history never
-            # crosses into Python whole (3 points a bucket at most, then min/max again)
-            extremes = self._store.metric_extremes(run_id, key, max(self._points // 2, 1))
-            kept = _reduced(extremes, self._points)
+            # crosses into Python whole; a store that cannot sends every point
+            extremes = self._store.metric_extremes(run_id, key, self._buckets)
+            kept = _reduced(extremes, 3 * self._buckets + 2)
             self._histories[(run_id, key)] = kept
         return kept
 

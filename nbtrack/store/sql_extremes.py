@@ -29,14 +29,14 @@ if TYPE_CHECKING:
 
 __all__ = ["ExtremeReads"]
 
-_RANGE = "run_seq = :r AND {key} = :k AND seq >= i * :w AND seq < (i + 1) * :w"
+_SERIES = "run_seq = :r AND {key} = :k"
+_RANGE = _SERIES + " AND seq >= i * :w AND seq < (i + 1) * :w"
 #: the statements name columns through the dialect's quoting ({key}, {value}, ...)
 #: SQLite: a bare column beside min()/max() comes from the row that holds it (one pass)
 _SQLITE = """
 WITH RECURSIVE b(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM b WHERE i + 1 < :n)
 SELECT (SELECT seq FROM (SELECT min({value}), seq FROM {metrics} WHERE {range})),
-       (SELECT seq FROM (SELECT max({value}), seq FROM {metrics} WHERE {range})),
-       (SELECT min(seq) FROM {metrics} WHERE {range} AND {value} IS NULL)
+       (SELECT seq FROM (SELECT max({value}), seq FROM {metrics} WHERE {range}))
 FROM b
 """
 #: PostgreSQL: the same points through a top-1 sort per bucket
@@ -45,8 +45,7 @@ WITH RECURSIVE b(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM b WHERE i + 1 < :n)
 SELECT (SELECT seq FROM {metrics} WHERE {range} AND {value} IS NOT NULL
         ORDER BY {value}, seq LIMIT 1),
        (SELECT seq FROM {metrics} WHERE {range} AND {value} IS NOT NULL
-        ORDER BY {value} DESC, seq LIMIT 1),
-       (SELECT min(seq) FROM {metrics} WHERE {range} AND {value} IS NULL)
+        ORDER BY {value} DESC, seq LIMIT 1)
 FROM b
 """
 
@@ -77,28 +76,32 @@ class ExtremeReads:
             run_seq = self._metrics.run_seq(connection, run_id)
             q = connection.dialect.identifier_preparer.quote
             names = {"metrics": q("metrics"), "value": q("value"), "key": q("key")}
-            names["timestamp"] = q("timestamp")
+            names["timestamp"], names["series"] = q("timestamp"), _SERIES.format(key=q("key"))
             series = {"r": run_seq, "k": _stored(key)}
-            last = connection.execute(
-                sa.text(
-                    "SELECT max(seq) FROM {metrics} WHERE run_seq = :r AND {key} = :k".format(
-                        **names
-                    )
-                ),
-                series,
-            ).scalar()
+
+            def run(sql: str, **more: int) -> list[Any]:
+                statement = sa.text(sql.format(range=_RANGE.format(**names), **names))
+                return list(connection.execute(statement, {**series, **more}).all())
+
+            ((last,),) = run("SELECT max(seq) FROM {metrics} WHERE {series}")
             if last is None or last + 1 <= 3 * buckets + 2:
                 return self.metric_arrays(run_id, key)
             width = math.ceil((last + 1) / buckets)
-            template = _POSTGRES if connection.dialect.name == "postgresql" else _SQLITE
-            sql = template.format(range=_RANGE.format(**names), **names)
-            found = connection.execute(sa.text(sql), {**series, "n": buckets, "w": width}).all()
-            seqs = sorted({0, int(last)} | {int(s) for row in found for s in row if s is not None})
-            fetch = sa.text(
-                "SELECT {value}, step, {timestamp} FROM {metrics} "
-                "WHERE run_seq = :r AND {key} = :k AND seq IN :seqs ORDER BY seq".format(**names)
-            ).bindparams(sa.bindparam("seqs", expanding=True))
-            rows = connection.execute(fetch, {**series, "seqs": seqs}).all()
+            postgres = connection.dialect.name == "postgresql"
+            found = run(_POSTGRES if postgres else _SQLITE, n=buckets, w=width)
+            # NaN is stored as NULL: one pass finds them all; the first of each bucket stays
+            nans = run("SELECT seq FROM {metrics} WHERE {series} AND {value} IS NULL ORDER BY seq")
+            first_nan: dict[int, int] = {}
+            for (seq,) in nans:
+                first_nan.setdefault(int(seq) // width, int(seq))
+            picked = {int(s) for row in found for s in row if s is not None}
+            seqs = sorted({0, int(last)} | picked | set(first_nan.values()))
+            # whole numbers from the database itself, written into the statement as such
+            listed = ", ".join(str(int(seq)) for seq in seqs)
+            rows = run(
+                "SELECT {value}, step, {timestamp} FROM {metrics} WHERE {series} "
+                f"AND seq IN ({listed}) ORDER BY seq"
+            )
         return _in_step_order([tuple(row) for row in rows])
 
 
