@@ -20,6 +20,13 @@ from nbtrack._version import __version__
 if TYPE_CHECKING:
     from nbtrack.compare.comparison import compare
     from nbtrack.compare.plot import plot
+    from nbtrack.compare.read_api import (
+        artifact_path,
+        get_run,
+        load_artifact,
+        metric_history,
+        runs,
+    )
     from nbtrack.errors import (
         MetricError,
         NbtrackError,
@@ -35,7 +42,6 @@ if TYPE_CHECKING:
     from nbtrack.tracking.api import (
         active_run,
         end_run,
-        get_run,
         list_runs,
         log_artifact,
         log_figure,
@@ -59,6 +65,10 @@ if TYPE_CHECKING:
 _LAZY: dict[str, str] = {
     "compare": "nbtrack.compare.comparison",
     **dict.fromkeys(
+        ["artifact_path", "get_run", "load_artifact", "metric_history", "runs"],
+        "nbtrack.compare.read_api",
+    ),
+    **dict.fromkeys(
         [
             "MetricError",
             "NbtrackError",
@@ -77,7 +87,6 @@ _LAZY: dict[str, str] = {
         [
             "active_run",
             "end_run",
-            "get_run",
             "list_runs",
             "log_artifact",
             "log_figure",
@@ -149,10 +158,12 @@ __all__ = [
     "UsageError",
     "__version__",
     "active_run",
+    "artifact_path",
     "compare",
     "end_run",
     "get_run",
     "list_runs",
+    "load_artifact",
     "load_ipython_extension",
     "log_artifact",
     "log_figure",
@@ -160,8 +171,10 @@ __all__ = [
     "log_metrics",
     "log_param",
     "log_params",
+    "metric_history",
     "plot",
     "replay_spill",
+    "runs",
     "set_tag",
     "set_tags",
     "start_run",

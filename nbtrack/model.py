@@ -7,6 +7,7 @@ standard library. The store returns these; the doors render them.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,7 @@ __all__ = [
     "RunEvent",
     "RunStatus",
     "RunSummary",
+    "RunTable",
     "Source",
 ]
 
@@ -79,8 +81,8 @@ class Metric:
 class MetricHistory:
     """Every point of one metric of one run, as columns, in step order.
 
-    Points without a step come first (in logging order), then by step, then
-    by time. ``values`` keep NaN and ±inf as logged.
+    Points without a step come first, then by step; ties (the no-step points
+    among them) by time, then in logging order. ``values`` keep NaN and ±inf as logged.
     """
 
     run_id: str
@@ -238,6 +240,12 @@ class Run:
     #: the free-text note of ``nbtrack note``; None when there is none
     note: str | None = None
 
+    #: reads a metric's history from the store this run came from; bound by the read
+    #: API (``nbtrack.get_run``), None on a run built by hand
+    _history: Callable[[str], Any] | None = field(
+        default=None, compare=False, repr=False, kw_only=True
+    )
+
     @property
     def notebook(self) -> str | None:
         return self.source.path
@@ -246,3 +254,41 @@ class Run:
     def duration(self) -> float | None:
         end = self.ended_at if self.ended_at is not None else self.heartbeat_at
         return None if end is None else max(0.0, end - self.started_at)
+
+    def history(self, key: str) -> Any:
+        """Every point of metric *key* as a DataFrame ``step, value, time``.
+
+        Works on runs from ``nbtrack.get_run``; same as ``nbtrack.metric_history(run.id, key)``.
+        """
+        if self._history is None:
+            from nbtrack.errors import UsageError
+
+            raise UsageError(
+                f"Run {self.id[:12]!r} was not read from a store, so it cannot read its "
+                f"history of {key!r}; use nbtrack.get_run({self.id[:12]!r}).history({key!r}) "
+                f"or nbtrack.metric_history({self.id[:12]!r}, {key!r})."
+            )
+        return self._history(key)
+
+
+@dataclass(frozen=True)
+class RunTable:
+    """Runs as columns, for DataFrames: one entry per run in each tuple, in listing order.
+
+    ``params``, ``metrics`` (last value) and ``tags`` map a key to
+    ``{row index: value}`` for the runs that have it.
+    """
+
+    ids: tuple[str, ...] = ()
+    names: tuple[str | None, ...] = ()
+    statuses: tuple[RunStatus, ...] = ()
+    notebooks: tuple[str | None, ...] = ()
+    started_at: tuple[float, ...] = ()
+    ended_at: tuple[float | None, ...] = ()
+    heartbeat_at: tuple[float | None, ...] = ()
+    params: dict[str, dict[int, JSONValue]] = field(default_factory=dict)
+    metrics: dict[str, dict[int, float]] = field(default_factory=dict)
+    tags: dict[str, dict[int, str]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.ids)

@@ -37,7 +37,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sync": ("nbtrack.cli.vcs:sync", "Bring paired .ipynb and text files in step."),
     "diff": ("nbtrack.cli.diff:diff", "Cell-aware diff of notebooks, files or git revisions."),
     "plot": ("nbtrack.cli.plot:plot", "Plot metric curves of runs to a PNG, SVG or PDF file."),
+    "report": ("nbtrack.cli.report:report", "Write one self-contained HTML report of runs."),
     "db": ("nbtrack.cli.db:db", "Inspect and upgrade the run store's schema."),
+    "artifacts": ("nbtrack.cli.artifacts:artifacts", "List a run's artifacts; copy one out."),
 }
 
 

@@ -26,6 +26,9 @@ Not for: writing runs (``nbtrack.tracking``) or SQL (``nbtrack.store``).
   notebook, compared (``nbtrack diff A...B --runs``).
 * ``render_pr``: those run deltas as markdown for the pull-request comment,
   terminal lines and JSON.
+* ``report``: ``build_report``, the static report: one self-contained HTML
+  file (runs table, comparison, curves, figures; no script, nothing loaded
+  by URL), from the Jinja2 template in ``templates/report.html.j2``.
 * ``downsample``: LTTB and min/max downsampling of (x, y) series to a few
   thousand points, NaN gaps and ±inf kept.
 * ``curves``: ``curves`` and ``Curve``, the metric curves of runs (x = step,
@@ -35,6 +38,12 @@ Not for: writing runs (``nbtrack.tracking``) or SQL (``nbtrack.store``).
   drawn with matplotlib (the ``plots`` extra), saved as PNG, SVG or PDF.
 * ``figure``: ``CurvesFigure``, the matplotlib ``Figure`` that shows itself
   in Jupyter (imported only once matplotlib is known to be there).
+* ``frames``: runs and metric histories as pandas DataFrames (``runs_frame``,
+  ``history_frame``), built from the store's columnar reads.
+* ``artifacts``: a run's artifact found by name, loaded as an object by its
+  type, or copied out with its digest checked.
+* ``read_api``: the public read functions ``nbtrack.runs``,
+  ``metric_history``, ``get_run``, ``load_artifact``, ``artifact_path``.
 """
 
 from __future__ import annotations

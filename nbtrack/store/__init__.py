@@ -12,6 +12,8 @@ here, on first use.
   artifact root; written whole or not at all.
 * ``sql_manage``: soft delete and restore, notes, tag removal, purging deleted
   runs and the artifact files only they used (``nbtrack rm``/``gc``).
+* ``sql_extremes``: a long metric history as each bucket's extremes, picked
+  by the database (``metric_extremes``, for the static report).
 * ``query``: the ``--where`` and ``--sort`` languages (parsing only).
 * ``sql_where``: a parsed ``--where`` compiled into SQL; ``status_expr``.
 * ``schema`` / ``migrations``: the tables and their Alembic history.

@@ -23,7 +23,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from nbtrack.model import (
     Artifact,
@@ -31,21 +31,51 @@ from nbtrack.model import (
     Environment,
     GitState,
     Metric,
+    MetricHistory,
     Param,
     Run,
     RunEvent,
     RunStatus,
     RunSummary,
+    RunTable,
     Source,
 )
 
-__all__ = ["Deleted", "MetricRow", "Store"]
+__all__ = ["Deleted", "HistoryArrays", "MetricRow", "Store", "arrays_to_history"]
 
 #: one buffered metric point: key, value, step (or None), unix timestamp
 MetricRow = tuple[str, float, int | None, float]
 #: which runs a listing shows: False live runs (the default), True only
 #: soft-deleted ones, "all" both
 Deleted = bool | Literal["all"]
+
+
+class HistoryArrays(NamedTuple):
+    """A metric history as numpy arrays, in ``MetricHistory``'s step order.
+
+    ``steps`` is int64 with 0 where ``has_step`` is False (a point logged
+    without a step); ``values`` float64 with NaN/±inf; ``timestamps`` unix
+    seconds as float64.
+    """
+
+    steps: Any
+    has_step: Any
+    values: Any
+    timestamps: Any
+
+
+def arrays_to_history(run_id: str, key: str, arrays: HistoryArrays) -> MetricHistory:
+    """*arrays* as a ``MetricHistory`` of plain Python values (None for no step)."""
+    steps: list[Any] = arrays.steps.tolist()
+    if not arrays.has_step.all():
+        steps = [s if has else None for s, has in zip(steps, arrays.has_step.tolist(), strict=True)]
+    return MetricHistory(
+        run_id=run_id,
+        key=key,
+        steps=tuple(steps),
+        values=tuple(arrays.values.tolist()),
+        timestamps=tuple(arrays.timestamps.tolist()),
+    )
 
 
 class Store(abc.ABC):
@@ -202,6 +232,69 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def metric_history(self, run_id: str, key: str) -> list[Metric]: ...
+
+    def metric_columns(self, run_id: str, key: str) -> MetricHistory:
+        """Every point of *key* of the run *run_id* (a full id), as columns.
+
+        The read side's fast path (a store reads the columns without an object
+        per point); same points and order as :meth:`metric_history`.
+        """
+        points = self.metric_history(run_id, key)
+        return MetricHistory(
+            run_id=run_id,
+            key=key,
+            steps=tuple(p.step for p in points),
+            values=tuple(p.value for p in points),
+            timestamps=tuple(p.timestamp for p in points),
+        )
+
+    def metric_arrays(self, run_id: str, key: str) -> HistoryArrays:
+        """:meth:`metric_columns` as numpy arrays (what a DataFrame is built from)."""
+        import numpy as np
+
+        history = self.metric_columns(run_id, key)
+        return HistoryArrays(
+            np.array([0 if s is None else s for s in history.steps], dtype=np.int64),
+            np.array([s is not None for s in history.steps], dtype=bool),
+            np.array(history.values, dtype=np.float64),
+            np.array(history.timestamps, dtype=np.float64),
+        )
+
+    def metric_extremes(self, run_id: str, key: str, buckets: int) -> HistoryArrays:
+        """At most ``3 * buckets + 2`` points of the history: the first and the last,
+        and of each of *buckets* equal slices of the logging order the lowest and
+        highest point (not NaN) and the first NaN, in step order. A store that
+        cannot pick them answers every point (:meth:`metric_arrays`).
+        """
+        return self.metric_arrays(run_id, key)
+
+    def run_table(
+        self, *, where: str | None = None, sort: Sequence[str] = (), limit: int | None = None
+    ) -> RunTable:
+        """The runs :meth:`list_runs` lists, as columns (for DataFrames)."""
+        listed = self.list_runs(where=where, sort=sort, limit=limit)
+        params: dict[str, dict[int, Any]] = {}
+        metrics: dict[str, dict[int, float]] = {}
+        tags: dict[str, dict[int, str]] = {}
+        for i, run in enumerate(listed):
+            for key, value in run.params.items():
+                params.setdefault(key, {})[i] = value
+            for key, number in run.metrics.items():
+                metrics.setdefault(key, {})[i] = number
+            for key, text in run.tags.items():
+                tags.setdefault(key, {})[i] = text
+        return RunTable(
+            ids=tuple(r.id for r in listed),
+            names=tuple(r.name for r in listed),
+            statuses=tuple(r.status for r in listed),
+            notebooks=tuple(r.notebook for r in listed),
+            started_at=tuple(r.started_at for r in listed),
+            ended_at=tuple(r.ended_at for r in listed),
+            heartbeat_at=tuple(r.heartbeat_at for r in listed),
+            params=params,
+            metrics=metrics,
+            tags=tags,
+        )
 
     @abc.abstractmethod
     def artifact_path(self, artifact: Artifact) -> Path:

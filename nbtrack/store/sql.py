@@ -43,6 +43,8 @@ from nbtrack.model import (
 from nbtrack.store import _engine, artifacts, schema, sql_read
 from nbtrack.store.base import Deleted, MetricRow, Store
 from nbtrack.store.schema import encode_text as _text
+from nbtrack.store.sql_columns import ColumnReads
+from nbtrack.store.sql_extremes import ExtremeReads
 from nbtrack.store.sql_manage import RunManagement
 from nbtrack.store.sql_metrics import MetricWriter
 
@@ -78,7 +80,7 @@ def _param_columns(param: Param) -> dict[str, Any]:
     }
 
 
-class SqlStore(RunManagement, Store):
+class SqlStore(RunManagement, ColumnReads, ExtremeReads, Store):
     """A run store over SQLAlchemy Core. Thread-safe; one per process is enough.
 
     >>> store = SqlStore("sqlite:////tmp/x/runs.db", settings=settings)  # doctest: +SKIP

@@ -56,6 +56,7 @@ __all__ = [
     "list_runs",
     "metric_history",
     "not_found",
+    "page_rows",
     "resolve_run_id",
     "status_expr",
 ]
@@ -324,6 +325,32 @@ def count_runs(connection: Connection, q: RunQuery, cutoff: float) -> int:
     return int(connection.execute(sa.select(sa.func.count()).select_from(inner)).scalar_one())
 
 
+def page_rows(
+    connection: Connection,
+    q: RunQuery,
+    limit: int | None,
+    cutoff: float,
+    *,
+    with_total: bool = False,
+) -> list[Any]:
+    """The runs' own columns (id, name, status, ...), filtered, sorted and limited.
+
+    The one listing order: *q*'s sort keys, then newest first.
+    """
+    stmt = _filtered(q, cutoff)
+    _without_jit(connection, q)
+    if with_total:
+        stmt = stmt.add_columns(sa.func.count().over().label("total"))
+    order: list[Any] = []
+    for key in q.sort:
+        order.extend(_sort_columns(key, cutoff))
+    order.extend([runs.c.started_at.desc(), runs.c.id.desc()])
+    stmt = stmt.order_by(*order)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(connection.execute(stmt).all())
+
+
 def list_runs(
     connection: Connection,
     q: RunQuery,
@@ -337,18 +364,7 @@ def list_runs(
     The total comes from ``count(*) OVER ()`` in the same query, so a filtered,
     sorted page and its "N more" line cost one pass over the runs, not two.
     """
-    stmt = _filtered(q, cutoff)
-    _without_jit(connection, q)
-    if with_total:
-        stmt = stmt.add_columns(sa.func.count().over().label("total"))
-    order: list[Any] = []
-    for key in q.sort:
-        order.extend(_sort_columns(key, cutoff))
-    order.extend([runs.c.started_at.desc(), runs.c.id.desc()])
-    stmt = stmt.order_by(*order)
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    rows = connection.execute(stmt).all()
+    rows = page_rows(connection, q, limit, cutoff, with_total=with_total)
     if not rows:
         return [], 0
     total = int(rows[0].total) if with_total else len(rows)

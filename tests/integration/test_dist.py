@@ -72,3 +72,6 @@ def test_the_built_wheel_installs_into_a_fresh_venv_and_its_command_runs(tmp_pat
     )
     _run(python, "-c", script, cwd=project)
     assert "from-the-wheel" in _run(command, "runs", cwd=project).stdout
+    # so does the report's template (package data, not a module)
+    _run(command, "report", "--where", "name = 'from-the-wheel'", "-o", "r.html", cwd=project)
+    assert '<td class="name">from-the-wheel</td>' in (project / "r.html").read_text()

@@ -1,0 +1,78 @@
+"""``nbtrack artifacts ls RUN`` and ``nbtrack artifacts get RUN NAME -o PATH``.
+
+For: listing a run's stored files and copying one out of the artifact store.
+The core (find by name, copy with the digest checked, refuse to overwrite)
+is ``nbtrack.compare.artifacts``; this door parses options and prints.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from nbtrack.cli._output import echo_err, print_table
+
+__all__ = ["artifacts"]
+
+
+def _size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"  # pragma: no cover - the loop always returns
+
+
+@click.group()
+def artifacts() -> None:
+    """List a run's artifacts and copy them out of the artifact store."""
+
+
+@artifacts.command("ls")
+@click.argument("run_id", metavar="RUN")
+def ls(run_id: str) -> None:
+    """List the artifacts of RUN (an id or unique prefix): name, size, type, digest."""
+    from nbtrack.compare.reader import Reader
+
+    with Reader.open() as reader:
+        run = reader.run(run_id)
+    if not run.artifacts:
+        print(f"Run {run.id[:12]} has no artifacts.")
+        return
+    rows = [[a.name, _size(a.size), a.media_type, a.digest[:19]] for a in run.artifacts]
+    print_table(["name", "size", "type", "digest"], rows)
+
+
+@artifacts.command("get")
+@click.argument("run_id", metavar="RUN")
+@click.argument("name")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    default=None,
+    metavar="PATH",
+    help="Where to write it: a file, a folder to put it in, or - for stdout. "
+    "[default: NAME's file name in the current folder]",
+)
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+def get(run_id: str, name: str, output: str | None, force: bool) -> None:
+    """Copy artifact NAME of RUN out of the artifact store, checking its digest.
+
+    RUN is an id or unique prefix; `nbtrack artifacts ls RUN` lists the names.
+    """
+    from nbtrack.compare import artifacts as core
+    from nbtrack.compare.reader import Reader
+
+    with Reader.open() as reader:
+        run = reader.run(run_id)
+        if output == "-":
+            core.write_to(reader, run, name, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+            return
+        target = Path(output) if output is not None else Path(Path(name).name)
+        artifact, written = core.copy_to(reader, run, name, target, force=force)
+    echo_err(f"Wrote {written} ({_size(artifact.size)}, {artifact.digest[:19]} checked).")

@@ -1,0 +1,74 @@
+"""The public read API: ``nbtrack.runs``, ``metric_history``, ``get_run``, ``load_artifact``.
+
+For: notebooks and scripts reading runs back as DataFrames and objects. Every
+function reads through ``Reader.current()``: the active run's store (flushed
+first, so a notebook sees what it just logged) or the project's store.
+pandas is imported only when a DataFrame is asked for.
+Not for: the CLI (its doors open their own ``Reader``) or writing runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nbtrack.compare import artifacts, frames
+from nbtrack.compare.reader import Reader
+from nbtrack.model import Run
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["artifact_path", "get_run", "load_artifact", "metric_history", "runs"]
+
+
+def runs(
+    where: str | None = None,
+    sort: str | Sequence[str] = (),
+    limit: int | None = None,
+) -> pd.DataFrame:
+    """Runs as a pandas DataFrame, newest first, filtered like ``nbtrack runs --where``.
+
+    >>> df = nbtrack.runs(where="params.lr < 0.1", sort="-metrics.val_acc")  # doctest: +SKIP
+
+    Columns: ``run_id, name, status, notebook, started, ended, duration``,
+    then ``params.*``, ``metrics.*`` (last value) and ``tags.*``; an empty
+    store gives an empty frame with the fixed columns (docs/api.md).
+    """
+    keys = (sort,) if isinstance(sort, str) else tuple(sort)
+    with Reader.current() as reader:
+        return frames.runs_frame(reader, where=where, sort=keys, limit=limit)
+
+
+def metric_history(run: str | Run, key: str) -> pd.DataFrame:
+    """Every point of metric *key* of *run* (an id, prefix or ``Run``): ``step, value, time``."""
+    with Reader.current() as reader:
+        return frames.history_frame(reader, _id(run), key)
+
+
+def get_run(run: str) -> Run:
+    """Everything stored about one run, by id or unique prefix; ``run.history(key)`` works on it."""
+    with Reader.current() as reader:
+        found = reader.run(run)
+    return dataclasses.replace(found, _history=functools.partial(metric_history, found.id))
+
+
+def artifact_path(run: str | Run, name: str) -> Path:
+    """The local path of the bytes of *run*'s artifact *name* (read it, don't write it)."""
+    with Reader.current() as reader:
+        return artifacts.local_path(reader, reader.run(_id(run)), name)
+
+
+def load_artifact(run: str | Run, name: str, *, allow_pickle: bool = False) -> Any:
+    """*run*'s artifact *name* as an object: JSON parsed, CSV/parquet as DataFrames,
+    ``.npy`` as an array, text as ``str``, pickles only with ``allow_pickle=True``,
+    anything else as its local ``Path`` (docs/api.md has the rules)."""
+    with Reader.current() as reader:
+        return artifacts.load(reader, reader.run(_id(run)), name, allow_pickle=allow_pickle)
+
+
+def _id(run: str | Run) -> str:
+    return run.id if isinstance(run, Run) else run
