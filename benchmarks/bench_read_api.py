@@ -19,7 +19,7 @@ through the API takes many minutes); the point history is logged through
 the API (``log_batch``).
 
     .venv/bin/python benchmarks/bench_read_api.py [--repeat 5] [--points 1000000]
-        [--runs 10000] [--mlflow-runs 10000] [--url URL]
+        [--runs 10000] [--mlflow-runs 10000] [--url URL] [--no-mlflow]
 """
 
 from __future__ import annotations
@@ -300,12 +300,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--mlflow-runs", type=int, default=10_000)
     parser.add_argument("--url", help="nbtrack store URL (default: a new SQLite file)")
+    parser.add_argument("--no-mlflow", action="store_true", help="skip the MLflow anchors")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="nbtrack-bench-") as tmp:
         root = Path(tmp)
         os.chdir(root)
         ours = bench_nbtrack(args, root)
-        bench_mlflow(args, root, ours)
+        if not args.no_mlflow:
+            bench_mlflow(args, root, ours)
 
 
 if __name__ == "__main__":

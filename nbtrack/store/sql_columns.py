@@ -110,40 +110,37 @@ def _arrays(rows: list[Any]) -> HistoryArrays:
     return _ordered(whole, has_step, np.ascontiguousarray(values), np.ascontiguousarray(times))
 
 
-#: one row of PostgreSQL's binary COPY of (value, step, has_step, timestamp), no NULLs:
-#: a field count, then each field's length and big-endian bytes
-_PG_ROW = [
-    ("fields", ">i2"),
-    ("n1", ">i4"), ("value", ">f8"),
-    ("n2", ">i4"), ("step", ">i8"),
-    ("n3", ">i4"), ("has_step", "?"),
-    ("n4", ">i4"), ("timestamp", ">f8"),
-]  # fmt: skip
-_PG_HEADER = 19  # signature (11), flags (4), header extension length (4, zero)
-_PG_TRAILER = 2  # a field count of -1
+#: PostgreSQL packs each column of a history into one bytea (big-endian binary),
+#: so a million points cross the wire as five values, not a million rows
+_PG_HISTORY = (
+    "SELECT string_agg(float8send(COALESCE(value, 'NaN'::float8)), ''::bytea), "
+    "string_agg(int8send(COALESCE(step, 0)), ''::bytea), "
+    "string_agg(CASE WHEN step IS NULL THEN '\\x00'::bytea ELSE '\\x01'::bytea END, ''::bytea), "
+    "string_agg(float8send(\"timestamp\"), ''::bytea), "
+    "string_agg(int8send(seq), ''::bytea) "
+    'FROM metrics WHERE run_seq = %s AND "key" = %s'
+)
 
 
 def _pg_arrays(connection: Connection, run_seq: int, key: str) -> HistoryArrays:
-    """PostgreSQL: the history as one binary COPY read straight into arrays (no row objects)."""
+    """PostgreSQL: the history as five packed columns read straight into arrays."""
     import numpy as np
 
     driver = connection.connection.driver_connection
     assert driver is not None
-    sql = (
-        "COPY (SELECT COALESCE(value, 'NaN'::float8), COALESCE(step, 0), step IS NOT NULL, "
-        '"timestamp" FROM metrics WHERE run_seq = %s AND "key" = %s ORDER BY seq) '
-        "TO STDOUT (FORMAT BINARY)"
-    )
-    with driver.cursor() as cursor, cursor.copy(sql, (run_seq, key)) as copy:
-        data = b"".join(bytes(chunk) for chunk in copy)
-    dtype = np.dtype(_PG_ROW)
-    count = (len(data) - _PG_HEADER - _PG_TRAILER) // dtype.itemsize
-    table = np.frombuffer(data, dtype=dtype, count=count, offset=_PG_HEADER)
+    with driver.cursor(binary=True) as cursor:  # bytea as bytes, not hex text
+        cursor.execute(_PG_HISTORY, (run_seq, key))
+        rows = cursor.fetchall()
+    values, steps, has_step, times, seqs = rows[0]
+    if values is None:  # no point
+        return _arrays([])
+    seq = np.frombuffer(seqs, dtype=">i8")
+    logged = np.argsort(seq, kind="stable")  # the aggregate's input order is not promised
     return _ordered(
-        table["step"].astype(np.int64),
-        table["has_step"].astype(bool),
-        table["value"].astype(np.float64),
-        table["timestamp"].astype(np.float64),
+        np.frombuffer(steps, dtype=">i8")[logged].astype(np.int64),
+        np.frombuffer(has_step, dtype=np.uint8)[logged].astype(bool),
+        np.frombuffer(values, dtype=">f8")[logged].astype(np.float64),
+        np.frombuffer(times, dtype=">f8")[logged].astype(np.float64),
     )
 
 
