@@ -19,7 +19,7 @@ through the API takes many minutes); the point history is logged through
 the API (``log_batch``).
 
     .venv/bin/python benchmarks/bench_read_api.py [--repeat 5] [--points 1000000]
-        [--runs 10000] [--mlflow-runs 10000] [--url URL] [--no-mlflow]
+        [--runs 10000] [--mlflow-runs 10000] [--url URL] [--no-mlflow] [--no-fast]
 """
 
 from __future__ import annotations
@@ -301,7 +301,23 @@ def main() -> None:
     parser.add_argument("--mlflow-runs", type=int, default=10_000)
     parser.add_argument("--url", help="nbtrack store URL (default: a new SQLite file)")
     parser.add_argument("--no-mlflow", action="store_true", help="skip the MLflow anchors")
+    parser.add_argument(
+        "--no-fast", action="store_true", help="read SQLite without nbtrack[fast] (sqlite3 only)"
+    )
     args = parser.parse_args()
+    from nbtrack.store import sql_columns
+
+    try:
+        import adbc_driver_sqlite  # noqa: F401
+
+        fast = not args.no_fast
+    except ImportError:
+        fast = False
+    sql_columns.FAST_READS.enabled = fast
+    print(
+        "SQLite histories read through "
+        + ("nbtrack[fast] (ADBC + Arrow)" if fast else "the sqlite3 module (no nbtrack[fast])")
+    )
     with tempfile.TemporaryDirectory(prefix="nbtrack-bench-") as tmp:
         root = Path(tmp)
         os.chdir(root)
