@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from nbtrack.store.sql_metrics import MetricWriter
 
-__all__ = ["ColumnReads"]
+__all__ = ["FAST_READS", "ColumnReads"]
 
 _EXACT = 2.0**53  # steps beyond this do not survive a float64; sort them in Python
 _CHUNK = 500  # run ids per IN (...)
@@ -41,6 +41,7 @@ _ROW = [("value", "f8"), ("step", "f8"), ("timestamp", "f8")]
 class ColumnReads:
     """The columnar half of ``SqlStore`` (a mixin: it uses the store's connection)."""
 
+    url: str
     missing: bool
     heartbeat_timeout: float
     _metrics: MetricWriter
@@ -60,6 +61,11 @@ class ColumnReads:
             run_seq = self._metrics.run_seq(connection, run_id)
             mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
             q = connection.dialect.identifier_preparer.quote
+            if connection.dialect.name == "postgresql":
+                return _pg_arrays(connection, run_seq, _stored(key))
+            fast = _arrow_arrays(self.url, run_seq, _stored(key))
+            if fast is not None:
+                return fast
             sql = (
                 f"SELECT {q('value')}, step, {q('timestamp')} FROM {q('metrics')} "
                 f"WHERE run_seq = {mark} AND {q('key')} = {mark} ORDER BY seq"
@@ -104,14 +110,110 @@ def _arrays(rows: list[Any]) -> HistoryArrays:
     has_step = ~np.isnan(steps)
     if np.abs(np.where(has_step, steps, 0.0)).max() >= _EXACT:
         return _arrays_exact(rows)
-    order_key = np.where(has_step, steps, -np.inf)
-    later = order_key[1:] > order_key[:-1]
-    tied = (order_key[1:] == order_key[:-1]) & (times[1:] >= times[:-1])
-    if not bool(np.all(later | tied)):
-        index = np.lexsort((np.arange(len(rows)), times, order_key))
-        values, steps, times, has_step = values[index], steps[index], times[index], has_step[index]
     whole = np.where(has_step, steps, 0.0).astype(np.int64)
-    return HistoryArrays(whole, has_step, np.ascontiguousarray(values), np.ascontiguousarray(times))
+    return _ordered(whole, has_step, np.ascontiguousarray(values), np.ascontiguousarray(times))
+
+
+#: PostgreSQL packs each column of a history into one bytea (big-endian binary),
+#: so a million points cross the wire as five values, not a million rows
+_PG_HISTORY = (
+    "SELECT string_agg(float8send(COALESCE(value, 'NaN'::float8)), ''::bytea), "
+    "string_agg(int8send(COALESCE(step, 0)), ''::bytea), "
+    "string_agg(decode(CASE WHEN step IS NULL THEN '00' ELSE '01' END, 'hex'), ''::bytea), "
+    "string_agg(float8send(\"timestamp\"), ''::bytea), "
+    "string_agg(int8send(seq), ''::bytea) "
+    'FROM metrics WHERE run_seq = %s AND "key" = %s'
+)
+
+
+def _pg_arrays(connection: Connection, run_seq: int, key: str) -> HistoryArrays:
+    """PostgreSQL: the history as five packed columns read straight into arrays."""
+    import numpy as np
+
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with driver.cursor(binary=True) as cursor:  # bytea as bytes, not hex text
+        cursor.execute(_PG_HISTORY, (run_seq, key))
+        rows = cursor.fetchall()
+    values, steps, has_step, times, seqs = rows[0]
+    if values is None:  # no point
+        return _arrays([])
+    seq = np.frombuffer(seqs, dtype=">i8")
+    logged = np.argsort(seq, kind="stable")  # the aggregate's input order is not promised
+    return _ordered(
+        np.frombuffer(steps, dtype=">i8")[logged].astype(np.int64),
+        np.frombuffer(has_step, dtype=np.uint8)[logged].astype(bool),
+        np.frombuffer(values, dtype=">f8")[logged].astype(np.float64),
+        np.frombuffer(times, dtype=">f8")[logged].astype(np.float64),
+    )
+
+
+_ARROW_HISTORY = (
+    'SELECT "value", step, "timestamp" FROM metrics WHERE run_seq = ? AND "key" = ? ORDER BY seq'
+)
+
+
+def _arrow_arrays(url: str, run_seq: int, key: str) -> HistoryArrays | None:
+    """SQLite through the optional ADBC driver (``nbtrack[fast]``): columns straight into
+    Arrow, no Python object per point; None when it is not installed or cannot answer,
+    and the standard driver reads the history instead."""
+    from nbtrack.store import _engine
+
+    path = _engine.sqlite_path(url)
+    if path is None or not FAST_READS.enabled:
+        return None
+    try:
+        import adbc_driver_sqlite.dbapi as adbc
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:
+        return None
+    import numpy as np
+
+    try:
+        with adbc.connect(str(path)) as connection, connection.cursor() as cursor:
+            cursor.execute(_ARROW_HISTORY, (run_seq, key))
+            table = cursor.fetch_arrow_table()
+    except Exception:  # the optional reader failing must not fail the read
+        return None
+    value, step, stamp = table.column(0), table.column(1), table.column(2)
+    if table.num_rows == 0:
+        return _arrays([])
+    typed = (
+        (pa.types.is_floating(value.type) or value.null_count == table.num_rows)
+        and (pa.types.is_integer(step.type) or step.null_count == table.num_rows)
+        and pa.types.is_floating(stamp.type)
+    )
+    if not typed:  # the driver guessed a column's type from its first rows
+        return None
+    return _ordered(
+        np.asarray(pc.fill_null(step.cast(pa.int64()), 0), dtype=np.int64),
+        np.asarray(pc.is_valid(step), dtype=bool),
+        np.asarray(pc.fill_null(value.cast(pa.float64()), np.nan), dtype=np.float64),
+        np.asarray(stamp, dtype=np.float64),
+    )
+
+
+class _FastReads:
+    """Whether the optional ADBC reader may be used (tests turn it off to compare)."""
+
+    enabled = True
+
+
+FAST_READS = _FastReads()
+
+
+def _ordered(steps: Any, has_step: Any, values: Any, times: Any) -> HistoryArrays:
+    """Columns in logging order put in step order (exact for any 64-bit step)."""
+    import numpy as np
+
+    same_kind = has_step[1:] == has_step[:-1]
+    later = (has_step[1:] & ~has_step[:-1]) | (same_kind & (steps[1:] > steps[:-1]))
+    tied = same_kind & (steps[1:] == steps[:-1]) & (times[1:] >= times[:-1])
+    if not bool(np.all(later | tied)):
+        index = np.lexsort((np.arange(len(steps)), times, steps, has_step))
+        steps, has_step, values, times = steps[index], has_step[index], values[index], times[index]
+    return HistoryArrays(steps, has_step, values, times)
 
 
 def _arrays_exact(rows: list[Any]) -> HistoryArrays:

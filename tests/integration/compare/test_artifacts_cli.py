@@ -127,3 +127,11 @@ def test_every_command_and_option_has_help(invoke: Invoke) -> None:
     assert "--force" in out
     assert "Overwrite PATH" in out
     assert "-o, --output PATH" in out
+
+
+def test_ls_of_a_run_without_artifacts_says_so(invoke: Invoke, settings: Settings) -> None:
+    with nbtrack.start_run(settings=settings) as run:
+        nbtrack.log_metric("loss", 1.0)
+    code, out, err = invoke("artifacts", "ls", run.id)
+    assert code == 0, err
+    assert out == f"Run {run.id[:12]} has no artifacts.\n"

@@ -16,9 +16,19 @@ import pytest
 
 from nbtrack.errors import RunNotFoundError
 from nbtrack.model import Param, RunStatus, Source
+from nbtrack.store import sql_columns
 from nbtrack.store.base import Store
 
 NAN, INF = math.nan, math.inf
+
+
+@pytest.fixture(autouse=True, params=["arrow", "sqlite3"])
+def reader_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test reads SQLite histories through the optional Arrow reader and without it."""
+    if request.param == "arrow":
+        pytest.importorskip("adbc_driver_sqlite")
+    monkeypatch.setattr(sql_columns.FAST_READS, "enabled", request.param == "arrow")
+    return str(request.param)
 
 
 def new_run(store: Store, name: str, started: float, notebook: str = "train.ipynb") -> str:
@@ -79,6 +89,28 @@ def test_steps_beyond_float_precision_stay_exact_and_in_order(store: Store) -> N
 
     assert history.steps == (None, big - 1, big)
     assert history.values == (3.0, 2.0, 1.0)
+
+
+def test_long_runs_of_null_steps_and_nan_values_read_the_same_as_row_by_row(
+    store: Store,
+) -> None:
+    # more NULLs than a driver looks at to guess a column's type, then numbers
+    run_id = new_run(store, "nulls", time.time())
+    rows = [("m", NAN, None, float(i)) for i in range(3000)]
+    rows += [("m", float(i), i, 3000.0 + i) for i in range(3000)]
+    store.log_metrics(run_id, rows)
+    store.log_metrics(run_id, [("all_nan", NAN, None, 1.0), ("all_nan", NAN, None, 2.0)])
+
+    history = store.metric_columns(run_id, "m")
+    points = store.metric_history(run_id, "m")
+
+    assert history.steps == tuple(p.step for p in points)
+    assert same(history.values, tuple(p.value for p in points))
+    assert history.timestamps == tuple(p.timestamp for p in points)
+    assert history.steps[2999:3001] == (None, 0)
+    nan_only = store.metric_columns(run_id, "all_nan")
+    assert nan_only.steps == (None, None)
+    assert all(math.isnan(v) for v in nan_only.values)
 
 
 def test_a_key_never_logged_is_empty_and_an_unknown_run_is_named(store: Store) -> None:
@@ -143,3 +175,21 @@ def test_run_table_of_an_empty_store_or_no_match_is_empty(store: Store) -> None:
     assert len(store.run_table()) == 0
     _fill(store)
     assert len(store.run_table(where="params.lr > 100")) == 0
+
+
+def test_the_arrow_reader_answers_for_sqlite_when_installed(store: Store, reader_path: str) -> None:
+    if reader_path != "arrow" or not store.url.startswith("sqlite"):
+        pytest.skip("the Arrow reader is for SQLite, when nbtrack[fast] is installed")
+    run_id = new_run(store, "r", time.time())
+    store.log_metrics(run_id, [("m", 0.5, 2, 1.0), ("m", NAN, None, 2.0), ("m", INF, 1, 3.0)])
+    run_seq = store._metrics.run_seq  # type: ignore[attr-defined]
+    with store._read() as connection:  # type: ignore[attr-defined]
+        seq = run_seq(connection, run_id)
+
+    fast = sql_columns._arrow_arrays(store.url, seq, "m")
+
+    assert fast is not None
+    assert fast.has_step.tolist() == [False, True, True]
+    assert fast.steps.tolist()[1:] == [1, 2]
+    assert fast.values.tolist()[1:] == [INF, 0.5]
+    assert math.isnan(fast.values[0])

@@ -198,3 +198,19 @@ def test_a_long_history_reads_whole_and_in_order(store: Store, reader: Reader) -
     assert h["step"].is_monotonic_increasing
     assert h["value"].iloc[-1] == (n - 1) * 0.5
     assert h["time"].iloc[-1] == pd.Timestamp(T0 + n - 1, unit="s", tz="UTC")
+
+
+def test_histories_reads_every_run_and_key_pair(store: Store, reader: Reader) -> None:
+    a = new_run(store, "a", T0, "n.ipynb")
+    b = new_run(store, "b", T0 + 1, "n.ipynb")
+    store.log_metrics(a, [("loss", 1.0, 1, T0), ("loss", 0.5, 2, T0 + 1), ("acc", 0.1, 1, T0)])
+    store.log_metrics(b, [("loss", 2.0, None, T0)])
+
+    got = reader.histories([a, b], ["loss", "acc"])
+
+    assert list(got) == [(a, "loss"), (a, "acc"), (b, "loss"), (b, "acc")]
+    assert got[a, "loss"].steps == (1, 2)
+    assert got[a, "loss"].values == (1.0, 0.5)
+    assert got[b, "loss"].steps == (None,)
+    assert len(got[b, "acc"]) == 0
+    assert got[a, "acc"] == reader.history(a, "acc")
