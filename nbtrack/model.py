@@ -103,6 +103,9 @@ class MetricSummary:
     max: float
     count: int
     last_step: int | None
+    #: the step of the first point logged with the min / max value (None: it had no step)
+    min_step: int | None = None
+    max_step: int | None = None
 
 
 @dataclass(frozen=True)

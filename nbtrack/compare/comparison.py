@@ -173,7 +173,7 @@ def compare_runs(
         runs=headers,
         params=_params(runs, all_params),
         all_params=all_params,
-        metrics=tuple(_metric_row(reader, runs, key, *directions[key]) for key in keys),
+        metrics=tuple(_metric_row(runs, key, *directions[key]) for key in keys),
         data=_data(runs),
         packages=_packages(runs),
         code=changes,
@@ -323,21 +323,19 @@ def _directions(
 
 
 def _metric_row(
-    reader: Reader, runs: list[Run], key: str, direction: Direction | None, source: DirectionSource
+    runs: list[Run], key: str, direction: Direction | None, source: DirectionSource
 ) -> MetricRow:
     stats: list[MetricStats | None] = []
     for run in runs:
         summary = next((m for m in run.metrics if m.key == key), None)
-        stats.append(None if summary is None else _stats(reader, run.id, summary, direction))
+        stats.append(None if summary is None else _stats(summary, direction))
     base = stats[0]
     if base is not None:
         stats[1:] = [_against(s, base, direction) if s else None for s in stats[1:]]
     return MetricRow(key, direction, source, tuple(stats))
 
 
-def _stats(
-    reader: Reader, run_id: str, summary: MetricSummary, direction: Direction | None
-) -> MetricStats:
+def _stats(summary: MetricSummary, direction: Direction | None) -> MetricStats:
     stats = MetricStats(
         last=summary.last,
         last_step=summary.last_step,
@@ -350,19 +348,9 @@ def _stats(
     best = summary.max if direction == "higher" else summary.min
     if math.isnan(best):  # every point NaN: nothing is best
         return stats
-    history = reader.history(run_id, summary.key)
-    at = _first_index(history.values, best)
-    step = history.steps[at] if at is not None else None
+    # the store keeps the step of the first point logged with the min and the max
+    step = summary.max_step if direction == "higher" else summary.min_step
     return _replace(stats, best=best, best_step=step)
-
-
-def _first_index(values: Sequence[float], target: float) -> int | None:
-    try:
-        return values.index(target)
-    except ValueError:
-        return None
-    except AttributeError:  # a column type without .index (an array)
-        return next((i for i, v in enumerate(values) if v == target), None)
 
 
 def _against(stats: MetricStats, base: MetricStats, direction: Direction | None) -> MetricStats:

@@ -15,8 +15,9 @@ Encodings shared by both dialects:
 * ``params.value`` is JSON text; ``params.num`` holds the value when it is an
   int or float (for ``params.lr < 0.1``) and ``params.text`` its plain string
   form (the string itself, or the JSON text otherwise) for ``=`` and sorting;
-* ``metric_latest`` keeps last/min/max/count per (run, key), maintained by
-  ``log_metrics`` so listing and filtering never scan metric histories;
+* ``metric_latest`` keeps last/min/max/count per (run, key), and the step at
+  which min and max were first logged, maintained by ``log_metrics`` so
+  listing, filtering and comparing never scan metric histories;
   ``metrics.seq`` numbers a key's points in logging order (0, 1, ...), taken
   from ``metric_latest.count`` in the same transaction;
 * ``runs.deleted_at`` is when ``nbtrack rm`` soft-deleted the run (NULL: a
@@ -162,6 +163,9 @@ metric_latest = sa.Table(
     sa.Column("min_value", sa.Float, nullable=True),  # NULL = every point NaN
     sa.Column("max_value", sa.Float, nullable=True),
     sa.Column("count", sa.BigInteger, nullable=False),
+    # the step of the first point logged with min_value / max_value (NULL: no step)
+    sa.Column("min_step", sa.BigInteger, nullable=True),
+    sa.Column("max_step", sa.BigInteger, nullable=True),
     sa.Index("ix_metric_latest_key_last", "key", "last_value"),
 )
 

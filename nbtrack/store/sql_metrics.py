@@ -3,7 +3,8 @@
 For: ``SqlStore.log_metrics`` and ``heartbeat``. SQL text is built once per
 dialect and rows go straight to ``cursor.executemany`` as tuples; one Python
 pass over the batch converts NaN to NULL, numbers each key's points and folds
-last/min/max/count into ``metric_latest`` with one upsert per key.
+last/min/max/count (and the steps of min and max) into ``metric_latest`` with
+one upsert per key.
 Not for: reading metrics back (``sql_read.py``).
 
 Points are keyed ``(runs.seq, key, ordinal)``: the run's small integer instead
@@ -74,19 +75,23 @@ class MetricWriter:
         def pick(col: str) -> str:
             return f"{col} = CASE WHEN {newer} THEN excluded.{col} ELSE {lt}.{col} END"
 
-        def extreme(col: str, op: str) -> str:
+        def extreme(col: str, op: str, by: str | None = None) -> str:
+            # *col* follows the value column *by* (itself by default): a strictly better
+            # value replaces it, so a tie keeps the point logged first; SET reads the old row
+            by = by or col
             return (
-                f"{col} = CASE WHEN {lt}.{col} IS NULL THEN excluded.{col} "
-                f"WHEN excluded.{col} IS NULL THEN {lt}.{col} "
-                f"WHEN excluded.{col} {op} {lt}.{col} THEN excluded.{col} ELSE {lt}.{col} END"
+                f"{col} = CASE WHEN {lt}.{by} IS NULL THEN excluded.{col} "
+                f"WHEN excluded.{by} IS NULL THEN {lt}.{col} "
+                f"WHEN excluded.{by} {op} {lt}.{by} THEN excluded.{col} ELSE {lt}.{col} END"
             )
 
         self.latest = (
             f"INSERT INTO {lt} (run_id, {key}, last_value, last_step, last_timestamp, "
-            f"min_value, max_value, {count}) VALUES ({marks(8)}) "
+            f"min_value, max_value, {count}, min_step, max_step) VALUES ({marks(10)}) "
             f"ON CONFLICT (run_id, {key}) DO UPDATE SET "
             f"{pick('last_value')}, {pick('last_step')}, {pick('last_timestamp')}, "
             f"{extreme('min_value', '<')}, {extreme('max_value', '>')}, "
+            f"{extreme('min_step', '<', 'min_value')}, {extreme('max_step', '>', 'max_value')}, "
             f"{count} = {lt}.{count} + excluded.{count}"
         )
         self.beat = f"UPDATE {q('runs')} SET heartbeat_at = {mark} WHERE id = {mark}"
@@ -112,7 +117,7 @@ class MetricWriter:
         out: list[tuple[int, str, int, float | None, int | None, float]] = []
         add = out.append
         # key -> [last value, last step, last ts, min, max, count in batch, order,
-        #         first ordinal, key as stored]
+        #         first ordinal, key as stored, step at min, step at max]
         latest: dict[str, list[Any]] = {}
         value: float | None
         for key, value, step, ts in rows:
@@ -124,14 +129,15 @@ class MetricWriter:
                 stored = encode_text(key)
                 first = counts.get(stored, 0)
                 agg = latest[key] = [value, step, ts, value, value, 0, order, first, stored]
+                agg += [step, step] if value is not None else [None, None]
             else:
                 if order > agg[6] or (order == agg[6] and ts >= agg[2]):
                     agg[0], agg[1], agg[2], agg[6] = value, step, ts, order
                 if value is not None:
                     if agg[3] is None or value < agg[3]:
-                        agg[3] = value
+                        agg[3], agg[9] = value, step
                     if agg[4] is None or value > agg[4]:
-                        agg[4] = value
+                        agg[4], agg[10] = value, step
             add((run_seq, agg[8], agg[7] + agg[5], value, step, ts))
             agg[5] += 1
         if self.postgres:
@@ -139,7 +145,8 @@ class MetricWriter:
         else:
             self._insert(connection, out)
         connection.exec_driver_sql(
-            self.latest, [(run_id, agg[8], *agg[:6]) for agg in latest.values()]
+            self.latest,
+            [(run_id, agg[8], *agg[:6], agg[9], agg[10]) for agg in latest.values()],
         )
 
     def _insert(self, connection: Connection, out: list[Any]) -> None:

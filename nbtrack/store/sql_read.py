@@ -138,6 +138,8 @@ def _summary(row: Any) -> MetricSummary:
         _nan(row.max_value),
         int(row.count),
         last_step,
+        None if row.min_step is None else int(row.min_step),
+        None if row.max_step is None else int(row.max_step),
     )
 
 

@@ -147,11 +147,11 @@ def _old_store(url: str) -> None:
         )
         connection.exec_driver_sql(
             "INSERT INTO metric_latest (run_id, key, last_value, last_step, last_timestamp,"
-            f" min_value, max_value, count) VALUES ('{A}', 'acc', 0.9, 1, 2.0, 0.8, 0.9, 2)"
+            f" min_value, max_value, count) VALUES ('{A}', 'acc', 0.9, 5, 2.5, 0.8, 0.9, 3)"
         )
         connection.exec_driver_sql(
             "INSERT INTO metrics (run_seq, key, seq, value, step, timestamp)"
-            " VALUES (1, 'acc', 0, 0.8, 0, 1.5), (1, 'acc', 1, 0.9, 1, 2.0)"
+            " VALUES (1, 'acc', 0, 0.8, 0, 1.5), (1, 'acc', 1, 0.9, 1, 2.0), (1, 'acc', 2, 0.9, 5, 2.5)"
         )
     engine.dispose()
 
@@ -176,7 +176,10 @@ def test_a_store_made_at_0001_upgrades_to_0002_with_its_runs_intact(
         run = store.get_run(A)
         assert (run.name, run.deleted_at, run.note, run.tags) == ("old run", None, None, {"t": "v"})
         assert run.params == (Param("lr", 0.1),)
-        assert [m.value for m in store.metric_history(A, "acc")] == [0.8, 0.9]
+        assert [m.value for m in store.metric_history(A, "acc")] == [0.8, 0.9, 0.9]
+        # the steps of the best values are filled from the history: the first 0.9 is step 1
+        (acc,) = run.metrics
+        assert (acc.min, acc.min_step, acc.max, acc.max_step) == (0.8, 0, 0.9, 1)
         assert ids(store.list_runs()) == [A]
         store.set_note(A, "written after the upgrade")
         store.delete_run(A, at=3.0)
