@@ -8,6 +8,7 @@ processes, real signals, a real store (SQLite and PostgreSQL).
 from __future__ import annotations
 
 import signal
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -98,7 +99,11 @@ def test_a_handler_the_script_set_is_left_alone(
         assert store.get_run(run_id).ended_at is not None
 
 
-def test_the_default_action_is_back_once_the_run_ends(settings: Settings) -> None:
+def test_the_default_action_is_back_once_the_run_ends(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a script, not a kernel: the IPython shell other tests of this worker made is not ours
+    monkeypatch.delitem(sys.modules, "IPython", raising=False)
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
     tracker = get_tracker()
 
