@@ -110,6 +110,14 @@ class Reader:
         """:meth:`history` as numpy arrays (``HistoryArrays``), for DataFrames and plots."""
         return self._store.metric_arrays(run_id, key)
 
+    def extremes(self, run_id: str, key: str, buckets: int) -> HistoryArrays:
+        """A long history as each of *buckets* buckets' lowest, highest and first NaN point.
+
+        The database picks them (``Store.metric_extremes``), with the first and last
+        point; a history short enough comes whole. For charts of long histories.
+        """
+        return self._store.metric_extremes(run_id, key, buckets)
+
     def histories(
         self, run_ids: Sequence[str], keys: Sequence[str]
     ) -> dict[tuple[str, str], MetricHistory]:

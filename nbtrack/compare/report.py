@@ -154,7 +154,7 @@ class _ReadOnce(Reader):
         if kept is None:
             # the store picks each bucket's extremes itself: a long history never
             # crosses into Python whole; a store that cannot sends every point
-            extremes = self._store.metric_extremes(run_id, key, self._buckets)
+            extremes = self.extremes(run_id, key, self._buckets)
             kept = _reduced(extremes, 3 * self._buckets + 2)
             self._histories[(run_id, key)] = kept
         return kept
@@ -413,10 +413,21 @@ def _version() -> str:
 
 def _render(context: dict[str, Any]) -> str:
     import jinja2
+    from markupsafe import Markup
+
+    from nbtrack.printable import printable
+
+    def shown(value: Any) -> Any:
+        # user text keeps no control characters (an ESC shows as \x1b, as in the
+        # comparison), then autoescape makes it text; markup nbtrack built passes as is
+        if isinstance(value, str) and not isinstance(value, Markup):
+            return printable(value)
+        return value
 
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("nbtrack.compare", "templates"),
         autoescape=True,
+        finalize=shown,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -110,6 +110,14 @@ def test_nan_and_infinite_last_values_read_as_nan_and_inf(store: Store) -> None:
     assert (row["metrics.loss"], row["metrics.acc"]) == ("inf", "nan")
 
 
+def test_control_characters_in_user_text_show_as_escapes_not_raw(store: Store) -> None:
+    run = add_run(store, "red\x1b[31m\u202ename", params={"path\x07": "a\x1bb"})
+    html = report_of(store, [run], title="t\x1b]0;x\x07")
+    assert [c for c in ("\x1b", "\x07", "\u202e") if c in html] == []
+    (row,) = Page(html).table()
+    assert row["name"] == "red\\x1b[31m<U+202E>name"
+
+
 def test_a_report_carries_the_csp_and_no_url_outside_the_page(store: Store) -> None:
     run = add_run(
         store, "a", params={"url": "https://example.com/x.png"},
