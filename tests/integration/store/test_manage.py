@@ -151,7 +151,8 @@ def _old_store(url: str) -> None:
         )
         connection.exec_driver_sql(
             "INSERT INTO metrics (run_seq, key, seq, value, step, timestamp)"
-            " VALUES (1, 'acc', 0, 0.8, 0, 1.5), (1, 'acc', 1, 0.9, 1, 2.0), (1, 'acc', 2, 0.9, 5, 2.5)"
+            " VALUES (1, 'acc', 0, 0.8, 0, 1.5), (1, 'acc', 1, 0.9, 1, 2.0),"
+            " (1, 'acc', 2, 0.9, 5, 2.5)"
         )
     engine.dispose()
 
