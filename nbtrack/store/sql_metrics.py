@@ -33,10 +33,15 @@ __all__ = ["NO_STEP", "MetricWriter"]
 #: orders a point logged without a step before every stepped point
 NO_STEP = -(2**63 - 1)
 _PG_RUN_LOCK_SPACE = 0x6E62  # first key of the per-run advisory lock
-#: rows per INSERT statement on SQLite: one multi-row VALUES saves the per-row
-#: statement step and reset of executemany (about a third of the insert time);
-#: 128 x 6 parameters stays under the 999 limit of older SQLite builds
-_SQLITE_ROWS_PER_INSERT = 128
+
+
+def _rows_per_insert(width: int) -> int:
+    """Rows per INSERT statement on SQLite: one multi-row VALUES saves the per-row
+    statement step and reset of executemany (about a third of the insert time); at
+    most 128, and under the 999 parameters of older SQLite builds."""
+    return min(128, 999 // width)
+
+
 #: metric_blocks.block = seq >> _BLOCK_SHIFT (schema.BLOCK is a power of two)
 _BLOCK_SHIFT = BLOCK.bit_length() - 1
 
@@ -60,7 +65,7 @@ class MetricWriter:
             f"INSERT INTO {q('metrics')} (run_seq, {key}, seq, {q('value')}, step, "
             f"{q('timestamp')}) VALUES ({marks(6)})"
         )
-        self.insert_block = self.insert + f", ({marks(6)})" * (_SQLITE_ROWS_PER_INSERT - 1)
+        self.insert_block = self.insert + f", ({marks(6)})" * (_rows_per_insert(6) - 1)
         self.copy = (
             f"COPY {q('metrics')} (run_seq, {key}, seq, {q('value')}, step, {q('timestamp')}) "
             "FROM STDIN"
@@ -97,9 +102,14 @@ class MetricWriter:
             f"{count} = {lt}.{count} + excluded.{count}"
         )
         bt = q("metric_blocks")
+        block_columns = (
+            f"{bt} (run_seq, {key}, block, min_value, min_seq, max_value, max_seq, nan_seq)"
+        )
+        self.new_blocks = f"INSERT INTO {block_columns} VALUES ({marks(8)})"
+        self.new_blocks_many = self.new_blocks + f", ({marks(8)})" * (_rows_per_insert(8) - 1)
+        self.copy_blocks = f"COPY {block_columns} FROM STDIN"
         self.blocks = (
-            f"INSERT INTO {bt} (run_seq, {key}, block, min_value, min_seq, max_value, max_seq, "
-            f"nan_seq) VALUES ({marks(8)}) ON CONFLICT (run_seq, {key}, block) DO UPDATE SET "
+            f"{self.new_blocks} ON CONFLICT (run_seq, {key}, block) DO UPDATE SET "
             f"{extreme('min_value', '<', table=bt)}, {extreme('max_value', '>', table=bt)}, "
             f"{extreme('min_seq', '<', 'min_value', bt)}, "
             f"{extreme('max_seq', '>', 'max_value', bt)}, "
@@ -131,9 +141,12 @@ class MetricWriter:
         #         key as stored, the seq that starts the next block, that block's fold]
         latest: dict[str, list[Any]] = {}
         # every block the batch touches, in order: [block, min, its index in out,
-        # max, its index, index of the first NaN]; the key's min and max come from these
-        blocks: list[tuple[list[Any], list[Any]]] = []
-        shift = _BLOCK_SHIFT
+        # max, its index, index of the first NaN]; the key's min and max come from these.
+        # A block the batch starts at its first point is new; one it enters midway may
+        # have a row already (the previous batch's tail), so it is upserted
+        fresh: list[tuple[list[Any], list[Any]]] = []
+        joined: list[tuple[list[Any], list[Any]]] = []
+        shift, mask = _BLOCK_SHIFT, BLOCK - 1
         value: float | None
         for i, (key, value, step, ts) in enumerate(rows):
             if value != value:
@@ -150,7 +163,7 @@ class MetricWriter:
             if seq >= agg[7]:  # the first point of the batch, or of a new block
                 fold = agg[8] = [seq >> shift, None, 0, None, 0, None]
                 agg[7] = (fold[0] + 1) << shift
-                blocks.append((agg, fold))
+                (joined if seq & mask else fresh).append((agg, fold))
             else:
                 fold = agg[8]
             # a strictly better value replaces: on a tie the point logged first stays
@@ -164,48 +177,57 @@ class MetricWriter:
                     fold[3], fold[4] = value, i
             add((run_seq, agg[6], seq, value, step, ts))
             agg[3] += 1
+        # a key's joined block (at most one) comes before its fresh ones
+        summaries = _latest_rows(run_id, latest, joined + fresh, out)
+        new = [_block_row(run_seq, *b, out) for b in fresh]
         if self.postgres:
-            self._copy(connection, out)
+            self._copy(connection, out, self.copy)
+            self._copy(connection, new, self.copy_blocks)
         else:
-            self._insert(connection, out)
-        connection.exec_driver_sql(self.latest, _latest_rows(run_id, latest, blocks, out))
-        connection.exec_driver_sql(
-            self.blocks,
-            [
-                (
-                    run_seq,
-                    agg[6],
-                    fold[0],
-                    fold[1],
-                    None if fold[1] is None else out[fold[2]][2],
-                    fold[3],
-                    None if fold[3] is None else out[fold[4]][2],
-                    None if fold[5] is None else out[fold[5]][2],
-                )
-                for agg, fold in blocks
-            ],
-        )
+            self._insert(connection, out, self.insert, self.insert_block)
+            if new:
+                self._insert(connection, new, self.new_blocks, self.new_blocks_many)
+        connection.exec_driver_sql(self.latest, summaries)
+        if joined:
+            connection.exec_driver_sql(self.blocks, [_block_row(run_seq, *b, out) for b in joined])
 
-    def _insert(self, connection: Connection, out: list[Any]) -> None:
-        # whole blocks of rows as one flat parameter list each, the rest row by row
-        block = _SQLITE_ROWS_PER_INSERT
+    def _insert(self, connection: Connection, out: list[Any], one: str, many: str) -> None:
+        # whole blocks of rows as one flat parameter list each (*many* takes a block),
+        # the rest row by row (*one*)
+        width = len(out[0])
+        block = _rows_per_insert(width)
         whole = len(out) - len(out) % block
         if whole:
             flat = list(chain.from_iterable(out[:whole] if whole < len(out) else out))
-            width = 6 * block
+            width *= block
             blocks = [tuple(flat[i : i + width]) for i in range(0, len(flat), width)]
-            connection.exec_driver_sql(self.insert_block, blocks)
+            connection.exec_driver_sql(many, blocks)
         if whole < len(out):
-            connection.exec_driver_sql(self.insert, out[whole:])
+            connection.exec_driver_sql(one, out[whole:])
 
-    def _copy(self, connection: Connection, out: list[Any]) -> None:
+    def _copy(self, connection: Connection, out: list[Any], sql: str) -> None:
         # COPY is several times faster than executemany on PostgreSQL; it runs on
         # the same driver connection, so inside the same transaction
         driver = connection.connection.driver_connection
         assert driver is not None
-        with driver.cursor() as cursor, cursor.copy(self.copy) as copy:
+        with driver.cursor() as cursor, cursor.copy(sql) as copy:
             for row in out:
                 copy.write_row(row)
+
+
+def _block_row(run_seq: int, agg: list[Any], fold: list[Any], out: list[Any]) -> tuple[Any, ...]:
+    """The ``metric_blocks`` row of a block's fold (indexes into *out* become seqs)."""
+    block, low, at_low, high, at_high, nan = fold
+    return (
+        run_seq,
+        agg[6],
+        block,
+        low,
+        None if low is None else out[at_low][2],
+        high,
+        None if high is None else out[at_high][2],
+        None if nan is None else out[nan][2],
+    )
 
 
 def _latest_rows(

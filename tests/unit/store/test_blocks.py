@@ -223,3 +223,9 @@ def _same(got: list[tuple[Any, ...]], expected: list[tuple[Any, ...]]) -> bool:
         return [tuple("nan" if isinstance(v, float) and v != v else v for v in r) for r in rows]
 
     return norm(got) == norm(expected)
+
+
+def test_block_is_a_power_of_two_the_writer_shifts_by() -> None:
+    from nbtrack.store.sql_metrics import _BLOCK_SHIFT
+
+    assert 1 << _BLOCK_SHIFT == BLOCK
