@@ -3,8 +3,10 @@
 For: ``SqlStore.log_metrics`` and ``heartbeat``. SQL text is built once per
 dialect and rows go straight to ``cursor.executemany`` as tuples; one Python
 pass over the batch converts NaN to NULL, numbers each key's points and folds
-last/min/max/count (and the steps of min and max) into ``metric_latest`` with
-one upsert per key.
+them into their blocks of ``schema.BLOCK`` points (lowest, highest, first NaN:
+``metric_blocks``, one row a block); last/min/max/count (and the steps of min
+and max, taken from the blocks) go into ``metric_latest`` with one upsert per
+key.
 Not for: reading metrics back (``sql_read.py``).
 
 Points are keyed ``(runs.seq, key, ordinal)``: the run's small integer instead
