@@ -7,13 +7,16 @@ here, on first use.
 
 * ``base``: the ``Store`` interface every reader and writer goes through.
 * ``sql``: ``SqlStore``, the one implementation, for SQLite and PostgreSQL.
-* ``sql_read`` / ``sql_metrics``: reading runs back; the metric write hot path.
+* ``sql_read`` / ``sql_metrics``: reading runs back; the metric write hot path,
+  which also folds each batch into ``metric_latest`` and ``metric_blocks``.
 * ``artifacts``: artifact files, stored once per content (sha256) under the
   artifact root; written whole or not at all.
 * ``sql_manage``: soft delete and restore, notes, tag removal, purging deleted
   runs and the artifact files only they used (``nbtrack rm``/``gc``).
-* ``sql_extremes``: a long metric history as each bucket's extremes, picked
-  by the database (``metric_extremes``, for the static report).
+* ``sql_extremes``: a long metric history as each bucket's extremes
+  (``metric_extremes``, for the static report), folded from ``metric_blocks``
+  (per-block extremes kept at write time) or, for a shorter one, picked by
+  the database from every point.
 * ``query``: the ``--where`` and ``--sort`` languages (parsing only).
 * ``sql_where``: a parsed ``--where`` compiled into SQL; ``status_expr``.
 * ``schema`` / ``migrations``: the tables and their Alembic history.

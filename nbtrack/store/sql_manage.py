@@ -7,8 +7,9 @@ Not for: deciding what to delete or checking the user's input
 (``nbtrack.tracking.edit``), or reading runs (``sql_read.py``).
 
 Purging is the one hard delete. Its rows go in one transaction: the run's
-``metrics`` by its ``seq`` (that table has no foreign key, for speed), then
-the run, whose foreign keys cascade to every other table. Artifact files are
+``metrics`` and ``metric_blocks`` by its ``seq`` (those tables have no
+foreign key, for speed), then the run, whose foreign keys cascade to every
+other table. Artifact files are
 content-addressed and shared between runs, so a file goes only when no
 remaining run references its digest; the caller asks
 :meth:`RunManagement.referenced_digests` after the purge, not before.
@@ -90,12 +91,13 @@ class RunManagement:
 
     def purge_runs(self, run_ids: Sequence[str]) -> int:
         purged = 0
-        metrics = schema.metrics
+        by_seq = (schema.metrics, schema.metric_blocks)
         with self._write() as connection:
             for chunk in _chunks(run_ids):
                 doomed = sa.and_(runs.c.id.in_(chunk), runs.c.deleted_at.is_not(None))
                 seqs = sa.select(runs.c.seq).where(doomed).scalar_subquery()
-                connection.execute(metrics.delete().where(metrics.c.run_seq.in_(seqs)))
+                for table in by_seq:
+                    connection.execute(table.delete().where(table.c.run_seq.in_(seqs)))
                 purged += connection.execute(runs.delete().where(doomed)).rowcount
         return purged
 
