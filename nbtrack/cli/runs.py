@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from nbtrack.cli._output import echo_err, is_tty, print_table
+from nbtrack.compare.formatting import duration_text
 from nbtrack.printable import printable
 
 if TYPE_CHECKING:
@@ -53,20 +54,6 @@ def fmt_time(ts: float | None) -> str:
 
 def iso(ts: float | None) -> str | None:
     return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat()
-
-
-def fmt_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    if seconds < 1:
-        return f"{seconds * 1000:.0f}ms"
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, secs = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m {secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m"
 
 
 def fmt_value(value: Any) -> str:
@@ -234,7 +221,7 @@ def _print_table(
             r.status.value,
             one_line(r.notebook or ""),
             fmt_time(r.started_at),
-            fmt_duration(r.duration),
+            duration_text(r.duration),
             *([fmt_time(r.deleted_at)] if deleted else []),
             *["" if (v := c.value(r)) is MISSING else fmt_value(v) for c in chosen],
         ]
@@ -380,7 +367,7 @@ def _print_header(run: Run) -> None:
         ("notebook", one_line(run.notebook or "- (not a notebook, or its path was not found)")),
         ("started", fmt_time(run.started_at)),
         ("ended", fmt_time(run.ended_at)),
-        ("duration", fmt_duration(run.duration)),
+        ("duration", duration_text(run.duration)),
     ]
     if run.deleted_at is not None:
         undo = f"`nbtrack restore {run.id[:8]}` brings it back"

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import math
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nbtrack.compare.comparison_model import MetricRow, MetricStats, RunHeader
+if TYPE_CHECKING:
+    from nbtrack.compare.comparison_model import MetricRow, MetricStats, RunHeader
 
 __all__ = [
     "DIRECTION_UNKNOWN",
@@ -22,6 +23,7 @@ __all__ = [
     "commit_text",
     "delta_text",
     "direction_text",
+    "duration_text",
     "number",
     "param_text",
     "time_text",
@@ -92,3 +94,22 @@ def time_text(ts: float | None) -> str:
     if ts is None:
         return MISSING
     return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+
+
+def duration_text(seconds: float | None) -> str:
+    """``850ms``, ``12.5s``, ``3m 07s``, ``2h 05m``; empty when unknown.
+
+    >>> duration_text(0.25), duration_text(12.46), duration_text(187), duration_text(7500)
+    ('250ms', '12.5s', '3m 07s', '2h 05m')
+    """
+    if seconds is None:
+        return ""
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from nbtrack.compare.columns import varying_keys
+from nbtrack.compare.formatting import duration_text
 from nbtrack.compare.reader import Reader
 from nbtrack.errors import UsageError
 from nbtrack.model import MetricHistory
@@ -248,7 +249,7 @@ def _row(
         status=run.status.value,
         notebook=run.notebook or "",
         started=datetime.fromtimestamp(run.started_at, UTC).strftime("%Y-%m-%d %H:%M:%S"),
-        duration=format_duration(run.duration),
+        duration=duration_text(run.duration),
         params=tuple(format_value(values[k]) if k in values else "" for k in params),
         metrics=tuple(format_value(last[k]) if k in last else "" for k in metrics),
         tags=", ".join(f"{k}={v}" for k, v in sorted(run.tags.items())),
@@ -271,21 +272,6 @@ def format_value(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-
-
-def format_duration(seconds: float | None) -> str:
-    """``850ms``, ``12.5s``, ``3m 07s``, ``2h 05m``; empty when unknown."""
-    if seconds is None:
-        return ""
-    if seconds < 1:
-        return f"{seconds * 1000:.0f}ms"
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, secs = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m {secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m"
 
 
 # -- figures -----------------------------------------------------------------------------
