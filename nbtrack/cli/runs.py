@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from nbtrack.cli._output import echo_err, is_tty, print_table
-from nbtrack.compare.formatting import duration_text
+from nbtrack.compare.formatting import duration_text, strict_json
 from nbtrack.printable import printable
 
 if TYPE_CHECKING:
@@ -75,17 +75,6 @@ def one_line(text: str) -> str:
     return printable(text)
 
 
-def jsonable(value: Any) -> Any:
-    """*value* with non-finite floats as strings, ready for strict JSON."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    return value
-
-
 def _reader() -> Reader:
     from nbtrack.compare.reader import Reader
 
@@ -105,8 +94,8 @@ def summary_dict(run: RunSummary) -> dict[str, Any]:
         "ended_at": iso(run.ended_at),
         "heartbeat_at": iso(run.heartbeat_at),
         "duration": run.duration,
-        "params": jsonable(run.params),
-        "metrics": jsonable(run.metrics),
+        "params": strict_json(run.params),
+        "metrics": strict_json(run.metrics),
         "tags": run.tags,
         "deleted_at": iso(run.deleted_at),
     }
@@ -343,9 +332,9 @@ def run_dict(run: Run, reader: Reader | None = None) -> dict[str, Any]:
     for key in ("started_at", "ended_at", "heartbeat_at", "deleted_at"):
         data[key] = iso(data[key])
     data["params"] = [
-        {"key": p.key, "value": jsonable(p.value), "source": p.source.value} for p in run.params
+        {"key": p.key, "value": strict_json(p.value), "source": p.source.value} for p in run.params
     ]
-    return dict(jsonable(data))
+    return dict(strict_json(data))
 
 
 def _section(title: str) -> None:
@@ -425,7 +414,7 @@ def _print_run(run: Run) -> None:
     if run.events:
         _section(f"Events ({len(run.events)})")
         for e in run.events:
-            detail = json.dumps(jsonable(e.detail), ensure_ascii=False) if e.detail else ""
+            detail = json.dumps(strict_json(e.detail), ensure_ascii=False) if e.detail else ""
             _line(f"  {fmt_time(e.timestamp)}  {e.kind}  {detail}".rstrip())
     git = run.git
     if git.commit or git.branch:

@@ -3,7 +3,9 @@
 For: the terminal, markdown and HTML renderers of a comparison (and the
 report), so ``0.9312``, ``+2.3%``, ``nan`` and ``-inf`` read the same
 everywhere. Returns unescaped text: each renderer escapes it for its medium.
-Not for: JSON (numbers stay numbers there).
+JSON keeps numbers as numbers; :func:`strict_json` only turns the floats
+JSON cannot carry into the strings ``nbtrack runs`` and ``nbtrack compare``
+both print (``"NaN"``, ``"Infinity"``, ``"-Infinity"``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ __all__ = [
     "duration_text",
     "number",
     "param_text",
+    "strict_json",
     "time_text",
 ]
 
@@ -113,3 +116,18 @@ def duration_text(seconds: float | None) -> str:
         return f"{minutes}m {secs:02d}s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h {minutes:02d}m"
+
+
+def strict_json(value: Any) -> Any:
+    """*value* with non-finite floats as strings (nested too), ready for strict JSON.
+
+    >>> strict_json({"a": [1.5, float("nan")], "b": float("-inf")})
+    {'a': [1.5, 'NaN'], 'b': '-Infinity'}
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {str(k): strict_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [strict_json(v) for v in value]
+    return value

@@ -11,11 +11,11 @@ diff of each run is ``nbtrack diff``'s JSON for its notebook.
 from __future__ import annotations
 
 import json
-import math
 from datetime import UTC, datetime
 from typing import Any
 
 from nbtrack.compare.comparison_model import ComparisonData, MetricStats
+from nbtrack.compare.formatting import strict_json
 
 __all__ = ["comparison_jsonable", "render_json"]
 
@@ -52,7 +52,7 @@ def comparison_jsonable(c: ComparisonData) -> dict[str, Any]:
                     "values": [
                         {
                             "present": cell.present,
-                            "value": _finite(cell.value),
+                            "value": strict_json(cell.value),
                             "changed": cell.changed,
                         }
                         for cell in row.cells
@@ -94,7 +94,7 @@ def comparison_jsonable(c: ComparisonData) -> dict[str, Any]:
 def _stats(stats: MetricStats | None) -> dict[str, Any] | None:
     if stats is None:
         return None
-    data: dict[str, Any] = _finite(
+    data: dict[str, Any] = strict_json(
         {
             "last": stats.last,
             "last_step": stats.last_step,
@@ -129,17 +129,6 @@ def _code(c: ComparisonData, index: int) -> dict[str, Any]:
     else:
         result["diff"] = None
     return result
-
-
-def _finite(value: Any) -> Any:
-    """*value* with non-finite floats as strings (nested too), ready for strict JSON."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
 
 
 def _iso(ts: float | None) -> str | None:
