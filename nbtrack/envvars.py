@@ -24,12 +24,16 @@ __all__ = [
     "RUN_TAGS_ENV",
     "SMOKE_ENV",
     "STORE_ENV",
+    "UI_TOKEN_ENV",
 ]
 
 #: settings a user sets (override ``[tool.nbtrack]``)
 STORE_ENV = "NBTRACK_STORE"
 HEARTBEAT_TIMEOUT_ENV = "NBTRACK_HEARTBEAT_TIMEOUT"
 REDACT_SECRETS_ENV = "NBTRACK_REDACT_SECRETS"
+#: the token `nbtrack ui` asks of every browser when it serves beyond loopback
+#: (default: a new random token, printed once)
+UI_TOKEN_ENV = "NBTRACK_UI_TOKEN"
 #: names the notebook a kernel runs (a user may set it; ``nbtrack run`` and
 #: ``nbtrack smoke`` set it for their child processes)
 NOTEBOOK_ENV = "NBTRACK_NOTEBOOK"

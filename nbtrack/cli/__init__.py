@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diff": ("nbtrack.cli.diff:diff", "Cell-aware diff of notebooks, files or git revisions."),
     "plot": ("nbtrack.cli.plot:plot", "Plot metric curves of runs to a PNG, SVG or PDF file."),
     "report": ("nbtrack.cli.report:report", "Write one self-contained HTML report of runs."),
+    "ui": ("nbtrack.cli.ui:ui", "Serve a web app over the run store, with links to share."),
     "db": ("nbtrack.cli.db:db", "Inspect and upgrade the run store's schema."),
     "artifacts": ("nbtrack.cli.artifacts:artifacts", "List a run's artifacts; copy one out."),
 }

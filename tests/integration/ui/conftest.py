@@ -1,0 +1,43 @@
+"""UI tests: a real ``nbtrack ui`` server and Debian's Chromium driven by Playwright.
+
+``chromium`` is one browser for the worker's session; each test opens fresh
+contexts from it (``context``), so cookies and storage never carry over
+between tests (a "fresh browser context" is what a teammate opening a link
+has).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.helpers.ui import launch_chromium
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium through Playwright, for the whole worker session."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def context(chromium: Any) -> Iterator[Any]:
+    """A fresh browser context (no cookies), clipboard allowed, 1280x900."""
+    opened = chromium.new_context(
+        viewport={"width": 1280, "height": 900},
+        permissions=["clipboard-read", "clipboard-write"],
+    )
+    opened.set_default_timeout(20_000)
+    try:
+        yield opened
+    finally:
+        opened.close()
