@@ -75,8 +75,11 @@ _HEADERS = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
-    (b"cross-origin-opener-policy", b"same-origin"),
 )
+#: only where the browser heeds it (https, loopback): on plain http to another host
+#: Chromium ignores it and says so in the console of every page
+_COOP = (b"cross-origin-opener-policy", b"same-origin")
+_TRUSTWORTHY_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 #: the secret the CSRF tokens of this process are made from
 _CSRF_KEY = secrets.token_bytes(32)
@@ -97,11 +100,15 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        host = _header(scope, b"host").lower()
+        name = host if host.endswith("]") else host.rsplit(":", 1)[0]
+        trustworthy = scope.get("scheme") == "https" or name in _TRUSTWORTHY_HOSTS
+        headers = (*_HEADERS, _COOP) if trustworthy else _HEADERS
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(k, v) for k, v in _HEADERS if k not in present]
+                extra = [(k, v) for k, v in headers if k not in present]
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 

@@ -215,3 +215,13 @@ def test_loopback_without_a_token_needs_none(loopback: Any) -> None:
     response = loopback.get("/")
     assert response.status_code == 200
     assert "set-cookie" not in response.headers
+
+
+def test_the_opener_policy_is_sent_only_where_a_browser_heeds_it(gated: Any) -> None:
+    auth = {"authorization": f"token {TOKEN}"}
+    assert gated.get("/", headers=auth).headers["cross-origin-opener-policy"] == "same-origin"
+    # plain http to a machine name: Chromium ignores COOP there and logs an error per page
+    remote = gated.get("/", headers={**auth, "host": "vm:5757"})
+    assert remote.status_code == 200
+    assert "cross-origin-opener-policy" not in remote.headers
+    assert_secure_headers(remote)
