@@ -97,5 +97,5 @@ def _error_page(request: Request, exc: Exception) -> Response:
         from starlette.responses import JSONResponse
 
         return JSONResponse({"error": str(exc)}, status_code=status)
-    context = {"title": "Error", "message": str(exc), "nav": ""}
+    context = {"title": "Error", "nav": "", "message": str(exc)}
     return page(request, "error.html.j2", context, status=status)
