@@ -127,10 +127,10 @@ def hostile_run(store: Store, *, started: float | None = None) -> str:
 
 def plain_run(
     store: Store,
-    name: str,
+    name: str | None,
     *,
     started: float,
-    notebook: str = "notebooks/train.ipynb",
+    notebook: str | None = "notebooks/train.ipynb",
     metrics: Sequence[float] = (),
     status: RunStatus | None = RunStatus.FINISHED,
 ) -> str:
