@@ -174,7 +174,8 @@ def _check_code_git_env_events(page: Any, run_id: str, before: str) -> None:
     diff = git.locator("pre.diff").inner_text()
     assert f"+lr = 0.1  # {SCRIPT}" in diff
     assert "truncated" in git.locator("summary").inner_text()
-    assert git.locator("pre.diff .add").count() == 2  # +++ is the file line
+    assert git.locator("pre.diff .add").count() == 1  # "+++ b/train.py" is a file line
+    assert git.locator("pre.diff .del").count() == 1
 
     env = page.locator("#environment")
     assert "3 packages installed" in env.inner_text()
