@@ -145,4 +145,5 @@ def _inside_root(reader: Reader, found: Artifact) -> Path | None:
 def _not_found(request: Request, message: str) -> Response:
     from nbtrack.ui.templating import page
 
-    return page(request, "error.html.j2", {"title": "Not found", "message": message}, status=404)
+    context = {"title": "Not found", "nav": "", "message": message}
+    return page(request, "error.html.j2", context, status=404)

@@ -8,9 +8,11 @@ without firing anything.
 
 from __future__ import annotations
 
+import http.client
 import time
 import uuid
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from nbtrack.model import (
     Artifact,
@@ -24,6 +26,7 @@ from nbtrack.model import (
     Source,
 )
 from nbtrack.store.base import Store
+from tests.helpers.ui import UiServer
 from tests.integration.compare.report_runs import png
 
 SCRIPT = "<script>alert(1)</script>"
@@ -147,3 +150,21 @@ def plain_run(
     if status is not None:
         store.end_run(run_id, status, started + 10)
     return run_id
+
+
+def fetch(server: UiServer, path: str) -> tuple[int, dict[str, str], bytes]:
+    """GET *path* exactly as written (not normalised, no redirect followed)."""
+    parts = urlsplit(server.base)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        connection.close()
+
+
+def get(server: UiServer, path: str) -> tuple[int, dict[str, str], str]:
+    """:func:`fetch` with the body as text."""
+    status, headers, body = fetch(server, path)
+    return status, headers, body.decode("utf-8", "replace")

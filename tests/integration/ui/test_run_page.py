@@ -8,11 +8,9 @@ dialog opens. Its metrics are NaN and ±inf.
 
 from __future__ import annotations
 
-import http.client
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -24,24 +22,12 @@ from tests.integration.ui.run_page_runs import (
     IMG,
     JS_LINK,
     SCRIPT,
+    get,
     hostile_run,
     plain_run,
 )
 
 pytestmark = pytest.mark.browser
-
-
-def get(server: UiServer, path: str) -> tuple[int, dict[str, str], str]:
-    """GET *path* exactly as written (no redirect followed): status, headers, body."""
-    parts = urlsplit(server.base)
-    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
-    try:
-        connection.request("GET", path)
-        response = connection.getresponse()
-        body = response.read().decode("utf-8", "replace")
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, body
-    finally:
-        connection.close()
 
 
 def texts(page: Any, selector: str) -> list[str]:
