@@ -101,4 +101,5 @@ def _error_page(request: Request, exc: Exception) -> Response:
         from starlette.responses import JSONResponse
 
         return JSONResponse({"error": str(exc)}, status_code=status)
-    return page(request, "error.html.j2", {"title": "Error", "message": str(exc)}, status=status)
+    context = {"title": "Error", "nav": "", "message": str(exc)}
+    return page(request, "error.html.j2", context, status=status)
