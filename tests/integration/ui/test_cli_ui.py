@@ -208,3 +208,25 @@ def test_help_shows_examples() -> None:
     assert "--host 0.0.0.0" in result.stdout
     assert "--allow-edit" in result.stdout
     assert "NBTRACK_UI_TOKEN" in result.stdout
+
+
+def test_behind_a_local_https_proxy_the_cookie_is_secure(sqlite_url: str, tmp_path: Path) -> None:
+    token = "team-token-0123456789"
+    env = {"NBTRACK_UI_TOKEN": token}
+    server = UiServer.start(sqlite_url, "--host", "0.0.0.0", cwd=tmp_path, env=env)
+    try:
+        port = server.base.rsplit(":", 1)[1].rstrip("/")
+        opener = urllib.request.build_opener(_NoRedirect)
+        cookies = {}
+        for proto in ("http", "https"):
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/?token={token}", headers={"x-forwarded-proto": proto}
+            )
+            with pytest.raises(urllib.error.HTTPError) as redirected:
+                opener.open(request, timeout=30)
+            cookies[proto] = redirected.value.headers["set-cookie"]
+            redirected.value.close()
+    finally:
+        server.stop()
+    assert "Secure" not in cookies["http"]
+    assert cookies["https"].endswith("; Secure")

@@ -195,3 +195,43 @@ def test_without_allow_edit_there_is_no_control_and_no_route(
             allowed_errors=["404 (Not Found)", "405 (Method Not Allowed)", *NOT_YET]
         )
     assert stored(sqlite_url, run_id).name == "first"
+
+
+@pytest.mark.postgres
+def test_a_select_only_postgresql_role_serves_the_read_only_ui_and_refuses_edits(
+    pg_url: str, context: Any, project_root: Path
+) -> None:
+    import uuid
+
+    import sqlalchemy as sa
+
+    run_id = seed(pg_url)
+    url = sa.make_url(pg_url)
+    role = f"viewer_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(url.set(drivername="postgresql+psycopg"))
+    with engine.begin() as connection:
+        for statement in (
+            f"CREATE ROLE {role} LOGIN",
+            f'GRANT CONNECT ON DATABASE "{url.database}" TO {role}',
+            f"GRANT USAGE ON SCHEMA public TO {role}",
+            f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}",
+        ):
+            connection.exec_driver_sql(statement)
+    engine.dispose()
+    viewer = url.set(username=role).render_as_string(hide_password=False)
+    with UiServer.start(viewer, cwd=project_root) as server:
+        watched = Watched.open(context, server.base)
+        page = watched.page
+        assert page.goto(server.base).status == 200
+        assert page.goto(f"{server.base}runs/{run_id}").status == 200
+        expect(page.locator("#run-name")).to_have_text("first")
+        watched.assert_clean(allowed_errors=NOT_YET)
+    with UiServer.start(viewer, "--allow-edit", cwd=project_root) as server:
+        page = context.new_page()
+        assert page.goto(f"{server.base}runs/{run_id}").status == 200
+        open_controls(page)
+        page.fill("#edit-name", "renamed")
+        page.locator("#edit-rename button[type=submit]").click()
+        expect(page.locator("#edit-error")).to_be_visible()
+        expect(page.locator("#edit-error")).to_contain_text("permission denied")
+    assert stored(pg_url, run_id).name == "first"
