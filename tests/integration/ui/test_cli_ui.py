@@ -107,7 +107,7 @@ def test_a_missing_postgresql_database_is_one_sentence_at_start(
     assert_one_sentence(result, "no_such_db")
 
 
-def test_a_store_of_another_schema_is_one_sentence_at_start(
+def test_a_store_of_a_newer_schema_is_one_sentence_at_start(
     sqlite_url: str, tmp_path: Path
 ) -> None:
     open_store(sqlite_url).close()
@@ -117,6 +117,21 @@ def test_a_store_of_another_schema_is_one_sentence_at_start(
     engine.dispose()
     result = nbtrack_ui("--store", sqlite_url, "--port", "0", cwd=tmp_path)
     assert_one_sentence(result, "0099_future", "upgrade nbtrack")
+
+
+def test_a_store_that_needs_db_upgrade_is_one_sentence_at_start(
+    store_url: str, tmp_path: Path
+) -> None:
+    from nbtrack.store.migrations import upgrade
+
+    if store_url.startswith("sqlite"):
+        Path(store_url.removeprefix("sqlite:///")).parent.mkdir(parents=True)
+    engine = sa.create_engine(store_url)
+    with engine.begin() as connection:
+        upgrade(connection, "0001_initial")  # the tables an older nbtrack made
+    engine.dispose()
+    result = nbtrack_ui("--store", store_url, "--port", "0", cwd=tmp_path)
+    assert_one_sentence(result, "older nbtrack (schema 0001_initial)", "`nbtrack db upgrade`")
 
 
 @pytest.mark.parametrize(

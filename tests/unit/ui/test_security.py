@@ -225,3 +225,11 @@ def test_the_opener_policy_is_sent_only_where_a_browser_heeds_it(gated: Any) -> 
     assert remote.status_code == 200
     assert "cross-origin-opener-policy" not in remote.headers
     assert_secure_headers(remote)
+
+
+def test_a_websocket_without_the_token_is_closed_before_any_route(gated: Any) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    with pytest.raises(WebSocketDisconnect) as closed, gated.websocket_connect("/"):
+        pass
+    assert closed.value.code == 1008  # policy violation
