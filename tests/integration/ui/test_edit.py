@@ -56,7 +56,9 @@ def submit(page: Any, form: str) -> None:
 
 
 def open_controls(page: Any) -> None:
-    page.locator("#edit-run > summary").click()
+    """Unfold the edit panel (it is folded on a first visit, open again after an edit)."""
+    if page.locator("#edit-run[open]").count() == 0:
+        page.locator("#edit-run > summary").click()
     expect(page.locator("#edit-name")).to_be_visible()
 
 
@@ -74,6 +76,7 @@ def test_the_edit_controls_round_trip_each_change_an_event(
         page.fill("#edit-name", f"v2 {PROBE}")
         submit(page, "#edit-rename")
         expect(page.locator("#run-name")).to_have_text(f"v2 {PROBE}")
+        expect(page.locator("#edit-run")).to_have_attribute("open", "")  # still at hand
 
         open_controls(page)
         page.fill("#edit-tag-key", "stage")
