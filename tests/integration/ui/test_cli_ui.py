@@ -245,3 +245,32 @@ def test_behind_a_local_https_proxy_the_cookie_is_secure(sqlite_url: str, tmp_pa
         server.stop()
     assert "Secure" not in cookies["http"]
     assert cookies["https"].endswith("; Secure")
+
+
+def test_ctrl_c_stops_promptly_with_connections_still_open(sqlite_url: str, tmp_path: Path) -> None:
+    import time
+
+    seed_store = open_store(sqlite_url)
+    add_run(seed_store, "first")
+    seed_store.close()
+    server = UiServer.start(sqlite_url, cwd=tmp_path)
+    port = int(server.base.rsplit(":", 1)[1].rstrip("/"))
+    held = []
+    try:
+        # a browser's kept-alive connection after a page, and one stuck in its request
+        idle = socket.create_connection(("127.0.0.1", port))
+        idle.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert idle.recv(12).startswith(b"HTTP/1.1 200")
+        stuck = socket.create_connection(("127.0.0.1", port))
+        stuck.sendall(
+            b"POST /api/runs/x/rename HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 99\r\n\r\n"
+        )
+        held = [idle, stuck]
+        started = time.monotonic()
+    finally:
+        rest = server.stop()
+        for sock in held:
+            sock.close()
+    assert time.monotonic() - started < 15
+    assert server.process.returncode == 0
+    assert "Traceback" not in rest
