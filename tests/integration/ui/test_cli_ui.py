@@ -274,3 +274,15 @@ def test_ctrl_c_stops_promptly_with_connections_still_open(sqlite_url: str, tmp_
     assert time.monotonic() - started < 15
     assert server.process.returncode == 0
     assert "Traceback" not in rest
+
+
+def test_a_store_that_is_not_there_reads_as_empty_and_is_not_created(tmp_path: Path) -> None:
+    path = tmp_path / "nothing" / "runs.db"
+    server = UiServer.start(f"sqlite:///{path}", cwd=tmp_path)
+    try:
+        with urllib.request.urlopen(server.url, timeout=30) as response:
+            assert response.status == 200
+    finally:
+        server.stop()
+    assert server.process.returncode == 0
+    assert not path.parent.exists()
