@@ -138,6 +138,8 @@ def _run_json(drawn: RunSeries) -> dict[str, Any]:
 
     xs: list[float] = drawn.xs.tolist()
     ys: list[float] = drawn.ys.tolist()
+    if drawn.xs.dtype.kind == "f" and all(x.is_integer() for x in xs):
+        xs = [int(x) for x in xs]  # steps: "12" is shorter than "12.0"
     return {
         "run": drawn.run_id,
         "label": drawn.label,
