@@ -161,6 +161,60 @@ def test_a_run_without_points_of_the_metric_is_named_under_the_chart(
         watched.assert_clean()
 
 
+def test_hover_shows_values_drag_zooms_double_click_resets_and_the_chart_follows_the_window(
+    sqlite_url: str, context: Any, tmp_path: Path
+) -> None:
+    store = open_store(sqlite_url)
+    try:
+        a = add_run(store, "up", metrics={"acc": [i / 200 for i in range(200)]})
+        b = add_run(store, "down", metrics={"acc": [1 - i / 400 for i in range(400)]})
+    finally:
+        store.close()
+    with UiServer.start(sqlite_url, cwd=tmp_path) as server:
+        watched = Watched.open(context, server.base)
+        page = watched.page
+        page.goto(f"{server.base}compare?run={a}&run={b}&metric=acc")
+        _wait_drawn(page)
+        over = page.locator(".nbtrack-chart .u-over").bounding_box()
+        assert over is not None
+        middle = over["y"] + over["height"] / 2
+        # hover at a quarter of the width: both runs show a value there (step ~100)
+        page.mouse.move(over["x"] + over["width"] / 4, middle)
+        values = page.locator(".nbtrack-chart .u-legend tr.chart-run td.u-value").all_inner_texts()
+        up, down = (float(v) for v in values)
+        assert 0.4 < up < 0.6
+        assert 0.7 < down < 0.8
+        screenshot(page, "charts-hover")
+        # drag across the middle half: x zooms to about steps 100..300
+        page.mouse.move(over["x"] + over["width"] / 4, middle)
+        page.mouse.down()
+        page.mouse.move(over["x"] + over["width"] * 3 / 4, middle, steps=5)
+        page.mouse.up()
+        low, high = page.evaluate(
+            "() => { const s = window.nbtrackCharts.state.charts[0].plot.scales.x;"
+            " return [s.min, s.max]; }"
+        )
+        assert 80 < low < 120
+        assert 280 < high < 320
+        page.mouse.dblclick(over["x"] + over["width"] / 2, middle)
+        assert page.evaluate("() => window.nbtrackCharts.state.charts[0].plot.scales.x.max") > 390
+        # the chart takes its container's width, and follows it when the window changes
+        fits = (
+            "() => { const c = window.nbtrackCharts.state.charts[0];"
+            " return [c.plot.width, c.body.clientWidth]; }"
+        )
+        before, body = page.evaluate(fits)
+        assert abs(before - body) <= 2
+        page.set_viewport_size({"width": 1000, "height": 900})
+        page.wait_for_function(
+            "() => { const c = window.nbtrackCharts.state.charts[0];"
+            " return Math.abs(c.plot.width - c.body.clientWidth) <= 2"
+            f" && c.plot.width !== {before}; }}"
+        )
+        screenshot(page, "charts-resized")
+        watched.assert_clean()
+
+
 LIVE = """
 import sys, time
 from pathlib import Path
