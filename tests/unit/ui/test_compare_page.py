@@ -180,7 +180,8 @@ def test_diff_of_two_snapshots_says_what_it_shows(store: Store, client: Any) -> 
     assert '<td class="del">lr = 0.1</td>' in response.text
     assert '<td class="add">lr = 0.<em>0</em>1</td>' in response.text
     # the UI does not run in the runs' git repository: no commits offered, and why
-    assert "the notebook at the commits: not here" in text
+    assert "The notebook file at the runs' commits is not offered" in text
+    assert "is not a git repository" in text
 
 
 def test_diff_without_a_snapshot_and_bad_diff_queries(store: Store, client: Any) -> None:
