@@ -137,3 +137,34 @@ def test_no_runs_a_picker_and_bad_ids_a_sentence(
         assert "at least two runs" in page.locator("p.error").inner_text()
         screenshot(page, "compare-one-run-error")
         watched.assert_clean(allowed_errors=["404", "400"])
+
+
+def test_a_running_runs_status_follows_the_store_while_the_page_is_open(
+    sqlite_url: str, context: Any, tmp_path: Path
+) -> None:
+    import time
+
+    from nbtrack.model import RunStatus
+
+    done, _, _ = _seed(sqlite_url)
+    store = open_store(sqlite_url)
+    live = "f" * 32
+    store.create_run(run_id=live, name="still-training", started_at=time.time())
+    store.log_metrics(live, [("loss", 0.9, 0, time.time())])
+    with UiServer.start(sqlite_url, cwd=tmp_path) as server:
+        watched = Watched.open(context, server.base)
+        page = watched.page
+        page.goto(f"{server.base}compare?run={done}&run={live}")
+        cell = page.locator(f'td.run-status[data-run="{live}"]')
+        assert cell.inner_text() == "RUNNING"
+        assert page.locator("#live-note").is_hidden()
+        store.end_run(live, RunStatus.FINISHED, time.time())
+        store.close()
+        page.wait_for_function(
+            f"document.querySelector('td.run-status[data-run=\"{live}\"]').textContent"
+            " === 'FINISHED'",
+            timeout=15_000,
+        )
+        assert "reload for their final numbers" in page.locator("#live-note").inner_text()
+        screenshot(page, "compare-live-run-ended")
+        watched.assert_clean()
