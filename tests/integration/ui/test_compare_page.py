@@ -36,6 +36,12 @@ def _seed(url: str) -> tuple[str, str, str]:
     return a, b, c
 
 
+def _drawn(page: Any) -> None:
+    """Wait until charts.js has drawn every chart (uPlot's canvas in each)."""
+    for chart in page.locator(".nbtrack-chart").all():
+        chart.locator("canvas").first.wait_for()
+
+
 def _chart_runs(page: Any) -> dict[str, str]:
     return {
         node.get_attribute("data-metric"): node.get_attribute("data-runs")
@@ -66,6 +72,7 @@ def test_two_runs_then_three_with_the_baseline_switched_by_url(
         code = page.locator("#code")
         assert "1 modified" in code.inner_text() or "modified" in code.inner_text()
         assert code.locator("td.add").count() >= 1
+        _drawn(page)
         screenshot(page, "compare-two-runs")
 
         page.goto(f"{server.base}compare?run={a}&run={b}&run={c}&baseline={b}")
@@ -78,6 +85,7 @@ def test_two_runs_then_three_with_the_baseline_switched_by_url(
         metrics = page.locator("#metrics").inner_text()
         assert "nan" in metrics
         assert "inf" in metrics
+        _drawn(page)
         screenshot(page, "compare-three-runs-baseline-switched")
 
         # "make baseline" on run a: the URL says so, and a is measured against by the rest
@@ -144,6 +152,8 @@ def test_a_running_runs_status_follows_the_store_while_the_page_is_open(
 ) -> None:
     import time
 
+    from playwright.sync_api import expect
+
     from nbtrack.model import RunStatus
 
     done, _, _ = _seed(sqlite_url)
@@ -160,11 +170,7 @@ def test_a_running_runs_status_follows_the_store_while_the_page_is_open(
         assert page.locator("#live-note").is_hidden()
         store.end_run(live, RunStatus.FINISHED, time.time())
         store.close()
-        page.wait_for_function(
-            f"document.querySelector('td.run-status[data-run=\"{live}\"]').textContent"
-            " === 'FINISHED'",
-            timeout=15_000,
-        )
+        expect(cell).to_have_text("FINISHED", timeout=15_000)  # polled, no reload
         assert "reload for their final numbers" in page.locator("#live-note").inner_text()
         screenshot(page, "compare-live-run-ended")
         watched.assert_clean()
