@@ -322,6 +322,7 @@ def _code(c: Comparison) -> list[dict[str, Any]]:
 
     from markupsafe import Markup
 
+    from nbtrack.printable import printable
     from nbtrack.vcs.diffmodel import DiffResult
     from nbtrack.vcs.render_html import diff_body
 
@@ -341,7 +342,8 @@ def _code(c: Comparison) -> list[dict[str, Any]]:
             nb = change.diff
             result = DiffResult(nb.old_label, nb.new_label, (nb,))
             item["summary"] = nb.headline()
-            # vcs's renderer escapes every string of the notebooks (html.escape)
-            item["html"] = Markup(diff_body(result))
+            # vcs's renderer escapes every string of the notebooks (html.escape); a control
+            # character (a terminal escape in a source) is then shown as its escape, as text
+            item["html"] = Markup(printable(diff_body(result), lines=True, tabs=True))
         changes.append(item)
     return changes
