@@ -318,8 +318,6 @@ def _packages(c: Comparison) -> list[dict[str, Any]]:
 
 def _code(c: Comparison) -> list[dict[str, Any]]:
     """Each run's code against the baseline's, the diff as vcs's side-by-side HTML."""
-    from urllib.parse import urlencode as encode
-
     from markupsafe import Markup
 
     from nbtrack.printable import printable
@@ -332,7 +330,7 @@ def _code(c: Comparison) -> list[dict[str, Any]]:
         item: dict[str, Any] = {
             "label": run.label,
             "href": f"/runs/{run.id}",
-            "diff_url": "/diff?" + encode({"a": c.runs[0].id, "b": run.id}),
+            "diff_url": "/diff?" + urlencode({"a": c.runs[0].id, "b": run.id}),
             "note": change.note,
             "same": change.same,
             "summary": "",

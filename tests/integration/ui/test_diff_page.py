@@ -25,8 +25,9 @@ def _notebook(*sources: str, output: str = "") -> str:
          "outputs": []}
         for source in sources
     ]  # fmt: skip
-    if output:
-        cells[-1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": output}]
+    for cell in cells:  # the print cell prints
+        if output and cell["source"].startswith("print"):
+            cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": output}]
     return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells})
 
 
@@ -69,7 +70,7 @@ def test_the_notebook_at_two_commits_of_the_repository_the_ui_runs_in(
     git(repo, "add", ".")
     git(repo, "commit", "-q", "-m", "first")
     first = git(repo, "rev-parse", "HEAD")
-    path.write_text(_notebook("lr = 0.5", "print(lr)", f"# {PROBE}", output="0.5\n"))
+    path.write_text(_notebook("lr = 0.5", "print(lr)", f"# {PROBE}", output=f"0.5 {IMG}\n"))
     git(repo, "commit", "-q", "-am", "second")
     second = git(repo, "rev-parse", "HEAD")
     store = open_store(sqlite_url)
@@ -92,6 +93,8 @@ def test_the_notebook_at_two_commits_of_the_repository_the_ui_runs_in(
         adds = [cell.inner_text() for cell in page.locator("table.sbs td.add").all()]
         assert "lr = 0.5" in adds
         assert f"# {PROBE}" in adds
+        assert IMG in page.locator(".nbtrack-diff").inner_text()  # an output, as text
+        assert page.locator(".nbtrack-diff img").count() == 0
         screenshot(page, "diff-commits")
         watched.assert_clean()
 
