@@ -250,3 +250,17 @@ def test_a_running_run_updates_its_status_and_last_values_without_a_reload(
         screenshot(page, "run-page-live-finished")
         watched.assert_clean()
     store.close()
+
+
+def test_the_edit_controls_are_on_the_page_only_with_allow_edit(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    store = open_store(sqlite_url)
+    run_id = plain_run(store, "editable", started=time.time() - 100)
+    store.close()
+    for args, shown in (((), False), (("--allow-edit",), True)):
+        with UiServer.start(sqlite_url, *args, cwd=tmp_path) as server:
+            status, _, body = get(server, f"/runs/{run_id}")
+            assert status == 200
+            assert ('id="edit-run"' in body) is shown
+            assert ('href="#edit-run"' in body) is shown
