@@ -86,6 +86,7 @@ def run(request: Request) -> Response:
             "run": found.id,
             "live": found.status.value == "RUNNING",
             "status": found.status.value,
+            "started_at": found.started_at,
             "series": figure_data,
         },
     }

@@ -100,7 +100,8 @@ def test_every_section_of_a_run_shows_its_probes_as_text_and_fires_nothing(
 
         _check_figures(page, run_id)
         _check_code_git_env_events(page, run_id, before)
-        screenshot(page, f"run-page-{store_url.split(':')[0]}")
+        page.evaluate("window.scrollTo(0, 0)")  # the section bar sticks where it was
+        screenshot(page, f"run-page-{store_url.split(':')[0].split('+')[0]}")
         watched.assert_clean()
         # the secret in the remote's URL never reaches the browser
         assert "s3cr3tT0ken" not in page.content()
@@ -246,6 +247,8 @@ def test_a_running_run_updates_its_status_and_last_values_without_a_reload(
         assert loss.locator("td.last").text_content() == "nan"
         assert "The run ended: FINISHED." in page.locator("#live-notice").inner_text()
         assert page.locator("#fact-ended").text_content() != "—"
+        assert page.locator("#metrics-count").text_content() == "(2)"
+        assert page.locator("#fact-duration").text_content() != "30.0s"  # to the end now
         assert page.evaluate("window.loadedOnce") is True
         screenshot(page, "run-page-live-finished")
         watched.assert_clean()
