@@ -51,9 +51,13 @@ def create_app(config: UiConfig, reader: Reader | None = None) -> Starlette:
 
         opened = reader or Reader.open(config.store_url)
         app.state.reader = opened
+        # the one writer, and only with --allow-edit: a read-only app holds none
+        app.state.editor = edit.open_editor(config) if config.allow_edit else None
         try:
             yield
         finally:
+            if app.state.editor is not None:
+                app.state.editor.close()
             opened.close()
 
     routes = [
