@@ -54,6 +54,10 @@ window.nbtrackCharts = (function () {
     return String(Number(v.toPrecision(6)));
   }
 
+  function shortened(text, most) {
+    return text.length <= most ? text : text.slice(0, most - 1) + "…";
+  }
+
   function element(tag, className, text) {
     const node = document.createElement(tag);
     if (className) node.className = className;
@@ -170,7 +174,7 @@ window.nbtrackCharts = (function () {
     drawn.forEach((r) => series.push(line(r, colour.get(r.run), smooth ? "raw" : "main")));
     if (smooth) {
       raws.forEach((ys) => columns.push(ema(ys, state.smooth)));
-      drawn.forEach((r) => series.push(line(r, colour.get(r.run), "main")));
+      drawn.forEach((r) => series.push(line(r, colour.get(r.run), "smoothed", drawn.length)));
     }
     if (chart.plot && chart.shape === shape) {
       chart.plot.setData(columns, !chart.zoomed);
@@ -182,8 +186,12 @@ window.nbtrackCharts = (function () {
     chart.plot = new window.uPlot(options(chart, body, drawn, series, colour), columns, chart.body);
   }
 
-  function line(run, colour, role) {
+  // role: "main" (no smoothing), "raw" (faint, behind) or "smoothed" (its raw value beside it)
+  function line(run, colour, role, runs) {
     const raw = role === "raw";
+    const value = role === "smoothed"
+      ? (u, v, i, idx) => (v === null || v === undefined ? "—" : number(v) + " (raw " + number(u.data[i - runs][idx]) + ")")
+      : (u, v) => number(v);
     return {
       label: run.label,
       stroke: raw ? colour + "40" : colour,
@@ -191,7 +199,7 @@ window.nbtrackCharts = (function () {
       class: raw ? "chart-raw" : "chart-run",
       spanGaps: false,
       points: { show: false },
-      value: (u, v) => number(v),
+      value: value,
     };
   }
 
@@ -209,7 +217,7 @@ window.nbtrackCharts = (function () {
       height: HEIGHT,
       scales: { x: { time: body.x === "time" } },
       series: series,
-      axes: [xAxis, { label: body.metric, labelSize: 20, size: 60 }],
+      axes: [xAxis, { label: shortened(body.metric, 40), labelSize: 20, size: 60 }],
       legend: { live: true },
       cursor: { drag: { x: true, y: false }, dataIdx: nearest },
       hooks: {

@@ -306,3 +306,38 @@ def test_a_running_run_grows_on_screen_without_a_reload_and_polling_stops_when_i
         child.wait()
         if child.stdout is not None:
             child.stdout.close()
+
+
+def test_the_run_page_draws_a_chart_per_metric_with_the_controls_in_its_url(
+    sqlite_url: str, context: Any, tmp_path: Path
+) -> None:
+    store = open_store(sqlite_url)
+    try:
+        run_id = add_run(store, "single", params={"lr": 0.1},
+                         metrics={"loss": [1 / (i + 1) for i in range(300)],
+                                  IMG: [i / 300 for i in range(300)]})  # fmt: skip
+    finally:
+        store.close()
+    with UiServer.start(sqlite_url, cwd=tmp_path) as server:
+        watched = Watched.open(context, server.base)
+        page = watched.page
+        page.goto(f"{server.base}runs/{run_id}?x=relative&smooth=0.5")
+        _wait_drawn(page, 2)
+        charts = {chart["metric"]: chart for chart in _charts(page)}
+        assert set(charts) == {"loss", IMG}
+        for chart in charts.values():
+            assert chart["x"] == "relative"
+            assert chart["series"] == ["single", "single"]  # the faint raw line, the smoothed
+            assert chart["raw"] == [True, False]
+        assert page.get_by_label("relative").is_checked()
+        page.locator("#curves").scroll_into_view_if_needed()
+        titles = page.locator(".nbtrack-chart .chart-title").all_inner_texts()
+        assert sorted(titles) == [IMG, "loss"]  # the probe is a title's text
+        # smoothed: the legend shows the smoothed value and the raw one beside it
+        over = page.locator(".nbtrack-chart .u-over").first.bounding_box()
+        assert over is not None
+        page.mouse.move(over["x"] + over["width"] / 2, over["y"] + over["height"] / 2)
+        shown = page.locator(".nbtrack-chart").first.locator("tr.chart-run td.u-value")
+        assert re.fullmatch(r"[0-9.e-]+ \(raw [0-9.e-]+\)", shown.inner_text())
+        screenshot(page, "charts-run-page")
+        watched.assert_clean()
