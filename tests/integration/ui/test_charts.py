@@ -212,6 +212,16 @@ def test_hover_shows_values_drag_zooms_double_click_resets_and_the_chart_follows
             f" && c.plot.width !== {before}; }}"
         )
         screenshot(page, "charts-resized")
+        # log y: in the URL, a log scale, the one value <= 0 (up's first) left out and said so
+        page.get_by_label("log y").check()
+        assert "logy=1" in page.url
+        assert page.evaluate("() => window.nbtrackCharts.state.charts[0].plot.scales.y.distr") == 3
+        assert _charts(page)[0]["note"] == "1 value ≤ 0 is not drawn on the log axis."
+        page.goto(page.url)
+        _wait_drawn(page)
+        assert page.get_by_label("log y").is_checked()
+        assert page.evaluate("() => window.nbtrackCharts.state.charts[0].plot.scales.y.distr") == 3
+        screenshot(page, "charts-log-y")
         watched.assert_clean()
 
 
