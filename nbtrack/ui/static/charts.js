@@ -145,10 +145,15 @@ window.nbtrackCharts = (function () {
     query.set("x", state.x);
     const width = chart.body.clientWidth || 800;
     query.set("points", String(Math.min(2000, Math.max(100, Math.round(width * 1.5)))));
+    // an answer that a later request (another x axis, the next poll) overtook is dropped
+    const asked = (chart.asked = (chart.asked || 0) + 1);
     try {
-      chart.data = await window.nbtrack.fetchJSON("/api/series?" + query.toString());
+      const data = await window.nbtrack.fetchJSON("/api/series?" + query.toString());
+      if (asked !== chart.asked) return;
+      chart.data = data;
       chart.node.classList.remove("chart-failed");
     } catch (err) {
+      if (asked !== chart.asked) return;
       chart.data = null;
       chart.node.classList.add("chart-failed");
       chart.note.textContent = "Could not load " + chart.metric + ": " + err.message;
