@@ -4,7 +4,7 @@ Charts are mounted on the compare page's ``.nbtrack-chart`` containers: a
 chart draws with a legend row per run, the x axis and smoothing controls
 change the drawing and the URL, a fresh context opening that URL shows the
 same controls, and a run a real child process is still logging grows on
-screen without a reload.
+screen without a reload (on SQLite and on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -255,10 +255,10 @@ def _wait_logged(status_url: str, metric: str, count: int) -> None:
 
 
 def test_a_running_run_grows_on_screen_without_a_reload_and_polling_stops_when_it_ends(
-    sqlite_url: str, context: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store_url: str, context: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("NBTRACK_STORE", sqlite_url)
-    store = open_store(sqlite_url)
+    monkeypatch.setenv("NBTRACK_STORE", store_url)
+    store = open_store(store_url)
     try:  # the compare page shows two runs or more: a finished one beside the live one
         done = add_run(store, "done", metrics={"loss": [1.0, 0.5, 0.3]})
     finally:
@@ -275,7 +275,7 @@ def test_a_running_run_grows_on_screen_without_a_reload_and_polling_stops_when_i
         assert child.stdout is not None
         run_id = child.stdout.readline().strip()
         assert len(run_id) == 32, run_id
-        with UiServer.start(sqlite_url, cwd=tmp_path) as server:
+        with UiServer.start(store_url, cwd=tmp_path) as server:
             watched = Watched.open(context, server.base)
             page = watched.page
             polls: list[str] = []
