@@ -186,11 +186,12 @@ window.nbtrackCharts = (function () {
     const raws = joined.slice(1);
     let columns = [joined[0], ...raws];
     const series = [{ label: body.x }];
-    drawn.forEach((r) => series.push(line(r, colour.get(r.run), smooth ? "raw" : "main")));
+    drawn.forEach((r) => series.push(line(chart, r, colour.get(r.run), smooth ? "raw" : "main")));
     if (smooth) {
       raws.forEach((ys) => columns.push(ema(ys, state.smooth)));
-      drawn.forEach((r) => series.push(line(r, colour.get(r.run), "smoothed", drawn.length)));
+      drawn.forEach((r) => series.push(line(chart, r, colour.get(r.run), "smoothed", drawn.length)));
     }
+    chart.columns = columns;
     // a log axis holds positive values only: the others become gaps, and the note says so
     const positive = (v) => typeof v === "number" && v > 0;
     const log = state.logy && raws.some((ys) => ys.some(positive));
@@ -214,18 +215,32 @@ window.nbtrackCharts = (function () {
   }
 
   // role: "main" (no smoothing), "raw" (faint, behind) or "smoothed" (its raw value beside it)
-  function line(run, colour, role, runs) {
+  function line(chart, run, colour, role, runs) {
     const raw = role === "raw";
-    const value = role === "smoothed"
-      ? (u, v, i, idx) => (v === null || v === undefined ? "—" : number(v) + " (raw " + number(u.data[i - runs][idx]) + ")")
-      : (u, v) => number(v);
+    // a null the run logged is NaN, or ±inf where the server listed its x (in the latest data)
+    // (read from the columns before a log axis turned values <= 0 into gaps)
+    const logged = (i, idx) => {
+      const v = chart.columns[i][idx];
+      if (v === undefined) return "—";
+      if (v !== null) return number(v);
+      const x = chart.columns[0][idx];
+      const now = chart.data.runs.find((r) => r.run === run.run) || run;
+      return now.posinf.includes(x) ? "+inf" : now.neginf.includes(x) ? "-inf" : "NaN";
+    };
+    const value = (u, v, i, idx) => {
+      if (idx === null || idx === undefined || !chart.columns) return "—";
+      const shown = logged(i, idx);
+      return role === "smoothed" && shown !== "—" ? shown + " (raw " + logged(i - runs, idx) + ")" : shown;
+    };
     return {
       label: run.label,
       stroke: raw ? colour + "40" : colour,
       width: raw ? 1 : 1.5,
       class: raw ? "chart-raw" : "chart-run",
       spanGaps: false,
-      points: { show: false },
+      // uPlot's default shows a line's points when they are few for its width (an isolated
+      // point between two gaps is drawn then); the faint raw line never shows them
+      ...(raw ? { points: { show: false } } : {}),
       value: value,
     };
   }
@@ -259,7 +274,8 @@ window.nbtrackCharts = (function () {
   function nearest(u, seriesIdx, hovered) {
     const ys = u.data[seriesIdx];
     const xs = u.data[0];
-    if (ys[hovered] !== undefined && ys[hovered] !== null) return hovered;
+    // undefined: no point of this run at that x (another run's); null: its NaN or ±inf
+    if (ys[hovered] !== undefined) return hovered;
     let best = hovered;
     let distance = Infinity;
     for (let j = hovered - 1; j >= 0; j--) {

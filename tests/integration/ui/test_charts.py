@@ -138,25 +138,40 @@ def test_a_chart_draws_each_run_and_its_controls_change_the_drawing_and_the_url(
             fresh.close()
 
 
-def test_a_run_without_points_of_the_metric_is_named_under_the_chart(
+def test_a_run_without_points_is_named_and_nan_and_inf_read_as_such_at_the_cursor(
     sqlite_url: str, context: Any, tmp_path: Path
 ) -> None:
+    nan, inf = math.nan, math.inf
     store = open_store(sqlite_url)
     try:
-        a = add_run(store, "has", metrics={"loss": [1.0, 0.5, 0.25]})
+        a = add_run(store, "has", metrics={"loss": [1.0, nan, 2.0, inf, 3.0, -inf, 4.0]})
         b = add_run(store, "lacks", metrics={"acc": [0.5]})
     finally:
         store.close()
     with UiServer.start(sqlite_url, cwd=tmp_path) as server:
         watched = Watched.open(context, server.base)
         page = watched.page
-        page.goto(f"{server.base}compare?run={a}&run={b}&metric=loss&x=time")
+        page.goto(f"{server.base}compare?run={a}&run={b}&metric=loss")
         _wait_drawn(page)
-        assert page.get_by_label("time").is_checked()
-        assert page.locator(".chart-smooth-value").inner_text() == "0.00"
         (chart,) = _charts(page)
         assert chart["series"] == ["has"]
-        assert chart["note"] == "No points of loss in: lacks."
+        assert chart["note"] == (
+            "No points of loss in: lacks. ±inf values of has are marked ▲/▼ at the edge."
+        )
+        over = page.locator(".nbtrack-chart .u-over").bounding_box()
+        assert over is not None
+        cell = page.locator(".nbtrack-chart tr.chart-run td.u-value")
+        seen = {}
+        for step in range(7):
+            left = page.evaluate(
+                f"() => window.nbtrackCharts.state.charts[0].plot.valToPos({step}, 'x')"
+            )
+            middle = over["y"] + over["height"] / 2
+            page.mouse.move(over["x"] + min(left, over["width"] - 1), middle)
+            seen[step] = cell.inner_text()
+        assert seen == {0: "1", 1: "NaN", 2: "2", 3: "+inf", 4: "3", 5: "-inf", 6: "4"}
+        page.get_by_label("time").check()
+        page.wait_for_function("() => window.nbtrackCharts.state.charts[0].data.x === 'time'")
         screenshot(page, "charts-missing-metric")
         watched.assert_clean()
 
