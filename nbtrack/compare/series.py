@@ -3,10 +3,14 @@
 For: the web UI's charts (``/api/series``), which redraw while a run logs,
 so a long history must never cross into Python whole. Each run's history is
 read through :meth:`Reader.extremes` (the database picks each of
-*max_points* buckets' lowest, highest and first NaN point, with the first
-and last point), put on the x axis with :func:`curves.on_axis` and cut to at
-most *max_points* points by :func:`downsample.downsample` (LTTB), so a chart
-of 10 runs x 100,000 points reads and sends about 20,000. Labels are
+``max_points / 2`` buckets' lowest, highest and first NaN point, with the
+first and last point: min/max per bucket, about *max_points* points), put on
+the x axis with :func:`curves.on_axis` and cut to at most *max_points* points
+by :func:`downsample.downsample` (LTTB), so a chart of 10 runs x 100,000
+points reads and sends about 20,000. Half as many buckets as points, not as
+many: a 100,000-point history then has more of the store's 64-point blocks
+than buckets, so its extremes are folded from the blocks instead of scanned
+(10 runs x 100,000 points: ~85 ms instead of ~450 ms on SQLite). Labels are
 :func:`curves.labels`' (name or short id and the params that differ).
 
 A run that never logged the metric gets an empty series (runs compared side
@@ -102,7 +106,7 @@ def _series(
     if count == 0:
         empty = np.zeros(0, dtype=np.float64)
         return RunSeries(run.id, label, run.name, run.status, empty, empty, 0, False)
-    arrays = reader.extremes(run.id, metric, max_points)
+    arrays = reader.extremes(run.id, metric, max(1, max_points // 2))  # see the docstring
     if x == "step" and not arrays.has_step.all() and len(arrays.values) < count:
         # a point's place in the history is its x: only the whole history knows it
         arrays = reader.history_arrays(run.id, metric)

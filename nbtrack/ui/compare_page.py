@@ -318,10 +318,9 @@ def _packages(c: Comparison) -> list[dict[str, Any]]:
 
 def _code(c: Comparison) -> list[dict[str, Any]]:
     """Each run's code against the baseline's, the diff as vcs's side-by-side HTML."""
-    from urllib.parse import urlencode as encode
-
     from markupsafe import Markup
 
+    from nbtrack.printable import printable
     from nbtrack.vcs.diffmodel import DiffResult
     from nbtrack.vcs.render_html import diff_body
 
@@ -331,7 +330,7 @@ def _code(c: Comparison) -> list[dict[str, Any]]:
         item: dict[str, Any] = {
             "label": run.label,
             "href": f"/runs/{run.id}",
-            "diff_url": "/diff?" + encode({"a": c.runs[0].id, "b": run.id}),
+            "diff_url": "/diff?" + urlencode({"a": c.runs[0].id, "b": run.id}),
             "note": change.note,
             "same": change.same,
             "summary": "",
@@ -341,7 +340,8 @@ def _code(c: Comparison) -> list[dict[str, Any]]:
             nb = change.diff
             result = DiffResult(nb.old_label, nb.new_label, (nb,))
             item["summary"] = nb.headline()
-            # vcs's renderer escapes every string of the notebooks (html.escape)
-            item["html"] = Markup(diff_body(result))
+            # vcs's renderer escapes every string of the notebooks (html.escape); a control
+            # character (a terminal escape in a source) is then shown as its escape, as text
+            item["html"] = Markup(printable(diff_body(result), lines=True, tabs=True))
         changes.append(item)
     return changes

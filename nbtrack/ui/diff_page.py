@@ -142,6 +142,7 @@ def _context(old: RunHeader, new: RunHeader, shown: _Shown) -> dict[str, Any]:
     from markupsafe import Markup
 
     from nbtrack.compare.formatting import MISSING, commit_text, time_text
+    from nbtrack.printable import printable
     from nbtrack.vcs.render_html import diff_body
 
     def run(header: RunHeader, side: str) -> dict[str, Any]:
@@ -158,8 +159,9 @@ def _context(old: RunHeader, new: RunHeader, shown: _Shown) -> dict[str, Any]:
 
     html = None
     if shown.result is not None:
-        # vcs's renderer escapes every string of the notebooks (html.escape)
-        html = Markup(diff_body(shown.result))
+        # vcs's renderer escapes every string of the notebooks (html.escape); a control
+        # character (a terminal escape in a source) is then shown as its escape, as text
+        html = Markup(printable(diff_body(shown.result), lines=True, tabs=True))
     return {
         "title": f"Diff {old.short_id} → {new.short_id}",
         "nav": "compare",

@@ -17,6 +17,7 @@ Not for: SQL or comparisons (the compare layer's ``Reader`` and builders do them
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from typing import TYPE_CHECKING, Any
@@ -85,6 +86,7 @@ def run(request: Request) -> Response:
             "run": found.id,
             "live": found.status.value == "RUNNING",
             "status": found.status.value,
+            "started_at": found.started_at,
             "series": figure_data,
         },
     }
@@ -250,20 +252,27 @@ def _figures(found: Run) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]
 
 def _cells(found: Run) -> tuple[list[dict[str, Any]], str | None]:
     """The notebook snapshot as cells, or a sentence saying why there are none."""
-    from nbtrack.compare.code import snapshot_cells
     from nbtrack.errors import NbtrackError
 
     snapshot = found.source.snapshot
     if not snapshot:
         return [], "No code snapshot was stored for this run."
     try:
-        notebook = snapshot_cells(snapshot, f"run {found.id[:12]}")
+        parsed = _snapshot_cells(snapshot)
     except NbtrackError as exc:
         return [{"number": 1, "type": "raw", "lines": lines(snapshot)}], str(exc)
-    cells = [
-        {"number": c.number, "type": c.cell_type, "lines": lines(c.source)} for c in notebook.cells
-    ]
-    return cells, None
+    return [{"number": n, "type": kind, "lines": list(text)} for n, kind, text in parsed], None
+
+
+@functools.lru_cache(maxsize=64)
+def _snapshot_cells(snapshot: str) -> tuple[tuple[int, str, tuple[str, ...]], ...]:
+    """``compare.code.snapshot_cells`` of *snapshot*, kept: jupytext validates every cell
+    (a 300-cell notebook costs about 0.3 s), and the runs of one notebook often share
+    their code, so each snapshot is read once."""
+    from nbtrack.compare.code import snapshot_cells
+
+    notebook = snapshot_cells(snapshot, "this run")
+    return tuple((c.number, c.cell_type, tuple(lines(c.source))) for c in notebook.cells)
 
 
 def _event_cell(event: RunEvent) -> int | None:

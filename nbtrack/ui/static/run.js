@@ -34,6 +34,16 @@
     return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
   }
 
+  // duration_text's rule: 850ms, 12.5s, 3m 07s, 2h 05m
+  function durationText(seconds) {
+    if (seconds < 1) return `${Math.round(seconds * 1000)}ms`;
+    if (seconds < 60) return `${seconds.toFixed(1)}s`;
+    const total = Math.round(seconds);
+    const minutes = Math.floor(total / 60);
+    if (minutes < 60) return `${minutes}m ${pad(total % 60)}s`;
+    return `${Math.floor(minutes / 60)}h ${pad(minutes % 60)}m`;
+  }
+
   // -- figures: one slider per series of images --------------------------------------
   function mountSeries(node) {
     const items = (data.series || [])[Number(node.dataset.series)];
@@ -83,6 +93,8 @@
       row.appendChild(cell);
     }
     body.appendChild(row);
+    const count = document.getElementById("metrics-count");
+    if (count) count.textContent = `(${body.rows.length})`;
     return row;
   }
 
@@ -107,6 +119,10 @@
     if (run.ended_at !== null && run.ended_at !== undefined) {
       const ended = document.getElementById("fact-ended");
       if (ended) ended.textContent = timeText(run.ended_at);
+      const duration = document.getElementById("fact-duration");
+      if (duration && data.started_at) {
+        duration.textContent = durationText(Math.max(0, run.ended_at - data.started_at));
+      }
     }
     showMetrics(run.metrics);
     if (run.live) return true;

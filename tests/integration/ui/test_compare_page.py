@@ -36,6 +36,12 @@ def _seed(url: str) -> tuple[str, str, str]:
     return a, b, c
 
 
+def _drawn(page: Any) -> None:
+    """Wait until charts.js has drawn every chart (uPlot's canvas in each)."""
+    for chart in page.locator(".nbtrack-chart").all():
+        chart.locator("canvas").first.wait_for()
+
+
 def _chart_runs(page: Any) -> dict[str, str]:
     return {
         node.get_attribute("data-metric"): node.get_attribute("data-runs")
@@ -66,6 +72,7 @@ def test_two_runs_then_three_with_the_baseline_switched_by_url(
         code = page.locator("#code")
         assert "1 modified" in code.inner_text() or "modified" in code.inner_text()
         assert code.locator("td.add").count() >= 1
+        _drawn(page)
         screenshot(page, "compare-two-runs")
 
         page.goto(f"{server.base}compare?run={a}&run={b}&run={c}&baseline={b}")
@@ -78,6 +85,7 @@ def test_two_runs_then_three_with_the_baseline_switched_by_url(
         metrics = page.locator("#metrics").inner_text()
         assert "nan" in metrics
         assert "inf" in metrics
+        _drawn(page)
         screenshot(page, "compare-three-runs-baseline-switched")
 
         # "make baseline" on run a: the URL says so, and a is measured against by the rest
@@ -137,3 +145,32 @@ def test_no_runs_a_picker_and_bad_ids_a_sentence(
         assert "at least two runs" in page.locator("p.error").inner_text()
         screenshot(page, "compare-one-run-error")
         watched.assert_clean(allowed_errors=["404", "400"])
+
+
+def test_a_running_runs_status_follows_the_store_while_the_page_is_open(
+    sqlite_url: str, context: Any, tmp_path: Path
+) -> None:
+    import time
+
+    from playwright.sync_api import expect
+
+    from nbtrack.model import RunStatus
+
+    done, _, _ = _seed(sqlite_url)
+    store = open_store(sqlite_url)
+    live = "f" * 32
+    store.create_run(run_id=live, name="still-training", started_at=time.time())
+    store.log_metrics(live, [("loss", 0.9, 0, time.time())])
+    with UiServer.start(sqlite_url, cwd=tmp_path) as server:
+        watched = Watched.open(context, server.base)
+        page = watched.page
+        page.goto(f"{server.base}compare?run={done}&run={live}")
+        cell = page.locator(f'td.run-status[data-run="{live}"]')
+        assert cell.inner_text() == "RUNNING"
+        assert page.locator("#live-note").is_hidden()
+        store.end_run(live, RunStatus.FINISHED, time.time())
+        store.close()
+        expect(cell).to_have_text("FINISHED", timeout=15_000)  # polled, no reload
+        assert "reload for their final numbers" in page.locator("#live-note").inner_text()
+        screenshot(page, "compare-live-run-ended")
+        watched.assert_clean()

@@ -100,7 +100,8 @@ def test_every_section_of_a_run_shows_its_probes_as_text_and_fires_nothing(
 
         _check_figures(page, run_id)
         _check_code_git_env_events(page, run_id, before)
-        screenshot(page, f"run-page-{store_url.split(':')[0]}")
+        page.evaluate("window.scrollTo(0, 0)")  # the section bar sticks where it was
+        screenshot(page, f"run-page-{store_url.split(':')[0].split('+')[0]}")
         watched.assert_clean()
         # the secret in the remote's URL never reaches the browser
         assert "s3cr3tT0ken" not in page.content()
@@ -246,7 +247,23 @@ def test_a_running_run_updates_its_status_and_last_values_without_a_reload(
         assert loss.locator("td.last").text_content() == "nan"
         assert "The run ended: FINISHED." in page.locator("#live-notice").inner_text()
         assert page.locator("#fact-ended").text_content() != "—"
+        assert page.locator("#metrics-count").text_content() == "(2)"
+        assert page.locator("#fact-duration").text_content() != "30.0s"  # to the end now
         assert page.evaluate("window.loadedOnce") is True
         screenshot(page, "run-page-live-finished")
         watched.assert_clean()
     store.close()
+
+
+def test_the_edit_controls_are_on_the_page_only_with_allow_edit(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    store = open_store(sqlite_url)
+    run_id = plain_run(store, "editable", started=time.time() - 100)
+    store.close()
+    for args, shown in (((), False), (("--allow-edit",), True)):
+        with UiServer.start(sqlite_url, *args, cwd=tmp_path) as server:
+            status, _, body = get(server, f"/runs/{run_id}")
+            assert status == 200
+            assert ('id="edit-run"' in body) is shown
+            assert ('href="#edit-run"' in body) is shown

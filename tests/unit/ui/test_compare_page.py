@@ -158,16 +158,18 @@ def test_without_runs_the_page_offers_the_newest_runs_to_pick(store: Store, clie
 
 
 def test_hostile_names_params_and_sources_are_text(store: Store, client: Any) -> None:
-    a = add_run(store, PROBE, params={"p": PROBE}, snapshot=f"# %%\nx = '{IMG}'\n",
+    a = add_run(store, PROBE + "\x1b[31m", params={"p": PROBE}, snapshot=f"# %%\nx = '{IMG}'\n",
                 metrics={IMG: [1.0, 2.0]})  # fmt: skip
     b = add_run(store, IMG, params={"p": "javascript:alert(1)"},
-                snapshot=f"# %%\nx = '{PROBE}'\n", metrics={IMG: [1.0, 3.0]})  # fmt: skip
+                snapshot=f"# %%\nx = '{PROBE}\x1b[31m'\n", metrics={IMG: [1.0, 3.0]})  # fmt: skip
     for url in (f"/compare?run={a}&run={b}", f"/diff?a={a}&b={b}"):
         html = client.get(url).text
         assert "<script>alert" not in html
         assert "<img src=x" not in html
         assert 'href="javascript:' not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        assert "\x1b" not in html
+        assert "\\x1b[31m" in html  # the terminal escape as text
 
 
 def test_diff_of_two_snapshots_says_what_it_shows(store: Store, client: Any) -> None:
@@ -180,7 +182,8 @@ def test_diff_of_two_snapshots_says_what_it_shows(store: Store, client: Any) -> 
     assert '<td class="del">lr = 0.1</td>' in response.text
     assert '<td class="add">lr = 0.<em>0</em>1</td>' in response.text
     # the UI does not run in the runs' git repository: no commits offered, and why
-    assert "the notebook at the commits: not here" in text
+    assert "The notebook file at the runs' commits is not offered" in text
+    assert "is not a git repository" in text
 
 
 def test_diff_without_a_snapshot_and_bad_diff_queries(store: Store, client: Any) -> None:
