@@ -125,3 +125,28 @@ def test_the_commits_of_another_repository_fall_back_to_the_snapshots(
         assert response.status == 404
         assert "nosuchrun" in page.locator("p.error").inner_text()
         watched.assert_clean(allowed_errors=["404"])
+
+
+def test_reached_from_a_run_page_and_from_the_compare_page(
+    sqlite_url: str, context: Any, tmp_path: Path
+) -> None:
+    store = open_store(sqlite_url)
+    a = add_run(store, "before", snapshot="# %%\nlr = 0.1\n", metrics={"loss": [1.0, 0.5]})
+    b = add_run(store, "after", snapshot="# %%\nlr = 0.2\n", metrics={"loss": [1.0, 0.4]})
+    store.close()
+    with UiServer.start(sqlite_url, cwd=tmp_path) as server:
+        watched = Watched.open(context, server.base)
+        page = watched.page
+        page.goto(f"{server.base}runs/{b}")
+        page.locator("#diff-link").click()  # the run page's "compare code with the previous run"
+        page.wait_for_url("**/diff?*")
+        assert {a, b} == {
+            node.get_attribute("data-run") for node in page.locator(".diff-runs a").all()
+        }
+        assert page.locator("table.sbs").count() == 1
+
+        page.goto(f"{server.base}compare?run={a}&run={b}")
+        page.locator("a.code-diff").click()  # "code diff" beside the run after the baseline
+        page.wait_for_url(f"**/diff?a={a}&b={b}")
+        assert page.locator("table.sbs td.add").first.inner_text() == "lr = 0.2"
+        watched.assert_clean()
