@@ -115,7 +115,11 @@ def test_the_commits_of_another_repository_fall_back_to_the_snapshots(
     with UiServer.start(sqlite_url, cwd=repo) as server:
         watched = Watched.open(context, server.base)
         page = watched.page
-        page.goto(f"{server.base}diff?a={a}&b={b}&source=commits")
+        page.goto(f"{server.base}diff?a={a}&b={b}")
+        # a repository, but not the one with the runs' commits: not offered, and why
+        assert page.locator("a#source-commits").count() == 0
+        assert "does not exist" in page.locator("#commits-unavailable").inner_text()
+        page.goto(f"{server.base}diff?a={a}&b={b}&source=commits")  # asked anyway
         assert "cannot be shown" in page.locator("#fallback").inner_text()
         assert "Shown: the code snapshots" in page.locator("#shown").inner_text()
         assert page.locator("table.sbs td.add").first.inner_text() == "x = 2"
