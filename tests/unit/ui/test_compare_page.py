@@ -114,6 +114,15 @@ def test_the_baseline_switch_reorders_and_measures_against_it(store: Store, clie
     assert re.search(r'<span class="better">0\.7 \+0\.1 \(\+16\.7%\) better', html)
     # a "make baseline" link per other run keeps the runs and the order
     assert f'href="/compare?run={a}&amp;run={b}&amp;run={c}&amp;baseline={a}"' in html
+    # "remove": the baseline goes back to the first run when it is the one removed
+    removes = re.findall(r'<a href="([^"]+)" class="remove">', html)
+    assert [unescape(url) for url in removes] == [
+        f"/compare?run={a}&run={b}",
+        f"/compare?run={b}&run={c}&baseline={c}",
+        f"/compare?run={a}&run={c}&baseline={c}",
+    ]
+    # two runs: nothing to remove
+    assert 'class="remove"' not in client.get(f"/compare?run={a}&run={b}").text
 
 
 def test_prefixes_and_packed_ids_redirect_to_full_ids(store: Store, client: Any) -> None:
