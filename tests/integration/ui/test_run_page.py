@@ -105,6 +105,12 @@ def test_every_section_of_a_run_shows_its_probes_as_text_and_fires_nothing(
         watched.assert_clean()
         # the secret in the remote's URL never reaches the browser
         assert "s3cr3tT0ken" not in page.content()
+        # the code link opens lane compare's side-by-side diff of the two snapshots
+        with page.expect_navigation():
+            page.locator("#diff-link").click()
+        assert page.url == f"{server.base}diff?a={run_id}&b={before}"
+        assert JS_LINK in page.locator("main").inner_text()
+        watched.assert_clean()
 
 
 def _rows(page: Any, table: str) -> list[list[str]]:
@@ -183,6 +189,8 @@ def test_bad_urls_get_one_sentence_and_a_prefix_redirects_to_the_full_id(
     store = open_store(sqlite_url)
     run_id = plain_run(store, "only", started=time.time() - 100, metrics=[1.0, 0.5])
     bare = plain_run(store, None, started=time.time() - 50, notebook=None)
+    deleted = plain_run(store, "gone", started=time.time() - 40)
+    store.delete_run(deleted, time.time())
     store.close()
     with UiServer.start(sqlite_url, cwd=tmp_path) as server:
         status, _, body = get(server, "/runs/0123456789abcdef")
@@ -207,6 +215,10 @@ def test_bad_urls_get_one_sentence_and_a_prefix_redirects_to_the_full_id(
         assert "has no metric &#39;nope&#39;; it has &#39;loss&#39;." in body
         assert 'data-metric="loss"' in body
         assert 'data-metric="nope"' not in body
+
+        status, _, body = get(server, f"/runs/{deleted}")
+        assert status == 200
+        assert f"<code>nbtrack restore {deleted[:8]}</code> brings it back" in body
 
         # a run with nothing but an id still renders every section
         status, _, body = get(server, f"/runs/{bare}")
