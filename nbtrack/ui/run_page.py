@@ -10,7 +10,8 @@ snapshot as cells, git, environment and events (a failed cell with its code).
 ``/api/status`` for its status and last values.
 Every value is handed to the template as plain text (autoescaped there).
 Query: ``?metric=KEY`` (repeatable: only those curves), ``x=step|time|relative``,
-``smooth=0..0.99`` (read by the charts); a prefix of a run id redirects to
+``smooth=0..0.99`` (read by the charts), ``figure=NAME`` (repeatable: the image a
+figure series shows, when not its last); a prefix of a run id redirects to
 the full id, so a link always names one run.
 Not for: SQL or comparisons (the compare layer's ``Reader`` and builders do them).
 """
@@ -60,7 +61,7 @@ def run(request: Request) -> Response:
         query = f"?{request.url.query}" if request.url.query else ""
         return RedirectResponse(f"/runs/{found.id}{query}", status_code=307)
     charts, chart_problem = _charts(request, found)
-    figures, figure_data = _figures(found)
+    figures, figure_data = _figures(found, set(request.query_params.getlist("figure")))
     cells, cells_problem = _cells(found)
     context = {
         "title": found.name or f"Run {found.id[:8]}",
@@ -233,9 +234,12 @@ def _artifacts(found: Run) -> list[dict[str, Any]]:
     ]
 
 
-def _figures(found: Run) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
-    """The logged figures grouped (``artifacts.figure_series``), each shown at its last
-    image, and every series as ``[{name, step, url}]`` for ``run.js``'s slider."""
+def _figures(
+    found: Run, chosen: set[str]
+) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
+    """The logged figures grouped (``artifacts.figure_series``), each shown at the image
+    the query's ``figure=NAME`` chose (default: its last), and every series as
+    ``[{name, step, url}]`` for ``run.js``'s slider."""
     from nbtrack.ui.artifacts import INLINE_TYPES, artifact_url, figure_series
 
     images = [a.name for a in _latest(found) if a.media_type in INLINE_TYPES]
@@ -245,7 +249,10 @@ def _figures(found: Run) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]
             {"name": f.name, "step": f.step, "url": artifact_url(found.id, f.name)}
             for f in group.figures
         ]
-        shown.append({"index": index, "title": group.title, "count": len(items), **items[-1]})
+        at = next((i for i, f in enumerate(items) if f["name"] in chosen), len(items) - 1)
+        shown.append(
+            {"index": index, "title": group.title, "count": len(items), "at": at, **items[at]}
+        )
         data.append(items)
     return shown, data
 

@@ -45,6 +45,9 @@
   }
 
   // -- figures: one slider per series of images --------------------------------------
+  // the image each series shows when it is not its last: ?figure=NAME (a shareable view)
+  const chosen = new Map();
+
   function mountSeries(node) {
     const items = (data.series || [])[Number(node.dataset.series)];
     const slider = node.querySelector(".figure-slider");
@@ -61,7 +64,12 @@
       link.setAttribute("href", item.url);
       const step = item.step === null ? "" : `step ${item.step}, `;
       label.textContent = `${item.name} (${step}${i + 1} of ${items.length})`;
+      if (i === items.length - 1) chosen.delete(node.dataset.series);
+      else chosen.set(node.dataset.series, item.name);
+      window.nbtrack.setQuery({ figure: [...chosen.values()] });
     }
+    const start = Number(slider.value);
+    if (start !== items.length - 1) chosen.set(node.dataset.series, items[start].name);
     slider.addEventListener("input", () => show(Number(slider.value)));
     node.querySelector(".figure-prev").addEventListener("click", () => show(Number(slider.value) - 1));
     node.querySelector(".figure-next").addEventListener("click", () => show(Number(slider.value) + 1));

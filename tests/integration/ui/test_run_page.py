@@ -139,6 +139,18 @@ def _check_figures(page: Any, run_id: str) -> None:
     assert img.get_attribute("src") == f"/runs/{run_id}/artifacts/cm_epoch1.png"
     # the image loaded (served inline) and is the red one of epoch 1
     expect(img).to_have_js_property("naturalWidth", 64)
+    assert page.url.endswith(f"/runs/{run_id}?figure=cm_epoch1.png")  # a link to this view
+    shared = page.context.new_page()
+    shared.goto(page.url)
+    again = shared.locator("figure.figure-series").nth(0)
+    assert again.locator("img").get_attribute("src") == f"/runs/{run_id}/artifacts/cm_epoch1.png"
+    assert again.locator(".figure-slider").input_value() == "0"
+    assert again.locator(".figure-step").text_content() == "cm_epoch1.png (step 1, 1 of 3)"
+    again.locator(".figure-next").click()
+    assert shared.url.endswith("?figure=cm_epoch2.png")
+    again.locator(".figure-next").click()  # the last image is the default: no query
+    assert shared.url.endswith(f"/runs/{run_id}")
+    shared.close()
     assert second.locator(".figure-title").text_content() == f"{IMG}.png"
     assert second.locator(".figure-slider").count() == 0
     second_img = second.locator("img")
