@@ -9,6 +9,7 @@ gone and a tampered record all get a 404 with one sentence.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -30,6 +31,7 @@ from tests.integration.ui.run_page_runs import (
     fetch,
     get,
     hostile_run,
+    put_artifact,
 )
 
 pytestmark = pytest.mark.browser
@@ -41,6 +43,8 @@ def test_images_come_inline_and_everything_else_as_a_download(
     monkeypatch.chdir(project_root)
     store = open_store(store_url)
     run_id = hostile_run(store, started=time.time() - 100)
+    big = os.urandom(24 * 2**20)
+    put_artifact(store, run_id, "weights.bin", big, "application/octet-stream", time.time())
     store.close()
     base = f"/runs/{run_id}/artifacts"
     with UiServer.start(store_url, cwd=project_root) as server:
@@ -62,6 +66,13 @@ def test_images_come_inline_and_everything_else_as_a_download(
             assert headers["x-content-type-options"] == "nosniff"
             assert "sandbox" in headers["content-security-policy"]
             assert body == data
+
+        # a big file streams whole
+        status, headers, body = fetch(server, f"{base}/weights.bin")
+        assert status == 200
+        assert headers["content-length"] == str(len(big))
+        assert headers["content-disposition"] == 'attachment; filename="weights.bin"'
+        assert body == big
 
         # a name with a slash: quoted or not, it is the recorded name
         for path in (f"{base}/notes%2Freadme.txt", f"{base}/notes/readme.txt"):
