@@ -181,6 +181,7 @@ def _metrics(found: Run) -> list[dict[str, Any]]:
             "text": number(value),
             "exact": (repr(value) if math.isfinite(value) else number(value)) + at,
             "finite": math.isfinite(value),
+            "step": step,
         }
 
     return [

@@ -69,10 +69,11 @@ def test_every_section_of_a_run_shows_its_probes_as_text_and_fires_nothing(
         assert params[IMG] == [f'{{"nested": [1, "{IMG}"]}}', "code"]
 
         metrics = {r[0]: r[1:] for r in _rows(page, "table.metrics")}
-        assert metrics["loss"] == ["nan", "0.5", "1", "3", "2"]
-        assert metrics["ratio"] == ["inf", "1", "inf", "2", "1"]
-        assert metrics["margin"] == ["-2", "-inf", "0", "3", "2"]
-        assert metrics[f"acc{SCRIPT}"] == ["0.875", "0.5", "0.875", "3", "2"]
+        # min and max with the step they were logged at
+        assert metrics["loss"] == ["nan", "0.5 @1", "1 @0", "3", "2"]
+        assert metrics["ratio"] == ["inf", "1 @0", "inf @1", "2", "1"]
+        assert metrics["margin"] == ["-2", "-inf @1", "0 @0", "3", "2"]
+        assert metrics[f"acc{SCRIPT}"] == ["0.875", "0.5 @0", "0.875 @2", "3", "2"]
 
         charts = page.eval_on_selector_all(
             ".nbtrack-chart", "nodes => nodes.map(n => [n.dataset.metric, n.dataset.runs])"
