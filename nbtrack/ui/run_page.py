@@ -225,7 +225,7 @@ def _artifacts(found: Run) -> list[dict[str, Any]]:
     return [
         {
             "name": a.name,
-            "url": artifact_url(found.id, a.name),
+            "url": artifact_url(found.id, a.name, a.digest),
             "type": a.media_type,
             "size": format_size(a.size),
             "digest": a.digest,
@@ -243,11 +243,11 @@ def _figures(
     ``[{name, step, url}]`` for ``run.js``'s slider."""
     from nbtrack.ui.artifacts import INLINE_TYPES, artifact_url, figure_series
 
-    images = [a.name for a in _latest(found) if a.media_type in INLINE_TYPES]
+    images = {a.name: a.digest for a in _latest(found) if a.media_type in INLINE_TYPES}
     shown, data = [], []
-    for index, group in enumerate(figure_series(images)):
+    for index, group in enumerate(figure_series(list(images))):
         items = [
-            {"name": f.name, "step": f.step, "url": artifact_url(found.id, f.name)}
+            {"name": f.name, "step": f.step, "url": artifact_url(found.id, f.name, images[f.name])}
             for f in group.figures
         ]
         at = next((i for i, f in enumerate(items) if f["name"] in chosen), len(items) - 1)

@@ -45,6 +45,7 @@ def test_images_come_inline_and_everything_else_as_a_download(
     run_id = hostile_run(store, started=time.time() - 100)
     big = os.urandom(24 * 2**20)
     put_artifact(store, run_id, "weights.bin", big, "application/octet-stream", time.time())
+    run = store.get_run(run_id)
     store.close()
     base = f"/runs/{run_id}/artifacts"
     with UiServer.start(store_url, cwd=project_root) as server:
@@ -54,6 +55,15 @@ def test_images_come_inline_and_everything_else_as_a_download(
         assert "content-disposition" not in headers
         assert headers["x-content-type-options"] == "nosniff"
         assert body == png(64, 48, EPOCHS["cm_epoch2.png"])
+        assert headers["cache-control"] == "no-cache"
+        # with the digest the page puts in its links, the bytes may be kept
+        digest = next(a.digest for a in run.artifacts if a.name == "cm_epoch2.png")
+        version = digest.removeprefix("sha256:")[:16]
+        status, headers, again = fetch(server, f"{base}/cm_epoch2.png?v={version}")
+        assert (status, again) == (200, body)
+        assert headers["cache-control"] == "private, max-age=31536000, immutable"
+        status, headers, _ = fetch(server, f"{base}/cm_epoch2.png?v=0000")  # an old link
+        assert (status, headers["cache-control"]) == (200, "no-cache")
 
         status, headers, body = fetch(server, f"{base}/{quote(IMG + '.png', safe='')}")
         assert (status, headers["content-type"]) == (200, "image/png")
