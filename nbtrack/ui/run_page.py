@@ -123,7 +123,9 @@ def _charts(request: Request, found: Run) -> tuple[list[str], str | None]:
     unknown = [k for k in asked if k not in keys]
     problem = None
     if unknown:
-        have = ", ".join(repr(k) for k in keys) if keys else "no metrics"
+        have = ", ".join(repr(k) for k in keys[:20]) if keys else "no metrics"
+        if len(keys) > 20:
+            have += f" and {len(keys) - 20} more"
         names = ", ".join(repr(k) for k in unknown)
         problem = f"Run {found.id[:12]} has no metric {names}; it has {have}."
     return [k for k in dict.fromkeys(asked) if k in keys], problem
