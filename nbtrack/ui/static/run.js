@@ -101,15 +101,14 @@
       row.appendChild(cell);
     }
     body.appendChild(row);
-    const count = document.getElementById("metrics-count");
-    if (count) count.textContent = `(${body.rows.length})`;
+    document.getElementById("metrics-count").textContent = `(${body.rows.length})`;
+    document.getElementById("metrics-table").hidden = false;
+    document.getElementById("no-metrics").hidden = true;
     return row;
   }
 
   function showMetrics(metrics) {
-    const table = document.getElementById("metrics-table");
-    if (!table) return; // the page had no metrics yet: the reload notice brings them
-    const body = table.tBodies[0];
+    const body = document.getElementById("metrics-table").tBodies[0];
     for (const [key, m] of Object.entries(metrics || {})) {
       const row = metricRow(body, key);
       setCell(row, "last", number(m.last));

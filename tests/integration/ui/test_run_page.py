@@ -254,6 +254,7 @@ def test_a_running_run_updates_its_status_and_last_values_without_a_reload(
     started = time.time() - 30
     run_id = plain_run(store, "training", started=started, metrics=[1.0, 0.8], status=None)
     store.heartbeat(run_id, time.time())
+    fresh = plain_run(store, "just started", started=time.time(), status=None)
     with UiServer.start(sqlite_url, cwd=tmp_path) as server:
         watched = Watched.open(context, server.base)
         page = watched.page
@@ -282,6 +283,17 @@ def test_a_running_run_updates_its_status_and_last_values_without_a_reload(
         assert page.locator("#fact-duration").text_content() != "30.0s"  # to the end now
         assert page.evaluate("window.loadedOnce") is True
         screenshot(page, "run-page-live-finished")
+        watched.assert_clean()
+
+        # a run that has logged nothing yet grows its metric table as it logs
+        page.goto(f"{server.base}runs/{fresh}")
+        expect(page.locator("#no-metrics")).to_be_visible()
+        assert page.locator("#metrics-table").is_hidden()
+        store.log_metrics(fresh, [("loss", 2.5, 0, time.time())])
+        store.heartbeat(fresh, time.time())
+        expect(page.locator("#metrics-table tr[data-key='loss'] td.last")).to_have_text("2.5")
+        assert page.locator("#no-metrics").is_hidden()
+        assert page.locator("#metrics-count").text_content() == "(1)"
         watched.assert_clean()
     store.close()
 
