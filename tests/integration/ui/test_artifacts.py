@@ -45,6 +45,9 @@ def test_images_come_inline_and_everything_else_as_a_download(
     run_id = hostile_run(store, started=time.time() - 100)
     big = os.urandom(24 * 2**20)
     put_artifact(store, run_id, "weights.bin", big, "application/octet-stream", time.time())
+    evil = 'résumé "final"; x=1.txt'
+    put_artifact(store, run_id, evil, b"cv", "text/plain", time.time())
+    put_artifact(store, run_id, "new\r\nSet-Cookie: pwned=1.txt", b"x", "text/plain", 0.0)
     run = store.get_run(run_id)
     store.close()
     base = f"/runs/{run_id}/artifacts"
@@ -83,6 +86,17 @@ def test_images_come_inline_and_everything_else_as_a_download(
         assert headers["content-length"] == str(len(big))
         assert headers["content-disposition"] == 'attachment; filename="weights.bin"'
         assert body == big
+
+        # a name no header may carry as it is: quoted, and no header of its own
+        status, headers, body = fetch(server, f"{base}/{quote(evil, safe='')}")
+        assert (status, body) == (200, b"cv")
+        assert headers["content-disposition"] == (
+            "attachment; filename*=utf-8''r%C3%A9sum%C3%A9%20%22final%22%3B%20x%3D1.txt"
+        )
+        # a recorded name with a line break: no route takes it (Starlette's paths are one line)
+        status, headers, _ = fetch(server, f"{base}/new%0D%0ASet-Cookie%3A%20pwned%3D1.txt")
+        assert status == 404
+        assert "set-cookie" not in headers
 
         # a name with a slash: quoted or not, it is the recorded name
         for path in (f"{base}/notes%2Freadme.txt", f"{base}/notes/readme.txt"):
