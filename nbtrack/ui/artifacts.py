@@ -5,7 +5,9 @@ For: images shown inline (PNG, JPEG, GIF, WebP: never SVG), everything else
 wrote is rendered in the app's origin. The file is found by the store's
 artifact record (its name, the last one logged under it), never by a path
 from the URL, and the path the store gives is checked to be inside the
-store's artifact root before a byte is read. Big files are streamed.
+store's artifact root before a byte is read. Big files are streamed. A
+link with ``?v=`` (a piece of the digest, as ``artifact_url`` makes it) may
+be cached for good; any other request revalidates.
 ``figure_series`` groups a run's image artifacts into the series the run
 page pages through (``cm_epoch1.png``, ``cm_epoch2.png``, ...).
 Not for: listing artifacts (the run page does).
