@@ -88,10 +88,20 @@ def run(request: Request) -> Response:
             "live": found.status.value == "RUNNING",
             "status": found.status.value,
             "started_at": found.started_at,
+            # the server's local time is the page's (time_text): so is a time run.js writes
+            "utc_offset": _utc_offset(found.started_at),
             "series": figure_data,
         },
     }
     return page(request, "run.html.j2", context)
+
+
+def _utc_offset(at: float) -> float:
+    """Seconds the server's local time is ahead of UTC (at time *at*)."""
+    from datetime import datetime
+
+    offset = datetime.fromtimestamp(at).astimezone().utcoffset()
+    return offset.total_seconds() if offset is not None else 0.0
 
 
 # -- the query -------------------------------------------------------------------------

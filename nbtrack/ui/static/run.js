@@ -28,10 +28,10 @@
     return String(n).padStart(2, "0");
   }
 
-  // local time to the minute, as the server writes it: 2026-12-02 15:47
+  // the server's local time to the minute, as the page shows every time: 2026-12-02 15:47
   function timeText(seconds) {
-    const d = new Date(seconds * 1000);
-    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    const d = new Date((seconds + (data.utc_offset || 0)) * 1000);
+    return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
   }
 
   // duration_text's rule: 850ms, 12.5s, 3m 07s, 2h 05m

@@ -9,8 +9,10 @@ dialog opens. Its metrics are NaN and ±inf.
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -248,18 +250,24 @@ def test_bad_urls_get_one_sentence_and_a_prefix_redirects_to_the_full_id(
 
 
 def test_a_running_run_updates_its_status_and_last_values_without_a_reload(
-    sqlite_url: str, context: Any, tmp_path: Path
+    sqlite_url: str, chromium: Any, tmp_path: Path
 ) -> None:
+    """The server's clock is New York's and the browser's Kolkata's: every time on the
+    page, the one run.js writes too, is the server's (as on every other page)."""
     store = open_store(sqlite_url)
     started = time.time() - 30
     run_id = plain_run(store, "training", started=started, metrics=[1.0, 0.8], status=None)
     store.heartbeat(run_id, time.time())
     fresh = plain_run(store, "just started", started=time.time(), status=None)
-    with UiServer.start(sqlite_url, cwd=tmp_path) as server:
+    server_tz = ZoneInfo("America/New_York")
+    context = chromium.new_context(timezone_id="Asia/Kolkata")
+    context.set_default_timeout(20_000)
+    with UiServer.start(sqlite_url, cwd=tmp_path, env={"TZ": "America/New_York"}) as server:
         watched = Watched.open(context, server.base)
         page = watched.page
         page.goto(f"{server.base}runs/{run_id}")
         assert page.locator("#run-status").text_content() == "RUNNING"
+        assert page.locator("#fact-started").text_content() == _at(started, server_tz)
         loss = page.locator("#metrics-table tr[data-key='loss']")
         assert loss.locator("td.last").text_content() == "0.8"
         page.evaluate("window.loadedOnce = true")  # gone if the page reloads
@@ -278,7 +286,9 @@ def test_a_running_run_updates_its_status_and_last_values_without_a_reload(
         expect(page.locator("#live-notice")).to_be_visible()
         assert loss.locator("td.last").text_content() == "nan"
         assert "The run ended: FINISHED." in page.locator("#live-notice").inner_text()
-        assert page.locator("#fact-ended").text_content() != "—"
+        ended = store.get_run(run_id).ended_at
+        assert ended is not None
+        assert page.locator("#fact-ended").text_content() == _at(ended, server_tz)
         assert page.locator("#metrics-count").text_content() == "(2)"
         assert page.locator("#fact-duration").text_content() != "30.0s"  # to the end now
         assert page.evaluate("window.loadedOnce") is True
@@ -295,7 +305,12 @@ def test_a_running_run_updates_its_status_and_last_values_without_a_reload(
         assert page.locator("#no-metrics").is_hidden()
         assert page.locator("#metrics-count").text_content() == "(1)"
         watched.assert_clean()
+    context.close()
     store.close()
+
+
+def _at(seconds: float, zone: ZoneInfo) -> str:
+    return datetime.fromtimestamp(seconds, zone).strftime("%Y-%m-%d %H:%M")
 
 
 def test_the_edit_controls_are_on_the_page_only_with_allow_edit(
