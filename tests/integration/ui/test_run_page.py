@@ -114,6 +114,12 @@ def test_every_section_of_a_run_shows_its_probes_as_text_and_fires_nothing(
         assert page.url == f"{server.base}diff?a={run_id}&b={before}"
         assert JS_LINK in page.locator("main").inner_text()
         watched.assert_clean()
+        # and the header's compare link opens the two runs side by side
+        answer = page.goto(f"{server.base}compare?run={before}&run={run_id}&baseline={before}")
+        assert answer is not None
+        assert answer.status == 200
+        assert f"{SCRIPT} {IMG}" in page.locator("main").inner_text()
+        watched.assert_clean()
 
 
 def _rows(page: Any, table: str) -> list[list[str]]:
@@ -177,6 +183,8 @@ def _check_code_git_env_events(page: Any, run_id: str, before: str) -> None:
     # the code of this run against the run of the same notebook before it
     link = page.locator("#diff-link")
     assert link.get_attribute("href") == f"/diff?a={run_id}&b={before}"
+    compare = page.locator("#compare-link")
+    assert compare.get_attribute("href") == f"/compare?run={before}&run={run_id}&baseline={before}"
     options = page.eval_on_selector_all("#diff-other option", "os => os.map(o => o.value)")
     assert len(options) == 2  # "before" and "after": the same notebook only
     assert page.locator("#diff-other").input_value() == before
