@@ -28,10 +28,10 @@
     return String(n).padStart(2, "0");
   }
 
-  // local time to the minute, as the server writes it: 2026-12-02 15:47
+  // the server's local time to the minute, as the page shows every time: 2026-12-02 15:47
   function timeText(seconds) {
-    const d = new Date(seconds * 1000);
-    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    const d = new Date((seconds + (data.utc_offset || 0)) * 1000);
+    return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
   }
 
   // duration_text's rule: 850ms, 12.5s, 3m 07s, 2h 05m
@@ -45,6 +45,9 @@
   }
 
   // -- figures: one slider per series of images --------------------------------------
+  // the image each series shows when it is not its last: ?figure=NAME (a shareable view)
+  const chosen = new Map();
+
   function mountSeries(node) {
     const items = (data.series || [])[Number(node.dataset.series)];
     const slider = node.querySelector(".figure-slider");
@@ -61,7 +64,12 @@
       link.setAttribute("href", item.url);
       const step = item.step === null ? "" : `step ${item.step}, `;
       label.textContent = `${item.name} (${step}${i + 1} of ${items.length})`;
+      if (i === items.length - 1) chosen.delete(node.dataset.series);
+      else chosen.set(node.dataset.series, item.name);
+      window.nbtrack.setQuery({ figure: [...chosen.values()] });
     }
+    const start = Number(slider.value);
+    if (start !== items.length - 1) chosen.set(node.dataset.series, items[start].name);
     slider.addEventListener("input", () => show(Number(slider.value)));
     node.querySelector(".figure-prev").addEventListener("click", () => show(Number(slider.value) - 1));
     node.querySelector(".figure-next").addEventListener("click", () => show(Number(slider.value) + 1));
@@ -93,15 +101,14 @@
       row.appendChild(cell);
     }
     body.appendChild(row);
-    const count = document.getElementById("metrics-count");
-    if (count) count.textContent = `(${body.rows.length})`;
+    document.getElementById("metrics-count").textContent = `(${body.rows.length})`;
+    document.getElementById("metrics-table").hidden = false;
+    document.getElementById("no-metrics").hidden = true;
     return row;
   }
 
   function showMetrics(metrics) {
-    const table = document.getElementById("metrics-table");
-    if (!table) return; // the page had no metrics yet: the reload notice brings them
-    const body = table.tBodies[0];
+    const body = document.getElementById("metrics-table").tBodies[0];
     for (const [key, m] of Object.entries(metrics || {})) {
       const row = metricRow(body, key);
       setCell(row, "last", number(m.last));

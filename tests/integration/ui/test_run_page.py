@@ -9,8 +9,10 @@ dialog opens. Its metrics are NaN and ±inf.
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -69,10 +71,11 @@ def test_every_section_of_a_run_shows_its_probes_as_text_and_fires_nothing(
         assert params[IMG] == [f'{{"nested": [1, "{IMG}"]}}', "code"]
 
         metrics = {r[0]: r[1:] for r in _rows(page, "table.metrics")}
-        assert metrics["loss"] == ["nan", "0.5", "1", "3", "2"]
-        assert metrics["ratio"] == ["inf", "1", "inf", "2", "1"]
-        assert metrics["margin"] == ["-2", "-inf", "0", "3", "2"]
-        assert metrics[f"acc{SCRIPT}"] == ["0.875", "0.5", "0.875", "3", "2"]
+        # min and max with the step they were logged at
+        assert metrics["loss"] == ["nan", "0.5 @1", "1 @0", "3", "2"]
+        assert metrics["ratio"] == ["inf", "1 @0", "inf @1", "2", "1"]
+        assert metrics["margin"] == ["-2", "-inf @1", "0 @0", "3", "2"]
+        assert metrics[f"acc{SCRIPT}"] == ["0.875", "0.5 @0", "0.875 @2", "3", "2"]
 
         charts = page.eval_on_selector_all(
             ".nbtrack-chart", "nodes => nodes.map(n => [n.dataset.metric, n.dataset.runs])"
@@ -105,6 +108,18 @@ def test_every_section_of_a_run_shows_its_probes_as_text_and_fires_nothing(
         watched.assert_clean()
         # the secret in the remote's URL never reaches the browser
         assert "s3cr3tT0ken" not in page.content()
+        # the code link opens lane compare's side-by-side diff of the two snapshots
+        with page.expect_navigation():
+            page.locator("#diff-link").click()
+        assert page.url == f"{server.base}diff?a={run_id}&b={before}"
+        assert JS_LINK in page.locator("main").inner_text()
+        watched.assert_clean()
+        # and the header's compare link opens the two runs side by side
+        answer = page.goto(f"{server.base}compare?run={before}&run={run_id}&baseline={before}")
+        assert answer is not None
+        assert answer.status == 200
+        assert f"{SCRIPT} {IMG}" in page.locator("main").inner_text()
+        watched.assert_clean()
 
 
 def _rows(page: Any, table: str) -> list[list[str]]:
@@ -115,6 +130,11 @@ def _rows(page: Any, table: str) -> list[list[str]]:
     return rows
 
 
+def _path(url: str | None) -> str:
+    """A URL without its query (an artifact's ``?v=`` digest)."""
+    return (url or "").split("?")[0]
+
+
 def _check_figures(page: Any, run_id: str) -> None:
     """Two series: cm_epoch1..3 paged by the slider and buttons, and the probe-named image."""
     series = page.locator("figure.figure-series")
@@ -122,17 +142,30 @@ def _check_figures(page: Any, run_id: str) -> None:
     first, second = series.nth(0), series.nth(1)
     assert first.locator(".figure-title").text_content() == "cm_epoch*.png"
     img = first.locator("img")
-    assert img.get_attribute("src") == f"/runs/{run_id}/artifacts/cm_epoch3.png"
+    assert _path(img.get_attribute("src")) == f"/runs/{run_id}/artifacts/cm_epoch3.png"
     first.locator(".figure-prev").click()
-    assert img.get_attribute("src") == f"/runs/{run_id}/artifacts/cm_epoch2.png"
+    assert _path(img.get_attribute("src")) == f"/runs/{run_id}/artifacts/cm_epoch2.png"
     assert first.locator(".figure-step").text_content() == "cm_epoch2.png (step 2, 2 of 3)"
     first.locator(".figure-slider").focus()
     page.keyboard.press("Home")
-    assert img.get_attribute("src") == f"/runs/{run_id}/artifacts/cm_epoch1.png"
+    assert _path(img.get_attribute("src")) == f"/runs/{run_id}/artifacts/cm_epoch1.png"
     first.locator(".figure-prev").click()  # already at the first: stays
-    assert img.get_attribute("src") == f"/runs/{run_id}/artifacts/cm_epoch1.png"
+    assert _path(img.get_attribute("src")) == f"/runs/{run_id}/artifacts/cm_epoch1.png"
     # the image loaded (served inline) and is the red one of epoch 1
     expect(img).to_have_js_property("naturalWidth", 64)
+    assert page.url.endswith(f"/runs/{run_id}?figure=cm_epoch1.png")  # a link to this view
+    shared = page.context.new_page()
+    shared.goto(page.url)
+    again = shared.locator("figure.figure-series").nth(0)
+    first_src = _path(again.locator("img").get_attribute("src"))
+    assert first_src == f"/runs/{run_id}/artifacts/cm_epoch1.png"
+    assert again.locator(".figure-slider").input_value() == "0"
+    assert again.locator(".figure-step").text_content() == "cm_epoch1.png (step 1, 1 of 3)"
+    again.locator(".figure-next").click()
+    assert shared.url.endswith("?figure=cm_epoch2.png")
+    again.locator(".figure-next").click()  # the last image is the default: no query
+    assert shared.url.endswith(f"/runs/{run_id}")
+    shared.close()
     assert second.locator(".figure-title").text_content() == f"{IMG}.png"
     assert second.locator(".figure-slider").count() == 0
     second_img = second.locator("img")
@@ -150,6 +183,8 @@ def _check_code_git_env_events(page: Any, run_id: str, before: str) -> None:
     # the code of this run against the run of the same notebook before it
     link = page.locator("#diff-link")
     assert link.get_attribute("href") == f"/diff?a={run_id}&b={before}"
+    compare = page.locator("#compare-link")
+    assert compare.get_attribute("href") == f"/compare?run={before}&run={run_id}&baseline={before}"
     options = page.eval_on_selector_all("#diff-other option", "os => os.map(o => o.value)")
     assert len(options) == 2  # "before" and "after": the same notebook only
     assert page.locator("#diff-other").input_value() == before
@@ -183,6 +218,8 @@ def test_bad_urls_get_one_sentence_and_a_prefix_redirects_to_the_full_id(
     store = open_store(sqlite_url)
     run_id = plain_run(store, "only", started=time.time() - 100, metrics=[1.0, 0.5])
     bare = plain_run(store, None, started=time.time() - 50, notebook=None)
+    deleted = plain_run(store, "gone", started=time.time() - 40)
+    store.delete_run(deleted, time.time())
     store.close()
     with UiServer.start(sqlite_url, cwd=tmp_path) as server:
         status, _, body = get(server, "/runs/0123456789abcdef")
@@ -208,6 +245,10 @@ def test_bad_urls_get_one_sentence_and_a_prefix_redirects_to_the_full_id(
         assert 'data-metric="loss"' in body
         assert 'data-metric="nope"' not in body
 
+        status, _, body = get(server, f"/runs/{deleted}")
+        assert status == 200
+        assert f"<code>nbtrack restore {deleted[:8]}</code> brings it back" in body
+
         # a run with nothing but an id still renders every section
         status, _, body = get(server, f"/runs/{bare}")
         assert status == 200
@@ -217,17 +258,24 @@ def test_bad_urls_get_one_sentence_and_a_prefix_redirects_to_the_full_id(
 
 
 def test_a_running_run_updates_its_status_and_last_values_without_a_reload(
-    sqlite_url: str, context: Any, tmp_path: Path
+    sqlite_url: str, chromium: Any, tmp_path: Path
 ) -> None:
+    """The server's clock is New York's and the browser's Kolkata's: every time on the
+    page, the one run.js writes too, is the server's (as on every other page)."""
     store = open_store(sqlite_url)
     started = time.time() - 30
     run_id = plain_run(store, "training", started=started, metrics=[1.0, 0.8], status=None)
     store.heartbeat(run_id, time.time())
-    with UiServer.start(sqlite_url, cwd=tmp_path) as server:
+    fresh = plain_run(store, "just started", started=time.time(), status=None)
+    server_tz = ZoneInfo("America/New_York")
+    context = chromium.new_context(timezone_id="Asia/Kolkata")
+    context.set_default_timeout(20_000)
+    with UiServer.start(sqlite_url, cwd=tmp_path, env={"TZ": "America/New_York"}) as server:
         watched = Watched.open(context, server.base)
         page = watched.page
         page.goto(f"{server.base}runs/{run_id}")
         assert page.locator("#run-status").text_content() == "RUNNING"
+        assert page.locator("#fact-started").text_content() == _at(started, server_tz)
         loss = page.locator("#metrics-table tr[data-key='loss']")
         assert loss.locator("td.last").text_content() == "0.8"
         page.evaluate("window.loadedOnce = true")  # gone if the page reloads
@@ -246,13 +294,31 @@ def test_a_running_run_updates_its_status_and_last_values_without_a_reload(
         expect(page.locator("#live-notice")).to_be_visible()
         assert loss.locator("td.last").text_content() == "nan"
         assert "The run ended: FINISHED." in page.locator("#live-notice").inner_text()
-        assert page.locator("#fact-ended").text_content() != "—"
+        ended = store.get_run(run_id).ended_at
+        assert ended is not None
+        assert page.locator("#fact-ended").text_content() == _at(ended, server_tz)
         assert page.locator("#metrics-count").text_content() == "(2)"
         assert page.locator("#fact-duration").text_content() != "30.0s"  # to the end now
         assert page.evaluate("window.loadedOnce") is True
         screenshot(page, "run-page-live-finished")
         watched.assert_clean()
+
+        # a run that has logged nothing yet grows its metric table as it logs
+        page.goto(f"{server.base}runs/{fresh}")
+        expect(page.locator("#no-metrics")).to_be_visible()
+        assert page.locator("#metrics-table").is_hidden()
+        store.log_metrics(fresh, [("loss", 2.5, 0, time.time())])
+        store.heartbeat(fresh, time.time())
+        expect(page.locator("#metrics-table tr[data-key='loss'] td.last")).to_have_text("2.5")
+        assert page.locator("#no-metrics").is_hidden()
+        assert page.locator("#metrics-count").text_content() == "(1)"
+        watched.assert_clean()
+    context.close()
     store.close()
+
+
+def _at(seconds: float, zone: ZoneInfo) -> str:
+    return datetime.fromtimestamp(seconds, zone).strftime("%Y-%m-%d %H:%M")
 
 
 def test_the_edit_controls_are_on_the_page_only_with_allow_edit(
