@@ -192,6 +192,7 @@ def build(reader: Reader, view: View, problem: str | None = None) -> dict[str, A
     if error is None and view.columns is not None:
         view = dataclasses.replace(view, columns=",".join(column_spec(c) for c in chosen))
     selected = set(view.selected)
+    numeric = [_numeric(c, listed) for c in chosen]
     return {
         "title": "Deleted runs" if view.deleted else "Runs",
         "nav": "runs",
@@ -199,7 +200,7 @@ def build(reader: Reader, view: View, problem: str | None = None) -> dict[str, A
         "error": error,
         "hidden": _hidden(view),
         "headers": _headers(view, chosen, listed) if error is None else [],
-        "rows": [_row(run, chosen, view.deleted, run.id in selected) for run in listed],
+        "rows": [_row(run, chosen, numeric, view.deleted, run.id in selected) for run in listed],
         "picker": _picker(listed, chosen),
         "pager": _pager(view, total, len(listed)),
         "empty": _empty(reader, view, total) if error is None and not listed else None,
@@ -255,16 +256,24 @@ def _numeric(column: Column, listed: Sequence[RunSummary]) -> bool:
     """Whether every value the listed runs have in *column* is a number (right-aligned)."""
     from nbtrack.compare.listing import MISSING
 
+    if column.namespace == "metrics":
+        return True
     values = [v for v in (column.value(run) for run in listed) if v is not MISSING]
     return bool(values) and all(
         isinstance(v, int | float) and not isinstance(v, bool) for v in values
     )
 
 
-def _row(run: RunSummary, chosen: Sequence[Column], deleted: bool, checked: bool) -> dict[str, Any]:
+def _row(
+    run: RunSummary,
+    chosen: Sequence[Column],
+    numeric: Sequence[bool],
+    deleted: bool,
+    checked: bool,
+) -> dict[str, Any]:
     from nbtrack.compare.formatting import duration_text, time_text
 
-    cells = [_cell(run, column) for column in chosen]
+    cells = [_cell(run, c, n) for c, n in zip(chosen, numeric, strict=True)]
     return {
         "id": run.id,
         "short": run.id[:8],
@@ -282,7 +291,8 @@ def _row(run: RunSummary, chosen: Sequence[Column], deleted: bool, checked: bool
     }
 
 
-def _cell(run: RunSummary, column: Column) -> dict[str, Any]:
+def _cell(run: RunSummary, column: Column, numeric_column: bool) -> dict[str, Any]:
+    """One param/metric/tag cell: its text, right-aligned in a column of numbers."""
     from nbtrack.compare.formatting import number, param_text
     from nbtrack.compare.listing import MISSING
 
@@ -293,7 +303,7 @@ def _cell(run: RunSummary, column: Column) -> dict[str, Any]:
         text = number(value)
     else:
         text = param_text(value)
-    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    numeric = numeric_column or (isinstance(value, int | float) and not isinstance(value, bool))
     metric = column.key if column.namespace == "metrics" else None
     return {"text": text, "numeric": numeric, "missing": value is MISSING, "metric": metric}
 
