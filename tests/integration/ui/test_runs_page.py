@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -357,3 +357,25 @@ def test_the_runs_page_on_postgresql_filters_sorts_and_pages(
         page.wait_for_url(server.base)
         assert len(_names(page)) == 100
         watched.assert_clean()
+
+
+def test_probes_in_the_url_itself_stay_text(seeded: Any, context: Any) -> None:
+    server, _ = seeded
+    watched = Watched.open(context, server.base)
+    page = watched.page
+    for query in (
+        {"where": f"name = '{PROBES['script']}'"},
+        {"where": PROBES["img"]},  # not a valid expression: shown in the error
+        {"sort": PROBES["img"]},
+        {"columns": f"params.{PROBES['img']}", "selected": PROBES["script"]},
+    ):
+        response = page.goto(server.base + "?" + urlencode(query))
+        assert response.status in (200, 400)
+        if "where" in query:
+            assert page.input_value("#where") == query["where"]
+        if response.status == 400:
+            assert PROBES["img"] in page.locator("#runs-error").inner_text()
+    count = page.locator("#selection-count").inner_text()
+    assert count == "1 selected (1 on other pages): select one more to compare"
+    assert page.locator("img").count() == 0
+    watched.assert_clean(allowed_errors=[BAD_REQUEST])
