@@ -39,6 +39,9 @@ PAGE_SIZE = 100
 MAX_POLLED = PAGE_SIZE
 #: how often the page asks about its RUNNING runs, in milliseconds
 POLL_MS = 2000
+#: the highest ``?page=`` (its offset must fit the database's 64-bit integers)
+MAX_PAGE = 10**9
+_PAGE = re.compile(r"[0-9]{1,10}")
 #: a run id as nbtrack makes them (hex), or as another tool may have (letters, -, _)
 _RUN_ID = re.compile(r"[\w-]{1,100}")
 #: a key the ``--where``/``--sort`` language reads without quotes
@@ -83,9 +86,11 @@ class View:
         specs = query.getlist("columns")
         columns = ",".join(s for s in specs if s.strip()) if specs else None
         page_text = query.get("page", "1").strip() or "1"
-        page = int(page_text) if page_text.isdigit() else 0
-        if page < 1:
-            problem = f"Cannot show page {page_text!r}: a page is a whole number from 1."
+        page = int(page_text) if _PAGE.fullmatch(page_text) else 0
+        if not 1 <= page <= MAX_PAGE:
+            problem = (
+                f"Cannot show page {page_text!r}: a page is a whole number from 1 to {MAX_PAGE:,}."
+            )
             page = 1
         deleted_text = query.get("deleted", "").strip().lower()
         if deleted_text not in ("", "0", "1", "true", "false", "yes", "no"):
@@ -350,7 +355,7 @@ def _empty(reader: Reader, view: View, total: int) -> dict[str, str]:
     """What an empty table says instead: how to log a first run, or why nothing matched."""
     if total and view.page > 1:
         pages = -(-total // PAGE_SIZE)
-        return {"kind": "past", "text": f"No runs on page {view.page}: there are {pages}."}
+        return {"kind": "past", "text": f"No runs on page {view.page:,}: there are {pages:,}."}
     if view.deleted:
         suffix = " match this filter" if view.where else ""
         return {"kind": "deleted", "text": f"No deleted runs{suffix}."}

@@ -76,9 +76,15 @@ def test_a_view_reads_its_url_and_writes_it_back() -> None:
 @pytest.mark.parametrize(
     ("query", "sentence"),
     [
-        ("page=abc", "Cannot show page 'abc': a page is a whole number from 1."),
-        ("page=0", "Cannot show page '0': a page is a whole number from 1."),
-        ("page=-2", "Cannot show page '-2': a page is a whole number from 1."),
+        ("page=abc", "Cannot show page 'abc': a page is a whole number from 1 to 1,000,000,000."),
+        ("page=0", "Cannot show page '0': a page is a whole number from 1 to 1,000,000,000."),
+        ("page=-2", "Cannot show page '-2': a page is a whole number from 1 to 1,000,000,000."),
+        ("page=%C2%B2", "Cannot show page '²': a page is a whole number from 1 to 1,000,000,000."),
+        (
+            "page=99999999999999999999",
+            "Cannot show page '99999999999999999999': a page is a whole number from 1 to"
+            " 1,000,000,000.",
+        ),
         ("deleted=maybe", "Cannot read deleted='maybe': use deleted=1 or leave it out."),
     ],
 )
@@ -203,6 +209,7 @@ def test_a_hundred_runs_a_page_with_previous_and_next(store_url: str, client: Te
     assert "Runs 201–205 of 205 (page 3 of 3)" in _text(last)
     assert 'rel="prev" href="/?sort=name&amp;page=2"' in last
     assert 'rel="next"' not in last
+    assert "No runs on page 1,000,000,000" in _text(client.get("/?page=1000000000").text)
     past = client.get("/?page=9")
     assert past.status_code == 200
     assert "No runs on page 9: there are 3." in _text(past.text)
