@@ -59,6 +59,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[UiServer,
         PROBES["script"],
         params={"lr": 0.5, PROBES["img"]: PROBES["href"], "optimizer": PROBES["escape"]},
         metrics={"val_acc": [math.inf], PROBES["img"]: [1.0]},
+        notebook=PROBES["img"] + ".ipynb",
     )
     store.set_tags(ids["probe"], {PROBES["img"]: PROBES["script"], "link": PROBES["href"]})
     store.set_tags(ids["adam-big"], {"team": "vision"})
@@ -89,6 +90,7 @@ def test_the_table_shows_every_run_and_probes_stay_text(seeded: Any, context: An
     assert "metrics.val_acc" in [h.strip() for h in heads]
     probe = page.locator(f'tr[data-run="{ids["probe"]}"]')
     assert probe.locator("td.name").inner_text() == PROBES["script"]
+    assert probe.locator("td.notebook").inner_text() == PROBES["img"] + ".ipynb"
     assert PROBES["img"] + "=" + PROBES["script"] in probe.locator("td.tags").inner_text()
     assert "\\x1b[31mred" in probe.inner_text()  # a terminal escape shows as text
     assert probe.locator("td[data-metric='val_acc']").inner_text() == "inf"
@@ -346,6 +348,8 @@ def test_the_runs_page_on_postgresql_filters_sorts_and_pages(
         assert _names(page)[:3] == ["r148", "r146", "r144"]
         page.goto(server.base)
         assert page.locator("#pager-text").inner_text() == "Runs 1–100 of 150 (page 1 of 2)"
+        assert page.locator("#pager-text").is_visible()  # below the table's own scroll box
+        screenshot(page, "runs-page-of-100-postgres")
         page.click("a[rel='next']")
         page.wait_for_url("**page=2")
         assert page.locator("#pager-text").inner_text() == "Runs 101–150 of 150 (page 2 of 2)"
