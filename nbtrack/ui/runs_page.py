@@ -229,6 +229,9 @@ def build(reader: Reader, view: View, problem: str | None = None) -> dict[str, A
         "picker": _picker(listed, chosen),
         "pager": _pager(view, total, len(listed)),
         "empty": _empty(reader, view, total) if error is None and not listed else None,
+        "absent": [str(c) for c in chosen if listed and not c.present_in(listed)]
+        if view.columns is not None
+        else [],
         "data": {"selected": list(view.selected), "pollMs": POLL_MS},
     }
 

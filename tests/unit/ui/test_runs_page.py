@@ -187,6 +187,10 @@ def test_sorting_filtering_and_columns_come_from_the_url(
     assert heads[-2:] == ["tags", "params.opt"]
     # the filter form keeps the sort, the columns, the selection
     assert '<input type="hidden" name="columns" value="params.opt">' in html
+    assert "No run on this page has" not in html
+    html = client.get("/", params={"columns": "params.opt,metrics.typo"}).text
+    assert "No run on this page has metrics.typo: its column is empty." in _text(html)
+    assert "params.opt:" not in _text(html)
 
 
 @pytest.mark.parametrize(
