@@ -327,6 +327,12 @@ def test_running_runs_turn_finished_and_crashed_without_a_reload(
         expect(row).to_have_attribute("data-status", "FINISHED")
         expect(stalled_status).to_have_text("CRASHED", timeout=25_000)
         expect(stalled_status).to_have_class("status-text status-CRASHED")
+        # a late heartbeat is not the end: the stalled run is still watched, and finishes
+        store.heartbeat(stalled, time.time())
+        expect(stalled_status).to_have_text("RUNNING", timeout=15_000)
+        store.end_run(stalled, RunStatus.FAILED, time.time())
+        expect(stalled_status).to_have_text("FAILED", timeout=15_000)
+        expect(page.locator("#live-note")).to_be_hidden()  # nothing left to watch
         assert page.evaluate("window.notReloaded") is True
         screenshot(page, "runs-live")
         watched.assert_clean()
