@@ -239,11 +239,16 @@ def test_copy_link_opens_the_same_view_in_a_fresh_context(
     # a selection survives a later sort: the header links carry it
     page.click("#runs-table thead a:has-text('metrics.val_acc')")
     page.wait_for_url("**sort=-metrics.val_acc*")
+    # ... and so do the filter form and the column picker (their hidden fields)
+    page.fill("#where", "params.lr <= 0.2")
+    page.press("#where", "Enter")
+    page.wait_for_url("**where=params.lr+%3C%3D*")
+    assert _query(page.url)["selected"] == [ids["adam-big"], ids["sgd-big"]]
     page.click("#copy-link")
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied == page.url
     assert _query(copied) == {
-        "where": ["params.lr < 0.2"],
+        "where": ["params.lr <= 0.2"],
         "sort": ["-metrics.val_acc"],
         "selected": [ids["adam-big"], ids["sgd-big"]],
     }
@@ -270,7 +275,7 @@ def test_copy_link_opens_the_same_view_in_a_fresh_context(
         assert (
             sorted(checked) == sorted(seen["checked"]) == sorted([ids["adam-big"], ids["sgd-big"]])
         )
-        assert other.page.input_value("#where") == "params.lr < 0.2"
+        assert other.page.input_value("#where") == "params.lr <= 0.2"
         assert other.page.locator("#selection-count").inner_text() == "2 selected"
         screenshot(other.page, "runs-shared-link")
         other.assert_clean()
