@@ -38,18 +38,31 @@ __all__ = ["ui"]
 @click.option(
     "--allow-edit",
     is_flag=True,
-    help="Let the pages rename, tag, note and delete runs. Default: read-only.",
+    help="Let the pages rename, tag, note, delete and restore runs (each POST checked "
+    "against cross-site requests). Default: read-only.",
 )
-def ui(host: str, port: int, store_url: str | None, allow_edit: bool) -> None:
+@click.option(
+    "--access-log",
+    is_flag=True,
+    help="Print a line per request (a token in a URL shows as ***). Default: off.",
+)
+def ui(host: str, port: int, store_url: str | None, allow_edit: bool, access_log: bool) -> None:
     """Serve a web app over the run store: runs, one run, comparisons, links to share.
 
     \b
-      nbtrack ui                                   http://127.0.0.1:5757 on the project's store
+    Examples:
+      nbtrack ui                        http://127.0.0.1:5757 on the project's store
+      nbtrack ui --port 0               any free port (the URL printed says which)
+      nbtrack ui --allow-edit           the run page can rename, tag, note, delete
       nbtrack ui --host 0.0.0.0 --store postgresql://ana@db/experiments
+                                        on the team network; prints a link with a token
+      NBTRACK_UI_TOKEN=... nbtrack ui --host 0.0.0.0
+                                        a token you chose (16+ letters, digits, -_.~)
 
-    Opens nothing: it prints the URL. Off loopback every browser needs the
-    token once (the printed link carries it; it is then kept in a cookie).
+    Opens nothing: it prints the store and the URL, then serves until Ctrl-C.
+    Off loopback every browser needs the token once (the printed link carries
+    it; it is then kept in a cookie, so links you share need not carry it).
     """
     from nbtrack.ui.server import serve
 
-    serve(host=host, port=port, store_url=store_url, allow_edit=allow_edit)
+    serve(host=host, port=port, store_url=store_url, allow_edit=allow_edit, access_log=access_log)

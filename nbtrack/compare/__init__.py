@@ -33,6 +33,8 @@ Not for: writing runs (``nbtrack.tracking``) or SQL (``nbtrack.store``).
   thousand points, NaN gaps and ±inf kept.
 * ``curves``: ``curves`` and ``Curve``, the metric curves of runs (x = step,
   time or relative time; smoothing; downsampled; legend labels).
+* ``series``: ``metric_series``, one metric of runs as series for the web
+  UI's interactive charts: read as the database's extremes, then downsampled.
 * ``svg``: ``curves_svg``, curves as a dependency-free inline SVG chart.
 * ``plot``: ``nbtrack.plot`` and the figure behind ``nbtrack plot``: curves
   drawn with matplotlib (the ``plots`` extra), saved as PNG, SVG or PDF.

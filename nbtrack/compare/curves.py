@@ -56,6 +56,7 @@ __all__ = [
     "curves",
     "ema",
     "labels",
+    "on_axis",
     "time_unit",
     "x_label",
 ]
@@ -170,19 +171,13 @@ def _curve(
 ) -> Curve:
     import numpy as np
 
-    ys = np.asarray(history.values, dtype=np.float64)
-    from_order = False
-    if x == "step":
-        # None (no step) becomes NaN here
-        xs = np.asarray(history.steps, dtype=np.float64)
-        if np.isnan(xs).any():
-            xs, from_order = np.arange(len(ys), dtype=np.float64), True
-    else:
-        xs = np.asarray(history.timestamps, dtype=np.float64)
-        if x == "relative":
-            xs = xs - run.started_at
-        order = np.argsort(xs, kind="stable")
-        xs, ys = xs[order], ys[order]
+    xs, ys, from_order = on_axis(
+        np.asarray(history.steps, dtype=np.float64),  # None (no step) becomes NaN here
+        np.asarray(history.values, dtype=np.float64),
+        np.asarray(history.timestamps, dtype=np.float64),
+        x,
+        run.started_at,
+    )
     if smoothing:
         ys = ema(ys, smoothing)
     xs, ys = downsample(xs, ys, max_points, method=method)
@@ -196,6 +191,30 @@ def _curve(
         x=x,
         x_is_order=from_order,
     )
+
+
+def on_axis(
+    steps: npt.NDArray[np.float64],
+    values: npt.NDArray[np.float64],
+    timestamps: npt.NDArray[np.float64],
+    x: XAxis,
+    started_at: float,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], bool]:
+    """A history's points on the x axis *x*: ``(xs, ys, x_is_order)``, in x order.
+
+    *steps* holds NaN for a point logged without a step; then ``"step"`` uses
+    each point's place in the history and ``x_is_order`` is True. Time axes
+    sort the points by time (stable).
+    """
+    import numpy as np
+
+    if x == "step":
+        if np.isnan(steps).any():
+            return np.arange(len(values), dtype=np.float64), values, True
+        return steps, values, False
+    xs = timestamps - started_at if x == "relative" else timestamps
+    order = np.argsort(xs, kind="stable")
+    return xs[order], values[order], False
 
 
 def ema(

@@ -51,9 +51,13 @@ def create_app(config: UiConfig, reader: Reader | None = None) -> Starlette:
 
         opened = reader or Reader.open(config.store_url)
         app.state.reader = opened
+        # the one writer, and only with --allow-edit: a read-only app holds none
+        app.state.editor = edit.open_editor(config) if config.allow_edit else None
         try:
             yield
         finally:
+            if app.state.editor is not None:
+                app.state.editor.close()
             opened.close()
 
     routes = [
@@ -97,4 +101,5 @@ def _error_page(request: Request, exc: Exception) -> Response:
         from starlette.responses import JSONResponse
 
         return JSONResponse({"error": str(exc)}, status_code=status)
-    return page(request, "error.html.j2", {"title": "Error", "message": str(exc)}, status=status)
+    context = {"title": "Error", "nav": "", "message": str(exc)}
+    return page(request, "error.html.j2", context, status=status)

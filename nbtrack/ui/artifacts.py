@@ -1,21 +1,149 @@
-"""``/runs/{run_id}/artifacts/{name}``: an artifact's bytes.
+"""``/runs/{run_id}/artifacts/{name}``: an artifact's bytes, and a run's logged figures.
 
 For: images shown inline (PNG, JPEG, GIF, WebP: never SVG), everything else
 (HTML and SVG included) as a download with ``nosniff``, so nothing a notebook
 wrote is rendered in the app's origin. The file is found by the store's
-artifact record, never by a path from the URL.
+artifact record (its name, the last one logged under it), never by a path
+from the URL, and the path the store gives is checked to be inside the
+store's artifact root before a byte is read. Big files are streamed.
+``figure_series`` groups a run's image artifacts into the series the run
+page pages through (``cm_epoch1.png``, ``cm_epoch2.png``, ...).
 Not for: listing artifacts (the run page does).
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
     from starlette.routing import BaseRoute
 
-__all__ = ["routes"]
+    from nbtrack.compare.reader import Reader
+    from nbtrack.model import Artifact, Run
+
+__all__ = ["INLINE_TYPES", "Figure", "FigureSeries", "artifact_url", "figure_series", "routes"]
+
+#: the media types served inline (and shown with ``<img>``); everything else is a download
+INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+#: what a served artifact may do if a browser ever renders it: nothing
+_SANDBOX = "default-src 'none'; sandbox"
+
+#: ``cm_epoch12.png``, ``cm-epoch_003.png``: a stem, a trailing number, a suffix
+_NUMBERED = re.compile(r"^(?P<stem>.*?)(?P<number>\d+)(?P<suffix>\.[A-Za-z0-9]+)$")
 
 
 def routes() -> list[BaseRoute]:
-    return []
+    from starlette.routing import Route
+
+    return [Route("/runs/{run_id}/artifacts/{name:path}", artifact, name="artifact")]
+
+
+def artifact_url(run_id: str, name: str) -> str:
+    """The URL of *run_id*'s artifact *name* (every character of the name quoted)."""
+    return f"/runs/{quote(run_id, safe='')}/artifacts/{quote(name, safe='')}"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One image of a series: the artifact's name and its place in the series."""
+
+    name: str
+    step: int | None
+
+
+@dataclass(frozen=True)
+class FigureSeries:
+    """Images of one figure, in step order (one image: a figure logged once)."""
+
+    title: str
+    figures: tuple[Figure, ...]
+
+
+def figure_series(names: list[str]) -> list[FigureSeries]:
+    """Image artifact *names* grouped into series, in the order each series first appears.
+
+    Names that differ only by a trailing number before the suffix
+    (``cm_epoch1.png``, ``cm_epoch2.png``) form one series ``cm_epoch*.png``,
+    ordered by that number, which stands for the step until artifacts carry
+    real steps (issue 12). Any other name is a series of its own.
+    """
+    groups: dict[tuple[str, str], list[Figure]] = {}
+    for name in names:
+        match = _NUMBERED.match(name)
+        if match is None:
+            groups.setdefault((name, ""), []).append(Figure(name, None))
+        else:
+            key = (match["stem"], match["suffix"])
+            groups.setdefault(key, []).append(Figure(name, int(match["number"])))
+    series = []
+    for (stem, suffix), figures in groups.items():
+        if len(figures) == 1:
+            series.append(FigureSeries(figures[0].name, (figures[0],)))
+        else:
+            ordered = sorted(figures, key=lambda f: (f.step or 0, f.name))
+            series.append(FigureSeries(f"{stem}*{suffix}", tuple(ordered)))
+    return series
+
+
+def artifact(request: Request) -> Response:
+    """An artifact's bytes: an image inline, anything else as an attachment."""
+    from starlette.responses import FileResponse
+
+    # what app.reader_of returns (importing app here would make an import loop)
+    reader: Reader = request.app.state.reader
+    run = reader.run(request.path_params["run_id"])
+    name = request.path_params["name"]
+    found = _recorded(run, name)
+    if found is None:
+        return _not_found(request, f"Run {run.id} has no artifact named {name!r}.")
+    path = _inside_root(reader, found)
+    if path is None:
+        return _not_found(request, f"Artifact {name!r} of run {run.id} is not in the store.")
+    if not path.is_file():
+        return _not_found(
+            request, f"The file of artifact {name!r} of run {run.id} is missing from the store."
+        )
+    headers = {"content-security-policy": _SANDBOX, "cache-control": "private, max-age=3600"}
+    if found.media_type in INLINE_TYPES:
+        return FileResponse(path, media_type=found.media_type, headers=headers)
+    filename = PurePosixPath(name).name or "artifact"
+    return FileResponse(
+        path,
+        media_type="application/octet-stream",
+        filename=filename,
+        content_disposition_type="attachment",
+        headers=headers,
+    )
+
+
+def _recorded(run: Run, name: str) -> Artifact | None:
+    """The run's last artifact recorded as *name*, or None."""
+    found = [a for a in run.artifacts if a.name == name]
+    return found[-1] if found else None
+
+
+def _inside_root(reader: Reader, found: Artifact) -> Path | None:
+    """Where the store keeps *found*'s bytes, or None when that is outside its artifact root.
+
+    The store builds the path from the record's ``uri``; a ``uri`` that is
+    absolute or climbs out (a tampered database row) never reaches the disk.
+    """
+    uri = PurePosixPath(found.uri)
+    if uri.is_absolute() or ".." in uri.parts or not found.uri:
+        return None
+    root = reader.artifact_path(replace(found, uri="")).resolve()
+    path = reader.artifact_path(found).resolve()
+    return path if path.is_relative_to(root) and path != root else None
+
+
+def _not_found(request: Request, message: str) -> Response:
+    from nbtrack.ui.templating import page
+
+    context = {"title": "Not found", "nav": "", "message": message}
+    return page(request, "error.html.j2", context, status=404)

@@ -4,18 +4,26 @@ For: three ASGI middlewares and the CSRF check the edit routes call.
 
 * ``TokenGate``: with a token configured, a request carries it in the
   ``token`` query parameter (a link printed by ``nbtrack ui``), the
-  ``nbtrack_ui_token`` cookie, or an ``Authorization: token ...`` header;
-  it is compared in constant time. A query token that matches is moved into
-  an HttpOnly, SameSite=Lax cookie and the browser is redirected to the same
-  URL without it, so shared links never carry it. Anything else: 403 and an
-  empty body.
+  ``nbtrack_ui_token_<port>`` cookie, or an ``Authorization: token ...``
+  header; it is compared in constant time. A query token that matches is
+  moved into an HttpOnly, SameSite=Lax cookie and the browser is redirected
+  to the same URL without it, so shared links never carry it. A wrong query
+  token is refused even when the cookie is right (a wrong credential is
+  never ignored). Anything else: 403 and one line of text, whatever the
+  path (pages, static files, the API alike). The cookie's name carries the
+  server's port: two servers on one machine keep their own cookies (a
+  browser sends a host's cookies to every port of it). SameSite=Lax, not
+  Strict: a teammate following a shared link from a chat or a mail client
+  must arrive with the cookie.
 * ``HostGate``: the Host header must name this server (defeats DNS
   rebinding against a loopback server that has no token).
 * ``SecurityHeaders``: a strict Content-Security-Policy on every response
   (scripts, styles, images and fetches from this origin only; no inline
   script; no frames), ``nosniff``, no referrer (a token never leaks through it).
-* ``check_csrf``: a POST must come from this origin and carry the CSRF token
-  of the page that made it.
+* ``check_csrf``: a POST must come from this origin (its ``Origin`` header,
+  when the browser sends one) and carry the CSRF token of the page that made
+  it in the ``x-csrf-token`` header (a header, which a form on another site
+  cannot set; the token is never read from the body).
 
 Not for: deciding who may edit (``--allow-edit`` decides whether the edit
 routes exist at all).
@@ -41,6 +49,7 @@ __all__ = [
     "SecurityHeaders",
     "TokenGate",
     "check_csrf",
+    "cookie_name",
     "csrf_token",
     "new_token",
 ]
@@ -51,7 +60,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-TOKEN_COOKIE = "nbtrack_ui_token"
+TOKEN_COOKIE = "nbtrack_ui_token"  # + "_<port>": see cookie_name
 CSRF_HEADER = "x-csrf-token"
 
 #: nothing but this origin: no inline script, no remote anything, no frames
@@ -66,8 +75,11 @@ _HEADERS = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
-    (b"cross-origin-opener-policy", b"same-origin"),
 )
+#: only where the browser heeds it (https, loopback): on plain http to another host
+#: Chromium ignores it and says so in the console of every page
+_COOP = (b"cross-origin-opener-policy", b"same-origin")
+_TRUSTWORTHY_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 #: the secret the CSRF tokens of this process are made from
 _CSRF_KEY = secrets.token_bytes(32)
@@ -88,11 +100,15 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        host = _header(scope, b"host").lower()
+        name = host if host.endswith("]") else host.rsplit(":", 1)[0]
+        trustworthy = scope.get("scheme") == "https" or name in _TRUSTWORTHY_HOSTS
+        headers = (*_HEADERS, _COOP) if trustworthy else _HEADERS
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(k, v) for k, v in _HEADERS if k not in present]
+                extra = [(k, v) for k, v in headers if k not in present]
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
@@ -111,7 +127,7 @@ class HostGate:
             host = _header(scope, b"host").lower()
             name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
             if host not in self.allowed and name not in self.allowed:
-                await _forbidden(send)
+                await _forbidden(send, _BAD_HOST)
                 return
         await self.app(scope, receive, send)
 
@@ -124,23 +140,33 @@ class TokenGate:
         self.token = token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.token is None:
+        if scope["type"] == "lifespan" or self.token is None:
             await self.app(scope, receive, send)
+            return
+        if scope["type"] != "http":  # no websocket route exists; refuse before any app code
+            await send({"type": "websocket.close", "code": 1008})
             return
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         given = [v for k, v in query if k == "token"]
         if given:
-            if not _same(given[-1], self.token):
-                await _forbidden(send)
+            if not all(_same(g, self.token) for g in given):
+                await _forbidden(send, _NO_TOKEN)
                 return
             await _into_cookie(scope, send, [(k, v) for k, v in query if k != "token"], self.token)
             return
-        if _same(_cookie(scope, TOKEN_COOKIE), self.token) or _same(
+        if _same(_cookie(scope, cookie_name(scope)), self.token) or _same(
             _authorization(scope), self.token
         ):
             await self.app(scope, receive, send)
             return
-        await _forbidden(send)
+        await _forbidden(send, _NO_TOKEN)
+
+
+def cookie_name(scope: Scope) -> str:
+    """The token cookie of the server that got *scope* (its port in the name)."""
+    server = scope.get("server")
+    port = server[1] if server and len(server) > 1 and server[1] else None
+    return f"{TOKEN_COOKIE}_{port}" if port else TOKEN_COOKIE
 
 
 def csrf_token(token: str | None) -> str:
@@ -148,13 +174,14 @@ def csrf_token(token: str | None) -> str:
     return hmac.new(_CSRF_KEY, (token or "").encode(), hashlib.sha256).hexdigest()
 
 
-def check_csrf(request: Request, form_value: str | None, token: str | None) -> bool:
-    """Whether a POST carries this app's CSRF token and comes from this origin."""
-    given = request.headers.get(CSRF_HEADER) or form_value or ""
+def check_csrf(request: Request, token: str | None) -> bool:
+    """Whether a POST carries this app's CSRF token (header) and comes from this origin."""
     origin = request.headers.get("origin")
     if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
         return False
-    return _same(given, csrf_token(token))
+    if request.headers.get("sec-fetch-site") not in (None, "same-origin"):
+        return False
+    return _same(request.headers.get(CSRF_HEADER), csrf_token(token))
 
 
 def _same(given: str | None, expected: str) -> bool:
@@ -190,27 +217,33 @@ def _authorization(scope: Scope) -> str | None:
     return value.strip() if scheme.lower() in ("token", "bearer") else None
 
 
-async def _forbidden(send: Send) -> None:
+_NO_TOKEN = b"Forbidden: this server needs its token; open the link it printed.\n"
+_BAD_HOST = b"Forbidden: this server does not answer to that host name.\n"
+
+
+async def _forbidden(send: Send, body: bytes) -> None:
     await send(
         {
             "type": "http.response.start",
             "status": 403,
             "headers": [
                 (b"content-type", b"text/plain; charset=utf-8"),
-                (b"content-length", b"10"),
+                (b"content-length", str(len(body)).encode()),
+                (b"cache-control", b"no-store"),
             ],
         }
     )
-    await send({"type": "http.response.body", "body": b"Forbidden\n"})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _into_cookie(scope: Scope, send: Send, rest: list[tuple[str, str]], token: str) -> None:
     """Redirect to the same URL without ``token``, the token now in an HttpOnly cookie."""
-    location = quote(scope.get("root_path", "") + scope["path"])
+    # one leading slash: "//host/..." would send the browser to another site
+    location = "/" + quote(scope.get("root_path", "") + scope["path"]).lstrip("/")
     if rest:
         location += "?" + urlencode(rest)
     secure = "; Secure" if scope.get("scheme") == "https" else ""
-    cookie = f"{TOKEN_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}"
+    cookie = f"{cookie_name(scope)}={token}; Path=/; HttpOnly; SameSite=Lax{secure}"
     await send(
         {
             "type": "http.response.start",

@@ -14,7 +14,7 @@ from html import escape
 
 from nbtrack.vcs.diffmodel import CellDiff, DiffResult, NotebookDiff, OutputChange
 
-__all__ = ["render_html"]
+__all__ = ["diff_body", "render_html"]
 
 _BASE64 = re.compile(r"^[A-Za-z0-9+/=]*$")
 _CSS = """
@@ -40,18 +40,25 @@ pre.out span{display:block}pre.out span.del{background:#ffebe9}pre.out span.add{
 def render_html(result: DiffResult) -> str:
     """A complete HTML document (UTF-8) showing every changed notebook."""
     title = f"nbtrack diff {result.old_label} → {result.new_label}"
-    body: list[str] = [f"<h1>{escape(title)}</h1>"]
-    changed = [nb for nb in result.notebooks if nb.has_changes]
-    if not changed:
-        body.append('<p class="meta">No notebook changes.</p>')
-    for nb in changed:
-        body.extend(_notebook(nb, result))
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{_CSS}</style></head>\n<body>\n"
-        + "\n".join(body)
-        + "\n</body></html>\n"
+        f"<h1>{escape(title)}</h1>\n{diff_body(result)}"
+        "\n</body></html>\n"
     )
+
+
+def diff_body(result: DiffResult) -> str:
+    """The changed notebooks as an HTML fragment: no title, no ``<style>``, no ``style=``.
+
+    For a page that brings its own CSS for these classes (``nbtrack ui``,
+    whose Content-Security-Policy refuses inline styles).
+    """
+    changed = [nb for nb in result.notebooks if nb.has_changes]
+    body: list[str] = [] if changed else ['<p class="meta">No notebook changes.</p>']
+    for nb in changed:
+        body.extend(_notebook(nb, result))
+    return "\n".join(body)
 
 
 def _notebook(nb: NotebookDiff, result: DiffResult) -> list[str]:

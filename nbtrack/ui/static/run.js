@@ -1,0 +1,155 @@
+// nbtrack ui: the page of one run. Pages through a series of logged figures (a slider and
+// buttons), and while the run is RUNNING polls /api/status for its status and its metrics'
+// last values (the curves are charts.js's). Everything the run wrote goes in as textContent;
+// the only URLs set are the /runs/<id>/artifacts/<name> ones the server built.
+"use strict";
+(function () {
+  const POLL_MS = 2000;
+  const data = window.nbtrack.pageData();
+
+  // Python's f"{v:.4g}" (what the server shows): 0.9312, 1.235e+06, nan, inf
+  function number(v) {
+    if (v === "NaN" || (typeof v === "number" && Number.isNaN(v))) return "nan";
+    if (v === "Infinity" || v === Infinity) return "inf";
+    if (v === "-Infinity" || v === -Infinity) return "-inf";
+    if (typeof v !== "number") return "—";
+    if (v === 0) return "0";
+    const strip = (text) => (text.includes(".") ? text.replace(/\.?0+$/, "") : text);
+    const [mantissa, power] = v.toExponential(3).split("e");
+    const exponent = Number.parseInt(power, 10);
+    if (exponent < -4 || exponent >= 4) {
+      const sign = exponent < 0 ? "-" : "+";
+      return strip(mantissa) + "e" + sign + String(Math.abs(exponent)).padStart(2, "0");
+    }
+    return strip(v.toFixed(Math.max(0, 3 - exponent)));
+  }
+
+  function pad(n) {
+    return String(n).padStart(2, "0");
+  }
+
+  // local time to the minute, as the server writes it: 2026-12-02 15:47
+  function timeText(seconds) {
+    const d = new Date(seconds * 1000);
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  }
+
+  // duration_text's rule: 850ms, 12.5s, 3m 07s, 2h 05m
+  function durationText(seconds) {
+    if (seconds < 1) return `${Math.round(seconds * 1000)}ms`;
+    if (seconds < 60) return `${seconds.toFixed(1)}s`;
+    const total = Math.round(seconds);
+    const minutes = Math.floor(total / 60);
+    if (minutes < 60) return `${minutes}m ${pad(total % 60)}s`;
+    return `${Math.floor(minutes / 60)}h ${pad(minutes % 60)}m`;
+  }
+
+  // -- figures: one slider per series of images --------------------------------------
+  function mountSeries(node) {
+    const items = (data.series || [])[Number(node.dataset.series)];
+    const slider = node.querySelector(".figure-slider");
+    if (!items || !slider) return;
+    const img = node.querySelector("img");
+    const link = node.querySelector(".figure-link");
+    const label = node.querySelector(".figure-step");
+    function show(index) {
+      const i = Math.max(0, Math.min(items.length - 1, index));
+      const item = items[i];
+      slider.value = String(i);
+      img.setAttribute("src", item.url);
+      img.setAttribute("alt", item.name);
+      link.setAttribute("href", item.url);
+      const step = item.step === null ? "" : `step ${item.step}, `;
+      label.textContent = `${item.name} (${step}${i + 1} of ${items.length})`;
+    }
+    slider.addEventListener("input", () => show(Number(slider.value)));
+    node.querySelector(".figure-prev").addEventListener("click", () => show(Number(slider.value) - 1));
+    node.querySelector(".figure-next").addEventListener("click", () => show(Number(slider.value) + 1));
+  }
+
+  // -- live: status and last values while the run is RUNNING --------------------------
+  function setCell(row, className, text) {
+    const cell = row.querySelector(`td.${className}`);
+    if (!cell || cell.textContent === text) return;
+    cell.textContent = text;
+    cell.classList.toggle("nonfinite", ["nan", "inf", "-inf"].includes(text));
+    cell.classList.add("updated");
+    setTimeout(() => cell.classList.remove("updated"), 1200);
+  }
+
+  function metricRow(body, key) {
+    for (const row of body.querySelectorAll("tr[data-key]")) {
+      if (row.dataset.key === key) return row;
+    }
+    const row = document.createElement("tr");
+    row.dataset.key = key;
+    const name = document.createElement("td");
+    name.className = "key";
+    name.textContent = key;
+    row.appendChild(name);
+    for (const part of ["last", "min", "max", "count", "last-step"]) {
+      const cell = document.createElement("td");
+      cell.className = `num ${part}`;
+      row.appendChild(cell);
+    }
+    body.appendChild(row);
+    const count = document.getElementById("metrics-count");
+    if (count) count.textContent = `(${body.rows.length})`;
+    return row;
+  }
+
+  function showMetrics(metrics) {
+    const table = document.getElementById("metrics-table");
+    if (!table) return; // the page had no metrics yet: the reload notice brings them
+    const body = table.tBodies[0];
+    for (const [key, m] of Object.entries(metrics || {})) {
+      const row = metricRow(body, key);
+      setCell(row, "last", number(m.last));
+      setCell(row, "count", String(m.count));
+      setCell(row, "last-step", m.last_step === null ? "—" : String(m.last_step));
+    }
+  }
+
+  function showStatus(run) {
+    const badge = document.getElementById("run-status");
+    if (badge.textContent !== run.status) {
+      badge.textContent = run.status;
+      badge.className = `status-badge status-${run.status}`;
+    }
+    if (run.ended_at !== null && run.ended_at !== undefined) {
+      const ended = document.getElementById("fact-ended");
+      if (ended) ended.textContent = timeText(run.ended_at);
+      const duration = document.getElementById("fact-duration");
+      if (duration && data.started_at) {
+        duration.textContent = durationText(Math.max(0, run.ended_at - data.started_at));
+      }
+    }
+    showMetrics(run.metrics);
+    if (run.live) return true;
+    const notice = document.getElementById("live-notice");
+    notice.textContent = `The run ended: ${run.status}. `;
+    const reload = document.createElement("a");
+    reload.setAttribute("href", window.location.pathname + window.location.search);
+    reload.textContent = "Reload for its final summary.";
+    notice.appendChild(reload);
+    notice.hidden = false;
+    return false;
+  }
+
+  async function poll() {
+    let again = true;
+    try {
+      const body = await window.nbtrack.fetchJSON(`/api/status?run=${encodeURIComponent(data.run)}`);
+      const run = (body.runs || []).find((r) => r.run === data.run);
+      if (run) again = showStatus(run);
+    } catch (err) {
+      // a server restart or a dropped connection: try again on the next tick
+    }
+    if (again) setTimeout(poll, POLL_MS);
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    document.querySelectorAll("figure.figure-series").forEach(mountSeries);
+    if (data.live) setTimeout(poll, POLL_MS);
+  });
+})();
