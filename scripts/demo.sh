@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one-command tour behind `make demo`: real runs of notebooks/train.ipynb on the
 # embedded default store (.nbtrack/runs.db at the project root), a smoke test of
-# notebooks/, and the runs compared side by side, plotted and written to a report. The data the runs record is the
+# notebooks/, and the runs compared side by side, plotted and written to a report; it ends
+# by printing the `nbtrack ui` command that browses them. The data the runs record is the
 # repository's own notebooks/data/digits.csv.gz. Expects `nbtrack` on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,3 +32,9 @@ nbtrack show "${best:0:8}"
 printf '\nThe runs are in %s; the curves in %s; the report in %s.\n' \
     ".nbtrack/runs.db" ".nbtrack/demo-curves.png" ".nbtrack/demo-report.html"
 printf 'Try: nbtrack runs --help, nbtrack compare --help, or in Python: nbtrack.runs()\n'
+
+# the web UI over the same runs: printed, not started (it serves until Ctrl-C)
+ui="$(command -v nbtrack) ui"
+printf '\nBrowse these runs in the web UI (it prints the URL to open; Ctrl-C stops it):\n'
+printf '    %s\n' "$ui"
+printf 'On a team network (it prints a link carrying a token): %s --host 0.0.0.0\n' "$ui"

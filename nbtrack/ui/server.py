@@ -31,6 +31,9 @@ __all__ = ["MIN_TOKEN", "Binding", "bind", "env_token", "is_loopback", "serve"]
 
 #: Host headers a loopback server answers (anything else could be DNS rebinding)
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]", "::1")
+#: seconds Ctrl-C waits for requests still being answered (a slow query, a held
+#: connection) before the server stops anyway
+GRACE = 3
 #: the fewest characters NBTRACK_UI_TOKEN may have
 MIN_TOKEN = 16
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9._~-]+")
@@ -183,6 +186,8 @@ def _run(
             log_level="info" if access_log else log_level,
             access_log=access_log,
             lifespan="on",
+            # Ctrl-C: requests still being answered get this many seconds, then go
+            timeout_graceful_shutdown=GRACE,
         )
     )
     server.run(sockets=[sock])

@@ -1,12 +1,16 @@
 // nbtrack ui --allow-edit: the run page's edit controls (templates/_edit_run.html.j2).
 // Each change is one POST through nbtrack.post() (it carries the page's CSRF token);
-// a refusal is shown inline as text, a success reloads the page so it shows the change.
+// a refusal is shown inline as text, a success reloads the page so it shows the change
+// (the panel opens again after that reload: the run's id is kept in sessionStorage).
 "use strict";
 (function () {
   const section = document.getElementById("edit-run");
   if (!section) return;
   const runId = section.dataset.run;
   const errorBox = document.getElementById("edit-error");
+  const REOPEN = "nbtrack-edit-open";
+  if (sessionStorage.getItem(REOPEN) === runId) section.open = true;
+  sessionStorage.removeItem(REOPEN);
 
   function showError(message) {
     errorBox.textContent = message;
@@ -17,8 +21,8 @@
     errorBox.hidden = true;
     if (busy) busy.disabled = true;
     try {
-      const done = await nbtrack.post("/api/runs/" + encodeURIComponent(runId) + "/" + action, fields);
-      nbtrack.toast(done.changed ? "Saved" : "Nothing to change");
+      await nbtrack.post("/api/runs/" + encodeURIComponent(runId) + "/" + action, fields);
+      sessionStorage.setItem(REOPEN, runId);
       window.location.reload();
     } catch (err) {
       showError(err.message);

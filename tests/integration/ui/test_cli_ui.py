@@ -107,7 +107,7 @@ def test_a_missing_postgresql_database_is_one_sentence_at_start(
     assert_one_sentence(result, "no_such_db")
 
 
-def test_a_store_of_another_schema_is_one_sentence_at_start(
+def test_a_store_of_a_newer_schema_is_one_sentence_at_start(
     sqlite_url: str, tmp_path: Path
 ) -> None:
     open_store(sqlite_url).close()
@@ -117,6 +117,21 @@ def test_a_store_of_another_schema_is_one_sentence_at_start(
     engine.dispose()
     result = nbtrack_ui("--store", sqlite_url, "--port", "0", cwd=tmp_path)
     assert_one_sentence(result, "0099_future", "upgrade nbtrack")
+
+
+def test_a_store_that_needs_db_upgrade_is_one_sentence_at_start(
+    store_url: str, tmp_path: Path
+) -> None:
+    from nbtrack.store.migrations import upgrade
+
+    if store_url.startswith("sqlite"):
+        Path(store_url.removeprefix("sqlite:///")).parent.mkdir(parents=True)
+    engine = sa.create_engine(store_url)
+    with engine.begin() as connection:
+        upgrade(connection, "0001_initial")  # the tables an older nbtrack made
+    engine.dispose()
+    result = nbtrack_ui("--store", store_url, "--port", "0", cwd=tmp_path)
+    assert_one_sentence(result, "older nbtrack (schema 0001_initial)", "`nbtrack db upgrade`")
 
 
 @pytest.mark.parametrize(
@@ -208,3 +223,66 @@ def test_help_shows_examples() -> None:
     assert "--host 0.0.0.0" in result.stdout
     assert "--allow-edit" in result.stdout
     assert "NBTRACK_UI_TOKEN" in result.stdout
+
+
+def test_behind_a_local_https_proxy_the_cookie_is_secure(sqlite_url: str, tmp_path: Path) -> None:
+    token = "team-token-0123456789"
+    env = {"NBTRACK_UI_TOKEN": token}
+    server = UiServer.start(sqlite_url, "--host", "0.0.0.0", cwd=tmp_path, env=env)
+    try:
+        port = server.base.rsplit(":", 1)[1].rstrip("/")
+        opener = urllib.request.build_opener(_NoRedirect)
+        cookies = {}
+        for proto in ("http", "https"):
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/?token={token}", headers={"x-forwarded-proto": proto}
+            )
+            with pytest.raises(urllib.error.HTTPError) as redirected:
+                opener.open(request, timeout=30)
+            cookies[proto] = redirected.value.headers["set-cookie"]
+            redirected.value.close()
+    finally:
+        server.stop()
+    assert "Secure" not in cookies["http"]
+    assert cookies["https"].endswith("; Secure")
+
+
+def test_ctrl_c_stops_promptly_with_connections_still_open(sqlite_url: str, tmp_path: Path) -> None:
+    import time
+
+    seed_store = open_store(sqlite_url)
+    add_run(seed_store, "first")
+    seed_store.close()
+    server = UiServer.start(sqlite_url, cwd=tmp_path)
+    port = int(server.base.rsplit(":", 1)[1].rstrip("/"))
+    held = []
+    try:
+        # a browser's kept-alive connection after a page, and one stuck in its request
+        idle = socket.create_connection(("127.0.0.1", port))
+        idle.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert idle.recv(12).startswith(b"HTTP/1.1 200")
+        stuck = socket.create_connection(("127.0.0.1", port))
+        stuck.sendall(
+            b"POST /api/runs/x/rename HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 99\r\n\r\n"
+        )
+        held = [idle, stuck]
+        started = time.monotonic()
+    finally:
+        rest = server.stop()
+        for sock in held:
+            sock.close()
+    assert time.monotonic() - started < 15
+    assert server.process.returncode == 0
+    assert "Traceback" not in rest
+
+
+def test_a_store_that_is_not_there_reads_as_empty_and_is_not_created(tmp_path: Path) -> None:
+    path = tmp_path / "nothing" / "runs.db"
+    server = UiServer.start(f"sqlite:///{path}", cwd=tmp_path)
+    try:
+        with urllib.request.urlopen(server.url, timeout=30) as response:
+            assert response.status == 200
+    finally:
+        server.stop()
+    assert server.process.returncode == 0
+    assert not path.parent.exists()

@@ -125,9 +125,9 @@ def test_a_wrong_token_in_the_url_is_403(gated: Any, token: str) -> None:
 def test_the_right_token_becomes_an_httponly_samesite_cookie_and_leaves_the_url(
     gated: Any,
 ) -> None:
-    response = gated.get("/compare?run=a&token=" + TOKEN + "&run=b&metric=loss")
+    response = gated.get("/?sort=name&token=" + TOKEN + "&sort=-started&where=lr+%3E+0")
     assert response.status_code == 303
-    assert response.headers["location"] == "/compare?run=a&run=b&metric=loss"
+    assert response.headers["location"] == "/?sort=name&sort=-started&where=lr+%3E+0"
     assert response.headers["cache-control"] == "no-store"
     cookie = response.headers["set-cookie"]
     parts = [p.strip() for p in cookie.split(";")]
@@ -225,3 +225,11 @@ def test_the_opener_policy_is_sent_only_where_a_browser_heeds_it(gated: Any) -> 
     assert remote.status_code == 200
     assert "cross-origin-opener-policy" not in remote.headers
     assert_secure_headers(remote)
+
+
+def test_a_websocket_without_the_token_is_closed_before_any_route(gated: Any) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    with pytest.raises(WebSocketDisconnect) as closed, gated.websocket_connect("/"):
+        pass
+    assert closed.value.code == 1008  # policy violation
