@@ -79,9 +79,12 @@ class Reader:
         sort: Sequence[str] = (),
         limit: int | None = None,
         deleted: Deleted = False,
+        offset: int = 0,
     ) -> tuple[list[RunSummary], int]:
-        """:meth:`runs` plus how many runs match in all."""
-        return self._store.list_page(where=where, sort=sort, limit=limit, deleted=deleted)
+        """:meth:`runs` plus how many runs match in all; *offset* runs skipped first."""
+        return self._store.list_page(
+            where=where, sort=sort, limit=limit, deleted=deleted, offset=offset
+        )
 
     def table(
         self, *, where: str | None = None, sort: Sequence[str] = (), limit: int | None = None

@@ -223,10 +223,17 @@ class Store(abc.ABC):
         sort: Sequence[str] = (),
         limit: int | None = None,
         deleted: Deleted = False,
+        offset: int = 0,
     ) -> tuple[list[RunSummary], int]:
-        """``list_runs`` plus how many runs match in all (a store may do both at once)."""
-        listed = self.list_runs(where=where, sort=sort, limit=limit, deleted=deleted)
-        if limit is None or len(listed) < limit:
+        """``list_runs`` plus how many runs match in all (a store may do both at once).
+
+        *offset* skips that many runs of the listing order first (a later page).
+        """
+        if offset < 0:
+            raise ValueError(f"offset must be >= 0, not {offset}")
+        end = None if limit is None else offset + limit
+        listed = self.list_runs(where=where, sort=sort, limit=end, deleted=deleted)[offset:]
+        if offset == 0 and (limit is None or len(listed) < limit):
             return listed, len(listed)
         return listed, self.count_runs(where=where, deleted=deleted)
 

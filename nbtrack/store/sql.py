@@ -407,15 +407,22 @@ class SqlStore(RunManagement, ColumnReads, ExtremeReads, Store):
 
     def list_page(
         self, *, where: str | None = None, sort: Sequence[str] = (), limit: int | None = None,
-        deleted: Deleted = False,
+        deleted: Deleted = False, offset: int = 0,
     ) -> tuple[list[RunSummary], int]:  # fmt: skip
+        if offset < 0:
+            raise ValueError(f"offset must be >= 0, not {offset}")
         query = sql_read.RunQuery.parse(where, sort, deleted)
         if self.missing:
             return [], 0
         with self._read() as connection:
-            return sql_read.list_runs(
-                connection, query, limit, self._cutoff(), with_total=limit is not None
+            cutoff = self._cutoff()
+            paged = limit is not None or offset > 0
+            listed, total = sql_read.list_runs(
+                connection, query, limit, cutoff, with_total=paged, offset=offset
             )
+            if offset > 0 and not listed:  # past the end: no row carried the total
+                total = sql_read.count_runs(connection, query, cutoff)
+            return listed, total
 
     def count_runs(self, *, where: str | None = None, deleted: Deleted = False) -> int:
         """How many runs match *where* (for "N more" lines)."""

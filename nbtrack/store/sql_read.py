@@ -334,10 +334,12 @@ def page_rows(
     cutoff: float,
     *,
     with_total: bool = False,
+    offset: int = 0,
 ) -> list[Any]:
     """The runs' own columns (id, name, status, ...), filtered, sorted and limited.
 
-    The one listing order: *q*'s sort keys, then newest first.
+    The one listing order: *q*'s sort keys, then newest first (then id, so
+    pages cut at *offset* neither repeat nor skip a run).
     """
     stmt = _filtered(q, cutoff)
     _without_jit(connection, q)
@@ -350,6 +352,8 @@ def page_rows(
     stmt = stmt.order_by(*order)
     if limit is not None:
         stmt = stmt.limit(limit)
+    if offset:
+        stmt = stmt.offset(offset)
     return list(connection.execute(stmt).all())
 
 
@@ -360,13 +364,15 @@ def list_runs(
     cutoff: float,
     *,
     with_total: bool = False,
+    offset: int = 0,
 ) -> tuple[list[RunSummary], int]:
-    """The page of runs and, *with_total*, how many match in all (else the page size).
+    """The page of runs (*offset* runs skipped) and, *with_total*, how many match
+    in all (else the page size; 0 when the page is past the end).
 
     The total comes from ``count(*) OVER ()`` in the same query, so a filtered,
     sorted page and its "N more" line cost one pass over the runs, not two.
     """
-    rows = page_rows(connection, q, limit, cutoff, with_total=with_total)
+    rows = page_rows(connection, q, limit, cutoff, with_total=with_total, offset=offset)
     if not rows:
         return [], 0
     total = int(rows[0].total) if with_total else len(rows)

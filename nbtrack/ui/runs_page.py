@@ -1,27 +1,403 @@
-"""``/``: the runs table (filter, sort, columns, selection -> Compare).
+"""``/``: the runs table (filter, sort, columns, selection -> Compare), and
+``/api/runs``, the live status of the runs a page shows.
 
+For: the table of ``nbtrack runs`` in a browser. The view's whole state is in
+its URL (:class:`View`): ``?where=EXPR`` (the ``--where`` language),
+``?sort=KEY`` (repeatable, ``-KEY`` descending), ``?columns=K,K`` (absent: the
+default columns of ``compare.listing``), ``?deleted=1``, ``?page=N`` (100 runs
+a page) and ``?selected=ID`` (repeatable, full ids, in the order picked).
+The store filters, sorts and pages in SQL (``Reader.page``); a bad
+expression is shown inline, naming its position, on a 400 page.
 Not for: SQL or comparisons (the compare layer's ``Reader`` and builders do them).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import dataclasses
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
 
 if TYPE_CHECKING:
+    from starlette.datastructures import QueryParams
     from starlette.requests import Request
     from starlette.responses import Response
     from starlette.routing import BaseRoute
 
-__all__ = ["routes"]
+    from nbtrack.compare.listing import Column
+    from nbtrack.compare.reader import Reader
+    from nbtrack.model import RunSummary
+    from nbtrack.store.query import Field, SortKey
+
+__all__ = ["PAGE_SIZE", "View", "column_spec", "routes", "sort_spec"]
+
+#: runs a page shows
+PAGE_SIZE = 100
+#: runs one ``/api/runs`` poll may ask about (a page's worth)
+MAX_POLLED = PAGE_SIZE
+#: how often the page asks about its RUNNING runs, in milliseconds
+POLL_MS = 2000
+#: the highest ``?page=`` (its offset must fit the database's 64-bit integers)
+MAX_PAGE = 10**9
+_PAGE = re.compile(r"[0-9]{1,10}")
+#: a run id as nbtrack makes them (hex), or as another tool may have (letters, -, _)
+_RUN_ID = re.compile(r"[\w-]{1,100}")
+#: a key the ``--where``/``--sort`` language reads without quotes
+_PLAIN_QUERY_KEY = re.compile(r"[\w\-/:]+(?:\.[\w\-/:]+)*")
+#: a key ``--columns`` reads without quotes
+_PLAIN_COLUMN_KEY = re.compile(r"[^,\"'`\s](?:[^,\"'`]*[^,\"'`\s])?")
+#: the fixed columns: (label, the sort field or "" when it cannot be sorted on)
+_FIXED = (
+    ("id", "id"),
+    ("name", "name"),
+    ("status", "status"),
+    ("notebook", "notebook"),
+    ("started", "started"),
+    ("duration", ""),
+)
 
 
 def routes() -> list[BaseRoute]:
     from starlette.routing import Route
 
-    return [Route("/", runs, name="runs")]
+    return [Route("/", runs, name="runs"), Route("/api/runs", live, name="api-runs")]
+
+
+# -- the URL state ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class View:
+    """What the runs page shows, read from and written back to its URL query."""
+
+    where: str = ""
+    sort: tuple[str, ...] = ()
+    columns: str | None = None  # None: the default columns; "": none beyond the fixed ones
+    deleted: bool = False
+    page: int = 1
+    selected: tuple[str, ...] = ()
+
+    @classmethod
+    def from_query(cls, query: QueryParams) -> tuple[View, str | None]:
+        """The view a URL asks for, and the sentence saying what is wrong with it (or None)."""
+        problem = None
+        specs = query.getlist("columns")
+        columns = ",".join(s for s in specs if s.strip()) if specs else None
+        page_text = query.get("page", "1").strip() or "1"
+        page = int(page_text) if _PAGE.fullmatch(page_text) else 0
+        if not 1 <= page <= MAX_PAGE:
+            problem = (
+                f"Cannot show page {page_text!r}: a page is a whole number from 1 to {MAX_PAGE:,}."
+            )
+            page = 1
+        deleted_text = query.get("deleted", "").strip().lower()
+        if deleted_text not in ("", "0", "1", "true", "false", "yes", "no"):
+            problem = f"Cannot read deleted={deleted_text!r}: use deleted=1 or leave it out."
+        selected = [i.strip() for s in query.getlist("selected") for i in s.split(",")]
+        view = cls(
+            where=query.get("where", "").strip(),
+            sort=tuple(s.strip() for s in query.getlist("sort") if s.strip()),
+            columns=columns,
+            deleted=deleted_text in ("1", "true", "yes"),
+            page=page,
+            selected=tuple(dict.fromkeys(i for i in selected if i)),
+        )
+        return view, problem
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """The URL query of this view, in a fixed order, defaults left out."""
+        pairs = [("where", self.where)] if self.where else []
+        pairs += [("sort", s) for s in self.sort]
+        pairs += [("columns", self.columns)] if self.columns is not None else []
+        pairs += [("deleted", "1")] if self.deleted else []
+        pairs += [("page", str(self.page))] if self.page > 1 else []
+        pairs += [("selected", s) for s in self.selected]
+        return pairs
+
+    def href(self, **changes: Any) -> str:
+        """A link to this view with *changes* (``/?...``, or ``/`` when all are defaults)."""
+        query = urlencode(dataclasses.replace(self, **changes).pairs())
+        return "/?" + query if query else "/"
+
+
+def sort_spec(field: Field, descending: bool = False) -> str:
+    """*field* as a ``?sort=`` key the store reads back (odd keys quoted).
+
+    >>> from nbtrack.store.query import Field
+    >>> sort_spec(Field("metrics", "val_acc"), True), sort_spec(Field("params", 'my "lr"'))
+    ('-metrics.val_acc', 'params."my \\\\"lr\\\\""')
+    """
+    sign = "-" if descending else ""
+    if not field.namespace:
+        return sign + field.key
+    key = field.key
+    if not _PLAIN_QUERY_KEY.fullmatch(key):
+        key = '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"{sign}{field.namespace}.{key}"
+
+
+def column_spec(column: Column) -> str:
+    """*column* as an item of ``?columns=`` that ``parse_columns`` reads back.
+
+    >>> from nbtrack.compare.listing import Column
+    >>> column_spec(Column("params", "lr")), column_spec(Column("tags", "a,b"))
+    ('params.lr', 'tags."a,b"')
+    """
+    key = column.key
+    if not _PLAIN_COLUMN_KEY.fullmatch(key):
+        quote_char = next((q for q in "\"`'" if q not in key), '"')
+        key = quote_char + key + quote_char
+    return f"{column.namespace}.{key}"
+
+
+# -- the page --------------------------------------------------------------------
+
+
+def _reader(request: Request) -> Reader:
+    """The app's reader (``app.reader_of`` would be an import loop: app imports this module)."""
+    reader: Reader = request.app.state.reader
+    return reader
 
 
 def runs(request: Request) -> Response:
     from nbtrack.ui.templating import page
 
-    return page(request, "runs.html.j2", {"title": "Runs", "nav": "runs"})
+    view, problem = View.from_query(request.query_params)
+    context = build(_reader(request), view, problem)
+    status = 400 if context["error"] else 200
+    return page(request, "runs.html.j2", context, status=status)
+
+
+def build(reader: Reader, view: View, problem: str | None = None) -> dict[str, Any]:
+    """The template's context for *view*: rows, headers, picker, pager, or an error."""
+    from nbtrack.compare.listing import default_columns, parse_columns
+    from nbtrack.errors import UsageError
+
+    listed: list[RunSummary] = []
+    total = 0
+    chosen: list[Column] = []
+    error = problem
+    if error is None:
+        try:
+            picked = None if view.columns is None else parse_columns([view.columns])
+            listed, total = reader.page(
+                where=view.where or None,
+                sort=view.sort,
+                limit=PAGE_SIZE,
+                offset=(view.page - 1) * PAGE_SIZE,
+                deleted=view.deleted,
+            )
+            if picked is None:
+                picked = default_columns(listed, view.where, view.sort)
+            chosen = picked
+        except UsageError as caught:  # QueryError too: a bad --where or --sort
+            error = str(caught)
+    if error is None and view.columns is not None:
+        view = dataclasses.replace(view, columns=",".join(column_spec(c) for c in chosen))
+    selected = set(view.selected)
+    numeric = [_numeric(c, listed) for c in chosen]
+    return {
+        "title": "Deleted runs" if view.deleted else "Runs",
+        "nav": "runs",
+        "view": view,
+        "error": error,
+        "hidden": _hidden(view),
+        "headers": _headers(view, chosen, listed) if error is None else [],
+        "rows": [_row(run, chosen, numeric, view.deleted, run.id in selected) for run in listed],
+        "picker": _picker(listed, chosen),
+        "pager": _pager(view, total, len(listed)),
+        "empty": _empty(reader, view, total) if error is None and not listed else None,
+        "data": {"selected": list(view.selected), "pollMs": POLL_MS},
+    }
+
+
+def _hidden(view: View) -> dict[str, list[tuple[str, str]]]:
+    """The hidden fields the filter form and the column picker carry (the rest of the view)."""
+    keep = dataclasses.replace(view, page=1)
+    return {
+        "filter": [(k, v) for k, v in keep.pairs() if k != "where"],
+        "picker": [(k, v) for k, v in keep.pairs() if k != "columns"],
+    }
+
+
+def _primary(view: View) -> SortKey:
+    from nbtrack.store.query import Field, SortKey, parse_sort
+
+    return parse_sort(view.sort[0]) if view.sort else SortKey(Field("", "started"), True)
+
+
+def _headers(
+    view: View, chosen: Sequence[Column], listed: Sequence[RunSummary]
+) -> list[dict[str, Any]]:
+    """Each column's label, the link that sorts by it and the arrow of the current sort."""
+    from nbtrack.store.query import Field
+
+    primary = _primary(view)
+    fields: list[tuple[str, Field | None, bool]] = [
+        (label, Field("", key) if key else None, False) for label, key in _FIXED
+    ]
+    if view.deleted:
+        fields.append(("deleted", None, False))
+    fields.append(("tags", None, False))
+    fields += [(str(c), Field(c.namespace, c.key), _numeric(c, listed)) for c in chosen]
+    headers = []
+    for label, field, numeric in fields:
+        arrow, href, aria = "", "", "none"
+        if field is not None:
+            current = field == primary.field
+            descending = current and not primary.descending
+            arrow = ("▼" if primary.descending else "▲") if current else ""
+            aria = ("descending" if primary.descending else "ascending") if current else "none"
+            href = view.href(sort=(sort_spec(field, descending),), page=1)
+        headers.append(
+            {"label": label, "href": href, "arrow": arrow, "aria": aria, "numeric": numeric}
+        )
+    return headers
+
+
+def _numeric(column: Column, listed: Sequence[RunSummary]) -> bool:
+    """Whether every value the listed runs have in *column* is a number (right-aligned)."""
+    from nbtrack.compare.listing import MISSING
+
+    if column.namespace == "metrics":
+        return True
+    values = [v for v in (column.value(run) for run in listed) if v is not MISSING]
+    return bool(values) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in values
+    )
+
+
+def _row(
+    run: RunSummary,
+    chosen: Sequence[Column],
+    numeric: Sequence[bool],
+    deleted: bool,
+    checked: bool,
+) -> dict[str, Any]:
+    from nbtrack.compare.formatting import duration_text, time_text
+
+    cells = [_cell(run, c, n) for c, n in zip(chosen, numeric, strict=True)]
+    return {
+        "id": run.id,
+        "short": run.id[:8],
+        "href": "/runs/" + quote(run.id, safe=""),
+        "name": run.name or "",
+        "status": run.status.value,
+        "notebook": run.notebook or "",
+        "started": time_text(run.started_at),
+        "started_iso": _iso(run.started_at),
+        "duration": duration_text(run.duration),
+        "deleted": time_text(run.deleted_at) if deleted else None,
+        "tags": [f"{k}={v}" for k, v in run.tags.items()],
+        "cells": cells,
+        "checked": checked,
+    }
+
+
+def _cell(run: RunSummary, column: Column, numeric_column: bool) -> dict[str, Any]:
+    """One param/metric/tag cell: its text, right-aligned in a column of numbers."""
+    from nbtrack.compare.formatting import number, param_text
+    from nbtrack.compare.listing import MISSING
+
+    value = column.value(run)
+    if value is MISSING:
+        text = ""
+    elif column.namespace == "metrics":
+        text = number(value)
+    else:
+        text = param_text(value)
+    numeric = numeric_column or (isinstance(value, int | float) and not isinstance(value, bool))
+    metric = column.key if column.namespace == "metrics" else None
+    return {"text": text, "numeric": numeric, "missing": value is MISSING, "metric": metric}
+
+
+def _iso(ts: float | None) -> str:
+    from datetime import UTC, datetime
+
+    return "" if ts is None else datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
+
+
+def _picker(listed: Sequence[RunSummary], chosen: Sequence[Column]) -> list[dict[str, Any]]:
+    """The keys the listed runs have, by namespace, each with its spec and whether it is shown."""
+    from nbtrack.compare.listing import NAMESPACES, Column
+
+    groups = []
+    for namespace in NAMESPACES:
+        keys = {k for run in listed for k in getattr(run, namespace)}
+        keys |= {c.key for c in chosen if c.namespace == namespace}
+        columns = [Column(namespace, k) for k in sorted(keys)]
+        options = [
+            {"spec": column_spec(c), "label": c.key, "checked": c in chosen} for c in columns
+        ]
+        groups.append({"namespace": namespace, "options": options})
+    return groups
+
+
+def _pager(view: View, total: int, shown: int) -> dict[str, Any]:
+    first = (view.page - 1) * PAGE_SIZE
+    pages = max(1, -(-total // PAGE_SIZE))
+    return {
+        "total": total,
+        "total_text": f"{total:,}",
+        "first": first + 1 if shown else 0,
+        "last": first + shown,
+        "page": view.page,
+        "pages": pages,
+        "previous": view.href(page=view.page - 1) if view.page > 1 else "",
+        "next": view.href(page=view.page + 1) if first + shown < total else "",
+        "start": view.href(page=1),
+    }
+
+
+def _empty(reader: Reader, view: View, total: int) -> dict[str, str]:
+    """What an empty table says instead: how to log a first run, or why nothing matched."""
+    if total and view.page > 1:
+        pages = -(-total // PAGE_SIZE)
+        return {"kind": "past", "text": f"No runs on page {view.page:,}: there are {pages:,}."}
+    if view.deleted:
+        suffix = " match this filter" if view.where else ""
+        return {"kind": "deleted", "text": f"No deleted runs{suffix}."}
+    if view.where:
+        return {"kind": "filter", "text": "No runs match this filter."}
+    return {"kind": "store", "text": f"No runs yet in {reader.url}."}
+
+
+# -- live updates ----------------------------------------------------------------
+
+
+def live(request: Request) -> Response:
+    """``/api/runs?run=ID&run=ID``: each run's status, duration and last metric values."""
+    from starlette.responses import JSONResponse
+
+    from nbtrack.compare.formatting import duration_text, number, strict_json
+    from nbtrack.errors import UsageError
+
+    ids = list(dict.fromkeys(request.query_params.getlist("run")))
+    for run_id in ids:
+        if not _RUN_ID.fullmatch(run_id):
+            raise UsageError(f"Cannot look up run {run_id!r}: a run id is letters and digits.")
+    if len(ids) > MAX_POLLED:
+        raise UsageError(f"Cannot look up {len(ids)} runs at once: ask for at most {MAX_POLLED}.")
+    found = []
+    if ids:
+        where = " or ".join(f'id = "{run_id}"' for run_id in ids)
+        wanted = set(ids)  # ``id =`` matches a prefix: keep the runs asked about
+        found = [r for r in _reader(request).runs(where=where, deleted="all") if r.id in wanted]
+    body = {
+        "runs": [
+            {
+                "id": run.id,
+                "status": run.status.value,
+                "ended": run.ended_at is not None,
+                "duration": duration_text(run.duration),
+                "metrics": {
+                    key: {"text": number(value), "value": strict_json(value)}
+                    for key, value in run.metrics.items()
+                },
+            }
+            for run in found
+        ]
+    }
+    return JSONResponse(body, headers={"cache-control": "no-store"})

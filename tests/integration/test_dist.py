@@ -75,3 +75,17 @@ def test_the_built_wheel_installs_into_a_fresh_venv_and_its_command_runs(tmp_pat
     # so does the report's template (package data, not a module)
     _run(command, "report", "--where", "name = 'from-the-wheel'", "-o", "r.html", cwd=project)
     assert '<td class="name">from-the-wheel</td>' in (project / "r.html").read_text()
+    # and the web UI's templates, static files and the vendored uPlot with its licence
+    serve = (
+        "from starlette.testclient import TestClient\n"
+        "from nbtrack.ui.app import create_app\n"
+        "from nbtrack.ui.config import UiConfig\n"
+        "with TestClient(create_app(UiConfig())) as client:\n"
+        "    page = client.get('/')\n"
+        "    assert page.status_code == 200 and 'nbtrack' in page.text, page.status_code\n"
+        "    for path in ('uPlot.iife.min.js', 'LICENSE'):\n"
+        "        got = client.get('/static/vendor/uplot/' + path)\n"
+        "        assert got.status_code == 200 and len(got.content) > 1000, path\n"
+        "print('served')\n"
+    )
+    assert "served" in _run(python, "-c", serve, cwd=project).stdout

@@ -245,3 +245,22 @@ def test_double_quoted_keys_may_hold_spaces(store: Store) -> None:
     assert names(store, 'params."my key" = 1') == ["spaced"]
     assert names(store, 'params."a.b" = x and metrics."val acc" > 0.5') == ["spaced"]
     assert names(store, sort=['-params."my key"']) == ["spaced", "other"]
+
+
+def test_pages_at_an_offset_cover_every_run_once_with_the_total(populated: Store) -> None:
+    everyone = [r.name for r in populated.list_runs(sort=["name"])]
+    seen: list[str | None] = []
+    for offset in (0, 2):
+        page, total = populated.list_page(sort=["name"], limit=2, offset=offset)
+        assert total == 4
+        seen += [r.name for r in page]
+    assert seen == everyone == ["adam-nan", "adam-small", "empty", "sgd-big"]
+    page, total = populated.list_page(where="params.optimizer = adam", limit=1, offset=1)
+    assert ([r.name for r in page], total) == (["adam-small"], 2)
+    # past the end: no run, but the total still says how many match
+    assert populated.list_page(limit=2, offset=10) == ([], 4)
+    assert populated.list_page(where="params.lr < 1", offset=10) == ([], 3)
+    page, total = populated.list_page(offset=3)  # no limit: the rest
+    assert ([r.name for r in page], total) == (["adam-small"], 4)
+    with pytest.raises(ValueError, match="offset must be >= 0"):
+        populated.list_page(offset=-1)
