@@ -9,7 +9,12 @@ Targets, each printed with an anchor measured in the same run:
   <= 200 ms; the curves drawn in Chromium <= 1.5 s (navigation start to
   every chart of ``charts.js`` holding its uPlot canvas);
 * 50 concurrent clients for 30 s (a mix of the runs page, a run page and
-  ``/api/series``): p99 <= 300 ms and no error.
+  ``/api/series``): p99 <= 300 ms and no error. Each client is one keep-alive
+  connection (asyncio, a minimal HTTP/1.1 GET of our own, so the clients cost
+  the shared CPU little) that sends its next request when the answer is read
+  and, with ``--think S``, after waiting S seconds on average (0: the closed
+  loop of ``hey -c 50``; 5: people reading what they opened). Requests in
+  flight at the end are waited for and counted; the loop stops by itself.
 
 Anchors: a static file of the same server (the floor of any request through
 its middleware), and MLflow's tracking server (``mlflow server``) over the
@@ -18,14 +23,16 @@ same 10,000 runs in its SQLite store, its runs search endpoint
 ``mlflow server`` needs the full ``mlflow`` package (``mlflow-skinny``, the
 ``bench`` extra, has no tracking server): in a throwaway venv,
 ``python -m venv /tmp/mlflow-venv && /tmp/mlflow-venv/bin/pip install mlflow``
-and ``--mlflow /tmp/mlflow-venv/bin/mlflow`` (or ``NBTRACK_BENCH_MLFLOW``).
+and ``--mlflow /tmp/mlflow-venv/bin/mlflow`` (or ``NBTRACK_BENCH_MLFLOW``). The
+MLflow store is written by that command's own Python (its schema must be the
+one its server expects): one run through MLflow's API, copied with SQL.
 
 The store is the one ``bench_read_api.py`` builds (10,000 runs x 20 params x
 10 metrics; ten with 100,000 points of ``val_acc``), written straight into
 SQLite; ``--keep DIR`` keeps it (and MLflow's) for the next invocation.
 
     .venv/bin/python benchmarks/bench_ui.py [--repeat 7] [--runs 10000]
-        [--clients 50] [--seconds 30] [--think 0.5] [--keep DIR]
+        [--clients 50] [--seconds 30] [--think 0 --think 5] [--keep DIR]
         [--mlflow PATH] [--no-mlflow] [--no-browser] [--no-load]
 """
 
@@ -536,7 +543,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument(
-        "--think", type=float, default=0.5, help="mean seconds a client waits between requests"
+        "--think",
+        type=float,
+        action="append",
+        help="mean seconds a client waits between requests, one load run each (default: 0 and 5)",
     )
     parser.add_argument("--keep", type=Path, help="build the stores here once and reuse them")
     parser.add_argument(
@@ -568,7 +578,8 @@ def main() -> None:
             if not args.no_browser:
                 browser_times(base, ten, args.repeat)
             if not args.no_load:
-                load(base, ten, args.clients, args.seconds, args.think)
+                for think in args.think or [0.0, 5.0]:
+                    load(base, ten, args.clients, args.seconds, think)
         if not args.no_mlflow:
             mlflow_bin = mlflow_command(args.mlflow)
             made = mlflow_store(root, args.runs, mlflow_bin)
