@@ -64,6 +64,8 @@ RUNS_BROWSER_TARGET = 1.0
 SERIES_SERVER_TARGET = 0.200
 SERIES_BROWSER_TARGET = 1.5
 LOAD_P99_TARGET = 0.300
+#: seconds a client's connection may sit idle and still be reused (uvicorn closes it at 5)
+IDLE_REUSE = 4.0
 #: seconds a server may take to print its URL / answer its first request
 START_TIMEOUT = 120
 _URL = re.compile(r"(?:serving on|Listening at:?) *(?P<url>http://\S+)")
@@ -369,28 +371,41 @@ async def _client(
     offset: int,
     until: float,
     think: float,
+    stagger: float,
     out: list[tuple[str, float, int]],
 ) -> None:
     parts = urlsplit(base)
     host = f"{parts.hostname}:{parts.port}"
+    # people do not all click at once: with a think time, the clients start spread over it
+    await asyncio.sleep(think * stagger)
     reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    used = time.monotonic()
     i = offset
     try:
         while time.monotonic() < until:
             path = paths[i % len(paths)]
             i += 1
             start = time.perf_counter()
+            if time.monotonic() - used > IDLE_REUSE:
+                # the server closes a connection idle for 5 s (uvicorn's keep-alive timeout):
+                # open a new one, as a browser does, and count its set-up in this request
+                writer.close()
+                reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
             try:
                 status = await asyncio.wait_for(_get(reader, writer, host, path), timeout=30)
             except (OSError, ValueError, asyncio.IncompleteReadError, TimeoutError) as exc:
                 out.append((path, time.perf_counter() - start, -1))
-                print(f"    error on {path}: {exc!r}", flush=True)
+                if sum(1 for *_, s in out if s == -1) <= 5:
+                    print(f"    error on {path[:60]}: {exc!r}", flush=True)
                 writer.close()
                 reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
                 continue
+            finally:
+                used = time.monotonic()
             out.append((path, time.perf_counter() - start, status))
             if think:
-                await asyncio.sleep(think * (0.5 + (i * 0.618) % 1.0))
+                pause = think * (0.5 + (i * 0.618) % 1.0)
+                await asyncio.sleep(max(0.0, min(pause, until - time.monotonic())))
     finally:
         writer.close()
 
@@ -401,7 +416,9 @@ def load(base: str, ten: list[str], clients: int, seconds: float, think: float) 
 
     async def main() -> None:
         until = time.monotonic() + seconds
-        await asyncio.gather(*(_client(base, paths, k, until, think, out) for k in range(clients)))
+        await asyncio.gather(
+            *(_client(base, paths, k, until, think, k / clients, out) for k in range(clients))
+        )
 
     start = time.perf_counter()
     asyncio.run(main())
