@@ -17,6 +17,8 @@ picking each bucket's extremes through ``Reader.extremes``: see
   a RUNNING run whose heartbeat is stale reads CRASHED, as ``nbtrack runs``
   shows it; non-finite last values are the strings ``"NaN"``, ``"Infinity"``.
 
+Labels, names and the metric are text a person reads: control characters
+come as escapes (``printable``: ESC as ``\\x1b``), as the pages show them.
 The JSON is strict (no ``NaN`` token). A bad query is a 400 and an unknown
 run a 404, each ``{"error": one sentence}`` (``app``'s error handler).
 Not for: pages (the ``*_page`` modules) or downsampling rules (the compare layer).
@@ -56,6 +58,7 @@ def series(request: Request) -> Response:
     from nbtrack.compare.curves import X_AXES, time_unit
     from nbtrack.compare.series import MAX_SERIES_POINTS, metric_series
     from nbtrack.errors import UsageError
+    from nbtrack.printable import printable
 
     query = request.query_params
     run_ids = _run_ids(request, "/api/series?run=ID&metric=KEY")
@@ -73,7 +76,12 @@ def series(request: Request) -> Response:
         label = f"time since the run started ({time_unit(span)[0]})"
     elif x == "step" and any(s.x_is_order for s in drawn):
         label = "step (points without a step: order logged)"
-    body = {"metric": metric, "x": x, "x_label": label, "runs": [_run_json(s) for s in drawn]}
+    body = {
+        "metric": printable(metric),
+        "x": x,
+        "x_label": label,
+        "runs": [_run_json(s) for s in drawn],
+    }
     return _json(body)
 
 
@@ -135,6 +143,7 @@ def _points(text: str | None) -> int:
 
 def _run_json(drawn: RunSeries) -> dict[str, Any]:
     from nbtrack.model import RunStatus
+    from nbtrack.printable import printable
 
     xs: list[float] = drawn.xs.tolist()
     ys: list[float] = drawn.ys.tolist()
@@ -142,8 +151,8 @@ def _run_json(drawn: RunSeries) -> dict[str, Any]:
         xs = [int(x) for x in xs]  # steps: "12" is shorter than "12.0"
     return {
         "run": drawn.run_id,
-        "label": drawn.label,
-        "name": drawn.name,
+        "label": printable(drawn.label),
+        "name": None if drawn.name is None else printable(drawn.name),
         "status": drawn.status.value,
         "live": drawn.status is RunStatus.RUNNING,
         "points": drawn.points,

@@ -4,8 +4,8 @@
 // one <div class="chart-controls">. This script mounts one chart per element (the runs
 // overlaid, a legend with each run's value at the cursor, drag to zoom x, double-click to
 // reset), fetches /api/series (downsampled on the server), and owns the controls: x axis
-// (?x=step|time|relative) and smoothing (?smooth=0..0.99), read from the URL on load and
-// written back with nbtrack.setQuery. While a charted run is RUNNING it polls /api/status
+// (?x=step|time|relative), smoothing (?smooth=0..0.99) and a log y axis (?logy=1), read
+// from the URL on load and written back with nbtrack.setQuery. While a charted run is RUNNING it polls /api/status
 // every 2 s and redraws what grew, without a reload; it stops when every run has ended.
 // User text (labels, metric names, messages) only ever goes in through textContent.
 "use strict";
@@ -18,7 +18,7 @@ window.nbtrackCharts = (function () {
   const COLOURS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
     "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
 
-  const state = { x: "step", smooth: 0, charts: [], timer: null, polling: false, seen: "" };
+  const state = { x: "step", smooth: 0, logy: false, charts: [], timer: null, seen: "" };
 
   // the controls' state from the URL (anything else reads as the default)
   function readQuery() {
@@ -27,6 +27,7 @@ window.nbtrackCharts = (function () {
     state.x = X_AXES.includes(x) ? x : "step";
     const smooth = Number.parseFloat(query.get("smooth"));
     state.smooth = Number.isFinite(smooth) ? Math.min(0.99, Math.max(0, smooth)) : 0;
+    state.logy = query.get("logy") === "1";
   }
 
   // compare.curves.ema's rule: TensorBoard's debiased EMA over the finite values;
@@ -52,6 +53,10 @@ window.nbtrackCharts = (function () {
     const a = Math.abs(v);
     if (a !== 0 && (a >= 1e6 || a < 1e-4)) return v.toExponential(4);
     return String(Number(v.toPrecision(6)));
+  }
+
+  function shortened(text, most) {
+    return text.length <= most ? text : text.slice(0, most - 1) + "…";
   }
 
   function element(tag, className, text) {
@@ -100,9 +105,19 @@ window.nbtrackCharts = (function () {
       for (const chart of state.charts) draw(chart);
     });
     smoothing.append(slider, shown);
+    const logy = element("label", "chart-logy");
+    const box = element("input");
+    box.type = "checkbox";
+    box.checked = state.logy;
+    box.addEventListener("change", () => {
+      state.logy = box.checked;
+      window.nbtrack.setQuery({ logy: state.logy ? "1" : null });
+      for (const chart of state.charts) draw(chart);
+    });
+    logy.append(box, document.createTextNode(" log y"));
     const live = element("span", "chart-live", "live: updating every 2 s");
     live.hidden = true;
-    holder.append(xs, smoothing, live);
+    holder.append(xs, smoothing, logy, live);
     state.liveNote = live;
   }
 
@@ -130,10 +145,15 @@ window.nbtrackCharts = (function () {
     query.set("x", state.x);
     const width = chart.body.clientWidth || 800;
     query.set("points", String(Math.min(2000, Math.max(100, Math.round(width * 1.5)))));
+    // an answer that a later request (another x axis, the next poll) overtook is dropped
+    const asked = (chart.asked = (chart.asked || 0) + 1);
     try {
-      chart.data = await window.nbtrack.fetchJSON("/api/series?" + query.toString());
+      const data = await window.nbtrack.fetchJSON("/api/series?" + query.toString());
+      if (asked !== chart.asked) return;
+      chart.data = data;
       chart.node.classList.remove("chart-failed");
     } catch (err) {
+      if (asked !== chart.asked) return;
       chart.data = null;
       chart.node.classList.add("chart-failed");
       chart.note.textContent = "Could not load " + chart.metric + ": " + err.message;
@@ -157,7 +177,6 @@ window.nbtrackCharts = (function () {
     const drawn = body.runs.filter((r) => r.xs.length > 0);
     describe(chart, body, drawn);
     const smooth = state.smooth > 0;
-    const shape = [body.x, smooth, ...drawn.map((r) => r.run)].join(" ");
     if (drawn.length === 0) {
       destroy(chart);
       return;
@@ -165,13 +184,26 @@ window.nbtrackCharts = (function () {
     const tables = drawn.map((r) => [r.xs, r.ys]);
     const joined = window.uPlot.join(tables);
     const raws = joined.slice(1);
-    const columns = [joined[0], ...raws];
+    let columns = [joined[0], ...raws];
     const series = [{ label: body.x }];
-    drawn.forEach((r) => series.push(line(r, colour.get(r.run), smooth ? "raw" : "main")));
+    drawn.forEach((r) => series.push(line(chart, r, colour.get(r.run), smooth ? "raw" : "main")));
     if (smooth) {
       raws.forEach((ys) => columns.push(ema(ys, state.smooth)));
-      drawn.forEach((r) => series.push(line(r, colour.get(r.run), "main")));
+      drawn.forEach((r) => series.push(line(chart, r, colour.get(r.run), "smoothed", drawn.length)));
     }
+    chart.columns = columns;
+    // a log axis holds positive values only: the others become gaps, and the note says so
+    const positive = (v) => typeof v === "number" && v > 0;
+    const log = state.logy && raws.some((ys) => ys.some(positive));
+    if (log) {
+      const hidden = raws.reduce((n, ys) => n + ys.filter((v) => typeof v === "number" && v <= 0).length, 0);
+      const says = hidden === 1 ? "1 value ≤ 0 is" : hidden + " values ≤ 0 are";
+      if (hidden) chart.note.textContent += (chart.note.textContent ? " " : "") + says + " not drawn on the log axis.";
+      columns = columns.map((ys, i) => (i === 0 ? ys : ys.map((v) => (typeof v === "number" && v <= 0 ? null : v))));
+    } else if (state.logy) {
+      chart.note.textContent += (chart.note.textContent ? " " : "") + "No value above 0: the y axis stays linear.";
+    }
+    const shape = [body.x, smooth, log, ...drawn.map((r) => r.run)].join(" ");
     if (chart.plot && chart.shape === shape) {
       chart.plot.setData(columns, !chart.zoomed);
       return;
@@ -179,23 +211,41 @@ window.nbtrackCharts = (function () {
     destroy(chart);
     chart.shape = shape;
     chart.zoomed = false;
-    chart.plot = new window.uPlot(options(chart, body, drawn, series, colour), columns, chart.body);
+    chart.plot = new window.uPlot(options(chart, body, drawn, series, colour, log), columns, chart.body);
   }
 
-  function line(run, colour, role) {
+  // role: "main" (no smoothing), "raw" (faint, behind) or "smoothed" (its raw value beside it)
+  function line(chart, run, colour, role, runs) {
     const raw = role === "raw";
+    // a null the run logged is NaN, or ±inf where the server listed its x (in the latest data)
+    // (read from the columns before a log axis turned values <= 0 into gaps)
+    const logged = (i, idx) => {
+      const v = chart.columns[i][idx];
+      if (v === undefined) return "—";
+      if (v !== null) return number(v);
+      const x = chart.columns[0][idx];
+      const now = chart.data.runs.find((r) => r.run === run.run) || run;
+      return now.posinf.includes(x) ? "+inf" : now.neginf.includes(x) ? "-inf" : "NaN";
+    };
+    const value = (u, v, i, idx) => {
+      if (idx === null || idx === undefined || !chart.columns) return "—";
+      const shown = logged(i, idx);
+      return role === "smoothed" && shown !== "—" ? shown + " (raw " + logged(i - runs, idx) + ")" : shown;
+    };
     return {
       label: run.label,
       stroke: raw ? colour + "40" : colour,
       width: raw ? 1 : 1.5,
       class: raw ? "chart-raw" : "chart-run",
       spanGaps: false,
-      points: { show: false },
-      value: (u, v) => number(v),
+      // uPlot's default shows a line's points when they are few for its width (an isolated
+      // point between two gaps is drawn then); the faint raw line never shows them
+      ...(raw ? { points: { show: false } } : {}),
+      value: value,
     };
   }
 
-  function options(chart, body, drawn, series, colour) {
+  function options(chart, body, drawn, series, colour, log) {
     const unit = body.x === "relative" ? timeUnit(drawn.flatMap((r) => [r.xs[0], r.xs[r.xs.length - 1]]).sort((a, b) => a - b)) : 1;
     const xAxis = { label: body.x_label, labelSize: 20 };
     if (body.x === "relative") {
@@ -207,9 +257,9 @@ window.nbtrackCharts = (function () {
     return {
       width: Math.max(200, chart.body.clientWidth),
       height: HEIGHT,
-      scales: { x: { time: body.x === "time" } },
+      scales: { x: { time: body.x === "time" }, y: log ? { distr: 3 } : {} },
       series: series,
-      axes: [xAxis, { label: body.metric, labelSize: 20, size: 60 }],
+      axes: [xAxis, { label: shortened(body.metric, 40), labelSize: 20, size: 60 }],
       legend: { live: true },
       cursor: { drag: { x: true, y: false }, dataIdx: nearest },
       hooks: {
@@ -224,7 +274,8 @@ window.nbtrackCharts = (function () {
   function nearest(u, seriesIdx, hovered) {
     const ys = u.data[seriesIdx];
     const xs = u.data[0];
-    if (ys[hovered] !== undefined && ys[hovered] !== null) return hovered;
+    // undefined: no point of this run at that x (another run's); null: its NaN or ±inf
+    if (ys[hovered] !== undefined) return hovered;
     let best = hovered;
     let distance = Infinity;
     for (let j = hovered - 1; j >= 0; j--) {

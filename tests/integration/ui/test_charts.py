@@ -4,7 +4,7 @@ Charts are mounted on the compare page's ``.nbtrack-chart`` containers: a
 chart draws with a legend row per run, the x axis and smoothing controls
 change the drawing and the URL, a fresh context opening that URL shows the
 same controls, and a run a real child process is still logging grows on
-screen without a reload.
+screen without a reload (on SQLite and on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -138,25 +138,40 @@ def test_a_chart_draws_each_run_and_its_controls_change_the_drawing_and_the_url(
             fresh.close()
 
 
-def test_a_run_without_points_of_the_metric_is_named_under_the_chart(
+def test_a_run_without_points_is_named_and_nan_and_inf_read_as_such_at_the_cursor(
     sqlite_url: str, context: Any, tmp_path: Path
 ) -> None:
+    nan, inf = math.nan, math.inf
     store = open_store(sqlite_url)
     try:
-        a = add_run(store, "has", metrics={"loss": [1.0, 0.5, 0.25]})
+        a = add_run(store, "has", metrics={"loss": [1.0, nan, 2.0, inf, 3.0, -inf, 4.0]})
         b = add_run(store, "lacks", metrics={"acc": [0.5]})
     finally:
         store.close()
     with UiServer.start(sqlite_url, cwd=tmp_path) as server:
         watched = Watched.open(context, server.base)
         page = watched.page
-        page.goto(f"{server.base}compare?run={a}&run={b}&metric=loss&x=time")
+        page.goto(f"{server.base}compare?run={a}&run={b}&metric=loss")
         _wait_drawn(page)
-        assert page.get_by_label("time").is_checked()
-        assert page.locator(".chart-smooth-value").inner_text() == "0.00"
         (chart,) = _charts(page)
         assert chart["series"] == ["has"]
-        assert chart["note"] == "No points of loss in: lacks."
+        assert chart["note"] == (
+            "No points of loss in: lacks. ±inf values of has are marked ▲/▼ at the edge."
+        )
+        over = page.locator(".nbtrack-chart .u-over").bounding_box()
+        assert over is not None
+        cell = page.locator(".nbtrack-chart tr.chart-run td.u-value")
+        seen = {}
+        for step in range(7):
+            left = page.evaluate(
+                f"() => window.nbtrackCharts.state.charts[0].plot.valToPos({step}, 'x')"
+            )
+            middle = over["y"] + over["height"] / 2
+            page.mouse.move(over["x"] + min(left, over["width"] - 1), middle)
+            seen[step] = cell.inner_text()
+        assert seen == {0: "1", 1: "NaN", 2: "2", 3: "+inf", 4: "3", 5: "-inf", 6: "4"}
+        page.get_by_label("time").check()
+        page.wait_for_function("() => window.nbtrackCharts.state.charts[0].data.x === 'time'")
         screenshot(page, "charts-missing-metric")
         watched.assert_clean()
 
@@ -212,6 +227,16 @@ def test_hover_shows_values_drag_zooms_double_click_resets_and_the_chart_follows
             f" && c.plot.width !== {before}; }}"
         )
         screenshot(page, "charts-resized")
+        # log y: in the URL, a log scale, the one value <= 0 (up's first) left out and said so
+        page.get_by_label("log y").check()
+        assert "logy=1" in page.url
+        assert page.evaluate("() => window.nbtrackCharts.state.charts[0].plot.scales.y.distr") == 3
+        assert _charts(page)[0]["note"] == "1 value ≤ 0 is not drawn on the log axis."
+        page.goto(page.url)
+        _wait_drawn(page)
+        assert page.get_by_label("log y").is_checked()
+        assert page.evaluate("() => window.nbtrackCharts.state.charts[0].plot.scales.y.distr") == 3
+        screenshot(page, "charts-log-y")
         watched.assert_clean()
 
 
@@ -245,10 +270,10 @@ def _wait_logged(status_url: str, metric: str, count: int) -> None:
 
 
 def test_a_running_run_grows_on_screen_without_a_reload_and_polling_stops_when_it_ends(
-    sqlite_url: str, context: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store_url: str, context: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("NBTRACK_STORE", sqlite_url)
-    store = open_store(sqlite_url)
+    monkeypatch.setenv("NBTRACK_STORE", store_url)
+    store = open_store(store_url)
     try:  # the compare page shows two runs or more: a finished one beside the live one
         done = add_run(store, "done", metrics={"loss": [1.0, 0.5, 0.3]})
     finally:
@@ -265,7 +290,7 @@ def test_a_running_run_grows_on_screen_without_a_reload_and_polling_stops_when_i
         assert child.stdout is not None
         run_id = child.stdout.readline().strip()
         assert len(run_id) == 32, run_id
-        with UiServer.start(sqlite_url, cwd=tmp_path) as server:
+        with UiServer.start(store_url, cwd=tmp_path) as server:
             watched = Watched.open(context, server.base)
             page = watched.page
             polls: list[str] = []
@@ -306,3 +331,38 @@ def test_a_running_run_grows_on_screen_without_a_reload_and_polling_stops_when_i
         child.wait()
         if child.stdout is not None:
             child.stdout.close()
+
+
+def test_the_run_page_draws_a_chart_per_metric_with_the_controls_in_its_url(
+    sqlite_url: str, context: Any, tmp_path: Path
+) -> None:
+    store = open_store(sqlite_url)
+    try:
+        run_id = add_run(store, "single", params={"lr": 0.1},
+                         metrics={"loss": [1 / (i + 1) for i in range(300)],
+                                  IMG: [i / 300 for i in range(300)]})  # fmt: skip
+    finally:
+        store.close()
+    with UiServer.start(sqlite_url, cwd=tmp_path) as server:
+        watched = Watched.open(context, server.base)
+        page = watched.page
+        page.goto(f"{server.base}runs/{run_id}?x=relative&smooth=0.5")
+        _wait_drawn(page, 2)
+        charts = {chart["metric"]: chart for chart in _charts(page)}
+        assert set(charts) == {"loss", IMG}
+        for chart in charts.values():
+            assert chart["x"] == "relative"
+            assert chart["series"] == ["single", "single"]  # the faint raw line, the smoothed
+            assert chart["raw"] == [True, False]
+        assert page.get_by_label("relative").is_checked()
+        page.locator("#curves").scroll_into_view_if_needed()
+        titles = page.locator(".nbtrack-chart .chart-title").all_inner_texts()
+        assert sorted(titles) == [IMG, "loss"]  # the probe is a title's text
+        # smoothed: the legend shows the smoothed value and the raw one beside it
+        over = page.locator(".nbtrack-chart .u-over").first.bounding_box()
+        assert over is not None
+        page.mouse.move(over["x"] + over["width"] / 2, over["y"] + over["height"] / 2)
+        shown = page.locator(".nbtrack-chart").first.locator("tr.chart-run td.u-value")
+        assert re.fullmatch(r"[0-9.e-]+ \(raw [0-9.e-]+\)", shown.inner_text())
+        screenshot(page, "charts-run-page")
+        watched.assert_clean()

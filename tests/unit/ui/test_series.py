@@ -214,3 +214,10 @@ def test_a_live_run_series_says_it_is_live(client: Any, store: Store) -> None:
     store.heartbeat("3" * 32, now, [("loss", 1.0, 0, now), ("loss", 0.5, 1, now)])
     (series,) = _get(client, f"/api/series?run={'3' * 32}&metric=loss")["runs"]
     assert (series["status"], series["live"], series["ys"]) == ("RUNNING", True, [1.0, 0.5])
+
+
+def test_terminal_escapes_in_a_label_come_as_their_escapes(client: Any, store: Store) -> None:
+    run_id = add_run(store, "\x1b[31mred\x07", metrics={"loss\x1b[0m": [1.0]})
+    body = _get(client, f"/api/series?run={run_id}&metric=loss%1B%5B0m")
+    assert body["metric"] == "loss\\x1b[0m"
+    assert body["runs"][0]["label"] == body["runs"][0]["name"] == "\\x1b[31mred\\x07"
