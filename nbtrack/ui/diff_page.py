@@ -54,6 +54,8 @@ class _Shown:
 
 
 def diff(request: Request) -> Response:
+    from dataclasses import replace
+
     from starlette.responses import RedirectResponse
 
     from nbtrack.compare.comparison import compare_runs
@@ -78,11 +80,15 @@ def diff(request: Request) -> Response:
         return RedirectResponse(_url(full_a, full_b, source), status_code=302)
     comparison = compare_runs(reader, [full_a, full_b], code=True)
     old, new = comparison.runs
-    shown = _snapshots(comparison.code[0])
-    unavailable = _commits_unavailable(old, new)
-    if source == "commits":
-        shown = _commits(old, new, shown, unavailable)
-    shown = _Shown(shown.source, shown.result, shown.note, unavailable, shown.fallback)
+    snapshots = _snapshots(comparison.code[0])
+    # the commits are offered only when their diff can be made: so it is made either way
+    at_commits, unavailable = _at_commits(old, new)
+    if source == "commits" and at_commits is not None:
+        shown = _Shown("commits", at_commits)
+    elif source == "commits":
+        shown = replace(snapshots, commits_unavailable=unavailable, fallback=unavailable)
+    else:
+        shown = replace(snapshots, commits_unavailable=unavailable)
     return page(request, "diff.html.j2", _context(old, new, shown))
 
 
@@ -101,41 +107,28 @@ def _snapshots(change: Any) -> _Shown:
     return _Shown("snapshot", DiffResult(nb.old_label, nb.new_label, (nb,)))
 
 
-def _commits_unavailable(old: RunHeader, new: RunHeader) -> str:
-    """Why the notebook at the runs' commits cannot be read here ('' when it may be)."""
-    from nbtrack.config import find_project_root
-
-    for run in (old, new):
-        if not run.git_commit:
-            return f"run {run.label} recorded no git commit"
-    if not old.notebook or old.notebook != new.notebook:
-        shown = " and ".join(run.notebook or "no notebook" for run in (old, new))
-        return f"the runs are of different notebooks ({shown})"
-    if not old.notebook.endswith(".ipynb"):
-        return f"{old.notebook} is not a notebook (.ipynb) file git can show side by side"
-    root = find_project_root()
-    if not (root / ".git").exists():
-        return f"the directory nbtrack ui runs in ({root}) is not a git repository"
-    return ""
-
-
-def _commits(old: RunHeader, new: RunHeader, snapshots: _Shown, unavailable: str) -> _Shown:
-    """The notebook file at the two runs' commits, or the snapshots and the sentence why not."""
+def _at_commits(old: RunHeader, new: RunHeader) -> tuple[DiffResult | None, str]:
+    """The diff of the runs' notebook at their two commits, or None and the sentence why not."""
     from nbtrack.config import find_project_root
     from nbtrack.errors import NbtrackError
     from nbtrack.vcs.revisions import diff_arguments
 
-    if unavailable:
-        return _Shown(snapshots.source, snapshots.result, snapshots.note, fallback=unavailable)
-    assert old.git_commit
-    assert new.git_commit
-    assert old.notebook
+    for run in (old, new):
+        if not run.git_commit:
+            return None, f"run {run.label} recorded no git commit"
+    if not old.notebook or old.notebook != new.notebook:
+        shown = " and ".join(run.notebook or "no notebook" for run in (old, new))
+        return None, f"the runs are of different notebooks ({shown})"
+    if not old.notebook.endswith(".ipynb"):
+        return None, f"{old.notebook} is not a notebook (.ipynb) file git can show side by side"
     root = find_project_root()
+    if not (root / ".git").exists():
+        return None, f"the directory nbtrack ui runs in ({root}) is not a git repository"
+    commits = [old.git_commit or "", new.git_commit or ""]
     try:
-        result = diff_arguments([old.git_commit, new.git_commit], [old.notebook], cwd=Path(root))
+        return diff_arguments(commits, [old.notebook], cwd=Path(root)), ""
     except NbtrackError as exc:
-        return _Shown(snapshots.source, snapshots.result, snapshots.note, fallback=str(exc))
-    return _Shown("commits", result)
+        return None, str(exc).rstrip(".")
 
 
 def _context(old: RunHeader, new: RunHeader, shown: _Shown) -> dict[str, Any]:

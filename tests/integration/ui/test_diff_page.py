@@ -115,7 +115,11 @@ def test_the_commits_of_another_repository_fall_back_to_the_snapshots(
     with UiServer.start(sqlite_url, cwd=repo) as server:
         watched = Watched.open(context, server.base)
         page = watched.page
-        page.goto(f"{server.base}diff?a={a}&b={b}&source=commits")
+        page.goto(f"{server.base}diff?a={a}&b={b}")
+        # a repository, but not the one with the runs' commits: not offered, and why
+        assert page.locator("a#source-commits").count() == 0
+        assert "does not exist" in page.locator("#commits-unavailable").inner_text()
+        page.goto(f"{server.base}diff?a={a}&b={b}&source=commits")  # asked anyway
         assert "cannot be shown" in page.locator("#fallback").inner_text()
         assert "Shown: the code snapshots" in page.locator("#shown").inner_text()
         assert page.locator("table.sbs td.add").first.inner_text() == "x = 2"
@@ -125,3 +129,28 @@ def test_the_commits_of_another_repository_fall_back_to_the_snapshots(
         assert response.status == 404
         assert "nosuchrun" in page.locator("p.error").inner_text()
         watched.assert_clean(allowed_errors=["404"])
+
+
+def test_reached_from_a_run_page_and_from_the_compare_page(
+    sqlite_url: str, context: Any, tmp_path: Path
+) -> None:
+    store = open_store(sqlite_url)
+    a = add_run(store, "before", snapshot="# %%\nlr = 0.1\n", metrics={"loss": [1.0, 0.5]})
+    b = add_run(store, "after", snapshot="# %%\nlr = 0.2\n", metrics={"loss": [1.0, 0.4]})
+    store.close()
+    with UiServer.start(sqlite_url, cwd=tmp_path) as server:
+        watched = Watched.open(context, server.base)
+        page = watched.page
+        page.goto(f"{server.base}runs/{b}")
+        page.locator("#diff-link").click()  # the run page's "compare code with the previous run"
+        page.wait_for_url("**/diff?*")
+        assert {a, b} == {
+            node.get_attribute("data-run") for node in page.locator(".diff-runs a").all()
+        }
+        assert page.locator("table.sbs").count() == 1
+
+        page.goto(f"{server.base}compare?run={a}&run={b}")
+        page.locator("a.code-diff").click()  # "code diff" beside the run after the baseline
+        page.wait_for_url(f"**/diff?a={a}&b={b}")
+        assert page.locator("table.sbs td.add").first.inner_text() == "lr = 0.2"
+        watched.assert_clean()

@@ -114,6 +114,15 @@ def test_the_baseline_switch_reorders_and_measures_against_it(store: Store, clie
     assert re.search(r'<span class="better">0\.7 \+0\.1 \(\+16\.7%\) better', html)
     # a "make baseline" link per other run keeps the runs and the order
     assert f'href="/compare?run={a}&amp;run={b}&amp;run={c}&amp;baseline={a}"' in html
+    # "remove": the baseline goes back to the first run when it is the one removed
+    removes = re.findall(r'<a href="([^"]+)" class="remove">', html)
+    assert [unescape(url) for url in removes] == [
+        f"/compare?run={a}&run={b}",
+        f"/compare?run={b}&run={c}&baseline={c}",
+        f"/compare?run={a}&run={c}&baseline={c}",
+    ]
+    # two runs: nothing to remove
+    assert 'class="remove"' not in client.get(f"/compare?run={a}&run={b}").text
 
 
 def test_prefixes_and_packed_ids_redirect_to_full_ids(store: Store, client: Any) -> None:
@@ -214,3 +223,25 @@ def test_commits_asked_where_there_is_no_repository_fall_back_to_snapshots(
     assert "The notebook at the two commits cannot be shown" in text
     assert "is not a git repository" in text
     assert "Shown: the code snapshots" in text
+
+
+def test_a_metric_of_unknown_direction_gets_higher_and_lower_links(
+    store: Store, client: Any
+) -> None:
+    a = add_run(store, "a", metrics={"kl": [0.5, 0.2]})
+    b = add_run(store, "b", metrics={"kl": [0.5, 0.3]})
+    html = client.get(f"/compare?run={a}&run={b}").text
+    assert '<span class="worse">' not in html
+    assert '<span class="better">' not in html
+    higher = re.search(r'<a href="([^"]+)" class="small">higher</a>', html)
+    assert higher is not None
+    url = unescape(higher.group(1))
+    assert url == f"/compare?run={a}&run={b}&maximize=kl"
+    judged = client.get(url).text
+    assert re.search(r'<span class="better">0\.3 \+0\.1 \(\+50\.0%\) better', judged)
+    assert "higher (as asked)" in judged
+    lower = client.get(f"/compare?run={a}&run={b}&minimize=kl").text
+    assert re.search(r'<span class="worse">0\.3 \+0\.1 \(\+50\.0%\) worse', lower)
+    both = client.get(f"/compare?run={a}&run={b}&minimize=kl&maximize=kl")
+    assert both.status_code == 400
+    assert "both to maximize and to minimize" in unescape(both.text)
