@@ -5,7 +5,9 @@ For: images shown inline (PNG, JPEG, GIF, WebP: never SVG), everything else
 wrote is rendered in the app's origin. The file is found by the store's
 artifact record (its name, the last one logged under it), never by a path
 from the URL, and the path the store gives is checked to be inside the
-store's artifact root before a byte is read. Big files are streamed.
+store's artifact root before a byte is read. Big files are streamed. A
+link with ``?v=`` (a piece of the digest, as ``artifact_url`` makes it) may
+be cached for good; any other request revalidates.
 ``figure_series`` groups a run's image artifacts into the series the run
 page pages through (``cm_epoch1.png``, ``cm_epoch2.png``, ...).
 Not for: listing artifacts (the run page does).
@@ -44,9 +46,18 @@ def routes() -> list[BaseRoute]:
     return [Route("/runs/{run_id}/artifacts/{name:path}", artifact, name="artifact")]
 
 
-def artifact_url(run_id: str, name: str) -> str:
-    """The URL of *run_id*'s artifact *name* (every character of the name quoted)."""
-    return f"/runs/{quote(run_id, safe='')}/artifacts/{quote(name, safe='')}"
+def artifact_url(run_id: str, name: str, digest: str | None = None) -> str:
+    """The URL of *run_id*'s artifact *name* (every character of the name quoted).
+
+    With the artifact's *digest*, ``?v=`` carries a piece of it: a browser may then
+    keep the bytes (a name logged again gets a new digest, so a new URL).
+    """
+    url = f"/runs/{quote(run_id, safe='')}/artifacts/{quote(name, safe='')}"
+    return url if digest is None else f"{url}?v={_version(digest)}"
+
+
+def _version(digest: str) -> str:
+    return digest.rpartition(":")[2][:16]
 
 
 @dataclass(frozen=True)
@@ -109,7 +120,9 @@ def artifact(request: Request) -> Response:
         return _not_found(
             request, f"The file of artifact {name!r} of run {run.id} is missing from the store."
         )
-    headers = {"content-security-policy": _SANDBOX, "cache-control": "private, max-age=3600"}
+    fresh = request.query_params.get("v") == _version(found.digest)
+    cache = "private, max-age=31536000, immutable" if fresh else "no-cache"
+    headers = {"content-security-policy": _SANDBOX, "cache-control": cache}
     if found.media_type in INLINE_TYPES:
         return FileResponse(path, media_type=found.media_type, headers=headers)
     filename = PurePosixPath(name).name or "artifact"

@@ -10,7 +10,8 @@ snapshot as cells, git, environment and events (a failed cell with its code).
 ``/api/status`` for its status and last values.
 Every value is handed to the template as plain text (autoescaped there).
 Query: ``?metric=KEY`` (repeatable: only those curves), ``x=step|time|relative``,
-``smooth=0..0.99`` (read by the charts); a prefix of a run id redirects to
+``smooth=0..0.99`` (read by the charts), ``figure=NAME`` (repeatable: the image a
+figure series shows, when not its last); a prefix of a run id redirects to
 the full id, so a link always names one run.
 Not for: SQL or comparisons (the compare layer's ``Reader`` and builders do them).
 """
@@ -60,7 +61,7 @@ def run(request: Request) -> Response:
         query = f"?{request.url.query}" if request.url.query else ""
         return RedirectResponse(f"/runs/{found.id}{query}", status_code=307)
     charts, chart_problem = _charts(request, found)
-    figures, figure_data = _figures(found)
+    figures, figure_data = _figures(found, set(request.query_params.getlist("figure")))
     cells, cells_problem = _cells(found)
     context = {
         "title": found.name or f"Run {found.id[:8]}",
@@ -122,7 +123,9 @@ def _charts(request: Request, found: Run) -> tuple[list[str], str | None]:
     unknown = [k for k in asked if k not in keys]
     problem = None
     if unknown:
-        have = ", ".join(repr(k) for k in keys) if keys else "no metrics"
+        have = ", ".join(repr(k) for k in keys[:20]) if keys else "no metrics"
+        if len(keys) > 20:
+            have += f" and {len(keys) - 20} more"
         names = ", ".join(repr(k) for k in unknown)
         problem = f"Run {found.id[:12]} has no metric {names}; it has {have}."
     return [k for k in dict.fromkeys(asked) if k in keys], problem
@@ -180,6 +183,7 @@ def _metrics(found: Run) -> list[dict[str, Any]]:
             "text": number(value),
             "exact": (repr(value) if math.isfinite(value) else number(value)) + at,
             "finite": math.isfinite(value),
+            "step": step,
         }
 
     return [
@@ -223,7 +227,7 @@ def _artifacts(found: Run) -> list[dict[str, Any]]:
     return [
         {
             "name": a.name,
-            "url": artifact_url(found.id, a.name),
+            "url": artifact_url(found.id, a.name, a.digest),
             "type": a.media_type,
             "size": format_size(a.size),
             "digest": a.digest,
@@ -233,19 +237,25 @@ def _artifacts(found: Run) -> list[dict[str, Any]]:
     ]
 
 
-def _figures(found: Run) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
-    """The logged figures grouped (``artifacts.figure_series``), each shown at its last
-    image, and every series as ``[{name, step, url}]`` for ``run.js``'s slider."""
+def _figures(
+    found: Run, chosen: set[str]
+) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
+    """The logged figures grouped (``artifacts.figure_series``), each shown at the image
+    the query's ``figure=NAME`` chose (default: its last), and every series as
+    ``[{name, step, url}]`` for ``run.js``'s slider."""
     from nbtrack.ui.artifacts import INLINE_TYPES, artifact_url, figure_series
 
-    images = [a.name for a in _latest(found) if a.media_type in INLINE_TYPES]
+    images = {a.name: a.digest for a in _latest(found) if a.media_type in INLINE_TYPES}
     shown, data = [], []
-    for index, group in enumerate(figure_series(images)):
+    for index, group in enumerate(figure_series(list(images))):
         items = [
-            {"name": f.name, "step": f.step, "url": artifact_url(found.id, f.name)}
+            {"name": f.name, "step": f.step, "url": artifact_url(found.id, f.name, images[f.name])}
             for f in group.figures
         ]
-        shown.append({"index": index, "title": group.title, "count": len(items), **items[-1]})
+        at = next((i for i, f in enumerate(items) if f["name"] in chosen), len(items) - 1)
+        shown.append(
+            {"index": index, "title": group.title, "count": len(items), "at": at, **items[at]}
+        )
         data.append(items)
     return shown, data
 

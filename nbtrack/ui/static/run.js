@@ -45,6 +45,9 @@
   }
 
   // -- figures: one slider per series of images --------------------------------------
+  // the image each series shows when it is not its last: ?figure=NAME (a shareable view)
+  const chosen = new Map();
+
   function mountSeries(node) {
     const items = (data.series || [])[Number(node.dataset.series)];
     const slider = node.querySelector(".figure-slider");
@@ -61,7 +64,12 @@
       link.setAttribute("href", item.url);
       const step = item.step === null ? "" : `step ${item.step}, `;
       label.textContent = `${item.name} (${step}${i + 1} of ${items.length})`;
+      if (i === items.length - 1) chosen.delete(node.dataset.series);
+      else chosen.set(node.dataset.series, item.name);
+      window.nbtrack.setQuery({ figure: [...chosen.values()] });
     }
+    const start = Number(slider.value);
+    if (start !== items.length - 1) chosen.set(node.dataset.series, items[start].name);
     slider.addEventListener("input", () => show(Number(slider.value)));
     node.querySelector(".figure-prev").addEventListener("click", () => show(Number(slider.value) - 1));
     node.querySelector(".figure-next").addEventListener("click", () => show(Number(slider.value) + 1));
@@ -93,15 +101,14 @@
       row.appendChild(cell);
     }
     body.appendChild(row);
-    const count = document.getElementById("metrics-count");
-    if (count) count.textContent = `(${body.rows.length})`;
+    document.getElementById("metrics-count").textContent = `(${body.rows.length})`;
+    document.getElementById("metrics-table").hidden = false;
+    document.getElementById("no-metrics").hidden = true;
     return row;
   }
 
   function showMetrics(metrics) {
-    const table = document.getElementById("metrics-table");
-    if (!table) return; // the page had no metrics yet: the reload notice brings them
-    const body = table.tBodies[0];
+    const body = document.getElementById("metrics-table").tBodies[0];
     for (const [key, m] of Object.entries(metrics || {})) {
       const row = metricRow(body, key);
       setCell(row, "last", number(m.last));

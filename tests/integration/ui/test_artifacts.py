@@ -9,6 +9,7 @@ gone and a tampered record all get a 404 with one sentence.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -30,6 +31,7 @@ from tests.integration.ui.run_page_runs import (
     fetch,
     get,
     hostile_run,
+    put_artifact,
 )
 
 pytestmark = pytest.mark.browser
@@ -41,6 +43,12 @@ def test_images_come_inline_and_everything_else_as_a_download(
     monkeypatch.chdir(project_root)
     store = open_store(store_url)
     run_id = hostile_run(store, started=time.time() - 100)
+    big = os.urandom(24 * 2**20)
+    put_artifact(store, run_id, "weights.bin", big, "application/octet-stream", time.time())
+    evil = 'résumé "final"; x=1.txt'
+    put_artifact(store, run_id, evil, b"cv", "text/plain", time.time())
+    put_artifact(store, run_id, "new\r\nSet-Cookie: pwned=1.txt", b"x", "text/plain", 0.0)
+    run = store.get_run(run_id)
     store.close()
     base = f"/runs/{run_id}/artifacts"
     with UiServer.start(store_url, cwd=project_root) as server:
@@ -50,6 +58,15 @@ def test_images_come_inline_and_everything_else_as_a_download(
         assert "content-disposition" not in headers
         assert headers["x-content-type-options"] == "nosniff"
         assert body == png(64, 48, EPOCHS["cm_epoch2.png"])
+        assert headers["cache-control"] == "no-cache"
+        # with the digest the page puts in its links, the bytes may be kept
+        digest = next(a.digest for a in run.artifacts if a.name == "cm_epoch2.png")
+        version = digest.removeprefix("sha256:")[:16]
+        status, headers, again = fetch(server, f"{base}/cm_epoch2.png?v={version}")
+        assert (status, again) == (200, body)
+        assert headers["cache-control"] == "private, max-age=31536000, immutable"
+        status, headers, _ = fetch(server, f"{base}/cm_epoch2.png?v=0000")  # an old link
+        assert (status, headers["cache-control"]) == (200, "no-cache")
 
         status, headers, body = fetch(server, f"{base}/{quote(IMG + '.png', safe='')}")
         assert (status, headers["content-type"]) == (200, "image/png")
@@ -62,6 +79,24 @@ def test_images_come_inline_and_everything_else_as_a_download(
             assert headers["x-content-type-options"] == "nosniff"
             assert "sandbox" in headers["content-security-policy"]
             assert body == data
+
+        # a big file streams whole
+        status, headers, body = fetch(server, f"{base}/weights.bin")
+        assert status == 200
+        assert headers["content-length"] == str(len(big))
+        assert headers["content-disposition"] == 'attachment; filename="weights.bin"'
+        assert body == big
+
+        # a name no header may carry as it is: quoted, and no header of its own
+        status, headers, body = fetch(server, f"{base}/{quote(evil, safe='')}")
+        assert (status, body) == (200, b"cv")
+        assert headers["content-disposition"] == (
+            "attachment; filename*=utf-8''r%C3%A9sum%C3%A9%20%22final%22%3B%20x%3D1.txt"
+        )
+        # a recorded name with a line break: no route takes it (Starlette's paths are one line)
+        status, headers, _ = fetch(server, f"{base}/new%0D%0ASet-Cookie%3A%20pwned%3D1.txt")
+        assert status == 404
+        assert "set-cookie" not in headers
 
         # a name with a slash: quoted or not, it is the recorded name
         for path in (f"{base}/notes%2Freadme.txt", f"{base}/notes/readme.txt"):

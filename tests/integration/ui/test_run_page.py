@@ -69,10 +69,11 @@ def test_every_section_of_a_run_shows_its_probes_as_text_and_fires_nothing(
         assert params[IMG] == [f'{{"nested": [1, "{IMG}"]}}', "code"]
 
         metrics = {r[0]: r[1:] for r in _rows(page, "table.metrics")}
-        assert metrics["loss"] == ["nan", "0.5", "1", "3", "2"]
-        assert metrics["ratio"] == ["inf", "1", "inf", "2", "1"]
-        assert metrics["margin"] == ["-2", "-inf", "0", "3", "2"]
-        assert metrics[f"acc{SCRIPT}"] == ["0.875", "0.5", "0.875", "3", "2"]
+        # min and max with the step they were logged at
+        assert metrics["loss"] == ["nan", "0.5 @1", "1 @0", "3", "2"]
+        assert metrics["ratio"] == ["inf", "1 @0", "inf @1", "2", "1"]
+        assert metrics["margin"] == ["-2", "-inf @1", "0 @0", "3", "2"]
+        assert metrics[f"acc{SCRIPT}"] == ["0.875", "0.5 @0", "0.875 @2", "3", "2"]
 
         charts = page.eval_on_selector_all(
             ".nbtrack-chart", "nodes => nodes.map(n => [n.dataset.metric, n.dataset.runs])"
@@ -105,6 +106,12 @@ def test_every_section_of_a_run_shows_its_probes_as_text_and_fires_nothing(
         watched.assert_clean()
         # the secret in the remote's URL never reaches the browser
         assert "s3cr3tT0ken" not in page.content()
+        # the code link opens lane compare's side-by-side diff of the two snapshots
+        with page.expect_navigation():
+            page.locator("#diff-link").click()
+        assert page.url == f"{server.base}diff?a={run_id}&b={before}"
+        assert JS_LINK in page.locator("main").inner_text()
+        watched.assert_clean()
 
 
 def _rows(page: Any, table: str) -> list[list[str]]:
@@ -115,6 +122,11 @@ def _rows(page: Any, table: str) -> list[list[str]]:
     return rows
 
 
+def _path(url: str | None) -> str:
+    """A URL without its query (an artifact's ``?v=`` digest)."""
+    return (url or "").split("?")[0]
+
+
 def _check_figures(page: Any, run_id: str) -> None:
     """Two series: cm_epoch1..3 paged by the slider and buttons, and the probe-named image."""
     series = page.locator("figure.figure-series")
@@ -122,17 +134,30 @@ def _check_figures(page: Any, run_id: str) -> None:
     first, second = series.nth(0), series.nth(1)
     assert first.locator(".figure-title").text_content() == "cm_epoch*.png"
     img = first.locator("img")
-    assert img.get_attribute("src") == f"/runs/{run_id}/artifacts/cm_epoch3.png"
+    assert _path(img.get_attribute("src")) == f"/runs/{run_id}/artifacts/cm_epoch3.png"
     first.locator(".figure-prev").click()
-    assert img.get_attribute("src") == f"/runs/{run_id}/artifacts/cm_epoch2.png"
+    assert _path(img.get_attribute("src")) == f"/runs/{run_id}/artifacts/cm_epoch2.png"
     assert first.locator(".figure-step").text_content() == "cm_epoch2.png (step 2, 2 of 3)"
     first.locator(".figure-slider").focus()
     page.keyboard.press("Home")
-    assert img.get_attribute("src") == f"/runs/{run_id}/artifacts/cm_epoch1.png"
+    assert _path(img.get_attribute("src")) == f"/runs/{run_id}/artifacts/cm_epoch1.png"
     first.locator(".figure-prev").click()  # already at the first: stays
-    assert img.get_attribute("src") == f"/runs/{run_id}/artifacts/cm_epoch1.png"
+    assert _path(img.get_attribute("src")) == f"/runs/{run_id}/artifacts/cm_epoch1.png"
     # the image loaded (served inline) and is the red one of epoch 1
     expect(img).to_have_js_property("naturalWidth", 64)
+    assert page.url.endswith(f"/runs/{run_id}?figure=cm_epoch1.png")  # a link to this view
+    shared = page.context.new_page()
+    shared.goto(page.url)
+    again = shared.locator("figure.figure-series").nth(0)
+    first_src = _path(again.locator("img").get_attribute("src"))
+    assert first_src == f"/runs/{run_id}/artifacts/cm_epoch1.png"
+    assert again.locator(".figure-slider").input_value() == "0"
+    assert again.locator(".figure-step").text_content() == "cm_epoch1.png (step 1, 1 of 3)"
+    again.locator(".figure-next").click()
+    assert shared.url.endswith("?figure=cm_epoch2.png")
+    again.locator(".figure-next").click()  # the last image is the default: no query
+    assert shared.url.endswith(f"/runs/{run_id}")
+    shared.close()
     assert second.locator(".figure-title").text_content() == f"{IMG}.png"
     assert second.locator(".figure-slider").count() == 0
     second_img = second.locator("img")
@@ -183,6 +208,8 @@ def test_bad_urls_get_one_sentence_and_a_prefix_redirects_to_the_full_id(
     store = open_store(sqlite_url)
     run_id = plain_run(store, "only", started=time.time() - 100, metrics=[1.0, 0.5])
     bare = plain_run(store, None, started=time.time() - 50, notebook=None)
+    deleted = plain_run(store, "gone", started=time.time() - 40)
+    store.delete_run(deleted, time.time())
     store.close()
     with UiServer.start(sqlite_url, cwd=tmp_path) as server:
         status, _, body = get(server, "/runs/0123456789abcdef")
@@ -208,6 +235,10 @@ def test_bad_urls_get_one_sentence_and_a_prefix_redirects_to_the_full_id(
         assert 'data-metric="loss"' in body
         assert 'data-metric="nope"' not in body
 
+        status, _, body = get(server, f"/runs/{deleted}")
+        assert status == 200
+        assert f"<code>nbtrack restore {deleted[:8]}</code> brings it back" in body
+
         # a run with nothing but an id still renders every section
         status, _, body = get(server, f"/runs/{bare}")
         assert status == 200
@@ -223,6 +254,7 @@ def test_a_running_run_updates_its_status_and_last_values_without_a_reload(
     started = time.time() - 30
     run_id = plain_run(store, "training", started=started, metrics=[1.0, 0.8], status=None)
     store.heartbeat(run_id, time.time())
+    fresh = plain_run(store, "just started", started=time.time(), status=None)
     with UiServer.start(sqlite_url, cwd=tmp_path) as server:
         watched = Watched.open(context, server.base)
         page = watched.page
@@ -251,6 +283,17 @@ def test_a_running_run_updates_its_status_and_last_values_without_a_reload(
         assert page.locator("#fact-duration").text_content() != "30.0s"  # to the end now
         assert page.evaluate("window.loadedOnce") is True
         screenshot(page, "run-page-live-finished")
+        watched.assert_clean()
+
+        # a run that has logged nothing yet grows its metric table as it logs
+        page.goto(f"{server.base}runs/{fresh}")
+        expect(page.locator("#no-metrics")).to_be_visible()
+        assert page.locator("#metrics-table").is_hidden()
+        store.log_metrics(fresh, [("loss", 2.5, 0, time.time())])
+        store.heartbeat(fresh, time.time())
+        expect(page.locator("#metrics-table tr[data-key='loss'] td.last")).to_have_text("2.5")
+        assert page.locator("#no-metrics").is_hidden()
+        assert page.locator("#metrics-count").text_content() == "(1)"
         watched.assert_clean()
     store.close()
 

@@ -35,6 +35,8 @@ def test_no_images_no_series() -> None:
 
 def test_an_artifact_url_quotes_every_character_of_the_name() -> None:
     assert artifact_url("ab12", "../x/<img>.png") == "/runs/ab12/artifacts/..%2Fx%2F%3Cimg%3E.png"
+    with_digest = artifact_url("ab12", "a.png", "sha256:" + "0123456789abcdef" * 4)
+    assert with_digest == "/runs/ab12/artifacts/a.png?v=0123456789abcdef"
 
 
 def test_a_param_value_shows_in_full() -> None:
