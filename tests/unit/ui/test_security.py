@@ -233,3 +233,20 @@ def test_a_websocket_without_the_token_is_closed_before_any_route(gated: Any) ->
     with pytest.raises(WebSocketDisconnect) as closed, gated.websocket_connect("/"):
         pass
     assert closed.value.code == 1008  # policy violation
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/..%2fsecurity.py",
+        "/static/%2e%2e/security.py",
+        "/static/..%2f..%2fui%2fsecurity.py",
+        "/static/%2fetc%2fpasswd",
+        "/static/vendor/..%2f..%2f__init__.py",
+    ],
+)
+def test_no_static_path_reaches_a_file_outside_static(loopback: Any, path: str) -> None:
+    response = loopback.get(path)
+    assert response.status_code == 404, path
+    assert "import" not in response.text
+    assert "root:" not in response.text
