@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from nbtrack.model import RunSummary
     from nbtrack.store.query import Field, SortKey
 
-__all__ = ["PAGE_SIZE", "View", "column_spec", "routes", "sort_spec"]
+__all__ = ["PAGE_SIZE", "View", "column_spec", "narrowed", "routes", "sort_spec"]
 
 #: runs a page shows
 PAGE_SIZE = 100
@@ -46,6 +46,8 @@ _PAGE = re.compile(r"[0-9]{1,10}")
 _RUN_ID = re.compile(r"[\w-]{1,100}")
 #: a key the ``--where``/``--sort`` language reads without quotes
 _PLAIN_QUERY_KEY = re.compile(r"[\w\-/:]+(?:\.[\w\-/:]+)*")
+#: an ``or`` that a term and-ed to a filter must not bind to
+_OR = re.compile(r"\bor\b", re.IGNORECASE)
 #: a key ``--columns`` reads without quotes
 _PLAIN_COLUMN_KEY = re.compile(r"[^,\"'`\s](?:[^,\"'`]*[^,\"'`\s])?")
 #: the fixed columns: (label, the sort field or "" when it cannot be sorted on)
@@ -138,6 +140,24 @@ def sort_spec(field: Field, descending: bool = False) -> str:
     return f"{sign}{field.namespace}.{key}"
 
 
+def narrowed(where: str, field: Field, value: str) -> str:
+    """*where* and ``FIELD = "VALUE"`` (the filter a click on a tag asks for).
+
+    >>> from nbtrack.store.query import Field
+    >>> narrowed("", Field("tags", "my team"), "a b")
+    'tags."my team" = "a b"'
+    >>> narrowed("params.lr < 1 or name = x", Field("tags", "team"), "cv")
+    '(params.lr < 1 or name = x) and tags.team = "cv"'
+    """
+    literal = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    term = f"{sort_spec(field)} = {literal}"
+    if not where:
+        return term
+    if term in where:
+        return where
+    return f"({where}) and {term}" if _OR.search(where) else f"{where} and {term}"
+
+
 def column_spec(column: Column) -> str:
     """*column* as an item of ``?columns=`` that ``parse_columns`` reads back.
 
@@ -205,10 +225,13 @@ def build(reader: Reader, view: View, problem: str | None = None) -> dict[str, A
         "error": error,
         "hidden": _hidden(view),
         "headers": _headers(view, chosen, listed) if error is None else [],
-        "rows": [_row(run, chosen, numeric, view.deleted, run.id in selected) for run in listed],
+        "rows": [_row(run, chosen, numeric, view, run.id in selected) for run in listed],
         "picker": _picker(listed, chosen),
         "pager": _pager(view, total, len(listed)),
         "empty": _empty(reader, view, total) if error is None and not listed else None,
+        "absent": [str(c) for c in chosen if listed and not c.present_in(listed)]
+        if view.columns is not None
+        else [],
         "data": {"selected": list(view.selected), "pollMs": POLL_MS},
     }
 
@@ -273,10 +296,11 @@ def _row(
     run: RunSummary,
     chosen: Sequence[Column],
     numeric: Sequence[bool],
-    deleted: bool,
+    view: View,
     checked: bool,
 ) -> dict[str, Any]:
     from nbtrack.compare.formatting import duration_text, time_text
+    from nbtrack.store.query import Field
 
     cells = [_cell(run, c, n) for c, n in zip(chosen, numeric, strict=True)]
     return {
@@ -289,8 +313,12 @@ def _row(
         "started": time_text(run.started_at),
         "started_iso": _iso(run.started_at),
         "duration": duration_text(run.duration),
-        "deleted": time_text(run.deleted_at) if deleted else None,
-        "tags": [f"{k}={v}" for k, v in run.tags.items()],
+        "deleted": time_text(run.deleted_at) if view.deleted else None,
+        "tags": [
+            {"text": f"{k}={v}", "href": view.href(where=narrowed(view.where, tag, v), page=1)}
+            for k, v in run.tags.items()
+            for tag in [Field("tags", k)]
+        ],
         "cells": cells,
         "checked": checked,
     }

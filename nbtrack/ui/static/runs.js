@@ -86,12 +86,15 @@
   }
 
   // -- live status ----------------------------------------------------------------
+  // Rows RUNNING when the page loaded are watched until their run has ended: one that
+  // turns CRASHED (a late heartbeat) is still watched, as it may yet come back and finish.
   function runningRows() {
-    return Array.from(document.querySelectorAll("tr[data-run]")).filter((row) => row.dataset.status === "RUNNING");
+    return Array.from(document.querySelectorAll("tr[data-live='yes']"));
   }
 
   function update(row, run) {
     row.dataset.status = run.status;
+    if (run.ended) row.dataset.live = "no";
     const status = row.querySelector(".status-text");
     if (status) {
       status.textContent = run.status;
@@ -129,7 +132,8 @@
       const left = runningRows().length;
       if (note) {
         note.hidden = left === 0;
-        note.textContent = `Live: ${left} running run${left === 1 ? "" : "s"}, updated every ${Math.round((data.pollMs || 2000) / 1000)} s`;
+        const every = Math.round((data.pollMs || 2000) / 1000);
+        note.textContent = `Live: ${left} unfinished run${left === 1 ? "" : "s"}, updated every ${every} s`;
       }
     } catch (err) {
       if (note) {
@@ -169,6 +173,9 @@
     const picker = document.getElementById("picker-form");
     if (picker) picker.addEventListener("submit", applyColumns);
     showSelection();
+    for (const row of document.querySelectorAll("tr[data-run]")) {
+      if (row.dataset.status === "RUNNING") row.dataset.live = "yes";
+    }
     if (runningRows().length) window.setTimeout(poll, data.pollMs || 2000);
   });
 })();

@@ -59,6 +59,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[UiServer,
         PROBES["script"],
         params={"lr": 0.5, PROBES["img"]: PROBES["href"], "optimizer": PROBES["escape"]},
         metrics={"val_acc": [math.inf], PROBES["img"]: [1.0]},
+        notebook=PROBES["img"] + ".ipynb",
     )
     store.set_tags(ids["probe"], {PROBES["img"]: PROBES["script"], "link": PROBES["href"]})
     store.set_tags(ids["adam-big"], {"team": "vision"})
@@ -89,6 +90,7 @@ def test_the_table_shows_every_run_and_probes_stay_text(seeded: Any, context: An
     assert "metrics.val_acc" in [h.strip() for h in heads]
     probe = page.locator(f'tr[data-run="{ids["probe"]}"]')
     assert probe.locator("td.name").inner_text() == PROBES["script"]
+    assert probe.locator("td.notebook").inner_text() == PROBES["img"] + ".ipynb"
     assert PROBES["img"] + "=" + PROBES["script"] in probe.locator("td.tags").inner_text()
     assert "\\x1b[31mred" in probe.inner_text()  # a terminal escape shows as text
     assert probe.locator("td[data-metric='val_acc']").inner_text() == "inf"
@@ -96,7 +98,7 @@ def test_the_table_shows_every_run_and_probes_stay_text(seeded: Any, context: An
     assert nan_row.locator("td[data-metric='val_acc']").inner_text() == "nan"
     # no link anywhere goes where a run's text says: ids link to /runs/<full id>
     hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
-    assert not [h for h in hrefs if "javascript" in h.lower()]
+    assert [h for h in hrefs if not h.startswith("/")] == []  # only paths of this server
     assert page.locator(f'a[href="/runs/{ids["probe"]}"]').inner_text() == ids["probe"][:8]
     assert page.locator("img").count() == 0
     assert page.locator("#pager-text").inner_text() == "Runs 1–5 of 5"
@@ -210,6 +212,7 @@ def test_select_two_and_compare_opens_the_comparison_of_their_full_ids(
     assert page.locator("#selection-count").inner_text() == "2 selected"
     assert _query(page.url)["selected"] == [ids["sgd-big"], ids["adam-small"]]
     screenshot(page, "runs-selected")
+    watched.assert_clean()  # the runs page's part (the compare page has its own tests)
     page.click("#compare-button")
     page.wait_for_url("**/compare?*")
     assert urlsplit(page.url).path == "/compare"
@@ -217,7 +220,6 @@ def test_select_two_and_compare_opens_the_comparison_of_their_full_ids(
         "run": [ids["sgd-big"], ids["adam-small"]],
         "baseline": [ids["sgd-big"]],  # the first one picked
     }
-    watched.assert_clean()
 
 
 def test_copy_link_opens_the_same_view_in_a_fresh_context(
@@ -237,11 +239,16 @@ def test_copy_link_opens_the_same_view_in_a_fresh_context(
     # a selection survives a later sort: the header links carry it
     page.click("#runs-table thead a:has-text('metrics.val_acc')")
     page.wait_for_url("**sort=-metrics.val_acc*")
+    # ... and so do the filter form and the column picker (their hidden fields)
+    page.fill("#where", "params.lr <= 0.2")
+    page.press("#where", "Enter")
+    page.wait_for_url("**where=params.lr+%3C%3D*")
+    assert _query(page.url)["selected"] == [ids["adam-big"], ids["sgd-big"]]
     page.click("#copy-link")
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied == page.url
     assert _query(copied) == {
-        "where": ["params.lr < 0.2"],
+        "where": ["params.lr <= 0.2"],
         "sort": ["-metrics.val_acc"],
         "selected": [ids["adam-big"], ids["sgd-big"]],
     }
@@ -268,7 +275,7 @@ def test_copy_link_opens_the_same_view_in_a_fresh_context(
         assert (
             sorted(checked) == sorted(seen["checked"]) == sorted([ids["adam-big"], ids["sgd-big"]])
         )
-        assert other.page.input_value("#where") == "params.lr < 0.2"
+        assert other.page.input_value("#where") == "params.lr <= 0.2"
         assert other.page.locator("#selection-count").inner_text() == "2 selected"
         screenshot(other.page, "runs-shared-link")
         other.assert_clean()
@@ -325,6 +332,12 @@ def test_running_runs_turn_finished_and_crashed_without_a_reload(
         expect(row).to_have_attribute("data-status", "FINISHED")
         expect(stalled_status).to_have_text("CRASHED", timeout=25_000)
         expect(stalled_status).to_have_class("status-text status-CRASHED")
+        # a late heartbeat is not the end: the stalled run is still watched, and finishes
+        store.heartbeat(stalled, time.time())
+        expect(stalled_status).to_have_text("RUNNING", timeout=15_000)
+        store.end_run(stalled, RunStatus.FAILED, time.time())
+        expect(stalled_status).to_have_text("FAILED", timeout=15_000)
+        expect(page.locator("#live-note")).to_be_hidden()  # nothing left to watch
         assert page.evaluate("window.notReloaded") is True
         screenshot(page, "runs-live")
         watched.assert_clean()
@@ -346,6 +359,8 @@ def test_the_runs_page_on_postgresql_filters_sorts_and_pages(
         assert _names(page)[:3] == ["r148", "r146", "r144"]
         page.goto(server.base)
         assert page.locator("#pager-text").inner_text() == "Runs 1–100 of 150 (page 1 of 2)"
+        assert page.locator("#pager-text").is_visible()  # below the table's own scroll box
+        screenshot(page, "runs-page-of-100-postgres")
         page.click("a[rel='next']")
         page.wait_for_url("**page=2")
         assert page.locator("#pager-text").inner_text() == "Runs 101–150 of 150 (page 2 of 2)"
@@ -379,3 +394,22 @@ def test_probes_in_the_url_itself_stay_text(seeded: Any, context: Any) -> None:
     assert count == "1 selected (1 on other pages): select one more to compare"
     assert page.locator("img").count() == 0
     watched.assert_clean(allowed_errors=[BAD_REQUEST])
+
+
+def test_clicking_a_tag_filters_on_it_and_a_probe_tag_is_only_text(
+    seeded: Any, context: Any
+) -> None:
+    server, ids = seeded
+    watched = Watched.open(context, server.base)
+    page = watched.page
+    page.goto(server.base + "?where=params.lr%20%3C%201")
+    page.click("a.tag:text-is('team=vision')")
+    page.wait_for_url("**where=*tags.team*")
+    assert _query(page.url)["where"] == ['params.lr < 1 and tags.team = "vision"']
+    assert _names(page) == ["adam-big"]
+    page.goto(server.base)
+    probe_tag = page.locator(f'tr[data-run="{ids["probe"]}"] a.tag').first
+    probe_tag.click()
+    page.wait_for_url("**where=*")
+    assert _names(page) == [PROBES["script"]]  # the filter found it: the tag went as text
+    watched.assert_clean()

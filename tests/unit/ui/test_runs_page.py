@@ -22,10 +22,10 @@ from starlette.exceptions import StarletteDeprecationWarning
 from nbtrack.compare.listing import Column, parse_columns
 from nbtrack.model import RunStatus
 from nbtrack.store import open_store
-from nbtrack.store.query import Field, parse_sort
+from nbtrack.store.query import And, Compare, Field, Or, parse_sort, parse_where
 from nbtrack.ui.app import create_app
 from nbtrack.ui.config import UiConfig
-from nbtrack.ui.runs_page import PAGE_SIZE, View, column_spec, sort_spec
+from nbtrack.ui.runs_page import PAGE_SIZE, View, column_spec, narrowed, sort_spec
 from tests.helpers.comparison import add_run
 
 with warnings.catch_warnings():
@@ -48,6 +48,23 @@ def test_a_sort_and_a_column_of_any_key_read_back_as_that_key(key: str) -> None:
                 column,
                 Column("metrics", "x"),
             ]
+
+
+TAG_VALUES = ["vision", 'say "hi"', "back\\slash", "two\nlines", "<b>x</b>", ""]
+
+
+@pytest.mark.parametrize("value", TAG_VALUES)
+@pytest.mark.parametrize("key", ["team", "my key", 'a"b'])
+def test_a_click_on_a_tag_narrows_the_filter_to_that_tag(key: str, value: str) -> None:
+    alone = parse_where(narrowed("", Field("tags", key), value))
+    assert isinstance(alone, Compare)
+    assert (alone.field, alone.op, alone.value) == (Field("tags", key), "=", value)
+    both = parse_where(narrowed("params.lr < 1 or name = x", Field("tags", key), value))
+    assert isinstance(both, And)  # the tag narrows the whole filter, not its last term
+    assert isinstance(both.terms[0], Or)
+    assert both.terms[1] == alone
+    once = narrowed("", Field("tags", key), value)
+    assert narrowed(once, Field("tags", key), value) == once  # a second click adds nothing
 
 
 def test_a_view_reads_its_url_and_writes_it_back() -> None:
@@ -147,7 +164,8 @@ def test_the_table_lists_runs_newest_first_with_the_varying_params_and_metrics(
     text = _text(html)
     assert "nan" in text  # NaN and inf read as text, nothing crashed
     assert "inf" in text
-    assert "team=&lt;b&gt;vision&lt;/b&gt;" in html  # a tag is text
+    assert "team=&lt;b&gt;vision&lt;/b&gt;</a>" in html  # a tag is text, its link a filter
+    assert 'href="/?where=tags.team+%3D+%22%3Cb%3Evision%3C%2Fb%3E%22"' in html
     assert "Runs 1–3 of 3" in text
 
 
@@ -169,6 +187,10 @@ def test_sorting_filtering_and_columns_come_from_the_url(
     assert heads[-2:] == ["tags", "params.opt"]
     # the filter form keeps the sort, the columns, the selection
     assert '<input type="hidden" name="columns" value="params.opt">' in html
+    assert "No run on this page has" not in html
+    html = client.get("/", params={"columns": "params.opt,metrics.typo"}).text
+    assert "No run on this page has metrics.typo: its column is empty." in _text(html)
+    assert "params.opt:" not in _text(html)
 
 
 @pytest.mark.parametrize(
