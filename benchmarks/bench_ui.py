@@ -546,11 +546,11 @@ def mlflow_times(
         )
 
 
-def mlflow_command(given: str | None) -> str:
+def mlflow_command(given: str | None) -> str | None:
     """The ``mlflow`` command to serve the anchor: *given*, else the one on PATH."""
     import shutil
 
-    return given or shutil.which("mlflow") or "mlflow"
+    return given or shutil.which("mlflow")
 
 
 def main() -> None:
@@ -599,8 +599,12 @@ def main() -> None:
                     load(base, ten, args.clients, args.seconds, think)
         if not args.no_mlflow:
             mlflow_bin = mlflow_command(args.mlflow)
-            made = mlflow_store(root, args.runs, mlflow_bin)
-            if made is not None:
+            made = None
+            if mlflow_bin is None:
+                print("No `mlflow` command (--mlflow PATH, see above): no MLflow anchor.")
+            else:
+                made = mlflow_store(root, args.runs, mlflow_bin)
+            if mlflow_bin is not None and made is not None:
                 mlflow_times(mlflow_bin, root, *made, repeat=args.repeat, shown=100)
 
 
