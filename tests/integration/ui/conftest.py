@@ -1,6 +1,6 @@
 """UI tests: a real ``nbtrack ui`` server and Debian's Chromium driven by Playwright.
 
-``chromium`` is one browser for the worker's session; each test opens fresh
+``chromium`` is one browser per test module; each test opens fresh
 contexts from it (``context``), so cookies and storage never carry over
 between tests (a "fresh browser context" is what a teammate opening a link
 has).
@@ -16,9 +16,14 @@ import pytest
 from tests.helpers.ui import launch_chromium
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """Debian's Chromium through Playwright, for the whole worker session."""
+    """Debian's Chromium through Playwright, for one test module.
+
+Not for the whole session: Playwright's sync API keeps an asyncio loop running
+in the thread while it is open, and a unit test that later runs
+``asyncio.run`` in the same xdist worker would fail on it.
+"""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
