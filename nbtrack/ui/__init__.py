@@ -12,6 +12,7 @@ Not for: SQL, comparisons or downsampling (the compare layer does them).
 
 * ``app``: ``create_app``, the Starlette application: routes of every page,
   the middleware, the store opened once for the app's life.
+* ``state``: ``reader_of``, the app's reader as an endpoint reads it.
 * ``config``: ``UiConfig``, what ``nbtrack ui`` was started with.
 * ``server``: ``serve``, uvicorn on the host and port, the token made and
   the URL printed.

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from nbtrack.compare.reader import Reader
 
-__all__ = ["create_app", "reader_of"]
+__all__ = ["create_app"]
 
 
 def create_app(config: UiConfig, reader: Reader | None = None) -> Starlette:
@@ -83,12 +83,6 @@ def create_app(config: UiConfig, reader: Reader | None = None) -> Starlette:
     )
     app.state.config = config
     return app
-
-
-def reader_of(request: Request) -> Reader:
-    """The app's reader (for endpoints)."""
-    reader: Reader = request.app.state.reader
-    return reader
 
 
 def _error_page(request: Request, exc: Exception) -> Response:

@@ -106,8 +106,9 @@ def artifact(request: Request) -> Response:
     """An artifact's bytes: an image inline, anything else as an attachment."""
     from starlette.responses import FileResponse
 
-    # what app.reader_of returns (importing app here would make an import loop)
-    reader: Reader = request.app.state.reader
+    from nbtrack.ui.state import reader_of
+
+    reader = reader_of(request)
     run = reader.run(request.path_params["run_id"])
     name = request.path_params["name"]
     found = _recorded(run, name)

@@ -120,10 +120,10 @@ def compare(request: Request) -> Response:
 
     from nbtrack.compare.comparison import compare_runs
     from nbtrack.errors import UsageError
+    from nbtrack.ui.state import reader_of
     from nbtrack.ui.templating import page
 
-    # what app.reader_of returns (importing app here would make an import loop)
-    reader: Reader = request.app.state.reader
+    reader = reader_of(request)
     asked = parse_compare_query(request.query_params)
     if not asked.runs:
         return page(request, "compare.html.j2", _picker(reader, asked))

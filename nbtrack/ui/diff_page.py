@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from nbtrack.compare.comparison_model import RunHeader
-    from nbtrack.compare.reader import Reader
     from nbtrack.vcs.diffmodel import DiffResult
 
 __all__ = ["SOURCES", "routes"]
@@ -71,8 +70,9 @@ def diff(request: Request) -> Response:
         return page(request, "diff.html.j2", {"title": "Diff", "nav": "compare", "runs": None})
     if not a or not b:
         raise UsageError("a notebook diff needs two runs: give both a=RUN_ID and b=RUN_ID")
-    # what app.reader_of returns (importing app here would make an import loop)
-    reader: Reader = request.app.state.reader
+    from nbtrack.ui.state import reader_of
+
+    reader = reader_of(request)
     full_a, full_b = reader.resolve(a), reader.resolve(b)
     if full_a == full_b:
         raise UsageError(f"a and b are the same run {full_a[:8]}; give two different runs")

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from starlette.responses import Response
     from starlette.routing import BaseRoute
 
-    from nbtrack.compare.reader import Reader
     from nbtrack.tracking.edit import Edit, RunEditor
     from nbtrack.ui.config import UiConfig
 
@@ -153,8 +152,9 @@ def _note(request: Request, run_id: str, fields: dict[str, str]) -> Edit:
 def _delete(request: Request, run_id: str, fields: dict[str, str]) -> Edit:
     from nbtrack.errors import UsageError
     from nbtrack.model import RunStatus
+    from nbtrack.ui.state import reader_of
 
-    reader: Reader = request.app.state.reader  # (ui.app imports this module: no import back)
+    reader = reader_of(request)
     run = reader.run(run_id)
     if run.status is RunStatus.RUNNING and run.deleted_at is None:
         raise UsageError(

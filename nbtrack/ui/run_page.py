@@ -51,10 +51,10 @@ def run(request: Request) -> Response:
     """The page of one run (a redirect to its full id when the URL names a prefix)."""
     from starlette.responses import RedirectResponse
 
+    from nbtrack.ui.state import reader_of
     from nbtrack.ui.templating import page
 
-    # what app.reader_of returns (importing app here would make an import loop)
-    reader: Reader = request.app.state.reader
+    reader = reader_of(request)
     asked = request.path_params["run_id"]
     found = reader.run(asked)
     if found.id != asked:

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
+from nbtrack.ui.state import reader_of
+
 if TYPE_CHECKING:
     from starlette.datastructures import QueryParams
     from starlette.requests import Request
@@ -175,17 +177,11 @@ def column_spec(column: Column) -> str:
 # -- the page --------------------------------------------------------------------
 
 
-def _reader(request: Request) -> Reader:
-    """The app's reader (``app.reader_of`` would be an import loop: app imports this module)."""
-    reader: Reader = request.app.state.reader
-    return reader
-
-
 def runs(request: Request) -> Response:
     from nbtrack.ui.templating import page
 
     view, problem = View.from_query(request.query_params)
-    context = build(_reader(request), view, problem)
+    context = build(reader_of(request), view, problem)
     status = 400 if context["error"] else 200
     return page(request, "runs.html.j2", context, status=status)
 
@@ -412,7 +408,7 @@ def live(request: Request) -> Response:
     if ids:
         where = " or ".join(f'id = "{run_id}"' for run_id in ids)
         wanted = set(ids)  # ``id =`` matches a prefix: keep the runs asked about
-        found = [r for r in _reader(request).runs(where=where, deleted="all") if r.id in wanted]
+        found = [r for r in reader_of(request).runs(where=where, deleted="all") if r.id in wanted]
     body = {
         "runs": [
             {

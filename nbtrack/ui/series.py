@@ -30,12 +30,13 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
+from nbtrack.ui.state import reader_of
+
 if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
     from starlette.routing import BaseRoute
 
-    from nbtrack.compare.reader import Reader
     from nbtrack.compare.series import RunSeries
 
 __all__ = ["DEFAULT_POINTS", "routes"]
@@ -69,7 +70,7 @@ def series(request: Request) -> Response:
     if x not in X_AXES:
         raise UsageError(f"Unknown x axis {x!r}: use one of {', '.join(X_AXES)}.")
     points = min(_points(query.get("points")), MAX_SERIES_POINTS)
-    drawn = metric_series(_reader(request), run_ids, metric, x=x, max_points=points)
+    drawn = metric_series(reader_of(request), run_ids, metric, x=x, max_points=points)
     label: str = x
     if x == "relative":
         span = max((float(s.xs[-1] - s.xs[0]) for s in drawn if len(s.xs)), default=0.0)
@@ -90,7 +91,7 @@ def status(request: Request) -> Response:
     from nbtrack.compare.formatting import strict_json
     from nbtrack.model import RunStatus
 
-    reader = _reader(request)
+    reader = reader_of(request)
     listed = []
     for run_id in dict.fromkeys(_run_ids(request, "/api/status?run=ID")):
         run = reader.run(run_id)
@@ -109,12 +110,6 @@ def status(request: Request) -> Response:
             }
         )
     return _json({"runs": listed})
-
-
-def _reader(request: Request) -> Reader:
-    """The app's reader (``app.reader_of``'s answer, read here: app imports this module)."""
-    reader: Reader = request.app.state.reader
-    return reader
 
 
 def _run_ids(request: Request, example: str) -> list[str]:

@@ -20,10 +20,10 @@ from tests.helpers.ui import launch_chromium
 def chromium() -> Iterator[Any]:
     """Debian's Chromium through Playwright, for one test module.
 
-Not for the whole session: Playwright's sync API keeps an asyncio loop running
-in the thread while it is open, and a unit test that later runs
-``asyncio.run`` in the same xdist worker would fail on it.
-"""
+    Not for the whole session: Playwright's sync API keeps an asyncio loop running
+    in the thread while it is open, and a unit test that later runs
+    ``asyncio.run`` in the same xdist worker would fail on it.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
