@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 
     from nbtrack.compare.reader import Reader
 
-__all__ = ["create_app"]
+__all__ = ["REQUEST_THREADS", "create_app", "limit_request_threads"]
+
+#: endpoints run at once in the thread pool (see ``limit_request_threads``)
+REQUEST_THREADS = 4
 
 
 def create_app(config: UiConfig, reader: Reader | None = None) -> Starlette:
@@ -49,6 +52,7 @@ def create_app(config: UiConfig, reader: Reader | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         from nbtrack.compare.reader import Reader
 
+        limit_request_threads()
         opened = reader or Reader.open(config.store_url)
         app.state.reader = opened
         # the one writer, and only with --allow-edit: a read-only app holds none
@@ -83,6 +87,23 @@ def create_app(config: UiConfig, reader: Reader | None = None) -> Starlette:
     )
     app.state.config = config
     return app
+
+
+def limit_request_threads(threads: int = REQUEST_THREADS) -> None:
+    """Run at most *threads* endpoints at once (anyio's default is 40).
+
+    The endpoints are Python holding the GIL between short SQL calls: with 40
+    threads each call's return waits behind the others' Python (a convoy), and
+    under load the server answered fewer requests a second. Measured by
+    ``benchmarks/bench_ui.py``, 50 clients without a pause, 2-core machine:
+    40 threads 10 requests/s, p99 19.5 s; 8: 14/s, 5.6 s; 4: 15/s, 4.3 s; 2:
+    21/s, 3.1 s. Four, not two: one slow page (a first code diff imports
+    jupytext, seconds) should not stop every other page. Requests beyond the
+    limit wait their turn in order.
+    """
+    import anyio.to_thread
+
+    anyio.to_thread.current_default_thread_limiter().total_tokens = threads
 
 
 def _error_page(request: Request, exc: Exception) -> Response:
