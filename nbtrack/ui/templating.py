@@ -50,6 +50,8 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.globals["version"] = __version__
+    # text whose newlines matter (a note in a textarea): each line made printable
+    env.filters["multiline"] = lambda text: Markup.escape(printable(str(text), lines=True))
     env.globals["static"] = lambda path: f"/static/{path}?v={__version__}"
     return env
 

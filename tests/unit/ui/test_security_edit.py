@@ -245,3 +245,17 @@ def test_the_edit_controls_show_hostile_text_as_text() -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert 'href="javascript' not in html
     assert 'data-run="' + "c" * 32 + '"' in html
+
+
+def test_a_note_of_several_lines_comes_back_into_the_textarea_as_lines(
+    seeded: tuple[str, str], editing: Any
+) -> None:
+    url, run_id = seeded
+    note = "first line <b>bold?</b>\nsecond line"
+    assert post(editing, f"/api/runs/{run_id}/note", {"note": note}).status_code == 200
+    page = editing.get(f"/runs/{run_id}").text
+    # the newline is kept (saving the form again must not store a literal "\n"),
+    # the markup is text
+    expected = "first line &lt;b&gt;bold?&lt;/b&gt;\nsecond line</textarea>"
+    assert expected in page
+    assert read(url, run_id).note == note
