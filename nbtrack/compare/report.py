@@ -31,10 +31,19 @@ from nbtrack.errors import UsageError
 from nbtrack.model import MetricHistory
 
 if TYPE_CHECKING:
+    import jinja2
+
     from nbtrack.model import Artifact, Run
     from nbtrack.store.base import HistoryArrays
 
-__all__ = ["CSP", "MAX_FIGURE_BYTES", "build_report", "curve_points", "select_runs"]
+__all__ = [
+    "CSP",
+    "MAX_FIGURE_BYTES",
+    "build_report",
+    "curve_points",
+    "html_environment",
+    "select_runs",
+]
 
 #: what the page may load: nothing but its own inline styles and data: images
 CSP = (
@@ -398,24 +407,32 @@ def _version() -> str:
 
 
 def _render(context: dict[str, Any]) -> str:
+    return html_environment("nbtrack.compare").get_template("report.html.j2").render(context)
+
+
+def html_environment(package: str) -> jinja2.Environment:
+    """A Jinja2 environment over *package*'s ``templates/``, for pages nbtrack serves or writes.
+
+    Autoescape is on, and every string a template shows first has its control
+    characters shown as escapes (an ESC reads ``\\x1b``, as in the
+    comparison); markup nbtrack built itself (``Markup``) passes as is.
+    The report and the web UI's pages share it.
+    """
     import jinja2
     from markupsafe import Markup
 
     from nbtrack.printable import printable
 
     def shown(value: Any) -> Any:
-        # user text keeps no control characters (an ESC shows as \x1b, as in the
-        # comparison), then autoescape makes it text; markup nbtrack built passes as is
         if isinstance(value, str) and not isinstance(value, Markup):
             return printable(value)
         return value
 
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("nbtrack.compare", "templates"),
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader(package, "templates"),
         autoescape=True,
         finalize=shown,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return environment.get_template("report.html.j2").render(context)

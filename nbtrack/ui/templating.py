@@ -30,25 +30,13 @@ UPLOT_VERSION = "1.6.32"
 @functools.cache
 def environment() -> jinja2.Environment:
     """The one environment of the app's templates."""
-    import jinja2
     from markupsafe import Markup
 
     from nbtrack._version import __version__
+    from nbtrack.compare.report import html_environment
     from nbtrack.printable import printable
 
-    def shown(value: Any) -> Any:
-        if isinstance(value, str) and not isinstance(value, Markup):
-            return printable(value)
-        return value
-
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("nbtrack.ui", "templates"),
-        autoescape=True,
-        finalize=shown,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = html_environment("nbtrack.ui")
     env.globals["version"] = __version__
     # text whose newlines matter (a note in a textarea): each line made printable
     env.filters["multiline"] = lambda text: Markup.escape(printable(str(text), lines=True))
