@@ -19,8 +19,6 @@ from nbtrack.store import open_store
 from nbtrack.store.base import Store
 from tests.helpers.comparison import add_run
 
-# Starlette's TestClient prefers httpx2; the httpx the dev extra installs works the same
-pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 
 PROBE = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"

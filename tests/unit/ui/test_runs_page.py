@@ -10,14 +10,13 @@ from __future__ import annotations
 import math
 import re
 import time
-import warnings
 from collections.abc import Iterator
 from html import unescape
 from typing import Any
 
 import pytest
 from starlette.datastructures import QueryParams
-from starlette.exceptions import StarletteDeprecationWarning
+from starlette.testclient import TestClient
 
 from nbtrack.compare.listing import Column, parse_columns
 from nbtrack.model import RunStatus
@@ -27,11 +26,6 @@ from nbtrack.ui.app import create_app
 from nbtrack.ui.config import UiConfig
 from nbtrack.ui.runs_page import PAGE_SIZE, View, column_spec, narrowed, sort_spec
 from tests.helpers.comparison import add_run
-
-with warnings.catch_warnings():
-    # this Starlette would rather drive the app with httpx2 (not installed); httpx works
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from starlette.testclient import TestClient
 
 ODD_KEYS = ["lr", "opt.beta", "train/loss", "my key", 'say "hi"', "a,b", "it's", 'x`y"z', " lead"]
 

@@ -7,7 +7,6 @@ real browser check the same in tests/integration/ui/test_security.py.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,10 +35,7 @@ def seeded(sqlite_url: str) -> str:
 
 def client(url: str, **config: Any) -> Any:
     """A TestClient over ``create_app`` (Host 127.0.0.1:5757) of the store *url*."""
-    with warnings.catch_warnings():
-        # Starlette 1.x would rather have the httpx2 package; httpx (a dev dependency) works
-        warnings.simplefilter("ignore")
-        from starlette.testclient import TestClient
+    from starlette.testclient import TestClient
 
     app = create_app(UiConfig(store_url=url, **config), Reader(open_store(url, create=False)))
     return TestClient(app, base_url=BASE, follow_redirects=False)

@@ -8,7 +8,6 @@ tests/integration/ui/test_edit.py.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,9 +34,7 @@ def seeded(store_url: str) -> tuple[str, str]:
 
 
 def client(url: str, **config: Any) -> Any:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Starlette 1.x would rather have httpx2
-        from starlette.testclient import TestClient
+    from starlette.testclient import TestClient
 
     app = create_app(UiConfig(store_url=url, **config), Reader(open_store(url, create=False)))
     return TestClient(app, base_url=BASE, follow_redirects=False)

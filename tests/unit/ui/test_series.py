@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import math
 import time
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,10 +32,7 @@ def store(store_url: str) -> Iterator[Store]:
 
 @pytest.fixture
 def client(store_url: str, store: Store) -> Iterator[Any]:
-    with warnings.catch_warnings():
-        # Starlette >= 1.0 prefers httpx2 for its TestClient; httpx (the dev extra) still works
-        warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
-        from starlette.testclient import TestClient
+    from starlette.testclient import TestClient
 
     with TestClient(create_app(UiConfig(store_url=store_url))) as opened:
         yield opened
