@@ -19,7 +19,6 @@ from nbtrack.store import open_store
 from nbtrack.store.base import Store
 from tests.helpers.comparison import add_run
 
-
 PROBE = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
 
