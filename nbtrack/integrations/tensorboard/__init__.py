@@ -1,0 +1,17 @@
+"""TensorBoard event files in and out, and the ``SummaryWriter`` bridge.
+
+* ``records``  — the TFRecord framing of an event file (length, CRC-32C,
+                 payload, CRC-32C): reading the intact records of a file from
+                 an offset, writing framed records.
+* ``importer`` — ``import_logdir``: each run folder of a log directory becomes
+                 one run; re-importing changes nothing, a grown folder adds
+                 only its new events.
+* ``export``   — ``export_runs``: runs to event files ``tensorboard --logdir``
+                 shows.
+* ``bridge``   — ``SummaryWriter`` (logs to the active run, optionally to event
+                 files too) and ``sync_tensorboard`` (existing writers also log
+                 to nbtrack).
+
+Events are parsed and built with TensorBoard's own protobuf classes
+(``tensorboard.compat.proto``); only the record framing is written here.
+"""
