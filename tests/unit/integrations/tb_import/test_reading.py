@@ -83,8 +83,10 @@ def test_decoded_scalars_are_tensorboards_with_step_and_wall_time(mixed: Path) -
     ]
     assert decoded.skipped == {"histo": 1}
     walls = [e.wall_time for e in accumulator.Scalars("lr")]
-    assert decoded.first_time is not None and decoded.first_time <= min(walls)
-    assert decoded.last_time is not None and decoded.last_time >= max(walls)
+    assert decoded.first_time is not None
+    assert decoded.first_time <= min(walls)
+    assert decoded.last_time is not None
+    assert decoded.last_time >= max(walls)
 
 
 def test_hparams_of_tensorboardx_become_params(tmp_path: Path) -> None:
@@ -140,7 +142,8 @@ def test_a_resumed_read_knows_the_plugin_of_a_tag_whose_metadata_came_earlier(
     assert [(v, s) for _, v, s, _ in whole.rows] == [(0.0, 0), (0.25, 1), (0.5, 2), (0.75, 3)]
     offset = len(records[0]) + len(records[1])
     blind = _decode(path, offset)
-    assert blind.rows == [] and blind.skipped == {"tensor": 2}
+    assert blind.rows == []
+    assert blind.skipped == {"tensor": 2}
     resumed = _decode(path, offset, whole.plugins)
     assert resumed.rows == whole.rows[2:]
 
@@ -152,7 +155,8 @@ def test_a_truncated_file_keeps_its_whole_records_and_says_where_it_ends(mixed: 
     path.write_bytes(data[:-7])
     reader = RecordReader(path)
     assert list(reader) == whole[:-1]
-    assert reader.truncated and reader.end == len(data) - len(whole[-1]) - 16
+    assert reader.truncated
+    assert reader.end == len(data) - len(whole[-1]) - 16
     assert reader.problem == f"a partial record at byte {reader.end} (the file ends mid-record)"
 
 
@@ -168,8 +172,10 @@ def test_a_damaged_byte_stops_the_read_at_its_record_keeping_those_before(
     path.write_bytes(bytes(data))
     reader = RecordReader(path)
     assert list(reader) == whole[:10]
-    assert reader.end == start and not reader.truncated
-    assert reader.problem is not None and phrase in reader.problem
+    assert reader.end == start
+    assert not reader.truncated
+    assert reader.problem is not None
+    assert phrase in reader.problem
     assert f"at byte {start}" in reader.problem
 
 
@@ -179,9 +185,11 @@ def _text(tag: str, step: int, text: str) -> Text:
 
 def test_texts_merge_into_one_section_per_tag_in_step_order_and_never_twice() -> None:
     note, added = merge_texts(None, [_text("a", 3, "three"), _text("b", 0, "bee")])
-    assert added == 2 and note is not None
+    assert added == 2
+    assert note is not None
     note, added = merge_texts(note, [_text("a", 1, "one\n\nstill one"), _text("a", 3, "three")])
-    assert added == 1 and note is not None
+    assert added == 1
+    assert note is not None
     assert note.index("## a") < note.index("step 1,") < note.index("step 3,") < note.index("## b")
     assert "    one\n    \n    still one" in note
     assert merge_texts(note, [_text("a", 1, "one\n\nstill one"), _text("b", 0, "bee")]) == (
@@ -192,6 +200,9 @@ def test_texts_merge_into_one_section_per_tag_in_step_order_and_never_twice() ->
 
 def test_text_a_user_added_to_the_note_stays() -> None:
     note, _ = merge_texts("my own words\n\n", [_text("a", 0, "zero")])
-    assert note is not None and note.startswith("my own words\n\n## a\n")
+    assert note is not None
+    assert note.startswith("my own words\n\n## a\n")
     note, _ = merge_texts(note + "\nremember this\n", [_text("a", 5, "five")])
-    assert note is not None and "remember this" in note and "step 5," in note
+    assert note is not None
+    assert "remember this" in note
+    assert "step 5," in note
