@@ -87,9 +87,8 @@ class FileRead:
         self.end, self.problem, self.truncated = reader.end, reader.problem, reader.truncated
 
     def _in_helper(self) -> Iterator[Decoded]:
-        import nbtrack
-
-        root = str(Path(nbtrack.__file__).resolve().parents[1])
+        # the folder nbtrack is imported from, so the helper imports the same nbtrack
+        root = str(Path(__file__).resolve().parents[3])
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]),
