@@ -67,7 +67,7 @@ def tensorboard(run_ids: tuple[str, ...], where: str | None, out: Path, force: b
         raise UsageError("give runs to export or --where, not both")
     if where is None and not run_ids:
         raise UsageError(
-            "export needs runs: give run ids (e.g. nbtrack export tensorboard RUN -o tb/) or --where"
+            "export needs runs: give run ids (nbtrack export tensorboard RUN -o tb/) or --where"
         )
     with Reader.open() as reader:
         if where is not None:

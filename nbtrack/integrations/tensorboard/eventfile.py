@@ -95,7 +95,7 @@ class EventFileWriter:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             self.path = folder / event_file_name(started, suffix)
-            self._file: IO[bytes] | None = open(self.path, "ab")
+            self._file: IO[bytes] | None = open(self.path, "ab")  # noqa: SIM115 - held until close()
         except OSError as exc:
             raise UsageError(
                 f"cannot write TensorBoard event files in {folder}: {exc.strerror}."
