@@ -140,6 +140,8 @@ class ActiveRun:
         self.settings = settings
         self.started_at = started_at
         self.status = RunStatus.RUNNING
+        #: the note this run set (``set_note``); None until it sets one
+        self.note: str | None = None
         #: spill files written because the store could not be reached
         self.spilled: list[Path] = []
         self._on_end = on_end
@@ -276,6 +278,18 @@ class ActiveRun:
             self._check_running()
             self.name = name
             self._flusher.submit(Op("set_name", {"name": name}))
+
+    def set_note(self, note: str | None, *, append: bool = False) -> None:
+        """Set the run's free-text note (None clears it); *append* adds a paragraph.
+
+        The note ``nbtrack note`` edits later; ``SummaryWriter.add_text`` appends to it.
+        """
+        with self._lock:
+            self._check_running()
+            if append and note and self.note:
+                note = f"{self.note.rstrip()}\n\n{note}"
+            self.note = note
+            self._flusher.submit(Op("set_note", {"note": note}))
 
     def set_source(self, source: Source) -> None:
         """Record the notebook (or script) path and its text snapshot (secrets redacted)."""

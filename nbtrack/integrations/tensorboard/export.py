@@ -23,20 +23,19 @@ files in that folder.
 from __future__ import annotations
 
 import re
-import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nbtrack.errors import UsageError
+from nbtrack.integrations.tensorboard.images import png_size
 from nbtrack.model import JSONValue
 from nbtrack.store.base import HistoryArrays
 
 __all__ = ["ExportFigure", "ExportResult", "ExportRun", "export_runs", "run_folder_name"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 #: the text tag a run's note is written under (the importer reads text into the note)
 NOTE_TAG = "note"
 
@@ -160,16 +159,8 @@ def _write_scalars(writer: Any, run: ExportRun) -> int:
 def _write_figures(writer: Any, run: ExportRun) -> int:
     for figure in run.figures:
         png = figure.path.read_bytes()
-        width, height = _png_size(png, figure.path)
+        width, height = png_size(png, f"the figure {figure.path}")
         tag = figure.name[:-4] if figure.name.lower().endswith(".png") else figure.name
         step = 0 if figure.step is None else figure.step
         writer.image(tag, png, width, height, step, figure.logged_at or run.started_at)
     return len(run.figures)
-
-
-def _png_size(png: bytes, path: Path) -> tuple[int, int]:
-    """Width and height from the PNG's header chunk (the image summary carries them)."""
-    if len(png) < 24 or not png.startswith(_PNG_MAGIC):
-        raise UsageError(f"cannot export {path} as an image: it is not a PNG file.")
-    width, height = struct.unpack(">II", png[16:24])
-    return int(width), int(height)
