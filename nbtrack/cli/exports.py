@@ -96,7 +96,7 @@ def _export_run(reader: Reader, run_id: str) -> ExportRun:
         ExportFigure(
             path=reader.artifact_path(artifact),
             name=artifact.name,
-            step=getattr(artifact, "step", None),
+            step=artifact.step,
             logged_at=artifact.logged_at,
         )
         for artifact in run.artifacts

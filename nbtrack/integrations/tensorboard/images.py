@@ -16,16 +16,16 @@ from io import BytesIO
 from typing import Any
 
 from nbtrack.errors import UsageError
+from nbtrack.tracking import checks
 
 __all__ = ["figure_png", "image_png", "png_size"]
 
-_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _MODES = {1: "L", 3: "RGB", 4: "RGBA"}
 
 
 def png_size(png: bytes, what: str) -> tuple[int, int]:
     """Width and height from a PNG's header chunk; *what* names it in the error."""
-    if len(png) < 24 or not png.startswith(_PNG_MAGIC):
+    if len(png) < 24 or not png.startswith(checks.PNG_SIGNATURE):
         raise UsageError(f"{what} is not a PNG file (it lacks the PNG signature).")
     width, height = struct.unpack(">II", png[16:24])
     return int(width), int(height)
@@ -38,9 +38,7 @@ def figure_png(figure: Any, tag: str) -> bytes:
             f"add_figure({tag!r}) needs a matplotlib figure (or a list of them),"
             f" not {type(figure).__name__}."
         )
-    buffer = BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return checks.figure_png(figure, tag)
 
 
 def image_png(image: Any, tag: str, dataformats: str = "CHW") -> bytes:
