@@ -23,7 +23,7 @@ def load(folder: Path) -> Any:
 
 
 def scalars(folder: Path, tag: str) -> list[tuple[int, float, float]]:
-    """``(step, value, wall_time)`` of every point of *tag* in *folder*, as TensorBoard reads them."""
+    """``(step, value, wall_time)`` of each point of *tag* in *folder*, read by TensorBoard."""
     return [(e.step, e.value, e.wall_time) for e in load(folder).Scalars(tag)]
 
 

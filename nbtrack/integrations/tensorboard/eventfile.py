@@ -47,9 +47,9 @@ def load_protos() -> tuple[ModuleType, ModuleType, Callable[[bytes], int]]:
         import google_crc32c
         from tensorboard.compat.proto import event_pb2, summary_pb2
     except ImportError as exc:
+        missing = (exc.name or "tensorboard").split(".")[0].replace("_", "-")
         raise UsageError(
-            f"writing TensorBoard event files needs the {exc.name or 'tensorboard'} package;"
-            f" {INSTALL_HINT}."
+            f"writing TensorBoard event files needs the {missing} package; {INSTALL_HINT}."
         ) from None
     crc: Callable[[bytes], int] = google_crc32c.value
     return event_pb2, summary_pb2, crc

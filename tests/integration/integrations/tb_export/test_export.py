@@ -17,7 +17,7 @@ from tests.helpers.cli import nbtrack as run_nbtrack
 from tests.helpers.tensorboard_read import load, scalars, session_groups
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 
 @pytest.fixture
