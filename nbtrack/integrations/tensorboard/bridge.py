@@ -183,9 +183,16 @@ class SummaryWriter:
         scalar_value: Any,
         global_step: int | None = None,
         walltime: float | None = None,
-        **kwargs: Any,
+        new_style: bool = False,
+        double_precision: bool = False,
+        display_name: str = "",
+        summary_description: str = "",
     ) -> None:
-        """Metric *tag* at *global_step*: ``nbtrack.log_metric``, and a scalar event."""
+        """Metric *tag* at *global_step*: ``nbtrack.log_metric``, and a scalar event.
+
+        The other arguments of torch's and tensorboardX's ``add_scalar`` are
+        taken and not used (named, not ``**kwargs``: this is the hot path).
+        """
         (api._tracker or api.get_tracker()).current().log_metric(tag, scalar_value, global_step)
         if self.event_files:
             self._writer("").scalar(
