@@ -230,3 +230,14 @@ def test_without_the_tensorboard_extra_one_warning_and_the_run_still_gets_the_po
     )
     assert nbtrack.metric_history(run_id, "acc")["step"].tolist() == [0, 1, 2]
     assert not (project_root / "runs").exists()
+
+
+def test_torch_tensors_are_taken_as_torch_users_pass_them(settings: Settings) -> None:
+    # torch is not in the dev extra (docs/tensorboard.md says why); this runs where it is installed
+    torch = pytest.importorskip("torch")
+    writer = SummaryWriter(event_files=False)
+    writer.add_scalar("loss", torch.tensor(0.25), 1)
+    writer.add_image("img", torch.ones(1, 2, 3), 1)  # CHW, one channel
+    run = _stored(nbtrack.active_run().id)  # type: ignore[union-attr]
+    assert [(m.key, m.last, m.last_step) for m in run.metrics] == [("loss", 0.25, 1)]
+    assert _pixels(_png(run, "img.png", 1)).tolist() == [[255] * 3] * 2

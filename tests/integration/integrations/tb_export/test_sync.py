@@ -104,3 +104,33 @@ def test_what_nbtrack_refuses_is_a_warning_and_tensorboard_keeps_the_call(
     writer.close()
     assert [p.value for p in _stored().params] == [0.1]
     assert scalars(tmp_path / "tb" / "b", "acc")[0][1] == pytest.approx(0.6)
+
+
+def test_a_synced_torch_writer_logs_to_the_run_and_writes_its_files(
+    synced: list[str], tmp_path: Path
+) -> None:
+    # torch is not in the dev extra (docs/tensorboard.md says why); this runs where it is installed
+    torch = pytest.importorskip("torch")
+    from torch.utils.tensorboard import SummaryWriter
+
+    assert "torch.utils.tensorboard.SummaryWriter" in synced
+    log_dir = tmp_path / "torch"
+    writer = SummaryWriter(log_dir=str(log_dir))
+    for epoch in (1, 2):
+        writer.add_scalar("val/acc", torch.tensor(0.5 + epoch / 10), epoch)
+        fig, ax = plt.subplots(figsize=(2, 2), dpi=40)
+        ax.plot([0, epoch])
+        writer.add_figure("curve", fig, epoch)  # torch's add_figure calls add_image
+    writer.add_image("sample", torch.zeros(3, 4, 4), 2)
+    writer.add_hparams({"lr": 0.1}, {"hparam/acc": 0.7}, run_name="trial")  # nests add_scalar
+    writer.close()
+
+    run = _stored()
+    assert {p.key: p.value for p in run.params} == {"lr": 0.1}
+    assert {m.key: (m.count, m.last_step) for m in run.metrics} == {
+        "val/acc": (2, 2),
+        "hparam/acc": (1, None),
+    }
+    images = sorted((a.name, a.step) for a in run.artifacts)
+    assert images == [("curve.png", 1), ("curve.png", 2), ("sample.png", 2)]
+    assert [(s, round(v, 4)) for s, v, _ in scalars(log_dir, "val/acc")] == [(1, 0.6), (2, 0.7)]
