@@ -278,15 +278,11 @@ class ActiveRun:
             self.name = name
             self._flusher.submit(Op("set_name", {"name": name}))
 
-    def set_note(self, note: str | None, *, append: bool = False) -> None:
-        """Set the run's free-text note (None clears it); *append* adds a paragraph.
-
-        The note ``nbtrack note`` edits later; ``SummaryWriter.add_text`` appends to it.
-        """
+    def set_note(self, note: str | None) -> None:
+        """Set the run's free-text note (None clears it): the note ``nbtrack note``
+        edits; ``SummaryWriter.add_text`` adds its entries to it."""
         with self._lock:
             self._check_running()
-            if append and note and self.note:
-                note = f"{self.note.rstrip()}\n\n{note}"
             self.note = note
             self._flusher.submit(Op("set_note", {"note": note}))
 

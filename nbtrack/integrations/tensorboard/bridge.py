@@ -14,8 +14,8 @@ What each call becomes in the run:
   ``add_scalars(main, {k: v}, step)`` -> metrics ``main/k``;
 * ``add_image`` / ``add_figure`` -> a PNG artifact *tag* at *step*, one per
   step (a list of figures: ``tag/0``, ``tag/1``, ...);
-* ``add_text(tag, text, step)`` -> a paragraph ``tag (step N): text`` added to
-  the run's note (where the TensorBoard import puts text too);
+* ``add_text(tag, text, step)`` -> an entry of the run's note, in the layout
+  the TensorBoard import gives text (``textnote``: a section per tag);
 * ``add_hparams(hparams, metrics)`` -> params, and the metrics at *global_step*.
 
 ``walltime`` and TensorBoard-only keyword arguments (``new_style``,
@@ -91,9 +91,17 @@ def record_figures(tag: str, pngs: list[bytes], step: Any = None, *, listed: boo
         record_image(f"{tag}/{index}" if listed else tag, png, step)
 
 
-def record_text(tag: str, text: Any, step: Any = None) -> None:
-    where = f"{tag} (step {step})" if step is not None else str(tag)
-    _run().set_note(f"{where}: {text}", append=True)
+def record_text(tag: str, text: Any, step: Any = None, wall_time: float | None = None) -> None:
+    """An entry of the run's note, laid out as ``nbtrack import tensorboard`` lays out text
+    (a section per tag, its entries by step: ``textnote``)."""
+    from nbtrack.integrations.tensorboard.events import Text
+    from nbtrack.integrations.tensorboard.textnote import merge_texts
+
+    run = _run()
+    entry = Text(str(tag), _step(step), wall_time or time.time(), str(text))
+    note, _ = merge_texts(run.note, [entry])
+    if note is not None:
+        run.set_note(note)
 
 
 def record_hparams(hparams: Any, metrics: Any, step: Any = None) -> None:
@@ -256,12 +264,11 @@ class SummaryWriter:
         global_step: int | None = None,
         walltime: float | None = None,
     ) -> None:
-        """A paragraph of the run's note, ``tag (step N): text``; a text event."""
-        record_text(tag, text_string, global_step)
+        """An entry of the run's note (a section per tag, entries by step); a text event."""
+        wall = walltime or time.time()
+        record_text(tag, text_string, global_step, wall)
         if self.event_files:
-            self._writer("").text(
-                tag, str(text_string), _step(global_step), walltime or time.time()
-            )
+            self._writer("").text(tag, str(text_string), _step(global_step), wall)
             self._written()
 
     def add_hparams(

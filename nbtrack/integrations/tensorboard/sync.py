@@ -167,7 +167,9 @@ def _figure(original: Any, a: dict[str, Any], self: Any, args: Any, kwargs: Any)
 
 def _text(original: Any, a: dict[str, Any], self: Any, args: Any, kwargs: Any) -> Any:
     result = original(self, *args, **kwargs)
-    _recording(lambda: record_text(a["tag"], a["text_string"], a.get("global_step")))
+    _recording(
+        lambda: record_text(a["tag"], a["text_string"], a.get("global_step"), a.get("walltime"))
+    )
     return result
 
 

@@ -75,8 +75,8 @@ def test_with_event_files_every_call_is_in_the_run_and_in_files_tensorboard_read
             writer.add_figure("confusion_matrix", fig, epoch)
             assert not plt.fignum_exists(fig.number)  # closed, as TensorBoard's writers do
         writer.add_image("sample", np.full((3, 4, 5), 0.5), 2)  # CHW float in 0..1
-        writer.add_text("notes", "lr looks high", 2)
-        writer.add_text("notes", "second thought")
+        writer.add_text("notes", "lr looks high", 2, walltime=1_700_000_000.0)
+        writer.add_text("notes", "second thought\non two lines", walltime=1_700_000_060.0)
         writer.add_hparams({"lr": 0.1, "opt": "adam"}, {"hparam/acc": 0.82})
         run_id = nbtrack.active_run().id  # type: ignore[union-attr]
 
@@ -87,7 +87,12 @@ def test_with_event_files_every_call_is_in_the_run_and_in_files_tensorboard_read
     )
     figures = sorted((a.step, a.name) for a in run.artifacts)
     assert figures == [(1, "confusion_matrix.png"), (2, "confusion_matrix.png"), (2, "sample.png")]
-    assert run.note == "notes (step 2): lr looks high\n\nnotes: second thought"
+    # the layout `nbtrack import tensorboard` gives text: a section per tag, entries by step
+    assert run.note == (
+        "## notes\n\n"
+        "step 0, 2023-11-14 22:14:20 UTC\n    second thought\n    on two lines\n\n"
+        "step 2, 2023-11-14 22:13:20 UTC\n    lr looks high\n"
+    )
 
     (event_file,) = log_dir.glob("events.out.tfevents.*")
     assert event_file.name.endswith(".nbtrack")
@@ -100,7 +105,7 @@ def test_with_event_files_every_call_is_in_the_run_and_in_files_tensorboard_read
     assert (event_image.width, event_image.height) == (5, 4)
     assert _pixels(event_image.encoded_image_string).tolist() == [[[128] * 3] * 5] * 4
     texts = [t.tensor_proto.string_val for t in accumulator.Tensors("notes")]
-    assert texts == [[b"lr looks high"], [b"second thought"]]
+    assert texts == [[b"lr looks high"], [b"second thought\non two lines"]]
     assert scalars(log_dir, "hparam/acc")[0][1] == pytest.approx(0.82)
     assert "_hparams_/session_start_info" in accumulator.Tags()["tensors"]
 

@@ -53,7 +53,7 @@ def test_a_synced_tensorboardx_writer_logs_to_the_run_and_still_writes_its_files
             writer.add_figure("confusion_matrix", fig, epoch)  # tensorboardX calls add_image
         writer.add_scalars("loss", {"train": 0.2, "val": 0.3}, 2)
         writer.add_image("sample", np.zeros((3, 4, 4)), 2)
-        writer.add_text("notes", "from tensorboardX", 2)
+        writer.add_text("notes", "from tensorboardX", 2, walltime=1_700_000_000.0)
         writer.add_hparams({"lr": 0.1, "bs": 32}, {"hparam/acc": 0.7}, name="trial")
 
     run = _stored()
@@ -68,7 +68,7 @@ def test_a_synced_tensorboardx_writer_logs_to_the_run_and_still_writes_its_files
     }
     images = sorted((a.name, a.step) for a in run.artifacts)
     assert images == [("confusion_matrix.png", 1), ("confusion_matrix.png", 2), ("sample.png", 2)]
-    assert run.note == "notes (step 2): from tensorboardX"
+    assert run.note == "## notes\n\nstep 2, 2023-11-14 22:13:20 UTC\n    from tensorboardX\n"
 
     # tensorboardX's own files, unchanged by the sync, read back by TensorBoard
     assert [(s, round(v, 4)) for s, v, _ in scalars(log_dir, "val/acc")] == [(1, 0.6), (2, 0.7)]
