@@ -152,7 +152,9 @@ class SummaryWriter:
     go when *event_files* is true; without the tensorboard extra installed a
     ``TensorBoardWarning`` says so once and only the run is logged to.
     *max_queue* events or *flush_secs* seconds, whichever comes first, write
-    the buffered events to the file.
+    the buffered events to the file. tensorboardX's ``write_to_disk=False`` is
+    ``event_files=False``; ``purge_step`` and other writers' options are taken
+    and not used.
     """
 
     def __init__(
@@ -168,6 +170,8 @@ class SummaryWriter:
         **kwargs: Any,
     ) -> None:
         log_dir = log_dir if log_dir is not None else kwargs.pop("logdir", None)
+        if kwargs.get("write_to_disk") is False:  # tensorboardX's way to say no files
+            event_files = False
         self.log_dir = str(log_dir) if log_dir is not None else str(default_log_dir(comment))
         self._suffix = filename_suffix
         self._max_queue = max(1, int(max_queue))

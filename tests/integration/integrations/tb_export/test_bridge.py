@@ -47,7 +47,7 @@ def test_without_event_files_scalars_go_to_the_run_it_starts_and_nothing_to_disk
     settings: Settings, project_root: Path
 ) -> None:
     assert nbtrack.active_run() is None
-    with SummaryWriter(event_files=False) as writer:
+    with SummaryWriter(write_to_disk=False, purge_step=1) as writer:  # tensorboardX's words
         for epoch in range(3):
             writer.add_scalar("val/acc", 0.5 + epoch / 10, epoch, walltime=123.0)
         writer.add_scalars("loss", {"train": 0.3, "val": np.float32(0.4)}, 2)
