@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         StoreUnreachableError,
         UsageError,
     )
+    from nbtrack.integrations.tensorboard.sync import sync_tensorboard
     from nbtrack.model import ParamSource, Run, RunStatus, RunSummary
     from nbtrack.tracking.api import (
         active_run,
@@ -108,6 +109,7 @@ _LAZY: dict[str, str] = {
     "ActiveRun": "nbtrack.tracking.run",
     "replay_spill": "nbtrack.tracking.spill",
     "plot": "nbtrack.compare.plot",
+    "sync_tensorboard": "nbtrack.integrations.tensorboard.sync",
 }
 
 
@@ -181,6 +183,7 @@ __all__ = [
     "set_tag",
     "set_tags",
     "start_run",
+    "sync_tensorboard",
     "track_data",
     "unload_ipython_extension",
 ]
