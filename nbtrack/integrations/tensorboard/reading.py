@@ -24,6 +24,7 @@ store (``importer``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pickle
@@ -107,9 +108,7 @@ class FileRead:
             try:
                 yield from self._receive(process)
             finally:
-                if process.poll() is None:
-                    process.kill()
-                process.wait()
+                _stop(process, finished=self.problem != _DIED)
                 assert process.stdout is not None
                 process.stdout.close()
             if self._started and self.problem == _DIED:
@@ -153,6 +152,16 @@ class FileRead:
 
 #: ``problem`` while the helper has not said how its read ended
 _DIED = "the helper process stopped before the end of its read"
+
+
+def _stop(process: subprocess.Popen[bytes], *, finished: bool) -> None:
+    """Let a helper that sent its end exit; stop one that did not (the caller gave up)."""
+    if finished:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=30)
+    if process.poll() is None:
+        process.kill()
+    process.wait()
 
 
 def _helper(path: str, offset: str, plugins: str) -> None:

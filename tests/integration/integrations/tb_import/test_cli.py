@@ -9,7 +9,7 @@ import pytest
 from tensorboardX import SummaryWriter
 
 from nbtrack.store import open_store
-from tests.helpers.cli import Invoke
+from tests.helpers.cli import Invoke, nbtrack_subprocess
 from tests.helpers.cli import nbtrack as run_nbtrack
 
 
@@ -103,3 +103,37 @@ def test_help_names_the_options(invoke: Invoke) -> None:
     assert "--name-prefix TEXT" in out
     assert "--dry-run" in out
     assert "each run folder in LOGDIR becomes one run" in out
+
+
+def test_a_file_large_enough_for_the_helper_process_imports_from_the_command(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    # built with TensorBoard's protos and the framing: tensorboardX would take ~15 s
+    from tensorboard.compat.proto.event_pb2 import Event
+
+    from nbtrack.integrations.tensorboard import reading
+    from nbtrack.integrations.tensorboard.records import frame
+
+    folder = tmp_path / "big" / "run"
+    folder.mkdir(parents=True)
+    records = []
+    for i in range(200_000):
+        event = Event(wall_time=1_796_000_000.0 + i, step=i)
+        event.summary.value.add(tag="loss", simple_value=1.0 / (i + 1))
+        records.append(frame(event.SerializeToString()))
+    path = folder / "events.out.tfevents.1796000000.host"
+    path.write_bytes(b"".join(records))
+    assert path.stat().st_size >= reading.HELPER_BYTES
+    done = nbtrack_subprocess(
+        "import", "tensorboard", str(tmp_path / "big"), cwd=tmp_path,
+        env={"NBTRACK_STORE": sqlite_url},
+    )  # fmt: skip
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.splitlines()[-1].endswith(
+        "1 created, 0 updated, 0 unchanged; 200,000 points."
+    )
+    with open_store(sqlite_url) as store:
+        (run,) = store.list_runs()
+        history = store.metric_history(run.id, "loss")
+    assert [m.step for m in history] == list(range(200_000))
+    assert history[-1].value == pytest.approx(1 / 200_000, rel=1e-6)

@@ -7,7 +7,9 @@ against TensorBoard's own ``EventAccumulator`` over the same folder.
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -314,12 +316,22 @@ def test_files_decoded_in_the_helper_process_import_the_same(
 
     monkeypatch.setattr(reading, "HELPER_BYTES", 0)  # every file goes to the helper
     monkeypatch.setattr(reading, "EVENTS_PER_CHUNK", 7)  # and comes back in many chunks
+    helpers: list[subprocess.Popen[bytes]] = []
+    popen = subprocess.Popen
+
+    def started(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        helpers.append(popen(*args, **kwargs))
+        return helpers[-1]
+
+    monkeypatch.setattr(reading.subprocess, "Popen", started)
     (path,) = [p for p in (logdir / "sgd").iterdir() if p.is_file()]
     whole = path.read_bytes()
     path.write_bytes(whole[:-10])
     with pytest.warns(TensorBoardImportWarning, match="partial record"):
         result = import_logdir(logdir, store=store)
     assert result.created == 5
+    assert len(helpers) == 5  # one a file (sgd, its two add_scalars folders, adam, its hparams)
+    assert [h.returncode for h in helpers] == [0] * 5  # each read to its end, none fell back
     sgd = _by_name(store)["sgd"]
     theirs = _accumulator(logdir / "sgd")
     assert _points(store, sgd, "train/loss") == [
