@@ -35,7 +35,7 @@ from nbtrack.integrations.tensorboard.records import INSTALL_HINT
 from nbtrack.model import JSONValue
 from nbtrack.store.base import MetricRow
 
-__all__ = ["Decoded", "Image", "Text", "decode", "media_type"]
+__all__ = ["Decoded", "Image", "Text", "decode", "event_class", "media_type"]
 
 #: TensorBoard's names of the plugins whose data the importer keeps
 SCALARS, HPARAMS, IMAGES, TEXT = "scalars", "hparams", "images", "text"
@@ -74,7 +74,8 @@ class Decoded:
     last_time: float | None = None
 
 
-def _event_class() -> Any:
+def event_class() -> Any:
+    """TensorBoard's ``Event`` protobuf class; a ``UsageError`` naming the extra without it."""
     try:
         from tensorboard.compat.proto.event_pb2 import Event
     except ImportError:
@@ -93,7 +94,7 @@ def decode(payloads: Iterable[list[bytes]], out: Decoded) -> None:
     """
     from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
 
-    parse = _event_class().FromString
+    parse = event_class().FromString
     add = out.rows.append
     first = out.first_time if out.first_time is not None else float("inf")
     last = out.last_time if out.last_time is not None else float("-inf")

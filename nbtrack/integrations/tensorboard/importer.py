@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nbtrack.errors import UsageError
-from nbtrack.integrations.tensorboard.events import Decoded, Image, Text, media_type
+from nbtrack.integrations.tensorboard.events import Decoded, Image, Text, event_class, media_type
 from nbtrack.integrations.tensorboard.reading import FileRead
 from nbtrack.integrations.tensorboard.resume import latest_refs, new_ref, start_of
 from nbtrack.integrations.tensorboard.textnote import merge_texts
@@ -176,6 +176,7 @@ def import_logdir(
         raise UsageError(
             f"No TensorBoard event files (names containing 'tfevents') under {logdir}."
         )
+    event_class()  # without TensorBoard's protos, say so before the store is opened
     if redact is None:
         from nbtrack.config import load_settings
 

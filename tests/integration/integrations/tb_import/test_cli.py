@@ -137,3 +137,18 @@ def test_a_file_large_enough_for_the_helper_process_imports_from_the_command(
         history = store.metric_history(run.id, "loss")
     assert [m.step for m in history] == list(range(200_000))
     assert history[-1].value == pytest.approx(1 / 200_000, rel=1e-6)
+
+
+def test_without_tensorboard_installed_the_command_names_the_extra_and_writes_nothing(
+    invoke: Invoke, logdir: Path, monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "tensorboard.compat.proto.event_pb2", None)
+    code, out, err = invoke("import", "tensorboard", str(logdir))
+    assert (code, out) == (2, "")
+    assert err.strip() == (
+        "Error: Reading TensorBoard event files needs the tensorboard package; "
+        "install it with: pip install 'nbtrack[tensorboard]'."
+    )
+    assert not Path(sqlite_url.removeprefix("sqlite:///")).exists()  # no store opened
