@@ -166,6 +166,11 @@ def _stop(process: subprocess.Popen[bytes], *, finished: bool) -> None:
 
 def _helper(path: str, offset: str, plugins: str) -> None:
     """The helper: decode *path* from *offset*, each chunk pickled to stdout, then the end."""
+    import gc
+
+    # the chunks' tuples are the only garbage and none is cyclic: the collector would
+    # only walk them (a short-lived process of its own, so nothing else is affected)
+    gc.disable()
     out = sys.stdout.buffer
     reader = RecordReader(Path(path), int(offset))
     for chunk in _chunks(reader, json.loads(plugins)):
