@@ -437,7 +437,7 @@ def _print_artifacts(run: Run) -> None:
     row (its last step's type, size and digest) saying so; ``artifacts ls`` lists them all."""
     from nbtrack.compare.artifacts import series
 
-    groups = {group.name: group for group in series(run)}
+    groups = {group.name: group for group in series(run.artifacts)}
     rows, shown = [], set()
     for a in run.artifacts:
         group = groups[a.name]

@@ -101,10 +101,10 @@ class ArtifactSeries:
         return text + (" and one without a step" if self.last.step is None else "")
 
 
-def series(run: Run, artifacts: Sequence[Artifact] | None = None) -> list[ArtifactSeries]:
-    """*run*'s artifacts (or those of *artifacts*) grouped by name, in order of first logging."""
+def series(artifacts: Iterable[Artifact]) -> list[ArtifactSeries]:
+    """A run's *artifacts* grouped by name, in the order each name was first logged."""
     logged: dict[str, list[Artifact]] = {}
-    for artifact in run.artifacts if artifacts is None else artifacts:
+    for artifact in artifacts:
         logged.setdefault(artifact.name, []).append(artifact)
     return [_series(name, records) for name, records in logged.items()]
 

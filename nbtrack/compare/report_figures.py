@@ -65,7 +65,7 @@ class Figure:
 def figures(reader: Reader, run: Run) -> tuple[Figure, ...]:
     """*run*'s image artifacts in the order they were first logged, each series as one."""
     images = [a for a in run.artifacts if a.media_type in IMAGE_MAGIC]
-    groups = {group.name: group for group in series(run, images)}
+    groups = {group.name: group for group in series(images)}
     shown: list[Figure] = []
     done: set[str] = set()
     for artifact in images:

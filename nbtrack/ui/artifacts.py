@@ -133,7 +133,7 @@ def run_figures(
     from nbtrack.compare.artifacts import series, steps_text
 
     images = [a for a in found.artifacts if a.media_type in INLINE_TYPES]
-    stepped = [group for group in series(found, images) if group.steps]
+    stepped = [group for group in series(images) if group.steps]
     named = {group.name for group in stepped}
     chosen = dict(zip_longest(figures, steps[: len(figures)], fillvalue=""))
     latest = {a.name: a for a in images if a.name not in named}
@@ -236,7 +236,7 @@ def _recorded(run: Run, name: str, step: str | None) -> Artifact | None:
     found = [a for a in run.artifacts if a.name == name]
     if not found:
         return None
-    (group,) = series(run, found)
+    (group,) = series(found)
     if step is None:
         return group.last
     try:

@@ -234,7 +234,7 @@ def _artifacts(found: Run) -> list[dict[str, Any]]:
     from nbtrack.ui.artifacts import INLINE_TYPES, artifact_url
     from nbtrack.vcs.engine import format_size
 
-    groups = sorted(series(found), key=lambda g: (g.last.logged_at, g.name))
+    groups = sorted(series(found.artifacts), key=lambda g: (g.last.logged_at, g.name))
     return [
         {
             "name": g.name,

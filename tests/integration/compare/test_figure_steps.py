@@ -111,3 +111,12 @@ def test_the_read_api_reads_any_step(run_id: str) -> None:
         nbtrack.artifact_path(run_id, "confusion_matrix.png", step=4)
     with pytest.raises(nbtrack.UsageError, match="step must be an integer, not 'last'"):
         nbtrack.load_artifact(run_id, "confusion_matrix.png", step="last")  # type: ignore[arg-type]
+
+
+def test_show_as_json_gives_every_step_for_tools(invoke: Invoke, run_id: str) -> None:
+    import json
+
+    code, out, err = invoke("show", run_id[:8], "--format", "json")
+    assert code == 0, err
+    listed = [(a["name"], a["step"]) for a in json.loads(out)["artifacts"]]
+    assert listed == [("confusion_matrix.png", s) for s in STEPS] + [("model.pkl", None)]

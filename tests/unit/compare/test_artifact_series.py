@@ -28,7 +28,7 @@ RUN = run_of(
 
 
 def test_series_group_by_name_in_first_logged_order_steps_sorted() -> None:
-    cm, model = series(RUN)
+    cm, model = series(RUN.artifacts)
     assert cm.name == "cm.png"
     assert [a.digest for a in cm.artifacts] == ["sha256:c0", "sha256:c1-again", "sha256:c2"]
     assert cm.steps == (0, 1, 2)
@@ -47,7 +47,7 @@ def test_a_lookup_takes_the_latest_step_or_the_one_asked_for() -> None:
 
 def test_a_figure_logged_without_a_step_after_its_epochs_is_the_series_last() -> None:
     run = run_of(art("cm.png", 0, "c0"), art("cm.png", 1, "c1"), art("cm.png", None, "final"))
-    (cm,) = series(run)
+    (cm,) = series(run.artifacts)
     assert find(run, "cm.png").digest == "sha256:final"
     assert cm.steps == (0, 1)
     assert cm.summary() == "2 steps, 0..1 and one without a step"
