@@ -122,7 +122,12 @@ class DataRef:
 
 @dataclass(frozen=True)
 class Artifact:
-    """A file stored content-addressed under the store's artifact root."""
+    """A file stored content-addressed under the store's artifact root.
+
+    ``step`` is the training step the file belongs to (a figure logged every
+    epoch): artifacts of one name with different steps are one series, read
+    back by step; None for a file that belongs to the whole run.
+    """
 
     name: str
     digest: str  # "sha256:<hex>"
@@ -130,6 +135,7 @@ class Artifact:
     media_type: str
     uri: str  # where the bytes are: a path under the artifact root
     logged_at: float = 0.0
+    step: int | None = None
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plot": ("nbtrack.cli.plot:plot", "Plot metric curves of runs to a PNG, SVG or PDF file."),
     "report": ("nbtrack.cli.report:report", "Write one self-contained HTML report of runs."),
     "ui": ("nbtrack.cli.ui:ui", "Serve a web app over the run store, with links to share."),
-    "import": ("nbtrack.cli.imports:import_", "Import runs from other tools (TensorBoard event files)."),
-    "export": ("nbtrack.cli.exports:export", "Export runs to other tools (TensorBoard event files)."),
+    "import": (
+        "nbtrack.cli.imports:import_",
+        "Import runs from other tools (TensorBoard event files).",
+    ),
+    "export": (
+        "nbtrack.cli.exports:export",
+        "Export runs to other tools (TensorBoard event files).",
+    ),
     "db": ("nbtrack.cli.db:db", "Inspect and upgrade the run store's schema."),
     "artifacts": ("nbtrack.cli.artifacts:artifacts", "List a run's artifacts; copy one out."),
 }

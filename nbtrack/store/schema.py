@@ -29,6 +29,9 @@ Encodings shared by both dialects:
   foreign key and is keyed by ``runs.seq``;
 * ``runs.deleted_at`` is when ``nbtrack rm`` soft-deleted the run (NULL: a
   live run); listings hide such runs unless asked, ``gc`` purges them;
+* ``artifacts.step`` is the training step an artifact was logged at (NULL:
+  it belongs to the whole run); rows of one run and name with different steps
+  are one series (a figure per epoch), a name lookup takes the latest step;
 * ``runs.seq`` is a small integer per run (max + 1 under the write lock) that
   ``metrics`` uses instead of the 32-char id;
 * free text (names, keys, tag values, ``params.text``, paths, snapshots) goes
@@ -65,7 +68,7 @@ __all__ = [
 ]
 
 #: every schema revision this nbtrack knows, oldest first (Alembic revision ids)
-REVISIONS: tuple[str, ...] = ("0001_initial", "0002_manage_runs")
+REVISIONS: tuple[str, ...] = ("0001_initial", "0002_manage_runs", "0003_artifact_steps")
 #: the revision this nbtrack reads and writes
 HEAD = REVISIONS[-1]
 
@@ -233,6 +236,8 @@ artifacts = sa.Table(
     sa.Column("media_type", sa.Text, nullable=False),
     sa.Column("uri", sa.Text, nullable=False),
     sa.Column("logged_at", sa.Float, nullable=False),
+    # the training step (0003): a figure logged every epoch is one artifact a step
+    sa.Column("step", sa.BigInteger, nullable=True),
 )
 
 events = sa.Table(

@@ -326,6 +326,7 @@ class SqlStore(RunManagement, ColumnReads, ExtremeReads, Store):
                     media_type=artifact.media_type,
                     uri=artifact.uri,
                     logged_at=artifact.logged_at,
+                    step=artifact.step,
                 )
             )
 

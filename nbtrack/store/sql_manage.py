@@ -119,7 +119,13 @@ class RunManagement:
                     found.setdefault(
                         r.digest,
                         Artifact(
-                            decode_text(r.name), r.digest, r.size, r.media_type, r.uri, r.logged_at
+                            decode_text(r.name),
+                            r.digest,
+                            r.size,
+                            r.media_type,
+                            r.uri,
+                            r.logged_at,
+                            r.step,
                         ),
                     )
         return list(found.values())

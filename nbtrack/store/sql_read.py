@@ -197,7 +197,7 @@ def get_run(connection: Connection, run_id: str, cutoff: float) -> Run:
             for r in rows(schema.data_refs, schema.data_refs.c.id)
         ),
         artifacts=tuple(
-            Artifact(_text(r.name), r.digest, r.size, r.media_type, r.uri, r.logged_at)
+            Artifact(_text(r.name), r.digest, r.size, r.media_type, r.uri, r.logged_at, r.step)
             for r in rows(schema.artifacts, schema.artifacts.c.id)
         ),
         events=tuple(

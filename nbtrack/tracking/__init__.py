@@ -6,6 +6,7 @@ The modules, one job each:
   and the functions the public API re-exports.
 * ``run``: the live run (:class:`~nbtrack.tracking.run.ActiveRun`): validate, buffer, queue.
 * ``ledger``: the params a run has logged (conflicts, normalising, secret redaction).
+* ``checks``: what a run is given, checked before it is queued: steps, artifact names, PNGs.
 * ``flusher``: writes a run to the store from a background thread, and beats its heartbeat.
 * ``late_store``: a store that could not be reached when a run started.
 * ``spill``: keeps what an unreachable store could not take, and replays it.

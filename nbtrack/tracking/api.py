@@ -68,6 +68,7 @@ __all__ = [
     "list_runs",
     "log_artifact",
     "log_figure",
+    "log_image",
     "log_metric",
     "log_metrics",
     "log_param",
@@ -390,9 +391,18 @@ def log_artifact(path: str | os.PathLike[str], name: str | None = None) -> Artif
     return get_tracker().current().log_artifact(path, name)
 
 
-def log_figure(figure: Any, name: str) -> Artifact:
-    """Store a matplotlib figure as a PNG artifact of the active run."""
-    return get_tracker().current().log_figure(figure, name)
+def log_figure(figure: Any, name: str, step: int | None = None) -> Artifact:
+    """Store a matplotlib figure as a PNG artifact of the active run, at *step* if given.
+
+    Logged every epoch with ``step=epoch``, the figures of one name are a series:
+    ``nbtrack show``, the report and the UI page through its steps.
+    """
+    return get_tracker().current().log_figure(figure, name, step=step)
+
+
+def log_image(png: bytes, name: str, step: int | None = None) -> Artifact:
+    """Store the bytes of a PNG file as an image artifact of the active run, at *step*."""
+    return get_tracker().current().log_image(png, name, step=step)
 
 
 def get_run(run_id: str) -> Run:

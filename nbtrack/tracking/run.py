@@ -21,7 +21,6 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from io import BytesIO
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -30,6 +29,16 @@ from nbtrack.errors import MetricError, RunError, UsageError
 from nbtrack.model import Artifact, DataRef, Param, ParamSource, RunEvent, RunStatus, Source
 from nbtrack.redact import redact_mapping, redact_source, redact_value
 from nbtrack.store.base import MetricRow, Store
+from nbtrack.tracking.checks import (
+    STEP_MAX,
+    STEP_MIN,
+    artifact_step,
+    check_artifact_name,
+    check_png,
+    figure_png,
+    png_name,
+    step_value,
+)
 from nbtrack.tracking.flusher import DEFAULT_INTERVAL, DEFAULT_MAX_PENDING, Flusher
 from nbtrack.tracking.ledger import MAX_KEY_LENGTH, ParamLedger, bad_name
 from nbtrack.tracking.spill import Op, spill_dir
@@ -43,8 +52,6 @@ __all__ = ["DEFAULT_END_TIMEOUT", "ActiveRun"]
 DEFAULT_END_TIMEOUT = 10.0
 
 _time = time.time
-#: the steps a store keeps: a signed 64-bit integer in SQLite and PostgreSQL
-STEP_MIN, STEP_MAX = -(2**63), 2**63 - 1
 
 
 class _EndedBuffer(list[MetricRow]):
@@ -96,17 +103,9 @@ def _metric_key(key: Any) -> NoReturn:
 
 
 def _metric_step(key: str, step: Any) -> int:
-    integral = isinstance(step, numbers.Integral) or (isinstance(step, float) and step.is_integer())
-    if not integral or isinstance(step, bool):
-        raise MetricError(f"metric {key!r}: step must be an integer, not {step!r}.", key=key)
-    number = int(step)
-    if not STEP_MIN <= number <= STEP_MAX:
-        # SQLite and PostgreSQL both store a step as a signed 64-bit integer
-        raise MetricError(
-            f"metric {key!r}: step {number} does not fit a signed 64-bit integer"
-            f" ({STEP_MIN} to {STEP_MAX}), which is what the store keeps.",
-            key=key,
-        )
+    number = step_value(step)
+    if isinstance(number, str):
+        raise MetricError(f"metric {key!r}: {number}", key=key)
     return number
 
 
@@ -325,25 +324,37 @@ class ActiveRun:
             what = "a directory" if file.is_dir() else "missing"
             raise UsageError(f"cannot log artifact {os.fspath(path)!r}: it is {what}; give a file.")
         name = file.name if name is None else name
-        _check_artifact_name(name)
+        check_artifact_name(name)
         digest, size, uri = self.store.put_artifact(file)
         media = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
         return self._attach(Artifact(name, digest, size, media, uri, _time()))
 
-    def log_figure(self, figure: Any, name: str) -> Artifact:
-        """Store a matplotlib figure (anything with ``savefig``) as a PNG artifact."""
+    def log_figure(self, figure: Any, name: str, *, step: int | None = None) -> Artifact:
+        """Store a matplotlib figure (anything with ``savefig``) as a PNG artifact.
+
+        With *step* (an epoch), each step keeps its own image: the figures of one
+        name are a series that ``nbtrack show``, the report and the UI page through.
+        """
         self._check_running()
-        if not callable(getattr(figure, "savefig", None)):
-            raise UsageError(
-                f"log_figure({name!r}) needs a figure with a savefig method,"
-                f" not {type(figure).__name__}."
-            )
-        _check_artifact_name(name)
-        buffer = BytesIO()
-        figure.savefig(buffer, format="png")
-        digest, size, uri = self.store.put_artifact_bytes(buffer.getvalue())
-        filename = name if name.lower().endswith(".png") else f"{name}.png"
-        return self._attach(Artifact(filename, digest, size, "image/png", uri, _time()))
+        check_artifact_name(name)
+        step = artifact_step(name, step)
+        return self._image(figure_png(figure, name), name, step)
+
+    def log_image(self, png: bytes, name: str, *, step: int | None = None) -> Artifact:
+        """Store the bytes of a PNG file as an image artifact, at *step* if given.
+
+        For an image already encoded (TensorBoard's image summaries, a PNG a
+        plotting library wrote): the bytes must start with the PNG signature.
+        The name gets ``.png`` unless it ends so, like :meth:`log_figure`'s.
+        """
+        self._check_running()
+        check_artifact_name(name)
+        step = artifact_step(name, step)
+        return self._image(check_png(png, name), name, step)
+
+    def _image(self, png: bytes, name: str, step: int | None) -> Artifact:
+        digest, size, uri = self.store.put_artifact_bytes(png)
+        return self._attach(Artifact(png_name(name), digest, size, "image/png", uri, _time(), step))
 
     def _attach(self, artifact: Artifact) -> Artifact:
         with self._lock:
@@ -453,33 +464,3 @@ def normalise_tags(tags: Mapping[str, Any] | None, *, redact: bool = True) -> di
         text = value if isinstance(value, str) else str(value)
         out[key] = str(redact_value(key, text)) if redact else text
     return out
-
-
-def _artifact_name_problem(name: object) -> str | None:
-    """Why *name* cannot name an artifact, as the end of a sentence; None when it can."""
-    if not isinstance(name, str) or not name:
-        return "it is not a non-empty string"
-    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in name):
-        return "it holds a control character (NUL, a newline, ...)"
-    if "\\" in name:
-        return "it holds a backslash"
-    if name.startswith("/"):
-        return "it is an absolute path"
-    parts = name.split("/")
-    if any(part in ("", ".", "..") for part in parts):
-        return "it has an empty, '.' or '..' part"
-    return None
-
-
-def _check_artifact_name(name: object) -> None:
-    """Refuse a name an artifact cannot be saved under by anyone who downloads it.
-
-    An artifact name is a relative path of plain parts, ``model.pkl`` or
-    ``plots/loss.png`` (nbtrack itself stores ``executed/<notebook>``).
-    """
-    problem = _artifact_name_problem(name)
-    if problem is not None:
-        raise UsageError(
-            f"cannot log an artifact named {name!r}: {problem}; an artifact name is a relative"
-            " path of plain parts such as 'model.pkl' or 'plots/loss.png' (give name=...)."
-        )

@@ -27,6 +27,9 @@ def test_every_kind_of_record_survives_a_spill_and_replay(tmp_path: Path) -> Non
         Op("set_source", {"source": Source(path="train.ipynb", snapshot="# %%\n")}),
         Op("add_data_ref", {"ref": DataRef("d.csv", "file", "sha256:00", 3, {"k": 1}, 1.0)}),
         Op("add_artifact", {"artifact": Artifact("m.bin", digest, size, "x/y", uri, 2.0)}),
+        Op(
+            "add_artifact", {"artifact": Artifact("cm.png", digest, size, "image/png", uri, 2.5, 7)}
+        ),
         Op("add_event", {"event": RunEvent("cell_error", 3.0, {"cell": 4})}),
         Op("end_run", {"status": "FAILED", "ended_at": run.started_at + 1}),
     ]
@@ -46,7 +49,7 @@ def test_every_kind_of_record_survives_a_spill_and_replay(tmp_path: Path) -> Non
     assert stored.tags == {"team": "vision"}
     assert stored.source.path == "train.ipynb"
     assert [(d.path, d.detail) for d in stored.data] == [("d.csv", {"k": 1})]
-    assert [a.name for a in stored.artifacts] == ["m.bin"]
+    assert [(a.name, a.step) for a in stored.artifacts] == [("m.bin", None), ("cm.png", 7)]
     assert [(e.kind, e.detail) for e in stored.events] == [("cell_error", {"cell": 4})]
     history = store.metric_history(run.id, "m")
     assert [(m.value, m.step) for m in history] == [(float(i), i) for i in range(25_000)]
