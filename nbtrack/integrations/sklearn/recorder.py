@@ -130,10 +130,17 @@ class Recorder:
             self.warn(f"nbtrack.autolog could not record {name}.{fit.method}: {exc}")
 
     def warn(self, message: str) -> None:
-        """An ``AutologWarning``, once per distinct *message*."""
-        if message not in self._said:
-            self._said.add(message)
-            warnings.warn(message, AutologWarning, stacklevel=2)
+        """An ``AutologWarning``, once per distinct *message*, shown at the user's
+        line (the first frame outside nbtrack: the ``fit`` call)."""
+        if message in self._said:
+            return
+        self._said.add(message)
+        level, frame = 1, sys._getframe(0)
+        while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith(
+            "nbtrack."
+        ):
+            frame, level = frame.f_back, level + 1
+        warnings.warn(message, AutologWarning, stacklevel=level)
 
     # -- the two kinds of call --------------------------------------------------------------
     def _fit(self, fit: Fit) -> None:

@@ -7,6 +7,7 @@ down by hand.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -275,28 +276,30 @@ class Fragile(ClassifierMixin, BaseEstimator):
     def __init__(self, raise_in_fit: BaseException | None = None) -> None:
         self.raise_in_fit = raise_in_fit
 
-    def fit(self, X: Any, y: Any) -> Fragile:  # noqa: N803  (scikit-learn's names)
+    def fit(self, X: Any, y: Any) -> Fragile:
         if self.raise_in_fit is not None:
             raise self.raise_in_fit
         self.classes_ = np.unique(y)
         return self
 
-    def predict(self, X: Any) -> Any:  # noqa: N803
+    def predict(self, X: Any) -> Any:
         return np.full(len(X), self.classes_[0])
 
-    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:  # noqa: N803
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         raise RuntimeError("score is broken")
 
 
 def test_trouble_while_recording_warns_once_and_the_fit_returns_as_usual() -> None:
     nbtrack.autolog()
-    with pytest.warns(
-        AutologWarning, match="could not record Fragile.fit: score is broken"
-    ) as caught:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # count every warning issued, not Python's once-per-place
         first = Fragile().fit(X, Y)
         second = Fragile().fit(X, Y)
-    assert len([w for w in caught if issubclass(w.category, AutologWarning)]) == 1
-    assert isinstance(first, Fragile) and isinstance(second, Fragile)
+    assert [(w.category, str(w.message)) for w in caught] == [
+        (AutologWarning, "nbtrack.autolog could not record Fragile.fit: score is broken")
+    ]
+    assert isinstance(first, Fragile)
+    assert isinstance(second, Fragile)
     assert params_of(stored())["raise_in_fit"] == (None, "code")  # what could be recorded was
 
 
@@ -313,14 +316,15 @@ def test_a_class_defined_after_autolog_is_recorded() -> None:
     nbtrack.autolog()
 
     class Late(Fragile):
-        def fit(self, X: Any, y: Any) -> Late:  # noqa: N803
+        def fit(self, X: Any, y: Any) -> Late:
             self.classes_ = np.unique(y)
             return self
 
-        def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:  # noqa: N803
+        def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
             return 0.25
 
-    assert "fit" in Late.__dict__ and hasattr(Late.fit, "__wrapped__")
+    assert "fit" in Late.__dict__
+    assert hasattr(Late.fit, "__wrapped__")
     Late().fit(X, Y)
     assert metrics_of(stored())["training_score"] == (0.25, 1)
 
@@ -330,3 +334,15 @@ def test_options_that_are_not_booleans_are_a_usage_error(value: object) -> None:
     with pytest.raises(UsageError, match=r"autolog\(log_models=\.\.\.\) takes True or False"):
         nbtrack.autolog(log_models=value)  # type: ignore[arg-type]
     assert not state().enabled
+
+
+def test_a_store_that_cannot_be_opened_is_a_warning_at_the_users_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NBTRACK_STORE", "mysql://nowhere/runs")
+    nbtrack.autolog()
+    with pytest.warns(AutologWarning, match="could not record LogisticRegression.fit.*mysql") as w:
+        model = LogisticRegression(max_iter=300).fit(X_SCALED, Y)
+    assert w[0].filename == __file__  # shown where the user called fit, not inside nbtrack
+    assert model.score(X_SCALED, Y) > 0.9  # the fit itself went ahead
+    assert nbtrack.active_run() is None
