@@ -24,12 +24,19 @@ import enum
 import functools
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nbtrack.model import JSONValue
-from nbtrack.tracking.ledger import MAX_KEY_LENGTH
+if TYPE_CHECKING:
+    from nbtrack.model import JSONValue
 
-__all__ = ["LIST_LIMIT", "REPR_LIMIT", "estimator_params", "json_safe", "search_params"]
+__all__ = [
+    "LIST_LIMIT",
+    "MAX_KEY_LENGTH",
+    "REPR_LIMIT",
+    "estimator_params",
+    "json_safe",
+    "search_params",
+]
 
 #: a list or tuple longer than this is stored as its length, not its items
 LIST_LIMIT = 50
@@ -37,6 +44,9 @@ LIST_LIMIT = 50
 REPR_LIMIT = 200
 #: nesting below this depth is stored as the class name (a cycle cannot recurse forever)
 _DEPTH_LIMIT = 6
+#: longest param name the store keeps (``tracking.ledger.MAX_KEY_LENGTH``, which a test
+#: keeps equal: importing the tracking layer here would make ``autolog()`` pay for it)
+MAX_KEY_LENGTH = 250
 
 
 def estimator_params(estimator: Any) -> dict[str, JSONValue]:

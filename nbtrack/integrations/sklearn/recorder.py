@@ -49,9 +49,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from nbtrack.integrations.sklearn.params import estimator_params, search_params
 from nbtrack.integrations.sklearn.patching import AutologWarning, Fit
-from nbtrack.printable import printable
-from nbtrack.tracking.api import get_tracker
-from nbtrack.tracking.ledger import change_summary
 
 if TYPE_CHECKING:
     from nbtrack.model import JSONValue
@@ -80,12 +77,16 @@ class TrackerRuns:
     """The process's active run, started implicitly as ``nbtrack.log_metric`` does."""
 
     def current(self) -> tuple[ActiveRun, bool]:
+        from nbtrack.tracking.api import get_tracker  # at the first fit, not at autolog()
+
         tracker = get_tracker()
         before = tracker.run
         run = tracker.current()
         return run, run is not before
 
     def restart(self, run: ActiveRun) -> ActiveRun:
+        from nbtrack.tracking.api import get_tracker
+
         run.end()
         return get_tracker().current()
 
@@ -182,6 +183,9 @@ class Recorder:
         found: tuple[ActiveRun, bool] | None = None,
     ) -> ActiveRun:
         """Log the fit's params (and *extra*) in its run, by the rule of the module notes."""
+        from nbtrack.printable import printable
+        from nbtrack.tracking.ledger import change_summary
+
         run, _ = found or self._run()
         name = type(fit.estimator).__name__
         params = {**estimator_params(fit.estimator), **extra}

@@ -29,6 +29,7 @@ before = "sklearn" in sys.modules
 from sklearn.datasets import load_iris
 nbtrack.autolog()
 imported_by_autolog = "sklearn.ensemble" in sys.modules
+tracking_by_autolog = "nbtrack.tracking" in sys.modules  # paid at the first fit instead
 from sklearn.ensemble import RandomForestClassifier   # imported after autolog()
 X, y = load_iris(return_X_y=True)
 RandomForestClassifier(n_estimators=3, random_state=0).fit(X, y)
@@ -38,6 +39,7 @@ stored = nbtrack.get_run(run.id)
 print(json.dumps({
     "sklearn_imported_by_nbtrack": before,
     "ensemble_imported_by_autolog": imported_by_autolog,
+    "tracking_imported_by_autolog": tracking_by_autolog,
     "n_estimators": {p.key: p.value for p in stored.params}.get("n_estimators"),
     "estimator": stored.tags.get("estimator"),
 }))
@@ -47,6 +49,7 @@ print(json.dumps({
     assert json.loads(done.stdout.splitlines()[-1]) == {
         "sklearn_imported_by_nbtrack": False,
         "ensemble_imported_by_autolog": False,
+        "tracking_imported_by_autolog": False,
         "n_estimators": 3,
         "estimator": "RandomForestClassifier",
     }

@@ -114,6 +114,13 @@ def test_search_params_before_and_after_the_search() -> None:
     assert search_params(LogisticRegression()) == {}
 
 
+def test_the_name_limit_is_the_ledgers() -> None:
+    from nbtrack.integrations.sklearn.params import MAX_KEY_LENGTH
+    from nbtrack.tracking import ledger
+
+    assert ledger.MAX_KEY_LENGTH == MAX_KEY_LENGTH
+
+
 def test_a_name_too_long_for_the_store_is_left_out() -> None:
     class Deep(LogisticRegression):
         def get_params(self, deep: bool = True) -> dict[str, object]:
