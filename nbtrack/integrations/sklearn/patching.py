@@ -87,7 +87,8 @@ class Patcher:
 
     def __init__(self) -> None:
         self.report: Callable[[Fit], None] | None = None
-        self._wrapped: dict[tuple[type, str], Any] = {}  # (class, method) -> the original
+        # (class, method) -> (the original, its wrapper)
+        self._wrapped: dict[tuple[type, str], tuple[Any, Any]] = {}
         self._base: type | None = None
         self._depth = 0
         self._lock = threading.Lock()
@@ -121,9 +122,16 @@ class Patcher:
         return len(self._wrapped) - before
 
     def uninstall(self) -> None:
-        """Put every original method back and stop wrapping new classes."""
-        for (cls, name), original in self._wrapped.items():
-            setattr(cls, name, original)
+        """Put every original method back and stop wrapping new classes.
+
+        A wrapper that something else wrapped in turn (scikit-learn's
+        ``set_output`` wraps ``fit_transform`` of a class created after
+        ``autolog()``, around ours) stays, inside theirs, and only counts from
+        now on: taking it out would take theirs out too.
+        """
+        for (cls, name), (original, wrapper) in self._wrapped.items():
+            if cls.__dict__.get(name) is wrapper:
+                setattr(cls, name, original)
         self._wrapped.clear()
         base, self._base = self._base, None
         if base is not None and "__init_subclass__" in base.__dict__:
@@ -152,7 +160,7 @@ class Patcher:
         """Wrap the fit methods *cls* defines itself (not those it inherits)."""
         for name in METHODS:
             original = cls.__dict__.get(name)
-            if original is None or (cls, name) in self._wrapped:
+            if original is None or (cls, name) in self._wrapped or _is_ours(original):
                 continue
             if inspect.isfunction(original):
                 wrapper: Any = self._function(original, name)
@@ -161,7 +169,7 @@ class Patcher:
             else:
                 continue
             setattr(cls, name, wrapper)
-            self._wrapped[(cls, name)] = original
+            self._wrapped[(cls, name)] = (original, wrapper)
 
     # -- the calls ---------------------------------------------------------------------
     def _function(self, original: Callable[..., Any], name: str) -> Callable[..., Any]:
@@ -171,6 +179,7 @@ class Patcher:
         def fit_recorded(estimator: Any, /, *args: Any, **kwargs: Any) -> Any:
             return patcher.call(estimator, name, original, args, kwargs, pass_self=True)
 
+        fit_recorded.__nbtrack_autolog__ = True  # type: ignore[attr-defined]
         return fit_recorded
 
     def call(
@@ -204,6 +213,11 @@ class Patcher:
         finally:
             with self._lock:
                 self._depth -= 1
+
+
+def _is_ours(method: Any) -> bool:
+    """A wrapper of this module left in place by an earlier ``uninstall``."""
+    return isinstance(method, _Descriptor) or getattr(method, "__nbtrack_autolog__", False)
 
 
 class _Descriptor:

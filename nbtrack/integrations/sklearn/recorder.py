@@ -147,7 +147,7 @@ class Recorder:
     def _fit(self, fit: Fit) -> None:
         estimator = fit.estimator
         run = self._params(fit, search_params(estimator))
-        metrics = {"fit_seconds": fit.seconds, **_scores(fit)}
+        metrics = {"fit_seconds": fit.seconds, **self._scores(fit)}
         best = getattr(estimator, "best_score_", None)
         if best is not None:
             metrics["best_cv_score"] = float(best)
@@ -162,7 +162,17 @@ class Recorder:
             run = self._params(fit, {}, (run, started))
         step = 0 if previous is None else previous
         self._steps[fit.estimator] = (run.id, step + 1)
-        run.log_metrics({"fit_seconds": fit.seconds, **_scores(fit)}, step)
+        run.log_metrics({"fit_seconds": fit.seconds, **self._scores(fit)}, step)
+
+    def _scores(self, fit: Fit) -> dict[str, float]:
+        """The training scores, or {} with a warning when scoring fails (the rest
+        of the fit's record does not depend on it)."""
+        try:
+            return _scores(fit)
+        except Exception as exc:
+            name = type(fit.estimator).__name__
+            self.warn(f"nbtrack.autolog could not score {name}.{fit.method}: {exc}")
+            return {}
 
     def _step_of(self, estimator: Any, run: ActiveRun) -> int | None:
         """The next partial_fit step of *estimator* in *run*; None before its first."""

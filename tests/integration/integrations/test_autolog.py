@@ -296,11 +296,14 @@ def test_trouble_while_recording_warns_once_and_the_fit_returns_as_usual() -> No
         first = Fragile().fit(X, Y)
         second = Fragile().fit(X, Y)
     assert [(w.category, str(w.message)) for w in caught] == [
-        (AutologWarning, "nbtrack.autolog could not record Fragile.fit: score is broken")
+        (AutologWarning, "nbtrack.autolog could not score Fragile.fit: score is broken")
     ]
     assert isinstance(first, Fragile)
     assert isinstance(second, Fragile)
-    assert params_of(stored())["raise_in_fit"] == (None, "code")  # what could be recorded was
+    run = stored()  # what could be recorded was
+    assert params_of(run)["raise_in_fit"] == (None, "code")
+    assert metrics_of(run)["fit_seconds"][1] == 2
+    assert "training_score" not in metrics_of(run)
 
 
 def test_the_users_exception_object_itself_propagates() -> None:
@@ -346,3 +349,49 @@ def test_a_store_that_cannot_be_opened_is_a_warning_at_the_users_line(
     assert w[0].filename == __file__  # shown where the user called fit, not inside nbtrack
     assert model.score(X_SCALED, Y) > 0.9  # the fit itself went ahead
     assert nbtrack.active_run() is None
+
+
+def test_a_transformer_defined_after_autolog_keeps_set_output_through_off_and_on() -> None:
+    from sklearn.base import TransformerMixin
+
+    nbtrack.autolog()
+
+    class Halve(TransformerMixin, BaseEstimator):
+        def fit(self, X: Any, y: Any = None) -> Halve:
+            self.n_features_in_ = np.asarray(X).shape[1]
+            return self
+
+        def transform(self, X: Any) -> Any:
+            return np.asarray(X) / 2
+
+        def fit_transform(self, X: Any, y: Any = None) -> Any:
+            return self.fit(X, y).transform(X)
+
+        def get_feature_names_out(self, input_features: Any = None) -> Any:
+            return np.array([f"h{i}" for i in range(self.n_features_in_)], dtype=object)
+
+    def as_frame() -> Any:
+        return Halve().set_output(transform="pandas").fit_transform(X[:5])
+
+    assert list(as_frame().columns) == ["h0", "h1", "h2", "h3"]
+    nbtrack.autolog(disable=True)
+    assert list(as_frame().columns) == ["h0", "h1", "h2", "h3"]  # set_output's wrapper kept
+    get_tracker().end_run()
+    nbtrack.autolog()
+    frame = as_frame()
+    assert list(frame.columns) == ["h0", "h1", "h2", "h3"]
+    assert np.allclose(frame.to_numpy(), X[:5] / 2)
+    assert metrics_of(stored())["fit_seconds"][1] == 1  # recorded once, not by two wrappers
+
+
+def test_a_model_that_does_not_pickle_is_a_warning_and_the_rest_is_recorded() -> None:
+    from sklearn.preprocessing import FunctionTransformer
+
+    nbtrack.autolog(log_models=True)
+    pipe = Pipeline([("same", FunctionTransformer(lambda x: x)), ("clf", Ridge())])
+    with pytest.warns(AutologWarning, match=r"could not record Pipeline\.fit: .*pickle"):
+        pipe.fit(X, Y)
+    run = stored()
+    assert run.artifacts == ()
+    assert params_of(run)["same.func"][0].endswith("<lambda>")
+    assert metrics_of(run)["training_score"] == (pytest.approx(pipe.score(X, Y)), 1)
