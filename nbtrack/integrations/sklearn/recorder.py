@@ -202,7 +202,8 @@ class Recorder:
         changed = [(key, value) for key, value in params.items() if run.param_differs(key, value)]
         model = self._models.get(run.id)
         if run.id in self._own and (changed or model not in (None, name)):
-            why = change_summary(run.params, changed) if model == name else f"after {model}"
+            other_model = model not in (None, name)
+            why = f"after {model}" if other_model else change_summary(run.params, changed)
             old = run
             run = self.runs.restart(old)
             self._own.add(run.id)

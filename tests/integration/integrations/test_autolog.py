@@ -395,3 +395,16 @@ def test_a_model_that_does_not_pickle_is_a_warning_and_the_rest_is_recorded() ->
     assert run.artifacts == ()
     assert params_of(run)["same.func"][0].endswith("<lambda>")
     assert metrics_of(run)["training_score"] == (pytest.approx(pipe.score(X, Y)), 1)
+
+
+def test_another_model_class_gets_a_run_of_its_own(capsys: pytest.CaptureFixture[str]) -> None:
+    nbtrack.autolog()
+    LogisticRegression(max_iter=300).fit(X_SCALED, Y)
+    first = stored()
+    Ridge().fit(X_SCALED, Y)
+    second = stored()
+    assert second.id != first.id
+    assert first.tags["estimator"] == "LogisticRegression"
+    assert second.tags["estimator"] == "Ridge"
+    assert "solver" not in params_of(second)  # nothing of the first model carried over
+    assert f"Ridge (after LogisticRegression): ended run {first.id[:8]}" in capsys.readouterr().out
