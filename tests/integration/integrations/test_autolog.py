@@ -406,5 +406,5 @@ def test_another_model_class_gets_a_run_of_its_own(capsys: pytest.CaptureFixture
     assert second.id != first.id
     assert first.tags["estimator"] == "LogisticRegression"
     assert second.tags["estimator"] == "Ridge"
-    assert "solver" not in params_of(second)  # nothing of the first model carried over
+    assert "C" not in params_of(second)  # nothing of the first model carried over
     assert f"Ridge (after LogisticRegression): ended run {first.id[:8]}" in capsys.readouterr().out
