@@ -41,6 +41,7 @@ def export() -> None:
     "--output",
     "-o",
     "out",
+    metavar="OUT",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
     help="The log folder to write: one sub-folder of event files per run.",
@@ -52,7 +53,9 @@ def export() -> None:
     "(without it, such a folder stops the export before anything is written).",
 )
 def tensorboard(run_ids: tuple[str, ...], where: str | None, out: Path, force: bool) -> None:
-    """Write runs as TensorBoard event files under OUT, for `tensorboard --logdir OUT`.
+    """Write runs as TensorBoard event files under OUT.
+
+    View them with `tensorboard --logdir OUT`.
 
     Each RUN (an id or a unique prefix) becomes OUT/<name>_<id8>/: its metrics
     as scalars (steps and wall times kept), its params and final metrics in
