@@ -8,18 +8,25 @@ from the URL, and the path the store gives is checked to be inside the
 store's artifact root before a byte is read. Big files are streamed. A
 link with ``?v=`` (a piece of the digest, as ``artifact_url`` makes it) may
 be cached for good; any other request revalidates.
-``figure_series`` groups a run's image artifacts into the series the run
-page pages through (``cm_epoch1.png``, ``cm_epoch2.png``, ...).
+``?step=N`` names the step of a figure logged at several steps
+(``log_figure(fig, name, step=epoch)``); without it the name's latest step
+is served, as ``nbtrack artifacts get`` does.
+``run_figures`` groups a run's image artifacts into the series the run page
+pages through: a name logged at several steps, in step order, and (for runs
+that numbered the names themselves) ``cm_epoch1.png``, ``cm_epoch2.png``, ...
+by ``figure_series``.
 Not for: listing artifacts (the run page does).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from itertools import zip_longest
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -29,7 +36,15 @@ if TYPE_CHECKING:
     from nbtrack.compare.reader import Reader
     from nbtrack.model import Artifact, Run
 
-__all__ = ["INLINE_TYPES", "Figure", "FigureSeries", "artifact_url", "figure_series", "routes"]
+__all__ = [
+    "INLINE_TYPES",
+    "Figure",
+    "FigureSeries",
+    "artifact_url",
+    "figure_series",
+    "routes",
+    "run_figures",
+]
 
 #: the media types served inline (and shown with ``<img>``); everything else is a download
 INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
@@ -46,14 +61,17 @@ def routes() -> list[BaseRoute]:
     return [Route("/runs/{run_id}/artifacts/{name:path}", artifact, name="artifact")]
 
 
-def artifact_url(run_id: str, name: str, digest: str | None = None) -> str:
+def artifact_url(run_id: str, name: str, digest: str | None = None, step: int | None = None) -> str:
     """The URL of *run_id*'s artifact *name* (every character of the name quoted).
 
-    With the artifact's *digest*, ``?v=`` carries a piece of it: a browser may then
+    With *step*, ``?step=`` names the step of a figure logged at several. With
+    the artifact's *digest*, ``v=`` carries a piece of it: a browser may then
     keep the bytes (a name logged again gets a new digest, so a new URL).
     """
     url = f"/runs/{quote(run_id, safe='')}/artifacts/{quote(name, safe='')}"
-    return url if digest is None else f"{url}?v={_version(digest)}"
+    query = [] if step is None else [f"step={step}"]
+    query += [] if digest is None else [f"v={_version(digest)}"]
+    return f"{url}?{'&'.join(query)}" if query else url
 
 
 def _version(digest: str) -> str:
@@ -102,6 +120,79 @@ def figure_series(names: list[str]) -> list[FigureSeries]:
     return series
 
 
+def run_figures(
+    found: Run, figures: Sequence[str], steps: Sequence[str]
+) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
+    """The run's figure series as the run page shows them, and each as ``[{name, step,
+    url}]`` for ``run.js``'s slider.
+
+    *figures* and *steps* are the query's ``figure`` and ``step`` values, paired
+    in order (``?figure=cm.png&step=4``): the image a series shows when not its
+    last. A step the series does not have shows its last, with a sentence saying so.
+    """
+    from nbtrack.compare.artifacts import series, steps_text
+
+    images = [a for a in found.artifacts if a.media_type in INLINE_TYPES]
+    stepped = [group for group in series(images) if group.steps]
+    named = {group.name for group in stepped}
+    chosen = dict(zip_longest(figures, steps[: len(figures)], fillvalue=""))
+    latest = {a.name: a for a in images if a.name not in named}
+    groups: list[tuple[str, list[dict[str, Any]], int | None, str | None]] = []
+    for group in stepped:
+        items = [
+            {
+                "name": a.name,
+                "step": a.step,
+                "url": artifact_url(found.id, a.name, a.digest, a.step),
+            }
+            for a in group.artifacts
+        ]
+        at, problem = _chosen_step(group.name, group.steps, chosen.get(group.name), steps_text)
+        index = next((i for i, a in enumerate(group.artifacts) if a.step == at), None)
+        groups.append((group.name, items, index, problem))
+    for numbered in figure_series(list(latest)):
+        items = [
+            {"name": f.name, "step": f.step, "url": artifact_url(found.id, f.name,
+             latest[f.name].digest)}
+            for f in numbered.figures
+        ]  # fmt: skip
+        index = next((i for i, f in enumerate(numbered.figures) if f.name in chosen), None)
+        groups.append((numbered.title, items, index, None))
+    order = {a.name: i for i, a in reversed(list(enumerate(images)))}
+    groups.sort(key=lambda g: min(order[item["name"]] for item in g[1]))
+    shown, data = [], []
+    page = f"/runs/{quote(found.id, safe='')}"
+    for index, (title, items, at, problem) in enumerate(groups):
+        at = len(items) - 1 if at is None else at
+        stepped_series = title in named
+        link = {"figure": items[at]["name"]}
+        if stepped_series and items[at]["step"] is not None:
+            link["step"] = str(items[at]["step"])
+        shown.append(
+            {"index": index, "title": title, "count": len(items), "at": at, "problem": problem,
+             "stepped": stepped_series, "link": f"{page}?{urlencode(link)}#figures", **items[at]}
+        )  # fmt: skip
+        data.append(items)
+    return shown, data
+
+
+def _chosen_step(
+    name: str, have: tuple[int, ...], asked: str | None, steps_text: Callable[..., str]
+) -> tuple[int | None, str | None]:
+    """The step the query chose for series *name* (None: its last), and why not, if not."""
+    if not asked:
+        return None, None
+    try:
+        step = int(asked)
+    except ValueError:
+        return None, f"The link asks for step {asked!r}, which is not a number; this is the last."
+    if step not in have:
+        return None, (
+            f"{name} has no step {step} (its steps are {steps_text(have)}); this is the last."
+        )
+    return step, None
+
+
 def artifact(request: Request) -> Response:
     """An artifact's bytes: an image inline, anything else as an attachment."""
     from starlette.responses import FileResponse
@@ -111,9 +202,11 @@ def artifact(request: Request) -> Response:
     reader = reader_of(request)
     run = reader.run(request.path_params["run_id"])
     name = request.path_params["name"]
-    found = _recorded(run, name)
+    step = request.query_params.get("step")
+    found = _recorded(run, name, step)
     if found is None:
-        return _not_found(request, f"Run {run.id} has no artifact named {name!r}.")
+        at = "" if step is None else f" at step {step!r}"
+        return _not_found(request, f"Run {run.id} has no artifact named {name!r}{at}.")
     path = _inside_root(reader, found)
     if path is None:
         return _not_found(request, f"Artifact {name!r} of run {run.id} is not in the store.")
@@ -136,10 +229,20 @@ def artifact(request: Request) -> Response:
     )
 
 
-def _recorded(run: Run, name: str) -> Artifact | None:
-    """The run's last artifact recorded as *name*, or None."""
+def _recorded(run: Run, name: str, step: str | None) -> Artifact | None:
+    """The run's artifact *name* at *step* (None: its latest, as ``artifacts.find``), or None."""
+    from nbtrack.compare.artifacts import series
+
     found = [a for a in run.artifacts if a.name == name]
-    return found[-1] if found else None
+    if not found:
+        return None
+    (group,) = series(found)
+    if step is None:
+        return group.last
+    try:
+        return group.at(int(step))
+    except ValueError:
+        return None
 
 
 def _inside_root(reader: Reader, found: Artifact) -> Path | None:
