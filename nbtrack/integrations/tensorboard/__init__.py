@@ -5,7 +5,13 @@
                  an offset, writing framed records.
 * ``importer`` — ``import_logdir``: each run folder of a log directory becomes
                  one run; re-importing changes nothing, a grown folder adds
-                 only its new events.
+                 only its new events. Its parts: ``events`` (a payload's
+                 summary values sorted into points, params, images, text),
+                 ``reading`` (one file as chunks of those, a large file
+                 decoded in a helper process while the store writes),
+                 ``resume`` (where a file's import starts: the data ref of
+                 the last one, its prefix digest), ``textnote`` (text
+                 summaries merged into the run's note).
 * ``eventfile``— ``EventFileWriter``: one event file named as TensorBoard names
                  its own, events built with its protos (scalars, images, text,
                  the hparams session); shared by the export and the bridge.

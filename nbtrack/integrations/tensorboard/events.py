@@ -110,9 +110,17 @@ def decode(payloads: Iterable[list[bytes]], out: Decoded) -> None:
             if wall > last:
                 last = wall
             values = event.summary.value
-            for i in range(len(values)):
+            count = len(values)
+            if count == 1:  # the usual event: one value (indexing beats iterating on upb)
+                value = values[0]
+                if value.HasField("simple_value"):
+                    add((value.tag, value.simple_value, event.step, wall))
+                else:
+                    _other(value, event.step, wall, out)
+                continue
+            for i in range(count):
                 value = values[i]
-                if value.WhichOneof("value") == "simple_value":
+                if value.HasField("simple_value"):
                     add((value.tag, value.simple_value, event.step, wall))
                 else:
                     _other(value, event.step, wall, out)

@@ -43,8 +43,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nbtrack.errors import UsageError
-from nbtrack.integrations.tensorboard.events import Decoded, Image, Text, decode, media_type
-from nbtrack.integrations.tensorboard.records import RecordReader
+from nbtrack.integrations.tensorboard.events import Decoded, Image, Text, media_type
+from nbtrack.integrations.tensorboard.reading import FileRead
 from nbtrack.integrations.tensorboard.resume import latest_refs, new_ref, start_of
 from nbtrack.integrations.tensorboard.textnote import merge_texts
 from nbtrack.model import Artifact, DataRef, Param, ParamSource, Run, RunStatus
@@ -276,25 +276,23 @@ class _FolderImport:
         if start.unchanged:
             return
         dedupe = start.dedupe or self.pending
-        decoded = Decoded(plugins=start.plugins)
-        reader = RecordReader(path, start.offset, hasher=start.hasher)
+        read = FileRead(path, start.offset, start.plugins, start.hasher)
+        unreadable = 0
         try:
-            for batch in reader.batches():
-                decode([batch], decoded)
-                if len(decoded.rows) >= BATCH or decoded.images:
-                    self._flush(decoded, dedupe)
+            for chunk in read.chunks():
+                self._flush(chunk, dedupe)
+                self.params.update(chunk.params)
+                self.texts.extend(chunk.texts)
+                self.skipped.update(chunk.skipped)
+                unreadable += chunk.unreadable
         except OSError as error:
             self.problems.append(FileProblem(path, f"cannot be read ({error.strerror})."))
             return
-        self._flush(decoded, dedupe)
-        self.params.update(decoded.params)
-        self.texts.extend(decoded.texts)
-        self.skipped.update(decoded.skipped)
-        self._problem(reader, decoded)
-        if reader.end > start.offset or start.dedupe:
-            self.new_refs.append(new_ref(start, reader.end, decoded.plugins, time.time()))
+        self._problem(read, unreadable)
+        if read.end > start.offset or start.dedupe:
+            self.new_refs.append(new_ref(start, read.end, read.plugins, time.time()))
 
-    def _problem(self, reader: RecordReader, decoded: Decoded) -> None:
+    def _problem(self, reader: FileRead, unreadable: int) -> None:
         parts = []
         if reader.truncated:
             parts.append(
@@ -306,10 +304,8 @@ class _FolderImport:
                 f"has {reader.problem}; the records before it were imported, the rest of "
                 "the file was not read"
             )
-        if decoded.unreadable:
-            parts.append(
-                f"{decoded.unreadable} record(s) are not TensorBoard events and were skipped"
-            )
+        if unreadable:
+            parts.append(f"{unreadable} record(s) are not TensorBoard events and were skipped")
         if parts:
             self.problems.append(FileProblem(reader.path, "; ".join(parts) + "."))
 
@@ -354,8 +350,6 @@ class _FolderImport:
             self.points += len(rows)
         for image in images:
             self._image(image, dedupe)
-        decoded.rows = []
-        decoded.images = []
 
     def _new_points(self, rows: list[MetricRow]) -> list[MetricRow]:
         """*rows* without the points (key, step, wall time) the run already holds."""

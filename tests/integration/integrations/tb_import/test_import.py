@@ -305,3 +305,40 @@ def test_a_bad_logdir_is_one_sentence(
         import_logdir(path, store=store)
     assert "logs" in str(raised.value)
     assert str(raised.value).count(". ") == 0
+
+
+def test_files_decoded_in_the_helper_process_import_the_same(
+    logdir: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nbtrack.integrations.tensorboard import reading
+
+    monkeypatch.setattr(reading, "HELPER_BYTES", 0)  # every file goes to the helper
+    monkeypatch.setattr(reading, "EVENTS_PER_CHUNK", 7)  # and comes back in many chunks
+    (path,) = [p for p in (logdir / "sgd").iterdir() if p.is_file()]
+    whole = path.read_bytes()
+    path.write_bytes(whole[:-10])
+    with pytest.warns(TensorBoardImportWarning, match="partial record"):
+        result = import_logdir(logdir, store=store)
+    assert result.created == 5
+    sgd = _by_name(store)["sgd"]
+    theirs = _accumulator(logdir / "sgd")
+    assert _points(store, sgd, "train/loss") == [
+        (e.step, e.value, e.wall_time) for e in theirs.Scalars("train/loss")
+    ]
+    assert len(sgd.artifacts) == 2
+    path.write_bytes(whole)  # complete: the helper resumes at the partial record
+    import_logdir(logdir, store=store)
+    sgd = _by_name(store)["sgd"]
+    assert sgd.note is not None
+    assert sgd.note.count("plateau") == 1
+    assert [m.count for m in sgd.metrics if m.key == "val/acc"] == [30]
+
+
+def test_without_a_helper_process_the_file_is_decoded_here(
+    logdir: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nbtrack.integrations.tensorboard import reading
+
+    monkeypatch.setattr(reading, "HELPER_BYTES", 0)
+    monkeypatch.setattr(reading.sys, "executable", str(logdir / "no-such-python"))
+    assert import_logdir(logdir, store=store).points == 30 * 2 + 2 + 10 * 2
