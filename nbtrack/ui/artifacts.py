@@ -21,7 +21,7 @@ Not for: listing artifacts (the run page does).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from itertools import zip_longest
 from pathlib import Path, PurePosixPath
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from starlette.responses import Response
     from starlette.routing import BaseRoute
 
+    from nbtrack.compare.artifacts import ArtifactSeries
     from nbtrack.compare.reader import Reader
     from nbtrack.model import Artifact, Run
 
@@ -120,77 +121,81 @@ def figure_series(names: list[str]) -> list[FigureSeries]:
     return series
 
 
+@dataclass(frozen=True)
+class _Group:
+    """One figure series on its way to the page: its images and the one to show first."""
+
+    title: str
+    items: list[dict[str, Any]]  # {name, step, url}, in paging order
+    at: int | None  # the index the query chose; None: the last
+    problem: str | None = None  # why the query's step is not the one shown
+    stepped: bool = False  # a name logged at steps (not numbered names)
+
+
 def run_figures(
     found: Run, figures: Sequence[str], steps: Sequence[str]
 ) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
     """The run's figure series as the run page shows them, and each as ``[{name, step,
-    url}]`` for ``run.js``'s slider.
+    url}]`` for ``run.js``'s slider, in the order each series was first logged.
 
     *figures* and *steps* are the query's ``figure`` and ``step`` values, paired
     in order (``?figure=cm.png&step=4``): the image a series shows when not its
     last. A step the series does not have shows its last, with a sentence saying so.
     """
-    from nbtrack.compare.artifacts import series, steps_text
+    from nbtrack.compare.artifacts import series
 
     images = [a for a in found.artifacts if a.media_type in INLINE_TYPES]
+    chosen = dict(zip_longest(figures, steps[: len(figures)], fillvalue=""))
     stepped = [group for group in series(images) if group.steps]
     named = {group.name for group in stepped}
-    chosen = dict(zip_longest(figures, steps[: len(figures)], fillvalue=""))
+    groups = [_stepped(found.id, group, chosen.get(group.name)) for group in stepped]
     latest = {a.name: a for a in images if a.name not in named}
-    groups: list[tuple[str, list[dict[str, Any]], int | None, str | None]] = []
-    for group in stepped:
-        items = [
-            {
-                "name": a.name,
-                "step": a.step,
-                "url": artifact_url(found.id, a.name, a.digest, a.step),
-            }
-            for a in group.artifacts
-        ]
-        at, problem = _chosen_step(group.name, group.steps, chosen.get(group.name), steps_text)
-        index = next((i for i, a in enumerate(group.artifacts) if a.step == at), None)
-        groups.append((group.name, items, index, problem))
     for numbered in figure_series(list(latest)):
         items = [
             {"name": f.name, "step": f.step, "url": artifact_url(found.id, f.name,
              latest[f.name].digest)}
             for f in numbered.figures
         ]  # fmt: skip
-        index = next((i for i, f in enumerate(numbered.figures) if f.name in chosen), None)
-        groups.append((numbered.title, items, index, None))
-    order = {a.name: i for i, a in reversed(list(enumerate(images)))}
-    groups.sort(key=lambda g: min(order[item["name"]] for item in g[1]))
-    shown, data = [], []
+        at = next((i for i, f in enumerate(numbered.figures) if f.name in chosen), None)
+        groups.append(_Group(numbered.title, items, at))
+    first = {a.name: i for i, a in reversed(list(enumerate(images)))}
+    groups.sort(key=lambda g: min(first[item["name"]] for item in g.items))
     page = f"/runs/{quote(found.id, safe='')}"
-    for index, (title, items, at, problem) in enumerate(groups):
-        at = len(items) - 1 if at is None else at
-        stepped_series = title in named
-        link = {"figure": items[at]["name"]}
-        if stepped_series and items[at]["step"] is not None:
-            link["step"] = str(items[at]["step"])
+    shown = []
+    for index, group in enumerate(groups):
+        at = len(group.items) - 1 if group.at is None else group.at
+        item = group.items[at]
+        link = {"figure": item["name"]}
+        if group.stepped and item["step"] is not None:
+            link["step"] = str(item["step"])
         shown.append(
-            {"index": index, "title": title, "count": len(items), "at": at, "problem": problem,
-             "stepped": stepped_series, "link": f"{page}?{urlencode(link)}#figures", **items[at]}
+            {"index": index, "title": group.title, "count": len(group.items), "at": at,
+             "problem": group.problem, "stepped": group.stepped,
+             "link": f"{page}?{urlencode(link)}#figures", **item}
         )  # fmt: skip
-        data.append(items)
-    return shown, data
+    return shown, [group.items for group in groups]
 
 
-def _chosen_step(
-    name: str, have: tuple[int, ...], asked: str | None, steps_text: Callable[..., str]
-) -> tuple[int | None, str | None]:
-    """The step the query chose for series *name* (None: its last), and why not, if not."""
+def _stepped(run_id: str, group: ArtifactSeries, asked: str | None) -> _Group:
+    """A name logged at steps, at the step the query asked for (*asked*), if it has it."""
+    from nbtrack.compare.artifacts import steps_text
+
+    items = [
+        {"name": a.name, "step": a.step, "url": artifact_url(run_id, a.name, a.digest, a.step)}
+        for a in group.artifacts
+    ]
     if not asked:
-        return None, None
+        return _Group(group.name, items, None, stepped=True)
     try:
         step = int(asked)
     except ValueError:
-        return None, f"The link asks for step {asked!r}, which is not a number; this is the last."
-    if step not in have:
-        return None, (
-            f"{name} has no step {step} (its steps are {steps_text(have)}); this is the last."
-        )
-    return step, None
+        problem = f"The link asks for step {asked!r}, which is not a number; this is the last."
+        return _Group(group.name, items, None, problem, stepped=True)
+    if step not in group.steps:
+        have = steps_text(group.steps)
+        problem = f"{group.name} has no step {step} (its steps are {have}); this is the last."
+        return _Group(group.name, items, None, problem, stepped=True)
+    return _Group(group.name, items, group.steps.index(step), stepped=True)
 
 
 def artifact(request: Request) -> Response:

@@ -305,7 +305,7 @@ def test_track_status_gives_a_figure_logged_every_epoch_one_line(
     ip: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run(ip, "import nbtrack\nPNG = b'\\x89PNG\\r\\n\\x1a\\n' + b'0' * 20")
-    run(ip, "for epoch in range(30):\n    nbtrack.log_image(PNG + bytes([epoch]), 'cm', step=epoch)")
+    run(ip, "for e in range(30):\n    nbtrack.log_image(PNG + bytes([e]), 'cm', step=e)")
     run(ip, "nbtrack.log_image(PNG, 'roc')")
     run(ip, "%track_status")
     out = capsys.readouterr().out
