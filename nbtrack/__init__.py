@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         UsageError,
     )
     from nbtrack.integrations.sklearn import AutologWarning, autolog
+    from nbtrack.integrations.tensorboard.sync import sync_tensorboard
     from nbtrack.model import ParamSource, Run, RunStatus, RunSummary
     from nbtrack.tracking.api import (
         active_run,
@@ -110,6 +111,7 @@ _LAZY: dict[str, str] = {
     "ActiveRun": "nbtrack.tracking.run",
     "replay_spill": "nbtrack.tracking.spill",
     "plot": "nbtrack.compare.plot",
+    "sync_tensorboard": "nbtrack.integrations.tensorboard.sync",
 }
 
 
@@ -185,6 +187,7 @@ __all__ = [
     "set_tag",
     "set_tags",
     "start_run",
+    "sync_tensorboard",
     "track_data",
     "unload_ipython_extension",
 ]

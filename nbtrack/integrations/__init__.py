@@ -2,8 +2,8 @@
 
 * ``tensorboard`` — TensorBoard event files: ``records`` (the TFRecord
   framing, CRC-32C checked), ``importer`` (a log folder in as runs),
-  ``export`` (runs out as event files), ``bridge`` (the drop-in
-  ``SummaryWriter`` and ``sync_tensorboard``).
+  ``export`` (runs out as event files, through ``eventfile``), ``bridge``
+  (the drop-in ``SummaryWriter``), ``sync`` (``sync_tensorboard``).
 * ``sklearn``     — ``autolog``: scikit-learn estimators' params, training
   score and ``partial_fit`` steps recorded at ``fit``.
 

@@ -139,6 +139,8 @@ class ActiveRun:
         self.settings = settings
         self.started_at = started_at
         self.status = RunStatus.RUNNING
+        #: the note this run set (``set_note``); None until it sets one
+        self.note: str | None = None
         #: spill files written because the store could not be reached
         self.spilled: list[Path] = []
         self._on_end = on_end
@@ -275,6 +277,14 @@ class ActiveRun:
             self._check_running()
             self.name = name
             self._flusher.submit(Op("set_name", {"name": name}))
+
+    def set_note(self, note: str | None) -> None:
+        """Set the run's free-text note (None clears it): the note ``nbtrack note``
+        edits; ``SummaryWriter.add_text`` adds its entries to it."""
+        with self._lock:
+            self._check_running()
+            self.note = note
+            self._flusher.submit(Op("set_note", {"note": note}))
 
     def set_source(self, source: Source) -> None:
         """Record the notebook (or script) path and its text snapshot (secrets redacted)."""

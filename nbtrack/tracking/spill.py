@@ -80,6 +80,8 @@ def apply_op(store: Store, run_id: str, op: Op) -> None:
         store.set_tags(run_id, p["tags"])
     elif op.kind == "set_name":
         store.set_name(run_id, p["name"])
+    elif op.kind == "set_note":
+        store.set_note(run_id, p["note"])
     elif op.kind == "set_source":
         store.set_source(run_id, p["source"])
     elif op.kind == "add_data_ref":

@@ -21,6 +21,7 @@ import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from nbtrack.errors import UsageError
 
@@ -64,21 +65,39 @@ def frame(payload: bytes, crc32c: Callable[[bytes], int] | None = None) -> bytes
 class RecordReader:
     """The whole records of one event file from *offset* on.
 
-    Iterate it for the payloads. Afterwards ``end`` is the offset just past the
-    last whole record (where a later read resumes), and ``problem`` is ``None``
-    when the file ended cleanly, else one phrase: a partial record at the end
-    (``truncated``: a writer may still be appending) or a checksum that does not
-    match (``corrupt``: reading stopped there, the records before it are kept).
+    Iterate it for the payloads, or call :meth:`batches` for them a list at a
+    time (the importer's loop: no generator step per record). Afterwards
+    ``end`` is the offset just past the last whole record (where a later read
+    resumes), and ``problem`` is ``None`` when the file ended cleanly, else one
+    phrase: a partial record at the end (``truncated``: a writer may still be
+    appending) or a checksum that does not match (``corrupt``: reading stopped
+    there, the records before it are kept). *hasher* (a ``hashlib`` object),
+    when given, is fed every byte of the whole records read, so a caller gets
+    the digest of what it took without reading the file twice.
+
+    Each payload's checksum is checked; a header's (the length's) only when its
+    payload's fails or when it claims more bytes than the file holds. That is
+    as strict: a damaged length points the payload check at the wrong bytes,
+    which fail it, and then the header is checked to say which part is
+    damaged; a length past the end is checked before it is taken for a record
+    still being written. It saves a third of the framing cost per record.
     """
 
     path: Path
     offset: int = 0
+    hasher: Any = None
     end: int = 0
     problem: str | None = None
     truncated: bool = False
 
     def __iter__(self) -> Iterator[bytes]:
+        for batch in self.batches():
+            yield from batch
+
+    def batches(self) -> Iterator[list[bytes]]:
+        """The payloads, one list per chunk of the file read (up to 16 MiB of records)."""
         crc = _crc32c()
+        unpack_header, unpack_crc = _HEADER.unpack_from, _CRC.unpack_from
         self.end = self.offset
         with open(self.path, "rb") as handle:
             handle.seek(self.offset)
@@ -87,25 +106,33 @@ class RecordReader:
             while True:
                 chunk = handle.read(_CHUNK)
                 buffer = buffer + chunk if buffer else chunk
-                at = 0
-                size = len(buffer)
+                at, size = 0, len(buffer)
+                payloads: list[bytes] = []
+                take = payloads.append
                 while at + 12 <= size:
-                    length, header_crc = _HEADER.unpack_from(buffer, at)
-                    if masked_crc(buffer[at : at + 8], crc) != header_crc:
-                        self.problem = f"a record header failing its checksum at byte {base + at}"
-                        self.end = base + at
-                        return
+                    length, header_crc = unpack_header(buffer, at)
                     stop = at + 12 + length
                     if stop + 4 > size:
+                        if masked_crc(buffer[at : at + 8], crc) != header_crc:
+                            self._corrupt(base + at, header=True)
                         break
                     payload = buffer[at + 12 : stop]
-                    if masked_crc(payload, crc) != _CRC.unpack_from(buffer, stop)[0]:
-                        self.problem = f"a record that fails its checksum at byte {base + at}"
-                        self.end = base + at
-                        return
-                    yield payload
+                    value = crc(payload)
+                    if (((value >> 15) | (value << 17)) + _MASK_DELTA) & 0xFFFFFFFF != unpack_crc(
+                        buffer, stop
+                    )[0]:
+                        header = masked_crc(buffer[at : at + 8], crc) != header_crc
+                        self._corrupt(base + at, header=header)
+                        break
+                    take(payload)
                     at = stop + 4
-                    self.end = base + at
+                if self.hasher is not None and at:
+                    self.hasher.update(memoryview(buffer)[:at])
+                self.end = base + at
+                if payloads:
+                    yield payloads
+                if self.problem is not None:
+                    return
                 buffer = buffer[at:]
                 base += at
                 if not chunk:
@@ -113,3 +140,10 @@ class RecordReader:
             if buffer:
                 self.truncated = True
                 self.problem = f"a partial record at byte {base} (the file ends mid-record)"
+
+    def _corrupt(self, at: int, *, header: bool) -> None:
+        self.problem = (
+            f"a record header failing its checksum at byte {at}"
+            if header
+            else f"a record that fails its checksum at byte {at}"
+        )

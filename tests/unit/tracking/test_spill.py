@@ -24,6 +24,7 @@ def test_every_kind_of_record_survives_a_spill_and_replay(tmp_path: Path) -> Non
         Op("log_params", {"params": [Param("lr", 0.01), Param("f", "x.yaml", ParamSource.FILE)]}),
         Op("set_tags", {"tags": {"team": "vision"}}),
         Op("set_name", {"name": "after"}),
+        Op("set_note", {"note": "## notes\n\nstep 0, 2026-12-03 07:11:09 UTC\n    text\n"}),
         Op("set_source", {"source": Source(path="train.ipynb", snapshot="# %%\n")}),
         Op("add_data_ref", {"ref": DataRef("d.csv", "file", "sha256:00", 3, {"k": 1}, 1.0)}),
         Op("add_artifact", {"artifact": Artifact("m.bin", digest, size, "x/y", uri, 2.0)}),
@@ -41,6 +42,7 @@ def test_every_kind_of_record_survives_a_spill_and_replay(tmp_path: Path) -> Non
     assert replay_spill(spill) == len(rows)
     stored = get_tracker().store().get_run(run.id)
     assert stored.name == "after"
+    assert stored.note == "## notes\n\nstep 0, 2026-12-03 07:11:09 UTC\n    text\n"
     assert stored.status is RunStatus.FAILED
     assert {p.key: (p.value, p.source) for p in stored.params} == {
         "lr": (0.01, ParamSource.CODE),
