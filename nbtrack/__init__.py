@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         StoreUnreachableError,
         UsageError,
     )
+    from nbtrack.integrations.sklearn import AutologWarning, autolog
     from nbtrack.integrations.tensorboard.sync import sync_tensorboard
     from nbtrack.model import ParamSource, Run, RunStatus, RunSummary
     from nbtrack.tracking.api import (
@@ -84,6 +85,7 @@ _LAZY: dict[str, str] = {
         ],
         "nbtrack.errors",
     ),
+    **dict.fromkeys(["AutologWarning", "autolog"], "nbtrack.integrations.sklearn"),
     **dict.fromkeys(["ParamSource", "Run", "RunStatus", "RunSummary"], "nbtrack.model"),
     **dict.fromkeys(
         [
@@ -145,6 +147,7 @@ def unload_ipython_extension(ipython: Any) -> None:
 
 __all__ = [
     "ActiveRun",
+    "AutologWarning",
     "MetricError",
     "NbtrackError",
     "ParamError",
@@ -163,6 +166,7 @@ __all__ = [
     "__version__",
     "active_run",
     "artifact_path",
+    "autolog",
     "compare",
     "end_run",
     "get_run",

@@ -34,7 +34,10 @@ def artifacts() -> None:
 @artifacts.command("ls")
 @click.argument("run_id", metavar="RUN")
 def ls(run_id: str) -> None:
-    """List the artifacts of RUN (an id or unique prefix): name, size, type, digest."""
+    """List the artifacts of RUN (an id or unique prefix): name, step, size, type, digest.
+
+    In the order they were logged; a figure logged every epoch is one row a step.
+    """
     from nbtrack.compare.reader import Reader
 
     with Reader.open() as reader:
@@ -42,8 +45,11 @@ def ls(run_id: str) -> None:
     if not run.artifacts:
         print(f"Run {run.id[:12]} has no artifacts.")
         return
-    rows = [[a.name, _size(a.size), a.media_type, a.digest[:19]] for a in run.artifacts]
-    print_table(["name", "size", "type", "digest"], rows)
+    rows = [
+        [a.name, "" if a.step is None else str(a.step), _size(a.size), a.media_type, a.digest[:19]]
+        for a in run.artifacts
+    ]
+    print_table(["name", "step", "size", "type", "digest"], rows)
 
 
 @artifacts.command("get")
@@ -59,10 +65,18 @@ def ls(run_id: str) -> None:
     "[default: NAME's file name in the current folder]",
 )
 @click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
-def get(run_id: str, name: str, output: str | None, force: bool) -> None:
+@click.option(
+    "--step",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="The image of step N of a figure logged at every step. [default: its latest step]",
+)
+def get(run_id: str, name: str, output: str | None, force: bool, step: int | None) -> None:
     """Copy artifact NAME of RUN out of the artifact store, checking its digest.
 
-    RUN is an id or unique prefix; `nbtrack artifacts ls RUN` lists the names.
+    RUN is an id or unique prefix; `nbtrack artifacts ls RUN` lists the names
+    and steps.
     """
     from nbtrack.compare import artifacts as core
     from nbtrack.compare.reader import Reader
@@ -70,9 +84,10 @@ def get(run_id: str, name: str, output: str | None, force: bool) -> None:
     with Reader.open() as reader:
         run = reader.run(run_id)
         if output == "-":
-            core.write_to(reader, run, name, sys.stdout.buffer)
+            core.write_to(reader, run, name, sys.stdout.buffer, step=step)
             sys.stdout.buffer.flush()
             return
         target = Path(output) if output is not None else Path(Path(name).name)
-        artifact, written = core.copy_to(reader, run, name, target, force=force)
-    echo_err(f"Wrote {written} ({_size(artifact.size)}, {artifact.digest[:19]} checked).")
+        artifact, written = core.copy_to(reader, run, name, target, step=step, force=force)
+    at = "" if artifact.step is None else f"step {artifact.step}, "
+    echo_err(f"Wrote {written} ({at}{_size(artifact.size)}, {artifact.digest[:19]} checked).")

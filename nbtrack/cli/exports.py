@@ -9,6 +9,7 @@ Not for: event files (``integrations.tensorboard``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ from nbtrack.cli._output import echo_err
 if TYPE_CHECKING:
     from nbtrack.compare.reader import Reader
     from nbtrack.integrations.tensorboard.export import ExportRun
+    from nbtrack.store.base import HistoryArrays
 
 __all__ = ["export"]
 
@@ -41,6 +43,7 @@ def export() -> None:
     "--output",
     "-o",
     "out",
+    metavar="OUT",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
     help="The log folder to write: one sub-folder of event files per run.",
@@ -52,7 +55,9 @@ def export() -> None:
     "(without it, such a folder stops the export before anything is written).",
 )
 def tensorboard(run_ids: tuple[str, ...], where: str | None, out: Path, force: bool) -> None:
-    """Write runs as TensorBoard event files under OUT, for `tensorboard --logdir OUT`.
+    """Write runs as TensorBoard event files under OUT.
+
+    View them with `tensorboard --logdir OUT`.
 
     Each RUN (an id or a unique prefix) becomes OUT/<name>_<id8>/: its metrics
     as scalars (steps and wall times kept), its params and final metrics in
@@ -87,6 +92,25 @@ def tensorboard(run_ids: tuple[str, ...], where: str | None, out: Path, force: b
     )
 
 
+class _Histories(Mapping[str, "HistoryArrays"]):
+    """A run's metric histories, each read from the store when the export reaches it:
+    runs of millions of points are exported one history in memory at a time."""
+
+    def __init__(self, reader: Reader, run_id: str, keys: list[str]) -> None:
+        self._reader, self._run_id, self._keys = reader, run_id, keys
+
+    def __getitem__(self, key: str) -> HistoryArrays:
+        if key not in self._keys:
+            raise KeyError(key)
+        return self._reader.history_arrays(self._run_id, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
 def _export_run(reader: Reader, run_id: str) -> ExportRun:
     """One run as the plain values the export takes."""
     from nbtrack.integrations.tensorboard.export import ExportFigure, ExportRun
@@ -107,7 +131,7 @@ def _export_run(reader: Reader, run_id: str) -> ExportRun:
         name=run.name,
         started_at=run.started_at,
         params={param.key: param.value for param in run.params},
-        histories={m.key: reader.history_arrays(run.id, m.key) for m in run.metrics},
+        histories=_Histories(reader, run.id, [m.key for m in run.metrics]),
         figures=figures,
         note=run.note,
     )

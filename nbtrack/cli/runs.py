@@ -406,11 +406,7 @@ def _print_run(run: Run) -> None:
             ],
         )
     if run.artifacts:
-        _section(f"Artifacts ({len(run.artifacts)})")
-        print_table(
-            ["name", "type", "size", "digest"],
-            [[one_line(a.name), a.media_type, str(a.size), a.digest[:19]] for a in run.artifacts],
-        )
+        _print_artifacts(run)
     if run.events:
         _section(f"Events ({len(run.events)})")
         for e in run.events:
@@ -434,6 +430,32 @@ def _print_run(run: Run) -> None:
         _line(f"  {len(env.packages)} packages installed")
         if env.argv:
             _line(f"  command: {' '.join(env.argv)}")
+
+
+def _print_artifacts(run: Run) -> None:
+    """A row per artifact, but one per figure series: a figure logged at 100 steps is one
+    row (its last step's type, size and digest) saying so; ``artifacts ls`` lists them all."""
+    from nbtrack.compare.artifacts import series
+
+    groups = {group.name: group for group in series(run.artifacts)}
+    rows, shown = [], set()
+    for a in run.artifacts:
+        group = groups[a.name]
+        if not group.steps:
+            rows.append([one_line(a.name), a.media_type, str(a.size), a.digest[:19], ""])
+        elif a.name not in shown:
+            shown.add(a.name)
+            last = group.last
+            rows.append(
+                [one_line(a.name), last.media_type, str(last.size), last.digest[:19],
+                 group.summary()]
+            )  # fmt: skip
+    if not any(group.steps for group in groups.values()):
+        _section(f"Artifacts ({len(run.artifacts)})")
+        print_table(["name", "type", "size", "digest"], [row[:4] for row in rows])
+        return
+    _section(f"Artifacts ({len(run.artifacts)}; a figure's steps on one row)")
+    print_table(["name", "type", "size", "digest", "steps"], rows)
 
 
 @click.command()

@@ -29,6 +29,8 @@ Not for: writing runs (``nbtrack.tracking``) or SQL (``nbtrack.store``).
 * ``report``: ``build_report``, the static report: one self-contained HTML
   file (runs table, comparison, curves, figures; no script, nothing loaded
   by URL), from the Jinja2 template in ``templates/report.html.j2``.
+* ``report_figures``: the report's figures as ``data:`` URIs, checked, a figure
+  logged at many steps as one series of pages (at most a dozen steps held).
 * ``downsample``: LTTB and min/max downsampling of (x, y) series to a few
   thousand points, NaN gaps and ±inf kept.
 * ``curves``: ``curves`` and ``Curve``, the metric curves of runs (x = step,
@@ -42,8 +44,9 @@ Not for: writing runs (``nbtrack.tracking``) or SQL (``nbtrack.store``).
   in Jupyter (imported only once matplotlib is known to be there).
 * ``frames``: runs and metric histories as pandas DataFrames (``runs_frame``,
   ``history_frame``), built from the store's columnar reads.
-* ``artifacts``: a run's artifact found by name, loaded as an object by its
-  type, or copied out with its digest checked.
+* ``artifacts``: a run's artifact found by name (and step), loaded as an object
+  by its type, or copied out with its digest checked; ``series``, the
+  artifacts of one name in step order (a figure logged every epoch).
 * ``read_api``: the public read functions ``nbtrack.runs``,
   ``metric_history``, ``get_run``, ``load_artifact``, ``artifact_path``.
 """

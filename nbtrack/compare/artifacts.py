@@ -1,8 +1,17 @@
 """A run's artifacts read back: find one by name, load it as a Python object, copy it out.
 
-For: ``nbtrack.load_artifact`` / ``nbtrack.artifact_path`` and the
-``nbtrack artifacts`` command. Everything reads through a ``Reader``.
+For: ``nbtrack.load_artifact`` / ``nbtrack.artifact_path``, the ``nbtrack
+artifacts`` command, and the series of one name that ``nbtrack show``, the
+report and the UI page through. Everything reads through a ``Reader``.
 Not for: storing artifacts (``nbtrack.tracking`` and the store do that).
+
+A name logged more than once is one series (:func:`series`): a figure logged
+every epoch with ``step=epoch`` keeps one artifact a step. A lookup by name
+(:func:`find`) takes the series' last artifact: the highest step, or the last
+one logged without a step when there is one (a final figure logged after the
+epochs), which for a name never logged with a step is simply the last one
+logged. With ``step=N`` it takes that step's (the last logged at N), and a step
+the series does not have is one sentence naming the steps it has.
 
 What :func:`load` returns, by the artifact's name (its suffix, any case):
 
@@ -22,17 +31,31 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from nbtrack.errors import StoreError, UsageError
 from nbtrack.model import Artifact, Run
+from nbtrack.tracking.checks import step_value
 
 if TYPE_CHECKING:
     from nbtrack.compare.reader import Reader
 
-__all__ = ["PICKLED", "TEXT", "copy_to", "find", "load", "local_path", "verify", "write_to"]
+__all__ = [
+    "PICKLED",
+    "TEXT",
+    "ArtifactSeries",
+    "copy_to",
+    "find",
+    "load",
+    "local_path",
+    "series",
+    "steps_text",
+    "verify",
+    "write_to",
+]
 
 #: suffixes whose loading unpickles (and so runs code from the file)
 PICKLED = frozenset({".pkl", ".pickle", ".joblib"})
@@ -43,19 +66,110 @@ TEXT = frozenset(
 )  # fmt: skip
 
 
-def find(run: Run, name: str) -> Artifact:
-    """The artifact called *name* (the last one logged under it); one sentence if none is."""
+@dataclass(frozen=True)
+class ArtifactSeries:
+    """The artifacts of one run logged under one name, in series order.
+
+    One artifact a step (the last logged at it), in step order, then the last
+    one logged without a step, if any. A name logged once is a series of one.
+    """
+
+    name: str
+    artifacts: tuple[Artifact, ...]
+
+    @property
+    def steps(self) -> tuple[int, ...]:
+        """The steps the series has, in order (none for a name logged without a step)."""
+        return tuple(a.step for a in self.artifacts if a.step is not None)
+
+    @property
+    def last(self) -> Artifact:
+        """What a lookup by name alone finds."""
+        return self.artifacts[-1]
+
+    def at(self, step: int) -> Artifact | None:
+        """The artifact of *step*, or None when the series has no such step."""
+        return next((a for a in self.artifacts if a.step == step), None)
+
+    def summary(self) -> str:
+        """How many steps, from which to which: ``100 steps, 0..99`` ("" without steps)."""
+        steps = self.steps
+        if not steps:
+            return ""
+        span = str(steps[0]) if len(steps) == 1 else f"{steps[0]}..{steps[-1]}"
+        text = f"{len(steps)} step{'' if len(steps) == 1 else 's'}, {span}"
+        return text + (" and one without a step" if self.last.step is None else "")
+
+
+def series(artifacts: Iterable[Artifact]) -> list[ArtifactSeries]:
+    """A run's *artifacts* grouped by name, in the order each name was first logged."""
+    logged: dict[str, list[Artifact]] = {}
+    for artifact in artifacts:
+        logged.setdefault(artifact.name, []).append(artifact)
+    return [_series(name, records) for name, records in logged.items()]
+
+
+def _series(name: str, records: list[Artifact]) -> ArtifactSeries:
+    by_step = {a.step: a for a in records if a.step is not None}  # the last logged at each
+    ordered = [by_step[step] for step in sorted(by_step)]
+    unstepped = [a for a in records if a.step is None]
+    return ArtifactSeries(name, tuple(ordered + unstepped[-1:]))
+
+
+def steps_text(steps: Sequence[int], *, limit: int = 8) -> str:
+    """*steps* (sorted) as runs of consecutive steps: ``0..9, 12, 15..20``.
+
+    More than *limit* runs end with how many steps there are in all.
+
+    >>> steps_text([0, 1, 2, 3, 7, 9, 10])
+    '0..3, 7, 9..10'
+    """
+    runs: list[list[int]] = []
+    for step in steps:
+        if runs and step == runs[-1][1] + 1:
+            runs[-1][1] = step
+        else:
+            runs.append([step, step])
+    parts = [str(a) if a == b else f"{a}..{b}" for a, b in runs]
+    if len(parts) > limit:
+        return ", ".join(parts[: limit - 1]) + f", ... {parts[-1]} ({len(steps)} steps)"
+    return ", ".join(parts)
+
+
+def find(run: Run, name: str, step: int | None = None) -> Artifact:
+    """The artifact called *name* (at *step*, else the series' last); one sentence if none is."""
     found = [a for a in run.artifacts if a.name == name]
-    if found:
-        return found[-1]
-    names = sorted({a.name for a in run.artifacts})
-    have = "it has " + ", ".join(repr(n) for n in names) if names else "it has no artifacts"
-    raise UsageError(f"Run {run.id[:12]} has no artifact {name!r}; {have}.")
+    if not found:
+        names = sorted({a.name for a in run.artifacts})
+        have = "it has " + ", ".join(repr(n) for n in names) if names else "it has no artifacts"
+        raise UsageError(f"Run {run.id[:12]} has no artifact {name!r}; {have}.")
+    chosen = _series(name, found)
+    if step is None:
+        return chosen.last
+    number = step_value(step)
+    if isinstance(number, str):
+        raise UsageError(f"Artifact {name!r} of run {run.id[:12]}: {number}")
+    artifact = chosen.at(number)
+    if artifact is not None:
+        return artifact
+    if not chosen.steps:
+        raise UsageError(
+            f"Artifact {name!r} of run {run.id[:12]} was logged without a step, so it has no"
+            f" step {number}; leave the step out."
+        )
+    raise UsageError(
+        f"Artifact {name!r} of run {run.id[:12]} has no step {number}; its steps are"
+        f" {steps_text(chosen.steps)}."
+    )
 
 
-def local_path(reader: Reader, run: Run, name: str) -> Path:
+def local_path(reader: Reader, run: Run, name: str, step: int | None = None) -> Path:
     """Where the bytes of *run*'s artifact *name* are on this machine (checked to exist)."""
-    artifact = find(run, name)
+    return _local(reader, run, find(run, name, step))
+
+
+def _local(reader: Reader, run: Run, artifact: Artifact) -> Path:
+    name = artifact.name
     path = reader.artifact_path(artifact)
     if not path.is_file():
         raise StoreError(
@@ -66,9 +180,11 @@ def local_path(reader: Reader, run: Run, name: str) -> Path:
     return path
 
 
-def load(reader: Reader, run: Run, name: str, *, allow_pickle: bool = False) -> Any:
-    """*run*'s artifact *name* as a Python object, by the rules of this module's docstring."""
-    artifact = find(run, name)
+def load(
+    reader: Reader, run: Run, name: str, *, step: int | None = None, allow_pickle: bool = False
+) -> Any:
+    """*run*'s artifact *name* (at *step*) as a Python object, by this module's docstring."""
+    artifact = find(run, name, step)
     suffix = Path(name).suffix.lower()
     if suffix in PICKLED and not allow_pickle:
         raise UsageError(
@@ -76,7 +192,7 @@ def load(reader: Reader, run: Run, name: str, *, allow_pickle: bool = False) -> 
             "from the file; pass allow_pickle=True if you trust it, or use "
             "nbtrack.artifact_path() to get the file."
         )
-    path = local_path(reader, run, name)
+    path = _local(reader, run, artifact)
     if suffix == ".json":
         import json
 
@@ -147,7 +263,13 @@ def _chunks(handle: IO[bytes]) -> Iterable[bytes]:
 
 
 def copy_to(
-    reader: Reader, run: Run, name: str, target: Path, *, force: bool = False
+    reader: Reader,
+    run: Run,
+    name: str,
+    target: Path,
+    *,
+    step: int | None = None,
+    force: bool = False,
 ) -> tuple[Artifact, Path]:
     """Copy artifact *name* of *run* to *target* (a file, or a folder to put it in).
 
@@ -155,8 +277,8 @@ def copy_to(
     to a temporary file beside *target*, its digest checked, then renamed into
     place, so a failed copy leaves nothing half-written.
     """
-    artifact = find(run, name)
-    source = local_path(reader, run, name)
+    artifact = find(run, name, step)
+    source = _local(reader, run, artifact)
     if target.is_dir():
         target = target / Path(artifact.name).name
     if target.exists() and not force:
@@ -176,13 +298,15 @@ def copy_to(
     return artifact, target
 
 
-def write_to(reader: Reader, run: Run, name: str, out: IO[bytes]) -> Artifact:
+def write_to(
+    reader: Reader, run: Run, name: str, out: IO[bytes], *, step: int | None = None
+) -> Artifact:
     """Write artifact *name*'s bytes to *out* (stdout), checking the digest as it goes.
 
     The digest is checked before a byte is written, so damaged bytes never reach *out*.
     """
-    artifact = find(run, name)
-    source = local_path(reader, run, name)
+    artifact = find(run, name, step)
+    source = _local(reader, run, artifact)
     with open(source, "rb") as handle:
         verify(artifact, _chunks(handle))
         handle.seek(0)

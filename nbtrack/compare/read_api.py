@@ -56,18 +56,26 @@ def get_run(run: str) -> Run:
     return dataclasses.replace(found, _history=functools.partial(metric_history, found.id))
 
 
-def artifact_path(run: str | Run, name: str) -> Path:
-    """The local path of the bytes of *run*'s artifact *name* (read it, don't write it)."""
+def artifact_path(run: str | Run, name: str, step: int | None = None) -> Path:
+    """The local path of the bytes of *run*'s artifact *name* (read it, don't write it).
+
+    A name logged at several steps (a figure per epoch) gives its latest step's
+    file unless *step* names another.
+    """
     with Reader.current() as reader:
-        return artifacts.local_path(reader, reader.run(_id(run)), name)
+        return artifacts.local_path(reader, reader.run(_id(run)), name, step)
 
 
-def load_artifact(run: str | Run, name: str, *, allow_pickle: bool = False) -> Any:
+def load_artifact(
+    run: str | Run, name: str, *, step: int | None = None, allow_pickle: bool = False
+) -> Any:
     """*run*'s artifact *name* as an object: JSON parsed, CSV/parquet as DataFrames,
     ``.npy`` as an array, text as ``str``, pickles only with ``allow_pickle=True``,
-    anything else as its local ``Path`` (docs/api.md has the rules)."""
+    anything else as its local ``Path`` (docs/api.md has the rules); the latest
+    step's unless *step* names another."""
     with Reader.current() as reader:
-        return artifacts.load(reader, reader.run(_id(run)), name, allow_pickle=allow_pickle)
+        found = reader.run(_id(run))
+        return artifacts.load(reader, found, name, step=step, allow_pickle=allow_pickle)
 
 
 def _id(run: str | Run) -> str:

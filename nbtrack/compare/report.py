@@ -11,12 +11,13 @@ Everything a user wrote (run names, params, tags, notebook paths, metric
 keys) is escaped by the template (Jinja2 with autoescape on); an SVG figure
 is embedded as an ``<img>`` (a picture, never markup that could carry a script).
 Not for: reading the store (the reader does), the comparison's or the
-charts' own markup (``render_html`` and ``svg`` make them).
+charts' own markup (``render_html`` and ``svg`` make them), or choosing and
+checking the figures (``report_figures`` does: a figure logged at many steps
+is paged through with radio buttons and CSS, never a script).
 """
 
 from __future__ import annotations
 
-import base64
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -27,13 +28,14 @@ from typing import TYPE_CHECKING, Any
 from nbtrack.compare.columns import varying_keys
 from nbtrack.compare.formatting import duration_text
 from nbtrack.compare.reader import Reader
+from nbtrack.compare.report_figures import MAX_FIGURE_BYTES, Figure, figures
 from nbtrack.errors import UsageError
 from nbtrack.model import MetricHistory
 
 if TYPE_CHECKING:
     import jinja2
 
-    from nbtrack.model import Artifact, Run
+    from nbtrack.model import Run
     from nbtrack.store.base import HistoryArrays
 
 __all__ = [
@@ -50,30 +52,9 @@ CSP = (
     "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
     "base-uri 'none'; form-action 'none'"
 )
-#: a logged figure larger than this is listed, not embedded (the file stays small enough to mail)
-MAX_FIGURE_BYTES = 2 * 1024 * 1024
 #: points drawn per chart across all its curves; each curve gets a share (200 to 2,000)
 CHART_POINT_BUDGET = 60_000
 MIN_CURVE_POINTS, MAX_CURVE_POINTS = 200, 2_000
-#: media types a browser shows in an <img>, with the bytes each file must start with
-_IMAGE_MAGIC: dict[str, tuple[bytes, ...]] = {
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "image/gif": (b"GIF87a", b"GIF89a"),
-    "image/webp": (b"RIFF",),
-    "image/svg+xml": (),  # text: checked by _looks_like_svg
-}
-
-
-@dataclass(frozen=True)
-class Figure:
-    """One image a run logged: a data: URI to show, or why it is not shown."""
-
-    name: str
-    media_type: str
-    size: int
-    data_uri: str | None
-    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -111,7 +92,7 @@ def build_report(
     runs = [reader.run(run_id) for run_id in ids]
     keys = _metric_keys(runs, metrics)
     params = _param_keys(runs)
-    rows = [_row(i, run, params, keys, _figures(reader, run)) for i, run in enumerate(runs, 1)]
+    rows = [_row(i, run, params, keys, figures(reader, run)) for i, run in enumerate(runs, 1)]
     context = {
         "title": title,
         "csp": CSP,
@@ -281,44 +262,6 @@ def format_value(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-
-
-# -- figures -----------------------------------------------------------------------------
-
-
-def _figures(reader: Reader, run: Run) -> tuple[Figure, ...]:
-    return tuple(_figure(reader, a) for a in run.artifacts if a.media_type in _IMAGE_MAGIC)
-
-
-def _figure(reader: Reader, artifact: Artifact) -> Figure:
-    def skipped(note: str) -> Figure:
-        return Figure(artifact.name, artifact.media_type, artifact.size, None, note)
-
-    if artifact.size > MAX_FIGURE_BYTES:
-        limit = MAX_FIGURE_BYTES // (1024 * 1024)
-        return skipped(f"not embedded: {artifact.size / 2**20:.1f} MiB is over {limit} MiB")
-    try:
-        data = reader.artifact_path(artifact).read_bytes()
-    except OSError:
-        return skipped("not embedded: its file is no longer in the artifact store")
-    if not _is_image(artifact.media_type, data):
-        return skipped(f"not embedded: the file is not a {artifact.media_type} image")
-    encoded = base64.b64encode(data).decode("ascii")
-    return Figure(
-        artifact.name,
-        artifact.media_type,
-        len(data),
-        f"data:{artifact.media_type};base64,{encoded}",
-    )
-
-
-def _is_image(media_type: str, data: bytes) -> bool:
-    if media_type == "image/svg+xml":
-        head = data[:4096].lstrip().lower()
-        return head.startswith((b"<?xml", b"<svg", b"<!doctype svg", b"<!--")) and b"<svg" in head
-    if media_type == "image/webp" and data[8:12] != b"WEBP":
-        return False
-    return data.startswith(_IMAGE_MAGIC[media_type])
 
 
 # -- the parts other modules draw ----------------------------------------------------------

@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING
 from nbtrack.envvars import NOTEBOOK_ENV
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from nbtrack.model import Artifact
     from nbtrack.tracking.session import SessionStatus
 
 __all__ = ["render_status"]
@@ -64,13 +67,31 @@ def render_status(status: SessionStatus) -> str:
             f" (min {metric.min:.6g}, max {metric.max:.6g}, {points})"
         )
     lines += [f"data      {r.path} [{r.kind}] {r.digest[:19]}" for r in stored.data]
-    lines += [f"artifact  {a.name} ({a.size} bytes)" for a in stored.artifacts]
+    lines += _artifact_lines(stored.artifacts)
     lines += [
         f"error     In [{e.detail.get('execution_count')}] {e.detail.get('exception')}"
         for e in stored.events
         if e.kind == "cell_error"
     ]
     return _joined(lines)
+
+
+def _artifact_lines(artifacts: Sequence[Artifact]) -> list[str]:
+    """A line per artifact, but one per figure logged at several steps (not one per epoch)."""
+    from nbtrack.compare.artifacts import series
+
+    lines, seen = [], set()
+    groups = {g.name: g for g in series(artifacts)}
+    for a in artifacts:
+        group = groups[a.name]
+        if not group.steps:
+            lines.append(f"artifact  {a.name} ({a.size} bytes)")
+        elif a.name not in seen:
+            seen.add(a.name)
+            lines.append(
+                f"artifact  {a.name} ({group.summary()}; the last {group.last.size} bytes)"
+            )
+    return lines
 
 
 def _joined(lines: list[str]) -> str:

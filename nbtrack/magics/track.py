@@ -259,6 +259,42 @@ class TrackMagics(Magics):
                 return
             session.annotate(name=name, tags=tags)
 
+    @magic_arguments()
+    @argument("--disable", action="store_true", help="stop recording fits (the wrappers come off)")
+    @argument(
+        "--log-models",
+        action="store_true",
+        help="also store each fitted estimator with the run, pickled, as <class>.pkl",
+    )
+    @line_magic
+    def track_autolog(self, line: str) -> None:
+        """Record scikit-learn fits in this notebook's run (``nbtrack.autolog()``).
+
+        Each fit logs the estimator's params (nested ones with dotted names,
+        ``clf.C``), ``training_score`` and ``fit_seconds``; ``partial_fit``
+        calls log at steps 0, 1, 2, ...; a Pipeline or a GridSearchCV is
+        recorded once. ``--log-models`` stores the fitted estimator too;
+        ``--disable`` turns it off. Running it again changes the options.
+        """
+        args = parse_argstring(self.track_autolog, line)
+        if args.disable and args.log_models:
+            raise usage_error("%track_autolog --disable cannot be combined with --log-models.")
+        from nbtrack.integrations.sklearn import configure
+        from nbtrack.integrations.sklearn.recorder import SessionRuns
+
+        with door():
+            state = configure(
+                disable=args.disable, log_models=args.log_models, runs=SessionRuns(self.session)
+            )
+            if not state.enabled:
+                print("nbtrack: autolog is off; scikit-learn fits are no longer recorded.")
+                return
+            models = " and the fitted models" if state.log_models else ""
+            print(
+                f"nbtrack: autolog is on; scikit-learn fits record their params, scores{models}"
+                " in this notebook's run."
+            )
+
     @line_magic
     def track_status(self, line: str) -> None:
         """Show the current run: id, store, notebook, and what has been logged so far."""

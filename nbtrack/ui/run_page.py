@@ -10,8 +10,9 @@ snapshot as cells, git, environment and events (a failed cell with its code).
 ``/api/status`` for its status and last values.
 Every value is handed to the template as plain text (autoescaped there).
 Query: ``?metric=KEY`` (repeatable: only those curves), ``x=step|time|relative``,
-``smooth=0..0.99`` (read by the charts), ``figure=NAME`` (repeatable: the image a
-figure series shows, when not its last); a prefix of a run id redirects to
+``smooth=0..0.99`` (read by the charts), ``figure=NAME`` with ``step=N`` (each
+repeatable, paired in order: the image a figure series shows when not its last,
+``?figure=confusion_matrix.png&step=4``); a prefix of a run id redirects to
 the full id, so a link always names one run.
 Not for: SQL or comparisons (the compare layer's ``Reader`` and builders do them).
 """
@@ -51,6 +52,7 @@ def run(request: Request) -> Response:
     """The page of one run (a redirect to its full id when the URL names a prefix)."""
     from starlette.responses import RedirectResponse
 
+    from nbtrack.ui.artifacts import run_figures
     from nbtrack.ui.state import reader_of
     from nbtrack.ui.templating import page
 
@@ -61,7 +63,8 @@ def run(request: Request) -> Response:
         query = f"?{request.url.query}" if request.url.query else ""
         return RedirectResponse(f"/runs/{found.id}{query}", status_code=307)
     charts, chart_problem = _charts(request, found)
-    figures, figure_data = _figures(found, set(request.query_params.getlist("figure")))
+    params = request.query_params
+    figures, figure_data = run_figures(found, params.getlist("figure"), params.getlist("step"))
     cells, cells_problem = _cells(found)
     context = {
         "title": found.name or f"Run {found.id[:8]}",
@@ -224,50 +227,26 @@ def _data_refs(found: Run) -> list[dict[str, str]]:
     ]
 
 
-def _latest(found: Run) -> list[Any]:
-    """The run's artifacts, one per name (the last logged), in the order they were logged."""
-    last = {a.name: a for a in found.artifacts}
-    return sorted(last.values(), key=lambda a: (a.logged_at, a.name))
-
-
 def _artifacts(found: Run) -> list[dict[str, Any]]:
+    """One row per name (what a link by name serves: its latest step, else its last
+    logged), in the order those were logged; a figure's steps are counted in ``steps``."""
+    from nbtrack.compare.artifacts import series
     from nbtrack.ui.artifacts import INLINE_TYPES, artifact_url
     from nbtrack.vcs.engine import format_size
 
+    groups = sorted(series(found.artifacts), key=lambda g: (g.last.logged_at, g.name))
     return [
         {
-            "name": a.name,
-            "url": artifact_url(found.id, a.name, a.digest),
-            "type": a.media_type,
-            "size": format_size(a.size),
-            "digest": a.digest,
-            "inline": a.media_type in INLINE_TYPES,
+            "name": g.name,
+            "url": artifact_url(found.id, g.name, g.last.digest),
+            "type": g.last.media_type,
+            "size": format_size(g.last.size),
+            "digest": g.last.digest,
+            "inline": g.last.media_type in INLINE_TYPES,
+            "steps": g.summary(),
         }
-        for a in _latest(found)
+        for g in groups
     ]
-
-
-def _figures(
-    found: Run, chosen: set[str]
-) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
-    """The logged figures grouped (``artifacts.figure_series``), each shown at the image
-    the query's ``figure=NAME`` chose (default: its last), and every series as
-    ``[{name, step, url}]`` for ``run.js``'s slider."""
-    from nbtrack.ui.artifacts import INLINE_TYPES, artifact_url, figure_series
-
-    images = {a.name: a.digest for a in _latest(found) if a.media_type in INLINE_TYPES}
-    shown, data = [], []
-    for index, group in enumerate(figure_series(list(images))):
-        items = [
-            {"name": f.name, "step": f.step, "url": artifact_url(found.id, f.name, images[f.name])}
-            for f in group.figures
-        ]
-        at = next((i for i, f in enumerate(items) if f["name"] in chosen), len(items) - 1)
-        shown.append(
-            {"index": index, "title": group.title, "count": len(items), "at": at, **items[at]}
-        )
-        data.append(items)
-    return shown, data
 
 
 def _cells(found: Run) -> tuple[list[dict[str, Any]], str | None]:

@@ -16,6 +16,7 @@ from io import BytesIO
 from typing import Any
 
 from nbtrack.errors import UsageError
+from nbtrack.integrations.tensorboard.records import INSTALL_HINT
 from nbtrack.tracking import checks
 
 __all__ = ["figure_png", "image_png", "png_size"]
@@ -47,10 +48,8 @@ def image_png(image: Any, tag: str, dataformats: str = "CHW") -> bytes:
 
     try:
         from PIL import Image
-    except ImportError:  # pragma: no cover - matplotlib brings Pillow along
-        raise UsageError(
-            f"add_image({tag!r}) needs the Pillow package; install it with: pip install pillow."
-        ) from None
+    except ImportError:  # pragma: no cover - the tensorboard extra installs Pillow
+        raise UsageError(f"add_image({tag!r}) needs the Pillow package; {INSTALL_HINT}.") from None
     array = _as_array(image, tag)
     hwc = _to_hwc(array, tag, dataformats)
     if hwc.dtype != np.uint8:

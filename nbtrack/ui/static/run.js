@@ -1,5 +1,5 @@
-// nbtrack ui: the page of one run. Pages through a series of logged figures (a slider and
-// buttons), and while the run is RUNNING polls /api/status for its status and its metrics'
+// nbtrack ui: the page of one run. Pages through a series of logged figures (a slider,
+// buttons and the arrow keys; the page's URL names the step shown), and while the run is RUNNING polls /api/status for its status and its metrics'
 // last values (the curves are charts.js's). Everything the run wrote goes in as textContent;
 // the only URLs set are the /runs/<id>/artifacts/<name> ones the server built.
 "use strict";
@@ -45,8 +45,25 @@
   }
 
   // -- figures: one slider per series of images --------------------------------------
-  // the image each series shows when it is not its last: ?figure=NAME (a shareable view)
+  // the image each series shows when it is not its last, as the page's query:
+  // ?figure=NAME&step=N (paired in order; step is empty for a series of numbered names)
   const chosen = new Map();
+
+  function writeQuery() {
+    const picks = [...chosen.values()];
+    const stepped = picks.some((p) => p.step !== null);
+    window.nbtrack.setQuery({
+      figure: picks.map((p) => p.name),
+      step: stepped ? picks.map((p) => (p.step === null ? "" : String(p.step))) : null,
+    });
+  }
+
+  // the link to this page showing this series at this step (and nothing else chosen)
+  function permalink(item) {
+    const query = new URLSearchParams({ figure: item.name });
+    if (item.step !== null) query.set("step", String(item.step));
+    return `${window.location.pathname}?${query.toString()}#figures`;
+  }
 
   function mountSeries(node) {
     const items = (data.series || [])[Number(node.dataset.series)];
@@ -55,6 +72,12 @@
     const img = node.querySelector("img");
     const link = node.querySelector(".figure-link");
     const label = node.querySelector(".figure-step");
+    const perma = node.querySelector(".figure-permalink");
+    const stepped = node.dataset.stepped === "true";
+    function pick(item, last) {
+      if (last) chosen.delete(node.dataset.series);
+      else chosen.set(node.dataset.series, { name: item.name, step: stepped ? item.step : null });
+    }
     function show(index) {
       const i = Math.max(0, Math.min(items.length - 1, index));
       const item = items[i];
@@ -62,17 +85,34 @@
       img.setAttribute("src", item.url);
       img.setAttribute("alt", item.name);
       link.setAttribute("href", item.url);
-      const step = item.step === null ? "" : `step ${item.step}, `;
-      label.textContent = `${item.name} (${step}${i + 1} of ${items.length})`;
-      if (i === items.length - 1) chosen.delete(node.dataset.series);
-      else chosen.set(node.dataset.series, item.name);
-      window.nbtrack.setQuery({ figure: [...chosen.values()] });
+      if (perma) perma.setAttribute("href", permalink(item));
+      const place = `${i + 1} of ${items.length}`;
+      if (stepped) {
+        // the title is the name: the label says which step ("final": logged without one)
+        label.textContent = `${item.step === null ? "final" : `step ${item.step}`} (${place})`;
+      } else {
+        const step = item.step === null ? "" : `step ${item.step}, `;
+        label.textContent = `${item.name} (${step}${place})`;
+      }
+      pick(item, i === items.length - 1);
+      writeQuery();
     }
     const start = Number(slider.value);
-    if (start !== items.length - 1) chosen.set(node.dataset.series, items[start].name);
+    pick(items[start], start === items.length - 1);
     slider.addEventListener("input", () => show(Number(slider.value)));
     node.querySelector(".figure-prev").addEventListener("click", () => show(Number(slider.value) - 1));
     node.querySelector(".figure-next").addEventListener("click", () => show(Number(slider.value) + 1));
+    // the keyboard anywhere in the series (the slider pages with its own keys)
+    const keys = { ArrowLeft: -1, ArrowRight: 1, PageUp: -10, PageDown: 10 };
+    node.addEventListener("keydown", (event) => {
+      if (event.target === slider || event.altKey || event.ctrlKey || event.metaKey) return;
+      const at = Number(slider.value);
+      if (event.key in keys) show(at + keys[event.key]);
+      else if (event.key === "Home") show(0);
+      else if (event.key === "End") show(items.length - 1);
+      else return;
+      event.preventDefault();
+    });
   }
 
   // -- live: status and last values while the run is RUNNING --------------------------
@@ -157,6 +197,8 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("figure.figure-series").forEach(mountSeries);
+    // a link's step that a series lacks shows its last: the URL then says what is shown
+    if ((data.series || []).length) writeQuery();
     if (data.live) setTimeout(poll, POLL_MS);
   });
 })();

@@ -301,6 +301,19 @@ def test_track_status_shows_run_store_and_what_was_logged(
     assert "store     sqlite:///" in out
 
 
+def test_track_status_gives_a_figure_logged_every_epoch_one_line(
+    ip: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(ip, "import nbtrack\nPNG = b'\\x89PNG\\r\\n\\x1a\\n' + b'0' * 20")
+    run(ip, "for e in range(30):\n    nbtrack.log_image(PNG + bytes([e]), 'cm', step=e)")
+    run(ip, "nbtrack.log_image(PNG, 'roc')")
+    run(ip, "%track_status")
+    out = capsys.readouterr().out
+    assert "artifact  cm.png (30 steps, 0..29; the last 29 bytes)" in out
+    assert out.count("cm.png") == 1
+    assert "artifact  roc.png (28 bytes)" in out
+
+
 def test_track_status_shows_what_a_run_carries_inert(
     ip: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
