@@ -38,7 +38,7 @@ from typing import Any
 
 from nbtrack.errors import NbtrackError
 from nbtrack.integrations.tensorboard.events import Decoded, decode
-from nbtrack.integrations.tensorboard.records import RecordReader
+from nbtrack.integrations.tensorboard.records import RecordReader, hash_window
 
 __all__ = ["HELPER_BYTES", "FileRead"]
 
@@ -46,7 +46,6 @@ __all__ = ["HELPER_BYTES", "FileRead"]
 HELPER_BYTES = 8 << 20
 #: events per chunk: the store writes one while the helper decodes the next
 EVENTS_PER_CHUNK = 50_000
-_HASH_BLOCK = 1 << 20
 
 
 def _chunks(reader: RecordReader, plugins: dict[str, str]) -> Iterator[Decoded]:
@@ -139,15 +138,7 @@ class FileRead:
 
     def _hash_read(self) -> None:
         """Feed the hasher what the helper read (it cannot hand its hash back)."""
-        left = self.end - self.offset
-        with open(self.path, "rb") as handle:
-            handle.seek(self.offset)
-            while left > 0:
-                block = handle.read(min(_HASH_BLOCK, left))
-                if not block:
-                    break
-                self.hasher.update(block)
-                left -= len(block)
+        hash_window(self.path, self.offset, self.end - self.offset, self.hasher)
 
 
 #: ``problem`` while the helper has not said how its read ended

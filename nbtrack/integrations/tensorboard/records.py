@@ -17,15 +17,17 @@ that offset once the file has grown.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from nbtrack.errors import UsageError
 
-__all__ = ["RecordReader", "frame", "masked_crc"]
+__all__ = ["RecordReader", "frame", "hash_window", "masked_crc"]
 
 _HEADER = struct.Struct("<QI")
 _CRC = struct.Struct("<I")
@@ -147,3 +149,34 @@ class RecordReader:
             if header
             else f"a record that fails its checksum at byte {at}"
         )
+
+
+class _Window(io.RawIOBase):
+    """At most *length* bytes of an open file from where it stands: what ``file_digest`` reads."""
+
+    def __init__(self, handle: BinaryIO, length: int) -> None:
+        self._handle = handle
+        self.left = length
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer)[: self.left]
+        got: int = self._handle.readinto(view)  # type: ignore[attr-defined]
+        self.left -= got
+        return got
+
+
+def hash_window(path: Path, start: int, length: int, hasher: Any) -> int:
+    """Feed *hasher* the *length* bytes of *path* from *start* (fewer at the end); how many.
+
+    ``hashlib.file_digest`` does the reading, on a window of the file: the
+    importer hashes what it has taken of a file (a prefix, or the bytes a read
+    added to one), never necessarily the whole file.
+    """
+    with open(path, "rb", buffering=0) as handle:
+        handle.seek(start)
+        window = _Window(handle, length)
+        hashlib.file_digest(window, lambda: hasher)
+    return length - window.left

@@ -28,13 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nbtrack.integrations.tensorboard.records import hash_window
 from nbtrack.model import DataRef
 
 __all__ = ["KIND", "FileStart", "latest_refs", "new_ref", "start_of"]
 
 #: the data ref kind of an imported event file
 KIND = "tensorboard"
-_BLOCK = 1 << 20
 
 
 @dataclass
@@ -71,15 +71,7 @@ def latest_refs(refs: tuple[DataRef, ...]) -> dict[str, DataRef]:
 def _hash_prefix(path: Path, length: int) -> tuple[Any, int]:
     """A sha256 of the first *length* bytes of *path* (fewer if it is shorter), and how many."""
     hasher = hashlib.sha256()
-    done = 0
-    with open(path, "rb") as handle:
-        while done < length:
-            block = handle.read(min(_BLOCK, length - done))
-            if not block:
-                break
-            hasher.update(block)
-            done += len(block)
-    return hasher, done
+    return hasher, hash_window(path, 0, length, hasher)
 
 
 def start_of(path: Path, ref: DataRef | None) -> FileStart:
