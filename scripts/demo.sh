@@ -38,7 +38,7 @@ nbtrack show "${tb:0:8}"
 nbtrack export tensorboard "${tb:0:8}" -o .nbtrack/demo-tensorboard --force
 nbtrack import tensorboard .nbtrack/demo-tensorboard --name-prefix imported/
 back=$(nbtrack runs --where "tags.source = 'tensorboard'" --limit 1 --format csv | sed -n 2p | cut -d, -f1)
-nbtrack compare "${tb:0:8}" "${back:0:8}"
+nbtrack show "${back:0:8}"
 
 printf '\nThe runs are in %s; the curves in %s; the report in %s; TensorBoard files in %s.\n' \
     ".nbtrack/runs.db" ".nbtrack/demo-curves.png" ".nbtrack/demo-report.html" ".nbtrack/demo-tensorboard"

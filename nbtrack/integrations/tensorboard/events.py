@@ -166,7 +166,9 @@ def _hparams(content: bytes) -> dict[str, JSONValue]:
     params: dict[str, JSONValue] = {}
     for key, value in data.session_start_info.hparams.items():
         kind = value.WhichOneof("kind")
-        if kind in ("number_value", "string_value", "bool_value"):
+        if kind == "number_value":
+            params[key] = _number(value.number_value)
+        elif kind in ("string_value", "bool_value"):
             params[key] = getattr(value, kind)
         elif kind == "null_value":
             params[key] = None
@@ -175,6 +177,14 @@ def _hparams(content: bytes) -> dict[str, JSONValue]:
 
             params[key] = MessageToDict(value)
     return params
+
+
+def _number(value: float) -> int | float:
+    """An hparam number: TensorBoard keeps every number as a double, so a whole one
+    (``epochs``, ``batch_size``: 64.0) comes back an int, as the user wrote it."""
+    if value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
 
 
 def _scalar(tensor: Any) -> float:

@@ -86,7 +86,9 @@ def logdir(tmp_path: Path) -> Path:
         writer.add_text("config", "lr=0.1 | momentum=0.9", 0)
     with SummaryWriter(str(root / "adam")) as writer:
         _write_epochs(writer, range(10))
-        writer.add_hparams({"lr": 0.001, "optimizer": "adam", "wandb_api_key": "k-123"}, {})
+        writer.add_hparams(
+            {"lr": 0.001, "optimizer": "adam", "wandb_api_key": "k-123", "batch_size": 64}, {}
+        )
     return root
 
 
@@ -133,7 +135,10 @@ def test_each_run_folder_becomes_a_finished_run_with_what_tensorboard_shows(
         "lr": (0.001, ParamSource.FILE),
         "optimizer": ("adam", ParamSource.FILE),
         "wandb_api_key": ("***", ParamSource.FILE),
+        "batch_size": (64, ParamSource.FILE),  # TensorBoard's double 64.0, an int again
     }
+    assert type(params["batch_size"][0]) is int
+    assert type(params["lr"][0]) is float
 
 
 def test_importing_the_same_folder_again_changes_nothing(logdir: Path, store: Store) -> None:
