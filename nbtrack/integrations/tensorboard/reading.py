@@ -45,7 +45,10 @@ __all__ = ["HELPER_BYTES", "FileRead"]
 #: bytes left to read from which a file is decoded in a helper process (~150,000 scalars)
 HELPER_BYTES = 8 << 20
 #: events per chunk: the store writes one while the helper decodes the next
-EVENTS_PER_CHUNK = 50_000
+EVENTS_PER_CHUNK = 10_000
+#: the helper's pipe: a few chunks' worth (~400 KB pickled each), so it can decode
+#: ahead of the writes; 1 MiB is the most an unprivileged process may ask for
+PIPE_BYTES = 1 << 20
 
 
 def _chunks(reader: RecordReader, plugins: dict[str, str]) -> Iterator[Decoded]:
@@ -104,6 +107,7 @@ class FileRead:
                 )
             except OSError:
                 return
+            _widen(process)
             try:
                 yield from self._receive(process)
             finally:
@@ -143,6 +147,20 @@ class FileRead:
 
 #: ``problem`` while the helper has not said how its read ended
 _DIED = "the helper process stopped before the end of its read"
+
+
+def _widen(process: subprocess.Popen[bytes]) -> None:
+    """Give the pipe room for a few chunks (Linux's default is 64 KiB).
+
+    With a pipe that holds less than a chunk, the helper waits for every read
+    and the two processes take turns instead of overlapping; with room, it
+    decodes ahead while this process writes to the store.
+    """
+    import fcntl
+
+    assert process.stdout is not None
+    with contextlib.suppress(OSError):  # a lower /proc/sys/fs/pipe-max-size: the default stays
+        fcntl.fcntl(process.stdout.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
 
 def _stop(process: subprocess.Popen[bytes], *, finished: bool) -> None:
