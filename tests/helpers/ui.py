@@ -13,20 +13,21 @@ there were none. ``screenshot`` saves a PNG under ``.pytest-artifacts/ui/``
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tests.helpers.browser import require_browser
 
-__all__ = ["ARTIFACTS", "UiServer", "Watched", "launch_chromium", "screenshot"]
+__all__ = ["ARTIFACTS", "UiServer", "Watched", "chromium_browser", "launch_chromium", "screenshot"]
 
 #: where UI tests leave their screenshots
 ARTIFACTS = Path(__file__).resolve().parents[2] / ".pytest-artifacts" / "ui"
@@ -110,6 +111,19 @@ def launch_chromium(playwright: Any) -> Any:
         executable_path=browser.binary,
         args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
     )
+
+
+@contextlib.contextmanager
+def chromium_browser() -> Iterator[Any]:
+    """A Playwright Chromium (``launch_chromium``) open for the ``with`` block, then closed."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 @dataclass

@@ -40,8 +40,8 @@ def browser() -> Browser:
 
 
 @pytest.fixture(autouse=True)
-def _in_project(project_root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """As the package's conftest, without its store: a page is the same on either store."""
+def in_project(project_root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The package's ``in_project`` without its store: a page is the same on either store."""
     monkeypatch.chdir(project_root)
     return project_root
 

@@ -18,7 +18,7 @@ import pytest
 from nbtrack.compare.report_figures import SERIES_PAGES, spread
 from nbtrack.model import Artifact
 from nbtrack.store.base import Store
-from tests.helpers.ui import launch_chromium, screenshot
+from tests.helpers.ui import chromium_browser, screenshot
 from tests.integration.compare.report_runs import add_run, png
 from tests.integration.compare.test_report import Page, report_of
 
@@ -102,14 +102,8 @@ def test_spread_keeps_the_first_and_the_last() -> None:
 
 @pytest.fixture
 def chromium() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium_browser() as browser:
+        yield browser
 
 
 def shown_width(page: Any) -> list[int]:

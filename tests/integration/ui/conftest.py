@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.ui import launch_chromium
+from tests.helpers.ui import chromium_browser
 
 
 @pytest.fixture(scope="module")
@@ -24,14 +24,8 @@ def chromium() -> Iterator[Any]:
     in the thread while it is open, and a unit test that later runs
     ``asyncio.run`` in the same xdist worker would fail on it.
     """
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium_browser() as browser:
+        yield browser
 
 
 @pytest.fixture

@@ -2,20 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from tests.helpers.project import in_project
 
-import pytest
-
-from nbtrack.config import Settings
-from nbtrack.tracking.api import get_tracker
-
-
-@pytest.fixture(autouse=True)
-def _in_project(
-    settings: Settings, project_root: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Path]:
-    """Work inside the project of *settings* (SQLite and PostgreSQL); end any run left."""
-    monkeypatch.chdir(project_root)
-    yield project_root
-    get_tracker().end_run()
+__all__ = ["in_project"]
