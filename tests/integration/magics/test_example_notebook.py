@@ -16,8 +16,11 @@ ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "notebooks" / "train.ipynb"
 
 
-def test_the_example_notebook_is_committed_without_outputs() -> None:
-    cells = json.loads(EXAMPLE.read_text())["cells"]
+@pytest.mark.parametrize(
+    "notebook", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda path: path.name
+)
+def test_every_example_notebook_is_committed_without_outputs(notebook: Path) -> None:
+    cells = json.loads(notebook.read_text())["cells"]
     code = [c for c in cells if c["cell_type"] == "code"]
     assert all(c["outputs"] == [] and c["execution_count"] is None for c in code)
     assert any(c["source"][0].startswith("%%track_params") for c in code)

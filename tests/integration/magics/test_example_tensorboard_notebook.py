@@ -17,10 +17,10 @@ ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "notebooks" / "tensorboard_confusion.ipynb"
 
 
-def test_the_example_is_committed_without_outputs_and_takes_epochs_and_log_dir() -> None:
+def test_the_example_takes_epochs_and_log_dir_in_its_parameters_cell() -> None:
+    # committed without outputs: test_example_notebook checks every notebook of notebooks/
     cells = json.loads(EXAMPLE.read_text())["cells"]
     code = [c for c in cells if c["cell_type"] == "code"]
-    assert all(c["outputs"] == [] and c["execution_count"] is None for c in code)
     (params,) = [c for c in code if "parameters" in c["metadata"].get("tags", [])]
     text = "".join(params["source"])
     assert text.startswith("%%track_params")
