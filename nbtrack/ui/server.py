@@ -168,16 +168,16 @@ def _run(
     if token is not None and show_token:
         url += f"?token={token}"
     mode = "editing allowed" if allow_edit else "read-only"
-    print(f"nbtrack ui: {reader.url} ({mode})", flush=True)
-    print(f"serving on {url}", flush=True)
     if token is not None and show_token:
-        print("  the token is required off loopback: open this link once (it keeps it in a "
-              "cookie); Ctrl-C stops the server", flush=True)  # fmt: skip
+        hint = ("  the token is required off loopback: open this link once (it keeps it in a "
+                "cookie); Ctrl-C stops the server")  # fmt: skip
     elif token is not None:
-        print("  every browser needs the token of NBTRACK_UI_TOKEN once: add ?token=... "
-              "to the URL; Ctrl-C stops the server", flush=True)  # fmt: skip
+        hint = ("  every browser needs the token of NBTRACK_UI_TOKEN once: add ?token=... "
+                "to the URL; Ctrl-C stops the server")  # fmt: skip
     else:
-        print("  Ctrl-C stops the server", flush=True)
+        hint = "  Ctrl-C stops the server"
+    # one write: a Ctrl-C right after the URL appears cannot cut the banner in half
+    print(f"nbtrack ui: {reader.url} ({mode})\nserving on {url}\n{hint}", flush=True)
     if access_log:
         logging.getLogger("uvicorn.access").addFilter(_MaskToken())
     server = uvicorn.Server(
