@@ -28,7 +28,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from nbtrack.tracking.capture import CHUNK, hash_data
+from nbtrack.data.files import hash_data
+
+CHUNK = 1 << 20  # the anchor's read size: 1 MiB
 
 
 def _timed(work: Callable[[], object], repeat: int) -> float:

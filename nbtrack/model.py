@@ -110,14 +110,28 @@ class MetricSummary:
 
 @dataclass(frozen=True)
 class DataRef:
-    """A version of a data file or directory a run used."""
+    """A version of a dataset a run read: a file, a directory or a versioned table.
 
-    path: str  # as given, relative to the project root when inside it
-    kind: str  # "file", "directory", "git-lfs", "dvc", "config"
-    digest: str  # "sha256:<hex>", or the version the external tool holds
+    ``path`` is the ref as given (a path relative to the project root when
+    inside it, or a URI with any password hidden); ``kind`` says what holds it
+    (``file``, ``directory``, ``dvc``, ``git-lfs``, ``config``, ``delta``,
+    ``lakefs``, ``dolt``, ``pachyderm``, ``s3``, ``tensorboard``); ``digest``
+    is the version as that system names it, prefixed by what it is
+    (``sha256:<hex>`` for content, ``md5:<hex>`` from DVC, ``delta:<n>``,
+    ``lakefs:<commit id>``, ``dolt:<commit hash>``, ``pachyderm:<commit id>``,
+    ``s3-version:<id>`` or ``etag:<etag>``). ``resolved`` is False for a ref
+    that could not be resolved to something immutable when it was tracked (the
+    service was down, no credentials, a branch that moves): ``digest`` is then
+    empty and ``detail["reason"]`` says why.
+    """
+
+    path: str
+    kind: str
+    digest: str
     size: int | None  # bytes
     detail: dict[str, JSONValue] = field(default_factory=dict)
     logged_at: float = 0.0
+    resolved: bool = True
 
 
 @dataclass(frozen=True)

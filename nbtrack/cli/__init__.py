@@ -45,7 +45,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "export": (
         "nbtrack.cli.exports:export",
-        "Export runs to other tools (TensorBoard event files).",
+        "Export runs to other tools (TensorBoard event files, ML-Metadata).",
+    ),
+    "why": ("nbtrack.cli.lineage:why", "Find the run that made a file (by its content hash)."),
+    "lineage": (
+        "nbtrack.cli.lineage:lineage",
+        "A run's upstream runs and data, and the runs downstream of it.",
     ),
     "db": ("nbtrack.cli.db:db", "Inspect and upgrade the run store's schema."),
     "artifacts": ("nbtrack.cli.artifacts:artifacts", "List a run's artifacts; copy one out."),

@@ -80,9 +80,9 @@ def settle(
     too when it could (see :mod:`nbtrack.execute.engine`), and what it
     recorded otherwise is corrected. Returns the run's recorded duration.
     """
+    from nbtrack.data.files import hash_data
     from nbtrack.redact import redact_source, redact_text
     from nbtrack.store import open_store
-    from nbtrack.tracking.capture import hash_data
     from nbtrack.tracking.locate import recorded_path
     from nbtrack.tracking.run import normalise_tags
     from nbtrack.tracking.snapshot import capture_source

@@ -194,18 +194,28 @@ class TrackMagics(Magics):
             self.session.log_metrics({args.key: number}, step)
 
     @magic_arguments()
-    @argument("paths", nargs="+", help="data files or directories the run uses")
+    @argument(
+        "--version",
+        help="pin this version (a Delta Lake table version, an S3 version id), not the latest",
+    )
+    @argument(
+        "targets",
+        nargs="+",
+        help="data files, directories, Delta tables or s3://, lakefs://, dolt://, pfs:// URIs",
+    )
     @line_magic
     def track_data(self, line: str) -> None:
-        """Record the version (size and sha256, or the Git LFS / DVC version) of data.
+        """Record the version of data the run reads: a content hash, or its system's version.
 
         ``%track_data data/train.csv data/labels/`` records one data ref per
-        path; a directory's hash is stable over file order.
+        target; a directory's hash is stable over file order; a Delta Lake
+        table records its version, a URI the commit or version id it resolves
+        to now (unresolved, with one warning, if its system cannot answer).
         """
         args = parse_argstring(self.track_data, line)
         with door():
-            for path in args.paths:
-                self.session.track_data(unquote(path))
+            for target in args.targets:
+                self.session.track_data(unquote(target), version=args.version)
 
     @magic_arguments()
     @argument("paths", nargs="+", help="files to store with the run")

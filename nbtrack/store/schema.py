@@ -68,7 +68,12 @@ __all__ = [
 ]
 
 #: every schema revision this nbtrack knows, oldest first (Alembic revision ids)
-REVISIONS: tuple[str, ...] = ("0001_initial", "0002_manage_runs", "0003_artifact_steps")
+REVISIONS: tuple[str, ...] = (
+    "0001_initial",
+    "0002_manage_runs",
+    "0003_artifact_steps",
+    "0004_data_lineage",
+)
 #: the revision this nbtrack reads and writes
 HEAD = REVISIONS[-1]
 
@@ -223,6 +228,10 @@ data_refs = sa.Table(
     sa.Column("size", sa.BigInteger, nullable=True),
     sa.Column("detail", sa.Text, nullable=True),  # JSON
     sa.Column("logged_at", sa.Float, nullable=False),
+    # 0004: False for a ref tracked while its service could not resolve it
+    sa.Column("resolved", sa.Boolean, nullable=False, server_default=sa.true()),
+    # 0004: lineage finds the runs that read a digest
+    sa.Index("ix_data_refs_digest", "digest"),
 )
 
 artifacts = sa.Table(
@@ -238,6 +247,8 @@ artifacts = sa.Table(
     sa.Column("logged_at", sa.Float, nullable=False),
     # the training step (0003): a figure logged every epoch is one artifact a step
     sa.Column("step", sa.BigInteger, nullable=True),
+    # 0004: `nbtrack why` and lineage find the runs that wrote a digest
+    sa.Index("ix_artifacts_digest", "digest"),
 )
 
 events = sa.Table(

@@ -311,6 +311,7 @@ class SqlStore(RunManagement, ColumnReads, ExtremeReads, Store):
                     size=ref.size,
                     detail=_json(ref.detail),
                     logged_at=ref.logged_at,
+                    resolved=ref.resolved,
                 )
             )
 

@@ -193,6 +193,7 @@ def get_run(connection: Connection, run_id: str, cutoff: float) -> Run:
                 r.size,
                 json.loads(r.detail or "{}"),
                 r.logged_at,
+                bool(r.resolved),
             )
             for r in rows(schema.data_refs, schema.data_refs.c.id)
         ),

@@ -381,9 +381,17 @@ def set_tag(key: str, value: Any) -> None:
     get_tracker().current().set_tag(key, value)
 
 
-def track_data(path: str | os.PathLike[str]) -> DataRef:
-    """Record the version (content hash, size) of a data file or directory."""
-    return get_tracker().current().track_data(path)
+def track_data(target: str | os.PathLike[str], *, version: str | int | None = None) -> DataRef:
+    """Record the version of a dataset the active run read.
+
+    *target* is a local file or directory (hashed; a DVC or Git LFS version
+    read from its pointer; a Delta Lake table's version), or a URI:
+    ``s3://bucket/key``, ``lakefs://repo/ref/path``, ``dolt://host:port/db@branch``,
+    ``pfs://repo@branch/path``. *version* pins one (a Delta table version, an
+    S3 version id). A system that cannot answer now gives an unresolved ref
+    and one ``DataUnresolvedWarning``; the run goes on.
+    """
+    return get_tracker().current().track_data(target, version=version)
 
 
 def log_artifact(path: str | os.PathLike[str], name: str | None = None) -> Artifact:

@@ -298,7 +298,7 @@ def recorded_path(path: Path, root: Path | None = None) -> str:
     >>> recorded_path(Path("/elsewhere/eda.ipynb"), Path("/proj"))
     '/elsewhere/eda.ipynb'
     """
-    from nbtrack.tracking.capture import project_relative_path
+    from nbtrack.data.files import project_relative_path
 
     if root is None:
         from nbtrack.config import find_project_root

@@ -21,6 +21,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -307,20 +308,19 @@ class ActiveRun:
             event = RunEvent(kind=kind, timestamp=_time(), detail=detail)
             self._flusher.submit(Op("add_event", {"event": event}))
 
-    def track_data(self, path: str | os.PathLike[str]) -> DataRef:
-        """Record the version of a data file or directory (see ``capture.hash_data``)."""
-        from nbtrack.tracking.capture import hash_data  # subprocess & co. only when used
+    def track_data(
+        self, target: str | os.PathLike[str], *, version: str | int | None = None
+    ) -> DataRef:
+        """Record the version of a dataset the run read (see ``nbtrack.data.refs.resolve``).
+
+        A system that cannot answer now gives an unresolved ref and one
+        ``DataUnresolvedWarning``; the ref is recorded either way.
+        """
+        from nbtrack.data.refs import resolve  # subprocess, clients & co. only when used
 
         self._check_running()
-        found = hash_data(path, root=self.settings.root)
-        ref = DataRef(
-            path=found.path,
-            kind=found.kind,
-            digest=found.digest,
-            size=found.size,
-            detail=found.detail,
-            logged_at=_time(),
-        )
+        found = resolve(target, version=version, root=self.settings.root, stacklevel=3)
+        ref = replace(found, logged_at=_time())
         with self._lock:
             self._check_running()
             self._flusher.submit(Op("add_data_ref", {"ref": ref}))

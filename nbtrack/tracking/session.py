@@ -207,8 +207,8 @@ class NotebookSession:
         Returns the file's top-level mapping, for the caller to put into the
         user namespace.
         """
+        from nbtrack.data.files import hash_data
         from nbtrack.notebook.params import flatten_params, load_param_file
-        from nbtrack.tracking.capture import hash_data
 
         data = load_param_file(path)
         self.settle_params()
@@ -254,9 +254,9 @@ class NotebookSession:
         self.settle_params()
         self.ensure_run().log_metrics(values, step)
 
-    def track_data(self, path: str) -> None:
+    def track_data(self, target: str, version: str | None = None) -> None:
         self.settle_params()
-        self.ensure_run().track_data(path)
+        self.ensure_run().track_data(target, version=version)
 
     def log_artifact(self, path: str) -> None:
         self.settle_params()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from nbtrack.data.files import hash_data
 from nbtrack.errors import UsageError
-from nbtrack.tracking.capture import hash_data
 
 
 def test_a_file_is_hashed_with_sha256_and_sized(tmp_path: Path) -> None:
