@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         metric_history,
         runs,
     )
+    from nbtrack.data.refs import DataUnresolvedWarning
     from nbtrack.errors import (
         MetricError,
         NbtrackError,
@@ -107,6 +108,7 @@ _LAZY: dict[str, str] = {
         "nbtrack.tracking.api",
     ),
     "StoreOutageWarning": "nbtrack.tracking.flusher",
+    "DataUnresolvedWarning": "nbtrack.data.refs",
     "ParamWarning": "nbtrack.tracking.ledger",
     "ActiveRun": "nbtrack.tracking.run",
     "replay_spill": "nbtrack.tracking.spill",
@@ -148,6 +150,7 @@ def unload_ipython_extension(ipython: Any) -> None:
 __all__ = [
     "ActiveRun",
     "AutologWarning",
+    "DataUnresolvedWarning",
     "MetricError",
     "NbtrackError",
     "ParamError",
