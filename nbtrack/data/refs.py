@@ -23,10 +23,23 @@ from collections.abc import Callable
 from pathlib import Path
 
 from nbtrack.config import mask_url
+from nbtrack.envvars import DATA_TIMEOUT_ENV
 from nbtrack.errors import UsageError
 from nbtrack.model import DataRef, JSONValue
 
-__all__ = ["SCHEMES", "DataUnresolvedWarning", "Unreachable", "kind_of", "resolve"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "SCHEMES",
+    "DataUnresolvedWarning",
+    "Unreachable",
+    "kind_of",
+    "network_timeout",
+    "resolve",
+]
+
+#: seconds one request to a data ref's system may take (``NBTRACK_DATA_TIMEOUT``
+#: changes it): a server that is down must not hold a notebook cell for long
+DEFAULT_TIMEOUT = 5.0
 
 #: URI scheme -> the kind of ref it makes
 SCHEMES: dict[str, str] = {
@@ -49,6 +62,20 @@ class Unreachable(Exception):
     ``str(error)`` is the reason, one sentence, kept in the ref's
     ``detail["reason"]`` and shown in the warning.
     """
+
+
+def network_timeout() -> float:
+    """Seconds a kind's resolver gives one network request (``NBTRACK_DATA_TIMEOUT``)."""
+    raw = os.environ.get(DATA_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        raise UsageError(f"{DATA_TIMEOUT_ENV}={raw!r} is not a number of seconds above 0.")
+    return seconds
 
 
 def _scheme(target: str) -> str | None:
@@ -132,20 +159,14 @@ def resolve(
     if kind == "file":
         return _local(text, version, root)
     try:
-        return _resolver(kind)(text, version=version, root=root)
+        ref = _resolver(kind)(text, version=version, root=root)
     except Unreachable as exc:
         shown = mask_url(text)
         reason = str(exc).rstrip(".")
-        warnings.warn(
-            f"nbtrack: data {shown!r} recorded unresolved (as given, not pinned to a version):"
-            f" {reason}.",
-            DataUnresolvedWarning,
-            stacklevel=stacklevel + 1,
-        )
         detail: dict[str, JSONValue] = {"reason": reason}
         if version is not None:
             detail["version"] = str(version)
-        return DataRef(
+        ref = DataRef(
             path=shown,
             kind=kind,
             digest="",
@@ -154,3 +175,14 @@ def resolve(
             logged_at=time.time(),
             resolved=False,
         )
+    if not ref.resolved:
+        # a kind may also answer "not pinned" itself (a lakeFS branch with
+        # uncommitted changes to the path): the user hears it the same way
+        reason = str(ref.detail.get("reason", "")).rstrip(".") or "not pinned to a version"
+        warnings.warn(
+            f"nbtrack: data {ref.path!r} recorded unresolved (as given, not pinned to a version):"
+            f" {reason}.",
+            DataUnresolvedWarning,
+            stacklevel=stacklevel + 1,
+        )
+    return ref
