@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -218,35 +215,10 @@ def test_no_credentials_at_all_give_an_unresolved_ref(
     assert ref.detail["reason"].startswith("no AWS credentials found")  # type: ignore[union-attr]
 
 
-@pytest.fixture
-def silent_server() -> Iterator[int]:
-    """A port that accepts connections and never answers (a hung endpoint)."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                held.append(listener.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield int(listener.getsockname()[1])
-    stop.set()
-    thread.join()
-    for conn in held:
-        conn.close()
-    listener.close()
-
-
 def test_a_hung_endpoint_is_given_up_on_after_the_data_timeout(
-    s3: S3Server, silent_server: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    s3: S3Server, silent_port: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{silent_server}")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{silent_port}")
     monkeypatch.setenv("NBTRACK_DATA_TIMEOUT", "0.5")
     started = time.monotonic()
     with pytest.warns(DataUnresolvedWarning, match="S3 did not answer"):
