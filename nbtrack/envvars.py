@@ -36,7 +36,7 @@ REDACT_SECRETS_ENV = "NBTRACK_REDACT_SECRETS"
 #: (default: a new random token, printed once)
 UI_TOKEN_ENV = "NBTRACK_UI_TOKEN"
 #: seconds a data ref's system (lakeFS, S3, ...) may take to answer one request
-#: before the ref is recorded unresolved (default: ``nbtrack.data.refs.DEFAULT_TIMEOUT``)
+#: before the ref is recorded unresolved (default: ``nbtrack.data.timeout.DEFAULT_TIMEOUT``)
 DATA_TIMEOUT_ENV = "NBTRACK_DATA_TIMEOUT"
 #: names the notebook a kernel runs (a user may set it; ``nbtrack run`` and
 #: ``nbtrack smoke`` set it for their child processes)

@@ -37,7 +37,8 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from nbtrack.config import mask_url
-from nbtrack.data.refs import Unreachable, network_timeout
+from nbtrack.data.faults import Unreachable
+from nbtrack.data.timeout import network_timeout
 from nbtrack.errors import UsageError
 from nbtrack.model import DataRef, JSONValue
 
@@ -70,6 +71,11 @@ def parse_uri(target: str) -> tuple[str, str, str]:
     repository, _, rest = target.split("://", 1)[1].partition("/")
     ref, _, path = rest.partition("/")
     form = "lakefs://<repository>/<branch, tag or commit>/<path of an object>"
+    if "@" in repository:  # user:password@ has no place in a lakeFS URI: never echo it
+        raise UsageError(
+            f"cannot track {shown!r}: a lakeFS URI holds no credentials (set"
+            f" LAKEFS_ACCESS_KEY_ID and LAKEFS_SECRET_ACCESS_KEY); give {form}."
+        )
     if not _REPOSITORY.match(repository):
         raise UsageError(
             f"cannot track {shown!r}: {repository!r} is not a lakeFS repository name; give {form}."

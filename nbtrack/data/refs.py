@@ -23,23 +23,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from nbtrack.config import mask_url
-from nbtrack.envvars import DATA_TIMEOUT_ENV
+from nbtrack.data.faults import Unreachable
 from nbtrack.errors import UsageError
 from nbtrack.model import DataRef, JSONValue
 
-__all__ = [
-    "DEFAULT_TIMEOUT",
-    "SCHEMES",
-    "DataUnresolvedWarning",
-    "Unreachable",
-    "kind_of",
-    "network_timeout",
-    "resolve",
-]
-
-#: seconds one request to a data ref's system may take (``NBTRACK_DATA_TIMEOUT``
-#: changes it): a server that is down must not hold a notebook cell for long
-DEFAULT_TIMEOUT = 5.0
+__all__ = ["SCHEMES", "DataUnresolvedWarning", "Unreachable", "kind_of", "resolve"]
 
 #: URI scheme -> the kind of ref it makes
 SCHEMES: dict[str, str] = {
@@ -54,28 +42,6 @@ Resolver = Callable[..., DataRef]
 
 class DataUnresolvedWarning(UserWarning):
     """A data ref was recorded as given: its system could not resolve it now."""
-
-
-class Unreachable(Exception):
-    """The system holding a data ref cannot answer now (down, no credentials, no client).
-
-    ``str(error)`` is the reason, one sentence, kept in the ref's
-    ``detail["reason"]`` and shown in the warning.
-    """
-
-
-def network_timeout() -> float:
-    """Seconds a kind's resolver gives one network request (``NBTRACK_DATA_TIMEOUT``)."""
-    raw = os.environ.get(DATA_TIMEOUT_ENV, "").strip()
-    if not raw:
-        return DEFAULT_TIMEOUT
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = -1.0
-    if not 0 < seconds < float("inf"):
-        raise UsageError(f"{DATA_TIMEOUT_ENV}={raw!r} is not a number of seconds above 0.")
-    return seconds
 
 
 def _scheme(target: str) -> str | None:
@@ -151,7 +117,10 @@ def resolve(
     A target whose system cannot answer now comes back unresolved
     (``resolved=False``, empty digest, ``detail["reason"]``) after one
     :class:`DataUnresolvedWarning` (*stacklevel* as for ``warnings.warn``,
-    counted from the caller of this function).
+    counted from the caller of this function); so does one whose system
+    answered with something that is not pinned (a kind's resolver returns
+    it unresolved with the reason, e.g. a lakeFS branch with uncommitted
+    changes at the path).
     """
     text = os.fspath(target)
     root = root or Path.cwd()

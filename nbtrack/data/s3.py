@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from nbtrack.config import mask_url
-from nbtrack.data.refs import Unreachable, network_timeout
+from nbtrack.data.faults import Unreachable
+from nbtrack.data.timeout import network_timeout
 from nbtrack.errors import UsageError
 from nbtrack.model import DataRef, JSONValue
 
@@ -105,9 +106,11 @@ def _call(shown: str, method: Any, **kwargs: Any) -> dict[str, Any]:
         return dict(method(**kwargs))
     except ClientError as exc:
         if _code(exc) in _DENIED:
+            # S3 also answers 403 for a missing key to credentials that may not list the
+            # bucket: the reason says both, as S3 does not tell them apart
             raise Unreachable(
-                f"S3 refused the credentials found ({_code(exc)}); check"
-                " AWS_ACCESS_KEY_ID / AWS_PROFILE"
+                f"S3 refused the request ({_code(exc)}): the credentials found are not accepted"
+                " or may not read this object (check AWS_ACCESS_KEY_ID / AWS_PROFILE)"
             ) from None
         raise
     except (NoCredentialsError, PartialCredentialsError):

@@ -199,7 +199,7 @@ def test_rejected_credentials_give_an_unresolved_ref(
         for wrong in (checking.env(key_id, "not-the-secret"), checking.env("AKIANOSUCHKEY", "x")):
             for name, value in wrong.items():
                 monkeypatch.setenv(name, value)
-            with pytest.warns(DataUnresolvedWarning, match="refused the credentials"):
+            with pytest.warns(DataUnresolvedWarning, match=r"S3 refused the request \(403\)"):
                 ref = resolve("s3://nbtrack-auth/k", root=tmp_path)
             assert ref.resolved is False
             assert secret not in json.dumps(ref.detail)
