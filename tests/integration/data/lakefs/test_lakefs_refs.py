@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -121,6 +122,17 @@ def test_a_target_that_can_never_resolve_is_one_sentence_naming_it(
     with pytest.raises(UsageError, match=message) as raised:
         resolve(uri, root=tmp_path)
     assert str(raised.value).startswith(f"cannot track {uri!r}")
+
+
+def test_a_version_lakefs_does_not_have_is_a_usage_error(
+    lakefs: LakeFSServer, tmp_path: Path
+) -> None:
+    _repo_with_train_file(lakefs)
+    missing = "0" * 64
+    with pytest.raises(UsageError, match=f"has no branch, tag or commit '{missing}'"):
+        resolve("lakefs://example-repo/main/data/train.csv", version=missing, root=tmp_path)
+    with pytest.raises(UsageError, match="version= is empty"):
+        resolve("lakefs://example-repo/main/data/train.csv", version="", root=tmp_path)
 
 
 def test_a_bad_uri_in_a_run_loses_nothing_already_recorded(
@@ -256,3 +268,22 @@ def test_lakectl_variables_and_config_file_are_read_and_lakefs_variables_win(
         monkeypatch.delenv("LAKECTL_CREDENTIALS_SECRET_ACCESS_KEY")
         monkeypatch.setenv("LAKECTL_CREDENTIALS_ACCESS_KEY_ID", ACCESS_KEY_ID)
         assert resolve(uri, root=tmp_path).detail["endpoint"] == f"{server.url}/api/v1"
+
+
+def test_the_magic_pins_a_version_and_names_a_bad_uri_without_killing_the_kernel(
+    lakefs: LakeFSServer, ip: Any
+) -> None:
+    from IPython.core.error import UsageError as MagicUsageError
+
+    from tests.helpers.shell import stored
+
+    _, first = _repo_with_train_file(lakefs)
+    lakefs.model.put("example-repo", "main", "data/train.csv", b"second")
+    lakefs.model.commit("example-repo", "main")
+    uri = "lakefs://example-repo/main/data/train.csv"
+    assert ip.run_cell(f"%track_data --version {first} {uri}").error_in_exec is None
+    bad = ip.run_cell("%track_data lakefs://example-repo/main").error_in_exec
+    assert isinstance(bad, MagicUsageError)
+    assert "it names no object" in str(bad)
+    assert ip.run_cell("x = 1").error_in_exec is None  # the kernel goes on
+    assert [(d.path, d.digest) for d in stored().data] == [(uri, f"lakefs:{first}")]
