@@ -102,6 +102,16 @@ def test_uncommitted_changes_elsewhere_leave_the_ref_pinned(
     )
 
 
+def test_an_object_removed_on_the_branch_but_not_committed_is_named_as_such(
+    lakefs: LakeFSServer, tmp_path: Path
+) -> None:
+    _repo_with_train_file(lakefs)
+    lakefs.model.delete("example-repo", "main", "data/train.csv")
+    said = r"no object 'data/train\.csv' at branch 'main' \(uncommitted: removed\)"
+    with pytest.raises(UsageError, match=said):
+        resolve("lakefs://example-repo/main/data/train.csv", root=tmp_path)
+
+
 @pytest.mark.parametrize(
     ("uri", "message"),
     [

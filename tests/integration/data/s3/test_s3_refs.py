@@ -74,6 +74,17 @@ def test_an_unversioned_object_is_named_by_its_etag_which_follows_the_content(
     assert second.digest == f"etag:{two}"
 
 
+def test_the_s3_only_endpoint_variable_wins_over_the_general_one(
+    s3: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bucket = s3.bucket(versioned=False)
+    s3.client().put_object(Bucket=bucket, Key="k", Body=b"1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3.endpoint)
+    ref = resolve(f"s3://{bucket}/k", root=tmp_path)
+    assert (ref.resolved, ref.detail["endpoint"]) == (True, s3.endpoint)
+
+
 def test_a_run_records_the_s3_ref_in_the_store(
     s3: S3Server, store_url: str, project_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
