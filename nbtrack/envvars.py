@@ -12,6 +12,7 @@ from __future__ import annotations
 
 __all__ = [
     "COMMAND_ENV",
+    "DATA_TIMEOUT_ENV",
     "HEARTBEAT_TIMEOUT_ENV",
     "NOTEBOOK_ENV",
     "PARAMETERS_CELL_ENV",
@@ -34,6 +35,9 @@ REDACT_SECRETS_ENV = "NBTRACK_REDACT_SECRETS"
 #: the token `nbtrack ui` asks of every browser when it serves beyond loopback
 #: (default: a new random token, printed once)
 UI_TOKEN_ENV = "NBTRACK_UI_TOKEN"
+#: seconds a data ref's system (lakeFS, S3, ...) may take to answer one request
+#: before the ref is recorded unresolved (default: ``nbtrack.data.timeout.DEFAULT_TIMEOUT``)
+DATA_TIMEOUT_ENV = "NBTRACK_DATA_TIMEOUT"
 #: names the notebook a kernel runs (a user may set it; ``nbtrack run`` and
 #: ``nbtrack smoke`` set it for their child processes)
 NOTEBOOK_ENV = "NBTRACK_NOTEBOOK"

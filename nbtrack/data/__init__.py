@@ -15,12 +15,16 @@ Modules:
 - ``refs``: :func:`~nbtrack.data.refs.resolve` (a path or URI to a
   ``DataRef``, by its scheme), ``Unreachable`` (what a kind's resolver raises
   when its system cannot answer now), the warning.
+- ``faults``: ``Unreachable`` on its own, so a kind's module can raise it
+  without importing ``refs`` (which imports the kinds' modules).
 - ``files``: files and directories (sha256), DVC and Git LFS pointers.
 - ``delta``: Delta Lake tables through the ``deltalake`` package.
 - ``lakefs``: ``lakefs://repo/ref/path`` through lakeFS's REST API.
 - ``dolt``: ``dolt://host:port/db@branch`` through Dolt's SQL server.
 - ``pachyderm``: ``pfs://repo@branch/path`` through the Pachyderm SDK.
 - ``s3``: ``s3://bucket/key`` through boto3 (version id, else ETag).
+- ``timeout``: how long a resolver waits for its system
+  (``NBTRACK_DATA_TIMEOUT``).
 
 Not for: storing refs (``tracking`` records them on a run) or lineage
 between runs (``compare.lineage`` reads it from the store).

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from nbtrack.config import mask_url
+from nbtrack.data.faults import Unreachable
 from nbtrack.errors import UsageError
 from nbtrack.model import DataRef, JSONValue
 
@@ -41,14 +42,6 @@ Resolver = Callable[..., DataRef]
 
 class DataUnresolvedWarning(UserWarning):
     """A data ref was recorded as given: its system could not resolve it now."""
-
-
-class Unreachable(Exception):
-    """The system holding a data ref cannot answer now (down, no credentials, no client).
-
-    ``str(error)`` is the reason, one sentence, kept in the ref's
-    ``detail["reason"]`` and shown in the warning.
-    """
 
 
 def _scheme(target: str) -> str | None:
@@ -124,7 +117,10 @@ def resolve(
     A target whose system cannot answer now comes back unresolved
     (``resolved=False``, empty digest, ``detail["reason"]``) after one
     :class:`DataUnresolvedWarning` (*stacklevel* as for ``warnings.warn``,
-    counted from the caller of this function).
+    counted from the caller of this function); so does one whose system
+    answered with something that is not pinned (a kind's resolver returns
+    it unresolved with the reason, e.g. a lakeFS branch with uncommitted
+    changes at the path).
     """
     text = os.fspath(target)
     root = root or Path.cwd()
@@ -132,20 +128,14 @@ def resolve(
     if kind == "file":
         return _local(text, version, root)
     try:
-        return _resolver(kind)(text, version=version, root=root)
+        ref = _resolver(kind)(text, version=version, root=root)
     except Unreachable as exc:
         shown = mask_url(text)
         reason = str(exc).rstrip(".")
-        warnings.warn(
-            f"nbtrack: data {shown!r} recorded unresolved (as given, not pinned to a version):"
-            f" {reason}.",
-            DataUnresolvedWarning,
-            stacklevel=stacklevel + 1,
-        )
         detail: dict[str, JSONValue] = {"reason": reason}
         if version is not None:
             detail["version"] = str(version)
-        return DataRef(
+        ref = DataRef(
             path=shown,
             kind=kind,
             digest="",
@@ -154,3 +144,14 @@ def resolve(
             logged_at=time.time(),
             resolved=False,
         )
+    if not ref.resolved:
+        # a kind may also answer "not pinned" itself (a lakeFS branch with
+        # uncommitted changes to the path): the user hears it the same way
+        reason = str(ref.detail.get("reason", "")).rstrip(".") or "not pinned to a version"
+        warnings.warn(
+            f"nbtrack: data {ref.path!r} recorded unresolved (as given, not pinned to a version):"
+            f" {reason}.",
+            DataUnresolvedWarning,
+            stacklevel=stacklevel + 1,
+        )
+    return ref
