@@ -190,8 +190,11 @@ class _Writer:
         stored = {a.external_id: a for a in self._by_external_ids(keys, artifacts=True)}
         changed = []
         for key in keys:
-            node = self._artifact(plans[key], stored.get(key))
-            if key not in stored or not _same(node, stored[key]):
+            before = stored.get(key)
+            if before is not None and not plans[key].written:
+                continue  # read only: the store's description (its producer's, maybe) stays
+            node = self._artifact(plans[key], before)
+            if before is None or not _same(node, before):
                 changed.append(node)
         if changed:
             self.store.put_artifacts(changed)

@@ -126,7 +126,12 @@ class MlmdRun:
 
 @dataclass(frozen=True)
 class ArtifactPlan:
-    """One MLMD Artifact: its key (external id), type, uri, state and property values."""
+    """One MLMD Artifact: its key (external id), type, uri, state and property values.
+
+    *written* says some run of the export wrote it: only then does its
+    description replace one the store already has (the producer's word on
+    where the bytes are wins over a reader's path).
+    """
 
     key: str
     type_name: str
@@ -134,6 +139,7 @@ class ArtifactPlan:
     live: bool
     properties: dict[str, JSONValue]
     custom: dict[str, JSONValue]
+    written: bool = False
 
 
 @dataclass(frozen=True)
@@ -248,6 +254,7 @@ def _output(file: MlmdFile) -> ArtifactPlan:
             }
         ),
         custom=_present({"display_name": file.name}),
+        written=True,
     )
 
 
