@@ -45,6 +45,7 @@ __all__ = [
     "RunPlan",
     "artifact_key",
     "execution_state",
+    "mlmd_double",
     "mlmd_value",
     "output_type",
     "plan",
@@ -206,23 +207,44 @@ def execution_state(status: str) -> str:
     return _STATES.get(status, "UNKNOWN")
 
 
+def mlmd_double(value: float) -> float:
+    """The double MLMD's SQLite backend gives back for *value*.
+
+    ml-metadata 1.17 writes a double into its SQL with six decimals (``%f``)
+    and reads it back to 15 significant digits: ``1/3`` comes back
+    ``0.333333`` and ``3e-7`` comes back ``0.0``.
+    """
+    return float(format(float(format(value, ".6f")), ".15g"))
+
+
 def mlmd_value(value: JSONValue) -> JSONValue:
-    """*value* as MLMD can keep it: a bool, int64, finite float or string.
+    """*value* as MLMD keeps it: a bool, int64, string or the double it gives back.
 
     MLMD's SQLite backend cannot store NaN or infinity, so those become
-    ``"nan"``, ``"inf"``, ``"-inf"``; lists, mappings and None become JSON text.
+    ``"nan"``, ``"inf"``, ``"-inf"``; a finite float is what
+    :func:`mlmd_double` says MLMD keeps of it; lists, mappings and None
+    become JSON text.
     """
     if isinstance(value, bool | str):
         return value
     if isinstance(value, int):
         return value if -(2**63) <= value < 2**63 else str(value)
     if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
+        return mlmd_double(value) if math.isfinite(value) else str(value)
     return json.dumps(value, sort_keys=True, default=str)
 
 
 def _present(values: Mapping[str, JSONValue]) -> dict[str, JSONValue]:
-    return {key: mlmd_value(value) for key, value in values.items() if value is not None}
+    """The values that are there, as MLMD keeps them; a float MLMD would round
+    keeps its exact text beside it as ``<key>:exact`` (``repr``, read back with ``float``)."""
+    kept: dict[str, JSONValue] = {}
+    for key, value in values.items():
+        if value is None:
+            continue
+        kept[key] = mlmd_value(value)
+        if isinstance(value, float) and math.isfinite(value) and kept[key] != value:
+            kept[f"{key}:exact"] = repr(value)
+    return kept
 
 
 def _input(ref: DataRef, run_id: str) -> ArtifactPlan:

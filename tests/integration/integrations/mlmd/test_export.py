@@ -57,6 +57,7 @@ def pipeline(settings: Settings, store_url: str, in_project: Path) -> Pipeline:
         nbtrack.log_artifact("model.pkl")
         nbtrack.log_metric("loss", 0.25, step=1)
         nbtrack.log_metric("nan_metric", math.nan)
+        nbtrack.log_metric("f1", 1 / 3)  # more digits than MLMD's SQLite keeps
     store = open_store(store_url)
     try:  # a ref recorded while its server was down: unresolved, as track_data keeps it
         store.add_data_ref(
@@ -104,6 +105,8 @@ def test_runs_become_executions_their_data_inputs_and_files_outputs_linked_by_di
     assert value(prepare, "param:columns", custom=True) == '["a", "b"]'
     assert value(train, "metric:loss", custom=True) == 0.25
     assert value(train, "metric:nan_metric", custom=True) == "nan"  # MLMD's SQLite has no NaN
+    assert value(train, "metric:f1", custom=True) == 0.333333  # what MLMD keeps of a double
+    assert float(value(train, "metric:f1:exact", custom=True)) == 1 / 3
 
     # clean.csv: one Artifact, written by prepare and read by train
     [clean] = mlmd.get_artifacts_by_external_ids([pipeline.clean_digest])

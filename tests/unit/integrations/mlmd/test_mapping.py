@@ -73,6 +73,26 @@ def test_values_mlmd_cannot_keep_become_text() -> None:
     assert mlmd_value(True) is True and mlmd_value(3) == 3 and mlmd_value(0.5) == 0.5
 
 
+def test_a_float_mlmd_would_round_keeps_its_exact_text_beside_it() -> None:
+    run = MlmdRun(
+        id="r",
+        name=None,
+        status="FINISHED",
+        started_at=0.0,
+        params={"lr": 3e-7, "momentum": 0.9},
+        metrics={"loss": 1 / 3},
+    )
+    [planned] = plan([run]).runs
+    assert planned.custom == {
+        "param:lr": 0.0,  # MLMD writes six decimals
+        "param:lr:exact": "3e-07",
+        "param:momentum": 0.9,  # kept as is: no exact text needed
+        "metric:loss": 0.333333,
+        "metric:loss:exact": repr(1 / 3),
+    }
+    assert float(planned.custom["metric:loss:exact"]) == 1 / 3
+
+
 def test_run_statuses_map_to_execution_states() -> None:
     assert [execution_state(s) for s in ("RUNNING", "FINISHED", "FAILED", "CRASHED", "KILLED")] == [
         "RUNNING",
