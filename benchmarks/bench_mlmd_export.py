@@ -8,9 +8,11 @@ No target in the issue; the lane asked for the figure when 1,000 runs take long.
   ``nbtrack export mlmd`` door hands them (plain values);
 * the same export again into that file: every run ``unchanged`` (the
   lookups by external id, nothing written);
-* anchor in the same run: ml-metadata's own calls for the same graph, the
-  least a writer can do (the types, then one ``put_execution`` a run with
-  its Artifacts and events, no lookups), into a fresh file.
+* anchor in the same run: ml-metadata's own calls for the same graph the
+  way MLMD's guide writes a run (one ``put_execution`` a run with its
+  Artifacts and events, no lookups, no properties), into a fresh file. Each
+  call is a SQLite transaction; the export batches runs into
+  ``put_lineage_subgraph`` calls instead, which is why it can beat it.
 
 Run it:
 
