@@ -90,7 +90,8 @@ def test_runs_become_executions_their_data_inputs_and_files_outputs_linked_by_di
         pipeline.prepare,
         pipeline.train,
     ]
-    assert "exported 2 run(s)" in err and "2 new, 0 updated, 0 unchanged" in err
+    assert "exported 2 run(s)" in err
+    assert "2 new, 0 updated, 0 unchanged" in err
 
     mlmd = open_mlmd(db)
     executions = _by_external_id(mlmd.get_executions_by_type("nbtrack.Run"))
@@ -133,7 +134,8 @@ def test_runs_become_executions_their_data_inputs_and_files_outputs_linked_by_di
     assert mlmd.get_artifact_types_by_id([model.type_id])[0].name == "nbtrack.Model"
     assert value(model, "display_name", custom=True) == "model.pkl"
     [raw] = [a for a in mlmd.get_artifacts_by_type("nbtrack.Dataset") if a.uri == "raw.csv"]
-    assert value(raw, "kind") == "file" and value(raw, "resolved") is True
+    assert value(raw, "kind") == "file"
+    assert value(raw, "resolved") is True
     assert raw.state == raw.LIVE
 
     notebook = mlmd.get_context_by_type_and_name("nbtrack.Notebook", "train.ipynb")
@@ -178,7 +180,8 @@ def test_a_second_export_changes_nothing_and_a_changed_run_is_updated(
     assert value(execution, "metric:acc", custom=True) == 0.75
     # clean.csv keeps the description its producer gave it: a reader exported alone adds no other
     [clean] = mlmd.get_artifacts_by_external_ids([pipeline.clean_digest])
-    assert value(clean, "media_type") == "text/csv" and Path(clean.uri).is_absolute()
+    assert value(clean, "media_type") == "text/csv"
+    assert Path(clean.uri).is_absolute()
     events = mlmd.get_events_by_execution_ids([execution.id])
     assert sorted(e.type for e in events) == sorted([pb.Event.INPUT, pb.Event.OUTPUT])
     assert len(mlmd.get_executions_by_type("nbtrack.Run")) == 3
@@ -273,7 +276,8 @@ def test_bad_db_paths_exit_2_with_one_sentence(
         code, stdout, err = invoke("export", "mlmd", "--db", db)
         assert (code, stdout) == (2, ""), (db, err)
         [line] = err.strip().splitlines()
-        assert line.startswith(f"Error: --db {db}") and phrase in line, line
+        assert line.startswith(f"Error: --db {db}"), line
+        assert phrase in line, line
     assert junk.read_text() == "not a database " * 200
 
 
@@ -297,6 +301,7 @@ def test_without_ml_metadata_the_command_names_the_extra_to_install(
     )
     assert done.returncode == 2, done.stderr
     assert "needs the ml-metadata package, which is not installed" in done.stderr
-    assert "pip install 'nbtrack[mlmd]'" in done.stderr and "protobuf<5" in done.stderr
+    assert "pip install 'nbtrack[mlmd]'" in done.stderr
+    assert "protobuf<5" in done.stderr
     assert "Traceback" not in done.stderr
     assert not db.exists()

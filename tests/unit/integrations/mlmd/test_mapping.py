@@ -42,7 +42,8 @@ def test_an_unresolved_ref_is_an_artifact_of_its_run_alone() -> None:
 def test_a_key_longer_than_mlmd_keeps_is_hashed_to_a_stable_short_one() -> None:
     uri = "s3://bucket/" + "k" * 400
     key = artifact_key("etag:abc", uri, run_id="r")
-    assert key.startswith("nbtrack:") and len(key) <= 255
+    assert key.startswith("nbtrack:")
+    assert len(key) <= 255
     assert key == artifact_key("etag:abc", uri, run_id="r")
     assert key != artifact_key("etag:abd", uri, run_id="r")
 
@@ -70,7 +71,9 @@ def test_values_mlmd_cannot_keep_become_text() -> None:
     assert mlmd_value(2**70) == str(2**70)
     assert mlmd_value([1, "a"]) == '[1, "a"]'
     assert mlmd_value({"b": 1, "a": None}) == '{"a": null, "b": 1}'
-    assert mlmd_value(True) is True and mlmd_value(3) == 3 and mlmd_value(0.5) == 0.5
+    assert mlmd_value(True) is True
+    assert mlmd_value(3) == 3
+    assert mlmd_value(0.5) == 0.5
 
 
 def test_a_float_mlmd_would_round_keeps_its_exact_text_beside_it() -> None:
