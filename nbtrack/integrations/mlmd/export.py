@@ -18,7 +18,7 @@ of the same runs writes nothing, and says so.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +45,8 @@ INSTALL_HINT = (
 )
 #: how many external ids one lookup asks for (SQLite's bound-parameter limit is far above)
 _CHUNK = 500
+#: the table every MLMD schema has (its version)
+_MLMD_TABLE = "MLMDEnv"
 #: how many runs one transaction writes
 _BATCH = 200
 
@@ -89,6 +91,7 @@ def _open(db: Path, metadata_store: Any, pb: Any) -> Any:
     folder = db.absolute().parent
     if not folder.is_dir():
         raise UsageError(f"--db {db}: the folder {folder} does not exist.")
+    _refuse_foreign(db)
     config = pb.ConnectionConfig()
     config.sqlite.filename_uri = str(db)
     config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
@@ -96,6 +99,30 @@ def _open(db: Path, metadata_store: Any, pb: Any) -> Any:
         return metadata_store.MetadataStore(config)
     except RuntimeError as exc:
         raise UsageError(f"--db {db} cannot be opened as an MLMD store: {_first(exc)}.") from None
+
+
+def _refuse_foreign(db: Path) -> None:
+    """Refuse a SQLite file that holds tables but not MLMD's: MLMD would add its
+    tables beside them (``--db .nbtrack/runs.db`` by mistake would fill the run store)."""
+    import sqlite3
+
+    try:
+        with db.open("rb") as fh:
+            if fh.read(16) != b"SQLite format 3\x00":
+                return  # missing, empty, or not SQLite: MLMD creates it or says what is wrong
+        connection = sqlite3.connect(f"{db.absolute().as_uri()}?mode=ro", uri=True)
+        try:
+            rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            tables = {row[0] for row in rows}
+        finally:
+            connection.close()
+    except (OSError, sqlite3.Error):
+        return
+    if tables and _MLMD_TABLE not in tables:
+        raise UsageError(
+            f"--db {db} is a SQLite database of something else ({len(tables)} table(s), no"
+            " MLMD schema); give a new file or an MLMD store."
+        )
 
 
 def _first(exc: Exception) -> str:
@@ -144,14 +171,21 @@ class _Writer:
         self.type_properties: dict[int, dict[str, Any]] = {}
 
     @contextmanager
-    def _type_conflict(self, name: str) -> Iterator[None]:
+    def _type_conflict(self, name: str, stored: Callable[[str], Any]) -> Iterator[None]:
+        """An incompatible type of nbtrack's name as one sentence naming its property."""
         try:
             yield
         except self.errors.AlreadyExistsError:
+            kinds = self.pb.PropertyType.Name
+            theirs = dict(stored(name).properties)
+            clashes = [
+                f"{key!r} is {kinds(theirs[key])} where nbtrack writes {kind}"
+                for key, kind in PROPERTY_TYPES[name].items()
+                if key in theirs and kinds(theirs[key]) != kind
+            ]
             raise UsageError(
-                f"--db {self.db} already has an MLMD type {name!r} whose properties are not"
-                f" nbtrack's ({', '.join(sorted(PROPERTY_TYPES[name]))} with their kinds);"
-                " export into another --db."
+                f"--db {self.db} already has an MLMD type {name!r} of another shape"
+                f" ({'; '.join(clashes) or 'its properties differ'}); export into another --db."
             ) from None
 
     def ensure_types(self) -> None:
@@ -159,16 +193,16 @@ class _Writer:
         for name, properties in PROPERTY_TYPES.items():
             if name == RUN:
                 node = self.pb.ExecutionType(name=name)
-                put = self.store.put_execution_type
+                put, get = self.store.put_execution_type, self.store.get_execution_type
             elif name == NOTEBOOK:
                 node = self.pb.ContextType(name=name)
-                put = self.store.put_context_type
+                put, get = self.store.put_context_type, self.store.get_context_type
             else:
                 node = self.pb.ArtifactType(name=name)
-                put = self.store.put_artifact_type
+                put, get = self.store.put_artifact_type, self.store.get_artifact_type
             for key, kind in properties.items():
                 node.properties[key] = getattr(self.pb, kind)
-            with self._type_conflict(name):
+            with self._type_conflict(name, get):
                 self.type_ids[name] = put(node, can_add_fields=True, can_omit_fields=True)
         for artifact_type in self.store.get_artifact_types():
             self.type_properties[artifact_type.id] = dict(artifact_type.properties)
@@ -320,8 +354,9 @@ class _Writer:
 def _same(node: Any, stored: Any) -> bool:
     """*node* as it would be stored equals *stored*: its fields and its property values.
 
-    MLMD's SQLite backend keeps a double to 15 significant digits, so doubles
-    compare within that; the times MLMD stamps and the type's name are its own.
+    The plan holds doubles as MLMD gives them back (``mapping.mlmd_double``), so
+    they compare equal; a hair of tolerance covers the last printed digit. The
+    times MLMD stamps and the type's name are its own.
     """
     for name in ("id", "type_id", "uri", "external_id", "name", "state", "last_known_state"):
         if name in node.DESCRIPTOR.fields_by_name and getattr(node, name) != getattr(stored, name):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -225,8 +226,10 @@ def test_a_type_of_the_same_name_with_other_property_kinds_is_refused_in_one_sen
 
     code, stdout, err = invoke("export", "mlmd", "--db", str(db))
     assert (code, stdout) == (2, "")
-    assert err.startswith(f"Error: --db {db} already has an MLMD type 'nbtrack.Dataset'")
-    assert len(err.strip().splitlines()) == 1
+    assert err.strip() == (
+        f"Error: --db {db} already has an MLMD type 'nbtrack.Dataset' of another shape"
+        " ('digest' is INT where nbtrack writes STRING); export into another --db."
+    )
     assert open_mlmd(db).get_executions() == []
 
 
@@ -279,6 +282,25 @@ def test_bad_db_paths_exit_2_with_one_sentence(
         assert line.startswith(f"Error: --db {db}"), line
         assert phrase in line, line
     assert junk.read_text() == "not a database " * 200
+
+
+def test_a_sqlite_file_of_something_else_is_refused_and_left_as_it_was(
+    invoke: Invoke, pipeline: Pipeline, tmp_path: Path
+) -> None:
+    other = tmp_path / "app.sqlite"
+    connection = sqlite3.connect(other)
+    connection.execute("CREATE TABLE users (name TEXT)")
+    connection.commit()
+    connection.close()
+    before = other.read_bytes()
+
+    code, stdout, err = invoke("export", "mlmd", "--db", str(other))
+    assert (code, stdout) == (2, "")
+    assert err.strip() == (
+        f"Error: --db {other} is a SQLite database of something else (1 table(s), no MLMD"
+        " schema); give a new file or an MLMD store."
+    )
+    assert other.read_bytes() == before
 
 
 def test_without_ml_metadata_the_command_names_the_extra_to_install(
