@@ -155,6 +155,7 @@ def _selected(
 
 def _mlmd_run(reader: Reader, run_id: str) -> MlmdRun:
     """One run as the plain values the MLMD export takes."""
+    from nbtrack.config import mask_url
     from nbtrack.integrations.mlmd.mapping import MlmdFile, MlmdRun
 
     run = reader.run(run_id)
@@ -164,7 +165,7 @@ def _mlmd_run(reader: Reader, run_id: str) -> MlmdRun:
             digest=artifact.digest,
             size=artifact.size,
             media_type=artifact.media_type,
-            uri=str(reader.artifact_path(artifact)),
+            uri=mask_url(str(reader.artifact_path(artifact))),  # an artifact root URL's password
             step=artifact.step,
         )
         for artifact in run.artifacts
