@@ -19,12 +19,17 @@ import time
 from concurrent import futures
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 import grpc
 from pachyderm_sdk.api import pfs
 
 __all__ = ["PachdStandIn", "PfsCommit", "PfsRepo"]
+
+
+def _abort(context: Any, code: grpc.StatusCode, message: str) -> NoReturn:
+    context.abort(code, message)  # raises: the call ends with this status
+    raise AssertionError("unreachable")
 
 
 @dataclass
@@ -87,8 +92,10 @@ class PachdStandIn:
             return
         sent = dict(context.invocation_metadata()).get("authn-token")
         if sent != self.token:
-            context.abort(
-                grpc.StatusCode.UNAUTHENTICATED, "provided auth token is corrupted or has expired"
+            _abort(
+                context,
+                grpc.StatusCode.UNAUTHENTICATED,
+                "provided auth token is corrupted or has expired",
             )
 
     def _commit(self, commit: pfs.Commit, context: Any) -> tuple[PfsRepo, PfsCommit, str | None]:
@@ -96,18 +103,22 @@ class PachdStandIn:
         project = named.project.name if named.project and named.project.name else "default"
         repo = self.repos.get((project, named.name))
         if repo is None:
-            context.abort(grpc.StatusCode.NOT_FOUND, f"repo {project}/{named.name} not found")
+            _abort(context, grpc.StatusCode.NOT_FOUND, f"repo {project}/{named.name} not found")
         branch = commit.branch.name if commit.branch and commit.branch.name else None
         if commit.id:
             found = repo.commits.get(commit.id)
             if found is None:
-                context.abort(
-                    grpc.StatusCode.NOT_FOUND, f"commit {commit.id} not found in repo {named.name}"
+                _abort(
+                    context,
+                    grpc.StatusCode.NOT_FOUND,
+                    f"commit {commit.id} not found in repo {named.name}",
                 )
             return repo, found, branch
         if branch not in repo.branches:
-            context.abort(
-                grpc.StatusCode.NOT_FOUND, f"branch {branch} not found in repo {named.name}"
+            _abort(
+                context,
+                grpc.StatusCode.NOT_FOUND,
+                f"branch {branch} not found in repo {named.name}",
             )
         return repo, repo.commits[repo.branches[branch]], branch
 
@@ -132,7 +143,9 @@ class PachdStandIn:
         path = "/" + request.file.path.strip("/")
         inside = {p: c for p, c in found.files.items() if p == path or p.startswith(path + "/")}
         if not inside:
-            context.abort(grpc.StatusCode.NOT_FOUND, f"file {path} not found in commit {found.id}")
+            _abort(
+                context, grpc.StatusCode.NOT_FOUND, f"file {path} not found in commit {found.id}"
+            )
         digest = hashlib.sha256()
         for name in sorted(inside):
             digest.update(inside[name])
