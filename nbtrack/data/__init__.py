@@ -15,6 +15,8 @@ Modules:
 - ``refs``: :func:`~nbtrack.data.refs.resolve` (a path or URI to a
   ``DataRef``, by its scheme), ``Unreachable`` (what a kind's resolver raises
   when its system cannot answer now), the warning.
+- ``faults``: ``Unreachable`` on its own, so a kind's module can raise it
+  without importing ``refs`` (which imports the kinds' modules).
 - ``files``: files and directories (sha256), DVC and Git LFS pointers.
 - ``delta``: Delta Lake tables through the ``deltalake`` package.
 - ``lakefs``: ``lakefs://repo/ref/path`` through lakeFS's REST API.

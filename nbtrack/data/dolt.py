@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from nbtrack.config import mask_url
-from nbtrack.data.refs import Unreachable
+from nbtrack.data.faults import Unreachable
 from nbtrack.errors import UsageError
 from nbtrack.model import DataRef, JSONValue
 

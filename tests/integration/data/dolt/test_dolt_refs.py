@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import nbtrack
+from nbtrack.data import dolt as dolt_refs
 from nbtrack.data import refs
 from nbtrack.data.refs import DataUnresolvedWarning
 from nbtrack.errors import UsageError
@@ -153,6 +154,18 @@ def test_a_server_that_is_down_gives_an_unresolved_ref(tmp_path: Path) -> None:
     with pytest.warns(DataUnresolvedWarning, match="cannot be reached"):
         ref = refs.resolve(uri, root=tmp_path)
     assert (ref.resolved, ref.digest, ref.path) == (False, "", uri)
+
+
+def test_a_server_that_never_answers_times_out_as_unresolved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dolt_refs, "TIMEOUT", 0.3)
+    with socket.socket() as silent:  # accepts connections (the kernel does), never speaks
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        uri = f"dolt://127.0.0.1:{silent.getsockname()[1]}/mydb@main"
+        with pytest.warns(DataUnresolvedWarning, match="cannot be reached"):
+            assert not refs.resolve(uri, root=tmp_path).resolved
 
 
 def test_a_server_stopped_after_a_first_answer_gives_an_unresolved_ref(
