@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import nbtrack
+from nbtrack.config import Settings
 from nbtrack.data import dolt as dolt_refs
 from nbtrack.data import refs
 from nbtrack.data.refs import DataUnresolvedWarning
@@ -42,8 +43,9 @@ def test_a_branch_resolves_to_its_head_commit_with_its_committer_and_date(
 
 
 def test_the_recorded_ref_keeps_the_commit_after_the_branch_moves(
-    dolt: DoltStandIn, project_root: Path
+    dolt: DoltStandIn, settings: Settings, project_root: Path
 ) -> None:
+    # on SQLite and on PostgreSQL (settings points NBTRACK_STORE at each)
     with nbtrack.start_run() as run:
         nbtrack.track_data(_uri(dolt, "mydb@main"))
     dolt.databases["mydb"].branches["main"] = FEATURE

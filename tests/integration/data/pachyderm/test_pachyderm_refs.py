@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import nbtrack
+from nbtrack.config import Settings
 from nbtrack.data import pachyderm, refs
 from nbtrack.data.refs import DataUnresolvedWarning
 from nbtrack.errors import UsageError
@@ -72,8 +73,9 @@ def test_a_repo_in_another_project_is_named_project_slash_repo(
 
 
 def test_the_recorded_ref_keeps_the_commit_and_never_the_token(
-    pachd: PachdStandIn, project_root: Path
+    pachd: PachdStandIn, settings: Settings, project_root: Path
 ) -> None:
+    # on SQLite and on PostgreSQL (settings points NBTRACK_STORE at each)
     with nbtrack.start_run() as run:
         nbtrack.track_data("pfs://images@master/train")
     pachd.repos[("default", "images")].branches["master"] = OLD
