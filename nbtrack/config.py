@@ -36,6 +36,9 @@ STORE_FILENAME = "runs.db"
 #: the user:password@ part of a URL, as SQLAlchemy's URL grammar reads it (a
 #: password runs to the next "@", so it may hold ":" and "/")
 _CREDENTIALS = re.compile(r"^(?P<head>[A-Za-z][\w+.-]*://[^:/@]*):[^@]*@")
+#: ``dolt://host:3306/db@main``: a host:port before the first "/" and an "@" in the
+#: path (a Dolt ref), which the grammar above would read as a password "3306/db"
+_HOST_PORT_THEN_AT = re.compile(r"^dolt://[^:/@]+:\d+/[^?]*@", re.IGNORECASE)
 #: a URL and its query string, the query starting at the first "?" after any
 #: user:password@ (libpq also takes ``?password=`` and ``?sslpassword=``)
 _QUERY = re.compile(r"^(?P<head>[A-Za-z][\w+.-]*://(?:[^/]*@)?[^?]*)\?(?P<query>.*)$", re.DOTALL)
@@ -99,7 +102,8 @@ def mask_url(url: str, *, drop: bool = False) -> str:
 
     Query keys are secret when :func:`looks_secret` says so of their name.
     """
-    url = _CREDENTIALS.sub(r"\g<head>@" if drop else r"\g<head>:***@", url, count=1)
+    if not _HOST_PORT_THEN_AT.match(url):  # else no user:password@ (a password with "/" masks)
+        url = _CREDENTIALS.sub(r"\g<head>@" if drop else r"\g<head>:***@", url, count=1)
     match = _QUERY.match(url)
     if match is None:
         return url
