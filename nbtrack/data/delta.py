@@ -71,7 +71,7 @@ def _reason(exc: BaseException) -> str:
 
 def _client() -> tuple[type[DeltaTable], type[Exception]]:
     """deltalake's table class and error root; Unreachable when the package is not installed."""
-    from nbtrack.data.refs import Unreachable
+    from nbtrack.data.unreachable import Unreachable
 
     try:
         from deltalake import DeltaTable

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from nbtrack.config import mask_url
+from nbtrack.data.unreachable import Unreachable
 from nbtrack.errors import UsageError
 from nbtrack.model import DataRef, JSONValue
 
@@ -41,14 +42,6 @@ Resolver = Callable[..., DataRef]
 
 class DataUnresolvedWarning(UserWarning):
     """A data ref was recorded as given: its system could not resolve it now."""
-
-
-class Unreachable(Exception):
-    """The system holding a data ref cannot answer now (down, no credentials, no client).
-
-    ``str(error)`` is the reason, one sentence, kept in the ref's
-    ``detail["reason"]`` and shown in the warning.
-    """
 
 
 def _scheme(target: str) -> str | None:

@@ -96,7 +96,8 @@ def test_a_broken_commit_file_is_one_sentence_with_deltalakes_reason(
     message = str(raised.value)
     assert message.startswith("cannot read Delta table 'data/events': deltalake says ")
     assert "Json error" in message
-    assert "\n" not in message and message.endswith(".")
+    assert "\n" not in message
+    assert message.endswith(".")
 
 
 def test_an_empty_log_is_a_table_deltalake_cannot_read(tmp_path: Path) -> None:

@@ -40,7 +40,8 @@ def test_a_run_stores_the_latest_and_a_pinned_version(settings: Settings, events
         (pinned.size, pinned.detail),
     ]
     assert data[0].detail["table_id"] == data[1].detail["table_id"]
-    assert data[1].detail["pinned"] is True and data[1].detail["files"] == 2
+    assert data[1].detail["pinned"] is True
+    assert data[1].detail["files"] == 2
 
 
 def test_nbtrack_show_lists_the_table_and_its_version(events: Path) -> None:
@@ -72,9 +73,9 @@ def test_a_version_the_table_lacks_fails_the_call_and_keeps_the_run(events: Path
 
 def test_a_broken_log_fails_the_call_with_deltalakes_reason(events: Path) -> None:
     (events / "_delta_log" / f"{3:020d}.json").write_text("{not json\n")
-    with nbtrack.start_run() as run:
-        with pytest.raises(nbtrack.UsageError, match=r"^cannot read Delta table 'data/events'"):
-            nbtrack.track_data("data/events")
+    broken = r"^cannot read Delta table 'data/events'"
+    with nbtrack.start_run() as run, pytest.raises(nbtrack.UsageError, match=broken):
+        nbtrack.track_data("data/events")
     assert nbtrack.get_run(run.id).data == ()
 
 
@@ -124,7 +125,8 @@ def test_without_deltalake_the_ref_is_unresolved_and_the_run_goes_on(
         "reason": "the deltalake package is not installed (pip install 'nbtrack[delta]')",
         "version": "2",
     }
-    assert run.status.value == "FINISHED" and "loss" in {m.key for m in run.metrics}
+    assert run.status.value == "FINISHED"
+    assert "loss" in {m.key for m in run.metrics}
 
 
 def test_the_magic_pins_a_version_and_names_a_missing_one(ip: Any, events: Path) -> None:
