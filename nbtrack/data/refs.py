@@ -92,11 +92,9 @@ def _resolver(kind: str) -> Resolver:
 
 
 def _local(target: str, version: str | int | None, root: Path) -> DataRef:
-    from nbtrack.data import delta, files
+    from nbtrack.data import files
 
     path = Path(target.removeprefix("file://")).expanduser()
-    if delta.is_table(path):
-        return _resolver("delta")(os.fspath(path), version=version, root=root)
     if version is not None:
         raise UsageError(
             f"cannot pin version={version!r} of {target!r}: a version is chosen for a Delta Lake"
@@ -126,11 +124,23 @@ def resolve(
     root = root or Path.cwd()
     kind = kind_of(text)
     if kind == "file":
-        return _local(text, version, root)
+        from nbtrack.data import delta
+
+        local = Path(text.removeprefix("file://")).expanduser()
+        if not delta.is_table(local):
+            return _local(text, version, root)
+        # a Delta table: its resolver may find deltalake missing, so it goes through the
+        # same Unreachable handling as a URI's
+        kind, text = "delta", os.fspath(local)
     try:
         ref = _resolver(kind)(text, version=version, root=root)
     except Unreachable as exc:
-        shown = mask_url(text)
+        if kind == "delta":  # a local table: shown as any local path is
+            from nbtrack.data.files import project_relative_path
+
+            shown = project_relative_path(Path(text), root)
+        else:
+            shown = mask_url(text)
         reason = str(exc).rstrip(".")
         detail: dict[str, JSONValue] = {"reason": reason}
         if version is not None:
