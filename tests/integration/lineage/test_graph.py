@@ -30,7 +30,11 @@ def test_a_chain_links_by_content_even_under_another_name(store: Store, reader: 
     depths = {r.id: r.depth for r in graph.runs}
     assert depths == {prepare: -1, train: 0, evaluate: 1}
     made = {d.id: d.made for d in graph.data}
-    assert made == {f"data:{sha(b'raw')}": False, f"data:{sha(b'p')}": True, f"data:{sha(b'm')}": True}
+    assert made == {
+        f"data:{sha(b'raw')}": False,
+        f"data:{sha(b'p')}": True,
+        f"data:{sha(b'm')}": True,
+    }
     assert (f"run:{prepare}", f"data:{sha(b'p')}", "made", "prep.csv") in {
         (e.source, e.target, e.relation, e.name) for e in graph.edges
     }
