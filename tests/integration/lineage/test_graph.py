@@ -51,11 +51,14 @@ def test_depth_stops_the_walk_and_says_so(store: Store, reader: Reader) -> None:
     d = make_run(store, "d", reads=[("3", b"3")])
 
     up = lineage(reader, d, depth=1, direction="up")
-    assert _run_ids(up.runs) == {c, d} and up.truncated
+    assert _run_ids(up.runs) == {c, d}
+    assert up.truncated
     full = lineage(reader, d, depth=3, direction="up")
-    assert _run_ids(full.runs) == {a, b, c, d} and not full.truncated
+    assert _run_ids(full.runs) == {a, b, c, d}
+    assert not full.truncated
     down = lineage(reader, a, depth=2, direction="down")
-    assert _run_ids(down.runs) == {a, b, c} and down.truncated
+    assert _run_ids(down.runs) == {a, b, c}
+    assert down.truncated
 
 
 def test_a_diamond_reads_each_run_once(store: Store, reader: Reader) -> None:
@@ -92,8 +95,10 @@ def test_unresolved_and_non_content_refs_are_leaves(store: Store, reader: Reader
 
     assert _run_ids(graph.runs) == {run}
     by_kind = {d.kind: d for d in graph.data}
-    assert by_kind["s3"].reason == "no credentials" and not by_kind["s3"].resolved
-    assert by_kind["delta"].id == "data:data/events@delta:3" and not by_kind["delta"].made
+    assert by_kind["s3"].reason == "no credentials"
+    assert not by_kind["s3"].resolved
+    assert by_kind["delta"].id == "data:data/events@delta:3"
+    assert not by_kind["delta"].made
 
 
 def test_producers_name_the_newest_maker_and_not_the_reader_itself(

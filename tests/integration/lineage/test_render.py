@@ -1,4 +1,4 @@
-"""The renderers: a terminal tree, JSON with stable keys, and dot that hostile names cannot break."""
+"""The renderers: a terminal tree, JSON with stable keys, dot that hostile names cannot break."""
 
 from __future__ import annotations
 
@@ -82,7 +82,8 @@ def test_json_has_nodes_and_edges_with_stable_keys(store: Store, reader: Reader)
 def _statements(dot: str) -> list[str]:
     """The dot text's lines between the braces: each must be one statement on one line."""
     lines = dot.splitlines()
-    assert lines[0] == "digraph lineage {" and lines[-1] == "}"
+    assert lines[0] == "digraph lineage {"
+    assert lines[-1] == "}"
     return lines[1:-1]
 
 

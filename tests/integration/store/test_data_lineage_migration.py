@@ -26,10 +26,10 @@ def _store_at_0003(url: str) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as connection:
         upgrade(connection, "0003_artifact_steps")
-        for run, name in ((MAKER, "prepare"), (READER, "train")):
+        for seq, (run, name) in enumerate(((MAKER, "prepare"), (READER, "train")), 1):
             connection.exec_driver_sql(
                 "INSERT INTO runs (id, name, status, started_at, ended_at, heartbeat_at, seq)"
-                f" VALUES ('{run}', '{name}', 'FINISHED', 1.0, 2.0, 2.0, {1 if run == MAKER else 2})"
+                f" VALUES ('{run}', '{name}', 'FINISHED', 1.0, 2.0, 2.0, {seq})"
             )
         connection.exec_driver_sql(
             "INSERT INTO artifacts (run_id, name, digest, size, media_type, uri, logged_at, step)"
