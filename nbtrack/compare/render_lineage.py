@@ -22,6 +22,7 @@ from nbtrack.model import DataRef
 from nbtrack.printable import printable
 
 __all__ = [
+    "data_rows",
     "dot_string",
     "lineage_dot",
     "lineage_json",
@@ -191,6 +192,23 @@ def lineage_dot(graph: Lineage) -> str:
         lines.append(f"  {dot_string(e.source)} -> {dot_string(e.target)} [label={label}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def data_rows(refs: tuple[DataRef, ...], made_by: dict[str, Producer]) -> list[list[str]]:
+    """``nbtrack show``'s Data table: path, kind, version (or why it has none), size, maker."""
+    rows = []
+    for ref in refs:
+        if ref.resolved:
+            version = short_digest(ref.digest)
+        else:
+            version = f"unresolved: {ref.detail.get('reason', 'unknown')}"
+        maker = made_by.get(ref.digest) if ref.resolved else None
+        made = ""
+        if maker is not None:
+            made = f"run {maker.run_id[:8]}" + (f" ({maker.run_name})" if maker.run_name else "")
+        size = "" if ref.size is None else str(ref.size)
+        rows.append([printable(t) for t in (ref.path, ref.kind, version, size, made)])
+    return rows
 
 
 def _params(run: WhyRun) -> str:
