@@ -3,7 +3,8 @@
 # embedded default store (.nbtrack/runs.db at the project root), a smoke test of
 # notebooks/, and the runs compared side by side, plotted and written to a report; it ends
 # by printing the `nbtrack ui` command that browses them. Step 5 runs the TensorBoard-style
-# notebook, exports its run to event files and imports them back. The data the runs record is the
+# notebook, exports its run to event files and imports them back. The last step runs the
+# two-notebook pipeline of notebooks/pipeline/ and prints the train run's lineage. The data the runs record is the
 # repository's own notebooks/data/digits.csv.gz. Expects `nbtrack` on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +40,13 @@ nbtrack export tensorboard "${tb:0:8}" -o .nbtrack/demo-tensorboard --force
 nbtrack import tensorboard .nbtrack/demo-tensorboard --name-prefix imported/
 back=$(nbtrack runs --where "tags.source = 'tensorboard'" --limit 1 --format csv | sed -n 2p | cut -d, -f1)
 nbtrack show "${back:0:8}"
+
+step "Lineage: a two-notebook pipeline (prepare -> train), linked by the prepared file's content"
+nbtrack run notebooks/pipeline/prepare.ipynb --name demo-prepare --tag pipeline_demo=true
+nbtrack run notebooks/pipeline/train.ipynb -p epochs=3 --name demo-train --tag pipeline_demo=true
+trained=$(nbtrack runs --where "tags.pipeline_demo = 'true'" --limit 1 --format csv | sed -n 2p | cut -d, -f1)
+nbtrack lineage "${trained:0:8}"
+nbtrack why notebooks/pipeline/models/model.pkl
 
 printf '\nThe runs are in %s; the curves in %s; the report in %s; TensorBoard files in %s.\n' \
     ".nbtrack/runs.db" ".nbtrack/demo-curves.png" ".nbtrack/demo-report.html" ".nbtrack/demo-tensorboard"

@@ -30,6 +30,7 @@ from nbtrack.compare.formatting import duration_text, strict_json
 from nbtrack.printable import printable
 
 if TYPE_CHECKING:
+    from nbtrack.compare.lineage import Producer
     from nbtrack.compare.listing import Column
     from nbtrack.compare.reader import Reader
     from nbtrack.model import Run, RunSummary
@@ -372,7 +373,7 @@ def _print_header(run: Run) -> None:
             _line(f"  {text}")
 
 
-def _print_run(run: Run) -> None:
+def _print_run(run: Run, made_by: dict[str, Producer]) -> None:
     _print_header(run)
     if run.params:
         _section(f"Params ({len(run.params)})")
@@ -397,14 +398,10 @@ def _print_run(run: Run) -> None:
             ],
         )
     if run.data:
+        from nbtrack.compare.render_lineage import data_rows
+
         _section(f"Data ({len(run.data)})")
-        print_table(
-            ["path", "kind", "digest", "size"],
-            [
-                [one_line(d.path), d.kind, d.digest[:19], "" if d.size is None else str(d.size)]
-                for d in run.data
-            ],
-        )
+        print_table(["path", "kind", "version", "size", "made by"], data_rows(run.data, made_by))
     if run.artifacts:
         _print_artifacts(run)
     if run.events:
@@ -470,11 +467,17 @@ def _print_artifacts(run: Run) -> None:
 )
 def show(run_id: str, fmt: str) -> None:
     """Show one run: params, metrics, data, artifacts, git, env. RUN may be an id prefix."""
+    from nbtrack.compare.lineage import producers
+
     with _reader() as reader:
         run = reader.run(run_id)
+        made_by = producers(reader, run.data, exclude=run.id)
         data = run_dict(run, reader) if fmt == "json" else {}
     if fmt == "json":
+        for ref, item in zip(run.data, data["data"], strict=True):
+            maker = made_by.get(ref.digest) if ref.resolved else None
+            item["made_by"] = None if maker is None else vars(maker)
         json.dump(data, sys.stdout, indent=2, allow_nan=False)
         print()
     else:
-        _print_run(run)
+        _print_run(run, made_by)

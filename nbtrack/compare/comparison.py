@@ -45,6 +45,7 @@ from nbtrack.errors import MetricError, UsageError
 from nbtrack.model import DataRef, MetricSummary, Run
 
 if TYPE_CHECKING:
+    from nbtrack.compare.lineage import Producer
     from nbtrack.compare.reader import Reader
 
 __all__ = [
@@ -174,7 +175,7 @@ def compare_runs(
         params=_params(runs, all_params),
         all_params=all_params,
         metrics=tuple(_metric_row(runs, key, *directions[key]) for key in keys),
-        data=_data(runs),
+        data=_data(runs, _makers(reader, runs)),
         packages=_packages(runs),
         code=changes,
         code_compared=code,
@@ -393,7 +394,14 @@ def _replace(stats: MetricStats, **changes: Any) -> MetricStats:
     return replace(stats, **changes)
 
 
-def _data(runs: list[Run]) -> tuple[DataRow, ...]:
+def _makers(reader: Reader, runs: list[Run]) -> list[dict[str, Producer]]:
+    """Per run: digest -> the run that made that input (``compare.lineage.producers``)."""
+    from nbtrack.compare.lineage import producers
+
+    return [producers(reader, run.data, exclude=run.id) for run in runs]
+
+
+def _data(runs: list[Run], makers: list[dict[str, Producer]]) -> tuple[DataRow, ...]:
     per_run: list[dict[str, DataRef]] = []
     for run in runs:
         latest: dict[str, DataRef] = {}
@@ -411,7 +419,11 @@ def _data(runs: list[Run]) -> tuple[DataRow, ...]:
             status = "same"
         else:
             status = "changed"
-        rows.append(DataRow(path, status, refs))
+        made = tuple(
+            None if ref is None else found.get(ref.digest)
+            for ref, found in zip(refs, makers, strict=True)
+        )
+        rows.append(DataRow(path, status, refs, made))
     return tuple(rows)
 
 

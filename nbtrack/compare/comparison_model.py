@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from nbtrack.compare.lineage import Producer
 from nbtrack.model import DataRef, JSONValue
 from nbtrack.vcs.diffmodel import NotebookDiff
 
@@ -127,11 +128,16 @@ class MetricRow:
 
 @dataclass(frozen=True)
 class DataRow:
-    """A data path the runs used: its digest in each run (None: the run did not use it)."""
+    """A data path the runs used: its digest in each run (None: the run did not use it).
+
+    ``makers`` holds, per run, the run that logged that content as an artifact
+    (None: no run of the store made it, or the run did not use the path).
+    """
 
     path: str
     status: DataStatus
     refs: tuple[DataRef | None, ...]
+    makers: tuple[Producer | None, ...] = ()
 
     @property
     def digests(self) -> tuple[str | None, ...]:

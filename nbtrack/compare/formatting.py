@@ -17,12 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from nbtrack.compare.comparison_model import MetricRow, MetricStats, RunHeader
+    from nbtrack.compare.lineage import Producer
+    from nbtrack.model import DataRef
 
 __all__ = [
     "DIRECTION_UNKNOWN",
     "MISSING",
     "best_text",
     "commit_text",
+    "data_text",
     "delta_text",
     "direction_text",
     "duration_text",
@@ -90,6 +93,22 @@ def commit_text(run: RunHeader) -> str:
         return MISSING
     state = {True: " (dirty)", False: "", None: " (dirty: unknown)"}[run.git_dirty]
     return run.git_commit[:7] + state
+
+
+def data_text(ref: DataRef | None, maker: Producer | None, *, width: int = 15) -> str:
+    """A run's version of a data path, and the run that made it when one did.
+
+    ``sha256:1a2b3c4d  made by run 3f9c2a1b (prepare)``; ``unresolved`` for a
+    ref tracked while its system could not answer; ``—`` when the run did not
+    read the path.
+    """
+    if ref is None:
+        return MISSING
+    text = ref.digest[:width] if ref.resolved else "unresolved"
+    if maker is not None:
+        name = f" ({maker.run_name})" if maker.run_name else ""
+        text += f"  made by run {maker.run_id[:8]}{name}"
+    return text
 
 
 def time_text(ts: float | None) -> str:

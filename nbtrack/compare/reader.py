@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from nbtrack.model import Artifact, MetricHistory, Run, RunSummary, RunTable
 
 if TYPE_CHECKING:
-    from nbtrack.store.base import Deleted, HistoryArrays, Store
+    from nbtrack.store.base import Deleted, DigestUse, HistoryArrays, Store
 
 __all__ = ["Reader"]
 
@@ -129,6 +129,15 @@ class Reader:
         A pair the run never logged maps to an empty history.
         """
         return {(r, k): self.history(r, k) for r in run_ids for k in keys}
+
+    # -- lineage -------------------------------------------------------------------
+    def artifacts_with_digests(self, digests: Sequence[str]) -> list[DigestUse]:
+        """The live runs' artifacts holding any of *digests*, newest first (an index lookup)."""
+        return self._store.artifacts_with_digests(digests)
+
+    def data_refs_with_digests(self, digests: Sequence[str]) -> list[DigestUse]:
+        """The live runs' data refs holding any of *digests*, newest first (an index lookup)."""
+        return self._store.data_refs_with_digests(digests)
 
     # -- artifacts -----------------------------------------------------------------
     def artifact_path(self, artifact: Artifact) -> Path:

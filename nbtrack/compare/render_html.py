@@ -21,6 +21,7 @@ from nbtrack.compare.formatting import (
     MISSING,
     best_text,
     commit_text,
+    data_text,
     delta_text,
     direction_text,
     number,
@@ -173,7 +174,10 @@ def _data(c: ComparisonData) -> str:
             f"<th>{_escape(row.path)}</th>",
             _td(labels[row.status], "" if row.status == "same" else "changed"),
         ]
-        + [_td(d[:15] if d else MISSING) for d in row.digests]
+        + [
+            _td(data_text(ref, maker))
+            for ref, maker in zip(row.refs, row.makers or (None,) * len(row.refs), strict=True)
+        ]
         for row in c.data
     ]
     return "<h4>Data</h4>" + _table(["path", "", *_run_header(c)], rows)

@@ -77,8 +77,16 @@ def comparison_jsonable(c: ComparisonData) -> dict[str, Any]:
                 "runs": [
                     None
                     if ref is None
-                    else {"kind": ref.kind, "digest": ref.digest, "size": ref.size}
-                    for ref in row.refs
+                    else {
+                        "kind": ref.kind,
+                        "digest": ref.digest,
+                        "size": ref.size,
+                        "resolved": ref.resolved,
+                        "made_by_run": None if maker is None else maker.run_id,
+                    }
+                    for ref, maker in zip(
+                        row.refs, row.makers or (None,) * len(row.refs), strict=True
+                    )
                 ],
             }
             for row in c.data

@@ -23,6 +23,7 @@ from nbtrack.compare.formatting import (
     MISSING,
     best_text,
     commit_text,
+    data_text,
     delta_text,
     direction_text,
     number,
@@ -152,7 +153,10 @@ def _data(c: ComparisonData) -> str:
     labels = {"same": "same", "changed": "**changed**", "partial": "**only in some runs**"}
     rows = [
         [_code(row.path), labels[row.status]]
-        + [_code(d[:15]) if d else MISSING for d in row.digests]
+        + [
+            MISSING if ref is None else _code(data_text(ref, maker))
+            for ref, maker in zip(row.refs, row.makers or (None,) * len(row.refs), strict=True)
+        ]
         for row in c.data
     ]
     return "#### Data\n\n" + _table(["path", "", *_run_header(c)], rows)

@@ -21,6 +21,7 @@ from nbtrack.compare.formatting import (
     MISSING,
     best_text,
     commit_text,
+    data_text,
     delta_text,
     direction_text,
     number,
@@ -204,7 +205,8 @@ def _data(c: ComparisonData) -> Table:
     labels = {"same": "same", "changed": "changed", "partial": "only in some runs"}
     for row in c.data:
         style = {"same": "dim", "changed": "yellow", "partial": "yellow"}[row.status]
-        digests = [(d[:15] if d else MISSING, "") for d in row.digests]
+        makers = row.makers or (None,) * len(row.refs)
+        digests = [(data_text(r, m), "") for r, m in zip(row.refs, makers, strict=True)]
         table.rows.append([(row.path, "bold"), (labels[row.status], style), *digests])
     if not c.data:
         table.notes.append("no run recorded a data version")

@@ -41,13 +41,31 @@ from nbtrack.model import (
     Source,
 )
 
-__all__ = ["Deleted", "HistoryArrays", "MetricRow", "Store", "arrays_to_history"]
+__all__ = ["Deleted", "DigestUse", "HistoryArrays", "MetricRow", "Store", "arrays_to_history"]
 
 #: one buffered metric point: key, value, step (or None), unix timestamp
 MetricRow = tuple[str, float, int | None, float]
 #: which runs a listing shows: False live runs (the default), True only
 #: soft-deleted ones, "all" both
 Deleted = bool | Literal["all"]
+
+
+class DigestUse(NamedTuple):
+    """A run's artifact or data ref holding a digest (what lineage links by).
+
+    ``name`` is the artifact's name or the ref's path; ``kind`` the artifact's
+    media type or the ref's kind; ``step`` the artifact's step (None for a
+    ref, or an artifact of the whole run); ``logged_at`` when it was logged;
+    ``run_name`` the run's name (read in the same query, for labels).
+    """
+
+    run_id: str
+    name: str
+    kind: str
+    step: int | None
+    digest: str
+    logged_at: float
+    run_name: str | None = None
 
 
 class HistoryArrays(NamedTuple):
@@ -302,6 +320,26 @@ class Store(abc.ABC):
             metrics=metrics,
             tags=tags,
         )
+
+    # -- lineage ---------------------------------------------------------------
+    @abc.abstractmethod
+    def artifacts_with_digests(
+        self, digests: Sequence[str], *, deleted: bool = False
+    ) -> list[DigestUse]:
+        """The artifacts holding any of *digests*, newest logged first (through an index).
+
+        Artifacts of soft-deleted runs are left out unless *deleted* is True.
+        """
+
+    @abc.abstractmethod
+    def data_refs_with_digests(
+        self, digests: Sequence[str], *, deleted: bool = False
+    ) -> list[DigestUse]:
+        """The data refs holding any of *digests*, newest logged first (through an index).
+
+        An empty digest (an unresolved ref) matches nothing; refs of
+        soft-deleted runs are left out unless *deleted* is True.
+        """
 
     @abc.abstractmethod
     def artifact_path(self, artifact: Artifact) -> Path:

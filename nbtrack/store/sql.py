@@ -45,6 +45,7 @@ from nbtrack.store.base import Deleted, MetricRow, Store
 from nbtrack.store.schema import encode_text as _text
 from nbtrack.store.sql_columns import ColumnReads
 from nbtrack.store.sql_extremes import ExtremeReads
+from nbtrack.store.sql_lineage import LineageReads
 from nbtrack.store.sql_manage import RunManagement
 from nbtrack.store.sql_metrics import MetricWriter
 
@@ -80,7 +81,7 @@ def _param_columns(param: Param) -> dict[str, Any]:
     }
 
 
-class SqlStore(RunManagement, ColumnReads, ExtremeReads, Store):
+class SqlStore(RunManagement, ColumnReads, ExtremeReads, LineageReads, Store):
     """A run store over SQLAlchemy Core. Thread-safe; one per process is enough.
 
     >>> store = SqlStore("sqlite:////tmp/x/runs.db", settings=settings)  # doctest: +SKIP

@@ -76,6 +76,7 @@ def run(request: Request) -> Response:
         "charts": charts,
         "chart_problem": chart_problem,
         "data_refs": _data_refs(found),
+        "lineage": _lineage(reader, found),
         "artifacts": _artifacts(found),
         "series": figures,
         "cells": cells,
@@ -225,6 +226,37 @@ def _data_refs(found: Run) -> list[dict[str, str]]:
         }
         for d in found.data
     ]
+
+
+def _lineage(reader: Reader, found: Run) -> dict[str, list[dict[str, str]]]:
+    """The runs one step up (they made what this run read) and down (they read what it
+    made), each with the data linking them: what ``nbtrack lineage --depth 1`` tells."""
+    from nbtrack.compare.lineage import lineage
+    from nbtrack.compare.render_lineage import short_digest
+
+    graph = lineage(reader, found.id, depth=1)
+    runs = {f"run:{r.id}": r for r in graph.runs}
+    into: dict[str, list[Any]] = {}
+    for edge in graph.edges:
+        into.setdefault(edge.target, []).append(edge)
+
+    def row(other: str, made: Any, read: Any) -> dict[str, str]:
+        node = runs[other]
+        return {
+            "id": node.id,
+            "label": f"{node.id[:8]} {node.name or ''}".rstrip(),
+            "status": node.status,
+            "artifact": made.name,
+            "read_as": read.name,
+            "digest": short_digest(made.target.removeprefix("data:")),
+        }
+
+    up, down = [], []
+    for read in into.get(f"run:{found.id}", []):
+        up += [row(made.source, made, read) for made in into.get(read.source, [])]
+    for made in (e for e in graph.edges if e.source == f"run:{found.id}"):
+        down += [row(read.target, made, read) for read in graph.edges if read.source == made.target]
+    return {"upstream": up, "downstream": down}
 
 
 def _artifacts(found: Run) -> list[dict[str, Any]]:
