@@ -30,16 +30,14 @@ from urllib.parse import unquote
 
 from nbtrack.config import mask_url
 from nbtrack.data.faults import Unreachable
+from nbtrack.data.timeout import network_timeout
 from nbtrack.errors import UsageError
 from nbtrack.model import DataRef, JSONValue
 
-__all__ = ["PASSWORD_ENV", "TIMEOUT", "DoltTarget", "parse", "resolve"]
+__all__ = ["PASSWORD_ENV", "DoltTarget", "parse", "resolve"]
 
 #: where the password comes from (Dolt's own CLI reads the same variable)
 PASSWORD_ENV = "DOLT_PASSWORD"
-#: seconds to connect and to wait for each answer; a server that takes longer
-#: is treated as one that cannot answer now
-TIMEOUT = 5.0
 DEFAULT_PORT = 3306
 DEFAULT_USER = "root"
 
@@ -122,15 +120,18 @@ def resolve(target: str, *, version: str | int | None, root: Path) -> DataRef:
             "PyMySQL is not installed, so Dolt cannot be asked: pip install 'nbtrack[dolt]'"
         ) from None
     ref = str(version) if version is not None else where.ref
+    # seconds to connect and for each answer (NBTRACK_DATA_TIMEOUT): a slower
+    # server is one that cannot answer now
+    timeout = network_timeout()
     try:
         connection = pymysql.connect(
             host=where.host,
             port=where.port,
             user=where.user,
             password=where.password or os.environ.get(PASSWORD_ENV, ""),
-            connect_timeout=TIMEOUT,
-            read_timeout=TIMEOUT,
-            write_timeout=TIMEOUT,
+            connect_timeout=timeout,
+            read_timeout=timeout,
+            write_timeout=timeout,
             charset="utf8mb4",
         )
     except pymysql.err.MySQLError as exc:
@@ -162,7 +163,9 @@ def _unreachable(where: DoltTarget, exc: Exception) -> Unreachable:
             f"{server} refused user {where.user!r} (access denied): set {PASSWORD_ENV}"
         )
     if code in _CANNOT_CONNECT:
-        return Unreachable(f"{server} cannot be reached (down, or no answer in {TIMEOUT:g} s)")
+        return Unreachable(
+            f"{server} cannot be reached (down, or no answer in {network_timeout():g} s)"
+        )
     message = exc.args[1] if len(exc.args) > 1 else exc
     return Unreachable(f"{server} could not answer now: {message}")
 

@@ -30,18 +30,17 @@ from typing import Any
 
 from nbtrack.config import mask_url
 from nbtrack.data.faults import Unreachable
+from nbtrack.data.timeout import network_timeout
 from nbtrack.errors import UsageError
 from nbtrack.model import DataRef, JSONValue
 
-__all__ = ["ADDRESS_ENV", "CONFIG_ENV", "TIMEOUT", "PfsTarget", "parse", "resolve"]
+__all__ = ["ADDRESS_ENV", "CONFIG_ENV", "PfsTarget", "parse", "resolve"]
 
 #: pachd's address, as pachctl reads it (``grpc://host:30650``, ``grpcs://...``)
 ADDRESS_ENV = "PACHD_ADDRESS"
 #: where pachctl's config is, when not ``~/.pachyderm/config.json``
 CONFIG_ENV = "PACH_CONFIG"
 DEFAULT_CONFIG = "~/.pachyderm/config.json"
-#: seconds each call to pachd may take before it counts as unanswered
-TIMEOUT = 5.0
 
 _URI = re.compile(
     r"^pfs://(?:(?P<project>[^/@]+)/)?(?P<repo>[^/@]+)@(?P<ref>[^/@]+)(?P<path>/[^@]*)?$"
@@ -160,7 +159,8 @@ def _stub() -> tuple[Any, str]:
         """The SDK's stubs take no timeout; every call here gets one."""
 
         def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
-            return continuation(details._replace(timeout=TIMEOUT), request)
+            # NBTRACK_DATA_TIMEOUT: a slower pachd is one that cannot answer now
+            return continuation(details._replace(timeout=network_timeout()), request)
 
     # the client's channel carries the SDK's token metadata and error mapping
     channel = grpc.intercept_channel(client._channel, _Deadline())

@@ -12,7 +12,6 @@ import pytest
 
 import nbtrack
 from nbtrack.config import Settings
-from nbtrack.data import dolt as dolt_refs
 from nbtrack.data import refs
 from nbtrack.data.refs import DataUnresolvedWarning
 from nbtrack.errors import UsageError
@@ -161,7 +160,7 @@ def test_a_server_that_is_down_gives_an_unresolved_ref(tmp_path: Path) -> None:
 def test_a_server_that_never_answers_times_out_as_unresolved(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(dolt_refs, "TIMEOUT", 0.3)
+    monkeypatch.setenv("NBTRACK_DATA_TIMEOUT", "0.3")
     with socket.socket() as silent:  # accepts connections (the kernel does), never speaks
         silent.bind(("127.0.0.1", 0))
         silent.listen()

@@ -13,7 +13,7 @@ import pytest
 
 import nbtrack
 from nbtrack.config import Settings
-from nbtrack.data import pachyderm, refs
+from nbtrack.data import refs
 from nbtrack.data.refs import DataUnresolvedWarning
 from nbtrack.errors import UsageError
 from tests.helpers.pachyderm import PachdStandIn
@@ -167,7 +167,7 @@ def test_a_pachd_that_is_down_gives_an_unresolved_ref(
 def test_a_pachd_too_slow_to_answer_times_out_as_unresolved(
     pachd: PachdStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pachyderm, "TIMEOUT", 0.3)
+    monkeypatch.setenv("NBTRACK_DATA_TIMEOUT", "0.3")
     pachd.delay = 2.0
     with pytest.warns(DataUnresolvedWarning, match="cannot be reached"):
         assert not refs.resolve("pfs://images@master", root=tmp_path).resolved
