@@ -72,7 +72,11 @@ def _tree(graph: Lineage, upward: bool) -> Iterator[str]:
             branch, child = ("└─ ", "   ") if last else ("├─ ", "│  ")
             node = data[link.source if upward else link.target]
             yield indent + branch + _data_label(node, link.name)
-            next_edges = into.get(node.id, []) if upward else out.get(node.id, [])
+            next_edges = [  # a run whose output has its input's bytes is not its own maker
+                e
+                for e in (into.get(node.id, []) if upward else out.get(node.id, []))
+                if (e.source if upward else e.target) != run_key
+            ]
             inner = indent + child
             if upward and not next_edges and node.resolved:
                 yield inner + "└─ no run of this store made it"

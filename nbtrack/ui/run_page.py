@@ -251,11 +251,15 @@ def _lineage(reader: Reader, found: Run) -> dict[str, list[dict[str, str]]]:
             "digest": short_digest(made.target.removeprefix("data:")),
         }
 
+    me = f"run:{found.id}"
     up, down = [], []
-    for read in into.get(f"run:{found.id}", []):
-        up += [row(made.source, made, read) for made in into.get(read.source, [])]
-    for made in (e for e in graph.edges if e.source == f"run:{found.id}"):
-        down += [row(read.target, made, read) for read in graph.edges if read.source == made.target]
+    # a run that wrote bytes equal to what it read is not its own upstream or downstream
+    for read in into.get(me, []):
+        up += [row(made.source, made, read) for made in into.get(read.source, [])
+               if made.source != me]  # fmt: skip
+    for made in (e for e in graph.edges if e.source == me):
+        down += [row(read.target, made, read) for read in graph.edges
+                 if read.source == made.target and read.target != me]  # fmt: skip
     return {"upstream": up, "downstream": down}
 
 

@@ -137,3 +137,17 @@ def test_graphviz_renders_it_with_every_node_and_the_hostile_label_intact(
         'evil "name"\\n} digraph x { <b>\\ \\x1b[31m',
         "FINISHED",
     ]
+
+
+def test_a_run_that_copies_its_input_is_not_its_own_maker(store: Store, reader: Reader) -> None:
+    """raw.csv copied to prep.csv: one content, read and made by the same run."""
+    prepare = make_run(store, "prepare", reads=[("raw.csv", b"same")], makes={"prep.csv": b"same"})
+    train = make_run(store, "train", reads=[("prep.csv", b"same")])
+
+    text = lineage_text(lineage(reader, train))
+
+    made_by = [line for line in text.splitlines() if "made by run" in line]
+    assert len(made_by) == 1, text
+    assert prepare[:8] in made_by[0]
+    assert "no run of this store made it" in text  # raw.csv: only prepare's own copy
+    assert "(its inputs shown above)" not in text

@@ -12,6 +12,7 @@ from nbtrack.model import RunEvent, Source
 from nbtrack.store import open_store
 from nbtrack.store.base import Store
 from nbtrack.ui import run_page
+from tests.helpers.lineage import make_run
 from tests.integration.ui.run_page_runs import plain_run
 
 
@@ -83,3 +84,16 @@ def test_a_run_without_a_snapshot_says_so(store: Store) -> None:
     cells, problem = run_page._cells(store.get_run(run_id))
     assert cells == []
     assert problem == "No code snapshot was stored for this run."
+
+
+def test_the_lineage_section_leaves_out_a_run_that_copied_its_own_input(store: Store) -> None:
+    prepare = make_run(store, "prepare", reads=[("raw.csv", b"same")], makes={"prep.csv": b"same"})
+    train = make_run(store, "train", reads=[("prep.csv", b"same")])
+    reader = Reader(store, owned=False)
+
+    section = run_page._lineage(reader, reader.run(prepare))
+
+    assert section["upstream"] == []
+    assert [(r["id"], r["artifact"], r["read_as"]) for r in section["downstream"]] == [
+        (train, "prep.csv", "prep.csv")
+    ]
