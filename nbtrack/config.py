@@ -16,12 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nbtrack.envvars import HEARTBEAT_TIMEOUT_ENV, REDACT_SECRETS_ENV, STORE_ENV
+from nbtrack.envvars import (
+    ARTIFACTS_ENV,
+    EXPERIMENT_ENV,
+    HEARTBEAT_TIMEOUT_ENV,
+    REDACT_SECRETS_ENV,
+    STORE_ENV,
+)
 from nbtrack.errors import ConfigError
 
 __all__ = [
     "DEFAULT_HEARTBEAT_TIMEOUT",
     "Settings",
+    "experiment_name",
     "find_project_root",
     "load_settings",
     "looks_secret",
@@ -49,7 +56,9 @@ _SECRET_ANYWHERE = re.compile(r"password|passwd|secret|api[_\-.]?key")
 _SECRET_WORD = re.compile(r"(?:^|[^a-z0-9])token(?:$|[^a-z0-9])")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
-_KNOWN_KEYS = {"store", "heartbeat_timeout", "redact_secrets", "smoke"}
+_KNOWN_KEYS = {"artifacts", "experiment", "heartbeat_timeout", "redact_secrets", "smoke", "store"}
+#: what an experiment name may hold: printable, one line, not blank
+_EXPERIMENT_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,11 @@ class Settings:
     smoke: dict[str, Any] = field(default_factory=dict)
     #: where pyproject.toml was read from, when it was
     pyproject: Path | None = None
+    #: the experiment new runs belong to (default: the project's name)
+    experiment: str = "default"
+    #: the artifact root as set (``[tool.nbtrack] artifacts`` / ``NBTRACK_ARTIFACTS``):
+    #: a URL fsspec reaches or a local directory; None: the store's default
+    artifacts: str | None = None
 
     @property
     def artifact_root(self) -> Path:
@@ -72,6 +86,24 @@ class Settings:
             db = Path(self.store_url.removeprefix("sqlite:///"))
             return db.parent / "artifacts"
         return self.root / STORE_DIRNAME / "artifacts"
+
+
+def experiment_name(value: object, where: str) -> str:
+    """*value* as an experiment name, or a ``ConfigError`` naming *where*.
+
+    >>> experiment_name(" churn ", "experiment")
+    'churn'
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where} must be a non-empty name, not {value!r}.", key="experiment")
+    name = value.strip()
+    if len(name) > _EXPERIMENT_MAX or not name.isprintable():
+        raise ConfigError(
+            f"{where} must be one printable line of at most {_EXPERIMENT_MAX} characters,"
+            f" not {name[:40]!r}.",
+            key="experiment",
+        )
+    return name
 
 
 def find_project_root(start: Path | None = None) -> Path:
@@ -153,10 +185,11 @@ def store_url_from_setting(value: str, base: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def _read_pyproject(root: Path) -> tuple[dict[str, Any], Path | None]:
+def _read_pyproject(root: Path) -> tuple[dict[str, Any], Path | None, str | None]:
+    """``[tool.nbtrack]``, the file it came from, and ``[project] name``."""
     path = root / "pyproject.toml"
     if not path.is_file():
-        return {}, None
+        return {}, None, None
     import tomllib  # here, not at the top: %load_ext nbtrack imports this module for its names
 
     try:
@@ -167,7 +200,9 @@ def _read_pyproject(root: Path) -> tuple[dict[str, Any], Path | None]:
     table = data.get("tool", {}).get("nbtrack", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.nbtrack] must be a table.", path=path)
-    return table, path
+    project = data.get("project", {})
+    name = project.get("name") if isinstance(project, dict) else None
+    return table, path, name if isinstance(name, str) and name.strip() else None
 
 
 def _as_float(value: object, key: str, where: str) -> float:
@@ -197,7 +232,7 @@ def load_settings(start: Path | None = None, env: dict[str, str] | None = None) 
     """Read ``[tool.nbtrack]`` from the project root, then ``NBTRACK_*`` overrides."""
     env = dict(os.environ) if env is None else env
     root = find_project_root(start)
-    table, pyproject = _read_pyproject(root)
+    table, pyproject, project_name = _read_pyproject(root)
     where = f"{pyproject} [tool.nbtrack]" if pyproject else "[tool.nbtrack]"
     unknown = sorted(set(table) - _KNOWN_KEYS)
     if unknown:
@@ -231,8 +266,27 @@ def load_settings(start: Path | None = None, env: dict[str, str] | None = None) 
     if not isinstance(smoke, dict):
         raise ConfigError(f"{where}: smoke must be a table ([tool.nbtrack.smoke]).", key="smoke")
 
+    experiment = project_name or root.name or "default"
+    if "experiment" in table:
+        experiment = experiment_name(table["experiment"], f"{where}: experiment")
+    if env.get(EXPERIMENT_ENV):
+        experiment = experiment_name(env[EXPERIMENT_ENV], EXPERIMENT_ENV)
+
+    artifacts = None
+    if "artifacts" in table:
+        if not isinstance(table["artifacts"], str) or not table["artifacts"].strip():
+            raise ConfigError(
+                f"{where}: artifacts must be a URL or a directory, not {table['artifacts']!r}.",
+                key="artifacts",
+            )
+        artifacts = table["artifacts"].strip()
+    if env.get(ARTIFACTS_ENV, "").strip():
+        artifacts = env[ARTIFACTS_ENV].strip()
+
     return Settings(
         root=root,
+        experiment=experiment,
+        artifacts=artifacts,
         store_url=store_url,
         heartbeat_timeout=heartbeat,
         redact_secrets=redact,

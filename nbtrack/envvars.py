@@ -11,8 +11,10 @@ Plain strings and nothing else, so the lightest start-up path
 from __future__ import annotations
 
 __all__ = [
+    "ARTIFACTS_ENV",
     "COMMAND_ENV",
     "DATA_TIMEOUT_ENV",
+    "EXPERIMENT_ENV",
     "HEARTBEAT_TIMEOUT_ENV",
     "NOTEBOOK_ENV",
     "PARAMETERS_CELL_ENV",
@@ -32,6 +34,10 @@ __all__ = [
 STORE_ENV = "NBTRACK_STORE"
 HEARTBEAT_TIMEOUT_ENV = "NBTRACK_HEARTBEAT_TIMEOUT"
 REDACT_SECRETS_ENV = "NBTRACK_REDACT_SECRETS"
+#: the experiment new runs belong to (default: the project's name)
+EXPERIMENT_ENV = "NBTRACK_EXPERIMENT"
+#: the artifact root: a URL fsspec reaches (s3://, gs://, file://) or a directory
+ARTIFACTS_ENV = "NBTRACK_ARTIFACTS"
 #: the token `nbtrack ui` asks of every browser when it serves beyond loopback
 #: (default: a new random token, printed once)
 UI_TOKEN_ENV = "NBTRACK_UI_TOKEN"

@@ -387,13 +387,17 @@ def check_schema(revision: str | None, has_tables: bool, url: str) -> None:
     )
 
 
-def ensure_schema(engine: Engine, url: str, *, upgrade: bool) -> tuple[str | None, str | None]:
+def ensure_schema(
+    engine: Engine, url: str, *, upgrade: bool, experiment: str | None = None
+) -> tuple[str | None, str | None]:
     """Create the tables of an empty store, or (with *upgrade*) migrate an old one.
 
     Runs under the store's write lock (``BEGIN IMMEDIATE`` on SQLite, an
     advisory lock on PostgreSQL) and re-reads the revision inside it, so
     several processes opening a new store at once create it exactly once.
-    Returns (revision before, revision after).
+    *experiment* is the experiment an upgrade gives the runs of a store made
+    before experiments (0005): the opening project's. Returns (revision
+    before, revision after).
     """
     with guard(url), write_engine(engine).begin() as connection:
         if connection.dialect.name == "postgresql":
@@ -409,7 +413,7 @@ def ensure_schema(engine: Engine, url: str, *, upgrade: bool) -> tuple[str | Non
 
         if before is None and has_tables:
             _restore_record(connection, url)
-        migrations.upgrade(connection)
+        migrations.upgrade(connection, experiment=experiment)
         after, _ = current_revision(connection)
         return before, after
 

@@ -114,8 +114,12 @@ class Store(abc.ABC):
         git: GitState | None = None,
         environment: Environment | None = None,
         source: Source | None = None,
+        experiment: str | None = None,
     ) -> None:
-        """Insert a RUNNING run whose heartbeat is *started_at*."""
+        """Insert a RUNNING run whose heartbeat is *started_at*.
+
+        *experiment* None puts the run in the settings' experiment.
+        """
 
     @abc.abstractmethod
     def log_params(self, run_id: str, params: Sequence[Param]) -> None:

@@ -32,6 +32,10 @@ Encodings shared by both dialects:
 * ``artifacts.step`` is the training step an artifact was logged at (NULL:
   it belongs to the whole run); rows of one run and name with different steps
   are one series (a figure per epoch), a name lookup takes the latest step;
+* ``runs.experiment`` names the experiment (0005); runs of an older store
+  get the name of the project that upgraded it;
+* ``store_settings`` (0005) holds what every client must agree on, such as
+  the artifact root URL, so a team's clients need no per-person setting;
 * ``runs.seq`` is a small integer per run (max + 1 under the write lock) that
   ``metrics`` uses instead of the 32-char id;
 * free text (names, keys, tag values, ``params.text``, paths, snapshots) goes
@@ -64,6 +68,7 @@ __all__ = [
     "params",
     "run_details",
     "runs",
+    "store_settings",
     "tags",
 ]
 
@@ -73,6 +78,7 @@ REVISIONS: tuple[str, ...] = (
     "0002_manage_runs",
     "0003_artifact_steps",
     "0004_data_lineage",
+    "0005_team_store",
 )
 #: the revision this nbtrack reads and writes
 HEAD = REVISIONS[-1]
@@ -124,7 +130,10 @@ runs = sa.Table(
     sa.Column("seq", sa.BigInteger, nullable=False),
     # soft delete (0002): when `nbtrack rm` hid the run; NULL = a live run
     sa.Column("deleted_at", sa.Float, nullable=True),
+    # 0005: the experiment the run belongs to (default: the project's name)
+    sa.Column("experiment", sa.Text, nullable=False),
     sa.Index("ix_runs_started_at", "started_at"),
+    sa.Index("ix_runs_experiment_started", "experiment", "started_at"),
     sa.UniqueConstraint("seq", name="uq_runs_seq"),
 )
 
@@ -249,6 +258,14 @@ artifacts = sa.Table(
     sa.Column("step", sa.BigInteger, nullable=True),
     # 0004: `nbtrack why` and lineage find the runs that wrote a digest
     sa.Index("ix_artifacts_digest", "digest"),
+)
+
+#: key/value settings every client of a store shares (0005): ``artifact_root``
+store_settings = sa.Table(
+    "store_settings",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
 )
 
 events = sa.Table(

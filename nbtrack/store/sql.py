@@ -139,7 +139,9 @@ class SqlStore(RunManagement, ColumnReads, ExtremeReads, LineageReads, Store):
             if not create:
                 self.missing = True
                 return
-            _engine.ensure_schema(self.engine, self.url, upgrade=False)
+            _engine.ensure_schema(
+                self.engine, self.url, upgrade=False, experiment=self.settings.experiment
+            )
             return
         if check:
             _engine.check_schema(revision, has_tables, self.url)
@@ -206,6 +208,7 @@ class SqlStore(RunManagement, ColumnReads, ExtremeReads, LineageReads, Store):
         git: GitState | None = None,
         environment: Environment | None = None,
         source: Source | None = None,
+        experiment: str | None = None,
     ) -> None:
         git = git or GitState()
         environment = environment or Environment()
@@ -229,6 +232,7 @@ class SqlStore(RunManagement, ColumnReads, ExtremeReads, LineageReads, Store):
                     git_dirty=git.dirty,
                     username=_opt(environment.user or None),
                     hostname=_opt(environment.host or None),
+                    experiment=_text(experiment or self.settings.experiment),
                 )
             )
             connection.execute(
@@ -467,7 +471,9 @@ class SqlStore(RunManagement, ColumnReads, ExtremeReads, LineageReads, Store):
             if current == schema.HEAD:
                 return current, current
             self._refuse_write()
-        return _engine.ensure_schema(self.engine, self.url, upgrade=True)
+        return _engine.ensure_schema(
+            self.engine, self.url, upgrade=True, experiment=self.settings.experiment
+        )
 
     def close(self) -> None:
         self.engine.dispose()

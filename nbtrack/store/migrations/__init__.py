@@ -45,11 +45,17 @@ def script_heads() -> tuple[str, ...]:
     return tuple(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
-def upgrade(connection: Connection, target: str = "head") -> None:
-    """Apply every migration up to *target* on *connection* (inside its transaction)."""
+def upgrade(connection: Connection, target: str = "head", *, experiment: str | None = None) -> None:
+    """Apply every migration up to *target* on *connection* (inside its transaction).
+
+    *experiment* names the experiment that runs made before experiments
+    existed are put in (revision 0005); None puts them in ``"default"``.
+    """
     from alembic import command
 
-    command.upgrade(alembic_config(connection), target)
+    config = alembic_config(connection)
+    config.attributes["experiment"] = experiment
+    command.upgrade(config, target)
 
 
 def stamp(connection: Connection, revision: str) -> None:
