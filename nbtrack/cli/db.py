@@ -33,13 +33,21 @@ def db() -> None:
 
 @db.command()
 def status() -> None:
-    """Show the store URL, its schema revision and the one this nbtrack speaks."""
+    """Show the store URL, its artifact root, its schema revision and this nbtrack's."""
+    from nbtrack.config import mask_url
     from nbtrack.store import schema
 
-    with _open(create=False) as store:
+    store = _open(create=False)
+    try:
         info = store.schema_status()
+        # the store_settings table is 0005's: an older store records no root
+        recorded = store.recorded_artifact_root() if info["current"] == schema.HEAD else None
+    finally:
+        store.close()
     current, head = info["current"], info["head"]
     print(f"store:   {info['url']}")
+    if recorded is not None:
+        print(f"artifacts: {mask_url(recorded)} (recorded in the store)")
     if info["lost_record"]:
         _lost_record(info["detected"], head)
         return

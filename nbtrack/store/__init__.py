@@ -9,8 +9,16 @@ here, on first use.
 * ``sql``: ``SqlStore``, the one implementation, for SQLite and PostgreSQL.
 * ``sql_read`` / ``sql_metrics``: reading runs back; the metric write hot path,
   which also folds each batch into ``metric_latest`` and ``metric_blocks``.
-* ``artifacts``: artifact files, stored once per content (sha256) under the
-  artifact root; written whole or not at all.
+* ``artifacts``: artifact files, stored once per content (sha256) under a
+  folder; written whole or not at all.
+* ``artifact_roots``: which root a store uses (the ``artifacts`` setting, the
+  root the store records, the default folder), URLs made canonical with no
+  credentials, ``LocalRoot`` (folders and ``file://``).
+* ``artifact_remote``: ``RemoteRoot``, a root in object storage through fsspec
+  (``s3://``, ``gs://``, ``az://``): streamed, retried, size-checked uploads,
+  a spill folder while it is down, digest-checked downloads into a cache.
+* ``sql_artifacts``: ``SqlStore``'s artifact methods; records the root in
+  ``store_settings`` on the first write so every client finds it.
 * ``sql_manage``: soft delete and restore, notes, tag removal, purging deleted
   runs and the artifact files only they used (``nbtrack rm``/``gc``).
 * ``sql_extremes``: a long metric history as each bucket's extremes

@@ -10,7 +10,8 @@ language (``query.py``), or deciding what to log (``nbtrack.tracking``).
 Encoding (see also ``schema.py``): a metric value NaN is stored as NULL on
 both dialects and read back as ``float("nan")``; ±inf are stored as
 themselves. Param values are JSON text. Artifacts are files named by their
-sha256 under ``settings.artifact_root``, written by ``artifacts.py``.
+sha256 under the store's artifact root (a folder or a URL), handled by
+``sql_artifacts.py``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import dataclasses
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -40,9 +40,10 @@ from nbtrack.model import (
     RunSummary,
     Source,
 )
-from nbtrack.store import _engine, artifacts, schema, sql_read
+from nbtrack.store import _engine, schema, sql_read
 from nbtrack.store.base import Deleted, MetricRow, Store
 from nbtrack.store.schema import encode_text as _text
+from nbtrack.store.sql_artifacts import ArtifactFiles
 from nbtrack.store.sql_columns import ColumnReads
 from nbtrack.store.sql_extremes import ExtremeReads
 from nbtrack.store.sql_lineage import LineageReads
@@ -81,7 +82,7 @@ def _param_columns(param: Param) -> dict[str, Any]:
     }
 
 
-class SqlStore(RunManagement, ColumnReads, ExtremeReads, LineageReads, Store):
+class SqlStore(ArtifactFiles, RunManagement, ColumnReads, ExtremeReads, LineageReads, Store):
     """A run store over SQLAlchemy Core. Thread-safe; one per process is enough.
 
     >>> store = SqlStore("sqlite:////tmp/x/runs.db", settings=settings)  # doctest: +SKIP
@@ -98,7 +99,8 @@ class SqlStore(RunManagement, ColumnReads, ExtremeReads, LineageReads, Store):
         self.url = url
         self.settings = settings
         self.heartbeat_timeout = settings.heartbeat_timeout
-        # the artifact root belongs to this store's URL, which may differ from settings'
+        # the default artifact folder belongs to this store's URL, which may differ from
+        # settings'; a set or recorded root replaces it (sql_artifacts.py)
         self.artifact_root = dataclasses.replace(settings, store_url=url).artifact_root
         #: no store exists and create=False: reads see an empty store, writes fail
         self.missing = False
@@ -356,28 +358,6 @@ class SqlStore(RunManagement, ColumnReads, ExtremeReads, LineageReads, Store):
                 .where(schema.runs.c.id == run_id)
                 .values(status=status.value, ended_at=ended_at, heartbeat_at=ended_at)
             )
-
-    # -- artifacts -------------------------------------------------------------
-    def put_artifact(self, path: Path) -> tuple[str, int, str]:
-        try:
-            with open(path, "rb") as source:
-                return artifacts.put_stream(self.artifact_root, source)
-        except FileNotFoundError:
-            raise StoreError(f"The artifact file {path} does not exist.", uri=str(path)) from None
-        except IsADirectoryError:
-            raise StoreError(f"The artifact {path} is a directory, not a file.") from None
-        except PermissionError:
-            raise StoreError(
-                f"The artifact file {path} cannot be read (permission denied)."
-            ) from None
-
-    def put_artifact_bytes(self, data: bytes) -> tuple[str, int, str]:
-        import io
-
-        return artifacts.put_stream(self.artifact_root, io.BytesIO(data))
-
-    def artifact_path(self, artifact: Artifact) -> Path:
-        return self.artifact_root / artifact.uri
 
     # -- reading ---------------------------------------------------------------
     def _cutoff(self) -> float:

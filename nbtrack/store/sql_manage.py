@@ -2,7 +2,7 @@
 
 For: the half of ``SqlStore`` behind ``nbtrack rm``/``restore``/``note``/``tag
 --remove``/``gc`` (:class:`RunManagement`, a base class of ``SqlStore`` that
-uses its connections), and the artifact files ``gc`` removes.
+uses its connections); the artifact files ``gc`` removes are ``sql_artifacts.py``'s.
 Not for: deciding what to delete or checking the user's input
 (``nbtrack.tracking.edit``), or reading runs (``sql_read.py``).
 
@@ -19,14 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from nbtrack.model import Artifact
-from nbtrack.store import artifacts, schema
+from nbtrack.store import schema
 from nbtrack.store.schema import decode_text, encode_text
 
 __all__ = ["RunManagement"]
@@ -45,7 +44,6 @@ class RunManagement:
     """``SqlStore``'s methods for managing runs (see ``Store`` for the contract)."""
 
     missing: bool
-    artifact_root: Path
 
     if TYPE_CHECKING:  # provided by SqlStore
 
@@ -140,9 +138,3 @@ class RunManagement:
                 stmt = sa.select(a.c.digest).where(a.c.digest.in_(chunk)).distinct()
                 found.update(row[0] for row in connection.execute(stmt))
         return found
-
-    def artifact_written_at(self, artifact: Artifact) -> float | None:
-        return artifacts.written_at(self.artifact_root, artifact.uri)
-
-    def remove_artifact(self, artifact: Artifact) -> bool:
-        return artifacts.remove(self.artifact_root, artifact.uri)

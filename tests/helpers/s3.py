@@ -95,14 +95,19 @@ def _moto_server() -> list[str]:
 
 
 @contextmanager
-def s3_server(*, check_credentials_after: int | None = None) -> Iterator[S3Server]:
+def s3_server(
+    *, check_credentials_after: int | None = None, port: int | None = None
+) -> Iterator[S3Server]:
     """A moto S3 server on loopback, stopped on exit.
+
+    *port* starts it on a given port (a server started again where a stopped
+    one was: same endpoint, empty state); default a free one.
 
     With *check_credentials_after*, the first that many requests pass
     unsigned (enough to create an IAM user and its key) and every later one
     must carry a key moto's IAM issued.
     """
-    port = _free_port()
+    port = port or _free_port()
     env = {**os.environ, "MOTO_PORT": str(port)}
     if check_credentials_after is not None:
         env["INITIAL_NO_AUTH_ACTION_COUNT"] = str(check_credentials_after)
