@@ -6,26 +6,30 @@ reader, keeping bytes in a local spill folder while the storage cannot be
 reached and pushing them later, dating and removing objects for ``nbtrack gc``.
 Not for: choosing the root or checking its URL (``artifact_roots.py``).
 
-Uploads: the file is hashed while read from disk (one pass, 1 MiB at a time),
-then handed to the backend's ``put_file``, which streams it (s3fs sends a
-multipart upload above 100 MiB), so a 2 GB model never sits in memory. An
-object already there with the right size is not sent again (the key is the
-digest, so same key and size means same bytes). Object stores make a PUT
-visible only once complete, so a reader never sees half an object and no
-temporary key is needed. After a PUT the object's size is read back from the
-store (``info``): a short or failed write is an error, not a silent hole;
-the digest itself is checked on every download, where a reader needs it.
-Transient errors (connection refused or reset, timeouts, 5xx) are retried
-with backoff (0.5, 1, 2 s); then the bytes go to the spill folder under
+Uploads: the file is hashed while read from disk (one pass, 1 MiB at a
+time), then handed to the backend's ``put_file``, which streams it (s3fs
+sends a multipart upload above 100 MiB), so a 2 GB model never sits in
+memory. An object of 8 MiB or more already there with the right size is not
+sent again (the key is the digest: same key and size, same bytes); a smaller
+one is sent again, which costs one request like the question would. Object
+stores make a PUT visible only once complete, so a reader never sees half an
+object and no temporary key is needed. A single PUT carries a checksum the
+server checks (botocore sends CRC32 by default); an upload of 8 MiB or more
+(a multipart one is assembled from parts) also has its size read back
+(``info``), so a short write is an error, not a silent hole. The sha256
+itself is checked on every download, where a reader needs it. Transient
+errors (connection refused or reset, timeouts, 5xx) are retried with
+backoff (0.5, 1, 2 s); then the bytes go to the spill folder under
 ``.nbtrack/`` with one warning, the artifact row is recorded as usual, and
 the next artifact write that reaches the storage (or ``nbtrack artifacts
 push``) sends them. Missing buckets and refused credentials are not
 retried: they are one-sentence ``StoreError``s.
 
-Downloads: ``local_path`` returns the spilled copy if this machine has one,
-else the cached copy (no network), else downloads to a temporary file in the
-cache, hashing while writing, and renames it into place only when the
-sha256 matches the content address.
+Downloads: ``local_path`` returns the cached copy if there is one (no
+network), the spilled copy (linked into the cache) if this machine has one,
+else downloads to a temporary file in the cache (one GET, streamed by the
+backend's ``get_file``), hashes it (read back from the page cache) and
+renames it into place only when the sha256 matches the content address.
 
 Storage options come from the environment the backends already read (AWS_*,
 GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_*); for S3, an endpoint in
@@ -42,7 +46,7 @@ import warnings
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, TypeVar
 
 from nbtrack.config import mask_url
 from nbtrack.errors import StoreError, StoreUnreachableError
@@ -55,6 +59,8 @@ T = TypeVar("T")
 _CHUNK = 1 << 20
 #: seconds slept before the 2nd, 3rd and 4th attempt of a storage call
 BACKOFF = (0.5, 1.0, 2.0)
+#: uploads at least this big are skipped when present and have their size read back
+VERIFY_ABOVE = 8 << 20
 #: errors no retry cures: a missing bucket or object, refused credentials, a bad argument
 _PERMANENT = (FileNotFoundError, PermissionError, IsADirectoryError, ValueError, TypeError)
 
@@ -108,6 +114,7 @@ class RemoteRoot:
         self.cache = cache
         self._fs: Any = None
         self._warned = False
+        self._bucket_seen = False
 
     # -- plumbing ------------------------------------------------------------------
     @property
@@ -191,10 +198,14 @@ class RemoteRoot:
     def _send(self, uri: str, size: int, send: Callable[[str], object]) -> None:
         key = self._key(uri)
         try:
-            if self._size(key) == size:
-                return  # already there: same digest, same size
+            # already there (same digest, same size)? Asked only where it saves a transfer:
+            # below VERIFY_ABOVE the question costs about what sending the bytes again does
+            if size >= VERIFY_ABOVE and self._size(key) == size:
+                return
             self._call(lambda: send(key))
-            stored = self._size(key)
+            # a single PUT carries its own checksum (botocore's CRC32, gcsfs's crc32c), which
+            # the server checks; a larger upload is read back, worth one request more
+            stored = self._size(key) if size >= VERIFY_ABOVE else size
         except _PERMANENT as error:
             raise self._permanent("write to", error) from None
         if stored != size:
@@ -211,10 +222,11 @@ class RemoteRoot:
             try:
                 return int(self.fs.info(key)["size"])
             except FileNotFoundError:
-                # a missing object, or a missing bucket: tell them apart
-                bucket = self.root.partition("://")[2].split("/", 1)[0]
-                if not self.fs.exists(f"{self.protocol}://{bucket}"):
-                    raise
+                if not self._bucket_seen:  # a missing object, or a missing bucket?
+                    bucket = self.root.partition("://")[2].split("/", 1)[0]
+                    if not self.fs.exists(f"{self.protocol}://{bucket}"):
+                        raise
+                    self._bucket_seen = True
                 return None
 
         return self._call(info)
@@ -257,13 +269,15 @@ class RemoteRoot:
     def local_path(self, uri: str) -> Path:
         if not uri:
             return self.cache
-        spilled = self.spill / uri
-        if spilled.is_file():
-            return spilled
         cached = self.cache / uri
         match = CONTENT_ADDRESS.fullmatch(uri)
         if match is None or cached.is_file():
             return cached  # a uri that is no content address never reaches the storage
+        spilled = self.spill / uri
+        if spilled.is_file():
+            # readers expect every file under the cache (the UI checks paths against it)
+            _link_or_copy(spilled, cached)
+            return cached
         try:
             self._call(lambda: self._download(uri, match.group(2), cached))
         except FileNotFoundError:
@@ -276,9 +290,13 @@ class RemoteRoot:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".download-")
         try:
+            os.close(fd)
+            # one GET, streamed to disk by the backend; the hash reads it back from the page cache
+            self.fs.get_file(self._key(uri), tmp)
             digest = hashlib.sha256()
-            with os.fdopen(fd, "wb") as out, self.fs.open(self._key(uri), "rb") as source:
-                _copy(source, out, digest)
+            with open(tmp, "rb") as written:
+                while chunk := written.read(8 * _CHUNK):
+                    digest.update(chunk)
             if digest.hexdigest() != hexdigest:
                 raise StoreError(
                     f"The object {uri} in {mask_url(self.root)} does not hold the bytes its name"
@@ -339,7 +357,22 @@ def _put_file(fs: Any, path: Path) -> Callable[[str], object]:
     return send
 
 
-def _copy(source: BinaryIO, out: BinaryIO, digest: Any) -> None:
-    while chunk := source.read(8 * _CHUNK):
-        digest.update(chunk)
-        out.write(chunk)
+def _link_or_copy(source: Path, target: Path) -> None:
+    """*target* holds *source*'s bytes: a hard link, or a copy renamed into place."""
+    import shutil
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        return
+    except OSError:  # another filesystem
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".copy-")
+        os.close(fd)
+        try:
+            shutil.copyfile(source, tmp)
+            os.replace(tmp, target)
+        except BaseException:
+            with suppress(OSError):
+                os.unlink(tmp)
+            raise

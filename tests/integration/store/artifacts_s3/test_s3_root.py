@@ -20,7 +20,7 @@ from nbtrack.config import Settings, load_settings
 from nbtrack.errors import StoreError
 from nbtrack.model import Artifact
 from nbtrack.store import open_store
-from nbtrack.store.artifact_remote import ArtifactSpillWarning
+from nbtrack.store.artifact_remote import VERIFY_ABOVE, ArtifactSpillWarning
 from tests.helpers.s3 import S3Server, s3_server
 from tests.integration.store.artifacts_s3.conftest import point_at
 
@@ -85,6 +85,11 @@ def test_client_b_reads_what_client_a_logged_with_no_setting(
         path = store.artifact_path(store.get_run("c" * 32).artifacts[0])
         assert path.is_relative_to(tmp_path / "cache-b")
         assert path.read_bytes() == model.read_bytes()
+    monkeypatch.chdir(b.root)  # the command, as teammate B types it
+    out = tmp_path / "got.bin"
+    result = CliRunner().invoke(cli, ["artifacts", "get", "cccc", "model.bin", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == model.read_bytes()
     # a cached copy needs no network: the object is gone, the reader still has it
     s3.client().delete_object(Bucket=bucket, Key=key)
     with open_store(settings=b) as store:
@@ -99,7 +104,7 @@ def test_an_object_already_there_is_not_sent_again(
     s3: S3Server, bucket: str, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     model = tmp_path / "model.bin"
-    model.write_bytes(b"same bytes")
+    model.write_bytes(b"same bytes" * (VERIFY_ABOVE // 10 + 1))  # big enough to be asked
     a = client(settings.root, monkeypatch, f"s3://{bucket}", tmp_path / "cache")
     first = log(a, "a" * 32, model)
     written = head(s3, bucket, first.uri)["LastModified"]  # type: ignore[index]
