@@ -51,7 +51,7 @@ from typing import Any, TypeVar
 from nbtrack.config import mask_url
 from nbtrack.errors import StoreError, StoreUnreachableError
 from nbtrack.store import artifacts
-from nbtrack.store.artifact_roots import CONTENT_ADDRESS
+from nbtrack.store.artifacts import CONTENT_ADDRESS
 
 __all__ = ["ArtifactSpillWarning", "RemoteRoot"]
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from pathlib import Path
 from typing import BinaryIO, Protocol
 from urllib.parse import unquote, urlsplit
@@ -32,17 +31,13 @@ from nbtrack.errors import ConfigError, StoreError
 from nbtrack.store import artifacts
 
 __all__ = [
-    "CONTENT_ADDRESS",
     "ArtifactRoot",
     "LocalRoot",
     "canonical",
     "check_protocol",
     "choose",
-    "is_content_address",
 ]
 
-#: what an artifact's uri is under any root: ``sha256/ab/<64 hex>``
-CONTENT_ADDRESS = re.compile(r"sha256/([0-9a-f]{2})/([0-9a-f]{64})")
 #: the extra that installs an fsspec protocol's backend
 _EXTRAS = {
     "s3": "s3",
@@ -54,10 +49,6 @@ _EXTRAS = {
     "abfss": "azure",
     "adl": "azure",
 }
-
-
-def is_content_address(uri: str) -> bool:
-    return CONTENT_ADDRESS.fullmatch(uri) is not None
 
 
 class ArtifactRoot(Protocol):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from contextlib import suppress
 from pathlib import Path
@@ -23,7 +24,10 @@ from typing import BinaryIO
 from nbtrack.errors import StoreError
 from nbtrack.store import _engine
 
-__all__ = ["put_stream", "remove", "written_at"]
+__all__ = ["CONTENT_ADDRESS", "put_stream", "remove", "written_at"]
+
+#: what an artifact's uri is under any root: ``sha256/ab/<64 hex>``
+CONTENT_ADDRESS = re.compile(r"sha256/([0-9a-f]{2})/([0-9a-f]{64})")
 
 
 def put_stream(root: Path, source: BinaryIO) -> tuple[str, int, str]:
