@@ -27,9 +27,10 @@ retried: they are one-sentence ``StoreError``s.
 
 Downloads: ``local_path`` returns the cached copy if there is one (no
 network), the spilled copy (linked into the cache) if this machine has one,
-else downloads to a temporary file in the cache (one GET, streamed by the
-backend's ``get_file``), hashes it (read back from the page cache) and
-renames it into place only when the sha256 matches the content address.
+else streams it into a temporary file in the cache (8 MiB reads, the next
+fetched by a thread while the last is hashed and written; the artifact's
+known size spares a HEAD request) and renames it into place only when the
+sha256 matches the content address.
 
 Storage options come from the environment the backends already read (AWS_*,
 GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_*); for S3, an endpoint in
@@ -43,7 +44,7 @@ import os
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from pathlib import Path
 from typing import Any, TypeVar
@@ -57,6 +58,9 @@ __all__ = ["ArtifactSpillWarning", "RemoteRoot"]
 
 T = TypeVar("T")
 _CHUNK = 1 << 20
+#: what a download reads at a time (at most _AHEAD of them wait in memory)
+_READ = 8 << 20
+_AHEAD = 2
 #: seconds slept before the 2nd, 3rd and 4th attempt of a storage call
 BACKOFF = (0.5, 1.0, 2.0)
 #: uploads at least this big are skipped when present and have their size read back
@@ -266,7 +270,7 @@ class RemoteRoot:
         return sent, 0
 
     # -- reading -------------------------------------------------------------------
-    def local_path(self, uri: str) -> Path:
+    def local_path(self, uri: str, size: int | None = None) -> Path:
         if not uri:
             return self.cache
         cached = self.cache / uri
@@ -279,24 +283,31 @@ class RemoteRoot:
             _link_or_copy(spilled, cached)
             return cached
         try:
-            self._call(lambda: self._download(uri, match.group(2), cached))
+            self._call(lambda: self._download(uri, match.group(2), cached, size))
         except FileNotFoundError:
             return cached  # no such object: the reader reports the missing file
         except PermissionError as error:
             raise self._permanent("read", error) from None
         return cached
 
-    def _download(self, uri: str, hexdigest: str, target: Path) -> None:
+    def _download(self, uri: str, hexdigest: str, target: Path, size: int | None) -> None:
+        """Stream the object to a temporary file, hashing as it comes, then rename it.
+
+        A reader thread fetches the next chunk while this one hashes and writes
+        the last (sha256 and file writes release the GIL), so the hash costs
+        no time on top of the transfer. A known *size* spares the HEAD request.
+        """
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".download-")
         try:
-            os.close(fd)
-            # one GET, streamed to disk by the backend; the hash reads it back from the page cache
-            self.fs.get_file(self._key(uri), tmp)
+            options: dict[str, Any] = {"block_size": 2 * _READ, "cache_type": "readahead"}
+            if size is not None:
+                options["size"] = size
             digest = hashlib.sha256()
-            with open(tmp, "rb") as written:
-                while chunk := written.read(8 * _CHUNK):
+            with os.fdopen(fd, "wb") as out, self.fs.open(self._key(uri), "rb", **options) as src:
+                for chunk in _prefetched(src):
                     digest.update(chunk)
+                    out.write(chunk)
             if digest.hexdigest() != hexdigest:
                 raise StoreError(
                     f"The object {uri} in {mask_url(self.root)} does not hold the bytes its name"
@@ -355,6 +366,38 @@ def _put_file(fs: Any, path: Path) -> Callable[[str], object]:
         return fs.put_file(str(path), key)
 
     return send
+
+
+def _prefetched(source: Any) -> Iterator[bytes]:
+    """*source*'s chunks, each read by a thread while the caller handles the one before."""
+    import queue
+    import threading
+
+    chunks: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=_AHEAD)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            while not stop.is_set():
+                chunk = source.read(_READ)
+                chunks.put(chunk or None)
+                if not chunk:
+                    return
+        except BaseException as error:  # handed to the caller, raised there
+            chunks.put(error)
+
+    reader = threading.Thread(target=read, name="nbtrack-artifact-download", daemon=True)
+    reader.start()
+    try:
+        while (item := chunks.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        with suppress(queue.Empty):
+            chunks.get_nowait()  # a reader blocked on a full queue can finish
+        reader.join()
 
 
 def _link_or_copy(source: Path, target: Path) -> None:

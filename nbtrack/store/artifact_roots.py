@@ -63,8 +63,11 @@ class ArtifactRoot(Protocol):
 
     def put_bytes(self, data: bytes) -> tuple[str, int, str]: ...
 
-    def local_path(self, uri: str) -> Path:
-        """Where the bytes of *uri* are on this machine (a root or cache folder for ``""``)."""
+    def local_path(self, uri: str, size: int | None = None) -> Path:
+        """Where the bytes of *uri* (*size* bytes, if known) are on this machine.
+
+        ``""`` gives the folder every such path is under (the root, or the cache).
+        """
         ...
 
     def written_at(self, uri: str) -> float | None: ...
@@ -95,7 +98,7 @@ class LocalRoot:
 
         return self.put_stream(io.BytesIO(data))
 
-    def local_path(self, uri: str) -> Path:
+    def local_path(self, uri: str, size: int | None = None) -> Path:
         return self.path / uri
 
     def written_at(self, uri: str) -> float | None:

@@ -146,7 +146,7 @@ class ArtifactFiles:
         return self._writable_root().put_bytes(data)
 
     def artifact_path(self, artifact: Artifact) -> Path:
-        return self.artifact_store().local_path(artifact.uri)
+        return self.artifact_store().local_path(artifact.uri, artifact.size)
 
     def artifact_written_at(self, artifact: Artifact) -> float | None:
         return self.artifact_store().written_at(artifact.uri)
