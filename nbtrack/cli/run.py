@@ -135,7 +135,6 @@ def run(
     notebook never calls nbtrack: params, git, environment, a snapshot of the
     notebook, and the executed notebook as an artifact.
 
-    \b
     A sweep (--grid, --sample) runs the notebook once per set of values, each
     run tagged with the sweep's id (tags.sweep); -p/-f apply to every run.
 
@@ -152,11 +151,6 @@ def run(
     _skip_iri_checker()
     sweep = SweepOptions(grid, sample, ranges, seed, jobs)
     if sweep.asked:
-        if output is not None:
-            raise UsageError(
-                "-o writes one executed notebook; a sweep keeps each run's with the run"
-                " (nbtrack artifacts RUN)."
-            )
         run_sweep_command(
             notebook,
             sweep,
@@ -164,12 +158,27 @@ def run(
             param_file=param_file,
             name=name,
             tags=_pairs("--tag", tags),
+            output=output,
             cwd=cwd,
             timeout=timeout,
         )
-        return
-    if jobs is not None:
+    elif jobs is not None:
         raise UsageError("-j runs a sweep's runs side by side; give --grid or --sample too.")
+    else:
+        _run_one(notebook, values, param_file, name, _pairs("--tag", tags), output, cwd, timeout)
+
+
+def _run_one(
+    notebook: Path,
+    values: dict[str, object],
+    param_file: Path | None,
+    name: str | None,
+    tags: dict[str, str],
+    output: Path | None,
+    cwd: Path | None,
+    timeout: float | None,
+) -> None:
+    """One run, as ``nbtrack run`` without a sweep: its id out, its end told, its exit code."""
     from nbtrack.execute.runner import run_notebook
 
     result = run_notebook(
@@ -177,7 +186,7 @@ def run(
         params=values,
         param_file=param_file,
         name=name,
-        tags=_pairs("--tag", tags),
+        tags=tags,
         output=output,
         cwd=cwd,
         timeout=timeout,
@@ -187,8 +196,10 @@ def run(
     if result.signal is not None:
         import signal
 
-        name = signal.Signals(result.signal).name
-        echo_err(f"nbtrack: {notebook} was stopped by {name}; run {result.run_id[:8]} is KILLED.")
+        stopped_by = signal.Signals(result.signal).name
+        echo_err(
+            f"nbtrack: {notebook} was stopped by {stopped_by}; run {result.run_id[:8]} is KILLED."
+        )
         raise SystemExit(128 + result.signal)
     run_label = f"run {result.run_id[:8]} is {result.status.value}"
     if result.failure is not None:

@@ -55,13 +55,20 @@ def run_sweep_command(
     param_file: Path | None,
     name: str | None,
     tags: Mapping[str, str],
+    output: Path | None,
     cwd: Path | None,
     timeout: float | None,
 ) -> None:
     """Plan, run and report a sweep; raises SystemExit with its exit code."""
+    from nbtrack.errors import UsageError
     from nbtrack.execute.sweep import plan_sweep
     from nbtrack.execute.sweep_local import run_sweep
 
+    if output is not None:
+        raise UsageError(
+            "-o writes one executed notebook; a sweep keeps each run's with the run"
+            " (nbtrack artifacts RUN)."
+        )
     plan = plan_sweep(
         notebook,
         grid=options.grid,
