@@ -61,7 +61,7 @@ def run_sweep_command(
 ) -> None:
     """Plan, run and report a sweep; raises SystemExit with its exit code."""
     from nbtrack.errors import UsageError
-    from nbtrack.execute.sweep import plan_sweep
+    from nbtrack.execute.sweep import check_plan, plan_sweep
     from nbtrack.execute.sweep_local import run_sweep
 
     if output is not None:
@@ -79,7 +79,9 @@ def run_sweep_command(
         name=name,
         tags=tags,
     )
-    _check_inputs(param_file, cwd, timeout)
+    _check_inputs(cwd, timeout)
+    for warning in check_plan(plan, param_file):
+        echo_err(f"nbtrack: warning: {warning}")
     jobs = options.jobs or 1
     total = len(plan.runs)
     at_once = f"{min(jobs, total)} at a time" if jobs > 1 else "one after another"
@@ -107,7 +109,7 @@ def run_sweep_command(
         raise SystemExit(1)
 
 
-def _check_inputs(param_file: Path | None, cwd: Path | None, timeout: float | None) -> None:
+def _check_inputs(cwd: Path | None, timeout: float | None) -> None:
     """What every run would refuse alike, refused once before any starts."""
     from nbtrack.errors import NotebookError, UsageError
 
@@ -115,10 +117,6 @@ def _check_inputs(param_file: Path | None, cwd: Path | None, timeout: float | No
         raise UsageError(f"The cell timeout must be a positive number of seconds, not {timeout!r}.")
     if cwd is not None and not cwd.is_dir():
         raise NotebookError(f"Working directory {cwd} does not exist.", path=cwd)
-    if param_file is not None:
-        from nbtrack.notebook.params import load_param_file
-
-        load_param_file(param_file)  # a ParamError names the file and what is wrong
 
 
 def _values(plan: SweepPlan, index: int) -> str:

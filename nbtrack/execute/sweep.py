@@ -50,6 +50,7 @@ __all__ = [
     "PlannedRun",
     "RunOutcome",
     "SweepPlan",
+    "check_plan",
     "parse_grid",
     "parse_range",
     "plan_sweep",
@@ -317,6 +318,26 @@ def plan_sweep(
             run_tags[SWEEP_SEED_TAG] = str(seed)
         runs.append(PlannedRun(index, {**fixed, **values}, f"{prefix}-{index}", run_tags))
     return SweepPlan(sweep_id, path, tuple(runs), tuple(n for n, _ in swept), seed)
+
+
+def check_plan(plan: SweepPlan, param_file: str | os.PathLike[str] | None = None) -> list[str]:
+    """Resolve every run's values as its run will, before any starts; the warnings, once each.
+
+    A ``-f`` file that is missing, malformed or names a parameter the
+    notebook does not define raises :class:`~nbtrack.errors.ParamError` here,
+    once, instead of failing every run alike. The warnings are the values of
+    another type than the parameters cell's default (``--grid lr=abc``).
+    """
+    from nbtrack.notebook.document import read_notebook
+    from nbtrack.notebook.params import resolve_params
+
+    nb = read_notebook(plan.notebook)
+    files = () if param_file is None else (Path(param_file),)
+    warnings: dict[str, None] = {}
+    for run in plan.runs:
+        resolved = resolve_params(nb, files=files, cli=run.params)
+        warnings.update(dict.fromkeys(resolved.warnings))
+    return list(warnings)
 
 
 def _product(grids: Sequence[tuple[str, list[Any]]]) -> list[tuple[Any, ...]]:

@@ -11,6 +11,7 @@ from nbtrack.errors import NotebookError, ParamError, UsageError
 from nbtrack.execute.sweep import (
     NOT_STARTED,
     RunOutcome,
+    check_plan,
     parse_grid,
     parse_range,
     plan_sweep,
@@ -150,3 +151,20 @@ def test_plan_and_outcome_are_picklable_for_other_processes(nb: Path) -> None:
     assert pickle.loads(pickle.dumps(plan)) == plan
     outcome = RunOutcome(1, None, NOT_STARTED, 0.0, "stopped")
     assert pickle.loads(pickle.dumps(outcome)) == outcome
+
+
+def test_check_plan_warns_once_of_a_value_of_another_type_and_refuses_a_bad_file(
+    nb: Path, tmp_path: Path
+) -> None:
+    plan = plan_sweep(nb, grid=["lr=abc,0.1", "epochs=1,2"])
+    warnings = check_plan(plan)
+    assert warnings == [
+        "-p lr='abc' is a str, but the parameters cell's default for lr is a float (0.1)."
+    ]
+
+    unknown = tmp_path / "params.yaml"
+    unknown.write_text("momentum: 0.9\n")
+    with pytest.raises(ParamError, match="momentum"):
+        check_plan(plan, unknown)
+    with pytest.raises(ParamError, match=r"missing\.yaml"):
+        check_plan(plan, tmp_path / "missing.yaml")
