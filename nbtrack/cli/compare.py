@@ -43,7 +43,8 @@ FORMATS = ("terminal", "markdown", "json", "html")
     "--sweep",
     metavar="ID",
     help="Compare the runs of this sweep (its id, or a unique prefix; `nbtrack run --grid` "
-    "prints it), oldest first; with --where, those of them it matches. Instead of RUN arguments.",
+    "prints it), in the sweep's order; with --where, those of them it matches. Instead of RUN"
+    " arguments.",
 )
 @click.option(
     "--limit",

@@ -67,7 +67,7 @@ def _pairs(option: str, items: tuple[str, ...]) -> dict[str, str]:
     type=click.Path(path_type=Path, dir_okay=False),
     help="YAML, TOML or JSON file of parameters (-p wins over it); its hash is recorded.",
 )
-@click.option("--name", help="Name of the run.")
+@click.option("--name", help="Name of the run (of a sweep's runs: NAME-0, NAME-1, ...).")
 @click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="Tag the run (repeatable).")
 @click.option(
     "-o",
