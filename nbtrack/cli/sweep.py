@@ -128,10 +128,13 @@ def _values(plan: SweepPlan, index: int) -> str:
 
 def _progress(plan: SweepPlan, outcome: RunOutcome, count: int) -> str:
     """One line for a run that ended: its number, id, status, time, values and why."""
+    from nbtrack.execute.sweep import NOT_STARTED
+
     head = f"nbtrack: [{count}/{len(plan.runs)}]"
     values = _values(plan, outcome.index)
     if outcome.run_id is None:
-        return f"{head} run {outcome.index} ({values}) did not start: {outcome.error}."
+        how = "did not start" if outcome.status == NOT_STARTED else outcome.status
+        return f"{head} run {outcome.index} ({values}) {how}: {outcome.error}."
     line = (
         f"{head} run {outcome.index} {outcome.run_id[:8]} {outcome.status}"
         f" in {outcome.seconds:.1f} s ({values})"

@@ -13,7 +13,9 @@ signal (the one it got: SIGINT or SIGTERM). A second signal to a run that
 is already stopping could cut short the settling of its store record; one
 signal, forwarded once, cannot. On that signal no queued run starts, the
 running ones end KILLED in the store, and :class:`SweepResult` says which
-never started and which signal stopped the lot.
+never started and which signal stopped the lot. A second signal to this
+process (a user who will not wait) kills the children outright; their
+kernels end the runs KILLED on their own.
 
 Not for: planning the runs (:mod:`nbtrack.execute.sweep`), a cluster
 (:mod:`nbtrack.cluster`), printing (``nbtrack.cli.run``).
@@ -69,8 +71,12 @@ class _Running:
 
 @dataclass
 class _Stop:
+    #: the first signal that came
     signal: int | None = None
+    #: how many came (a second one: the user will not wait for the runs to settle)
+    count: int = 0
     forwarded: set[int] = field(default_factory=set)
+    killed: bool = False
 
 
 def _child(plan: SweepPlan, run: PlannedRun, writer: Any, options: dict[str, Any]) -> None:
@@ -107,6 +113,7 @@ def _catch_signals(stop: _Stop) -> Iterator[None]:
         return
 
     def handler(signum: int, frame: object) -> None:
+        stop.count += 1
         if stop.signal is None:
             stop.signal = signum
 
@@ -167,7 +174,7 @@ def run_sweep(
                 if stop.signal is not None:
                     _forward(stop, running)
                 for index in _wait(running):
-                    finished(_collect(running.pop(index)))
+                    finished(_collect(running.pop(index), killed=stop.killed))
         except BaseException:
             _abandon(running)
             raise
@@ -193,8 +200,18 @@ def _start(ctx: Any, plan: SweepPlan, run: PlannedRun, options: dict[str, Any]) 
 
 
 def _forward(stop: _Stop, running: dict[int, _Running]) -> None:
-    """Send the signal that stopped the sweep to each running child, once."""
+    """Send the signal that stopped the sweep to each running child, once.
+
+    A second signal kills the children at once: their kernels, left without
+    a parent, still end the runs KILLED (:mod:`nbtrack.execute.orphan`).
+    """
     assert stop.signal is not None
+    if stop.count > 1 and not stop.killed:
+        stop.killed = True
+        for child in running.values():
+            with contextlib.suppress(ProcessLookupError, TypeError):
+                os.kill(child.process.pid, signal.SIGKILL)
+        return
     for index, child in running.items():
         if index in stop.forwarded or child.process.pid is None:
             continue
@@ -214,8 +231,8 @@ def _wait(running: dict[int, _Running]) -> list[int]:
     return [by_sentinel[sentinel] for sentinel in ready]
 
 
-def _collect(child: _Running) -> RunOutcome:
-    """The outcome a child sent; a failure naming its exit code when it sent none."""
+def _collect(child: _Running, *, killed: bool = False) -> RunOutcome:
+    """The outcome a child sent; else KILLED when *killed* (by us), else FAILED, saying how."""
     outcome: RunOutcome | None = None
     with contextlib.suppress(EOFError, OSError):
         if child.reader.poll():
@@ -227,9 +244,8 @@ def _collect(child: _Running) -> RunOutcome:
         return outcome
     code = child.process.exitcode
     how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
-    return RunOutcome(
-        child.run.index, None, RunStatus.FAILED.value, seconds, f"its process ended with {how}"
-    )
+    status = RunStatus.KILLED if killed and code < 0 else RunStatus.FAILED
+    return RunOutcome(child.run.index, None, status.value, seconds, f"its process ended with {how}")
 
 
 def _abandon(running: dict[int, _Running]) -> None:

@@ -20,7 +20,7 @@ import pytest
 from nbtrack.model import Run, RunStatus
 from tests.helpers.cli import nbtrack, nbtrack_subprocess
 from tests.helpers.notebooks import PYTHON3, code, write_notebook
-from tests.helpers.runs import params_of
+from tests.helpers.runs import params_of, wait_until
 
 PARAMS = "x = 1\nfail = False\nsleep = 0.0\nlabel = 'a'"
 CELLS = (
@@ -145,6 +145,24 @@ def _default_signals() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def _sweep_of_long_runs(folder: Path) -> subprocess.Popen[str]:
+    """``nbtrack run --grid``: 5 runs of 300 s, 2 at a time; returned once two are in cells."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nbtrack", "run", "nb.ipynb", "--grid", "x=1,2,3,4,5",
+         "-p", "sleep=300", "-j", "2"],
+        cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,  # its own process group, as a shell gives a job
+        preexec_fn=_default_signals,
+    )  # fmt: skip
+    deadline = time.monotonic() + 180
+    while not ((folder / "started-1").exists() and (folder / "started-2").exists()):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            pytest.fail(f"the first two runs never started: {proc.communicate()}")
+        time.sleep(0.1)
+    return proc
+
+
 @pytest.mark.kernel
 @pytest.mark.slow
 @pytest.mark.parametrize(
@@ -153,20 +171,8 @@ def _default_signals() -> None:
 def test_a_signal_stops_the_lot_running_runs_end_killed_and_queued_ones_never_start(
     folder: Path, store_file: Path, sig: signal.Signals, to_group: bool
 ) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nbtrack", "run", "nb.ipynb", "--grid", "x=1,2,3,4,5",
-         "-p", "sleep=300", "-j", "2"],
-        cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True,  # its own process group, as a shell gives a job
-        preexec_fn=_default_signals,
-    )  # fmt: skip
+    proc = _sweep_of_long_runs(folder)
     try:
-        deadline = time.monotonic() + 180
-        while not ((folder / "started-1").exists() and (folder / "started-2").exists()):
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "the first two runs never started"
-            time.sleep(0.1)
-
         started = time.monotonic()
         if to_group:  # Ctrl-C in a terminal: the whole foreground process group
             os.killpg(proc.pid, sig)
@@ -218,3 +224,28 @@ def test_bad_sweep_input_exits_2_with_one_sentence_before_any_run(
     assert words in errors[0]
     assert not store_file.exists()
     assert not list(folder.glob("started-*"))
+
+
+@pytest.mark.kernel
+@pytest.mark.slow
+def test_a_second_ctrl_c_kills_the_runs_processes_and_their_kernels_still_end_them_killed(
+    folder: Path, store_file: Path
+) -> None:
+    proc = _sweep_of_long_runs(folder)
+    try:
+        os.killpg(proc.pid, signal.SIGINT)
+        time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+    assert proc.returncode == 130, err
+    assert len(out.strip()) == 8  # the sweep's id
+    assert "0 finished, 0 failed, 2 killed, 3 not started of 5 runs" in err
+    # the kernels, their parents gone, end the runs themselves
+    assert wait_until(
+        lambda: [run.status for run in stored_runs(store_file)] == [RunStatus.KILLED] * 2, 30
+    ), [(run.status, run.tags) for run in stored_runs(store_file)]
+    assert not (folder / "started-3").exists()
