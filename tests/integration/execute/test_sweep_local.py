@@ -249,3 +249,23 @@ def test_a_second_ctrl_c_kills_the_runs_processes_and_their_kernels_still_end_th
         lambda: [run.status for run in stored_runs(store_file)] == [RunStatus.KILLED] * 2, 30
     ), [(run.status, run.tags) for run in stored_runs(store_file)]
     assert not (folder / "started-3").exists()
+
+
+def test_a_run_that_cannot_start_is_told_and_counted_and_the_others_still_go(
+    folder: Path, store_file: Path
+) -> None:
+    from nbtrack.execute.sweep import NOT_STARTED, plan_sweep
+    from nbtrack.execute.sweep_local import run_sweep
+
+    plan = plan_sweep(folder / "nb.ipynb", grid=["x=1,2,3"])
+    (folder / "nb.ipynb").unlink()  # gone between planning and running
+    told: list[int] = []
+
+    result = run_sweep(plan, jobs=2, on_outcome=lambda outcome: told.append(outcome.index))
+
+    assert sorted(told) == [0, 1, 2]
+    assert [outcome.index for outcome in result.outcomes] == [0, 1, 2]
+    assert {outcome.status for outcome in result.outcomes} == {NOT_STARTED}
+    assert all("does not exist" in (outcome.error or "") for outcome in result.outcomes)
+    assert (result.signal, result.ok, result.count(NOT_STARTED)) == (None, False, 3)
+    assert not store_file.exists()
