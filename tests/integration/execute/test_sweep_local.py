@@ -269,3 +269,25 @@ def test_a_run_that_cannot_start_is_told_and_counted_and_the_others_still_go(
     assert all("does not exist" in (outcome.error or "") for outcome in result.outcomes)
     assert (result.signal, result.ok, result.count(NOT_STARTED)) == (None, False, 3)
     assert not store_file.exists()
+
+
+@pytest.mark.kernel
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_runs_side_by_side_into_postgresql_each_recorded_whole(
+    folder: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nbtrack.store import open_store
+
+    monkeypatch.setenv("NBTRACK_STORE", pg_url)
+    done = nbtrack_subprocess("run", "nb.ipynb", "--grid", "x=3,4", "-j", "2", cwd=folder)
+
+    assert done.returncode == 0, done.stderr
+    with open_store(pg_url) as store:
+        runs = [store.get_run(summary.id) for summary in store.list_runs()]
+    assert sorted((run.tags["sweep.index"], run.status) for run in runs) == [
+        ("0", RunStatus.FINISHED), ("1", RunStatus.FINISHED)
+    ]  # fmt: skip
+    assert {run.tags["sweep"] for run in runs} == {done.stdout.strip()}
+    values = sorted((params_of(run)["x"][0], [m.last for m in run.metrics]) for run in runs)
+    assert values == [(3, [30.0]), (4, [40.0])]
