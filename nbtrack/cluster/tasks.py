@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import pickle
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -139,9 +140,11 @@ def _wind_down(running: Any, index_of: dict[str, int], grace: float) -> Iterator
     """After the stop event: the outcomes of the tasks in flight, waited for up to *grace*+."""
     futures = [f for f in running.futures if f.key in index_of]
     running.clear()
+    deadline = time.monotonic() + grace + 15
     # a second Ctrl-C, or a worker that does not answer: the rest are cancelled
-    with contextlib.suppress(TimeoutError, KeyboardInterrupt):
-        distributed().wait(futures, timeout=grace + 15)
+    with contextlib.suppress(KeyboardInterrupt):
+        while not all(future.done() for future in futures) and time.monotonic() < deadline:
+            time.sleep(0.2)
     for future in futures:
         if future.done():
             yield _collect(index_of[future.key], future)
