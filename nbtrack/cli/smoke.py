@@ -143,14 +143,8 @@ def smoke(
         raise UsageError("--output-dir writes executed notebooks, so it needs --engine kernel.")
     if not paths:
         raise UsageError("Give at least one notebook or folder of notebooks.")
-    from nbtrack.smoke.process import started_children
-
     kind: Engine = "kernel" if engine == "kernel" else "script"
-    # the children start first: they import IPython while the notebooks are planned
-    warming: contextlib.AbstractContextManager[list[Child]] = (
-        started_children(kind, paths, jobs) if dask is None else contextlib.nullcontext([])
-    )
-    with warming as warm:
+    with _warming(kind, paths, jobs, dask) as warm:
         from nbtrack.notebook import parse_param_assignments
         from nbtrack.smoke.options import SmokeOptions, project_smoke_config
         from nbtrack.smoke.plan import plan_paths
@@ -196,6 +190,20 @@ def smoke(
     reporter.close(results, seconds)
     _write_reports(results, seconds, junit_xml, json_out)
     ctx.exit(0 if all(r.ok for r in results) else 1)
+
+
+def _warming(
+    kind: Engine, paths: tuple[Path, ...], jobs: int, dask: str | None
+) -> contextlib.AbstractContextManager[list[Child]]:
+    """Local children start first: they import IPython while the notebooks are planned.
+
+    With ``--dask`` nothing runs here, so none are started.
+    """
+    from nbtrack.smoke.process import started_children
+
+    if dask is not None:
+        return contextlib.nullcontext([])
+    return started_children(kind, paths, jobs)
 
 
 def _on_cluster(
