@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,8 +55,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start(args: list[str], log: Path, cwd: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
+def _start(
+    args: list[str], log: Path, cwd: Path, extra: Mapping[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False", **(extra or {})}
     with log.open("wb") as out:
         return subprocess.Popen(
             args,
@@ -94,8 +96,13 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def dask_cluster(workers: int = 2, *, start_workers: bool = True) -> Iterator[DaskCluster]:
-    """A scheduler on loopback and *workers* one-thread workers, stopped afterwards."""
+def dask_cluster(
+    workers: int = 2, *, start_workers: bool = True, worker_env: Mapping[str, str] | None = None
+) -> Iterator[DaskCluster]:
+    """A scheduler on loopback and *workers* one-thread workers, stopped afterwards.
+
+    *worker_env* is added to the workers' environment (not the scheduler's).
+    """
     folder = Path(tempfile.mkdtemp(prefix="nbtrack-dask-test-"))
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
@@ -116,7 +123,7 @@ def dask_cluster(workers: int = 2, *, start_workers: bool = True) -> Iterator[Da
             args = [dask, "worker", address, "--nthreads", "1", "--nworkers", "1"]
             args += ["--no-dashboard", "--host", "127.0.0.1", "--name", f"w{number}"]
             args += ["--local-directory", str(home)]
-            cluster.workers.append(_start(args, log, home))
+            cluster.workers.append(_start(args, log, home, worker_env))
         for number, proc in enumerate(cluster.workers):
             _wait_for(folder / f"worker-{number}.log", "Registered to:", proc, 60)
         yield cluster

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,19 @@ def test_a_bad_timeout_setting_names_the_variable(project: Path) -> None:
 
     assert done.returncode == 2
     assert "NBTRACK_DASK_TIMEOUT='soon' must be a positive number of seconds" in done.stderr
+
+
+def test_a_worker_with_another_nbtrack_version_is_named(project: Path, tmp_path: Path) -> None:
+    from nbtrack._version import __version__
+
+    # a distribution's metadata found first on the worker's path: it reports another version
+    fake = tmp_path / "fake-site" / "nbtrack-9.9.9.dist-info"
+    fake.mkdir(parents=True)
+    (fake / "METADATA").write_text("Metadata-Version: 2.1\nName: nbtrack\nVersion: 9.9.9\n")
+    path = os.pathsep.join(p for p in (str(fake.parent), os.environ.get("PYTHONPATH")) if p)
+    with dask_cluster(1, worker_env={"PYTHONPATH": path}) as other:
+        done = nbtrack_subprocess("smoke", "ok.ipynb", "--dask", other.address, cwd=project)
+
+    assert done.returncode == 2, done.stderr
+    assert f"of {other.address} runs nbtrack 9.9.9, this client {__version__}" in done.stderr
+    assert "Dask worker tcp://127.0.0.1:" in done.stderr
