@@ -9,7 +9,9 @@ input (missing or malformed notebook, unknown ``-p`` name, bad file) or an
 stopped it (the run is KILLED).
 
 With ``--grid``/``--sample`` the notebook runs as a sweep of many runs, ``-j``
-at a time: :mod:`nbtrack.cli.sweep` takes over (the sweep id to stdout).
+at a time: :mod:`nbtrack.cli.sweep` takes over (the sweep id to stdout). With
+``--dask ADDRESS`` the runs (a sweep's, or the one) go to a Dask cluster's
+workers instead, told the same way.
 """
 
 from __future__ import annotations
@@ -115,7 +117,7 @@ def _pairs(option: str, items: tuple[str, ...]) -> dict[str, str]:
 @click.option(
     "--dask",
     metavar="ADDRESS",
-    help="Sweep: run the runs on the Dask cluster at ADDRESS (tcp://host:8786); -j caps them.",
+    help="Run the run (a sweep's runs) on the Dask cluster at ADDRESS (tcp://host:8786).",
 )
 def run(
     notebook: Path,
@@ -169,9 +171,14 @@ def run(
             cwd=cwd,
             timeout=timeout,
         )
-    elif jobs is not None or dask is not None:
-        option = "-j" if dask is None else "--dask"
-        raise UsageError(f"{option} runs a sweep's runs side by side; give --grid or --sample too.")
+    elif jobs is not None:
+        raise UsageError("-j runs a sweep's runs side by side; give --grid or --sample too.")
+    elif dask is not None:
+        from nbtrack.cli.sweep import run_one_on_cluster
+
+        run_one_on_cluster(
+            notebook, dask, values, name, _pairs("--tag", tags), param_file, output, cwd, timeout
+        )
     else:
         _run_one(notebook, values, param_file, name, _pairs("--tag", tags), output, cwd, timeout)
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from nbtrack.execute.sweep import RunOutcome, SweepPlan
     from nbtrack.execute.sweep_local import SweepResult
 
-__all__ = ["SweepOptions", "run_sweep_command"]
+__all__ = ["SweepOptions", "run_one_on_cluster", "run_sweep_command"]
 
 
 class SweepOptions:
@@ -179,3 +179,54 @@ def _summary(result: SweepResult, notebook: Path) -> str:
         f"nbtrack: sweep {plan.sweep_id} of {notebook}{stopped}: {counts} of {len(plan.runs)}"
         f" runs. Compare them: nbtrack compare --sweep {plan.sweep_id}"
     )
+
+
+def run_one_on_cluster(
+    notebook: Path,
+    address: str,
+    params: Mapping[str, Any],
+    name: str | None,
+    tags: Mapping[str, str],
+    param_file: Path | None,
+    output: Path | None,
+    cwd: Path | None,
+    timeout: float | None,
+) -> None:
+    """``nbtrack run NOTEBOOK --dask ADDRESS``: one run on a worker, told as a local run is.
+
+    The run id to stdout; exit codes 0, 1 (the run failed, or a worker could
+    not start it), 2 (bad input, before anything is sent), 128 + the signal.
+    """
+    import signal
+
+    from nbtrack.errors import UsageError
+    from nbtrack.execute.sweep import check_plan
+    from nbtrack.execute.sweep_dask import one_run_plan, run_sweep_on_cluster
+
+    if output is not None:
+        raise UsageError("-o writes here; a run on a Dask worker keeps its executed notebook.")
+    plan = one_run_plan(notebook, params, name, tags)
+    _check_inputs(cwd, timeout)
+    for warning in check_plan(plan, param_file):
+        echo_err(f"nbtrack: warning: {warning}")
+    result = run_sweep_on_cluster(
+        plan,
+        address,
+        param_file=None if param_file is None else str(param_file),
+        cwd=None if cwd is None else str(cwd),
+        timeout=timeout,
+    )
+    outcome = result.outcomes[0]
+    if outcome.run_id is not None:
+        click.echo(outcome.run_id)
+    label = f"run {outcome.run_id[:8]}" if outcome.run_id else "the run"
+    if result.signal is not None:
+        stopped_by = signal.Signals(result.signal).name
+        echo_err(f"nbtrack: {notebook} was stopped by {stopped_by}; {label} is {outcome.status}.")
+        raise SystemExit(128 + result.signal)
+    if outcome.status == "FINISHED":
+        took = f"{outcome.seconds:.1f} s"
+        echo_err(f"nbtrack: {label} FINISHED in {took} ({notebook}, on {address}).")
+        return
+    echo_err(f"Error: {notebook} did not finish: {outcome.error}; {label} is {outcome.status}.")
+    raise SystemExit(1)

@@ -28,20 +28,34 @@ import contextlib
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from nbtrack.envvars import DASK_WORKER_ENV
 from nbtrack.execute.sweep import NOT_STARTED, PlannedRun, RunOutcome, SweepPlan, run_planned
 from nbtrack.execute.sweep_local import SweepResult
 
-__all__ = ["WORKER_TAG", "run_on_worker", "run_sweep_on_cluster"]
+__all__ = ["WORKER_TAG", "one_run_plan", "run_on_worker", "run_sweep_on_cluster"]
 
 #: the tag naming the Dask worker that ran a run
 WORKER_TAG = "dask.worker"
 
 _SHARED = "workers need the project's files at the same paths (a shared volume or the same image)"
+
+
+def one_run_plan(
+    notebook: str | os.PathLike[str],
+    params: Mapping[str, Any],
+    name: str | None,
+    tags: Mapping[str, str],
+) -> SweepPlan:
+    """``nbtrack run NOTEBOOK --dask``: a plan of one run, with no sweep tags of its own."""
+    import secrets
+
+    run = PlannedRun(0, dict(params), name or "", dict(tags))
+    return SweepPlan(secrets.token_hex(4), Path(notebook).resolve(), (run,))
 
 
 def run_on_worker(

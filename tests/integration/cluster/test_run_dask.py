@@ -146,10 +146,34 @@ def test_ctrl_c_ends_the_running_runs_killed_and_starts_no_other(
     assert "Traceback" not in err
 
 
-def test_dask_without_a_sweep_is_a_usage_error(project: Path) -> None:
+def test_one_run_on_the_cluster_is_told_as_a_local_run(
+    project: Path, store_file: Path, cluster: DaskCluster
+) -> None:
     done = nbtrack_subprocess(
-        "run", "notebooks/train.ipynb", "--dask", "tcp://127.0.0.1:1", cwd=project
-    )
+        "run", "notebooks/train.ipynb", "-p", "epochs=1", "--name", "remote", "--tag", "k=v",
+        "--dask", cluster.address, cwd=project,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr + cluster.logs()
+    run_id = done.stdout.strip()
+    from nbtrack.store import open_store
+
+    with open_store(f"sqlite:///{store_file}") as store:
+        run = store.get_run(run_id)
+    assert run.status == RunStatus.FINISHED
+    assert run.name == "remote"
+    assert run.tags["k"] == "v"
+    assert run.tags["dask.worker"].startswith("tcp://127.0.0.1:")
+    assert "sweep" not in run.tags
+    assert f"nbtrack: run {run_id[:8]} FINISHED in" in done.stderr
+
+
+def test_bad_input_for_one_run_is_refused_before_anything_is_sent(project: Path) -> None:
+    done = nbtrack_subprocess(
+        "run", "notebooks/train.ipynb", "-p", "momentum=1", "--dask", "tcp://127.0.0.1:1",
+        cwd=project,
+    )  # fmt: skip
 
     assert done.returncode == 2
-    assert "--dask runs a sweep's runs side by side; give --grid or --sample too." in done.stderr
+    assert "momentum" in done.stderr
+    assert "Dask" not in done.stderr  # refused here: no scheduler was asked
