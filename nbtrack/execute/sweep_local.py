@@ -79,8 +79,17 @@ class _Stop:
     killed: bool = False
 
 
-def _child(plan: SweepPlan, run: PlannedRun, writer: Any, options: dict[str, Any]) -> None:
-    """In the child: a session of its own, the default signal handling, one run."""
+def _child(
+    plan: SweepPlan, run: PlannedRun, writer: Any, options: dict[str, Any], scratch: str
+) -> None:
+    """In the child: a session of its own, the default signal handling, one run.
+
+    Its temporary files go under *scratch*, which the parent removes when the
+    sweep ends, so a child killed outright leaves nothing behind.
+    """
+    import tempfile
+
+    tempfile.tempdir = scratch
     os.setsid()
     # SIGTERM unwinds like Ctrl-C (the engine tells them apart) even before the kernel starts
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -154,7 +163,11 @@ def run_sweep(
         "timeout": timeout,
         "experiment": experiment,
     }
+    import shutil
+    import tempfile
+
     ctx = _context()
+    scratch = tempfile.mkdtemp(prefix="nbtrack-sweep-")
     queued = deque(plan.runs)
     running: dict[int, _Running] = {}
     outcomes: dict[int, RunOutcome] = {}
@@ -170,7 +183,7 @@ def run_sweep(
             while running or (queued and stop.signal is None):
                 while queued and stop.signal is None and len(running) < max(1, jobs):
                     run = queued.popleft()
-                    running[run.index] = _start(ctx, plan, run, options)
+                    running[run.index] = _start(ctx, plan, run, options, scratch)
                 if stop.signal is not None:
                     _forward(stop, running)
                 for index in _wait(running):
@@ -178,6 +191,8 @@ def run_sweep(
         except BaseException:
             _abandon(running)
             raise
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     reason = "the sweep was stopped" if stop.signal is None else _stopped_by(stop.signal)
     for run in queued:  # not told one by one: the summary counts them
         outcomes[run.index] = RunOutcome(run.index, None, NOT_STARTED, 0.0, reason)
@@ -189,10 +204,14 @@ def _stopped_by(signum: int) -> str:
     return f"the sweep was stopped by {signal.Signals(signum).name}"
 
 
-def _start(ctx: Any, plan: SweepPlan, run: PlannedRun, options: dict[str, Any]) -> _Running:
+def _start(
+    ctx: Any, plan: SweepPlan, run: PlannedRun, options: dict[str, Any], scratch: str
+) -> _Running:
     reader, writer = ctx.Pipe(duplex=False)
     process = ctx.Process(
-        target=_child, args=(plan, run, writer, options), name=f"nbtrack-sweep-{run.index}"
+        target=_child,
+        args=(plan, run, writer, options, scratch),
+        name=f"nbtrack-sweep-{run.index}",
     )
     process.start()
     writer.close()  # the child's end; reading sees EOF once the child is gone

@@ -145,7 +145,7 @@ def _default_signals() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def _sweep_of_long_runs(folder: Path) -> subprocess.Popen[str]:
+def _sweep_of_long_runs(folder: Path, tmp: Path | None = None) -> subprocess.Popen[str]:
     """``nbtrack run --grid``: 5 runs of 300 s, 2 at a time; returned once two are in cells."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "nbtrack", "run", "nb.ipynb", "--grid", "x=1,2,3,4,5",
@@ -153,6 +153,7 @@ def _sweep_of_long_runs(folder: Path) -> subprocess.Popen[str]:
         cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True,  # its own process group, as a shell gives a job
         preexec_fn=_default_signals,
+        env={**os.environ, "TMPDIR": str(tmp)} if tmp is not None else None,
     )  # fmt: skip
     deadline = time.monotonic() + 180
     while not ((folder / "started-1").exists() and (folder / "started-2").exists()):
@@ -229,9 +230,11 @@ def test_bad_sweep_input_exits_2_with_one_sentence_before_any_run(
 @pytest.mark.kernel
 @pytest.mark.slow
 def test_a_second_ctrl_c_kills_the_runs_processes_and_their_kernels_still_end_them_killed(
-    folder: Path, store_file: Path
+    folder: Path, store_file: Path, tmp_path: Path
 ) -> None:
-    proc = _sweep_of_long_runs(folder)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    proc = _sweep_of_long_runs(folder, tmp)
     try:
         os.killpg(proc.pid, signal.SIGINT)
         time.sleep(0.05)
@@ -249,3 +252,46 @@ def test_a_second_ctrl_c_kills_the_runs_processes_and_their_kernels_still_end_th
         lambda: [run.status for run in stored_runs(store_file)] == [RunStatus.KILLED] * 2, 30
     ), [(run.status, run.tags) for run in stored_runs(store_file)]
     assert not (folder / "started-3").exists()
+    assert list(tmp.iterdir()) == []  # the killed runs' temporary files went with the sweep's
+
+
+def test_a_run_that_cannot_start_is_told_and_counted_and_the_others_still_go(
+    folder: Path, store_file: Path
+) -> None:
+    from nbtrack.execute.sweep import NOT_STARTED, plan_sweep
+    from nbtrack.execute.sweep_local import run_sweep
+
+    plan = plan_sweep(folder / "nb.ipynb", grid=["x=1,2,3"])
+    (folder / "nb.ipynb").unlink()  # gone between planning and running
+    told: list[int] = []
+
+    result = run_sweep(plan, jobs=2, on_outcome=lambda outcome: told.append(outcome.index))
+
+    assert sorted(told) == [0, 1, 2]
+    assert [outcome.index for outcome in result.outcomes] == [0, 1, 2]
+    assert {outcome.status for outcome in result.outcomes} == {NOT_STARTED}
+    assert all("does not exist" in (outcome.error or "") for outcome in result.outcomes)
+    assert (result.signal, result.ok, result.count(NOT_STARTED)) == (None, False, 3)
+    assert not store_file.exists()
+
+
+@pytest.mark.kernel
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_runs_side_by_side_into_postgresql_each_recorded_whole(
+    folder: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nbtrack.store import open_store
+
+    monkeypatch.setenv("NBTRACK_STORE", pg_url)
+    done = nbtrack_subprocess("run", "nb.ipynb", "--grid", "x=3,4", "-j", "2", cwd=folder)
+
+    assert done.returncode == 0, done.stderr
+    with open_store(pg_url) as store:
+        runs = [store.get_run(summary.id) for summary in store.list_runs()]
+    assert sorted((run.tags["sweep.index"], run.status) for run in runs) == [
+        ("0", RunStatus.FINISHED), ("1", RunStatus.FINISHED)
+    ]  # fmt: skip
+    assert {run.tags["sweep"] for run in runs} == {done.stdout.strip()}
+    values = sorted((params_of(run)["x"][0], [m.last for m in run.metrics]) for run in runs)
+    assert values == [(3, [30.0]), (4, [40.0])]
