@@ -140,7 +140,8 @@ def run_sweep_on_cluster(
             reason = "stopped before it started" if not done.started else done.error
             outcome = RunOutcome(run.index, None, NOT_STARTED, 0.0, f"{where}{reason}")
         outcomes[run.index] = outcome
-        if on_outcome is not None:
+        # as locally, the runs a stop kept from starting are counted, not told one by one
+        if on_outcome is not None and (done.started or not done.stopped):
             on_outcome(outcome)
 
     calls = [

@@ -143,6 +143,7 @@ def test_ctrl_c_ends_the_running_runs_killed_and_starts_no_other(
     assert [run.status for run in runs] == [RunStatus.KILLED] * 2, err
     assert not (project / "started-3").exists()
     assert "0 finished, 0 failed, 2 killed, 1 not started of 3 runs" in err
+    assert len([line for line in err.splitlines() if line.startswith("nbtrack: [")]) == 2
     assert "Traceback" not in err
 
 
