@@ -72,3 +72,32 @@ def test_a_bad_timeout_setting_is_refused(bad: str, monkeypatch: pytest.MonkeyPa
 
     with pytest.raises(UsageError, match="NBTRACK_DASK_TIMEOUT"):
         dask_timeout()
+
+
+def test_a_call_whose_worker_dies_is_stopped_like_ctrl_c(tmp_path: Path) -> None:
+    """The worker's stand-in starts the call and is SIGKILLed; the call gets KeyboardInterrupt."""
+    import subprocess
+    import sys
+    import time
+
+    source, target = tmp_path / "call.pickle", tmp_path / "outcome.pickle"
+    source.write_bytes(pickle.dumps((time.sleep, (120,), {})))
+    parent = subprocess.Popen(
+        [sys.executable, "-c",
+         "import subprocess, sys, time\n"
+         f"subprocess.Popen([sys.executable, '-m', 'nbtrack.cluster._call', {str(source)!r},"
+         f" {str(target)!r}], start_new_session=True)\n"
+         "time.sleep(600)"],
+    )  # fmt: skip
+    try:
+        time.sleep(3)  # the call has started sleeping
+        assert not target.exists()
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 30
+        while not target.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+    assert pickle.loads(target.read_bytes()) == ("error", "stopped (SIGTERM) before it finished")
