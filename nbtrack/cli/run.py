@@ -9,7 +9,9 @@ input (missing or malformed notebook, unknown ``-p`` name, bad file) or an
 stopped it (the run is KILLED).
 
 With ``--grid``/``--sample`` the notebook runs as a sweep of many runs, ``-j``
-at a time: :mod:`nbtrack.cli.sweep` takes over (the sweep id to stdout).
+at a time: :mod:`nbtrack.cli.sweep` takes over (the sweep id to stdout). With
+``--dask ADDRESS`` the runs (a sweep's, or the one) go to a Dask cluster's
+workers instead, told the same way.
 """
 
 from __future__ import annotations
@@ -112,6 +114,11 @@ def _pairs(option: str, items: tuple[str, ...]) -> dict[str, str]:
     metavar="N",
     help="Sweep: runs at a time, each in a process of its own (default: 1).",
 )
+@click.option(
+    "--dask",
+    metavar="ADDRESS",
+    help="Run the run (a sweep's runs) on the Dask cluster at ADDRESS (tcp://host:8786).",
+)
 def run(
     notebook: Path,
     params: tuple[str, ...],
@@ -126,6 +133,7 @@ def run(
     ranges: tuple[str, ...],
     seed: int | None,
     jobs: int | None,
+    dask: str | None,
 ) -> None:
     """Execute NOTEBOOK in a fresh kernel, with parameters, as one tracked run.
 
@@ -142,6 +150,7 @@ def run(
       nbtrack run notebooks/train.ipynb -p lr=0.05 -p epochs=3 --name faster
       nbtrack run notebooks/train.ipynb --grid lr=0.001,0.01,0.1 --grid epochs=5,10 -j 2
       nbtrack run notebooks/train.ipynb --sample 8 --range lr=1e-4:1e-1:log -j 2
+      nbtrack run notebooks/train.ipynb --grid lr=0.001,0.01,0.1 --dask tcp://scheduler:8786
     """
     from nbtrack.cli.sweep import SweepOptions, run_sweep_command
     from nbtrack.errors import UsageError
@@ -149,7 +158,7 @@ def run(
 
     values = parse_param_assignments(params)
     _skip_iri_checker()
-    sweep = SweepOptions(grid, sample, ranges, seed, jobs)
+    sweep = SweepOptions(grid, sample, ranges, seed, jobs, dask)
     if sweep.asked:
         run_sweep_command(
             notebook,
@@ -164,6 +173,12 @@ def run(
         )
     elif jobs is not None:
         raise UsageError("-j runs a sweep's runs side by side; give --grid or --sample too.")
+    elif dask is not None:
+        from nbtrack.cli.sweep import run_one_on_cluster
+
+        run_one_on_cluster(
+            notebook, dask, values, name, _pairs("--tag", tags), param_file, output, cwd, timeout
+        )
     else:
         _run_one(notebook, values, param_file, name, _pairs("--tag", tags), output, cwd, timeout)
 
