@@ -13,6 +13,8 @@ from __future__ import annotations
 __all__ = [
     "ARTIFACTS_ENV",
     "COMMAND_ENV",
+    "DASK_TIMEOUT_ENV",
+    "DASK_WORKER_ENV",
     "DATA_TIMEOUT_ENV",
     "EXPERIMENT_ENV",
     "HEARTBEAT_TIMEOUT_ENV",
@@ -44,6 +46,11 @@ UI_TOKEN_ENV = "NBTRACK_UI_TOKEN"
 #: seconds a data ref's system (lakeFS, S3, ...) may take to answer one request
 #: before the ref is recorded unresolved (default: ``nbtrack.data.timeout.DEFAULT_TIMEOUT``)
 DATA_TIMEOUT_ENV = "NBTRACK_DATA_TIMEOUT"
+#: seconds ``--dask ADDRESS`` waits for the scheduler to answer, and for a first
+#: worker (default: ``nbtrack.cluster.connect.DEFAULT_TIMEOUT``)
+DASK_TIMEOUT_ENV = "NBTRACK_DASK_TIMEOUT"
+#: set by ``--dask`` in the process that runs one task on a worker: that worker's address
+DASK_WORKER_ENV = "NBTRACK_DASK_WORKER"
 #: names the notebook a kernel runs (a user may set it; ``nbtrack run`` and
 #: ``nbtrack smoke`` set it for their child processes)
 NOTEBOOK_ENV = "NBTRACK_NOTEBOOK"

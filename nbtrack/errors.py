@@ -16,6 +16,7 @@ naming the file, cell, key or value at fault. Anything else escaping is a bug.
     │   └── SchemaError       store made by another (newer/older) schema
     ├── NotebookError         a file that is not a readable notebook
     ├── RunError              a tracked run cannot proceed (no active run, ...)
+    ├── ClusterError          a Dask cluster that cannot be reached or used (its address)
     └── VcsError              git / jupytext / nbdime problem
 
 Errors carry structured fields (``path``, ``key``, ...) so renderers can use
@@ -27,6 +28,7 @@ from __future__ import annotations
 from pathlib import Path
 
 __all__ = [
+    "ClusterError",
     "ConfigError",
     "MetricError",
     "NbtrackError",
@@ -128,6 +130,14 @@ class NotebookError(NbtrackError):
 
 class RunError(NbtrackError):
     """A tracked run cannot proceed (for example, no run is active)."""
+
+
+class ClusterError(NbtrackError):
+    """The Dask cluster at ``address`` cannot be reached, has no usable workers, or failed."""
+
+    def __init__(self, message: str, *, address: str | None = None):
+        super().__init__(message)
+        self.address = address
 
 
 class VcsError(NbtrackError):

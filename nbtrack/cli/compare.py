@@ -7,6 +7,8 @@ it in the format asked for. Not for: any comparing of its own.
 With ``--where`` the matching runs are compared oldest first (the oldest is
 the baseline, so a sweep reads from where it started); ``--limit`` keeps the
 newest N of them (default 10: a table of more columns does not read).
+``--sweep ID`` is a ``--where`` for the runs of one sweep (``nbtrack run
+--grid``'s id, or a unique prefix), joined to the user's ``--where`` if any.
 """
 
 from __future__ import annotations
@@ -36,6 +38,13 @@ FORMATS = ("terminal", "markdown", "json", "html")
     metavar="EXPR",
     help="Compare the runs this filter matches (the `nbtrack runs --where` language), "
     "oldest first: the oldest is the baseline. Instead of RUN arguments.",
+)
+@click.option(
+    "--sweep",
+    metavar="ID",
+    help="Compare the runs of this sweep (its id, or a unique prefix; `nbtrack run --grid` "
+    "prints it), in the sweep's order; with --where, those of them it matches. Instead of RUN"
+    " arguments.",
 )
 @click.option(
     "--limit",
@@ -94,6 +103,7 @@ FORMATS = ("terminal", "markdown", "json", "html")
 def compare(
     run_ids: tuple[str, ...],
     where: str | None,
+    sweep: str | None,
     limit: int | None,
     metrics: tuple[str, ...],
     all_params: bool,
@@ -114,20 +124,29 @@ def compare(
     from nbtrack.compare.reader import Reader
     from nbtrack.errors import UsageError
 
-    if where is not None and run_ids:
-        raise UsageError("give runs to compare or --where, not both")
-    if where is None and limit is not None:
+    chooses = "--where" if sweep is None else "--sweep"
+    if (where is not None or sweep is not None) and run_ids:
+        raise UsageError(f"give runs to compare or {chooses}, not both")
+    if where is None and sweep is None and limit is not None:
         raise UsageError("--limit chooses among the runs --where matches; give --where too")
-    if where is None and len(run_ids) < 2:
+    if where is None and sweep is None and len(run_ids) < 2:
         given = f"only run {run_ids[0]}" if run_ids else "no run"
         raise UsageError(
             f"compare needs at least two runs, got {given}; e.g. nbtrack compare RUN RUN"
         )
     with Reader.open() as reader:
         ids = list(run_ids)
+        if sweep is not None:
+            from nbtrack.compare.sweeps import sweep_where
+
+            where = sweep_where(reader, sweep, where)
         if where is not None:
             chosen = WHERE_LIMIT if limit is None else limit
             ids, total = select_runs(reader, where, chosen)
+            if sweep is not None:
+                from nbtrack.compare.sweeps import in_sweep_order
+
+                ids = in_sweep_order(reader, ids, where)
             if total > len(ids):
                 echo_err(
                     f"comparing the {len(ids)} newest of {total} matching runs "

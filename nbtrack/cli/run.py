@@ -7,6 +7,11 @@ to stderr. Exit codes: 0 the notebook ran, 1 a cell failed (named), 2 bad
 input (missing or malformed notebook, unknown ``-p`` name, bad file) or an
 ``-o`` file that cannot be written, 128 + the signal when Ctrl-C or SIGTERM
 stopped it (the run is KILLED).
+
+With ``--grid``/``--sample`` the notebook runs as a sweep of many runs, ``-j``
+at a time: :mod:`nbtrack.cli.sweep` takes over (the sweep id to stdout). With
+``--dask ADDRESS`` the runs (a sweep's, or the one) go to a Dask cluster's
+workers instead, told the same way.
 """
 
 from __future__ import annotations
@@ -64,7 +69,7 @@ def _pairs(option: str, items: tuple[str, ...]) -> dict[str, str]:
     type=click.Path(path_type=Path, dir_okay=False),
     help="YAML, TOML or JSON file of parameters (-p wins over it); its hash is recorded.",
 )
-@click.option("--name", help="Name of the run.")
+@click.option("--name", help="Name of the run (of a sweep's runs: NAME-0, NAME-1, ...).")
 @click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="Tag the run (repeatable).")
 @click.option(
     "-o",
@@ -82,6 +87,38 @@ def _pairs(option: str, items: tuple[str, ...]) -> dict[str, str]:
     type=click.FloatRange(min=0, min_open=True),
     help="Seconds any one cell may run, more than 0 (default: no limit).",
 )
+@click.option(
+    "--grid",
+    multiple=True,
+    metavar="NAME=V1,V2,...",
+    help="Sweep: one run per combination of the values (repeatable; values read like -p's).",
+)
+@click.option(
+    "--sample",
+    type=int,
+    metavar="N",
+    help="Sweep: N runs, each drawing every --range and picking every --grid value at random.",
+)
+@click.option(
+    "--range",
+    "ranges",
+    multiple=True,
+    metavar="NAME=LOW:HIGH[:KIND]",
+    help="With --sample: draw NAME from LOW to HIGH; KIND is uniform (default), log or int.",
+)
+@click.option("--seed", type=int, help="With --sample: the seed of the draws (default: random).")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Sweep: runs at a time, each in a process of its own (default: 1).",
+)
+@click.option(
+    "--dask",
+    metavar="ADDRESS",
+    help="Run the run (a sweep's runs) on the Dask cluster at ADDRESS (tcp://host:8786).",
+)
 def run(
     notebook: Path,
     params: tuple[str, ...],
@@ -91,6 +128,12 @@ def run(
     output: Path | None,
     cwd: Path | None,
     timeout: float | None,
+    grid: tuple[str, ...],
+    sample: int | None,
+    ranges: tuple[str, ...],
+    seed: int | None,
+    jobs: int | None,
+    dask: str | None,
 ) -> None:
     """Execute NOTEBOOK in a fresh kernel, with parameters, as one tracked run.
 
@@ -100,20 +143,65 @@ def run(
     notebook never calls nbtrack: params, git, environment, a snapshot of the
     notebook, and the executed notebook as an artifact.
 
+    A sweep (--grid, --sample) runs the notebook once per set of values, each
+    run tagged with the sweep's id (tags.sweep); -p/-f apply to every run.
+
     \b
-      nbtrack run notebooks/train.ipynb -p lr=0.05 -p epochs=3 --name sweep-1
+      nbtrack run notebooks/train.ipynb -p lr=0.05 -p epochs=3 --name faster
+      nbtrack run notebooks/train.ipynb --grid lr=0.001,0.01,0.1 --grid epochs=5,10 -j 2
+      nbtrack run notebooks/train.ipynb --sample 8 --range lr=1e-4:1e-1:log -j 2
+      nbtrack run notebooks/train.ipynb --grid lr=0.001,0.01,0.1 --dask tcp://scheduler:8786
     """
-    from nbtrack.execute.runner import run_notebook
+    from nbtrack.cli.sweep import SweepOptions, run_sweep_command
+    from nbtrack.errors import UsageError
     from nbtrack.notebook.params import parse_param_assignments
 
     values = parse_param_assignments(params)
     _skip_iri_checker()
+    sweep = SweepOptions(grid, sample, ranges, seed, jobs, dask)
+    if sweep.asked:
+        run_sweep_command(
+            notebook,
+            sweep,
+            params=values,
+            param_file=param_file,
+            name=name,
+            tags=_pairs("--tag", tags),
+            output=output,
+            cwd=cwd,
+            timeout=timeout,
+        )
+    elif jobs is not None:
+        raise UsageError("-j runs a sweep's runs side by side; give --grid or --sample too.")
+    elif dask is not None:
+        from nbtrack.cli.sweep import run_one_on_cluster
+
+        run_one_on_cluster(
+            notebook, dask, values, name, _pairs("--tag", tags), param_file, output, cwd, timeout
+        )
+    else:
+        _run_one(notebook, values, param_file, name, _pairs("--tag", tags), output, cwd, timeout)
+
+
+def _run_one(
+    notebook: Path,
+    values: dict[str, object],
+    param_file: Path | None,
+    name: str | None,
+    tags: dict[str, str],
+    output: Path | None,
+    cwd: Path | None,
+    timeout: float | None,
+) -> None:
+    """One run, as ``nbtrack run`` without a sweep: its id out, its end told, its exit code."""
+    from nbtrack.execute.runner import run_notebook
+
     result = run_notebook(
         notebook,
         params=values,
         param_file=param_file,
         name=name,
-        tags=_pairs("--tag", tags),
+        tags=tags,
         output=output,
         cwd=cwd,
         timeout=timeout,
@@ -123,8 +211,10 @@ def run(
     if result.signal is not None:
         import signal
 
-        name = signal.Signals(result.signal).name
-        echo_err(f"nbtrack: {notebook} was stopped by {name}; run {result.run_id[:8]} is KILLED.")
+        stopped_by = signal.Signals(result.signal).name
+        echo_err(
+            f"nbtrack: {notebook} was stopped by {stopped_by}; run {result.run_id[:8]} is KILLED."
+        )
         raise SystemExit(128 + result.signal)
     run_label = f"run {result.run_id[:8]} is {result.status.value}"
     if result.failure is not None:

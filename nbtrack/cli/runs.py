@@ -235,6 +235,7 @@ def _print_table(
     "Fields: params.KEY, metrics.KEY (last value), tags.KEY, status, name, notebook, id, "
     "started, ended, user, host, branch, commit; and/or/not, parentheses.",
 )
+@click.option("--sweep", metavar="ID", help="The runs of this sweep (its id or a unique prefix).")
 @click.option(
     "--sort",
     "-s",
@@ -275,6 +276,7 @@ def _print_table(
 )
 def runs(
     where: str | None,
+    sweep: str | None,
     sort: tuple[str, ...],
     limit: int | None,
     fmt: str,
@@ -288,6 +290,10 @@ def runs(
     if limit is None:
         limit = TABLE_LIMIT if fmt == "table" else 0
     with _reader() as reader:
+        if sweep is not None:
+            from nbtrack.compare.sweeps import sweep_where
+
+            where = sweep_where(reader, sweep, where)
         listed, total = reader.page(where=where, sort=sort, limit=limit or None, deleted=deleted)
         more = total - len(listed)
         url = reader.url

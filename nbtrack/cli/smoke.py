@@ -19,7 +19,10 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from nbtrack.smoke.options import Engine
+    from nbtrack.smoke.options import Engine, SmokeConfig, SmokeOptions
+    from nbtrack.smoke.plan import Plan
+    from nbtrack.smoke.process import Child
+    from nbtrack.smoke.report import ConsoleReporter
     from nbtrack.smoke.result import SmokeResult
 
 __all__ = ["lint", "smoke"]
@@ -93,6 +96,11 @@ _POSITIVE = click.FloatRange(min=0, min_open=True)
     help="Run this many notebooks in parallel.",
 )
 @click.option(
+    "--dask",
+    metavar="ADDRESS",
+    help="Run the notebooks on the Dask cluster at ADDRESS (tcp://host:8786); -j caps them.",
+)
+@click.option(
     "--junit-xml",
     type=click.Path(path_type=Path, dir_okay=False),
     metavar="FILE",
@@ -117,6 +125,7 @@ def smoke(
     engine: str,
     output_dir: Path | None,
     jobs: int,
+    dask: str | None,
     junit_xml: Path | None,
     json_out: str | None,
     quiet: bool,
@@ -125,7 +134,8 @@ def smoke(
 
     PATHS are notebooks or folders (searched for *.ipynb, checkpoints
     skipped). Each runs with its folder as working directory, MPLBACKEND=Agg
-    and a throwaway run store.
+    and a throwaway run store. With --dask, on the workers of a Dask cluster
+    (they need nbtrack and the project's files at the same paths).
     """
     from nbtrack.errors import UsageError
 
@@ -133,11 +143,8 @@ def smoke(
         raise UsageError("--output-dir writes executed notebooks, so it needs --engine kernel.")
     if not paths:
         raise UsageError("Give at least one notebook or folder of notebooks.")
-    from nbtrack.smoke.process import started_children
-
     kind: Engine = "kernel" if engine == "kernel" else "script"
-    # the children start first: they import IPython while the notebooks are planned
-    with started_children(kind, paths, jobs) as warm:
+    with _warming(kind, paths, jobs, dask) as warm:
         from nbtrack.notebook import parse_param_assignments
         from nbtrack.smoke.options import SmokeOptions, project_smoke_config
         from nbtrack.smoke.plan import plan_paths
@@ -164,15 +171,18 @@ def smoke(
         reporter = ConsoleReporter(len(plans), stream=stream, quiet=quiet, rich=is_tty())
         started = time.monotonic()
         try:
-            results = run_notebooks(
-                plans,
-                options,
-                config,
-                jobs=jobs,
-                on_start=lambda plan: reporter.started(plan.path),
-                on_result=reporter.result,
-                warm=warm,
-            )
+            if dask is not None:
+                results = _on_cluster(ctx, dask, jobs, plans, options, config, reporter)
+            else:
+                results = run_notebooks(
+                    plans,
+                    options,
+                    config,
+                    jobs=jobs,
+                    on_start=lambda plan: reporter.started(plan.path),
+                    on_result=reporter.result,
+                    warm=warm,
+                )
         except BaseException:
             reporter.stop()  # Ctrl-C: leave the terminal as it was
             raise
@@ -180,6 +190,37 @@ def smoke(
     reporter.close(results, seconds)
     _write_reports(results, seconds, junit_xml, json_out)
     ctx.exit(0 if all(r.ok for r in results) else 1)
+
+
+def _warming(
+    kind: Engine, paths: tuple[Path, ...], jobs: int, dask: str | None
+) -> contextlib.AbstractContextManager[list[Child]]:
+    """Local children start first: they import IPython while the notebooks are planned.
+
+    With ``--dask`` nothing runs here, so none are started.
+    """
+    from nbtrack.smoke.process import started_children
+
+    if dask is not None:
+        return contextlib.nullcontext([])
+    return started_children(kind, paths, jobs)
+
+
+def _on_cluster(
+    ctx: click.Context,
+    address: str,
+    jobs: int,
+    plans: list[Plan],
+    options: SmokeOptions,
+    config: SmokeConfig,
+    reporter: ConsoleReporter,
+) -> list[SmokeResult]:
+    """``--dask``: the plans run on the cluster; ``-j``, when given, caps the tasks in flight."""
+    from nbtrack.smoke.distributed import run_on_cluster
+
+    explicit = ctx.get_parameter_source("jobs") != click.core.ParameterSource.DEFAULT
+    limit = jobs if explicit else None
+    return run_on_cluster(plans, options, config, address, limit=limit, on_result=reporter.result)
 
 
 def _write_reports(

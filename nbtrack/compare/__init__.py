@@ -16,6 +16,9 @@ Not for: writing runs (``nbtrack.tracking``) or SQL (``nbtrack.store``).
 * ``comparison``: ``compare_runs`` (runs side by side against a baseline),
   ``select_runs`` (``--where``), ``metric_direction`` (the name rule for
   which way a metric improves), ``Comparison`` and the Python ``compare()``.
+* ``sweeps``: ``sweep_where``, a sweep's id (or a unique prefix) as the
+  ``--where`` that selects its runs (``compare --sweep``, ``runs --sweep``);
+  ``in_sweep_order``, its runs by their place in the sweep.
 * ``comparison_model``: the frozen values a comparison is made of.
 * ``code``: the cell diff of two runs' stored code snapshots.
 * ``formatting``: numbers, deltas and values as the comparison renderers show them.

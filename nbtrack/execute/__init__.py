@@ -13,6 +13,16 @@ completes the stored run afterwards;
 ``redacted`` lets the kernel run a cell's real code (injected parameters
 too) while every file keeps its secrets redacted.
 
+A sweep (``nbtrack run --grid/--sample``) is many such runs: ``sweep`` plans
+them (:func:`~nbtrack.execute.sweep.plan_sweep` -> a
+:class:`~nbtrack.execute.sweep.SweepPlan` of values, each run tagged with the
+sweep's id) and runs one in this process
+(:func:`~nbtrack.execute.sweep.run_planned`, picklable, for a local child or a
+Dask worker); ``sweep_local`` runs a plan's runs *jobs* at a time, each in a
+child process of its own, and stops the lot on Ctrl-C or SIGTERM;
+``sweep_dask`` sends them to a Dask cluster instead (``--dask ADDRESS``, through
+:mod:`nbtrack.cluster`), into the same ``SweepResult``.
+
 A sibling of :mod:`nbtrack.smoke` below the doors: both read, parameterise
 and report on notebooks through :mod:`nbtrack.notebook` (one resolver, one
 map from executed cells to the user's, one

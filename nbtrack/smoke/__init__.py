@@ -16,6 +16,8 @@ The modules, one job each, in the order a smoke run meets them:
   nbclient with the notebook's kernel).
 * ``isolate``: ``--isolate``, a throwaway copy of what git tracks.
 * ``runner``: planned notebooks, each in a fresh process, *jobs* at a time.
+* ``distributed``: ``--dask ADDRESS``: each planned notebook a task on a Dask
+  cluster's worker (``runner.run_plan`` there), results back in input order.
 * ``verdict`` (with ``hints``): a child's events to a ``SmokeResult``, with a diagnosis.
 * ``result``: the values a smoke run or a lint produces.
 * ``report``: console text, JUnit XML, JSON, GitHub annotations.

@@ -52,6 +52,8 @@ class SmokeOptions:
     track: bool = False
     engine: Engine = "script"
     output_dir: Path | None = None
+    #: with ``track``: the store every notebook writes to (None: each notebook's settings')
+    store_url: str | None = None
 
 
 @dataclass(frozen=True)

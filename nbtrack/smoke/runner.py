@@ -49,7 +49,7 @@ def _child_env(plan: Plan, options: SmokeOptions, child: Child) -> dict[str, str
     """Per-notebook environment (the rest was set when the child was spawned)."""
     env = {NOTEBOOK_ENV: str(plan.path.resolve())}
     if options.track:
-        env[STORE_ENV] = load_settings(plan.path.parent).store_url
+        env[STORE_ENV] = options.store_url or load_settings(plan.path.parent).store_url
     else:
         env[STORE_ENV] = str(child.tmp / "throwaway-runs.db")
     return env

@@ -226,7 +226,7 @@ def test_show_reports_crashed_for_a_stale_heartbeat(invoke, store: Store) -> Non
 def test_db_status_masks_the_password(invoke, store_url: str) -> None:  # type: ignore[no-untyped-def]
     result = invoke("db", "status")
     assert result.exit_code == 0
-    assert "nbtrack: 0004_data_lineage" in result.stdout
+    assert "nbtrack: 0005_team_store" in result.stdout
     assert "Traceback" not in result.output
 
 

@@ -35,12 +35,18 @@ FALLBACK_EXPERIMENT = "default"
 
 def upgrade() -> None:
     name = context.config.attributes.get("experiment") or FALLBACK_EXPERIMENT
-    with op.batch_alter_table("runs") as batch:
-        batch.add_column(sa.Column("experiment", sa.Text, nullable=True))
-    runs = sa.table("runs", sa.column("experiment", sa.Text))
-    op.execute(runs.update().values(experiment=name))
-    with op.batch_alter_table("runs") as batch:
-        batch.alter_column("experiment", existing_type=sa.Text, nullable=False)
+    # One ADD COLUMN with the upgrading project's name as its default fills every
+    # old run. SQLite adds it in place: filling a nullable column first and then
+    # making it NOT NULL would make Alembic rebuild ``runs`` (copy, drop, rename),
+    # and dropping ``runs`` cascades to every table that references it.
+    # (a plain ALTER TABLE, not Alembic's batch mode, which rebuilds the table on SQLite)
+    op.add_column(
+        "runs",
+        sa.Column("experiment", sa.Text, nullable=False, server_default=sa.text(_quote(name))),
+    )
+    if op.get_bind().dialect.name == "postgresql":
+        # nbtrack names the experiment of every run it writes; the default was for old rows
+        op.alter_column("runs", "experiment", server_default=None)
     op.create_index("ix_runs_experiment_started", "runs", ["experiment", "started_at"])
     op.create_table(
         "store_settings",
@@ -49,8 +55,12 @@ def upgrade() -> None:
     )
 
 
+def _quote(text: str) -> str:
+    """*text* as an SQL string literal (both dialects double a quote inside)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def downgrade() -> None:
     op.drop_table("store_settings")
     op.drop_index("ix_runs_experiment_started", "runs")
-    with op.batch_alter_table("runs") as batch:
-        batch.drop_column("experiment")
+    op.drop_column("runs", "experiment")  # SQLite 3.35+ drops a column in place
