@@ -204,5 +204,10 @@ def ip(project_root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 @pytest.fixture(autouse=True)
 def _isolated_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test writes the repository's .nbtrack/: the default store is in tmp_path."""
+    """No test writes the repository's .nbtrack/: the default store is in tmp_path.
+
+    Nor the developer's artifact root: no ``NBTRACK_ARTIFACTS`` from the shell
+    (tests of remote roots set their own download cache, ``XDG_CACHE_HOME``).
+    """
     monkeypatch.setenv("NBTRACK_STORE", str(tmp_path / ".nbtrack-default" / "runs.db"))
+    monkeypatch.delenv("NBTRACK_ARTIFACTS", raising=False)
