@@ -38,11 +38,13 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nbtrack.envvars import (
     COMMAND_ENV,
+    EXPERIMENT_ENV,
     NOTEBOOK_ENV,
     PARAM_SOURCES_ENV,
     PARAMETERS_CELL_ENV,
@@ -71,6 +73,9 @@ from nbtrack.notebook.params import (
     resolve_params,
 )
 from nbtrack.notebook.source import cell_magic_name
+
+if TYPE_CHECKING:
+    from nbtrack.config import Settings
 
 __all__ = ["BatchResult", "run_notebook"]
 
@@ -164,6 +169,7 @@ def run_notebook(
     store_url: str | None = None,
     timeout: float | None = None,
     warn: Callable[[str], None] | None = None,
+    experiment: str | None = None,
 ) -> BatchResult:
     """Execute *notebook* in a kernel as one tracked run; see the module docstring.
 
@@ -172,14 +178,16 @@ def run_notebook(
     that cannot be written, a timeout not above 0) raises before a kernel
     starts: ``NotebookError``, ``ParamError`` or ``UsageError``.
     A notebook that fails is a result with ``failure`` set. *warn* hears of
-    a parameter given with another type than its default.
+    a parameter given with another type than its default. *experiment*
+    (default: the settings') is the run's experiment, an invalid name a
+    ``ConfigError``.
     """
-    from nbtrack.config import find_project_root, load_settings
+    from nbtrack.config import find_project_root
     from nbtrack.execute.settle import Prepared, settle
 
     path = Path(notebook)
     _check_arguments(output, timeout)
-    settings = load_settings()
+    settings = _settings(experiment)
     job = _job(path, params, param_file, warn, redact=settings.redact_secrets)
     url = store_url or settings.store_url
     workdir = Path(cwd) if cwd is not None else path.resolve().parent
@@ -194,6 +202,7 @@ def run_notebook(
         id_file = Path(tmp) / "run-id"
         end_file = Path(tmp) / "run-end"
         env = _kernel_env(job, Path(tmp), id_file, end_file, url, name, tags)
+        env[EXPERIMENT_ENV] = settings.experiment  # the kernel's run, and settle's, in it
         # written here, then copied to the user's -o: a full disk there loses nothing
         source, executed = _notebook_files(job, path, Path(tmp))
         try:
@@ -306,6 +315,20 @@ def _early_exit_event(early: EarlyExit | None) -> tuple[RunEvent, ...]:
         "message": early.describe(),
     }
     return (RunEvent(kind="early_exit", timestamp=time.time(), detail=detail),)
+
+
+def _settings(experiment: str | None) -> Settings:
+    """The settings, with *experiment* (``--experiment``, checked) when given.
+
+    The parent's experiment, like its store, is the run's: the kernel is told
+    it (``NBTRACK_EXPERIMENT``), and a run settle has to create goes there too.
+    """
+    from nbtrack.config import experiment_name, load_settings
+
+    settings = load_settings()
+    if experiment is None:
+        return settings
+    return replace(settings, experiment=experiment_name(experiment, "--experiment"))
 
 
 def _kernel_env(

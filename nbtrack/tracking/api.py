@@ -111,11 +111,13 @@ class Tracker:
         *,
         settings: Settings | None = None,
         source: Source | None = None,
+        experiment: str | None = None,
     ) -> ActiveRun:
         """Create a RUNNING run in the store, capture git and environment, return it.
 
-        When the store cannot be reached right now the run starts anyway and is
-        created in the store later (see the module notes).
+        *experiment* None puts the run in the settings' experiment. When the
+        store cannot be reached right now the run starts anyway and is created
+        in the store later (see the module notes).
         """
         import uuid
 
@@ -133,6 +135,10 @@ class Tracker:
             if name is not None and not isinstance(name, str):
                 raise RunError(f"a run name must be a string, not {name!r}.")
             settings = settings or _load_settings()
+            if experiment is not None:
+                from nbtrack.config import experiment_name
+
+                experiment = experiment_name(experiment, "start_run(experiment=...)")
             clean_tags = normalise_tags(tags, redact=settings.redact_secrets)
             outage: StoreError | None = None
             try:
@@ -155,6 +161,8 @@ class Tracker:
                 "git": capture_git(settings.root, redact=settings.redact_secrets),
                 "environment": capture_environment(redact=settings.redact_secrets),
                 "source": source,
+                # named, not None: a spilled run replays into its own experiment
+                "experiment": experiment or settings.experiment,
             }
             if outage is None:
                 try:
@@ -261,10 +269,22 @@ class Tracker:
         return self._reading_store().get_run(run_id)
 
     def list_runs(
-        self, *, where: str | None = None, sort: Sequence[str] = (), limit: int | None = None
+        self,
+        *,
+        where: str | None = None,
+        sort: Sequence[str] = (),
+        limit: int | None = None,
+        experiment: str | Sequence[str] | None = None,
     ) -> list[RunSummary]:
-        """Runs newest first, filtered with the ``--where`` language."""
-        return self._reading_store().list_runs(where=where, sort=sort, limit=limit)
+        """Runs newest first, filtered with the ``--where`` language; *experiment*
+        as ``nbtrack runs --experiment`` (None: the project's when it sets one)."""
+        from nbtrack.config import listed_experiments
+
+        given = [experiment] if isinstance(experiment, str) else list(experiment or ())
+        scope = listed_experiments(given, _load_settings())
+        return self._reading_store().list_runs(
+            where=where, sort=sort, limit=limit, experiment=scope or None
+        )
 
     # -- process life ----------------------------------------------------------------
     def _at_exit(self) -> None:
@@ -330,13 +350,19 @@ def start_run(
     *,
     settings: Settings | None = None,
     source: Source | None = None,
+    experiment: str | None = None,
 ) -> ActiveRun:
     """Start a run; use it as a context manager or end it with :func:`end_run`.
+
+    *experiment* groups the run (default: ``[tool.nbtrack] experiment``,
+    ``NBTRACK_EXPERIMENT``, else the project's name).
 
     >>> with nbtrack.start_run(name="baseline", tags={"team": "vision"}):  # doctest: +SKIP
     ...     nbtrack.log_metric("loss", 0.3, step=1)
     """
-    return get_tracker().start_run(name, tags, settings=settings, source=source)
+    return get_tracker().start_run(
+        name, tags, settings=settings, source=source, experiment=experiment
+    )
 
 
 def end_run(
@@ -419,7 +445,11 @@ def get_run(run_id: str) -> Run:
 
 
 def list_runs(
-    *, where: str | None = None, sort: Sequence[str] = (), limit: int | None = None
+    *,
+    where: str | None = None,
+    sort: Sequence[str] = (),
+    limit: int | None = None,
+    experiment: str | Sequence[str] | None = None,
 ) -> list[RunSummary]:
-    """Runs newest first; *where* filters like ``nbtrack runs --where``."""
-    return get_tracker().list_runs(where=where, sort=sort, limit=limit)
+    """Runs newest first; *where* and *experiment* filter like ``nbtrack runs``."""
+    return get_tracker().list_runs(where=where, sort=sort, limit=limit, experiment=experiment)

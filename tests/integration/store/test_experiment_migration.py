@@ -73,7 +73,7 @@ def _snapshot(url: str) -> dict[str, list[tuple[object, ...]]]:
         ).all()
         rows = {"runs": [tuple(r) for r in runs]}
         for table in tables:
-            found = connection.execute(sa.text(f"SELECT * FROM {table}")).all()  # noqa: S608
+            found = connection.execute(sa.text(f"SELECT * FROM {table}")).all()
             rows[table] = sorted((tuple(r) for r in found), key=repr)
     engine.dispose()
     return rows

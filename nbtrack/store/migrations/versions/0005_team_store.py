@@ -41,9 +41,7 @@ def upgrade() -> None:
     # then DROPs the old table, and with foreign keys on (nbtrack's connections,
     # inside the migration's transaction where they cannot be turned off) the DROP
     # cascades and deletes every run's params, metrics, tags and artifacts.
-    op.add_column(
-        "runs", sa.Column("experiment", sa.Text, nullable=False, server_default=name)
-    )
+    op.add_column("runs", sa.Column("experiment", sa.Text, nullable=False, server_default=name))
     if op.get_bind().dialect.name == "postgresql":
         # nbtrack writes the name itself; SQLite keeps the default (dropping it is a
         # recreate there), where no writer ever leaves the column out
