@@ -174,14 +174,11 @@ def run_notebook(
     """Execute *notebook* in a kernel as one tracked run; see the module docstring.
 
     Bad input (missing or malformed notebook, a notebook in another kernel
-    language, unknown parameter, unreadable parameter file, an output path
-    that cannot be written, a timeout not above 0) raises before a kernel
-    starts: ``NotebookError``, ``ParamError`` or ``UsageError``.
-    A notebook that fails is a result with ``failure`` set. *warn* hears of
-    a parameter given with another type than its default. *experiment*
-    (default: the settings') is the run's experiment, an invalid name a
-    ``ConfigError``.
-    """
+    language, unknown parameter, unreadable parameter file, an output path that
+    cannot be written, a timeout not above 0, a bad *experiment*: ``_settings``)
+    raises before a kernel starts: ``NotebookError``, ``ParamError`` or ``UsageError``.
+    A notebook that fails is a result with ``failure`` set; *warn* hears of a param
+    given with another type than its default."""
     from nbtrack.config import find_project_root
     from nbtrack.execute.settle import Prepared, settle
 
@@ -201,8 +198,7 @@ def run_notebook(
     with tempfile.TemporaryDirectory(prefix="nbtrack-run-") as tmp:
         id_file = Path(tmp) / "run-id"
         end_file = Path(tmp) / "run-end"
-        env = _kernel_env(job, Path(tmp), id_file, end_file, url, name, tags)
-        env[EXPERIMENT_ENV] = settings.experiment  # the kernel's run, and settle's, in it
+        env = _kernel_env(job, Path(tmp), id_file, end_file, url, name, tags, settings.experiment)
         # written here, then copied to the user's -o: a full disk there loses nothing
         source, executed = _notebook_files(job, path, Path(tmp))
         try:
@@ -318,7 +314,8 @@ def _early_exit_event(early: EarlyExit | None) -> tuple[RunEvent, ...]:
 
 
 def _settings(experiment: str | None) -> Settings:
-    """The settings, with *experiment* (``--experiment``, checked) when given.
+    """The settings, with *experiment* (``--experiment``: the run's experiment, a bad
+    name a ``ConfigError``) when given.
 
     The parent's experiment, like its store, is the run's: the kernel is told
     it (``NBTRACK_EXPERIMENT``), and a run settle has to create goes there too.
@@ -339,6 +336,7 @@ def _kernel_env(
     url: str,
     name: str | None,
     tags: Mapping[str, str] | None,
+    experiment: str,
 ) -> dict[str, str]:
     """The run, described to the kernel's session (see :mod:`nbtrack.config`)."""
     from nbtrack.execute.engine import kernel_path
@@ -353,6 +351,7 @@ def _kernel_env(
         STORE_ENV: url,
         RUN_NAME_ENV: name or "",
         RUN_TAGS_ENV: json.dumps(dict(tags or {})),
+        EXPERIMENT_ENV: experiment,
         PARAM_SOURCES_ENV: json.dumps(job.sources),
         PARAMETERS_CELL_ENV: job.parameters_cell,
     }

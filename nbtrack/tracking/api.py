@@ -115,9 +115,8 @@ class Tracker:
     ) -> ActiveRun:
         """Create a RUNNING run in the store, capture git and environment, return it.
 
-        *experiment* None puts the run in the settings' experiment. When the
-        store cannot be reached right now the run starts anyway and is created
-        in the store later (see the module notes).
+        When the store cannot be reached right now the run starts anyway and is
+        created in the store later (see the module notes).
         """
         import uuid
 
@@ -135,10 +134,6 @@ class Tracker:
             if name is not None and not isinstance(name, str):
                 raise RunError(f"a run name must be a string, not {name!r}.")
             settings = settings or _load_settings()
-            if experiment is not None:
-                from nbtrack.config import experiment_name
-
-                experiment = experiment_name(experiment, "start_run(experiment=...)")
             clean_tags = normalise_tags(tags, redact=settings.redact_secrets)
             outage: StoreError | None = None
             try:
@@ -161,8 +156,7 @@ class Tracker:
                 "git": capture_git(settings.root, redact=settings.redact_secrets),
                 "environment": capture_environment(redact=settings.redact_secrets),
                 "source": source,
-                # named, not None: a spilled run replays into its own experiment
-                "experiment": experiment or settings.experiment,
+                "experiment": _experiment(experiment, settings),
             }
             if outage is None:
                 try:
@@ -311,6 +305,19 @@ class Tracker:
         self.run = None
         self._store = None
         self._lock = threading.RLock()
+
+
+def _experiment(experiment: str | None, settings: Settings) -> str:
+    """The experiment of a new run: *experiment* checked, else the settings'.
+
+    Always a name, never None: a run spilled and replayed later, by another
+    process, lands in its own experiment.
+    """
+    if experiment is None:
+        return settings.experiment
+    from nbtrack.config import experiment_name
+
+    return experiment_name(experiment, "start_run(experiment=...)")
 
 
 def _load_settings() -> Settings:
