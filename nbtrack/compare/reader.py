@@ -159,10 +159,6 @@ class Reader:
         """Where the bytes of a stored artifact are on this machine."""
         return self._store.artifact_path(artifact)
 
-    def write_refusal(self) -> str | None:
-        """Why this user cannot change the store (read-only), or None when they can."""
-        return self._store.write_refusal()
-
     # -- lifetime ------------------------------------------------------------------
     def close(self) -> None:
         if self._owned:

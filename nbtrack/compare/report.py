@@ -188,16 +188,18 @@ def select_runs(
     baseline, or in *sort*'s order when given. *named*: the user named the
     experiments (``--experiment``), which alone chooses their runs.
     """
-    if run_ids and (where is not None or named):
-        raise UsageError("give RUN ids or --where/--experiment, not both.")
+    if run_ids and where is not None:
+        raise UsageError("give RUN ids or --where, not both.")
+    if run_ids and named:
+        raise UsageError("give RUN ids or --experiment, not both.")
     if run_ids:
         if sort:
             raise UsageError("--sort orders the runs --where finds; RUN ids keep the order given.")
         return _resolve(reader, run_ids)
     if where is None and not named:
         raise UsageError(
-            "name the runs to report: RUN ids, --where EXPR (e.g. --where"
-            ' "status = FINISHED") or --experiment NAME.'
+            'name the runs to report: RUN ids, or --where EXPR (e.g. --where "status = FINISHED"),'
+            " or --experiment NAME."
         )
     listed = reader.runs(where=where, sort=sort, limit=limit, experiment=experiment or None)
     if not listed:

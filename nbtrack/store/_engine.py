@@ -52,7 +52,6 @@ __all__ = [
     "sqlite_path",
     "umask",
     "write_engine",
-    "write_refusal",
 ]
 
 BUSY_TIMEOUT = 30.0  # seconds a SQLite writer waits for the lock
@@ -214,21 +213,6 @@ def write_engine(engine: Engine) -> Engine:
 
 #: PostgreSQL's SQLSTATE for "permission denied" (a read-only role writing)
 INSUFFICIENT_PRIVILEGE = "42501"
-
-
-def write_refusal(connection: Connection) -> str | None:
-    """Why the PostgreSQL role of *connection* cannot write the store, or None when it can.
-
-    Asks the server (``has_table_privilege``) rather than trying a write, so a
-    read-only role learns it before anything is attempted.
-    """
-    row = connection.exec_driver_sql(
-        "SELECT current_user, has_table_privilege('runs', 'INSERT'),"
-        " has_table_privilege('runs', 'UPDATE'), has_table_privilege('tags', 'DELETE')"
-    ).one()
-    if all(row[1:]):
-        return None
-    return f"the PostgreSQL role {row[0]!r} may read the store but not change it"
 
 
 def translate(error: BaseException, url: str) -> StoreError:

@@ -379,11 +379,6 @@ class Store(abc.ABC):
         """Where the bytes of a stored artifact are on this machine."""
 
     # -- lifetime --------------------------------------------------------------
-    def write_refusal(self) -> str | None:
-        """Why this store cannot be written by this user (a read-only file or role), or
-        None when it can, asked without writing."""
-        return None
-
     @abc.abstractmethod
     def schema_status(self) -> dict[str, Any]:
         """``{"current": rev|None, "head": rev, "url": ...}`` for ``nbtrack db``."""

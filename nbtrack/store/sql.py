@@ -449,12 +449,6 @@ class SqlStore(RunManagement, ColumnReads, ExtremeReads, LineageReads, Store):
             return sql_read.metric_history(connection, run_id, key)
 
     # -- lifetime --------------------------------------------------------------
-    def write_refusal(self) -> str | None:
-        if self.missing or self.read_only is not None or self.dialect != "postgresql":
-            return self.read_only
-        with self._read() as connection:
-            return _engine.write_refusal(connection)
-
     def schema_status(self) -> dict[str, Any]:
         """current/head revisions, the URL; ``lost_record`` with the ``detected`` revision
         when the tables are there but ``alembic_version`` is not."""

@@ -277,7 +277,8 @@ def _hidden(view: View) -> dict[str, list[tuple[str, str]]]:
     """The hidden fields the filter form and the column picker carry (the rest of the view)."""
     keep = dataclasses.replace(view, page=1)
     return {
-        "filter": [(k, v) for k, v in keep.pairs() if k not in ("where", "experiment")],
+        "filter": [(k, v) for k, v in keep.pairs() if k != "where"],
+        "experiment": [(k, v) for k, v in keep.pairs() if k != "experiment"],
         "picker": [(k, v) for k, v in keep.pairs() if k != "columns"],
     }
 

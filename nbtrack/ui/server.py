@@ -157,17 +157,9 @@ def _run(
     import uvicorn
 
     from nbtrack.compare.reader import Reader
-    from nbtrack.errors import UsageError
     from nbtrack.ui.app import create_app
 
     reader = Reader.open(store_url)
-    refusal = reader.write_refusal() if allow_edit else None
-    if refusal is not None:
-        reader.close()
-        raise UsageError(
-            f"--allow-edit needs a store you can change, but {refusal}; serve it without"
-            " --allow-edit (read-only) or with a role that may write."
-        )
     config = UiConfig(
         store_url=store_url,
         token=token,
