@@ -47,6 +47,14 @@ FORMATS = ("terminal", "markdown", "json", "html")
     " arguments.",
 )
 @click.option(
+    "--experiment",
+    "experiments",
+    metavar="NAME",
+    multiple=True,
+    help="With --where: only this experiment's runs (repeatable; '*' every experiment). "
+    "Default: the experiment the project sets, else all (with --sweep: all).",
+)
+@click.option(
     "--limit",
     "-n",
     type=click.IntRange(min=0),
@@ -104,6 +112,7 @@ def compare(
     run_ids: tuple[str, ...],
     where: str | None,
     sweep: str | None,
+    experiments: tuple[str, ...],
     limit: int | None,
     metrics: tuple[str, ...],
     all_params: bool,
@@ -122,6 +131,7 @@ def compare(
     """
     from nbtrack.compare.comparison import compare_runs, select_runs
     from nbtrack.compare.reader import Reader
+    from nbtrack.config import listed_experiments, load_settings
     from nbtrack.errors import UsageError
 
     chooses = "--where" if sweep is None else "--sweep"
@@ -129,6 +139,10 @@ def compare(
         raise UsageError(f"give runs to compare or {chooses}, not both")
     if where is None and sweep is None and limit is not None:
         raise UsageError("--limit chooses among the runs --where matches; give --where too")
+    if where is None and sweep is None and experiments:
+        raise UsageError(
+            "--experiment chooses among the runs --where or --sweep matches; give one of them too"
+        )
     if where is None and sweep is None and len(run_ids) < 2:
         given = f"only run {run_ids[0]}" if run_ids else "no run"
         raise UsageError(
@@ -142,7 +156,12 @@ def compare(
             where = sweep_where(reader, sweep, where)
         if where is not None:
             chosen = WHERE_LIMIT if limit is None else limit
-            ids, total = select_runs(reader, where, chosen)
+            # a sweep's id names its runs in every experiment; --experiment still narrows
+            if sweep is not None and not experiments:
+                scope: tuple[str, ...] = ()
+            else:
+                scope = listed_experiments(experiments, load_settings())
+            ids, total = select_runs(reader, where, chosen, scope)
             if sweep is not None:
                 from nbtrack.compare.sweeps import in_sweep_order
 

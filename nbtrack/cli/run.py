@@ -72,6 +72,12 @@ def _pairs(option: str, items: tuple[str, ...]) -> dict[str, str]:
 @click.option("--name", help="Name of the run (of a sweep's runs: NAME-0, NAME-1, ...).")
 @click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="Tag the run (repeatable).")
 @click.option(
+    "--experiment",
+    metavar="NAME",
+    help="The experiment the run belongs to (default: [tool.nbtrack] experiment,"
+    " NBTRACK_EXPERIMENT, else the project's name).",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -128,6 +134,7 @@ def run(
     output: Path | None,
     cwd: Path | None,
     timeout: float | None,
+    experiment: str | None,
     grid: tuple[str, ...],
     sample: int | None,
     ranges: tuple[str, ...],
@@ -170,6 +177,7 @@ def run(
             output=output,
             cwd=cwd,
             timeout=timeout,
+            experiment=experiment,
         )
     elif jobs is not None:
         raise UsageError("-j runs a sweep's runs side by side; give --grid or --sample too.")
@@ -177,10 +185,29 @@ def run(
         from nbtrack.cli.sweep import run_one_on_cluster
 
         run_one_on_cluster(
-            notebook, dask, values, name, _pairs("--tag", tags), param_file, output, cwd, timeout
+            notebook,
+            dask,
+            values,
+            name,
+            _pairs("--tag", tags),
+            param_file,
+            output,
+            cwd,
+            timeout,
+            experiment,
         )
     else:
-        _run_one(notebook, values, param_file, name, _pairs("--tag", tags), output, cwd, timeout)
+        _run_one(
+            notebook,
+            values,
+            param_file,
+            name,
+            _pairs("--tag", tags),
+            output,
+            cwd,
+            timeout,
+            experiment,
+        )
 
 
 def _run_one(
@@ -192,6 +219,7 @@ def _run_one(
     output: Path | None,
     cwd: Path | None,
     timeout: float | None,
+    experiment: str | None,
 ) -> None:
     """One run, as ``nbtrack run`` without a sweep: its id out, its end told, its exit code."""
     from nbtrack.execute.runner import run_notebook
@@ -206,6 +234,7 @@ def _run_one(
         cwd=cwd,
         timeout=timeout,
         warn=lambda text: echo_err(f"nbtrack: warning: {text}"),
+        experiment=experiment,
     )
     click.echo(result.run_id)
     if result.signal is not None:

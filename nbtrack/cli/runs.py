@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from nbtrack.cli._output import echo_err, is_tty, print_table
+from nbtrack.cli._output import echo_err, fit_width, is_tty, print_table
 from nbtrack.compare.formatting import duration_text, strict_json
 from nbtrack.printable import printable
 
@@ -99,6 +99,7 @@ def summary_dict(run: RunSummary) -> dict[str, Any]:
         "metrics": strict_json(run.metrics),
         "tags": run.tags,
         "deleted_at": iso(run.deleted_at),
+        "experiment": run.experiment,
     }
 
 
@@ -140,18 +141,6 @@ def _print_csv(listed: Sequence[RunSummary], chosen: Sequence[Column] | None) ->
 _SHRINK_TO = {1: 10, 3: 12}  # column index -> cells
 
 
-def _clip(text: str, cells: int, *, keep_end: bool) -> str:
-    """*text* cut to *cells* terminal cells with an ellipsis (a path keeps its end)."""
-    from rich.cells import cell_len, set_cell_size
-
-    if cell_len(text) <= cells:
-        return text
-    if keep_end:
-        tail = set_cell_size(text[::-1], cells - 1)[::-1].lstrip()
-        return "…" + tail
-    return set_cell_size(text, cells - 1).rstrip() + "…"
-
-
 def _near(path: str) -> str:
     """A notebook path relative to the working directory when it is under it."""
     import os
@@ -165,44 +154,15 @@ def _near(path: str) -> str:
     return path if relative.startswith("..") else relative
 
 
-def _fit_width(
-    columns: list[str], rows: list[list[str]], width: int
-) -> tuple[list[str], list[list[str]]]:
-    """Make the table fit a terminal of *width* cells without folding a cell.
-
-    A folded run id or status is hard to read and copy, so the name and
-    notebook are clipped first (the notebook keeps its file name) and only
-    when that is not enough do the last metric, then param columns go.
-    """
-    from rich.cells import cell_len
-
-    def needed(cells: list[str], i: int, table: list[list[str]]) -> int:
-        # rich pads each cell by one on both sides and draws one rule per column
-        return max(cell_len(cells[i]), *(cell_len(row[i]) for row in table)) + 3
-
-    for keep in range(len(columns), 5, -1):
-        heads, table = columns[:keep], [row[:keep] for row in rows]
-        excess = sum(needed(heads, i, table) for i in range(keep)) + 1 - width
-        for index, floor in _SHRINK_TO.items():
-            if excess <= 0:
-                break
-            before = needed(heads, index, table)
-            target = max(floor, before - 3 - excess, cell_len(heads[index]))
-            for row in table:
-                row[index] = _clip(row[index], target, keep_end=index == 3)
-            excess -= before - needed(heads, index, table)
-        if excess <= 0:
-            break
-    return heads, table
-
-
 def _print_table(
     listed: Sequence[RunSummary], chosen: Sequence[Column], more: int, *, deleted: bool
 ) -> None:
     from nbtrack.compare.listing import MISSING
 
+    mixed = len({r.experiment for r in listed}) > 1  # then each row says which
     columns = ["id", "name", "status", "notebook", "started", "duration"]
     columns += ["deleted"] if deleted else []
+    columns += ["experiment"] if mixed else []
     columns += [one_line(str(c)) for c in chosen]
     rows = [
         [
@@ -213,6 +173,7 @@ def _print_table(
             fmt_time(r.started_at),
             duration_text(r.duration),
             *([fmt_time(r.deleted_at)] if deleted else []),
+            *([one_line(r.experiment)] if mixed else []),
             *["" if (v := c.value(r)) is MISSING else fmt_value(v) for c in chosen],
         ]
         for r in listed
@@ -220,7 +181,9 @@ def _print_table(
     if is_tty():
         for row in rows:
             row[3] = _near(row[3])
-        columns, rows = _fit_width(columns, rows, shutil.get_terminal_size().columns)
+        columns, rows = fit_width(
+            columns, rows, shutil.get_terminal_size().columns, _SHRINK_TO, keep_end=3
+        )
     print_table(columns, rows)
     if more > 0:
         print(f"... and {more} more run{'s' if more != 1 else ''} (--limit 0 lists all).")
@@ -233,7 +196,15 @@ def _print_table(
     metavar="EXPR",
     help='Filter, e.g. "params.lr < 0.1 and metrics.val_acc > 0.9 and status = FINISHED". '
     "Fields: params.KEY, metrics.KEY (last value), tags.KEY, status, name, notebook, id, "
-    "started, ended, user, host, branch, commit; and/or/not, parentheses.",
+    "started, ended, user, host, branch, commit, experiment; and/or/not, parentheses.",
+)
+@click.option(
+    "--experiment",
+    "experiments",
+    metavar="NAME",
+    multiple=True,
+    help="Only this experiment's runs (repeatable; '*' for every experiment). Default: the "
+    "experiment the project sets ([tool.nbtrack] experiment, NBTRACK_EXPERIMENT), else all.",
 )
 @click.option("--sweep", metavar="ID", help="The runs of this sweep (its id or a unique prefix).")
 @click.option(
@@ -277,6 +248,7 @@ def _print_table(
 def runs(
     where: str | None,
     sweep: str | None,
+    experiments: tuple[str, ...],
     sort: tuple[str, ...],
     limit: int | None,
     fmt: str,
@@ -285,8 +257,10 @@ def runs(
 ) -> None:
     """List runs, newest first, with filters and sorting."""
     from nbtrack.compare.listing import default_columns, parse_columns
+    from nbtrack.config import listed_experiments, load_settings
 
     chosen = parse_columns(columns) if columns else None
+    scope = listed_experiments(experiments, load_settings())
     if limit is None:
         limit = TABLE_LIMIT if fmt == "table" else 0
     with _reader() as reader:
@@ -294,7 +268,10 @@ def runs(
             from nbtrack.compare.sweeps import sweep_where
 
             where = sweep_where(reader, sweep, where)
-        listed, total = reader.page(where=where, sort=sort, limit=limit or None, deleted=deleted)
+            scope = scope if experiments else ()  # a sweep's id names its runs anywhere
+        listed, total = reader.page(
+            where=where, sort=sort, limit=limit or None, deleted=deleted, experiment=scope
+        )
         more = total - len(listed)
         url = reader.url
     for column in chosen or ():
@@ -306,18 +283,21 @@ def runs(
     elif fmt == "csv":
         _print_csv(listed, chosen)
     elif not listed:
-        _print_nothing(where, url, deleted=deleted)
+        _print_nothing(where, url, deleted=deleted, scope=scope)
     else:
         shown = chosen if chosen is not None else default_columns(listed, where, sort)
         _print_table(listed, shown, more, deleted=deleted)
 
 
-def _print_nothing(where: str | None, url: str, *, deleted: bool) -> None:
+def _print_nothing(where: str | None, url: str, *, deleted: bool, scope: Sequence[str]) -> None:
+    within = f" in experiment {', '.join(map(repr, scope))}" if scope else ""
     if deleted:
         match = f" matching --where {where!r}" if where else ""
-        print(f"No deleted runs{match}.")
+        print(one_line(f"No deleted runs{within}{match}."))
     elif where:
-        print(f"No runs match --where {where!r}.")
+        print(one_line(f"No runs{within} match --where {where!r}."))
+    elif scope:
+        print(one_line(f"No runs{within} in {url} (--experiment '*' lists every experiment)."))
     else:
         print(NO_RUNS_HINT.format(url=url))
 
@@ -361,6 +341,7 @@ def _print_header(run: Run) -> None:
         ("name", one_line(run.name or "-")),
         ("status", run.status.value),
         ("notebook", one_line(run.notebook or "- (not a notebook, or its path was not found)")),
+        ("experiment", one_line(run.experiment)),
         ("started", fmt_time(run.started_at)),
         ("ended", fmt_time(run.ended_at)),
         ("duration", duration_text(run.duration)),
@@ -369,7 +350,7 @@ def _print_header(run: Run) -> None:
         undo = f"`nbtrack restore {run.id[:8]}` brings it back"
         header.append(("deleted", f"{fmt_time(run.deleted_at)} ({undo})"))
     for label, value in header:
-        _line(f"{label + ':':<10}{value}")
+        _line(f"{label + ':':<9} {value}")
     if run.tags:
         tags = ", ".join(f"{k}={v}" for k, v in run.tags.items())
         _line(f"{'tags:':<10}{one_line(tags)}")

@@ -63,8 +63,12 @@ def run_sweep_command(
     output: Path | None,
     cwd: Path | None,
     timeout: float | None,
+    experiment: str | None = None,
 ) -> None:
-    """Plan, run and report a sweep; raises SystemExit with its exit code."""
+    """Plan, run and report a sweep; raises SystemExit with its exit code.
+
+    *experiment* None: each run's experiment comes from the settings.
+    """
     from nbtrack.errors import UsageError
     from nbtrack.execute.sweep import check_plan, plan_sweep
     from nbtrack.execute.sweep_local import run_sweep
@@ -114,10 +118,17 @@ def run_sweep_command(
             cwd=folder,
             timeout=timeout,
             on_outcome=told,
+            experiment=experiment,
         )
     else:
         result = run_sweep(
-            plan, jobs=jobs, param_file=file, cwd=folder, timeout=timeout, on_outcome=told
+            plan,
+            jobs=jobs,
+            param_file=file,
+            cwd=folder,
+            timeout=timeout,
+            on_outcome=told,
+            experiment=experiment,
         )
     click.echo(plan.sweep_id)
     echo_err(_summary(result, notebook))
@@ -191,6 +202,7 @@ def run_one_on_cluster(
     output: Path | None,
     cwd: Path | None,
     timeout: float | None,
+    experiment: str | None = None,
 ) -> None:
     """``nbtrack run NOTEBOOK --dask ADDRESS``: one run on a worker, told as a local run is.
 
@@ -215,6 +227,7 @@ def run_one_on_cluster(
         param_file=None if param_file is None else str(param_file),
         cwd=None if cwd is None else str(cwd),
         timeout=timeout,
+        experiment=experiment,
     )
     outcome = result.outcomes[0]
     if outcome.run_id is not None:

@@ -29,18 +29,27 @@ def runs(
     where: str | None = None,
     sort: str | Sequence[str] = (),
     limit: int | None = None,
+    experiment: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Runs as a pandas DataFrame, newest first, filtered like ``nbtrack runs --where``.
 
     >>> df = nbtrack.runs(where="params.lr < 0.1", sort="-metrics.val_acc")  # doctest: +SKIP
 
-    Columns: ``run_id, name, status, notebook, started, ended, duration``,
-    then ``params.*``, ``metrics.*`` (last value) and ``tags.*``; an empty
-    store gives an empty frame with the fixed columns (docs/api.md).
+    *experiment* (a name, several, or ``"*"`` for all) picks the experiments
+    as ``nbtrack runs --experiment`` does; None: the one the project sets
+    (``[tool.nbtrack] experiment``, ``NBTRACK_EXPERIMENT``), else all.
+    Columns: ``run_id, name, status, notebook, started, ended, duration,
+    experiment``, then ``params.*``, ``metrics.*`` (last value) and
+    ``tags.*``; an empty store gives an empty frame with the fixed columns
+    (docs/api.md).
     """
+    from nbtrack.config import listed_experiments, load_settings
+
     keys = (sort,) if isinstance(sort, str) else tuple(sort)
+    given = [experiment] if isinstance(experiment, str) else list(experiment or ())
+    scope = listed_experiments(given, load_settings())
     with Reader.current() as reader:
-        return frames.runs_frame(reader, where=where, sort=keys, limit=limit)
+        return frames.runs_frame(reader, where=where, sort=keys, limit=limit, experiment=scope)
 
 
 def metric_history(run: str | Run, key: str) -> pd.DataFrame:

@@ -115,8 +115,12 @@ def run_sweep_on_cluster(
     cwd: str | None = None,
     timeout: float | None = None,
     on_outcome: Callable[[RunOutcome], None] | None = None,
+    experiment: str | None = None,
 ) -> SweepResult:
-    """Run *plan*'s runs on the Dask cluster at *address*, at most *limit* at once (None: all)."""
+    """Run *plan*'s runs on the Dask cluster at *address*, at most *limit* at once (None: all).
+
+    The runs go to *experiment*, else this side's settings' experiment.
+    """
     from nbtrack.cluster.connect import check_workers, connect
     from nbtrack.cluster.tasks import Call, Done, run_calls
     from nbtrack.config import load_settings
@@ -127,7 +131,7 @@ def run_sweep_on_cluster(
         "param_file": None if param_file is None else str(Path(param_file).resolve()),
         "cwd": None if cwd is None else str(Path(cwd).resolve()),
         "timeout": timeout,
-        "experiment": settings.experiment,
+        "experiment": experiment or settings.experiment,
     }
     outcomes: dict[int, RunOutcome] = {}
 

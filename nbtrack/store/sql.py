@@ -41,7 +41,7 @@ from nbtrack.model import (
     Source,
 )
 from nbtrack.store import _engine, schema, sql_read
-from nbtrack.store.base import Deleted, MetricRow, Store
+from nbtrack.store.base import Deleted, Experiments, MetricRow, Store
 from nbtrack.store.schema import encode_text as _text
 from nbtrack.store.sql_artifacts import ArtifactFiles
 from nbtrack.store.sql_columns import ColumnReads
@@ -385,8 +385,9 @@ class SqlStore(ArtifactFiles, RunManagement, ColumnReads, ExtremeReads, LineageR
         sort: Sequence[str] = (),
         limit: int | None = None,
         deleted: Deleted = False,
+        experiment: Experiments = None,
     ) -> list[RunSummary]:
-        query = sql_read.RunQuery.parse(where, sort, deleted)
+        query = sql_read.RunQuery.parse(where, sort, deleted, experiment)
         if self.missing:
             return []
         with self._read() as connection:
@@ -394,11 +395,11 @@ class SqlStore(ArtifactFiles, RunManagement, ColumnReads, ExtremeReads, LineageR
 
     def list_page(
         self, *, where: str | None = None, sort: Sequence[str] = (), limit: int | None = None,
-        deleted: Deleted = False, offset: int = 0,
+        deleted: Deleted = False, offset: int = 0, experiment: Experiments = None,
     ) -> tuple[list[RunSummary], int]:  # fmt: skip
         if offset < 0:
             raise ValueError(f"offset must be >= 0, not {offset}")
-        query = sql_read.RunQuery.parse(where, sort, deleted)
+        query = sql_read.RunQuery.parse(where, sort, deleted, experiment)
         if self.missing:
             return [], 0
         with self._read() as connection:
@@ -411,9 +412,11 @@ class SqlStore(ArtifactFiles, RunManagement, ColumnReads, ExtremeReads, LineageR
                 total = sql_read.count_runs(connection, query, cutoff)
             return listed, total
 
-    def count_runs(self, *, where: str | None = None, deleted: Deleted = False) -> int:
+    def count_runs(
+        self, *, where: str | None = None, deleted: Deleted = False, experiment: Experiments = None
+    ) -> int:
         """How many runs match *where* (for "N more" lines)."""
-        query = sql_read.RunQuery.parse(where, (), deleted)
+        query = sql_read.RunQuery.parse(where, (), deleted, experiment)
         if self.missing:
             return 0
         with self._read() as connection:

@@ -41,7 +41,7 @@ from nbtrack.model import (
     Source,
 )
 from nbtrack.store import query, schema
-from nbtrack.store.base import Deleted
+from nbtrack.store.base import ALL_EXPERIMENTS, Deleted, Experiments
 from nbtrack.store.schema import decode_text as _text
 from nbtrack.store.schema import encode_text as _stored
 from nbtrack.store.sql_metrics import NO_STEP
@@ -52,6 +52,8 @@ __all__ = [
     "count_runs",
     "deleted_condition",
     "effective_status",
+    "experiment_condition",
+    "experiment_names",
     "get_run",
     "list_runs",
     "metric_history",
@@ -210,6 +212,7 @@ def get_run(connection: Connection, run_id: str, cutoff: float) -> Run:
         source=source,
         deleted_at=row.deleted_at,
         note=_opt(details.note) if details is not None else None,
+        experiment=_text(row.experiment),
     )
 
 
@@ -238,11 +241,38 @@ class RunQuery:
     sort: tuple[query.SortKey, ...]
     #: False: live runs only; True: soft-deleted runs only; "all": both
     deleted: Deleted = False
+    #: the experiments listed (any of them); empty: every experiment
+    experiments: tuple[str, ...] = ()
 
     @classmethod
-    def parse(cls, where: str | None, sort: Sequence[str], deleted: Deleted = False) -> RunQuery:
+    def parse(
+        cls,
+        where: str | None,
+        sort: Sequence[str],
+        deleted: Deleted = False,
+        experiment: Experiments = None,
+    ) -> RunQuery:
         expr = query.parse_where(where) if where and where.strip() else None
-        return cls(expr, tuple(query.parse_sort(s) for s in sort), deleted)
+        sort_keys = tuple(query.parse_sort(s) for s in sort)
+        return cls(expr, sort_keys, deleted, experiment_names(experiment))
+
+
+def experiment_names(experiment: Experiments) -> tuple[str, ...]:
+    """*experiment* (a name, names, or None for all) as a tuple of distinct names;
+    ``()`` (every experiment) for None or when one of them is ``*``.
+
+    >>> experiment_names(["churn", " churn", "vision"])
+    ('churn', 'vision')
+    """
+    if experiment is None:
+        return ()
+    listed = [experiment] if isinstance(experiment, str) else list(experiment)
+    names: dict[str, None] = {}
+    for name in listed:
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"experiment must be a non-empty name, not {name!r}")
+        names[name.strip()] = None
+    return () if ALL_EXPERIMENTS in names else tuple(names)
 
 
 def deleted_condition(deleted: Deleted) -> ColumnElement[bool] | None:
@@ -301,6 +331,20 @@ def _without_jit(connection: Connection, q: RunQuery) -> None:
         connection.exec_driver_sql("SET LOCAL jit = off")
 
 
+def experiment_condition(experiments: Sequence[str]) -> ColumnElement[bool] | None:
+    """The runs of *experiments* (any of them), as SQL over ``runs`` (None: all).
+
+    One name is an equality, so ``ix_runs_experiment_started`` serves both the
+    filter and the newest-first order.
+    """
+    if not experiments:
+        return None
+    stored = [_stored(name) for name in experiments]
+    if len(stored) == 1:
+        return runs.c.experiment == stored[0]
+    return runs.c.experiment.in_(stored)
+
+
 def _filtered(q: RunQuery, cutoff: float) -> sa.Select[Any]:
     stmt = sa.select(
         runs.c.id,
@@ -311,12 +355,17 @@ def _filtered(q: RunQuery, cutoff: float) -> sa.Select[Any]:
         runs.c.ended_at,
         runs.c.heartbeat_at,
         runs.c.deleted_at,
+        runs.c.experiment,
     )
-    visible = deleted_condition(q.deleted)
-    if visible is not None:
+    picked = [
+        c
+        for c in (deleted_condition(q.deleted), experiment_condition(q.experiments))
+        if c is not None
+    ]
+    if picked:
         # in a join's ON, not beside the --where: an AND around it would nest the
         # --where one level deeper, past what SQLite's parser takes at MAX_NESTING
-        stmt = stmt.select_from(runs.join(_ONE, visible))
+        stmt = stmt.select_from(runs.join(_ONE, sa.and_(*picked)))
     if q.where is not None:
         stmt = stmt.where(compile_where(q.where, cutoff))
     return stmt
@@ -409,6 +458,7 @@ def list_runs(
             metrics=dict(sorted(metrics[r.id].items())),
             tags=dict(sorted(tags[r.id].items())),
             deleted_at=r.deleted_at,
+            experiment=_text(r.experiment),
         )
         for r in rows
     ], total

@@ -5,7 +5,9 @@ For: the table of ``nbtrack runs`` in a browser. The view's whole state is in
 its URL (:class:`View`): ``?where=EXPR`` (the ``--where`` language),
 ``?sort=KEY`` (repeatable, ``-KEY`` descending), ``?columns=K,K`` (absent: the
 default columns of ``compare.listing``), ``?deleted=1``, ``?page=N`` (100 runs
-a page) and ``?selected=ID`` (repeatable, full ids, in the order picked).
+a page), ``?selected=ID`` (repeatable, full ids, in the order picked) and
+``?experiment=NAME`` (repeatable; ``*`` every experiment; absent: the
+experiments ``nbtrack ui`` was started with, ``UiConfig.experiments``).
 The store filters, sorts and pages in SQL (``Reader.page``); a bad
 expression is shown inline, naming its position, on a 400 page.
 Not for: SQL or comparisons (the compare layer's ``Reader`` and builders do them).
@@ -82,6 +84,8 @@ class View:
     deleted: bool = False
     page: int = 1
     selected: tuple[str, ...] = ()
+    #: ``?experiment=``: the experiments listed; empty: the server's default
+    experiment: tuple[str, ...] = ()
 
     @classmethod
     def from_query(cls, query: QueryParams) -> tuple[View, str | None]:
@@ -107,6 +111,9 @@ class View:
             deleted=deleted_text in ("1", "true", "yes"),
             page=page,
             selected=tuple(dict.fromkeys(i for i in selected if i)),
+            experiment=tuple(
+                dict.fromkeys(e.strip() for e in query.getlist("experiment") if e.strip())
+            ),
         )
         return view, problem
 
@@ -118,6 +125,7 @@ class View:
         pairs += [("deleted", "1")] if self.deleted else []
         pairs += [("page", str(self.page))] if self.page > 1 else []
         pairs += [("selected", s) for s in self.selected]
+        pairs += [("experiment", e) for e in self.experiment]
         return pairs
 
     def href(self, **changes: Any) -> str:
@@ -181,13 +189,18 @@ def runs(request: Request) -> Response:
     from nbtrack.ui.templating import page
 
     view, problem = View.from_query(request.query_params)
-    context = build(reader_of(request), view, problem)
+    context = build(reader_of(request), view, problem, request.app.state.config.experiments)
     status = 400 if context["error"] else 200
     return page(request, "runs.html.j2", context, status=status)
 
 
-def build(reader: Reader, view: View, problem: str | None = None) -> dict[str, Any]:
-    """The template's context for *view*: rows, headers, picker, pager, or an error."""
+def build(
+    reader: Reader, view: View, problem: str | None = None, default: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The template's context for *view*: rows, headers, picker, pager, or an error.
+
+    *default* are the experiments listed when the URL names none (empty: all).
+    """
     from nbtrack.compare.listing import default_columns, parse_columns
     from nbtrack.errors import UsageError
 
@@ -195,15 +208,18 @@ def build(reader: Reader, view: View, problem: str | None = None) -> dict[str, A
     total = 0
     chosen: list[Column] = []
     error = problem
+    scope = tuple(default)
     if error is None:
         try:
             picked = None if view.columns is None else parse_columns([view.columns])
+            scope = _scope(view, default)
             listed, total = reader.page(
                 where=view.where or None,
                 sort=view.sort,
                 limit=PAGE_SIZE,
                 offset=(view.page - 1) * PAGE_SIZE,
                 deleted=view.deleted,
+                experiment=scope or None,
             )
             if picked is None:
                 picked = default_columns(listed, view.where, view.sort)
@@ -214,17 +230,22 @@ def build(reader: Reader, view: View, problem: str | None = None) -> dict[str, A
         view = dataclasses.replace(view, columns=",".join(column_spec(c) for c in chosen))
     selected = set(view.selected)
     numeric = [_numeric(c, listed) for c in chosen]
+    within = f" of {', '.join(scope)}" if scope else ""
     return {
-        "title": "Deleted runs" if view.deleted else "Runs",
+        "title": ("Deleted runs" if view.deleted else "Runs") + within,
         "nav": "runs",
         "view": view,
+        # the filter form's experiment field: one name in it, several kept hidden
+        "experiment": _one(view.experiment or scope),
+        "experiments_kept": view.experiment if len(view.experiment) > 1 else (),
+        "mixed": _mixed(listed),
         "error": error,
         "hidden": _hidden(view),
         "headers": _headers(view, chosen, listed) if error is None else [],
         "rows": [_row(run, chosen, numeric, view, run.id in selected) for run in listed],
         "picker": _picker(listed, chosen),
         "pager": _pager(view, total, len(listed)),
-        "empty": _empty(reader, view, total) if error is None and not listed else None,
+        "empty": _empty(reader, view, total, scope) if error is None and not listed else None,
         "absent": [str(c) for c in chosen if listed and not c.present_in(listed)]
         if view.columns is not None
         else [],
@@ -232,11 +253,32 @@ def build(reader: Reader, view: View, problem: str | None = None) -> dict[str, A
     }
 
 
+def _one(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else ""
+
+
+def _mixed(listed: Sequence[RunSummary]) -> bool:
+    """Whether the page lists runs of more than one experiment (then a column says which)."""
+    return len({run.experiment for run in listed}) > 1
+
+
+def _scope(view: View, default: Sequence[str]) -> tuple[str, ...]:
+    """The experiments *view* lists: its ``?experiment=`` (``*``: all), else *default*."""
+    from nbtrack.config import experiment_name
+
+    if not view.experiment:
+        return tuple(default)
+    if "*" in view.experiment:
+        return ()
+    return tuple(experiment_name(name, "?experiment=") for name in view.experiment)
+
+
 def _hidden(view: View) -> dict[str, list[tuple[str, str]]]:
     """The hidden fields the filter form and the column picker carry (the rest of the view)."""
     keep = dataclasses.replace(view, page=1)
     return {
         "filter": [(k, v) for k, v in keep.pairs() if k != "where"],
+        "experiment": [(k, v) for k, v in keep.pairs() if k != "experiment"],
         "picker": [(k, v) for k, v in keep.pairs() if k != "columns"],
     }
 
@@ -259,6 +301,8 @@ def _headers(
     ]
     if view.deleted:
         fields.append(("deleted", None, False))
+    if _mixed(listed):
+        fields.append(("experiment", Field("", "experiment"), False))
     fields.append(("tags", None, False))
     fields += [(str(c), Field(c.namespace, c.key), _numeric(c, listed)) for c in chosen]
     headers = []
@@ -309,6 +353,7 @@ def _row(
         "started": time_text(run.started_at),
         "started_iso": _iso(run.started_at),
         "duration": duration_text(run.duration),
+        "experiment": run.experiment,
         "deleted": time_text(run.deleted_at) if view.deleted else None,
         "tags": [
             {"text": f"{k}={v}", "href": view.href(where=narrowed(view.where, tag, v), page=1)}
@@ -375,7 +420,7 @@ def _pager(view: View, total: int, shown: int) -> dict[str, Any]:
     }
 
 
-def _empty(reader: Reader, view: View, total: int) -> dict[str, str]:
+def _empty(reader: Reader, view: View, total: int, scope: Sequence[str]) -> dict[str, str]:
     """What an empty table says instead: how to log a first run, or why nothing matched."""
     if total and view.page > 1:
         pages = -(-total // PAGE_SIZE)
@@ -385,6 +430,8 @@ def _empty(reader: Reader, view: View, total: int) -> dict[str, str]:
         return {"kind": "deleted", "text": f"No deleted runs{suffix}."}
     if view.where:
         return {"kind": "filter", "text": "No runs match this filter."}
+    if scope:
+        return {"kind": "experiment", "text": f"No runs in experiment {', '.join(scope)}."}
     return {"kind": "store", "text": f"No runs yet in {reader.url}."}
 
 

@@ -360,7 +360,7 @@ def test_json_is_complete_strict_and_names_artifact_files(invoke, store: Store) 
 
     assert list(listed[0]) == [
         "id", "name", "status", "notebook", "started_at", "ended_at", "heartbeat_at",
-        "duration", "params", "metrics", "tags", "deleted_at",
+        "duration", "params", "metrics", "tags", "deleted_at", "experiment",
     ]  # fmt: skip
     assert listed[0]["deleted_at"] is None
     assert (shown["deleted_at"], shown["note"]) == (None, None)
