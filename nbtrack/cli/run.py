@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -166,53 +167,32 @@ def run(
     values = parse_param_assignments(params)
     _skip_iri_checker()
     sweep = SweepOptions(grid, sample, ranges, seed, jobs, dask)
+    given: dict[str, Any] = {
+        "params": values,
+        "param_file": param_file,
+        "name": name,
+        "tags": _pairs("--tag", tags),
+        "output": output,
+        "cwd": cwd,
+        "timeout": timeout,
+        "experiment": experiment,
+    }
     if sweep.asked:
-        run_sweep_command(
-            notebook,
-            sweep,
-            params=values,
-            param_file=param_file,
-            name=name,
-            tags=_pairs("--tag", tags),
-            output=output,
-            cwd=cwd,
-            timeout=timeout,
-            experiment=experiment,
-        )
+        run_sweep_command(notebook, sweep, **given)
     elif jobs is not None:
         raise UsageError("-j runs a sweep's runs side by side; give --grid or --sample too.")
     elif dask is not None:
         from nbtrack.cli.sweep import run_one_on_cluster
 
-        run_one_on_cluster(
-            notebook,
-            dask,
-            values,
-            name,
-            _pairs("--tag", tags),
-            param_file,
-            output,
-            cwd,
-            timeout,
-            experiment,
-        )
+        run_one_on_cluster(notebook, dask, **given)
     else:
-        _run_one(
-            notebook,
-            values,
-            param_file,
-            name,
-            _pairs("--tag", tags),
-            output,
-            cwd,
-            timeout,
-            experiment,
-        )
+        _run_one(notebook, **given)
 
 
 def _run_one(
     notebook: Path,
-    values: dict[str, object],
+    *,
+    params: dict[str, object],
     param_file: Path | None,
     name: str | None,
     tags: dict[str, str],
@@ -226,7 +206,7 @@ def _run_one(
 
     result = run_notebook(
         notebook,
-        params=values,
+        params=params,
         param_file=param_file,
         name=name,
         tags=tags,

@@ -92,13 +92,7 @@ def run_sweep_command(
     for warning in check_plan(plan, param_file):
         echo_err(f"nbtrack: warning: {warning}")
     jobs = options.jobs or 1
-    total = len(plan.runs)
-    at_once = f"{min(jobs, total)} at a time" if jobs > 1 else "one after another"
-    if options.dask is not None:
-        capped = f", at most {options.jobs} at a time" if options.jobs else ""
-        at_once = f"on the Dask cluster at {options.dask}{capped}"
-    seed = f", seed {plan.seed}" if plan.seed is not None else ""
-    echo_err(f"nbtrack: sweep {plan.sweep_id}: {total} runs of {notebook}, {at_once}{seed}.")
+    echo_err(_announcement(plan, options, notebook))
     done: list[RunOutcome] = []
 
     def told(outcome: RunOutcome) -> None:
@@ -136,6 +130,18 @@ def run_sweep_command(
         raise SystemExit(128 + result.signal)
     if not result.ok:
         raise SystemExit(1)
+
+
+def _announcement(plan: SweepPlan, options: SweepOptions, notebook: Path) -> str:
+    """The sweep's first line: its id, how many runs, where and how many at a time."""
+    jobs = options.jobs or 1
+    total = len(plan.runs)
+    at_once = f"{min(jobs, total)} at a time" if jobs > 1 else "one after another"
+    if options.dask is not None:
+        capped = f", at most {options.jobs} at a time" if options.jobs else ""
+        at_once = f"on the Dask cluster at {options.dask}{capped}"
+    seed = f", seed {plan.seed}" if plan.seed is not None else ""
+    return f"nbtrack: sweep {plan.sweep_id}: {total} runs of {notebook}, {at_once}{seed}."
 
 
 def _check_inputs(cwd: Path | None, timeout: float | None) -> None:
@@ -195,6 +201,7 @@ def _summary(result: SweepResult, notebook: Path) -> str:
 def run_one_on_cluster(
     notebook: Path,
     address: str,
+    *,
     params: Mapping[str, Any],
     name: str | None,
     tags: Mapping[str, str],

@@ -166,13 +166,9 @@ class RemoteRoot:
 
     # -- writing -------------------------------------------------------------------
     def put_file(self, path: Path) -> tuple[str, int, str]:
-        digest = hashlib.sha256()
-        size = 0
         with open(path, "rb") as source:
-            while chunk := source.read(_CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
-        hexdigest = digest.hexdigest()
+            hexdigest = hashlib.file_digest(source, "sha256").hexdigest()
+            size = os.fstat(source.fileno()).st_size
         uri = f"sha256/{hexdigest[:2]}/{hexdigest}"
         self._upload(uri, size, _put_file(self.fs, path), path=path)
         return f"sha256:{hexdigest}", size, uri
