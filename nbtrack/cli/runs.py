@@ -6,7 +6,9 @@ chooses the param/metric/tag columns), and rendering a table, JSON or CSV.
 Not for: any query logic of its own, or opening the store itself.
 
 Output conventions: the table shows 20 runs unless ``--limit`` says otherwise
-(``--limit 0`` = all) and ends with a line saying how many more there are;
+(``--limit 0`` = all) and ends with a line saying how many more there are
+(counted up to a cap, ``store/sql_page.py``) and the cursor of the next page
+(``--after``; keyset pagination, so a late page costs what the first does);
 ``--format json``/``csv`` print every matching run unless ``--limit`` is given.
 In JSON, NaN and ±inf metric values are the strings ``"NaN"``, ``"Infinity"``
 and ``"-Infinity"`` (JSON has no such numbers); times are ISO 8601 in UTC.
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
     from nbtrack.compare.lineage import Producer
     from nbtrack.compare.listing import Column
     from nbtrack.compare.reader import Reader
-    from nbtrack.model import Run, RunSummary
+    from nbtrack.model import Run, RunPage, RunSummary
 
 __all__ = ["runs", "show"]
 
@@ -196,9 +198,7 @@ def _fit_width(
     return heads, table
 
 
-def _print_table(
-    listed: Sequence[RunSummary], chosen: Sequence[Column], more: int, *, deleted: bool
-) -> None:
+def _print_table(page: RunPage, chosen: Sequence[Column], *, deleted: bool) -> None:
     from nbtrack.compare.listing import MISSING
 
     columns = ["id", "name", "status", "notebook", "started", "duration"]
@@ -215,15 +215,29 @@ def _print_table(
             *([fmt_time(r.deleted_at)] if deleted else []),
             *["" if (v := c.value(r)) is MISSING else fmt_value(v) for c in chosen],
         ]
-        for r in listed
+        for r in page.runs
     ]
     if is_tty():
         for row in rows:
             row[3] = _near(row[3])
         columns, rows = _fit_width(columns, rows, shutil.get_terminal_size().columns)
     print_table(columns, rows)
-    if more > 0:
-        print(f"... and {more} more run{'s' if more != 1 else ''} (--limit 0 lists all).")
+    if page.next is not None:
+        print(more_line(page))
+
+
+def more_line(page: RunPage) -> str:
+    """The line under a page that has a next one: how many follow and its cursor.
+
+    >>> from nbtrack.model import RunPage
+    >>> more_line(RunPage([], 5, False, "abc"))
+    '... and 5 more runs (next page: --after abc; --limit 0 lists all).'
+    >>> more_line(RunPage([], 1000, True, "abc"))
+    '... and more than 1,000 more runs (next page: --after abc; --limit 0 lists all).'
+    """
+    count = f"more than {page.more:,}" if page.more_capped else f"{page.more:,}"
+    plural = "s" if page.more_capped or page.more != 1 else ""
+    return f"... and {count} more run{plural} (next page: --after {page.next}; --limit 0 lists all)."
 
 
 @click.command()
@@ -273,6 +287,12 @@ def _print_table(
     is_flag=True,
     help="List the runs deleted with `nbtrack rm` (and not yet purged by `nbtrack gc`) instead.",
 )
+@click.option(
+    "--after",
+    metavar="CURSOR",
+    help="The next page: the runs after the page that printed this cursor (same --where, "
+    "--sort and --deleted).",
+)
 def runs(
     where: str | None,
     sort: tuple[str, ...],
@@ -280,6 +300,7 @@ def runs(
     fmt: str,
     columns: tuple[str, ...],
     deleted: bool,
+    after: str | None,
 ) -> None:
     """List runs, newest first, with filters and sorting."""
     from nbtrack.compare.listing import default_columns, parse_columns
@@ -288,8 +309,10 @@ def runs(
     if limit is None:
         limit = TABLE_LIMIT if fmt == "table" else 0
     with _reader() as reader:
-        listed, total = reader.page(where=where, sort=sort, limit=limit or None, deleted=deleted)
-        more = total - len(listed)
+        page = reader.run_page(
+            where=where, sort=sort, limit=limit or None, deleted=deleted, after=after
+        )
+        listed = page.runs
         url = reader.url
     for column in chosen or ():
         if listed and not column.present_in(listed):
@@ -300,14 +323,18 @@ def runs(
     elif fmt == "csv":
         _print_csv(listed, chosen)
     elif not listed:
-        _print_nothing(where, url, deleted=deleted)
+        _print_nothing(where, url, deleted=deleted, after=after)
     else:
         shown = chosen if chosen is not None else default_columns(listed, where, sort)
-        _print_table(listed, shown, more, deleted=deleted)
+        _print_table(page, shown, deleted=deleted)
+    if fmt != "table" and page.next is not None:  # stdout stays the data alone
+        echo_err(f"next page: --after {page.next}")
 
 
-def _print_nothing(where: str | None, url: str, *, deleted: bool) -> None:
-    if deleted:
+def _print_nothing(where: str | None, url: str, *, deleted: bool, after: str | None) -> None:
+    if after is not None:
+        print("No more runs after this cursor.")
+    elif deleted:
         match = f" matching --where {where!r}" if where else ""
         print(f"No deleted runs{match}.")
     elif where:

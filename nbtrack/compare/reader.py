@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nbtrack.model import Artifact, MetricHistory, Run, RunSummary, RunTable
+from nbtrack.model import Artifact, MetricHistory, Run, RunPage, RunSummary, RunTable
 
 if TYPE_CHECKING:
     from nbtrack.store.base import Deleted, DigestUse, HistoryArrays, Store
@@ -85,6 +85,23 @@ class Reader:
         return self._store.list_page(
             where=where, sort=sort, limit=limit, deleted=deleted, offset=offset
         )
+
+    def run_page(
+        self,
+        *,
+        where: str | None = None,
+        sort: Sequence[str] = (),
+        limit: int | None = None,
+        deleted: Deleted = False,
+        after: str | None = None,
+        count_cap: int = 10_000,
+    ) -> RunPage:
+        """A page of :meth:`runs` after the cursor *after* (keyset pagination): its
+        runs, how many follow (up to *count_cap*) and the next page's cursor."""
+        return self._store.run_page(
+            where=where, sort=sort, limit=limit, deleted=deleted, after=after,
+            count_cap=count_cap,
+        )  # fmt: skip
 
     def table(
         self, *, where: str | None = None, sort: Sequence[str] = (), limit: int | None = None

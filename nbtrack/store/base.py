@@ -35,6 +35,7 @@ from nbtrack.model import (
     Param,
     Run,
     RunEvent,
+    RunPage,
     RunStatus,
     RunSummary,
     RunTable,
@@ -258,6 +259,24 @@ class Store(abc.ABC):
         if offset == 0 and (limit is None or len(listed) < limit):
             return listed, len(listed)
         return listed, self.count_runs(where=where, deleted=deleted)
+
+    @abc.abstractmethod
+    def run_page(
+        self,
+        *,
+        where: str | None = None,
+        sort: Sequence[str] = (),
+        limit: int | None = None,
+        deleted: Deleted = False,
+        after: str | None = None,
+        count_cap: int = 10_000,
+    ) -> RunPage:
+        """The *limit* runs of the listing after the cursor *after* (None: from the
+        first), how many follow (counted up to *count_cap*; 0 skips the count)
+        and the cursor of the next page (keyset pagination, ``store/keyset.py``).
+
+        A cursor of another *where*, *sort* or *deleted* raises ``QueryError``.
+        """
 
     @abc.abstractmethod
     def metric_history(self, run_id: str, key: str) -> list[Metric]: ...

@@ -37,10 +37,11 @@ from nbtrack.model import (
     Run,
     RunEvent,
     RunStatus,
+    RunPage,
     RunSummary,
     Source,
 )
-from nbtrack.store import _engine, artifacts, schema, sql_read
+from nbtrack.store import _engine, artifacts, keyset, schema, sql_page, sql_read
 from nbtrack.store.base import Deleted, MetricRow, Store
 from nbtrack.store.schema import encode_text as _text
 from nbtrack.store.sql_columns import ColumnReads
@@ -430,6 +431,22 @@ class SqlStore(RunManagement, ColumnReads, ExtremeReads, LineageReads, Store):
             if offset > 0 and not listed:  # past the end: no row carried the total
                 total = sql_read.count_runs(connection, query, cutoff)
             return listed, total
+
+    def run_page(
+        self, *, where: str | None = None, sort: Sequence[str] = (), limit: int | None = None,
+        deleted: Deleted = False, after: str | None = None, count_cap: int = sql_page.COUNT_CAP,
+    ) -> RunPage:  # fmt: skip
+        query = sql_read.RunQuery.parse(where, sort, deleted)
+        listing = sql_page.mark(query)
+        if self.missing:
+            if after is not None:  # still refuse a cursor of another listing
+                keyset.decode(after, listing, len(sql_read.order_columns(query, 0.0)))
+            return RunPage([])
+        with self._read() as connection:
+            return sql_page.run_page(
+                connection, query, limit, self._cutoff(), after=after, listing=listing,
+                count_cap=count_cap,
+            )  # fmt: skip
 
     def count_runs(self, *, where: str | None = None, deleted: Deleted = False) -> int:
         """How many runs match *where* (for "N more" lines)."""

@@ -42,6 +42,7 @@ from nbtrack.model import (
 )
 from nbtrack.store import query, schema
 from nbtrack.store.base import Deleted
+from nbtrack.store.keyset import Order
 from nbtrack.store.schema import decode_text as _text
 from nbtrack.store.schema import encode_text as _stored
 from nbtrack.store.sql_metrics import NO_STEP
@@ -52,13 +53,17 @@ __all__ = [
     "count_runs",
     "deleted_condition",
     "effective_status",
+    "filtered",
     "get_run",
     "list_runs",
     "metric_history",
     "not_found",
+    "order_by",
+    "order_columns",
     "page_rows",
     "resolve_run_id",
     "status_expr",
+    "summaries",
 ]
 
 _CHUNK = 500  # ids per IN (...) when fetching params/metrics/tags of a page
@@ -256,10 +261,11 @@ def deleted_condition(deleted: Deleted) -> ColumnElement[bool] | None:
     raise ValueError(f"deleted must be False, True or 'all', not {deleted!r}")
 
 
-def _sort_columns(key: query.SortKey, cutoff: float) -> list[ColumnElement[Any]]:
+def _sort_columns(key: query.SortKey, cutoff: float) -> list[Order]:
     field = key.field
     stored = _stored(field.key)
     columns: list[Any]
+    not_null = False
     if field.namespace == "params":
         p = schema.params
         match = sa.and_(p.c.run_id == runs.c.id, p.c.key == stored)
@@ -280,14 +286,36 @@ def _sort_columns(key: query.SortKey, cutoff: float) -> list[ColumnElement[Any]]
             sa.select(t.c.value).where(t.c.run_id == runs.c.id, t.c.key == stored).scalar_subquery()
         ]
     elif field.key == "status":
-        columns = [status_expr(cutoff)]
+        columns, not_null = [status_expr(cutoff)], True
     elif field.key == "id":
-        columns = [runs.c.id]
+        columns, not_null = [runs.c.id], True
     elif field.key in ("started", "ended"):
         columns = [runs.c.started_at if field.key == "started" else runs.c.ended_at]
+        not_null = field.key == "started"
     else:
         columns = [TEXT_COLUMNS[field.key]]
-    return [(c.desc() if key.descending else c.asc()).nulls_last() for c in columns]
+    return [Order(c, key.descending, not_null) for c in columns]
+
+
+def order_columns(q: RunQuery, cutoff: float) -> list[Order]:
+    """The listing order: *q*'s sort keys, then newest first, then id (so pages cut
+    anywhere neither repeat nor skip a run)."""
+    orders: list[Order] = []
+    for key in q.sort:
+        orders.extend(_sort_columns(key, cutoff))
+    orders.append(Order(runs.c.started_at, True, True))
+    orders.append(Order(runs.c.id, True, True))
+    return orders
+
+
+def order_by(orders: Sequence[Order]) -> list[Any]:
+    """*orders* as ORDER BY terms (NULLs last both ways).
+
+    A column that is never NULL gets no ``NULLS LAST``: PostgreSQL reads
+    ``started_at DESC`` from its index backwards, but not ``DESC NULLS LAST``.
+    """
+    terms = [o.expr.desc() if o.descending else o.expr.asc() for o in orders]
+    return [t if o.not_null else t.nulls_last() for t, o in zip(terms, orders, strict=True)]
 
 
 def _without_jit(connection: Connection, q: RunQuery) -> None:
@@ -301,7 +329,10 @@ def _without_jit(connection: Connection, q: RunQuery) -> None:
         connection.exec_driver_sql("SET LOCAL jit = off")
 
 
-def _filtered(q: RunQuery, cutoff: float) -> sa.Select[Any]:
+def filtered(
+    q: RunQuery, cutoff: float, extra: ColumnElement[bool] | None = None
+) -> sa.Select[Any]:
+    """The runs *q* selects (their own columns), and only those under *extra* if given."""
     stmt = sa.select(
         runs.c.id,
         runs.c.name,
@@ -313,6 +344,8 @@ def _filtered(q: RunQuery, cutoff: float) -> sa.Select[Any]:
         runs.c.deleted_at,
     )
     visible = deleted_condition(q.deleted)
+    if extra is not None:  # beside the deletion condition, for the same reason
+        visible = extra if visible is None else sa.and_(visible, extra)
     if visible is not None:
         # in a join's ON, not beside the --where: an AND around it would nest the
         # --where one level deeper, past what SQLite's parser takes at MAX_NESTING
@@ -323,7 +356,7 @@ def _filtered(q: RunQuery, cutoff: float) -> sa.Select[Any]:
 
 
 def count_runs(connection: Connection, q: RunQuery, cutoff: float) -> int:
-    inner = _filtered(q, cutoff).subquery()
+    inner = filtered(q, cutoff).subquery()
     _without_jit(connection, q)
     return int(connection.execute(sa.select(sa.func.count()).select_from(inner)).scalar_one())
 
@@ -337,20 +370,13 @@ def page_rows(
     with_total: bool = False,
     offset: int = 0,
 ) -> list[Any]:
-    """The runs' own columns (id, name, status, ...), filtered, sorted and limited.
-
-    The one listing order: *q*'s sort keys, then newest first (then id, so
-    pages cut at *offset* neither repeat nor skip a run).
-    """
-    stmt = _filtered(q, cutoff)
+    """The runs' own columns (id, name, status, ...), filtered, sorted
+    (:func:`order_columns`) and limited."""
+    stmt = filtered(q, cutoff)
     _without_jit(connection, q)
     if with_total:
         stmt = stmt.add_columns(sa.func.count().over().label("total"))
-    order: list[Any] = []
-    for key in q.sort:
-        order.extend(_sort_columns(key, cutoff))
-    order.extend([runs.c.started_at.desc(), runs.c.id.desc()])
-    stmt = stmt.order_by(*order)
+    stmt = stmt.order_by(*order_by(order_columns(q, cutoff)))
     if limit is not None:
         stmt = stmt.limit(limit)
     if offset:
@@ -377,6 +403,11 @@ def list_runs(
     if not rows:
         return [], 0
     total = int(rows[0].total) if with_total else len(rows)
+    return summaries(connection, rows, cutoff), total
+
+
+def summaries(connection: Connection, rows: Sequence[Any], cutoff: float) -> list[RunSummary]:
+    """The listed *rows* (runs' own columns) with their params, last metrics and tags."""
     params: dict[str, dict[str, Any]] = {r.id: {} for r in rows}
     metrics: dict[str, dict[str, float]] = {r.id: {} for r in rows}
     tags: dict[str, dict[str, str]] = {r.id: {} for r in rows}
@@ -411,4 +442,4 @@ def list_runs(
             deleted_at=r.deleted_at,
         )
         for r in rows
-    ], total
+    ]
