@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -65,11 +64,12 @@ def print_plans(store: Any, label: str, fn: Callable[[], Any]) -> None:
 
 
 def _command(url: str, *args: str) -> Callable[[], None]:
-    exe = shutil.which("nbtrack", path=str(Path(sys.executable).parent)) or "nbtrack"
+    # `python -m nbtrack` of this interpreter: the nbtrack this script imports
     env = dict(os.environ, NBTRACK_STORE=url)
+    command = [sys.executable, "-m", "nbtrack", *args]
 
     def run() -> None:
-        done = subprocess.run([exe, *args], env=env, capture_output=True, text=True, check=False)
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         if done.returncode:
             raise SystemExit(f"nbtrack {' '.join(args)} failed: {done.stderr.strip()}")
 

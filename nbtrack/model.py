@@ -233,6 +233,8 @@ class RunSummary:
     tags: dict[str, str] = field(default_factory=dict)
     #: when ``nbtrack rm`` soft-deleted the run; None for a live run
     deleted_at: float | None = None
+    #: the experiment the run belongs to (``[tool.nbtrack] experiment``)
+    experiment: str = "default"
 
     @property
     def duration(self) -> float | None:
@@ -277,6 +279,8 @@ class Run:
     deleted_at: float | None = None
     #: the free-text note of ``nbtrack note``; None when there is none
     note: str | None = None
+    #: the experiment the run belongs to (``[tool.nbtrack] experiment``)
+    experiment: str = "default"
 
     #: reads a metric's history from the store this run came from; bound by the read
     #: API (``nbtrack.get_run``), None on a run built by hand
@@ -327,6 +331,7 @@ class RunTable:
     params: dict[str, dict[int, JSONValue]] = field(default_factory=dict)
     metrics: dict[str, dict[int, float]] = field(default_factory=dict)
     tags: dict[str, dict[int, str]] = field(default_factory=dict)
+    experiments: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from nbtrack.model import Artifact, MetricHistory, Run, RunPage, RunSummary, RunTable
 
 if TYPE_CHECKING:
-    from nbtrack.store.base import Deleted, DigestUse, HistoryArrays, Store
+    from nbtrack.store.base import Deleted, DigestUse, Experiments, HistoryArrays, Store
 
 __all__ = ["Reader"]
 
@@ -64,13 +64,17 @@ class Reader:
         sort: Sequence[str] = (),
         limit: int | None = None,
         deleted: Deleted = False,
+        experiment: Experiments = None,
     ) -> list[RunSummary]:
         """Runs newest first (or by *sort*), filtered with the ``--where`` language.
 
         Soft-deleted runs (``nbtrack rm``) are left out unless *deleted* is
-        True (only them) or ``"all"``.
+        True (only them) or ``"all"``; *experiment* (a name or several) keeps
+        those experiments' runs, None every experiment's.
         """
-        return self._store.list_runs(where=where, sort=sort, limit=limit, deleted=deleted)
+        return self._store.list_runs(
+            where=where, sort=sort, limit=limit, deleted=deleted, experiment=experiment
+        )
 
     def page(
         self,
@@ -80,10 +84,16 @@ class Reader:
         limit: int | None = None,
         deleted: Deleted = False,
         offset: int = 0,
+        experiment: Experiments = None,
     ) -> tuple[list[RunSummary], int]:
         """:meth:`runs` plus how many runs match in all; *offset* runs skipped first."""
         return self._store.list_page(
-            where=where, sort=sort, limit=limit, deleted=deleted, offset=offset
+            where=where,
+            sort=sort,
+            limit=limit,
+            deleted=deleted,
+            offset=offset,
+            experiment=experiment,
         )
 
     def run_page(
@@ -95,19 +105,25 @@ class Reader:
         deleted: Deleted = False,
         after: str | None = None,
         count_cap: int = 10_000,
+        experiment: Experiments = None,
     ) -> RunPage:
         """A page of :meth:`runs` after the cursor *after* (keyset pagination): its
         runs, how many follow (up to *count_cap*) and the next page's cursor."""
         return self._store.run_page(
             where=where, sort=sort, limit=limit, deleted=deleted, after=after,
-            count_cap=count_cap,
+            count_cap=count_cap, experiment=experiment,
         )  # fmt: skip
 
     def table(
-        self, *, where: str | None = None, sort: Sequence[str] = (), limit: int | None = None
+        self,
+        *,
+        where: str | None = None,
+        sort: Sequence[str] = (),
+        limit: int | None = None,
+        experiment: Experiments = None,
     ) -> RunTable:
         """The runs :meth:`runs` lists, as columns (what ``nbtrack.runs()`` turns into a frame)."""
-        return self._store.run_table(where=where, sort=sort, limit=limit)
+        return self._store.run_table(where=where, sort=sort, limit=limit, experiment=experiment)
 
     def resolve(self, id_or_prefix: str) -> str:
         """The full id of the one run *id_or_prefix* names (``RunNotFoundError`` otherwise)."""

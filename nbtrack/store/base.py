@@ -42,13 +42,28 @@ from nbtrack.model import (
     Source,
 )
 
-__all__ = ["Deleted", "DigestUse", "HistoryArrays", "MetricRow", "Store", "arrays_to_history"]
+__all__ = [
+    "ALL_EXPERIMENTS",
+    "Deleted",
+    "DigestUse",
+    "Experiments",
+    "HistoryArrays",
+    "MetricRow",
+    "Store",
+    "arrays_to_history",
+]
 
 #: one buffered metric point: key, value, step (or None), unix timestamp
 MetricRow = tuple[str, float, int | None, float]
 #: which runs a listing shows: False live runs (the default), True only
 #: soft-deleted ones, "all" both
 Deleted = bool | Literal["all"]
+#: which experiments a listing shows: one name, several (any of them), or
+#: None (or :data:`ALL_EXPERIMENTS` among them) for every experiment
+Experiments = str | Sequence[str] | None
+#: the experiment filter that lists every experiment (never a name: see
+#: ``config.experiment_name``)
+ALL_EXPERIMENTS = "*"
 
 
 class DigestUse(NamedTuple):
@@ -223,21 +238,26 @@ class Store(abc.ABC):
         sort: Sequence[str] = (),
         limit: int | None = None,
         deleted: Deleted = False,
+        experiment: Experiments = None,
     ) -> list[RunSummary]:
         """Runs newest first (or by *sort*, e.g. ``-metrics.val_acc``), filtered.
 
         Soft-deleted runs are left out unless *deleted* is True (only them)
-        or ``"all"``.
+        or ``"all"``. *experiment* keeps the runs of that experiment (or of
+        any of several names); None lists every experiment.
 
         *where* is the ``--where`` language: comparisons on ``params.X``,
         ``metrics.X`` (last value), ``tags.X``, ``status``, ``name``,
-        ``notebook``, ``id``, ``started``, joined with ``and``/``or``/``not``
-        and parentheses. Malformed input raises ``QueryError``.
+        ``notebook``, ``id``, ``started``, ``experiment``, joined with
+        ``and``/``or``/``not`` and parentheses. Malformed input raises
+        ``QueryError``.
         """
 
-    def count_runs(self, *, where: str | None = None, deleted: Deleted = False) -> int:
+    def count_runs(
+        self, *, where: str | None = None, deleted: Deleted = False, experiment: Experiments = None
+    ) -> int:
         """How many runs match *where* (for the "N more" line of ``nbtrack runs``)."""
-        return len(self.list_runs(where=where, deleted=deleted))
+        return len(self.list_runs(where=where, deleted=deleted, experiment=experiment))
 
     def list_page(
         self,
@@ -247,6 +267,7 @@ class Store(abc.ABC):
         limit: int | None = None,
         deleted: Deleted = False,
         offset: int = 0,
+        experiment: Experiments = None,
     ) -> tuple[list[RunSummary], int]:
         """``list_runs`` plus how many runs match in all (a store may do both at once).
 
@@ -255,10 +276,12 @@ class Store(abc.ABC):
         if offset < 0:
             raise ValueError(f"offset must be >= 0, not {offset}")
         end = None if limit is None else offset + limit
-        listed = self.list_runs(where=where, sort=sort, limit=end, deleted=deleted)[offset:]
+        listed = self.list_runs(
+            where=where, sort=sort, limit=end, deleted=deleted, experiment=experiment
+        )[offset:]
         if offset == 0 and (limit is None or len(listed) < limit):
             return listed, len(listed)
-        return listed, self.count_runs(where=where, deleted=deleted)
+        return listed, self.count_runs(where=where, deleted=deleted, experiment=experiment)
 
     @abc.abstractmethod
     def run_page(
@@ -270,12 +293,14 @@ class Store(abc.ABC):
         deleted: Deleted = False,
         after: str | None = None,
         count_cap: int = 10_000,
+        experiment: Experiments = None,
     ) -> RunPage:
         """The *limit* runs of the listing after the cursor *after* (None: from the
         first), how many follow (counted up to *count_cap*; 0 skips the count)
         and the cursor of the next page (keyset pagination, ``store/keyset.py``).
 
-        A cursor of another *where*, *sort* or *deleted* raises ``QueryError``.
+        A cursor of another *where*, *sort*, *deleted* or *experiment* raises
+        ``QueryError``.
         """
 
     @abc.abstractmethod
@@ -317,10 +342,15 @@ class Store(abc.ABC):
         return self.metric_arrays(run_id, key)
 
     def run_table(
-        self, *, where: str | None = None, sort: Sequence[str] = (), limit: int | None = None
+        self,
+        *,
+        where: str | None = None,
+        sort: Sequence[str] = (),
+        limit: int | None = None,
+        experiment: Experiments = None,
     ) -> RunTable:
         """The runs :meth:`list_runs` lists, as columns (for DataFrames)."""
-        listed = self.list_runs(where=where, sort=sort, limit=limit)
+        listed = self.list_runs(where=where, sort=sort, limit=limit, experiment=experiment)
         params: dict[str, dict[int, Any]] = {}
         metrics: dict[str, dict[int, float]] = {}
         tags: dict[str, dict[int, str]] = {}
@@ -339,6 +369,7 @@ class Store(abc.ABC):
             started_at=tuple(r.started_at for r in listed),
             ended_at=tuple(r.ended_at for r in listed),
             heartbeat_at=tuple(r.heartbeat_at for r in listed),
+            experiments=tuple(r.experiment for r in listed),
             params=params,
             metrics=metrics,
             tags=tags,

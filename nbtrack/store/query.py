@@ -13,7 +13,7 @@ Grammar::
     not     := "not" not | "(" expr ")" | compare
     compare := field op value
     field   := status | name | notebook | id | started | ended | user | host
-             | branch | commit | params.KEY | metrics.KEY | tags.KEY
+             | branch | commit | experiment | params.KEY | metrics.KEY | tags.KEY
     op      := = | == | != | < | <= | > | >= | contains | like
     value   := number | 'string' | "string" | bareword
 
@@ -75,9 +75,10 @@ ATTRIBUTES = (
     "host",
     "branch",
     "commit",
+    "experiment",
 )
 #: run attributes that hold text (a number cannot be ordered against them)
-TEXT_ATTRIBUTES = ("id", "name", "notebook", "user", "host", "branch", "commit")
+TEXT_ATTRIBUTES = ("id", "name", "notebook", "user", "host", "branch", "commit", "experiment")
 _NAMESPACES = ("params", "metrics", "tags")
 OPERATORS = ("=", "==", "!=", "<", "<=", ">", ">=", "contains", "like")
 ORDERING = ("<", "<=", ">", ">=")

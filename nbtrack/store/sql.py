@@ -42,7 +42,7 @@ from nbtrack.model import (
     Source,
 )
 from nbtrack.store import _engine, artifacts, keyset, schema, sql_page, sql_read
-from nbtrack.store.base import Deleted, MetricRow, Store
+from nbtrack.store.base import Deleted, Experiments, MetricRow, Store
 from nbtrack.store.schema import encode_text as _text
 from nbtrack.store.sql_columns import ColumnReads
 from nbtrack.store.sql_extremes import ExtremeReads
@@ -406,8 +406,9 @@ class SqlStore(RunManagement, ColumnReads, ExtremeReads, LineageReads, Store):
         sort: Sequence[str] = (),
         limit: int | None = None,
         deleted: Deleted = False,
+        experiment: Experiments = None,
     ) -> list[RunSummary]:
-        query = sql_read.RunQuery.parse(where, sort, deleted)
+        query = sql_read.RunQuery.parse(where, sort, deleted, experiment)
         if self.missing:
             return []
         with self._read() as connection:
@@ -415,11 +416,11 @@ class SqlStore(RunManagement, ColumnReads, ExtremeReads, LineageReads, Store):
 
     def list_page(
         self, *, where: str | None = None, sort: Sequence[str] = (), limit: int | None = None,
-        deleted: Deleted = False, offset: int = 0,
+        deleted: Deleted = False, offset: int = 0, experiment: Experiments = None,
     ) -> tuple[list[RunSummary], int]:  # fmt: skip
         if offset < 0:
             raise ValueError(f"offset must be >= 0, not {offset}")
-        query = sql_read.RunQuery.parse(where, sort, deleted)
+        query = sql_read.RunQuery.parse(where, sort, deleted, experiment)
         if self.missing:
             return [], 0
         with self._read() as connection:
@@ -435,8 +436,9 @@ class SqlStore(RunManagement, ColumnReads, ExtremeReads, LineageReads, Store):
     def run_page(
         self, *, where: str | None = None, sort: Sequence[str] = (), limit: int | None = None,
         deleted: Deleted = False, after: str | None = None, count_cap: int = sql_page.COUNT_CAP,
+        experiment: Experiments = None,
     ) -> RunPage:  # fmt: skip
-        query = sql_read.RunQuery.parse(where, sort, deleted)
+        query = sql_read.RunQuery.parse(where, sort, deleted, experiment)
         listing = sql_page.mark(query)
         if self.missing:
             if after is not None:  # still refuse a cursor of another listing
@@ -448,9 +450,11 @@ class SqlStore(RunManagement, ColumnReads, ExtremeReads, LineageReads, Store):
                 count_cap=count_cap,
             )  # fmt: skip
 
-    def count_runs(self, *, where: str | None = None, deleted: Deleted = False) -> int:
+    def count_runs(
+        self, *, where: str | None = None, deleted: Deleted = False, experiment: Experiments = None
+    ) -> int:
         """How many runs match *where* (for "N more" lines)."""
-        query = sql_read.RunQuery.parse(where, (), deleted)
+        query = sql_read.RunQuery.parse(where, (), deleted, experiment)
         if self.missing:
             return 0
         with self._read() as connection:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from nbtrack.model import MetricHistory, RunTable
 from nbtrack.store import sql_read
-from nbtrack.store.base import HistoryArrays, arrays_to_history
+from nbtrack.store.base import Experiments, HistoryArrays, arrays_to_history
 from nbtrack.store.schema import decode_text
 from nbtrack.store.schema import encode_text as _stored
 
@@ -73,18 +73,23 @@ class ColumnReads:
             return _arrays(_fetchall(connection, sql, (run_seq, _stored(key))))
 
     def run_table(
-        self, *, where: str | None = None, sort: Sequence[str] = (), limit: int | None = None
+        self,
+        *,
+        where: str | None = None,
+        sort: Sequence[str] = (),
+        limit: int | None = None,
+        experiment: Experiments = None,
     ) -> RunTable:
         """The runs ``list_runs`` would list, as columns (params, metrics, tags by key)."""
         import time
 
-        query = sql_read.RunQuery.parse(where, sort)
+        query = sql_read.RunQuery.parse(where, sort, experiment=experiment)
         if self.missing:
             return RunTable()
         cutoff = time.time() - self.heartbeat_timeout
         with self._read() as connection:
             rows = sql_read.page_rows(connection, query, limit, cutoff)
-            everything = query.where is None and limit is None
+            everything = query.where is None and limit is None and not query.experiments
             return _table(connection, rows, cutoff, everything)
 
 
@@ -242,7 +247,9 @@ def _arrays_exact(rows: list[Any]) -> HistoryArrays:
 def _table(connection: Connection, rows: list[Any], cutoff: float, everything: bool) -> RunTable:
     if not rows:
         return RunTable()
-    ids, names, statuses, notebooks, started, ended, beats, _deleted = zip(*rows, strict=True)
+    ids, names, statuses, notebooks, started, ended, beats, _deleted, experiments = zip(
+        *rows, strict=True
+    )
     position = {run_id: i for i, run_id in enumerate(ids)}
     q = connection.dialect.identifier_preparer.quote
     key, value = q("key"), q("value")
@@ -271,6 +278,7 @@ def _table(connection: Connection, rows: list[Any], cutoff: float, everything: b
             k: {i: nan if r[2] is None else r[2] for i, r in c.items()} for k, c in found[1].items()
         },
         tags={k: {i: decode_text(r[2]) for i, r in c.items()} for k, c in found[2].items()},
+        experiments=tuple(decode_text(e) for e in experiments),
     )
 
 

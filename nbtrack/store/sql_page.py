@@ -26,7 +26,7 @@ from nbtrack.store import keyset, schema
 from nbtrack.store.sql_read import (
     RunQuery,
     _without_jit,
-    filtered,
+    _filtered,
     order_by,
     order_columns,
     summaries,
@@ -67,7 +67,7 @@ def run_page(
         values = keyset.decode(after, listing, len(orders))
         extra = keyset.after_condition(orders, values)
     keys = [o.expr.label(f"_k{i}") for i, o in enumerate(orders)]
-    stmt = filtered(q, cutoff, extra).add_columns(*keys).order_by(*order_by(orders))
+    stmt = _filtered(q, cutoff, extra).add_columns(*keys).order_by(*order_by(orders))
     if limit is not None:
         stmt = stmt.limit(limit + 1)
     _without_jit(connection, q)
@@ -100,7 +100,7 @@ def _count_after(
     "more than 100".
     """
     after = keyset.after_condition(orders, last)
-    matching = filtered(q, cutoff, after).with_only_columns(schema.runs.c.id)
+    matching = _filtered(q, cutoff, after).with_only_columns(schema.runs.c.id)
     deadline = time.monotonic() + COUNT_BUDGET
     floor, level = 1, min(100, cap)
     while True:

@@ -41,7 +41,7 @@ from nbtrack.model import (
     Source,
 )
 from nbtrack.store import query, schema
-from nbtrack.store.base import Deleted
+from nbtrack.store.base import ALL_EXPERIMENTS, Deleted, Experiments
 from nbtrack.store.keyset import Order
 from nbtrack.store.schema import decode_text as _text
 from nbtrack.store.schema import encode_text as _stored
@@ -53,7 +53,8 @@ __all__ = [
     "count_runs",
     "deleted_condition",
     "effective_status",
-    "filtered",
+    "experiment_condition",
+    "experiment_names",
     "get_run",
     "list_runs",
     "metric_history",
@@ -215,6 +216,7 @@ def get_run(connection: Connection, run_id: str, cutoff: float) -> Run:
         source=source,
         deleted_at=row.deleted_at,
         note=_opt(details.note) if details is not None else None,
+        experiment=_text(row.experiment),
     )
 
 
@@ -243,11 +245,38 @@ class RunQuery:
     sort: tuple[query.SortKey, ...]
     #: False: live runs only; True: soft-deleted runs only; "all": both
     deleted: Deleted = False
+    #: the experiments listed (any of them); empty: every experiment
+    experiments: tuple[str, ...] = ()
 
     @classmethod
-    def parse(cls, where: str | None, sort: Sequence[str], deleted: Deleted = False) -> RunQuery:
+    def parse(
+        cls,
+        where: str | None,
+        sort: Sequence[str],
+        deleted: Deleted = False,
+        experiment: Experiments = None,
+    ) -> RunQuery:
         expr = query.parse_where(where) if where and where.strip() else None
-        return cls(expr, tuple(query.parse_sort(s) for s in sort), deleted)
+        sort_keys = tuple(query.parse_sort(s) for s in sort)
+        return cls(expr, sort_keys, deleted, experiment_names(experiment))
+
+
+def experiment_names(experiment: Experiments) -> tuple[str, ...]:
+    """*experiment* (a name, names, or None for all) as a tuple of distinct names;
+    ``()`` (every experiment) for None or when one of them is ``*``.
+
+    >>> experiment_names(["churn", " churn", "vision"])
+    ('churn', 'vision')
+    """
+    if experiment is None:
+        return ()
+    listed = [experiment] if isinstance(experiment, str) else list(experiment)
+    names: dict[str, None] = {}
+    for name in listed:
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"experiment must be a non-empty name, not {name!r}")
+        names[name.strip()] = None
+    return () if ALL_EXPERIMENTS in names else tuple(names)
 
 
 def deleted_condition(deleted: Deleted) -> ColumnElement[bool] | None:
@@ -329,7 +358,21 @@ def _without_jit(connection: Connection, q: RunQuery) -> None:
         connection.exec_driver_sql("SET LOCAL jit = off")
 
 
-def filtered(
+def experiment_condition(experiments: Sequence[str]) -> ColumnElement[bool] | None:
+    """The runs of *experiments* (any of them), as SQL over ``runs`` (None: all).
+
+    One name is an equality, so ``ix_runs_experiment_started`` serves both the
+    filter and the newest-first order.
+    """
+    if not experiments:
+        return None
+    stored = [_stored(name) for name in experiments]
+    if len(stored) == 1:
+        return runs.c.experiment == stored[0]
+    return runs.c.experiment.in_(stored)
+
+
+def _filtered(
     q: RunQuery, cutoff: float, extra: ColumnElement[bool] | None = None
 ) -> sa.Select[Any]:
     """The runs *q* selects (their own columns), and only those under *extra* if given."""
@@ -342,21 +385,24 @@ def filtered(
         runs.c.ended_at,
         runs.c.heartbeat_at,
         runs.c.deleted_at,
+        runs.c.experiment,
     )
-    visible = deleted_condition(q.deleted)
-    if extra is not None:  # beside the deletion condition, for the same reason
-        visible = extra if visible is None else sa.and_(visible, extra)
-    if visible is not None:
+    picked = [
+        c
+        for c in (deleted_condition(q.deleted), experiment_condition(q.experiments), extra)
+        if c is not None
+    ]
+    if picked:
         # in a join's ON, not beside the --where: an AND around it would nest the
         # --where one level deeper, past what SQLite's parser takes at MAX_NESTING
-        stmt = stmt.select_from(runs.join(_ONE, visible))
+        stmt = stmt.select_from(runs.join(_ONE, sa.and_(*picked)))
     if q.where is not None:
         stmt = stmt.where(compile_where(q.where, cutoff))
     return stmt
 
 
 def count_runs(connection: Connection, q: RunQuery, cutoff: float) -> int:
-    inner = filtered(q, cutoff).subquery()
+    inner = _filtered(q, cutoff).subquery()
     _without_jit(connection, q)
     return int(connection.execute(sa.select(sa.func.count()).select_from(inner)).scalar_one())
 
@@ -372,7 +418,7 @@ def page_rows(
 ) -> list[Any]:
     """The runs' own columns (id, name, status, ...), filtered, sorted
     (:func:`order_columns`) and limited."""
-    stmt = filtered(q, cutoff)
+    stmt = _filtered(q, cutoff)
     _without_jit(connection, q)
     if with_total:
         stmt = stmt.add_columns(sa.func.count().over().label("total"))
@@ -440,6 +486,7 @@ def summaries(connection: Connection, rows: Sequence[Any], cutoff: float) -> lis
             metrics=dict(sorted(metrics[r.id].items())),
             tags=dict(sorted(tags[r.id].items())),
             deleted_at=r.deleted_at,
+            experiment=_text(r.experiment),
         )
         for r in rows
     ]

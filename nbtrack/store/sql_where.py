@@ -49,6 +49,7 @@ TEXT_COLUMNS = {
     "host": runs.c.hostname,
     "branch": runs.c.git_branch,
     "commit": runs.c.git_commit,
+    "experiment": runs.c.experiment,
 }
 
 _OPS: dict[str, Callable[[Any, Any], Any]] = {
