@@ -4,10 +4,14 @@
 For: the table of ``nbtrack runs`` in a browser. The view's whole state is in
 its URL (:class:`View`): ``?where=EXPR`` (the ``--where`` language),
 ``?sort=KEY`` (repeatable, ``-KEY`` descending), ``?columns=K,K`` (absent: the
-default columns of ``compare.listing``), ``?deleted=1``, ``?page=N`` (100 runs
-a page) and ``?selected=ID`` (repeatable, full ids, in the order picked).
-The store filters, sorts and pages in SQL (``Reader.page``); a bad
-expression is shown inline, naming its position, on a 400 page.
+default columns of ``compare.listing``), ``?deleted=1``, ``?after=CURSOR``
+with ``?start=N`` (the page after the one that gave the cursor, whose first
+run is the N-th: keyset pagination, so page 10,000 of a million runs costs
+what page 1 does), ``?page=N`` (100 runs a page, by offset: older links and
+the Previous link keep working) and ``?selected=ID`` (repeatable, full ids,
+in the order picked). The store filters, sorts and pages in SQL
+(``Reader.run_page``, ``Reader.page`` for ``?page=``); a bad expression or
+cursor is shown inline, naming it, on a 400 page.
 Not for: SQL or comparisons (the compare layer's ``Reader`` and builders do them).
 """
 
@@ -82,6 +86,10 @@ class View:
     deleted: bool = False
     page: int = 1
     selected: tuple[str, ...] = ()
+    #: the cursor of the page before (keyset); "" for the first page or a ``?page=`` view
+    after: str = ""
+    #: the position of the first run shown after the cursor (for "Runs 101–200 of ...")
+    start: int = 1
 
     @classmethod
     def from_query(cls, query: QueryParams) -> tuple[View, str | None]:
@@ -100,6 +108,12 @@ class View:
         if deleted_text not in ("", "0", "1", "true", "false", "yes", "no"):
             problem = f"Cannot read deleted={deleted_text!r}: use deleted=1 or leave it out."
         selected = [i.strip() for s in query.getlist("selected") for i in s.split(",")]
+        after = query.get("after", "").strip()
+        start_text = query.get("start", "1").strip() or "1"
+        start = int(start_text) if _PAGE.fullmatch(start_text) else 0
+        if not 1 <= start <= MAX_PAGE * PAGE_SIZE:
+            problem = f"Cannot start at run {start_text!r}: use a whole number from 1."
+            start = 1
         view = cls(
             where=query.get("where", "").strip(),
             sort=tuple(s.strip() for s in query.getlist("sort") if s.strip()),
@@ -107,6 +121,8 @@ class View:
             deleted=deleted_text in ("1", "true", "yes"),
             page=page,
             selected=tuple(dict.fromkeys(i for i in selected if i)),
+            after=after,
+            start=start if after else 1,
         )
         return view, problem
 
@@ -117,11 +133,18 @@ class View:
         pairs += [("columns", self.columns)] if self.columns is not None else []
         pairs += [("deleted", "1")] if self.deleted else []
         pairs += [("page", str(self.page))] if self.page > 1 else []
+        pairs += [("after", self.after), ("start", str(self.start))] if self.after else []
         pairs += [("selected", s) for s in self.selected]
         return pairs
 
     def href(self, **changes: Any) -> str:
-        """A link to this view with *changes* (``/?...``, or ``/`` when all are defaults)."""
+        """A link to this view with *changes* (``/?...``, or ``/`` when all are defaults).
+
+        A change of ``page`` (a new filter, sort or column set starts at page 1)
+        also drops the cursor.
+        """
+        if "page" in changes and "after" not in changes:
+            changes = {**changes, "after": "", "start": 1}
         query = urlencode(dataclasses.replace(self, **changes).pairs())
         return "/?" + query if query else "/"
 
@@ -192,19 +215,13 @@ def build(reader: Reader, view: View, problem: str | None = None) -> dict[str, A
     from nbtrack.errors import UsageError
 
     listed: list[RunSummary] = []
-    total = 0
+    pager = _Pager()
     chosen: list[Column] = []
     error = problem
     if error is None:
         try:
             picked = None if view.columns is None else parse_columns([view.columns])
-            listed, total = reader.page(
-                where=view.where or None,
-                sort=view.sort,
-                limit=PAGE_SIZE,
-                offset=(view.page - 1) * PAGE_SIZE,
-                deleted=view.deleted,
-            )
+            listed, pager = _fetch(reader, view)
             if picked is None:
                 picked = default_columns(listed, view.where, view.sort)
             chosen = picked
@@ -223,8 +240,8 @@ def build(reader: Reader, view: View, problem: str | None = None) -> dict[str, A
         "headers": _headers(view, chosen, listed) if error is None else [],
         "rows": [_row(run, chosen, numeric, view, run.id in selected) for run in listed],
         "picker": _picker(listed, chosen),
-        "pager": _pager(view, total, len(listed)),
-        "empty": _empty(reader, view, total) if error is None and not listed else None,
+        "pager": _pager(view, pager, len(listed)),
+        "empty": _empty(reader, view, pager.total) if error is None and not listed else None,
         "absent": [str(c) for c in chosen if listed and not c.present_in(listed)]
         if view.columns is not None
         else [],
@@ -232,9 +249,37 @@ def build(reader: Reader, view: View, problem: str | None = None) -> dict[str, A
     }
 
 
+@dataclass(frozen=True)
+class _Pager:
+    """What the pager needs from the store: how many match (at least, when capped),
+    and the cursor of the next page."""
+
+    total: int = 0
+    capped: bool = False
+    next: str | None = None
+
+
+def _fetch(reader: Reader, view: View) -> tuple[list[RunSummary], _Pager]:
+    """The runs of *view*: by offset for ``?page=N``, else the keyset page after the cursor."""
+    where = view.where or None
+    if view.page > 1:
+        listed, total = reader.page(
+            where=where, sort=view.sort, limit=PAGE_SIZE, offset=(view.page - 1) * PAGE_SIZE,
+            deleted=view.deleted,
+        )  # fmt: skip
+        following = total > view.page * PAGE_SIZE
+        return listed, _Pager(total, next=None if not following else "")
+    found = reader.run_page(
+        where=where, sort=view.sort, limit=PAGE_SIZE, deleted=view.deleted,
+        after=view.after or None,
+    )  # fmt: skip
+    total = view.start - 1 + len(found.runs) + found.more
+    return found.runs, _Pager(total, found.more_capped, found.next)
+
+
 def _hidden(view: View) -> dict[str, list[tuple[str, str]]]:
     """The hidden fields the filter form and the column picker carry (the rest of the view)."""
-    keep = dataclasses.replace(view, page=1)
+    keep = dataclasses.replace(view, page=1, after="", start=1)
     return {
         "filter": [(k, v) for k, v in keep.pairs() if k != "where"],
         "picker": [(k, v) for k, v in keep.pairs() if k != "columns"],
@@ -359,24 +404,36 @@ def _picker(listed: Sequence[RunSummary], chosen: Sequence[Column]) -> list[dict
     return groups
 
 
-def _pager(view: View, total: int, shown: int) -> dict[str, Any]:
-    first = (view.page - 1) * PAGE_SIZE
+def _pager(view: View, pager: _Pager, shown: int) -> dict[str, Any]:
+    """The pager's text and links. Next follows the cursor (keyset); Previous goes
+    back by ``?page=`` (an offset, as a page back is rarely deep)."""
+    first = (view.page - 1) * PAGE_SIZE if not view.after else view.start - 1
+    page = first // PAGE_SIZE + 1
+    total = pager.total
     pages = max(1, -(-total // PAGE_SIZE))
+    if pager.next:
+        following = view.href(after=pager.next, start=first + shown + 1, page=1)
+    elif pager.next == "":  # an offset page that has a next one
+        following = view.href(page=view.page + 1)
+    else:
+        following = ""
     return {
         "total": total,
-        "total_text": f"{total:,}",
+        "total_text": f"more than {total:,}" if pager.capped else f"{total:,}",
         "first": first + 1 if shown else 0,
         "last": first + shown,
-        "page": view.page,
-        "pages": pages,
-        "previous": view.href(page=view.page - 1) if view.page > 1 else "",
-        "next": view.href(page=view.page + 1) if first + shown < total else "",
+        "page": page,
+        "pages": pages if not pager.capped else 0,
+        "previous": view.href(page=page - 1) if page > 1 else "",
+        "next": following,
         "start": view.href(page=1),
     }
 
 
 def _empty(reader: Reader, view: View, total: int) -> dict[str, str]:
     """What an empty table says instead: how to log a first run, or why nothing matched."""
+    if view.after:
+        return {"kind": "past", "text": "No more runs after the page before."}
     if total and view.page > 1:
         pages = -(-total // PAGE_SIZE)
         return {"kind": "past", "text": f"No runs on page {view.page:,}: there are {pages:,}."}
