@@ -51,6 +51,7 @@ __all__ = [
     "MetricRow",
     "Store",
     "arrays_to_history",
+    "summaries_table",
 ]
 
 #: one buffered metric point: key, value, step (or None), unix timestamp
@@ -351,29 +352,7 @@ class Store(abc.ABC):
     ) -> RunTable:
         """The runs :meth:`list_runs` lists, as columns (for DataFrames)."""
         listed = self.list_runs(where=where, sort=sort, limit=limit, experiment=experiment)
-        params: dict[str, dict[int, Any]] = {}
-        metrics: dict[str, dict[int, float]] = {}
-        tags: dict[str, dict[int, str]] = {}
-        for i, run in enumerate(listed):
-            for key, value in run.params.items():
-                params.setdefault(key, {})[i] = value
-            for key, number in run.metrics.items():
-                metrics.setdefault(key, {})[i] = number
-            for key, text in run.tags.items():
-                tags.setdefault(key, {})[i] = text
-        return RunTable(
-            ids=tuple(r.id for r in listed),
-            names=tuple(r.name for r in listed),
-            statuses=tuple(r.status for r in listed),
-            notebooks=tuple(r.notebook for r in listed),
-            started_at=tuple(r.started_at for r in listed),
-            ended_at=tuple(r.ended_at for r in listed),
-            heartbeat_at=tuple(r.heartbeat_at for r in listed),
-            experiments=tuple(r.experiment for r in listed),
-            params=params,
-            metrics=metrics,
-            tags=tags,
-        )
+        return summaries_table(listed)
 
     # -- lineage ---------------------------------------------------------------
     @abc.abstractmethod
@@ -412,3 +391,30 @@ class Store(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def summaries_table(listed: Sequence[RunSummary]) -> RunTable:
+    """Listed runs as columns (params, metrics, tags by key), for DataFrames."""
+    params: dict[str, dict[int, Any]] = {}
+    metrics: dict[str, dict[int, float]] = {}
+    tags: dict[str, dict[int, str]] = {}
+    for i, run in enumerate(listed):
+        for key, value in run.params.items():
+            params.setdefault(key, {})[i] = value
+        for key, number in run.metrics.items():
+            metrics.setdefault(key, {})[i] = number
+        for key, text in run.tags.items():
+            tags.setdefault(key, {})[i] = text
+    return RunTable(
+        ids=tuple(r.id for r in listed),
+        names=tuple(r.name for r in listed),
+        statuses=tuple(r.status for r in listed),
+        notebooks=tuple(r.notebook for r in listed),
+        started_at=tuple(r.started_at for r in listed),
+        ended_at=tuple(r.ended_at for r in listed),
+        heartbeat_at=tuple(r.heartbeat_at for r in listed),
+        experiments=tuple(r.experiment for r in listed),
+        params=params,
+        metrics=metrics,
+        tags=tags,
+    )
