@@ -34,11 +34,11 @@ The machine: 2 cores, shared with other work, noisy; compare the ratios.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -48,7 +48,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import scale_data  # noqa: E402
+import scale_data
 
 TARGET = 0.5
 WHERE = "params.lr < 0.01 and metrics.val_acc > 0.9"
@@ -93,10 +93,9 @@ def store_url(args: argparse.Namespace) -> Iterator[str]:
     args.server = server
     try:
         scale_data.admin_execute(server.url("postgres"), "SELECT 1")
-        try:
+        # it may exist: kept from an earlier invocation
+        with contextlib.suppress(Exception):
             scale_data.admin_execute(server.url("postgres"), "CREATE DATABASE nbtrack")
-        except Exception:  # noqa: BLE001 - it exists: kept from an earlier invocation
-            pass
         yield server.url("nbtrack")
     finally:
         server.stop()

@@ -123,14 +123,17 @@ def statements(d: Dialect, runs: int) -> list[tuple[str, str]]:
             FROM {r} AS r
             UNION ALL SELECT r.v, 'val_acc', 0, {acc} / 33.0, 0, {acc}, 32, {null} FROM {r} AS r
             UNION ALL SELECT 1, 'train_loss', b.v, 1.0 / {f8('b.v * 64 + 64')}, b.v * 64 + 63,
-            1.0 / {f8('b.v * 64 + 1')}, b.v * 64, {null} FROM {d.series("0", str(LONG // 64 - 1))} AS b
+            1.0 / {f8('b.v * 64 + 1')}, b.v * 64, {null}
+            FROM {d.series("0", str(LONG // 64 - 1))} AS b
             """),
         ("metrics", f"""INSERT INTO metrics (run_seq, key, seq, value, step, timestamp)
             SELECT r.v, 'loss', s.v, {scale} / {f8('1 + s.v')}, s.v, {started} + s.v
             FROM {r} AS r CROSS JOIN {d.series("0", "65")} AS s
-            UNION ALL SELECT r.v, 'val_acc', s.v, {acc} * {f8('s.v + 1')} / 33.0, s.v, {started} + s.v
+            UNION ALL SELECT r.v, 'val_acc', s.v, {acc} * {f8('s.v + 1')} / 33.0, s.v,
+            {started} + s.v
             FROM {r} AS r CROSS JOIN {d.series("0", "32")} AS s
-            UNION ALL SELECT 1, 'train_loss', s.v, 1.0 / {f8('1 + s.v')}, s.v, {T0} + {f8('s.v')} * 0.001
+            UNION ALL SELECT 1, 'train_loss', s.v, 1.0 / {f8('1 + s.v')}, s.v,
+            {T0} + {f8('s.v')} * 0.001
             FROM {d.series("0", str(LONG - 1))} AS s"""),
     ]  # fmt: skip
     return out
@@ -242,7 +245,8 @@ def generate_pg(url: str, runs: int) -> dict[str, float]:
                 assert pkey is not None
                 connection.execute("TRUNCATE metrics")
                 connection.execute(f"ALTER TABLE metrics DROP CONSTRAINT {pkey[0]}")
-                _timed(f"metrics ({runs * 99 + LONG:,} points)", log, lambda s=sql: connection.execute(s))
+                points = f"metrics ({runs * 99 + LONG:,} points)"
+                _timed(points, log, lambda s=sql: connection.execute(s))
                 _timed(
                     "metrics primary key",
                     log,

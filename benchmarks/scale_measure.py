@@ -43,7 +43,7 @@ def print_plans(store: Any, label: str, fn: Callable[[], Any]) -> None:
         fn()
     wanted = [
         (s, p) for s, p in seen
-        if s.lstrip().upper().startswith("SELECT") and "FROM runs" in s.replace('"', "")
+        if (s.lstrip().upper().startswith("SELECT") and "FROM runs" in s.replace('"', ""))
         or "FROM metrics" in s
     ]  # fmt: skip
     print(f"\n  -- plans of {label} ({len(wanted)} statements) --")
@@ -77,7 +77,6 @@ def _command(url: str, *args: str) -> Callable[[], None]:
 
 
 def measure(args: argparse.Namespace, url: str) -> None:
-    from pathlib import Path
 
     from nbtrack.config import load_settings
     from nbtrack.store.sql import SqlStore
@@ -107,8 +106,11 @@ def measure(args: argparse.Namespace, url: str) -> None:
     command = ("runs", "--where", WHERE, "--limit", "50")
     median, samples = median_of(_command(url, *command), rep)
     row("nbtrack runs --where ... --limit 50, the command end to end", median, samples, TARGET)
-    floor, samples = median_of(_command(url, "--version"), rep)
-    row("anchor: nbtrack --version (process start-up)", floor, samples)
+    floor, samples = median_of(_command(url, "runs", "--limit", "1"), rep)
+    row("anchor: nbtrack runs --limit 1 (start-up + opening the store)", floor, samples)
+    print(f"  -> the --where command is {median / floor:.2f}x the floor, +{median - floor:.3f} s")
+    start, samples = median_of(_command(url, "--version"), rep)
+    row("anchor: nbtrack --version (process start-up alone)", start, samples)
     figures["command"] = median
     pages(store, n, rep)
     history(store, rep)
@@ -144,9 +146,7 @@ def pages(store: Any, n: int, rep: int) -> None:
     ]:  # fmt: skip
         median, samples = median_of(fn, rep)
         row(label, median, samples)
-    print_plans(
-        store, f"page {deep:,} by keyset", lambda: store.run_page(limit=50, after=cursor)
-    )
+    print_plans(store, f"page {deep:,} by keyset", lambda: store.run_page(limit=50, after=cursor))
 
 
 def history_plan(store: Any) -> None:
@@ -155,8 +155,10 @@ def history_plan(store: Any) -> None:
         'SELECT "value", step, "timestamp" FROM metrics WHERE run_seq = 1 '
         "AND \"key\" = 'train_loss' ORDER BY seq"
     )
-    explain = "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " if store.dialect == "postgresql" else (
-        "EXPLAIN QUERY PLAN "
+    explain = (
+        "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) "
+        if store.dialect == "postgresql"
+        else ("EXPLAIN QUERY PLAN ")
     )
     print("\n  -- plan of the history's query --\n  " + sql)
     with store.engine.connect() as connection:

@@ -237,7 +237,8 @@ def more_line(page: RunPage) -> str:
     """
     count = f"more than {page.more:,}" if page.more_capped else f"{page.more:,}"
     plural = "s" if page.more_capped or page.more != 1 else ""
-    return f"... and {count} more run{plural} (next page: --after {page.next}; --limit 0 lists all)."
+    hint = f"next page: --after {page.next}; --limit 0 lists all"
+    return f"... and {count} more run{plural} ({hint})."
 
 
 @click.command()

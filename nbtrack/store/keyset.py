@@ -110,14 +110,15 @@ def _beyond(order: Order, value: Any) -> ColumnElement[bool]:
     """Rows strictly after *value* in this column (NULLs sort last)."""
     if value is None:
         return sa.false()
-    strictly = order.expr < value if order.descending else order.expr > value
+    strictly: ColumnElement[bool] = order.expr < value if order.descending else order.expr > value
     if order.not_null:
         return strictly
     return sa.or_(strictly, order.expr.is_(None))
 
 
 def _same(order: Order, value: Any) -> ColumnElement[bool]:
-    return order.expr.is_(None) if value is None else order.expr == value
+    same: ColumnElement[bool] = order.expr.is_(None) if value is None else order.expr == value
+    return same
 
 
 def after_condition(orders: Sequence[Order], values: Sequence[Any]) -> ColumnElement[bool]:

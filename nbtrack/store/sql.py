@@ -36,8 +36,8 @@ from nbtrack.model import (
     Param,
     Run,
     RunEvent,
-    RunStatus,
     RunPage,
+    RunStatus,
     RunSummary,
     Source,
 )

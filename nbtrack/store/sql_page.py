@@ -25,8 +25,8 @@ from nbtrack.model import RunPage
 from nbtrack.store import keyset, schema
 from nbtrack.store.sql_read import (
     RunQuery,
-    _without_jit,
     _filtered,
+    _without_jit,
     order_by,
     order_columns,
     summaries,

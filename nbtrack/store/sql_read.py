@@ -91,9 +91,10 @@ class _RunsFirst(Join):
 
 @compiles(_RunsFirst, "sqlite")
 def _compile_runs_first(element: _RunsFirst, compiler: SQLCompiler, **kw: Any) -> str:
-    text: str = compiler.visit_join(element, **kw)  # "runs JOIN (SELECT ...) ON ..."
+    text: str = compiler.visit_join(element, **kw)  # type: ignore[no-untyped-call]  # "runs JOIN (SELECT ...) ON ..."
     head, join, rest = text.partition(" JOIN ")
-    assert head == "runs" and join, text
+    assert head == "runs", text
+    assert join, text
     return f"{head} CROSS JOIN {rest}"
 
 

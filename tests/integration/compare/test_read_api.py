@@ -62,7 +62,9 @@ def test_run_pages_read_every_run_once_in_frames_of_a_size(settings: Settings) -
     with pytest.raises(nbtrack.UsageError, match="size must be at least 1"):
         next(nbtrack.run_pages(size=0))
     empty = list(nbtrack.run_pages(where="params.lr > 5"))
-    assert len(empty) == 1 and empty[0].empty and empty[0].attrs["next_page"] is None
+    assert len(empty) == 1
+    assert empty[0].empty
+    assert empty[0].attrs["next_page"] is None
 
 
 def test_an_active_run_reads_what_it_has_logged_so_far(settings: Settings) -> None:

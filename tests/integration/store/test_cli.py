@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import math
+import re
 import time
 from functools import partial
 from pathlib import Path

@@ -56,7 +56,8 @@ def paged(
         if page.next is None:
             assert page.more == 0
             return ids
-        assert len(page.runs) == size and page.more >= 1
+        assert len(page.runs) == size
+        assert page.more >= 1
         after = page.next
     raise AssertionError("more than 100 pages")
 
@@ -144,9 +145,7 @@ def test_a_cursor_of_another_listing_is_refused(
 def test_the_same_filter_written_otherwise_keeps_its_cursor(many: Store) -> None:
     cursor = many.run_page(where="params.lr<0.5", limit=2).next
     again = many.run_page(where="params.lr  <  0.5", limit=100, after=cursor)
-    assert [r.id for r in again.runs] == [
-        r.id for r in many.list_runs(where="params.lr < 0.5")
-    ][2:]
+    assert [r.id for r in again.runs] == [r.id for r in many.list_runs(where="params.lr < 0.5")][2:]
 
 
 @pytest.mark.parametrize("text", ["garbage!", "", "eyJhIjoxfQ", keyset.encode("x", [1])])
