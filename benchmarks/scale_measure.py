@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
+import statistics
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -63,13 +65,24 @@ def print_plans(store: Any, label: str, fn: Callable[[], Any]) -> None:
         connection.rollback()
 
 
+#: CPU seconds (user + system) of each command run by ``_command``, by its arguments
+CPU: dict[tuple[str, ...], list[float]] = {}
+
+
+def _cpu_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _command(url: str, *args: str) -> Callable[[], None]:
     # `python -m nbtrack` of this interpreter: the nbtrack this script imports
     env = dict(os.environ, NBTRACK_STORE=url)
     command = [sys.executable, "-m", "nbtrack", *args]
 
     def run() -> None:
+        before = _cpu_children()
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        CPU.setdefault(args, []).append(_cpu_children() - before)
         if done.returncode:
             raise SystemExit(f"nbtrack {' '.join(args)} failed: {done.stderr.strip()}")
 
@@ -106,8 +119,14 @@ def measure(args: argparse.Namespace, url: str) -> None:
     command = ("runs", "--where", WHERE, "--limit", "50")
     median, samples = median_of(_command(url, *command), rep)
     row("nbtrack runs --where ... --limit 50, the command end to end", median, samples, TARGET)
+    cpu = statistics.median(CPU[command])
+    print(f"  its CPU time (user + system): median {cpu:.3f} s: on a loaded machine the wall")
+    print("  time above is mostly waiting for a core")
     floor, samples = median_of(_command(url, "runs", "--limit", "1"), rep)
     row("anchor: nbtrack runs --limit 1 (start-up + opening the store)", floor, samples)
+    floor_cpu = statistics.median(CPU["runs", "--limit", "1"])
+    print(f"  its CPU time: median {floor_cpu:.3f} s -> the --where command's CPU is "
+          f"{cpu / floor_cpu:.2f}x the floor's")  # fmt: skip
     print(f"  -> the --where command is {median / floor:.2f}x the floor, +{median - floor:.3f} s")
     start, samples = median_of(_command(url, "--version"), rep)
     row("anchor: nbtrack --version (process start-up alone)", start, samples)

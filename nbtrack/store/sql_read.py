@@ -91,7 +91,8 @@ class _RunsFirst(Join):
 
 @compiles(_RunsFirst, "sqlite")
 def _compile_runs_first(element: _RunsFirst, compiler: SQLCompiler, **kw: Any) -> str:
-    text: str = compiler.visit_join(element, **kw)  # type: ignore[no-untyped-call]  # "runs JOIN (SELECT ...) ON ..."
+    # "runs JOIN (SELECT 1 AS one) AS one_row ON ..."
+    text: str = compiler.visit_join(element, **kw)  # type: ignore[no-untyped-call]
     head, join, rest = text.partition(" JOIN ")
     assert head == "runs", text
     assert join, text
