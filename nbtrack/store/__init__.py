@@ -21,6 +21,8 @@ here, on first use.
   listing's next page (refused by a listing with another filter or order),
   the SQL that starts after it, and "N more" counted in levels within a time
   budget (``Store.run_page``).
+* ``sql_order``: the listing order as SQL (``--sort`` keys, newest first) and
+  the runs-first join of every listing.
 * ``query``: the ``--where`` and ``--sort`` languages (parsing only).
 * ``sql_where``: a parsed ``--where`` compiled into SQL; ``status_expr``.
 * ``schema`` / ``migrations``: the tables and their Alembic history.

@@ -41,7 +41,7 @@ from nbtrack.model import (
     RunSummary,
     Source,
 )
-from nbtrack.store import _engine, artifacts, keyset, schema, sql_page, sql_read
+from nbtrack.store import _engine, artifacts, keyset, schema, sql_order, sql_page, sql_read
 from nbtrack.store.base import Deleted, Experiments, MetricRow, Store
 from nbtrack.store.schema import encode_text as _text
 from nbtrack.store.sql_columns import ColumnReads
@@ -442,7 +442,7 @@ class SqlStore(RunManagement, ColumnReads, ExtremeReads, LineageReads, Store):
         listing = sql_page.mark(query)
         if self.missing:
             if after is not None:  # still refuse a cursor of another listing
-                keyset.decode(after, listing, len(sql_read.order_columns(query, 0.0)))
+                keyset.decode(after, listing, len(sql_order.order_columns(query.sort, 0.0)))
             return RunPage([])
         with self._read() as connection:
             return sql_page.run_page(

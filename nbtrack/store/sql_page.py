@@ -23,14 +23,8 @@ from sqlalchemy.engine import Connection
 
 from nbtrack.model import RunPage
 from nbtrack.store import keyset, schema
-from nbtrack.store.sql_read import (
-    RunQuery,
-    _filtered,
-    _without_jit,
-    order_by,
-    order_columns,
-    summaries,
-)
+from nbtrack.store.sql_order import order_by, order_columns
+from nbtrack.store.sql_read import RunQuery, _filtered, _without_jit, summaries
 
 __all__ = ["COUNT_CAP", "mark", "run_page"]
 
@@ -61,7 +55,7 @@ def run_page(
     refused (``QueryError``). *count_cap* 0 skips the count (``more`` is then
     1 when a next page exists).
     """
-    orders = order_columns(q, cutoff)
+    orders = order_columns(q.sort, cutoff)
     extra = None
     if after is not None:
         values = keyset.decode(after, listing, len(orders))

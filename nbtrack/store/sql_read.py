@@ -22,10 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.selectable import Join
 
 from nbtrack.errors import RunNotFoundError
 from nbtrack.model import (
@@ -45,11 +42,11 @@ from nbtrack.model import (
 )
 from nbtrack.store import query, schema
 from nbtrack.store.base import ALL_EXPERIMENTS, Deleted, Experiments
-from nbtrack.store.keyset import Order
 from nbtrack.store.schema import decode_text as _text
 from nbtrack.store.schema import encode_text as _stored
 from nbtrack.store.sql_metrics import NO_STEP
-from nbtrack.store.sql_where import TEXT_COLUMNS, compile_where, status_expr
+from nbtrack.store.sql_order import RunsFirst, order_by, order_columns
+from nbtrack.store.sql_where import compile_where, status_expr
 
 __all__ = [
     "RunQuery",
@@ -62,8 +59,6 @@ __all__ = [
     "list_runs",
     "metric_history",
     "not_found",
-    "order_by",
-    "order_columns",
     "page_rows",
     "resolve_run_id",
     "status_expr",
@@ -75,28 +70,6 @@ _HEX = re.compile(r"^[0-9a-f]{1,32}$")
 runs = schema.runs
 #: a one-row table to join runs with, on the condition that picks them by deletion
 _ONE = sa.select(sa.literal(1).label("one")).subquery("one_row")
-
-
-class _RunsFirst(Join):
-    """``runs JOIN one_row ON ...``, which SQLite must read runs first.
-
-    Left to choose, SQLite scans the one-row table first and then every run,
-    sorting them all for a page of 20; read runs-first (its ``CROSS JOIN``
-    fixes the order), it walks ``ix_runs_started_at`` newest first and stops
-    at the page's end (``bench_scale.py --backend sqlite`` prints the plans).
-    """
-
-    inherit_cache = True
-
-
-@compiles(_RunsFirst, "sqlite")
-def _compile_runs_first(element: _RunsFirst, compiler: SQLCompiler, **kw: Any) -> str:
-    # "runs JOIN (SELECT 1 AS one) AS one_row ON ..."
-    text: str = compiler.visit_join(element, **kw)  # type: ignore[no-untyped-call]
-    head, join, rest = text.partition(" JOIN ")
-    assert head == "runs", text
-    assert join, text
-    return f"{head} CROSS JOIN {rest}"
 
 
 def _nan(value: float | None) -> float:
@@ -315,63 +288,6 @@ def deleted_condition(deleted: Deleted) -> ColumnElement[bool] | None:
     raise ValueError(f"deleted must be False, True or 'all', not {deleted!r}")
 
 
-def _sort_columns(key: query.SortKey, cutoff: float) -> list[Order]:
-    field = key.field
-    stored = _stored(field.key)
-    columns: list[Any]
-    not_null = False
-    if field.namespace == "params":
-        p = schema.params
-        match = sa.and_(p.c.run_id == runs.c.id, p.c.key == stored)
-        columns = [
-            sa.select(p.c.num).where(match).scalar_subquery(),
-            sa.select(p.c.text).where(match).scalar_subquery(),
-        ]
-    elif field.namespace == "metrics":
-        lt = schema.metric_latest
-        columns = [
-            sa.select(lt.c.last_value)
-            .where(lt.c.run_id == runs.c.id, lt.c.key == stored)
-            .scalar_subquery()
-        ]
-    elif field.namespace == "tags":
-        t = schema.tags
-        columns = [
-            sa.select(t.c.value).where(t.c.run_id == runs.c.id, t.c.key == stored).scalar_subquery()
-        ]
-    elif field.key == "status":
-        columns, not_null = [status_expr(cutoff)], True
-    elif field.key == "id":
-        columns, not_null = [runs.c.id], True
-    elif field.key in ("started", "ended"):
-        columns = [runs.c.started_at if field.key == "started" else runs.c.ended_at]
-        not_null = field.key == "started"
-    else:
-        columns = [TEXT_COLUMNS[field.key]]
-    return [Order(c, key.descending, not_null) for c in columns]
-
-
-def order_columns(q: RunQuery, cutoff: float) -> list[Order]:
-    """The listing order: *q*'s sort keys, then newest first, then id (so pages cut
-    anywhere neither repeat nor skip a run)."""
-    orders: list[Order] = []
-    for key in q.sort:
-        orders.extend(_sort_columns(key, cutoff))
-    orders.append(Order(runs.c.started_at, True, True))
-    orders.append(Order(runs.c.id, True, True))
-    return orders
-
-
-def order_by(orders: Sequence[Order]) -> list[Any]:
-    """*orders* as ORDER BY terms (NULLs last both ways).
-
-    A column that is never NULL gets no ``NULLS LAST``: PostgreSQL reads
-    ``started_at DESC`` from its index backwards, but not ``DESC NULLS LAST``.
-    """
-    terms = [o.expr.desc() if o.descending else o.expr.asc() for o in orders]
-    return [t if o.not_null else t.nulls_last() for t, o in zip(terms, orders, strict=True)]
-
-
 def _without_jit(connection: Connection, q: RunQuery) -> None:
     """Turn PostgreSQL's JIT off for this read's transaction when it filters.
 
@@ -420,7 +336,7 @@ def _filtered(
     if picked:
         # in a join's ON, not beside the --where: an AND around it would nest the
         # --where one level deeper, past what SQLite's parser takes at MAX_NESTING
-        stmt = stmt.select_from(_RunsFirst(runs, _ONE, sa.and_(*picked)))
+        stmt = stmt.select_from(RunsFirst(runs, _ONE, sa.and_(*picked)))
     if q.where is not None:
         stmt = stmt.where(compile_where(q.where, cutoff))
     return stmt
@@ -447,7 +363,7 @@ def page_rows(
     _without_jit(connection, q)
     if with_total:
         stmt = stmt.add_columns(sa.func.count().over().label("total"))
-    stmt = stmt.order_by(*order_by(order_columns(q, cutoff)))
+    stmt = stmt.order_by(*order_by(order_columns(q.sort, cutoff)))
     if limit is not None:
         stmt = stmt.limit(limit)
     if offset:
