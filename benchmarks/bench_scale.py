@@ -26,7 +26,7 @@ free port, stopped at the end) unless ``--url`` names one.
 
     .venv/bin/python benchmarks/bench_scale.py [--backend postgresql|sqlite]
         [--runs N] [--keep DIR] [--url URL] [--repeat 5] [--generate-only]
-        [--regenerate] [--no-mlflow] [--mlflow-runs N]
+        [--regenerate] [--no-mlflow] [--mlflow-runs N] [--anchor-only]
 
 The machine: 2 cores, shared with other work, noisy; compare the ratios.
 """
@@ -147,6 +147,7 @@ def main() -> None:
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--no-mlflow", action="store_true")
     parser.add_argument("--mlflow-runs", type=int, default=None)
+    parser.add_argument("--anchor-only", action="store_true", help="only MLflow's search")
     args = parser.parse_args()
     # a kill stops our PostgreSQL server too (the finally of store_url)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -163,6 +164,11 @@ def main() -> None:
     with store_url(args) as url:
         generate(args, url)
         if args.generate_only:
+            return
+        if args.anchor_only:
+            import scale_mlflow
+
+            scale_mlflow.anchor(args, url)
             return
         import scale_measure
 

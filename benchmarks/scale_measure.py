@@ -101,7 +101,6 @@ def measure(args: argparse.Namespace, url: str) -> None:
     first = store.run_page(where=WHERE, limit=50)
     print(f"  --where {WHERE!r}: {len(first.runs)} runs, more: {first.more:,}"
           f"{'+' if first.more_capped else ''}")  # fmt: skip
-    figures: dict[str, float] = {}
     for label, fn, target in [
         ("newest 50 (run_page)", lambda: store.run_page(limit=50), None),
         (f"--where {WHERE} --limit 50 (run_page, in process)",
@@ -114,7 +113,6 @@ def measure(args: argparse.Namespace, url: str) -> None:
          lambda: store.list_page(where=WHERE, limit=50), None),
     ]:  # fmt: skip
         median, samples = median_of(fn, rep if "before" not in label else max(2, rep // 2))
-        figures[label] = median
         row(label, median, samples, target)
     command = ("runs", "--where", WHERE, "--limit", "50")
     median, samples = median_of(_command(url, *command), rep)
@@ -130,7 +128,6 @@ def measure(args: argparse.Namespace, url: str) -> None:
     print(f"  -> the --where command is {median / floor:.2f}x the floor, +{median - floor:.3f} s")
     start, samples = median_of(_command(url, "--version"), rep)
     row("anchor: nbtrack --version (process start-up alone)", start, samples)
-    figures["command"] = median
     pages(store, n, rep)
     history(store, rep)
     print_plans(store, "the --where page", lambda: store.run_page(where=WHERE, limit=50))
@@ -140,7 +137,7 @@ def measure(args: argparse.Namespace, url: str) -> None:
     if args.backend == "postgresql" and not args.no_mlflow:
         import scale_mlflow
 
-        scale_mlflow.anchor(args, url, figures)
+        scale_mlflow.anchor(args, url)
 
 
 def pages(store: Any, n: int, rep: int) -> None:
