@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ __all__ = [
     "Settings",
     "experiment_name",
     "find_project_root",
+    "listed_experiments",
     "load_settings",
     "looks_secret",
     "mask_url",
@@ -78,6 +80,10 @@ class Settings:
     #: the artifact root as set (``[tool.nbtrack] artifacts`` / ``NBTRACK_ARTIFACTS``):
     #: a URL fsspec reaches or a local directory; None: the store's default
     artifacts: str | None = None
+    #: True when ``experiment`` was set (``[tool.nbtrack] experiment``,
+    #: ``NBTRACK_EXPERIMENT``) rather than taken from the project's name: then
+    #: listings show that experiment by default (:func:`listed_experiments`)
+    experiment_set: bool = False
 
     @property
     def artifact_root(self) -> Path:
@@ -103,7 +109,30 @@ def experiment_name(value: object, where: str) -> str:
             f" not {name[:40]!r}.",
             key="experiment",
         )
+    if name == "*":  # the filter that lists every experiment (store.base.ALL_EXPERIMENTS)
+        raise ConfigError(
+            f"{where} cannot be '*', which lists every experiment; choose a name.",
+            key="experiment",
+        )
     return name
+
+
+def listed_experiments(given: Sequence[str], settings: Settings) -> tuple[str, ...]:
+    """The experiments a listing (``runs``, ``compare``, ``report``, the UI) shows.
+
+    *given* names (``--experiment``, checked; ``*`` is every experiment) win;
+    without them, the experiment the project sets (``[tool.nbtrack]
+    experiment``, ``NBTRACK_EXPERIMENT``); when it sets none, every
+    experiment. ``()`` means every experiment.
+
+    >>> listed_experiments(["churn", "*"], Settings(Path("."), "sqlite://"))
+    ()
+    """
+    if not given:
+        return (settings.experiment,) if settings.experiment_set else ()
+    if "*" in given:
+        return ()
+    return tuple(dict.fromkeys(experiment_name(name, "--experiment") for name in given))
 
 
 def find_project_root(start: Path | None = None) -> Path:
@@ -271,6 +300,7 @@ def load_settings(start: Path | None = None, env: dict[str, str] | None = None) 
         experiment = experiment_name(table["experiment"], f"{where}: experiment")
     if env.get(EXPERIMENT_ENV):
         experiment = experiment_name(env[EXPERIMENT_ENV], EXPERIMENT_ENV)
+    experiment_set = "experiment" in table or bool(env.get(EXPERIMENT_ENV))
 
     artifacts = None
     if "artifacts" in table:
@@ -286,6 +316,7 @@ def load_settings(start: Path | None = None, env: dict[str, str] | None = None) 
     return Settings(
         root=root,
         experiment=experiment,
+        experiment_set=experiment_set,
         artifacts=artifacts,
         store_url=store_url,
         heartbeat_timeout=heartbeat,

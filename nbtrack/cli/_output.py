@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from nbtrack.printable import display_width, printable
 
-__all__ = ["display_width", "echo_err", "is_tty", "print_table"]
+__all__ = ["display_width", "echo_err", "fit_width", "is_tty", "print_table"]
 
 
 def is_tty() -> bool:
@@ -71,3 +71,54 @@ def print_table(
             cell + " " * (w - display_width(cell)) for cell, w in zip(line, widths, strict=True)
         )
         print("  ".join(padded).rstrip())
+
+
+def _clip(text: str, cells: int, *, keep_end: bool) -> str:
+    """*text* cut to *cells* terminal cells with an ellipsis (a path keeps its end)."""
+    from rich.cells import cell_len, set_cell_size
+
+    if cell_len(text) <= cells:
+        return text
+    if keep_end:
+        tail = set_cell_size(text[::-1], cells - 1)[::-1].lstrip()
+        return "…" + tail
+    return set_cell_size(text, cells - 1).rstrip() + "…"
+
+
+def fit_width(
+    columns: list[str],
+    rows: list[list[str]],
+    width: int,
+    shrink: dict[int, int],
+    *,
+    keep_end: int | None = None,
+    fixed: int = 6,
+) -> tuple[list[str], list[list[str]]]:
+    """Make a rich table fit a terminal of *width* cells without folding a cell.
+
+    A folded run id or status is hard to read and copy, so the columns of
+    *shrink* (index -> narrowest cells) are clipped first (column *keep_end*,
+    a path, keeps its end) and only when that is not enough do the last
+    columns go, one by one, down to the first *fixed*.
+    """
+    from rich.cells import cell_len
+
+    def needed(cells: list[str], i: int, table: list[list[str]]) -> int:
+        # rich pads each cell by one on both sides and draws one rule per column
+        return max(cell_len(cells[i]), *(cell_len(row[i]) for row in table)) + 3
+
+    heads, table = columns, rows
+    for keep in range(len(columns), fixed - 1, -1):
+        heads, table = columns[:keep], [row[:keep] for row in rows]
+        excess = sum(needed(heads, i, table) for i in range(keep)) + 1 - width
+        for index, floor in shrink.items():
+            if excess <= 0:
+                break
+            before = needed(heads, index, table)
+            target = max(floor, before - 3 - excess, cell_len(heads[index]))
+            for row in table:
+                row[index] = _clip(row[index], target, keep_end=index == keep_end)
+            excess -= before - needed(heads, index, table)
+        if excess <= 0:
+            break
+    return heads, table

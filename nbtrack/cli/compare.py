@@ -38,6 +38,14 @@ FORMATS = ("terminal", "markdown", "json", "html")
     "oldest first: the oldest is the baseline. Instead of RUN arguments.",
 )
 @click.option(
+    "--experiment",
+    "experiments",
+    metavar="NAME",
+    multiple=True,
+    help="With --where: only this experiment's runs (repeatable; '*' every experiment). "
+    "Default: the experiment the project sets, else all.",
+)
+@click.option(
     "--limit",
     "-n",
     type=click.IntRange(min=0),
@@ -94,6 +102,7 @@ FORMATS = ("terminal", "markdown", "json", "html")
 def compare(
     run_ids: tuple[str, ...],
     where: str | None,
+    experiments: tuple[str, ...],
     limit: int | None,
     metrics: tuple[str, ...],
     all_params: bool,
@@ -112,12 +121,15 @@ def compare(
     """
     from nbtrack.compare.comparison import compare_runs, select_runs
     from nbtrack.compare.reader import Reader
+    from nbtrack.config import listed_experiments, load_settings
     from nbtrack.errors import UsageError
 
     if where is not None and run_ids:
         raise UsageError("give runs to compare or --where, not both")
     if where is None and limit is not None:
         raise UsageError("--limit chooses among the runs --where matches; give --where too")
+    if where is None and experiments:
+        raise UsageError("--experiment chooses among the runs --where matches; give --where too")
     if where is None and len(run_ids) < 2:
         given = f"only run {run_ids[0]}" if run_ids else "no run"
         raise UsageError(
@@ -127,7 +139,8 @@ def compare(
         ids = list(run_ids)
         if where is not None:
             chosen = WHERE_LIMIT if limit is None else limit
-            ids, total = select_runs(reader, where, chosen)
+            scope = listed_experiments(experiments, load_settings())
+            ids, total = select_runs(reader, where, chosen, scope)
             if total > len(ids):
                 echo_err(
                     f"comparing the {len(ids)} newest of {total} matching runs "

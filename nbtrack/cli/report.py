@@ -28,6 +28,14 @@ DEFAULT_OUTPUT = "report.html"
     "(the language of nbtrack runs --where). Instead of RUN ids.",
 )
 @click.option(
+    "--experiment",
+    "experiments",
+    metavar="NAME",
+    multiple=True,
+    help="Report this experiment's runs (repeatable; '*' every experiment); with --where, "
+    "those that match. Default for --where: the experiment the project sets, else all.",
+)
+@click.option(
     "--sort",
     "-s",
     metavar="KEY",
@@ -63,6 +71,7 @@ DEFAULT_OUTPUT = "report.html"
 def report(
     run_ids: tuple[str, ...],
     where: str | None,
+    experiments: tuple[str, ...],
     sort: tuple[str, ...],
     limit: int,
     metrics: tuple[str, ...],
@@ -80,12 +89,20 @@ def report(
     """
     from nbtrack.compare.reader import Reader
     from nbtrack.compare.report import build_report, select_runs
+    from nbtrack.config import listed_experiments, load_settings
     from nbtrack.errors import UsageError
 
+    scope = listed_experiments(experiments, load_settings())
     with Reader.open() as reader:
-        ids = select_runs(reader, run_ids, where=where, sort=sort, limit=limit)
+        ids = select_runs(
+            reader, run_ids, where=where, sort=sort, limit=limit, experiment=scope,
+            named=bool(experiments),
+        )  # fmt: skip
         html = build_report(
-            reader, ids, title=title or _default_title(ids, where), metrics=metrics or None
+            reader,
+            ids,
+            title=title or _default_title(ids, where, () if run_ids else scope),
+            metrics=metrics or None,
         )
     data = html.encode("utf-8")
     if output == "-":
@@ -102,7 +119,10 @@ def report(
     echo_err(f"Wrote {output} ({runs}, {len(data) / 1024:,.0f} KiB).")
 
 
-def _default_title(ids: list[str], where: str | None) -> str:
+def _default_title(ids: list[str], where: str | None, scope: tuple[str, ...] = ()) -> str:
+    within = f" of {', '.join(scope)}" if scope else ""
     if where:
-        return f"Runs where {where}"
+        return f"Runs{within} where {where}"
+    if scope:
+        return f"Runs{within}"
     return f"nbtrack report of {len(ids)} run{'s' if len(ids) != 1 else ''}"

@@ -67,6 +67,12 @@ def _pairs(option: str, items: tuple[str, ...]) -> dict[str, str]:
 @click.option("--name", help="Name of the run.")
 @click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="Tag the run (repeatable).")
 @click.option(
+    "--experiment",
+    metavar="NAME",
+    help="The experiment the run belongs to (default: [tool.nbtrack] experiment,"
+    " NBTRACK_EXPERIMENT, else the project's name).",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -91,6 +97,7 @@ def run(
     output: Path | None,
     cwd: Path | None,
     timeout: float | None,
+    experiment: str | None,
 ) -> None:
     """Execute NOTEBOOK in a fresh kernel, with parameters, as one tracked run.
 
@@ -118,6 +125,7 @@ def run(
         cwd=cwd,
         timeout=timeout,
         warn=lambda text: echo_err(f"nbtrack: warning: {text}"),
+        experiment=experiment,
     )
     click.echo(result.run_id)
     if result.signal is not None:

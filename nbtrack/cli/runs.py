@@ -27,8 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from nbtrack.cli._output import echo_err, is_tty, print_table
-from nbtrack.cli._table_fit import fit_width, near
+from nbtrack.cli._output import echo_err, fit_width, is_tty, print_table
 from nbtrack.compare.formatting import duration_text, strict_json
 from nbtrack.printable import printable
 
@@ -102,6 +101,7 @@ def summary_dict(run: RunSummary) -> dict[str, Any]:
         "metrics": strict_json(run.metrics),
         "tags": run.tags,
         "deleted_at": iso(run.deleted_at),
+        "experiment": run.experiment,
     }
 
 
@@ -139,11 +139,30 @@ def _print_csv(listed: Sequence[RunSummary], chosen: Sequence[Column] | None) ->
         )  # fmt: skip
 
 
+#: narrowest the name and notebook columns get before param/metric columns go
+_SHRINK_TO = {1: 10, 3: 12}  # column index -> cells
+
+
+def _near(path: str) -> str:
+    """A notebook path relative to the working directory when it is under it."""
+    import os
+
+    if not os.path.isabs(path):
+        return path
+    try:
+        relative = os.path.relpath(path)
+    except (ValueError, OSError):  # another drive on Windows; a deleted working directory
+        return path
+    return path if relative.startswith("..") else relative
+
+
 def _print_table(page: RunPage, chosen: Sequence[Column], *, deleted: bool) -> None:
     from nbtrack.compare.listing import MISSING
 
+    mixed = len({r.experiment for r in page.runs}) > 1  # then each row says which
     columns = ["id", "name", "status", "notebook", "started", "duration"]
     columns += ["deleted"] if deleted else []
+    columns += ["experiment"] if mixed else []
     columns += [one_line(str(c)) for c in chosen]
     rows = [
         [
@@ -154,14 +173,17 @@ def _print_table(page: RunPage, chosen: Sequence[Column], *, deleted: bool) -> N
             fmt_time(r.started_at),
             duration_text(r.duration),
             *([fmt_time(r.deleted_at)] if deleted else []),
+            *([one_line(r.experiment)] if mixed else []),
             *["" if (v := c.value(r)) is MISSING else fmt_value(v) for c in chosen],
         ]
         for r in page.runs
     ]
     if is_tty():
         for row in rows:
-            row[3] = near(row[3])
-        columns, rows = fit_width(columns, rows, shutil.get_terminal_size().columns)
+            row[3] = _near(row[3])
+        columns, rows = fit_width(
+            columns, rows, shutil.get_terminal_size().columns, _SHRINK_TO, keep_end=3
+        )
     print_table(columns, rows)
     if page.next is not None:
         print(more_line(page))
@@ -189,7 +211,15 @@ def more_line(page: RunPage) -> str:
     metavar="EXPR",
     help='Filter, e.g. "params.lr < 0.1 and metrics.val_acc > 0.9 and status = FINISHED". '
     "Fields: params.KEY, metrics.KEY (last value), tags.KEY, status, name, notebook, id, "
-    "started, ended, user, host, branch, commit; and/or/not, parentheses.",
+    "started, ended, user, host, branch, commit, experiment; and/or/not, parentheses.",
+)
+@click.option(
+    "--experiment",
+    "experiments",
+    metavar="NAME",
+    multiple=True,
+    help="Only this experiment's runs (repeatable; '*' for every experiment). Default: the "
+    "experiment the project sets ([tool.nbtrack] experiment, NBTRACK_EXPERIMENT), else all.",
 )
 @click.option(
     "--sort",
@@ -233,10 +263,11 @@ def more_line(page: RunPage) -> str:
     "--after",
     metavar="CURSOR",
     help="The next page: the runs after the page that printed this cursor (same --where, "
-    "--sort and --deleted).",
+    "--sort, --experiment and --deleted).",
 )
 def runs(
     where: str | None,
+    experiments: tuple[str, ...],
     sort: tuple[str, ...],
     limit: int | None,
     fmt: str,
@@ -246,14 +277,17 @@ def runs(
 ) -> None:
     """List runs, newest first, with filters and sorting."""
     from nbtrack.compare.listing import default_columns, parse_columns
+    from nbtrack.config import listed_experiments, load_settings
 
     chosen = parse_columns(columns) if columns else None
+    scope = listed_experiments(experiments, load_settings())
     if limit is None:
         limit = TABLE_LIMIT if fmt == "table" else 0
     with _reader() as reader:
         page = reader.run_page(
-            where=where, sort=sort, limit=limit or None, deleted=deleted, after=after
-        )
+            where=where, sort=sort, limit=limit or None, deleted=deleted, after=after,
+            experiment=scope,
+        )  # fmt: skip
         listed = page.runs
         url = reader.url
     for column in chosen or ():
@@ -265,7 +299,7 @@ def runs(
     elif fmt == "csv":
         _print_csv(listed, chosen)
     elif not listed:
-        _print_nothing(where, url, deleted=deleted, after=after)
+        _print_nothing(where, url, deleted=deleted, scope=scope, after=after)
     else:
         shown = chosen if chosen is not None else default_columns(listed, where, sort)
         _print_table(page, shown, deleted=deleted)
@@ -273,14 +307,19 @@ def runs(
         echo_err(f"next page: --after {page.next}")
 
 
-def _print_nothing(where: str | None, url: str, *, deleted: bool, after: str | None) -> None:
+def _print_nothing(
+    where: str | None, url: str, *, deleted: bool, scope: Sequence[str], after: str | None
+) -> None:
+    within = f" in experiment {', '.join(map(repr, scope))}" if scope else ""
     if after is not None:
         print("No more runs after this cursor.")
     elif deleted:
         match = f" matching --where {where!r}" if where else ""
-        print(f"No deleted runs{match}.")
+        print(one_line(f"No deleted runs{within}{match}."))
     elif where:
-        print(f"No runs match --where {where!r}.")
+        print(one_line(f"No runs{within} match --where {where!r}."))
+    elif scope:
+        print(one_line(f"No runs{within} in {url} (--experiment '*' lists every experiment)."))
     else:
         print(NO_RUNS_HINT.format(url=url))
 
@@ -324,6 +363,7 @@ def _print_header(run: Run) -> None:
         ("name", one_line(run.name or "-")),
         ("status", run.status.value),
         ("notebook", one_line(run.notebook or "- (not a notebook, or its path was not found)")),
+        ("experiment", one_line(run.experiment)),
         ("started", fmt_time(run.started_at)),
         ("ended", fmt_time(run.ended_at)),
         ("duration", duration_text(run.duration)),
@@ -332,7 +372,7 @@ def _print_header(run: Run) -> None:
         undo = f"`nbtrack restore {run.id[:8]}` brings it back"
         header.append(("deleted", f"{fmt_time(run.deleted_at)} ({undo})"))
     for label, value in header:
-        _line(f"{label + ':':<10}{value}")
+        _line(f"{label + ':':<9} {value}")
     if run.tags:
         tags = ", ".join(f"{k}={v}" for k, v in run.tags.items())
         _line(f"{'tags:':<10}{one_line(tags)}")

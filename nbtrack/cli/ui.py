@@ -42,11 +42,26 @@ __all__ = ["ui"]
     "against cross-site requests). Default: read-only.",
 )
 @click.option(
+    "--experiment",
+    "experiments",
+    metavar="NAME",
+    multiple=True,
+    help="The experiment the runs page lists (repeatable; '*' every experiment; the page's "
+    "?experiment= overrides it). Default: the one the project sets, else all.",
+)
+@click.option(
     "--access-log",
     is_flag=True,
     help="Print a line per request (a token in a URL shows as ***). Default: off.",
 )
-def ui(host: str, port: int, store_url: str | None, allow_edit: bool, access_log: bool) -> None:
+def ui(
+    host: str,
+    port: int,
+    store_url: str | None,
+    allow_edit: bool,
+    experiments: tuple[str, ...],
+    access_log: bool,
+) -> None:
     """Serve a web app over the run store: runs, one run, comparisons, links to share.
 
     \b
@@ -63,6 +78,9 @@ def ui(host: str, port: int, store_url: str | None, allow_edit: bool, access_log
     Off loopback every browser needs the token once (the printed link carries
     it; it is then kept in a cookie, so links you share need not carry it).
     """
+    from nbtrack.config import listed_experiments, load_settings
     from nbtrack.ui.server import serve
 
-    serve(host=host, port=port, store_url=store_url, allow_edit=allow_edit, access_log=access_log)
+    scope = listed_experiments(experiments, load_settings())
+    serve(host=host, port=port, store_url=store_url, allow_edit=allow_edit,
+          access_log=access_log, experiments=scope)  # fmt: skip

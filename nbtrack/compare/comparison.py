@@ -183,16 +183,20 @@ def compare_runs(
     )
 
 
-def select_runs(reader: Reader, where: str, limit: int | None = None) -> tuple[list[str], int]:
+def select_runs(
+    reader: Reader, where: str, limit: int | None = None, experiment: Sequence[str] = ()
+) -> tuple[list[str], int]:
     """The ids of the runs ``--where`` *where* matches, oldest first, and how many matched.
 
     With *limit*, the *limit* newest of them (still oldest first): the oldest
     run shown is the baseline, so a sweep reads from its first run onwards.
+    *experiment* keeps those experiments' runs (empty: every experiment's).
     """
-    listed, total = reader.page(where=where, limit=limit or None)
+    listed, total = reader.page(where=where, limit=limit or None, experiment=experiment or None)
     if len(listed) < 2:
         count = "no runs" if not listed else "only 1 run"
-        raise UsageError(f"--where {where!r} matches {count}; compare needs at least two")
+        within = f" in experiment {', '.join(map(repr, experiment))}" if experiment else ""
+        raise UsageError(f"--where {where!r} matches {count}{within}; compare needs at least two")
     return [run.id for run in reversed(listed)], total
 
 
@@ -205,26 +209,32 @@ def compare(
     maximize: str | Iterable[str] = (),
     minimize: str | Iterable[str] = (),
     code: bool = True,
+    experiment: str | Sequence[str] | None = None,
 ) -> Comparison:
     """Compare runs side by side; the first is the baseline.
 
     *runs* are run ids (or unique prefixes), or run objects (``nbtrack.start_run()``'s,
     ``nbtrack.get_run()``'s); or give *where* (the ``nbtrack runs --where``
     language) and optionally *limit* to compare the matching runs, oldest
-    first. The result renders as an HTML table in Jupyter and as text elsewhere::
+    first; *experiment* (a name, names, ``"*"``) picks among them as
+    ``nbtrack runs --experiment`` does. The result renders as an HTML table
+    in Jupyter and as text elsewhere::
 
         nbtrack.compare("3f9c2a", "6e39af", metrics=["val_acc"], maximize="val_acc")
     """
     from nbtrack.compare.reader import Reader
+    from nbtrack.config import listed_experiments, load_settings
 
     if len(runs) == 1 and isinstance(runs[0], list | tuple):
         runs = tuple(runs[0])  # nbtrack.compare(["3f9c2a", "6e39af"]), as nbtrack.plot takes them
     ids = [_run_id(r) for r in runs]
     if where is not None and ids:
         raise UsageError("give runs or where=..., not both")
+    given = [experiment] if isinstance(experiment, str) else list(experiment or ())
     with Reader.current() as reader:
         if where is not None:
-            ids, _ = select_runs(reader, where, limit)
+            scope = listed_experiments(given, load_settings())
+            ids, _ = select_runs(reader, where, limit, scope)
         return compare_runs(
             reader,
             ids,
@@ -261,6 +271,7 @@ def _header(run: Run) -> RunHeader:
         git_branch=run.git.branch,
         git_dirty=run.git.dirty,
         python=run.environment.python,
+        experiment=run.experiment,
     )
 
 

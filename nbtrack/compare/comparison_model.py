@@ -61,6 +61,8 @@ class RunHeader:
     #: uncommitted changes at the run's start (None: unknown, e.g. not in a git repository)
     git_dirty: bool | None
     python: str
+    #: the experiment the run belongs to
+    experiment: str = "default"
 
     @property
     def short_id(self) -> str:
@@ -189,6 +191,11 @@ class ComparisonData:
     @property
     def baseline(self) -> RunHeader:
         return self.runs[0]
+
+    @property
+    def experiments(self) -> tuple[str, ...]:
+        """The distinct experiments of the runs, in run order."""
+        return tuple(dict.fromkeys(run.experiment for run in self.runs))
 
     @property
     def notebooks(self) -> tuple[str, ...]:

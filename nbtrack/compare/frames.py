@@ -44,7 +44,16 @@ __all__ = [
 ]
 
 #: the columns every ``runs_frame`` has, first and in this order
-RUN_COLUMNS = ("run_id", "name", "status", "notebook", "started", "ended", "duration")
+RUN_COLUMNS = (
+    "run_id",
+    "name",
+    "status",
+    "notebook",
+    "started",
+    "ended",
+    "duration",
+    "experiment",
+)
 #: the columns of a ``history_frame``
 HISTORY_COLUMNS = ("step", "value", "time")
 
@@ -55,14 +64,17 @@ def runs_frame(
     where: str | None = None,
     sort: Sequence[str] = (),
     limit: int | None = None,
+    experiment: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The runs *where* matches as a DataFrame, newest first (or by *sort*).
 
     One row per run: the fixed ``RUN_COLUMNS``, then ``params.*``,
     ``metrics.*`` and ``tags.*`` (each sorted by key), the union over the
     runs listed (runs of different notebooks leave each other's params empty).
+    *experiment* keeps those experiments' runs (empty: every experiment's).
     """
-    return run_table_frame(reader.table(where=where, sort=sort, limit=limit))
+    table = reader.table(where=where, sort=sort, limit=limit, experiment=experiment or None)
+    return run_table_frame(table)
 
 
 def run_table_frame(table: RunTable) -> pd.DataFrame:
@@ -85,6 +97,7 @@ def run_table_frame(table: RunTable) -> pd.DataFrame:
         "started": _times(started),
         "ended": _times(ended),
         "duration": np.maximum(end - started, 0.0),
+        "experiment": pd.array(table.experiments or [None] * n, dtype="string"),
     }
     for key in sorted(table.params):
         columns[f"params.{key}"] = _param_column(table.params[key], n)

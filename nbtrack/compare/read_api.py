@@ -29,18 +29,27 @@ def runs(
     where: str | None = None,
     sort: str | Sequence[str] = (),
     limit: int | None = None,
+    experiment: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Runs as a pandas DataFrame, newest first, filtered like ``nbtrack runs --where``.
 
     >>> df = nbtrack.runs(where="params.lr < 0.1", sort="-metrics.val_acc")  # doctest: +SKIP
 
-    Columns: ``run_id, name, status, notebook, started, ended, duration``,
-    then ``params.*``, ``metrics.*`` (last value) and ``tags.*``; an empty
-    store gives an empty frame with the fixed columns (docs/api.md).
+    *experiment* (a name, several, or ``"*"`` for all) picks the experiments
+    as ``nbtrack runs --experiment`` does; None: the one the project sets
+    (``[tool.nbtrack] experiment``, ``NBTRACK_EXPERIMENT``), else all.
+    Columns: ``run_id, name, status, notebook, started, ended, duration,
+    experiment``, then ``params.*``, ``metrics.*`` (last value) and
+    ``tags.*``; an empty store gives an empty frame with the fixed columns
+    (docs/api.md).
     """
+    from nbtrack.config import listed_experiments, load_settings
+
     keys = (sort,) if isinstance(sort, str) else tuple(sort)
+    given = [experiment] if isinstance(experiment, str) else list(experiment or ())
+    scope = listed_experiments(given, load_settings())
     with Reader.current() as reader:
-        return frames.runs_frame(reader, where=where, sort=keys, limit=limit)
+        return frames.runs_frame(reader, where=where, sort=keys, limit=limit, experiment=scope)
 
 
 def run_pages(
@@ -49,6 +58,7 @@ def run_pages(
     size: int = 1000,
     *,
     after: str | None = None,
+    experiment: str | Sequence[str] | None = None,
 ) -> Iterator[pd.DataFrame]:
     """The runs of :func:`runs` as DataFrames of *size* runs each, page by page.
 
@@ -59,18 +69,23 @@ def run_pages(
     through the store's index), so a million runs are read in equal steps, not
     re-reading what came before as offsets would. *after* resumes after a
     cursor: ``attrs["next_page"]`` of a frame, or what ``nbtrack runs`` printed
-    for the same *where* and *sort*.
+    for the same *where* and *sort*; *experiment* as in :func:`runs`.
     """
+    from nbtrack.config import listed_experiments, load_settings
     from nbtrack.errors import UsageError
     from nbtrack.store.base import summaries_table
 
     if size < 1:
         raise UsageError(f"Cannot list pages of {size} runs: size must be at least 1.")
     keys = (sort,) if isinstance(sort, str) else tuple(sort)
+    given = [experiment] if isinstance(experiment, str) else list(experiment or ())
+    scope = listed_experiments(given, load_settings())
     cursor = after
     while True:
         with Reader.current() as reader:
-            page = reader.run_page(where=where, sort=keys, limit=size, after=cursor, count_cap=0)
+            page = reader.run_page(
+                where=where, sort=keys, limit=size, after=cursor, count_cap=0, experiment=scope
+            )
         frame = frames.run_table_frame(summaries_table(page.runs))
         frame.attrs["next_page"] = page.next
         yield frame

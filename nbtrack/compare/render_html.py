@@ -110,10 +110,12 @@ def _runs(c: ComparisonData) -> str:
             _td(time_text(run.started_at), "num"),
             _td(commit_text(run), "changed" if run.git_dirty else ""),
             _td(run.python or MISSING),
+            *([_td(run.experiment)] if len(c.experiments) > 1 else []),
         ]
         for i, run in enumerate(c.runs)
     ]
-    return _table(["run", "notebook", "status", "started", "commit", "python"], rows)
+    header = ["run", "notebook", "status", "started", "commit", "python"]
+    return _table(header + (["experiment"] if len(c.experiments) > 1 else []), rows)
 
 
 def _params(c: ComparisonData) -> str:

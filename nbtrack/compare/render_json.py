@@ -41,6 +41,7 @@ def comparison_jsonable(c: ComparisonData) -> dict[str, Any]:
                 "duration": run.duration,
                 "git": {"commit": run.git_commit, "branch": run.git_branch, "dirty": run.git_dirty},
                 "python": run.python or None,
+                "experiment": run.experiment,
             }
             for run in c.runs
         ],

@@ -94,10 +94,12 @@ def _runs(c: ComparisonData) -> str:
             run.status,
             _code(commit_text(run)) if run.git_commit else MISSING,
             _code(run.python) if run.python else MISSING,
+            *([_code(run.experiment)] if len(c.experiments) > 1 else []),
         ]
         for i, run in enumerate(c.runs)
     ]
-    return _table(["run", "notebook", "status", "commit", "python"], rows)
+    header = ["run", "notebook", "status", "commit", "python"]
+    return _table(header + (["experiment"] if len(c.experiments) > 1 else []), rows)
 
 
 def _params(c: ComparisonData) -> str:

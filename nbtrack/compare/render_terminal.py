@@ -142,6 +142,9 @@ def _runs(c: ComparisonData) -> Table:
         )
     if len(c.notebooks) > 1:
         table.notes.append(f"the runs come from {len(c.notebooks)} different notebooks")
+    if len(c.experiments) > 1:
+        table.notes.append(f"the runs come from {len(c.experiments)} experiments: "
+                           + ", ".join(c.experiments))  # fmt: skip
     return table
 
 

@@ -177,26 +177,35 @@ def select_runs(
     where: str | None = None,
     sort: Sequence[str] = (),
     limit: int | None = None,
+    experiment: Sequence[str] = (),
+    named: bool = False,
 ) -> list[str]:
     """The full ids of the runs to report, the baseline first.
 
     Either *run_ids* (ids or unique prefixes, in the order given) or *where*
-    (the ``--where`` language): the newest *limit* runs that match, oldest
-    first so the earliest is the baseline, or in *sort*'s order when given.
+    (the ``--where`` language) within *experiment* (empty: every experiment):
+    the newest *limit* runs that match, oldest first so the earliest is the
+    baseline, or in *sort*'s order when given. *named*: the user named the
+    experiments (``--experiment``), which alone chooses their runs.
     """
     if run_ids and where is not None:
         raise UsageError("give RUN ids or --where, not both.")
+    if run_ids and named:
+        raise UsageError("give RUN ids or --experiment, not both.")
     if run_ids:
         if sort:
             raise UsageError("--sort orders the runs --where finds; RUN ids keep the order given.")
         return _resolve(reader, run_ids)
-    if where is None:
+    if where is None and not named:
         raise UsageError(
-            'name the runs to report: RUN ids, or --where EXPR (e.g. --where "status = FINISHED").'
+            'name the runs to report: RUN ids, or --where EXPR (e.g. --where "status = FINISHED"),'
+            " or --experiment NAME."
         )
-    listed = reader.runs(where=where, sort=sort, limit=limit)
+    listed = reader.runs(where=where, sort=sort, limit=limit, experiment=experiment or None)
     if not listed:
-        raise UsageError(f"no run in {reader.url} matches --where {where!r}.")
+        within = f" in experiment {', '.join(map(repr, experiment))}" if experiment else ""
+        match = f" matches --where {where!r}" if where is not None else ""
+        raise UsageError(f"no run in {reader.url}{within}{match}.")
     ids = [run.id for run in listed]
     return ids if sort else ids[::-1]
 

@@ -38,11 +38,13 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nbtrack.envvars import (
     COMMAND_ENV,
+    EXPERIMENT_ENV,
     NOTEBOOK_ENV,
     PARAM_SOURCES_ENV,
     PARAMETERS_CELL_ENV,
@@ -71,6 +73,9 @@ from nbtrack.notebook.params import (
     resolve_params,
 )
 from nbtrack.notebook.source import cell_magic_name
+
+if TYPE_CHECKING:
+    from nbtrack.config import Settings
 
 __all__ = ["BatchResult", "run_notebook"]
 
@@ -164,22 +169,22 @@ def run_notebook(
     store_url: str | None = None,
     timeout: float | None = None,
     warn: Callable[[str], None] | None = None,
+    experiment: str | None = None,
 ) -> BatchResult:
     """Execute *notebook* in a kernel as one tracked run; see the module docstring.
 
     Bad input (missing or malformed notebook, a notebook in another kernel
-    language, unknown parameter, unreadable parameter file, an output path
-    that cannot be written, a timeout not above 0) raises before a kernel
-    starts: ``NotebookError``, ``ParamError`` or ``UsageError``.
-    A notebook that fails is a result with ``failure`` set. *warn* hears of
-    a parameter given with another type than its default.
-    """
-    from nbtrack.config import find_project_root, load_settings
+    language, unknown parameter, unreadable parameter file, an output path that
+    cannot be written, a timeout not above 0, a bad *experiment*: ``_settings``)
+    raises before a kernel starts: ``NotebookError``, ``ParamError`` or ``UsageError``.
+    A notebook that fails is a result with ``failure`` set; *warn* hears of a param
+    given with another type than its default."""
+    from nbtrack.config import find_project_root
     from nbtrack.execute.settle import Prepared, settle
 
     path = Path(notebook)
     _check_arguments(output, timeout)
-    settings = load_settings()
+    settings = _settings(experiment)
     job = _job(path, params, param_file, warn, redact=settings.redact_secrets)
     url = store_url or settings.store_url
     workdir = Path(cwd) if cwd is not None else path.resolve().parent
@@ -193,7 +198,7 @@ def run_notebook(
     with tempfile.TemporaryDirectory(prefix="nbtrack-run-") as tmp:
         id_file = Path(tmp) / "run-id"
         end_file = Path(tmp) / "run-end"
-        env = _kernel_env(job, Path(tmp), id_file, end_file, url, name, tags)
+        env = _kernel_env(job, Path(tmp), id_file, end_file, url, name, tags, settings.experiment)
         # written here, then copied to the user's -o: a full disk there loses nothing
         source, executed = _notebook_files(job, path, Path(tmp))
         try:
@@ -308,6 +313,21 @@ def _early_exit_event(early: EarlyExit | None) -> tuple[RunEvent, ...]:
     return (RunEvent(kind="early_exit", timestamp=time.time(), detail=detail),)
 
 
+def _settings(experiment: str | None) -> Settings:
+    """The settings, with *experiment* (``--experiment``: the run's experiment, a bad
+    name a ``ConfigError``) when given.
+
+    The parent's experiment, like its store, is the run's: the kernel is told
+    it (``NBTRACK_EXPERIMENT``), and a run settle has to create goes there too.
+    """
+    from nbtrack.config import experiment_name, load_settings
+
+    settings = load_settings()
+    if experiment is None:
+        return settings
+    return replace(settings, experiment=experiment_name(experiment, "--experiment"))
+
+
 def _kernel_env(
     job: _Job,
     tmp: Path,
@@ -316,6 +336,7 @@ def _kernel_env(
     url: str,
     name: str | None,
     tags: Mapping[str, str] | None,
+    experiment: str,
 ) -> dict[str, str]:
     """The run, described to the kernel's session (see :mod:`nbtrack.config`)."""
     from nbtrack.execute.engine import kernel_path
@@ -330,6 +351,7 @@ def _kernel_env(
         STORE_ENV: url,
         RUN_NAME_ENV: name or "",
         RUN_TAGS_ENV: json.dumps(dict(tags or {})),
+        EXPERIMENT_ENV: experiment,
         PARAM_SOURCES_ENV: json.dumps(job.sources),
         PARAMETERS_CELL_ENV: job.parameters_cell,
     }

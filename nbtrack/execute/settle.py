@@ -99,6 +99,7 @@ def settle(
                 started_at=now,
                 tags=normalise_tags(tags, redact=settings.redact_secrets),
                 source=Source(path=recorded_path(notebook.resolve(), root)),
+                experiment=settings.experiment,
             )
             run = store.get_run(run_id)
         if run.source.snapshot is None:

@@ -38,6 +38,7 @@ from nbtrack.store import schema
 
 __all__ = [
     "BUSY_TIMEOUT",
+    "INSUFFICIENT_PRIVILEGE",
     "PG_LOCK_KEY",
     "cannot_reach",
     "check_schema",
@@ -210,6 +211,10 @@ def write_engine(engine: Engine) -> Engine:
     return engine.execution_options(**{_WRITE_OPTION: True})
 
 
+#: PostgreSQL's SQLSTATE for "permission denied" (a read-only role writing)
+INSUFFICIENT_PRIVILEGE = "42501"
+
+
 def translate(error: BaseException, url: str) -> StoreError:
     """One sentence for a driver error, naming the store (password masked)."""
     masked = mask_url(url)
@@ -232,6 +237,14 @@ def translate(error: BaseException, url: str) -> StoreError:
         if "not a database" in low or "malformed" in low:
             return StoreError(f"{where} is not a readable SQLite run store ({text}).", uri=masked)
         return StoreError(f"The SQLite store {where} failed: {text}.", uri=masked)
+    if getattr(original, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
+        role = parsed.username or "this user"
+        return StoreError(
+            f"The PostgreSQL role {role!r} may not do this on the store {masked}"
+            f" ({text.split(chr(10))[0]}): it can read the store, and changes need a role"
+            " with INSERT, UPDATE and DELETE on its tables (see docs/store.md, Read-only access).",
+            uri=masked,
+        )
     if _connection_failure(error, low):
         reason = "connection refused" if "refused" in low else text.split(":")[-1].strip()
         if "password authentication failed" in low:

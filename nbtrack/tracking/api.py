@@ -111,6 +111,7 @@ class Tracker:
         *,
         settings: Settings | None = None,
         source: Source | None = None,
+        experiment: str | None = None,
     ) -> ActiveRun:
         """Create a RUNNING run in the store, capture git and environment, return it.
 
@@ -155,6 +156,7 @@ class Tracker:
                 "git": capture_git(settings.root, redact=settings.redact_secrets),
                 "environment": capture_environment(redact=settings.redact_secrets),
                 "source": source,
+                "experiment": _experiment(experiment, settings),
             }
             if outage is None:
                 try:
@@ -261,10 +263,22 @@ class Tracker:
         return self._reading_store().get_run(run_id)
 
     def list_runs(
-        self, *, where: str | None = None, sort: Sequence[str] = (), limit: int | None = None
+        self,
+        *,
+        where: str | None = None,
+        sort: Sequence[str] = (),
+        limit: int | None = None,
+        experiment: str | Sequence[str] | None = None,
     ) -> list[RunSummary]:
-        """Runs newest first, filtered with the ``--where`` language."""
-        return self._reading_store().list_runs(where=where, sort=sort, limit=limit)
+        """Runs newest first, filtered with the ``--where`` language; *experiment*
+        as ``nbtrack runs --experiment`` (None: the project's when it sets one)."""
+        from nbtrack.config import listed_experiments
+
+        given = [experiment] if isinstance(experiment, str) else list(experiment or ())
+        scope = listed_experiments(given, _load_settings())
+        return self._reading_store().list_runs(
+            where=where, sort=sort, limit=limit, experiment=scope or None
+        )
 
     # -- process life ----------------------------------------------------------------
     def _at_exit(self) -> None:
@@ -291,6 +305,19 @@ class Tracker:
         self.run = None
         self._store = None
         self._lock = threading.RLock()
+
+
+def _experiment(experiment: str | None, settings: Settings) -> str:
+    """The experiment of a new run: *experiment* checked, else the settings'.
+
+    Always a name, never None: a run spilled and replayed later, by another
+    process, lands in its own experiment.
+    """
+    if experiment is None:
+        return settings.experiment
+    from nbtrack.config import experiment_name
+
+    return experiment_name(experiment, "start_run(experiment=...)")
 
 
 def _load_settings() -> Settings:
@@ -330,13 +357,19 @@ def start_run(
     *,
     settings: Settings | None = None,
     source: Source | None = None,
+    experiment: str | None = None,
 ) -> ActiveRun:
     """Start a run; use it as a context manager or end it with :func:`end_run`.
+
+    *experiment* groups the run (default: ``[tool.nbtrack] experiment``,
+    ``NBTRACK_EXPERIMENT``, else the project's name).
 
     >>> with nbtrack.start_run(name="baseline", tags={"team": "vision"}):  # doctest: +SKIP
     ...     nbtrack.log_metric("loss", 0.3, step=1)
     """
-    return get_tracker().start_run(name, tags, settings=settings, source=source)
+    return get_tracker().start_run(
+        name, tags, settings=settings, source=source, experiment=experiment
+    )
 
 
 def end_run(
@@ -419,7 +452,11 @@ def get_run(run_id: str) -> Run:
 
 
 def list_runs(
-    *, where: str | None = None, sort: Sequence[str] = (), limit: int | None = None
+    *,
+    where: str | None = None,
+    sort: Sequence[str] = (),
+    limit: int | None = None,
+    experiment: str | Sequence[str] | None = None,
 ) -> list[RunSummary]:
-    """Runs newest first; *where* filters like ``nbtrack runs --where``."""
-    return get_tracker().list_runs(where=where, sort=sort, limit=limit)
+    """Runs newest first; *where* and *experiment* filter like ``nbtrack runs``."""
+    return get_tracker().list_runs(where=where, sort=sort, limit=limit, experiment=experiment)

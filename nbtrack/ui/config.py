@@ -28,3 +28,6 @@ class UiConfig:
     #: the host names a request's Host header may carry (defence against DNS
     #: rebinding on loopback); empty: any
     allowed_hosts: tuple[str, ...] = ()
+    #: the experiments the runs page lists when its URL names none (``?experiment=``);
+    #: empty: every experiment
+    experiments: tuple[str, ...] = ()

@@ -154,6 +154,7 @@ def _facts(found: Run) -> list[tuple[str, str]]:
 
     facts = [
         ("notebook", found.notebook or "— (not a notebook, or its path was not found)"),
+        ("experiment", found.experiment),
         ("started", time_text(found.started_at)),
         ("ended", time_text(found.ended_at) if found.ended_at is not None else MISSING),
         ("duration", duration_text(found.duration) or MISSING),

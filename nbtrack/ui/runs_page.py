@@ -8,8 +8,10 @@ default columns of ``compare.listing``), ``?deleted=1``, ``?after=CURSOR``
 with ``?start=N`` (the page after the one that gave the cursor, whose first
 run is the N-th: keyset pagination, so page 10,000 of a million runs costs
 what page 1 does), ``?page=N`` (100 runs a page, by offset: older links and
-the Previous link keep working) and ``?selected=ID`` (repeatable, full ids,
-in the order picked). The store filters, sorts and pages in SQL
+the Previous link keep working), ``?selected=ID`` (repeatable, full ids, in
+the order picked) and ``?experiment=NAME`` (repeatable; ``*`` every
+experiment; absent: the experiments ``nbtrack ui`` was started with,
+``UiConfig.experiments``). The store filters, sorts and pages in SQL
 (``Reader.run_page``, ``Reader.page`` for ``?page=``); a bad expression or
 cursor is shown inline, naming it, on a 400 page.
 Not for: SQL or comparisons (the compare layer's ``Reader`` and builders do them).
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
+from nbtrack.ui import paging
 from nbtrack.ui.state import reader_of
 
 if TYPE_CHECKING:
@@ -86,6 +89,8 @@ class View:
     deleted: bool = False
     page: int = 1
     selected: tuple[str, ...] = ()
+    #: ``?experiment=``: the experiments listed; empty: the server's default
+    experiment: tuple[str, ...] = ()
     #: the cursor of the page before (keyset); "" for the first page or a ``?page=`` view
     after: str = ""
     #: the position of the first run shown after the cursor (for "Runs 101–200 of ...")
@@ -121,6 +126,9 @@ class View:
             deleted=deleted_text in ("1", "true", "yes"),
             page=page,
             selected=tuple(dict.fromkeys(i for i in selected if i)),
+            experiment=tuple(
+                dict.fromkeys(e.strip() for e in query.getlist("experiment") if e.strip())
+            ),
             after=after,
             start=start if after else 1,
         )
@@ -135,6 +143,7 @@ class View:
         pairs += [("page", str(self.page))] if self.page > 1 else []
         pairs += [("after", self.after), ("start", str(self.start))] if self.after else []
         pairs += [("selected", s) for s in self.selected]
+        pairs += [("experiment", e) for e in self.experiment]
         return pairs
 
     def href(self, **changes: Any) -> str:
@@ -204,24 +213,31 @@ def runs(request: Request) -> Response:
     from nbtrack.ui.templating import page
 
     view, problem = View.from_query(request.query_params)
-    context = build(reader_of(request), view, problem)
+    context = build(reader_of(request), view, problem, request.app.state.config.experiments)
     status = 400 if context["error"] else 200
     return page(request, "runs.html.j2", context, status=status)
 
 
-def build(reader: Reader, view: View, problem: str | None = None) -> dict[str, Any]:
-    """The template's context for *view*: rows, headers, picker, pager, or an error."""
+def build(
+    reader: Reader, view: View, problem: str | None = None, default: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The template's context for *view*: rows, headers, picker, pager, or an error.
+
+    *default* are the experiments listed when the URL names none (empty: all).
+    """
     from nbtrack.compare.listing import default_columns, parse_columns
     from nbtrack.errors import UsageError
 
     listed: list[RunSummary] = []
-    pager = _Pager()
+    pager = paging.Pager()
     chosen: list[Column] = []
     error = problem
+    scope = tuple(default)
     if error is None:
         try:
             picked = None if view.columns is None else parse_columns([view.columns])
-            listed, pager = _fetch(reader, view)
+            scope = _scope(view, default)
+            listed, pager = paging.fetch(reader, view, scope, PAGE_SIZE)
             if picked is None:
                 picked = default_columns(listed, view.where, view.sort)
             chosen = picked
@@ -231,17 +247,22 @@ def build(reader: Reader, view: View, problem: str | None = None) -> dict[str, A
         view = dataclasses.replace(view, columns=",".join(column_spec(c) for c in chosen))
     selected = set(view.selected)
     numeric = [_numeric(c, listed) for c in chosen]
+    within = f" of {', '.join(scope)}" if scope else ""
     return {
-        "title": "Deleted runs" if view.deleted else "Runs",
+        "title": ("Deleted runs" if view.deleted else "Runs") + within,
         "nav": "runs",
         "view": view,
+        # the filter form's experiment field: one name in it, several kept hidden
+        "experiment": _one(view.experiment or scope),
+        "experiments_kept": view.experiment if len(view.experiment) > 1 else (),
+        "mixed": _mixed(listed),
         "error": error,
         "hidden": _hidden(view),
         "headers": _headers(view, chosen, listed) if error is None else [],
         "rows": [_row(run, chosen, numeric, view, run.id in selected) for run in listed],
         "picker": _picker(listed, chosen),
-        "pager": _pager(view, pager, len(listed)),
-        "empty": _empty(reader, view, pager.total) if error is None and not listed else None,
+        "pager": paging.pager(view, pager, len(listed), PAGE_SIZE),
+        "empty": _empty(reader, view, pager.total, scope) if error is None and not listed else None,
         "absent": [str(c) for c in chosen if listed and not c.present_in(listed)]
         if view.columns is not None
         else [],
@@ -249,32 +270,24 @@ def build(reader: Reader, view: View, problem: str | None = None) -> dict[str, A
     }
 
 
-@dataclass(frozen=True)
-class _Pager:
-    """What the pager needs from the store: how many match (at least, when capped),
-    and the cursor of the next page."""
-
-    total: int = 0
-    capped: bool = False
-    next: str | None = None
+def _one(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else ""
 
 
-def _fetch(reader: Reader, view: View) -> tuple[list[RunSummary], _Pager]:
-    """The runs of *view*: by offset for ``?page=N``, else the keyset page after the cursor."""
-    where = view.where or None
-    if view.page > 1:
-        listed, total = reader.page(
-            where=where, sort=view.sort, limit=PAGE_SIZE, offset=(view.page - 1) * PAGE_SIZE,
-            deleted=view.deleted,
-        )  # fmt: skip
-        following = total > view.page * PAGE_SIZE
-        return listed, _Pager(total, next=None if not following else "")
-    found = reader.run_page(
-        where=where, sort=view.sort, limit=PAGE_SIZE, deleted=view.deleted,
-        after=view.after or None,
-    )  # fmt: skip
-    total = view.start - 1 + len(found.runs) + found.more
-    return found.runs, _Pager(total, found.more_capped, found.next)
+def _mixed(listed: Sequence[RunSummary]) -> bool:
+    """Whether the page lists runs of more than one experiment (then a column says which)."""
+    return len({run.experiment for run in listed}) > 1
+
+
+def _scope(view: View, default: Sequence[str]) -> tuple[str, ...]:
+    """The experiments *view* lists: its ``?experiment=`` (``*``: all), else *default*."""
+    from nbtrack.config import experiment_name
+
+    if not view.experiment:
+        return tuple(default)
+    if "*" in view.experiment:
+        return ()
+    return tuple(experiment_name(name, "?experiment=") for name in view.experiment)
 
 
 def _hidden(view: View) -> dict[str, list[tuple[str, str]]]:
@@ -282,6 +295,7 @@ def _hidden(view: View) -> dict[str, list[tuple[str, str]]]:
     keep = dataclasses.replace(view, page=1, after="", start=1)
     return {
         "filter": [(k, v) for k, v in keep.pairs() if k != "where"],
+        "experiment": [(k, v) for k, v in keep.pairs() if k != "experiment"],
         "picker": [(k, v) for k, v in keep.pairs() if k != "columns"],
     }
 
@@ -304,6 +318,8 @@ def _headers(
     ]
     if view.deleted:
         fields.append(("deleted", None, False))
+    if _mixed(listed):
+        fields.append(("experiment", Field("", "experiment"), False))
     fields.append(("tags", None, False))
     fields += [(str(c), Field(c.namespace, c.key), _numeric(c, listed)) for c in chosen]
     headers = []
@@ -354,6 +370,7 @@ def _row(
         "started": time_text(run.started_at),
         "started_iso": _iso(run.started_at),
         "duration": duration_text(run.duration),
+        "experiment": run.experiment,
         "deleted": time_text(run.deleted_at) if view.deleted else None,
         "tags": [
             {"text": f"{k}={v}", "href": view.href(where=narrowed(view.where, tag, v), page=1)}
@@ -404,33 +421,7 @@ def _picker(listed: Sequence[RunSummary], chosen: Sequence[Column]) -> list[dict
     return groups
 
 
-def _pager(view: View, pager: _Pager, shown: int) -> dict[str, Any]:
-    """The pager's text and links. Next follows the cursor (keyset); Previous goes
-    back by ``?page=`` (an offset, as a page back is rarely deep)."""
-    first = (view.page - 1) * PAGE_SIZE if not view.after else view.start - 1
-    page = first // PAGE_SIZE + 1
-    total = pager.total
-    pages = max(1, -(-total // PAGE_SIZE))
-    if pager.next:
-        following = view.href(after=pager.next, start=first + shown + 1, page=1)
-    elif pager.next == "":  # an offset page that has a next one
-        following = view.href(page=view.page + 1)
-    else:
-        following = ""
-    return {
-        "total": total,
-        "total_text": f"more than {total:,}" if pager.capped else f"{total:,}",
-        "first": first + 1 if shown else 0,
-        "last": first + shown,
-        "page": page,
-        "pages": pages if not pager.capped else 0,
-        "previous": view.href(page=page - 1) if page > 1 else "",
-        "next": following,
-        "start": view.href(page=1),
-    }
-
-
-def _empty(reader: Reader, view: View, total: int) -> dict[str, str]:
+def _empty(reader: Reader, view: View, total: int, scope: Sequence[str]) -> dict[str, str]:
     """What an empty table says instead: how to log a first run, or why nothing matched."""
     if view.after:
         return {"kind": "past", "text": "No more runs after the page before."}
@@ -442,6 +433,8 @@ def _empty(reader: Reader, view: View, total: int) -> dict[str, str]:
         return {"kind": "deleted", "text": f"No deleted runs{suffix}."}
     if view.where:
         return {"kind": "filter", "text": "No runs match this filter."}
+    if scope:
+        return {"kind": "experiment", "text": f"No runs in experiment {', '.join(scope)}."}
     return {"kind": "store", "text": f"No runs yet in {reader.url}."}
 
 

@@ -118,15 +118,17 @@ def serve(
     allow_edit: bool,
     access_log: bool = False,
     log_level: str = "warning",
+    experiments: tuple[str, ...] = (),
 ) -> None:
-    """Serve the UI on *host*:*port* until interrupted."""
+    """Serve the UI on *host*:*port* until interrupted; the runs page lists
+    *experiments* unless its URL names others (empty: every experiment)."""
     loopback = is_loopback(host)
     given = env_token()
     token = given or (None if loopback else _new_token())
     sock = bind(host, port)
     try:
         _run(sock, host, loopback, token, given is None, store_url, allow_edit, access_log,
-             log_level)  # fmt: skip
+             log_level, experiments)  # fmt: skip
     except KeyboardInterrupt:  # Ctrl-C before uvicorn took over the signal
         pass
     finally:
@@ -150,6 +152,7 @@ def _run(
     allow_edit: bool,
     access_log: bool,
     log_level: str,
+    experiments: tuple[str, ...] = (),
 ) -> None:
     import uvicorn
 
@@ -162,6 +165,7 @@ def _run(
         token=token,
         allow_edit=allow_edit,
         allowed_hosts=LOOPBACK_NAMES if loopback else (),
+        experiments=experiments,
     )
     app = create_app(config, reader)
     url = _url(host, sock.getsockname()[1])

@@ -55,7 +55,7 @@ def test_db_upgrade_adds_the_step_and_the_old_artifact_reads_without_one(
     assert "Older than this nbtrack: run `nbtrack db upgrade`." in out
     code, out, _ = nbtrack("db", "upgrade", env=env)
     assert code == 0
-    assert "from schema 0002_manage_runs to 0004_data_lineage." in out
+    assert "from schema 0002_manage_runs to 0005_team_store." in out
 
     with open_store(settings=settings) as store:
         (old,) = store.get_run(RUN).artifacts

@@ -234,7 +234,7 @@ def test_show_reports_crashed_for_a_stale_heartbeat(invoke, store: Store) -> Non
 def test_db_status_masks_the_password(invoke, store_url: str) -> None:  # type: ignore[no-untyped-def]
     result = invoke("db", "status")
     assert result.exit_code == 0
-    assert "nbtrack: 0004_data_lineage" in result.stdout
+    assert "nbtrack: 0005_team_store" in result.stdout
     assert "Traceback" not in result.output
 
 
@@ -368,7 +368,7 @@ def test_json_is_complete_strict_and_names_artifact_files(invoke, store: Store) 
 
     assert list(listed[0]) == [
         "id", "name", "status", "notebook", "started_at", "ended_at", "heartbeat_at",
-        "duration", "params", "metrics", "tags", "deleted_at",
+        "duration", "params", "metrics", "tags", "deleted_at", "experiment",
     ]  # fmt: skip
     assert listed[0]["deleted_at"] is None
     assert (shown["deleted_at"], shown["note"]) == (None, None)

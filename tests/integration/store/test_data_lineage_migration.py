@@ -57,7 +57,7 @@ def test_db_upgrade_to_0004_reads_old_refs_as_resolved_and_indexes_digests(
     code, out, _ = nbtrack("db", "upgrade", env={"NBTRACK_STORE": store_url})
 
     assert code == 0, out
-    assert "from schema 0003_artifact_steps to 0004_data_lineage." in out
+    assert "from schema 0003_artifact_steps to 0005_team_store." in out
     engine = sa.create_engine(store_url)
     with engine.connect() as connection:
         inspector = sa.inspect(connection)

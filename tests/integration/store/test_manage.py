@@ -170,8 +170,8 @@ def test_a_store_made_at_0001_upgrades_to_0002_with_its_runs_intact(
         open_store(settings=settings)
     code, out, _ = nbtrack("db", "upgrade", env=env)
     assert code == 0
-    assert "from schema 0001_initial to 0004_data_lineage." in out
-    assert schema.HEAD == "0004_data_lineage"
+    assert "from schema 0001_initial to 0005_team_store." in out
+    assert schema.HEAD == "0005_team_store"
 
     with open_store(settings=settings) as store:
         run = store.get_run(A)
@@ -246,7 +246,7 @@ def test_a_0001_store_that_lost_its_schema_record_is_restored_then_upgraded(
     assert "the tables match 0001_initial" in out
     code, out, _ = nbtrack("db", "upgrade", env=env)
     assert code == 0
-    assert "its tables match 0001_initial, then upgraded it to 0004_data_lineage." in out
+    assert "its tables match 0001_initial, then upgraded it to 0005_team_store." in out
     code, out, _ = nbtrack("runs", "--format", "json", env=env)
     assert code == 0
     assert [r["name"] for r in json.loads(out)] == ["old run"]
