@@ -142,6 +142,14 @@ def test_a_cursor_of_another_listing_is_refused(
         many.run_page(where=where, sort=sort, deleted=deleted, limit=3, after=cursor)
 
 
+def test_a_cursor_of_another_experiment_is_refused(many: Store) -> None:
+    cursor = many.run_page(limit=3).next
+    with pytest.raises(QueryError, match="belongs to a listing with another"):
+        many.run_page(limit=3, after=cursor, experiment="elsewhere")
+    inside = many.run_page(limit=3, experiment=many.list_runs(limit=1)[0].experiment)
+    assert [r.id for r in inside.runs] == [r.id for r in many.list_runs(limit=3)]
+
+
 def test_the_same_filter_written_otherwise_keeps_its_cursor(many: Store) -> None:
     cursor = many.run_page(where="params.lr<0.5", limit=2).next
     again = many.run_page(where="params.lr  <  0.5", limit=100, after=cursor)
