@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         get_run,
         load_artifact,
         metric_history,
+        run_pages,
         runs,
     )
     from nbtrack.data.refs import DataUnresolvedWarning
@@ -69,7 +70,7 @@ if TYPE_CHECKING:
 _LAZY: dict[str, str] = {
     "compare": "nbtrack.compare.comparison",
     **dict.fromkeys(
-        ["artifact_path", "get_run", "load_artifact", "metric_history", "runs"],
+        ["artifact_path", "get_run", "load_artifact", "metric_history", "run_pages", "runs"],
         "nbtrack.compare.read_api",
     ),
     **dict.fromkeys(
@@ -186,6 +187,7 @@ __all__ = [
     "metric_history",
     "plot",
     "replay_spill",
+    "run_pages",
     "runs",
     "set_tag",
     "set_tags",

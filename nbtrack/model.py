@@ -25,6 +25,7 @@ __all__ = [
     "ParamSource",
     "Run",
     "RunEvent",
+    "RunPage",
     "RunStatus",
     "RunSummary",
     "RunTable",
@@ -239,6 +240,20 @@ class RunSummary:
     def duration(self) -> float | None:
         end = self.ended_at if self.ended_at is not None else self.heartbeat_at
         return None if end is None else max(0.0, end - self.started_at)
+
+
+@dataclass(frozen=True)
+class RunPage:
+    """One page of a listing (``Store.run_page``): its runs, how many follow, and
+    the cursor that lists the next page (keyset pagination)."""
+
+    runs: list[RunSummary]
+    #: how many matching runs follow this page (counted up to a cap; 0: the last page)
+    more: int = 0
+    #: ``more`` is the cap: at least that many follow, the count stopped there
+    more_capped: bool = False
+    #: the cursor of the next page (``after=``); None on the last page
+    next: str | None = None
 
 
 @dataclass(frozen=True)

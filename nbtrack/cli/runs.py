@@ -6,7 +6,9 @@ chooses the param/metric/tag columns), and rendering a table, JSON or CSV.
 Not for: any query logic of its own, or opening the store itself.
 
 Output conventions: the table shows 20 runs unless ``--limit`` says otherwise
-(``--limit 0`` = all) and ends with a line saying how many more there are;
+(``--limit 0`` = all) and ends with a line saying how many more there are
+(counted up to a cap, ``store/sql_page.py``) and the cursor of the next page
+(``--after``; keyset pagination, so a late page costs what the first does);
 ``--format json``/``csv`` print every matching run unless ``--limit`` is given.
 In JSON, NaN and ±inf metric values are the strings ``"NaN"``, ``"Infinity"``
 and ``"-Infinity"`` (JSON has no such numbers); times are ISO 8601 in UTC.
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
     from nbtrack.compare.lineage import Producer
     from nbtrack.compare.listing import Column
     from nbtrack.compare.reader import Reader
-    from nbtrack.model import Run, RunSummary
+    from nbtrack.model import Run, RunPage, RunSummary
 
 __all__ = ["runs", "show"]
 
@@ -154,12 +156,10 @@ def _near(path: str) -> str:
     return path if relative.startswith("..") else relative
 
 
-def _print_table(
-    listed: Sequence[RunSummary], chosen: Sequence[Column], more: int, *, deleted: bool
-) -> None:
+def _print_table(page: RunPage, chosen: Sequence[Column], *, deleted: bool) -> None:
     from nbtrack.compare.listing import MISSING
 
-    mixed = len({r.experiment for r in listed}) > 1  # then each row says which
+    mixed = len({r.experiment for r in page.runs}) > 1  # then each row says which
     columns = ["id", "name", "status", "notebook", "started", "duration"]
     columns += ["deleted"] if deleted else []
     columns += ["experiment"] if mixed else []
@@ -176,7 +176,7 @@ def _print_table(
             *([one_line(r.experiment)] if mixed else []),
             *["" if (v := c.value(r)) is MISSING else fmt_value(v) for c in chosen],
         ]
-        for r in listed
+        for r in page.runs
     ]
     if is_tty():
         for row in rows:
@@ -185,8 +185,23 @@ def _print_table(
             columns, rows, shutil.get_terminal_size().columns, _SHRINK_TO, keep_end=3
         )
     print_table(columns, rows)
-    if more > 0:
-        print(f"... and {more} more run{'s' if more != 1 else ''} (--limit 0 lists all).")
+    if page.next is not None:
+        print(more_line(page))
+
+
+def more_line(page: RunPage) -> str:
+    """The line under a page that has a next one: how many follow and its cursor.
+
+    >>> from nbtrack.model import RunPage
+    >>> more_line(RunPage([], 5, False, "abc"))
+    '... and 5 more runs (next page: --after abc; --limit 0 lists all).'
+    >>> more_line(RunPage([], 1000, True, "abc"))
+    '... and more than 1,000 more runs (next page: --after abc; --limit 0 lists all).'
+    """
+    count = f"more than {page.more:,}" if page.more_capped else f"{page.more:,}"
+    plural = "s" if page.more_capped or page.more != 1 else ""
+    hint = f"next page: --after {page.next}; --limit 0 lists all"
+    return f"... and {count} more run{plural} ({hint})."
 
 
 @click.command()
@@ -245,6 +260,12 @@ def _print_table(
     is_flag=True,
     help="List the runs deleted with `nbtrack rm` (and not yet purged by `nbtrack gc`) instead.",
 )
+@click.option(
+    "--after",
+    metavar="CURSOR",
+    help="The next page: the runs after the page that printed this cursor (same --where, "
+    "--sort, --experiment and --deleted).",
+)
 def runs(
     where: str | None,
     sweep: str | None,
@@ -254,6 +275,7 @@ def runs(
     fmt: str,
     columns: tuple[str, ...],
     deleted: bool,
+    after: str | None,
 ) -> None:
     """List runs, newest first, with filters and sorting."""
     from nbtrack.compare.listing import default_columns, parse_columns
@@ -269,10 +291,11 @@ def runs(
 
             where = sweep_where(reader, sweep, where)
             scope = scope if experiments else ()  # a sweep's id names its runs anywhere
-        listed, total = reader.page(
-            where=where, sort=sort, limit=limit or None, deleted=deleted, experiment=scope
-        )
-        more = total - len(listed)
+        page = reader.run_page(
+            where=where, sort=sort, limit=limit or None, deleted=deleted, after=after,
+            experiment=scope,
+        )  # fmt: skip
+        listed = page.runs
         url = reader.url
     for column in chosen or ():
         if listed and not column.present_in(listed):
@@ -283,15 +306,21 @@ def runs(
     elif fmt == "csv":
         _print_csv(listed, chosen)
     elif not listed:
-        _print_nothing(where, url, deleted=deleted, scope=scope)
+        _print_nothing(where, url, deleted=deleted, scope=scope, after=after)
     else:
         shown = chosen if chosen is not None else default_columns(listed, where, sort)
-        _print_table(listed, shown, more, deleted=deleted)
+        _print_table(page, shown, deleted=deleted)
+    if fmt != "table" and page.next is not None:  # stdout stays the data alone
+        echo_err(f"next page: --after {page.next}")
 
 
-def _print_nothing(where: str | None, url: str, *, deleted: bool, scope: Sequence[str]) -> None:
+def _print_nothing(
+    where: str | None, url: str, *, deleted: bool, scope: Sequence[str], after: str | None
+) -> None:
     within = f" in experiment {', '.join(map(repr, scope))}" if scope else ""
-    if deleted:
+    if after is not None:
+        print("No more runs after this cursor.")
+    elif deleted:
         match = f" matching --where {where!r}" if where else ""
         print(one_line(f"No deleted runs{within}{match}."))
     elif where:

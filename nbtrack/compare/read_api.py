@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +22,7 @@ from nbtrack.model import Run
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["artifact_path", "get_run", "load_artifact", "metric_history", "runs"]
+__all__ = ["artifact_path", "get_run", "load_artifact", "metric_history", "run_pages", "runs"]
 
 
 def runs(
@@ -50,6 +50,48 @@ def runs(
     scope = listed_experiments(given, load_settings())
     with Reader.current() as reader:
         return frames.runs_frame(reader, where=where, sort=keys, limit=limit, experiment=scope)
+
+
+def run_pages(
+    where: str | None = None,
+    sort: str | Sequence[str] = (),
+    size: int = 1000,
+    *,
+    after: str | None = None,
+    experiment: str | Sequence[str] | None = None,
+) -> Iterator[pd.DataFrame]:
+    """The runs of :func:`runs` as DataFrames of *size* runs each, page by page.
+
+    >>> for frame in nbtrack.run_pages(where="params.lr < 0.1", size=10_000):  # doctest: +SKIP
+    ...     frame.attrs["next_page"]  # the cursor after this page (None on the last)
+
+    Pages come by keyset (each starts after the last run of the one before,
+    through the store's index), so a million runs are read in equal steps, not
+    re-reading what came before as offsets would. *after* resumes after a
+    cursor: ``attrs["next_page"]`` of a frame, or what ``nbtrack runs`` printed
+    for the same *where* and *sort*; *experiment* as in :func:`runs`.
+    """
+    from nbtrack.config import listed_experiments, load_settings
+    from nbtrack.errors import UsageError
+    from nbtrack.store.base import summaries_table
+
+    if size < 1:
+        raise UsageError(f"Cannot list pages of {size} runs: size must be at least 1.")
+    keys = (sort,) if isinstance(sort, str) else tuple(sort)
+    given = [experiment] if isinstance(experiment, str) else list(experiment or ())
+    scope = listed_experiments(given, load_settings())
+    cursor = after
+    while True:
+        with Reader.current() as reader:
+            page = reader.run_page(
+                where=where, sort=keys, limit=size, after=cursor, count_cap=0, experiment=scope
+            )
+        frame = frames.run_table_frame(summaries_table(page.runs))
+        frame.attrs["next_page"] = page.next
+        yield frame
+        if page.next is None:
+            return
+        cursor = page.next
 
 
 def metric_history(run: str | Run, key: str) -> pd.DataFrame:

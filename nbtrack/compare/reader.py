@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nbtrack.model import Artifact, MetricHistory, Run, RunSummary, RunTable
+from nbtrack.model import Artifact, MetricHistory, Run, RunPage, RunSummary, RunTable
 
 if TYPE_CHECKING:
     from nbtrack.store.base import Deleted, DigestUse, Experiments, HistoryArrays, Store
@@ -95,6 +95,24 @@ class Reader:
             offset=offset,
             experiment=experiment,
         )
+
+    def run_page(
+        self,
+        *,
+        where: str | None = None,
+        sort: Sequence[str] = (),
+        limit: int | None = None,
+        deleted: Deleted = False,
+        after: str | None = None,
+        count_cap: int = 10_000,
+        experiment: Experiments = None,
+    ) -> RunPage:
+        """A page of :meth:`runs` after the cursor *after* (keyset pagination): its
+        runs, how many follow (up to *count_cap*) and the next page's cursor."""
+        return self._store.run_page(
+            where=where, sort=sort, limit=limit, deleted=deleted, after=after,
+            count_cap=count_cap, experiment=experiment,
+        )  # fmt: skip
 
     def table(
         self,

@@ -25,6 +25,12 @@ here, on first use.
   (``metric_extremes``, for the static report), folded from ``metric_blocks``
   (per-block extremes kept at write time) or, for a shorter one, picked by
   the database from every point.
+* ``keyset`` / ``sql_page``: keyset pagination: the opaque cursor of a
+  listing's next page (refused by a listing with another filter or order),
+  the SQL that starts after it, and "N more" counted in levels within a time
+  budget (``Store.run_page``).
+* ``sql_order``: the listing order as SQL (``--sort`` keys, newest first) and
+  the runs-first join of every listing.
 * ``query``: the ``--where`` and ``--sort`` languages (parsing only).
 * ``sql_where``: a parsed ``--where`` compiled into SQL; ``status_expr``.
 * ``schema`` / ``migrations``: the tables and their Alembic history.

@@ -35,6 +35,7 @@ from nbtrack.model import (
     Param,
     Run,
     RunEvent,
+    RunPage,
     RunStatus,
     RunSummary,
     RunTable,
@@ -50,6 +51,7 @@ __all__ = [
     "MetricRow",
     "Store",
     "arrays_to_history",
+    "summaries_table",
 ]
 
 #: one buffered metric point: key, value, step (or None), unix timestamp
@@ -283,6 +285,26 @@ class Store(abc.ABC):
         return listed, self.count_runs(where=where, deleted=deleted, experiment=experiment)
 
     @abc.abstractmethod
+    def run_page(
+        self,
+        *,
+        where: str | None = None,
+        sort: Sequence[str] = (),
+        limit: int | None = None,
+        deleted: Deleted = False,
+        after: str | None = None,
+        count_cap: int = 10_000,
+        experiment: Experiments = None,
+    ) -> RunPage:
+        """The *limit* runs of the listing after the cursor *after* (None: from the
+        first), how many follow (counted up to *count_cap*; 0 skips the count)
+        and the cursor of the next page (keyset pagination, ``store/keyset.py``).
+
+        A cursor of another *where*, *sort*, *deleted* or *experiment* raises
+        ``QueryError``.
+        """
+
+    @abc.abstractmethod
     def metric_history(self, run_id: str, key: str) -> list[Metric]: ...
 
     def metric_columns(self, run_id: str, key: str) -> MetricHistory:
@@ -330,29 +352,7 @@ class Store(abc.ABC):
     ) -> RunTable:
         """The runs :meth:`list_runs` lists, as columns (for DataFrames)."""
         listed = self.list_runs(where=where, sort=sort, limit=limit, experiment=experiment)
-        params: dict[str, dict[int, Any]] = {}
-        metrics: dict[str, dict[int, float]] = {}
-        tags: dict[str, dict[int, str]] = {}
-        for i, run in enumerate(listed):
-            for key, value in run.params.items():
-                params.setdefault(key, {})[i] = value
-            for key, number in run.metrics.items():
-                metrics.setdefault(key, {})[i] = number
-            for key, text in run.tags.items():
-                tags.setdefault(key, {})[i] = text
-        return RunTable(
-            ids=tuple(r.id for r in listed),
-            names=tuple(r.name for r in listed),
-            statuses=tuple(r.status for r in listed),
-            notebooks=tuple(r.notebook for r in listed),
-            started_at=tuple(r.started_at for r in listed),
-            ended_at=tuple(r.ended_at for r in listed),
-            heartbeat_at=tuple(r.heartbeat_at for r in listed),
-            experiments=tuple(r.experiment for r in listed),
-            params=params,
-            metrics=metrics,
-            tags=tags,
-        )
+        return summaries_table(listed)
 
     # -- lineage ---------------------------------------------------------------
     @abc.abstractmethod
@@ -391,3 +391,30 @@ class Store(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def summaries_table(listed: Sequence[RunSummary]) -> RunTable:
+    """Listed runs as columns (params, metrics, tags by key), for DataFrames."""
+    params: dict[str, dict[int, Any]] = {}
+    metrics: dict[str, dict[int, float]] = {}
+    tags: dict[str, dict[int, str]] = {}
+    for i, run in enumerate(listed):
+        for key, value in run.params.items():
+            params.setdefault(key, {})[i] = value
+        for key, number in run.metrics.items():
+            metrics.setdefault(key, {})[i] = number
+        for key, text in run.tags.items():
+            tags.setdefault(key, {})[i] = text
+    return RunTable(
+        ids=tuple(r.id for r in listed),
+        names=tuple(r.name for r in listed),
+        statuses=tuple(r.status for r in listed),
+        notebooks=tuple(r.notebook for r in listed),
+        started_at=tuple(r.started_at for r in listed),
+        ended_at=tuple(r.ended_at for r in listed),
+        heartbeat_at=tuple(r.heartbeat_at for r in listed),
+        experiments=tuple(r.experiment for r in listed),
+        params=params,
+        metrics=metrics,
+        tags=tags,
+    )

@@ -36,11 +36,12 @@ from nbtrack.model import (
     Param,
     Run,
     RunEvent,
+    RunPage,
     RunStatus,
     RunSummary,
     Source,
 )
-from nbtrack.store import _engine, schema, sql_read
+from nbtrack.store import _engine, keyset, schema, sql_order, sql_page, sql_read
 from nbtrack.store.base import Deleted, Experiments, MetricRow, Store
 from nbtrack.store.schema import encode_text as _text
 from nbtrack.store.sql_artifacts import ArtifactFiles
@@ -411,6 +412,23 @@ class SqlStore(ArtifactFiles, RunManagement, ColumnReads, ExtremeReads, LineageR
             if offset > 0 and not listed:  # past the end: no row carried the total
                 total = sql_read.count_runs(connection, query, cutoff)
             return listed, total
+
+    def run_page(
+        self, *, where: str | None = None, sort: Sequence[str] = (), limit: int | None = None,
+        deleted: Deleted = False, after: str | None = None, count_cap: int = sql_page.COUNT_CAP,
+        experiment: Experiments = None,
+    ) -> RunPage:  # fmt: skip
+        query = sql_read.RunQuery.parse(where, sort, deleted, experiment)
+        listing = sql_page.mark(query)
+        if self.missing:
+            if after is not None:  # still refuse a cursor of another listing
+                keyset.decode(after, listing, len(sql_order.order_columns(query.sort, 0.0)))
+            return RunPage([])
+        with self._read() as connection:
+            return sql_page.run_page(
+                connection, query, limit, self._cutoff(), after=after, listing=listing,
+                count_cap=count_cap,
+            )  # fmt: skip
 
     def count_runs(
         self, *, where: str | None = None, deleted: Deleted = False, experiment: Experiments = None

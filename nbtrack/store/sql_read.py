@@ -45,7 +45,8 @@ from nbtrack.store.base import ALL_EXPERIMENTS, Deleted, Experiments
 from nbtrack.store.schema import decode_text as _text
 from nbtrack.store.schema import encode_text as _stored
 from nbtrack.store.sql_metrics import NO_STEP
-from nbtrack.store.sql_where import TEXT_COLUMNS, compile_where, status_expr
+from nbtrack.store.sql_order import RunsFirst, order_by, order_columns
+from nbtrack.store.sql_where import compile_where, status_expr
 
 __all__ = [
     "RunQuery",
@@ -61,6 +62,7 @@ __all__ = [
     "page_rows",
     "resolve_run_id",
     "status_expr",
+    "summaries",
 ]
 
 _CHUNK = 500  # ids per IN (...) when fetching params/metrics/tags of a page
@@ -286,40 +288,6 @@ def deleted_condition(deleted: Deleted) -> ColumnElement[bool] | None:
     raise ValueError(f"deleted must be False, True or 'all', not {deleted!r}")
 
 
-def _sort_columns(key: query.SortKey, cutoff: float) -> list[ColumnElement[Any]]:
-    field = key.field
-    stored = _stored(field.key)
-    columns: list[Any]
-    if field.namespace == "params":
-        p = schema.params
-        match = sa.and_(p.c.run_id == runs.c.id, p.c.key == stored)
-        columns = [
-            sa.select(p.c.num).where(match).scalar_subquery(),
-            sa.select(p.c.text).where(match).scalar_subquery(),
-        ]
-    elif field.namespace == "metrics":
-        lt = schema.metric_latest
-        columns = [
-            sa.select(lt.c.last_value)
-            .where(lt.c.run_id == runs.c.id, lt.c.key == stored)
-            .scalar_subquery()
-        ]
-    elif field.namespace == "tags":
-        t = schema.tags
-        columns = [
-            sa.select(t.c.value).where(t.c.run_id == runs.c.id, t.c.key == stored).scalar_subquery()
-        ]
-    elif field.key == "status":
-        columns = [status_expr(cutoff)]
-    elif field.key == "id":
-        columns = [runs.c.id]
-    elif field.key in ("started", "ended"):
-        columns = [runs.c.started_at if field.key == "started" else runs.c.ended_at]
-    else:
-        columns = [TEXT_COLUMNS[field.key]]
-    return [(c.desc() if key.descending else c.asc()).nulls_last() for c in columns]
-
-
 def _without_jit(connection: Connection, q: RunQuery) -> None:
     """Turn PostgreSQL's JIT off for this read's transaction when it filters.
 
@@ -345,7 +313,10 @@ def experiment_condition(experiments: Sequence[str]) -> ColumnElement[bool] | No
     return runs.c.experiment.in_(stored)
 
 
-def _filtered(q: RunQuery, cutoff: float) -> sa.Select[Any]:
+def _filtered(
+    q: RunQuery, cutoff: float, extra: ColumnElement[bool] | None = None
+) -> sa.Select[Any]:
+    """The runs *q* selects (their own columns), and only those under *extra* if given."""
     stmt = sa.select(
         runs.c.id,
         runs.c.name,
@@ -359,13 +330,13 @@ def _filtered(q: RunQuery, cutoff: float) -> sa.Select[Any]:
     )
     picked = [
         c
-        for c in (deleted_condition(q.deleted), experiment_condition(q.experiments))
+        for c in (deleted_condition(q.deleted), experiment_condition(q.experiments), extra)
         if c is not None
     ]
     if picked:
         # in a join's ON, not beside the --where: an AND around it would nest the
         # --where one level deeper, past what SQLite's parser takes at MAX_NESTING
-        stmt = stmt.select_from(runs.join(_ONE, sa.and_(*picked)))
+        stmt = stmt.select_from(RunsFirst(runs, _ONE, sa.and_(*picked)))
     if q.where is not None:
         stmt = stmt.where(compile_where(q.where, cutoff))
     return stmt
@@ -386,20 +357,13 @@ def page_rows(
     with_total: bool = False,
     offset: int = 0,
 ) -> list[Any]:
-    """The runs' own columns (id, name, status, ...), filtered, sorted and limited.
-
-    The one listing order: *q*'s sort keys, then newest first (then id, so
-    pages cut at *offset* neither repeat nor skip a run).
-    """
+    """The runs' own columns (id, name, status, ...), filtered, sorted
+    (:func:`order_columns`) and limited."""
     stmt = _filtered(q, cutoff)
     _without_jit(connection, q)
     if with_total:
         stmt = stmt.add_columns(sa.func.count().over().label("total"))
-    order: list[Any] = []
-    for key in q.sort:
-        order.extend(_sort_columns(key, cutoff))
-    order.extend([runs.c.started_at.desc(), runs.c.id.desc()])
-    stmt = stmt.order_by(*order)
+    stmt = stmt.order_by(*order_by(order_columns(q.sort, cutoff)))
     if limit is not None:
         stmt = stmt.limit(limit)
     if offset:
@@ -426,6 +390,11 @@ def list_runs(
     if not rows:
         return [], 0
     total = int(rows[0].total) if with_total else len(rows)
+    return summaries(connection, rows, cutoff), total
+
+
+def summaries(connection: Connection, rows: Sequence[Any], cutoff: float) -> list[RunSummary]:
+    """The listed *rows* (runs' own columns) with their params, last metrics and tags."""
     params: dict[str, dict[str, Any]] = {r.id: {} for r in rows}
     metrics: dict[str, dict[str, float]] = {r.id: {} for r in rows}
     tags: dict[str, dict[str, str]] = {r.id: {} for r in rows}
@@ -461,4 +430,4 @@ def list_runs(
             experiment=_text(r.experiment),
         )
         for r in rows
-    ], total
+    ]

@@ -21,7 +21,8 @@ Not for: SQL, comparisons or downsampling (the compare layer does them).
   Content-Security-Policy) and the CSRF check of a POST.
 * ``templating``: the Jinja2 environment (autoescape, user text made
   printable) and ``page``, a template as an HTML response.
-* ``runs_page``: ``/``, the runs table.
+* ``runs_page``: ``/``, the runs table; ``paging``: its pages (keyset after a
+  cursor, or by offset for ``?page=N``) and the pager.
 * ``run_page``: ``/runs/{id}``, one run.
 * ``compare_page``: ``/compare``, runs side by side.
 * ``diff_page``: ``/diff``, the side-by-side notebook diff of two runs' code.

@@ -4,12 +4,16 @@
 For: the table of ``nbtrack runs`` in a browser. The view's whole state is in
 its URL (:class:`View`): ``?where=EXPR`` (the ``--where`` language),
 ``?sort=KEY`` (repeatable, ``-KEY`` descending), ``?columns=K,K`` (absent: the
-default columns of ``compare.listing``), ``?deleted=1``, ``?page=N`` (100 runs
-a page), ``?selected=ID`` (repeatable, full ids, in the order picked) and
-``?experiment=NAME`` (repeatable; ``*`` every experiment; absent: the
-experiments ``nbtrack ui`` was started with, ``UiConfig.experiments``).
-The store filters, sorts and pages in SQL (``Reader.page``); a bad
-expression is shown inline, naming its position, on a 400 page.
+default columns of ``compare.listing``), ``?deleted=1``, ``?after=CURSOR``
+with ``?start=N`` (the page after the one that gave the cursor, whose first
+run is the N-th: keyset pagination, so page 10,000 of a million runs costs
+what page 1 does), ``?page=N`` (100 runs a page, by offset: older links and
+the Previous link keep working), ``?selected=ID`` (repeatable, full ids, in
+the order picked) and ``?experiment=NAME`` (repeatable; ``*`` every
+experiment; absent: the experiments ``nbtrack ui`` was started with,
+``UiConfig.experiments``). The store filters, sorts and pages in SQL
+(``Reader.run_page``, ``Reader.page`` for ``?page=``); a bad expression or
+cursor is shown inline, naming it, on a 400 page.
 Not for: SQL or comparisons (the compare layer's ``Reader`` and builders do them).
 """
 
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
+from nbtrack.ui import paging
 from nbtrack.ui.state import reader_of
 
 if TYPE_CHECKING:
@@ -86,6 +91,10 @@ class View:
     selected: tuple[str, ...] = ()
     #: ``?experiment=``: the experiments listed; empty: the server's default
     experiment: tuple[str, ...] = ()
+    #: the cursor of the page before (keyset); "" for the first page or a ``?page=`` view
+    after: str = ""
+    #: the position of the first run shown after the cursor (for "Runs 101–200 of ...")
+    start: int = 1
 
     @classmethod
     def from_query(cls, query: QueryParams) -> tuple[View, str | None]:
@@ -104,6 +113,12 @@ class View:
         if deleted_text not in ("", "0", "1", "true", "false", "yes", "no"):
             problem = f"Cannot read deleted={deleted_text!r}: use deleted=1 or leave it out."
         selected = [i.strip() for s in query.getlist("selected") for i in s.split(",")]
+        after = query.get("after", "").strip()
+        start_text = query.get("start", "1").strip() or "1"
+        start = int(start_text) if _PAGE.fullmatch(start_text) else 0
+        if not 1 <= start <= MAX_PAGE * PAGE_SIZE:
+            problem = f"Cannot start at run {start_text!r}: use a whole number from 1."
+            start = 1
         view = cls(
             where=query.get("where", "").strip(),
             sort=tuple(s.strip() for s in query.getlist("sort") if s.strip()),
@@ -114,6 +129,8 @@ class View:
             experiment=tuple(
                 dict.fromkeys(e.strip() for e in query.getlist("experiment") if e.strip())
             ),
+            after=after,
+            start=start if after else 1,
         )
         return view, problem
 
@@ -124,12 +141,19 @@ class View:
         pairs += [("columns", self.columns)] if self.columns is not None else []
         pairs += [("deleted", "1")] if self.deleted else []
         pairs += [("page", str(self.page))] if self.page > 1 else []
+        pairs += [("after", self.after), ("start", str(self.start))] if self.after else []
         pairs += [("selected", s) for s in self.selected]
         pairs += [("experiment", e) for e in self.experiment]
         return pairs
 
     def href(self, **changes: Any) -> str:
-        """A link to this view with *changes* (``/?...``, or ``/`` when all are defaults)."""
+        """A link to this view with *changes* (``/?...``, or ``/`` when all are defaults).
+
+        A change of ``page`` (a new filter, sort or column set starts at page 1)
+        also drops the cursor.
+        """
+        if "page" in changes and "after" not in changes:
+            changes = {**changes, "after": "", "start": 1}
         query = urlencode(dataclasses.replace(self, **changes).pairs())
         return "/?" + query if query else "/"
 
@@ -205,7 +229,7 @@ def build(
     from nbtrack.errors import UsageError
 
     listed: list[RunSummary] = []
-    total = 0
+    pager = paging.Pager()
     chosen: list[Column] = []
     error = problem
     scope = tuple(default)
@@ -213,14 +237,7 @@ def build(
         try:
             picked = None if view.columns is None else parse_columns([view.columns])
             scope = _scope(view, default)
-            listed, total = reader.page(
-                where=view.where or None,
-                sort=view.sort,
-                limit=PAGE_SIZE,
-                offset=(view.page - 1) * PAGE_SIZE,
-                deleted=view.deleted,
-                experiment=scope or None,
-            )
+            listed, pager = paging.fetch(reader, view, scope, PAGE_SIZE)
             if picked is None:
                 picked = default_columns(listed, view.where, view.sort)
             chosen = picked
@@ -244,8 +261,8 @@ def build(
         "headers": _headers(view, chosen, listed) if error is None else [],
         "rows": [_row(run, chosen, numeric, view, run.id in selected) for run in listed],
         "picker": _picker(listed, chosen),
-        "pager": _pager(view, total, len(listed)),
-        "empty": _empty(reader, view, total, scope) if error is None and not listed else None,
+        "pager": paging.pager(view, pager, len(listed), PAGE_SIZE),
+        "empty": _empty(reader, view, pager.total, scope) if error is None and not listed else None,
         "absent": [str(c) for c in chosen if listed and not c.present_in(listed)]
         if view.columns is not None
         else [],
@@ -275,7 +292,7 @@ def _scope(view: View, default: Sequence[str]) -> tuple[str, ...]:
 
 def _hidden(view: View) -> dict[str, list[tuple[str, str]]]:
     """The hidden fields the filter form and the column picker carry (the rest of the view)."""
-    keep = dataclasses.replace(view, page=1)
+    keep = dataclasses.replace(view, page=1, after="", start=1)
     return {
         "filter": [(k, v) for k, v in keep.pairs() if k != "where"],
         "experiment": [(k, v) for k, v in keep.pairs() if k != "experiment"],
@@ -404,24 +421,10 @@ def _picker(listed: Sequence[RunSummary], chosen: Sequence[Column]) -> list[dict
     return groups
 
 
-def _pager(view: View, total: int, shown: int) -> dict[str, Any]:
-    first = (view.page - 1) * PAGE_SIZE
-    pages = max(1, -(-total // PAGE_SIZE))
-    return {
-        "total": total,
-        "total_text": f"{total:,}",
-        "first": first + 1 if shown else 0,
-        "last": first + shown,
-        "page": view.page,
-        "pages": pages,
-        "previous": view.href(page=view.page - 1) if view.page > 1 else "",
-        "next": view.href(page=view.page + 1) if first + shown < total else "",
-        "start": view.href(page=1),
-    }
-
-
 def _empty(reader: Reader, view: View, total: int, scope: Sequence[str]) -> dict[str, str]:
     """What an empty table says instead: how to log a first run, or why nothing matched."""
+    if view.after:
+        return {"kind": "past", "text": "No more runs after the page before."}
     if total and view.page > 1:
         pages = -(-total // PAGE_SIZE)
         return {"kind": "past", "text": f"No runs on page {view.page:,}: there are {pages:,}."}

@@ -42,6 +42,31 @@ def test_runs_and_histories_read_back_what_was_logged(settings: Settings) -> Non
     pd.testing.assert_frame_equal(same, h)
 
 
+def test_run_pages_read_every_run_once_in_frames_of_a_size(settings: Settings) -> None:
+    for i in range(7):
+        with nbtrack.start_run(name=f"r{i}", settings=settings):
+            nbtrack.log_params({"lr": i / 10, "odd": i % 2 == 1})
+
+    frames = list(nbtrack.run_pages(where="params.lr > 0.05", sort="params.lr", size=2))
+
+    assert [f["name"].tolist() for f in frames] == [["r1", "r2"], ["r3", "r4"], ["r5", "r6"]]
+    assert [f.attrs["next_page"] is None for f in frames] == [False, False, True]
+    assert frames[0].columns.tolist() == nbtrack.runs(sort="params.lr").columns.tolist()
+    rest = list(
+        nbtrack.run_pages(where="params.lr > 0.05", sort="params.lr", size=10,
+                          after=frames[0].attrs["next_page"])
+    )  # fmt: skip
+    assert [f["name"].tolist() for f in rest] == [["r3", "r4", "r5", "r6"]]
+    with pytest.raises(nbtrack.QueryError, match="belongs to a listing with another"):
+        next(nbtrack.run_pages(size=2, after=frames[0].attrs["next_page"]))
+    with pytest.raises(nbtrack.UsageError, match="size must be at least 1"):
+        next(nbtrack.run_pages(size=0))
+    empty = list(nbtrack.run_pages(where="params.lr > 5"))
+    assert len(empty) == 1
+    assert empty[0].empty
+    assert empty[0].attrs["next_page"] is None
+
+
 def test_an_active_run_reads_what_it_has_logged_so_far(settings: Settings) -> None:
     with nbtrack.start_run(settings=settings) as run:
         nbtrack.log_metric("loss", 1.0, step=1)

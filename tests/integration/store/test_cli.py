@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import math
+import re
 import time
 from functools import partial
 from pathlib import Path
@@ -88,7 +89,14 @@ def test_runs_table_lists_newest_first_with_varying_columns_and_more_line(
     assert lines[1].split()[:3] == ["18555555", "run-24", "FINISHED"]
     assert "1m 05s" in lines[1]
     assert len(lines) == 1 + 20 + 1
-    assert lines[-1] == "... and 5 more runs (--limit 0 lists all)."
+    more = re.fullmatch(
+        r"\.\.\. and 5 more runs \(next page: --after (\S+); --limit 0 lists all\)\.", lines[-1]
+    )
+    assert more is not None, lines[-1]
+    rest = invoke("runs", "--after", more.group(1))
+    assert rest.exit_code == 0, rest.output
+    names = [line.split()[1] for line in rest.stdout.splitlines()[1:]]
+    assert names == ["run-4", "run-3", "run-2", "run-1", "run-0"]  # the last page: no more line
 
 
 def test_a_quoted_key_in_where_or_sort_is_the_first_column(invoke, store: Store) -> None:  # type: ignore[no-untyped-def]
@@ -420,3 +428,37 @@ def test_where_of_a_thousand_terms_or_deep_nesting_through_the_cli(invoke, store
     (line,) = nested.stderr.strip().splitlines()
     assert line.startswith("Error: Cannot read --where '((((")
     assert line.endswith("nests deeper than 16 levels (each parenthesis and 'not' opens one).")
+
+
+def test_pages_by_cursor_follow_the_where_and_sort(invoke, store: Store) -> None:  # type: ignore[no-untyped-def]
+    make_runs(store, 9)
+    options = ("--where", "params.lr < 0.5", "--sort", "params.seed", "--limit", "2")
+    seen: list[str] = []
+    after: tuple[str, ...] = ()
+    for _ in range(5):
+        result = invoke("runs", *options, *after, "--format", "csv")
+        assert result.exit_code == 0, result.output
+        seen += [row["name"] for row in csv.DictReader(io.StringIO(result.stdout))]
+        hint = re.fullmatch(r"next page: --after (\S+)\n", result.stderr)
+        if hint is None:
+            assert result.stderr == ""
+            break
+        after = ("--after", hint.group(1))
+    assert seen == ["run-1", "run-2", "run-3", "run-5", "run-6", "run-7"]
+
+
+def test_a_cursor_of_another_listing_is_one_sentence_exit_2(invoke, store: Store) -> None:  # type: ignore[no-untyped-def]
+    make_runs(store, 3)
+    first = invoke("runs", "--limit", "1", "--format", "json")
+    cursor = first.stderr.split("--after ")[1].strip()
+    other = invoke("runs", "--sort", "name", "--after", cursor)
+    assert other.exit_code == 2
+    assert other.stderr.strip().startswith(f"Error: Cannot continue after '{cursor[:37]}")
+    assert other.stderr.strip().endswith("or start from the first page.")
+    assert len(other.stderr.strip().splitlines()) == 1
+    broken = invoke("runs", "--after", "not-a-cursor")
+    assert broken.exit_code == 2
+    assert broken.stderr.strip() == (
+        "Error: Cannot continue after 'not-a-cursor': it is not a page cursor of nbtrack runs "
+        "(copy the one a listing printed)."
+    )

@@ -361,8 +361,8 @@ def test_the_runs_page_on_postgresql_filters_sorts_and_pages(
         assert page.locator("#pager-text").inner_text() == "Runs 1–100 of 150 (page 1 of 2)"
         assert page.locator("#pager-text").is_visible()  # below the table's own scroll box
         screenshot(page, "runs-page-of-100-postgres")
-        page.click("a[rel='next']")
-        page.wait_for_url("**page=2")
+        page.click("a[rel='next']")  # a keyset cursor, not an offset
+        page.wait_for_url("**/?after=*&start=101")
         assert page.locator("#pager-text").inner_text() == "Runs 101–150 of 150 (page 2 of 2)"
         assert (
             page.eval_on_selector_all("tr[data-run]", "els => els.map(e => e.dataset.run)")

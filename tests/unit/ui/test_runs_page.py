@@ -195,6 +195,8 @@ def test_sorting_filtering_and_columns_come_from_the_url(
         ({"sort": "+"}, "Cannot read --sort '+': it names no field."),
         ({"columns": "lr"}, "Cannot show the column 'lr': name it params.KEY"),
         ({"page": "x"}, "Cannot show page 'x'"),
+        ({"after": "garbage"}, "Cannot continue after 'garbage': it is not a page cursor"),
+        ({"after": "abc", "start": "0"}, "Cannot start at run '0': use a whole number"),
     ],
 )
 def test_bad_input_is_a_400_page_naming_it_never_a_500(
@@ -218,8 +220,21 @@ def test_a_hundred_runs_a_page_with_previous_and_next(store_url: str, client: Te
     first = client.get("/").text
     assert _rows(first) == ids[::-1][:PAGE_SIZE]
     assert "Runs 1–100 of 205 (page 1 of 3)" in _text(first)
-    assert 'rel="next" href="/?page=2"' in first
     assert 'rel="prev"' not in first
+    # Next follows a keyset cursor; the page after it numbers its runs on
+    second_link = re.search(r'rel="next" href="(/\?after=[^"&]+&amp;start=101)"', first)
+    assert second_link is not None, first
+    second = client.get(unescape(second_link.group(1))).text
+    assert _rows(second) == ids[::-1][PAGE_SIZE : 2 * PAGE_SIZE]
+    assert "Runs 101–200 of 205 (page 2 of 3)" in _text(second)
+    assert 'rel="prev" href="/"' in second
+    third_link = re.search(r'rel="next" href="(/\?after=[^"&]+&amp;start=201)"', second)
+    assert third_link is not None
+    third = client.get(unescape(third_link.group(1))).text
+    assert _rows(third) == ids[::-1][2 * PAGE_SIZE :]
+    assert "Runs 201–205 of 205 (page 3 of 3)" in _text(third)
+    assert 'rel="prev" href="/?page=2"' in third
+    assert 'rel="next"' not in third
     last = client.get("/?page=3&sort=name").text
     assert _rows(last) == ids[200:]
     assert "Runs 201–205 of 205 (page 3 of 3)" in _text(last)
@@ -229,6 +244,19 @@ def test_a_hundred_runs_a_page_with_previous_and_next(store_url: str, client: Te
     past = client.get("/?page=9")
     assert past.status_code == 200
     assert "No runs on page 9: there are 3." in _text(past.text)
+
+
+def test_a_cursor_of_another_sort_is_a_400_page(store_url: str, client: TestClient) -> None:
+    store = open_store(store_url)
+    for i in range(PAGE_SIZE + 1):
+        add_run(store, f"r{i:03d}")
+    store.close()
+    link = re.search(r'rel="next" href="/\?(after=[^"&]+)', client.get("/").text)
+    assert link is not None
+    other = client.get("/?sort=name&" + unescape(link.group(1)))
+    assert other.status_code == 400
+    assert "belongs to a listing with another --where, --sort" in _text(other.text)
+    assert _rows(other.text) == []
 
 
 def test_an_empty_store_says_how_to_log_a_first_run(client: TestClient) -> None:
