@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## demo: track two real runs of notebooks/train.ipynb, smoke-test notebooks/, compare the runs, TensorBoard both ways, a prepare -> train pipeline and its lineage, print the nbtrack ui command
+## demo: track two real runs of notebooks/train.ipynb, smoke-test notebooks/, compare the runs, TensorBoard both ways, a prepare -> train pipeline and its lineage, a four-run sweep, print the nbtrack ui command
 demo: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
 
