@@ -141,7 +141,8 @@ def compare(
         raise UsageError("--limit chooses among the runs --where matches; give --where too")
     if where is None and sweep is None and experiments:
         raise UsageError(
-            "--experiment chooses among the runs --where or --sweep matches; give one of them too"
+            "--experiment chooses among the runs --where or --sweep matches; give --where or"
+            " --sweep too"
         )
     if where is None and sweep is None and len(run_ids) < 2:
         given = f"only run {run_ids[0]}" if run_ids else "no run"

@@ -158,6 +158,17 @@ def stop_on_signals(state: _Signalled) -> Iterator[None]:
             state.signal = signum
             raise KeyboardInterrupt
 
+    with stop_signals_to(handler):
+        yield
+
+
+@contextlib.contextmanager
+def stop_signals_to(handler: Any) -> Iterator[None]:
+    """SIGINT and SIGTERM go to *handler* inside the block, then back to what they were.
+
+    A signal the process ignores (``nohup``, a background job) or that the
+    caller gave a handler of its own is left alone.
+    """
     saved = {}
     for sig in (signal.SIGINT, signal.SIGTERM):
         if signal.getsignal(sig) in (signal.SIG_DFL, signal.default_int_handler):

@@ -126,16 +126,10 @@ def _catch_signals(stop: _Stop) -> Iterator[None]:
         if stop.signal is None:
             stop.signal = signum
 
-    saved = {}
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        # a signal ignored (``nohup``, a background job) stays ignored, as ``nbtrack run``'s does
-        if signal.getsignal(sig) in (signal.SIG_DFL, signal.default_int_handler):
-            saved[sig] = signal.signal(sig, handler)
-    try:
+    from nbtrack.execute.engine import stop_signals_to
+
+    with stop_signals_to(handler):  # a signal ignored stays ignored, as `nbtrack run`'s does
         yield
-    finally:
-        for sig, old in saved.items():
-            signal.signal(sig, old)
 
 
 def run_sweep(

@@ -108,7 +108,7 @@ def test_where_and_sort_know_the_experiment_field(two_experiments: Store) -> Non
         (("runs", "--experiment", " "), {}, "--experiment must be a non-empty name"),
         (("runs", "--experiment", "a\tb"), {}, "--experiment must be one printable line"),
         (("runs",), {"NBTRACK_EXPERIMENT": "a\nb"}, "NBTRACK_EXPERIMENT must be one printable"),
-        (("compare", "aaaa", "bbbb", "--experiment", "churn"), {}, "give --where too"),
+        (("compare", "aaaa", "bbbb", "--experiment", "churn"), {}, "give --where or --sweep too"),
         (("report", "aaaa", "--experiment", "churn"), {}, "not both"),
     ],
 )
