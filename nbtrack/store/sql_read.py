@@ -105,10 +105,21 @@ def not_found(prefix: str, candidates: Sequence[str], total: int = 0) -> RunNotF
     )
 
 
+#: the length of a run id (``uuid4().hex``; ``runs.id`` is VARCHAR(32))
+_ID_LENGTH = 32
+
+
 def resolve_run_id(connection: Connection, id_or_prefix: str) -> str:
     prefix = id_or_prefix.strip().lower()
     if not _HEX.match(prefix):
         raise not_found(id_or_prefix, [])
+    if len(prefix) == _ID_LENGTH:
+        # a whole id: the primary key's lookup (PostgreSQL's LIKE cannot use that
+        # index under a non-C collation: it read all 1,000,000 runs, 88 ms)
+        found = connection.execute(sa.select(runs.c.id).where(runs.c.id == prefix)).first()
+        if found is None:
+            raise not_found(id_or_prefix, [])
+        return str(found[0])
     rows = connection.execute(
         sa.select(runs.c.id).where(runs.c.id.like(prefix + "%")).order_by(runs.c.id).limit(4)
     ).all()
