@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,16 +35,17 @@ def load() -> str:
     return ", ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def sweep(jobs: int, epochs: int, store: Path) -> float:
-    """Seconds of one whole sweep (the command's wall time); exits if a run failed."""
+def sweep(extra: Sequence[str], epochs: int, store: Path) -> float:
+    """Seconds of one whole sweep with *extra* options (the command's wall time); exits if a
+    run failed. ``bench_sweep_dask.py`` times its cluster sweeps with this too."""
     command = [sys.executable, "-m", "nbtrack", "run", str(NOTEBOOK), *GRID]
-    command += ["-p", f"epochs={epochs}", "-j", str(jobs)]
+    command += ["-p", f"epochs={epochs}", *extra]
     env = {**os.environ, "NBTRACK_STORE": str(store)}
     started = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if done.returncode != 0:
-        sys.exit(f"the sweep with -j {jobs} failed ({done.returncode}):\n{done.stderr}")
+        sys.exit(f"the sweep {' '.join(extra)} failed ({done.returncode}):\n{done.stderr}")
     return seconds
 
 
@@ -61,7 +63,7 @@ def main() -> None:
             # alternate, so a change of the machine's load falls on both kinds
             for jobs in (1, args.jobs) if round_ % 2 == 0 else (args.jobs, 1):
                 store = Path(name) / f"runs-{jobs}-{round_}.db"
-                seconds = sweep(jobs, args.epochs, store)
+                seconds = sweep(["-j", str(jobs)], args.epochs, store)
                 times[jobs].append(seconds)
                 print(f"  -j {jobs}: {seconds:.1f} s ({seconds / RUNS:.2f} s a run; load {load()})")
 

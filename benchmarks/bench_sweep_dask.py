@@ -29,14 +29,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK = ROOT / "notebooks" / "train.ipynb"
-GRID = ("--grid", "lr=0.001,0.003,0.01,0.03,0.1,0.3", "--grid", "seed=0,1")
-RUNS = 12
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def load() -> str:
-    return ", ".join(f"{x:.1f}" for x in os.getloadavg())
+from bench_sweep import NOTEBOOK, ROOT, RUNS, load, sweep  # the same 12 runs, timed alike
 
 
 def free_port() -> int:
@@ -82,19 +77,6 @@ def _wait(log: Path, text: str) -> None:
         if time.monotonic() > deadline:
             sys.exit(f"{log.name} never said {text!r}")
         time.sleep(0.2)
-
-
-def sweep(extra: list[str], epochs: int, store: Path) -> float:
-    """Seconds of one whole sweep (the command's wall time); exits if a run failed."""
-    command = [sys.executable, "-m", "nbtrack", "run", str(NOTEBOOK), *GRID]
-    command += ["-p", f"epochs={epochs}", *extra]
-    env = {**os.environ, "NBTRACK_STORE": str(store)}
-    started = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        sys.exit(f"the sweep {' '.join(extra)} failed ({done.returncode}):\n{done.stderr}")
-    return seconds
 
 
 def main() -> None:
