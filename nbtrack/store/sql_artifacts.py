@@ -56,12 +56,8 @@ class ArtifactFiles:
         """The artifact root URL this store records (no credentials); None if none."""
         if self.missing:
             return None
-        table = schema.store_settings
         with self._read() as connection:
-            row = connection.execute(
-                sa.select(table.c.value).where(table.c.key == ROOT_KEY)
-            ).first()
-        return None if row is None else str(row[0])
+            return _recorded_in(connection)
 
     def artifact_store(self) -> ArtifactRoot:
         """The artifact root this store object uses, chosen on first use."""
@@ -87,16 +83,15 @@ class ArtifactFiles:
         root = self.artifact_store()
         if root.url is None or self._recorded == root.url:
             return root
-        table = schema.store_settings
         with self._write() as connection:
-            row = connection.execute(
-                sa.select(table.c.value).where(table.c.key == ROOT_KEY)
-            ).first()
-            if row is None:
-                connection.execute(table.insert().values(key=ROOT_KEY, value=root.url))
-            elif row[0] != root.url:  # another client recorded its root meanwhile
+            recorded = _recorded_in(connection)
+            if recorded is None:
+                connection.execute(
+                    schema.store_settings.insert().values(key=ROOT_KEY, value=root.url)
+                )
+            elif recorded != root.url:  # another client recorded its root meanwhile
                 self._root = None
-                raise artifact_roots.disagree(root.url, str(row[0]))
+                raise artifact_roots.disagree(root.url, recorded)
         self._recorded = root.url
         return root
 
@@ -153,3 +148,10 @@ class ArtifactFiles:
 
     def remove_artifact(self, artifact: Artifact) -> bool:
         return self.artifact_store().remove(artifact.uri)
+
+
+def _recorded_in(connection: Connection) -> str | None:
+    """The artifact root URL recorded in ``store_settings``; None if none is."""
+    table = schema.store_settings
+    row = connection.execute(sa.select(table.c.value).where(table.c.key == ROOT_KEY)).first()
+    return None if row is None else str(row[0])
